@@ -1,0 +1,1 @@
+"""Dataset versions: immutable Parquet files plus a manifest, in a dataset store (pure; no database)."""

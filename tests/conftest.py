@@ -1,0 +1,93 @@
+"""Shared test configuration.
+
+Markers name the real components a test needs: `postgres`, `browser`, `sandbox`, `ray`. Without the
+component a test skips with the reason on a laptop; under CI=true it fails instead, never skipping silently.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_URL = os.environ.get("ASSAY_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+CHROMIUM = os.environ.get("ASSAY_CHROMIUM", "/usr/bin/chromium")
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+OUTPUT_DIR = Path(os.environ.get("ASSAY_TEST_OUTPUT", Path(__file__).resolve().parents[1] / "test-output"))
+
+
+@functools.cache
+def _postgres() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3):
+            return None
+    except Exception as e:  # noqa: BLE001 - any failure means "not available"
+        return f"PostgreSQL not reachable at {PG_URL}: {e}"
+
+
+@functools.cache
+def _browser() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (uv sync)"
+    return None
+
+
+@functools.cache
+def _sandbox() -> str | None:
+    if not shutil.which("bwrap"):
+        return "bubblewrap is not installed (apt-get install -y bubblewrap)"
+    r = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--unshare-all", "true"], capture_output=True)
+    if r.returncode != 0:
+        return f"bubblewrap cannot create namespaces here: {r.stderr.decode(errors='replace').strip()}"
+    return None
+
+
+@functools.cache
+def _ray() -> str | None:
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return "Ray is not installed (uv sync --extra ray)"
+    return None
+
+
+CHECKS = {"postgres": _postgres, "browser": _browser, "sandbox": _sandbox, "ray": _ray}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker, check in CHECKS.items():
+        if item.get_closest_marker(marker) is None:
+            continue
+        why = check()
+        if why:
+            if IN_CI:
+                pytest.fail(f"CI=true and a required component is missing: {why}")
+            pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared real data folder (../shared/data); fails under CI when it is missing."""
+    if not SHARED_DATA.exists():
+        if IN_CI:
+            pytest.fail(f"shared data folder missing: {SHARED_DATA}")
+        pytest.skip(f"shared data folder missing: {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    """Where tests save screenshots and reports (test-output/ in the repo, ignored by git)."""
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    return OUTPUT_DIR
