@@ -1,0 +1,47 @@
+"""Annotations as data: what exporters, quality code and reports consume (no database types)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from assay.domain.questions import Question
+from assay.domain.records import Record
+
+
+@dataclass
+class AnnotationView:
+    """One annotator's submitted answers to a project's questions for one record."""
+
+    annotator: str
+    answers: dict[str, Any]
+    submitted_at: datetime | None = None
+    active_seconds: float = 0.0
+    status: str = "submitted"
+    review: str | None = None  # "accepted" | "rejected" | None
+
+
+@dataclass
+class JudgedRecord:
+    """A record with every submitted annotation of one project: the unit every exporter works over.
+
+    `record_id` is the database id (stable within one deployment); `record.external_id` the source id.
+    `suggestions` holds model-made pre-answers (never mixed into `annotations`).
+    """
+
+    record_id: int
+    record: Record
+    annotations: list[AnnotationView] = field(default_factory=list)
+    suggestions: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ExportSource:
+    """What an export is made from: the project's name, questions, guidelines and judged records."""
+
+    project: str
+    questions: list[Question]
+    items: list[JudgedRecord]
+    guidelines: str = ""
+    lineage: list[str] = field(default_factory=list)
