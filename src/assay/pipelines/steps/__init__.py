@@ -1,0 +1,1 @@
+"""Built-in pipeline steps, one module per step family."""
