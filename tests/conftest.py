@@ -91,3 +91,38 @@ def output_dir() -> Path:
     """Where tests save screenshots and reports (test-output/ in the repo, ignored by git)."""
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     return OUTPUT_DIR
+
+
+def reset_postgres(url: str) -> None:
+    """Drop and recreate the public schema of the test database (tests own that database)."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Settings for a fresh, migrated database: SQLite in tmp_path, or the PostgreSQL test database."""
+    from assay.config import load_settings
+    from assay.store.migrate import upgrade
+
+    if request.param == "postgres":
+        reset_postgres(PG_URL)
+        s = load_settings(data_dir=tmp_path / "data", database_url=PG_URL)
+    else:
+        s = load_settings(data_dir=tmp_path / "data")
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(s.resolved_database_url)
+    return s
+
+
+@pytest.fixture
+def db(settings):  # type: ignore[no-untyped-def]
+    """An open Db on a fresh database (both back ends)."""
+    from assay.services.db import open_db
+
+    handle = open_db(settings, migrate=False)
+    yield handle
+    handle.close()

@@ -1,1 +1,1 @@
-"""store."""
+"""Persistence: the only package that imports SQLAlchemy (engine, tables, queries, migrations)."""

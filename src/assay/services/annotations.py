@@ -1,0 +1,107 @@
+"""Drafts and submissions. A submission is validated against the project's questions and stored in the
+same transaction that counts it, so an acknowledged submit is durable and counted exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from assay.domain.questions import validate_answers
+from assay.domain.work import Task
+from assay.errors import Conflict, Invalid, NotFound
+from assay.services.db import Db
+from assay.services.queue import current_task, lock_record
+from assay.store.mappers import question_from_row
+from assay.store.tables import AnnotationRow, AssignmentRow, ProjectRow, RecordRow
+
+MAX_ACTIVE_SECONDS_PER_SAVE = 24 * 3600
+
+
+def _assignment(s: Any, project_id: int, record_id: int, user_id: int) -> AssignmentRow:
+    a = s.scalar(select(AssignmentRow).where(AssignmentRow.record_id == record_id,
+                                             AssignmentRow.user_id == user_id,
+                                             AssignmentRow.project_id == project_id))
+    if a is None:
+        raise NotFound("this record is not in your queue")
+    return a
+
+
+def _annotation(s: Any, a: AssignmentRow) -> AnnotationRow:
+    ann = s.scalar(select(AnnotationRow).where(AnnotationRow.record_id == a.record_id,
+                                               AnnotationRow.user_id == a.user_id))
+    if ann is None:
+        ann = AnnotationRow(project_id=a.project_id, record_id=a.record_id, user_id=a.user_id, status="draft",
+                            answers={}, active_seconds=0.0, revision=0)
+        s.add(ann)
+    return ann
+
+
+def _seconds(value: float | None) -> float:
+    try:
+        v = float(value or 0.0)
+    except (TypeError, ValueError):
+        raise Invalid("active_seconds must be a number")
+    return min(max(v, 0.0), MAX_ACTIVE_SECONDS_PER_SAVE)
+
+
+def save_draft(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[str, Any],
+               active_seconds: float | None = None) -> Task:
+    """Store partial answers (not validated) and the active time so far. `active_seconds` is the client's
+    running total for this record; the stored value only grows, so a repeated save never double counts.
+    After submission a draft save edits nothing and raises Conflict."""
+    if not isinstance(answers, dict):
+        raise Invalid("answers must be an object keyed by question name")
+    with db.transaction() as s:
+        a = _assignment(s, project_id, record_id, user_id)
+        ann = _annotation(s, a)
+        if ann.status == "submitted":
+            raise Conflict("this record is already submitted; edit it with submit instead")
+        ann.answers = answers
+        ann.active_seconds = max(ann.active_seconds or 0.0, _seconds(active_seconds))
+        ann.revision = (ann.revision or 0) + 1
+        ann.updated_at = datetime.now(timezone.utc)
+    return current_task(db, project_id, record_id, user_id)
+
+
+def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[str, Any],
+           active_seconds: float | None = None) -> Task:
+    """Validate and submit the person's answers for a record they were served.
+
+    Re-submitting replaces the answers (the record is counted once). A lease that expired can still be
+    submitted while the record has room; otherwise Conflict, and the answers stay saved as a draft.
+    """
+    lost_lease = False
+    with db.transaction() as s:
+        project = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+        if project is None:
+            raise NotFound(f"no project with id {project_id}")
+        a = _assignment(s, project_id, record_id, user_id)
+        rec = lock_record(s, db, record_id)
+        texts = [c.text for c in s.get(RecordRow, record_id, options=[selectinload(RecordRow.completions)])
+                 .completions]  # type: ignore[union-attr]
+        clean = validate_answers([question_from_row(q) for q in project.questions], answers, texts)
+        ann = _annotation(s, a)
+        if a.status == "leased":
+            rec.leased_count = max(rec.leased_count - 1, 0)
+            rec.submitted_count += 1
+        elif a.status != "submitted":
+            if rec.submitted_count + rec.leased_count >= project.annotators_per_record:
+                lost_lease = True
+            else:
+                rec.submitted_count += 1
+        now = datetime.now(timezone.utc)
+        ann.answers = answers if lost_lease else clean
+        ann.active_seconds = max(ann.active_seconds or 0.0, _seconds(active_seconds))
+        ann.revision = (ann.revision or 0) + 1
+        ann.updated_at = now
+        if not lost_lease:
+            a.status = "submitted"
+            ann.status = "submitted"
+            ann.submitted_at = now
+    if lost_lease:
+        raise Conflict("your lease on this record expired and others have judged it meanwhile; "
+                       "your answers are kept as a draft")
+    return current_task(db, project_id, record_id, user_id)

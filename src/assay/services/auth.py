@@ -1,0 +1,187 @@
+"""Sign-in, server-side sessions and API tokens.
+
+Sessions: the cookie holds a random token; the database keeps only its SHA-256, the CSRF token, the
+creation time (absolute expiry) and the last request time (idle expiry). API tokens are shown once and
+stored hashed, with a scope (read | write) and a last-used time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select
+
+from assay.domain.users import User
+from assay.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from assay.services.audit import record_event
+from assay.services.db import Db
+from assay.services.passwords import new_token, token_digest, verify_password
+from assay.store.mappers import user_from_row
+from assay.store.tables import ApiTokenRow, SessionRow, UserRow
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Signin:
+    user: User
+    session_token: str
+    csrf_token: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the user, how (session or token), the CSRF token for sessions, token scope."""
+
+    user: User
+    via: str  # "session" | "token"
+    csrf_token: str = ""
+    scope: str = "write"
+
+
+class LoginThrottle:
+    """Counts failed sign-ins per account and per address in a sliding window (per process)."""
+
+    def __init__(self, max_failures: int, window_seconds: int) -> None:
+        self.max_failures, self.window = max_failures, window_seconds
+        self._fails: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._fails[key]
+        while q and q[0] < now - self.window:
+            q.popleft()
+        return q
+
+    def check(self, username: str, ip: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in (f"u:{username.lower()}", f"ip:{ip}"):
+                q = self._recent(key, now)
+                if len(q) >= self.max_failures:
+                    wait = int(self.window - (now - q[0])) + 1
+                    raise Forbidden(f"too many failed sign-ins; try again in {wait} seconds")
+
+    def fail(self, username: str, ip: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._fails[f"u:{username.lower()}"].append(now)
+            self._fails[f"ip:{ip}"].append(now)
+
+    def clear(self, username: str) -> None:
+        with self._lock:
+            self._fails.pop(f"u:{username.lower()}", None)
+
+
+def login(db: Db, username: str, password: str, ip: str = "", throttle: LoginThrottle | None = None) -> Signin:
+    """Check the password and open a new session. Raises Unauthenticated (same message for a wrong name
+    or password), Forbidden when throttled."""
+    if throttle:
+        throttle.check(username, ip)
+    with db.transaction() as s:
+        row = s.scalar(select(UserRow).where(UserRow.username == username))
+        ok = verify_password(row.password_hash if row else None, password)
+        if not ok or row is None or not row.is_active:
+            if throttle:
+                throttle.fail(username, ip)
+            raise Unauthenticated("wrong username or password (or the account is deactivated)")
+        token, csrf = new_token(), new_token(24)
+        s.add(SessionRow(id=token_digest(token), user_id=row.id, csrf_token=csrf, ip=ip[:64]))
+        record_event(s, row.id, "session.login", row.username, ip=ip)
+        user = user_from_row(row)
+    if throttle:
+        throttle.clear(username)
+    return Signin(user=user, session_token=token, csrf_token=csrf)
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def resolve_session(db: Db, token: str) -> Principal:
+    """The principal behind a session cookie. Raises Unauthenticated if unknown, idle or too old."""
+    now = datetime.now(timezone.utc)
+    st = db.settings
+    with db.transaction() as s:
+        row = s.get(SessionRow, token_digest(token))
+        if row is None:
+            raise Unauthenticated("your session has ended; sign in again")
+        idle = now - _aware(row.last_seen_at) > timedelta(minutes=st.session_idle_minutes)
+        old = now - _aware(row.created_at) > timedelta(hours=st.session_absolute_hours)
+        user = s.get(UserRow, row.user_id)
+        if idle or old or user is None or not user.is_active:
+            s.delete(row)
+            raise Unauthenticated("your session has expired; sign in again")
+        if now - _aware(row.last_seen_at) > TOUCH_EVERY:
+            row.last_seen_at = now
+        return Principal(user=user_from_row(user), via="session", csrf_token=row.csrf_token)
+
+
+def logout(db: Db, token: str) -> None:
+    """End the session on the server (idempotent)."""
+    with db.transaction() as s:
+        s.execute(delete(SessionRow).where(SessionRow.id == token_digest(token)))
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: int
+    name: str
+    prefix: str
+    scope: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+def create_api_token(db: Db, user_id: int, name: str, scope: str = "write") -> tuple[str, ApiToken]:
+    """Mint a token for its owner. Returns (the token, shown once; its public record)."""
+    if scope not in ("read", "write"):
+        raise Invalid("scope must be 'read' or 'write'")
+    raw = "assay_" + new_token()
+    with db.transaction() as s:
+        row = ApiTokenRow(user_id=user_id, name=name, token_hash=token_digest(raw), prefix=raw[:12], scope=scope)
+        s.add(row)
+        s.flush()
+        record_event(s, user_id, "token.create", name, scope=scope, prefix=row.prefix)
+        return raw, _token(row)
+
+
+def _token(row: ApiTokenRow) -> ApiToken:
+    return ApiToken(id=row.id, name=row.name, prefix=row.prefix, scope=row.scope, created_at=row.created_at,
+                    last_used_at=row.last_used_at, revoked=row.revoked_at is not None)
+
+
+def list_api_tokens(db: Db, user_id: int) -> list[ApiToken]:
+    with db.transaction() as s:
+        rows = s.scalars(select(ApiTokenRow).where(ApiTokenRow.user_id == user_id).order_by(ApiTokenRow.id))
+        return [_token(r) for r in rows]
+
+
+def revoke_api_token(db: Db, user_id: int, token_id: int) -> None:
+    """Revoke one of the caller's own tokens. Raises NotFound for someone else's."""
+    with db.transaction() as s:
+        row = s.get(ApiTokenRow, token_id)
+        if row is None or row.user_id != user_id:
+            raise NotFound(f"you have no token with id {token_id}")
+        row.revoked_at = datetime.now(timezone.utc)
+        record_event(s, user_id, "token.revoke", row.name, prefix=row.prefix)
+
+
+def resolve_api_token(db: Db, raw: str) -> Principal:
+    """The principal behind `Authorization: Bearer <token>`. Raises Unauthenticated."""
+    with db.transaction() as s:
+        row = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_digest(raw)))
+        if row is None or row.revoked_at is not None:
+            raise Unauthenticated("unknown or revoked API token; create one with `assay tokens create`")
+        user = s.get(UserRow, row.user_id)
+        if user is None or not user.is_active:
+            raise Unauthenticated("the token's owner is deactivated")
+        now = datetime.now(timezone.utc)
+        if row.last_used_at is None or now - _aware(row.last_used_at) > TOUCH_EVERY:
+            row.last_used_at = now
+        return Principal(user=user_from_row(user), via="token", scope=row.scope)

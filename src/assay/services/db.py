@@ -1,0 +1,48 @@
+"""The database handle services work through: an engine, a session factory and a transaction helper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from assay.config import Settings
+from assay.store.engine import make_engine, make_session_factory
+from assay.store.migrate import upgrade
+
+
+@dataclass
+class Db:
+    """One per process. `transaction()` yields a session that commits on success and rolls back on error."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    settings: Settings
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            with session.begin():
+                yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_db(settings: Settings, *, migrate: bool | None = None) -> Db:
+    """Open the configured database. SQLite (the default) upgrades itself; PostgreSQL only when asked
+    (`assay db upgrade`), unless `migrate=True`."""
+    url = settings.resolved_database_url
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if migrate if migrate is not None else url.startswith("sqlite"):
+        upgrade(url)
+    engine = make_engine(url)
+    return Db(engine=engine, sessions=make_session_factory(engine), settings=settings)

@@ -1,0 +1,137 @@
+"""Serving records to annotators: leases, exactly k judgments per record.
+
+Invariant: for every record, leased_count + submitted_count <= the project's k, where both counters live
+on the record row and change only while that row is locked (PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED,
+so concurrent claimers take different records; SQLite: every transaction is BEGIN IMMEDIATE, so claims
+are serialised). Expired leases are turned into status 'expired' (freeing their slot) before each claim.
+A person never gets a record they already had (submitted, skipped or let expire).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from assay.domain.work import Task
+from assay.errors import NotFound
+from assay.services.db import Db
+from assay.store.mappers import record_from_row
+from assay.store.tables import AnnotationRow, AssignmentRow, ProjectRow, RecordRow
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def expire_stale_leases(s: Session, project_id: int, now: datetime) -> int:
+    """Mark leases past their deadline as expired and give their slots back. Returns how many."""
+    expired = s.execute(
+        update(AssignmentRow)
+        .where(AssignmentRow.project_id == project_id, AssignmentRow.status == "leased",
+               AssignmentRow.expires_at <= now)
+        .values(status="expired")
+        .returning(AssignmentRow.record_id)
+    ).scalars().all()
+    for rid in sorted(expired):
+        s.execute(update(RecordRow).where(RecordRow.id == rid, RecordRow.leased_count > 0)
+                  .values(leased_count=RecordRow.leased_count - 1))
+    return len(expired)
+
+
+def _task(s: Session, a: AssignmentRow) -> Task:
+    rec = s.get(RecordRow, a.record_id, options=[selectinload(RecordRow.completions)])
+    assert rec is not None
+    ann = s.scalar(select(AnnotationRow).where(AnnotationRow.record_id == a.record_id,
+                                               AnnotationRow.user_id == a.user_id))
+    return Task(project_id=a.project_id, record_id=a.record_id, record=record_from_row(rec),
+                lease_expires_at=a.expires_at, status=ann.status if ann else "leased",
+                answers=dict(ann.answers) if ann else {}, active_seconds=ann.active_seconds if ann else 0.0,
+                revision=ann.revision if ann else 0)
+
+
+def claim_next(db: Db, project_id: int, user_id: int) -> Task | None:
+    """Serve the person their next record: their live lease if they have one, else a new lease on the
+    best free record (priority, then records that already have judgments, then oldest). None when the
+    queue holds nothing more for them."""
+    for _attempt in range(5):
+        try:
+            return _claim_once(db, project_id, user_id)
+        except IntegrityError:  # the same person claiming twice at once: the other claim won
+            continue
+    return _claim_once(db, project_id, user_id)
+
+
+def _claim_once(db: Db, project_id: int, user_id: int) -> Task | None:
+    now = _now()
+    with db.transaction() as s:
+        project = s.get(ProjectRow, project_id)
+        if project is None:
+            raise NotFound(f"no project with id {project_id}")
+        live = s.scalar(select(AssignmentRow).where(
+            AssignmentRow.project_id == project_id, AssignmentRow.user_id == user_id,
+            AssignmentRow.status == "leased", AssignmentRow.expires_at > now).order_by(AssignmentRow.id).limit(1))
+        if live is not None:
+            return _task(s, live)
+        expire_stale_leases(s, project_id, now)
+        k = project.annotators_per_record
+        had = exists().where(AssignmentRow.record_id == RecordRow.id, AssignmentRow.user_id == user_id)
+        taken = RecordRow.submitted_count + RecordRow.leased_count
+        q = (select(RecordRow).where(RecordRow.project_id == project_id, taken < k, ~had)
+             .order_by(RecordRow.priority.desc(), taken.desc(), RecordRow.id).limit(1))
+        if db.is_postgres:
+            q = q.with_for_update(skip_locked=True, of=RecordRow)
+        rec = s.scalar(q)
+        if rec is None:
+            return None
+        rec.leased_count += 1
+        a = AssignmentRow(project_id=project_id, record_id=rec.id, user_id=user_id, status="leased",
+                          leased_at=now, expires_at=now + timedelta(seconds=project.lease_seconds))
+        s.add(a)
+        s.flush()
+        return _task(s, a)
+
+
+def current_task(db: Db, project_id: int, record_id: int, user_id: int) -> Task:
+    """The person's own task on a record they were served. Raises NotFound otherwise (never reveals
+    records outside their queue)."""
+    with db.transaction() as s:
+        a = s.scalar(select(AssignmentRow).where(AssignmentRow.record_id == record_id,
+                                                 AssignmentRow.user_id == user_id,
+                                                 AssignmentRow.project_id == project_id))
+        if a is None:
+            raise NotFound("this record is not in your queue")
+        return _task(s, a)
+
+
+def release(db: Db, project_id: int, record_id: int, user_id: int, *, skip_reason: str | None = None) -> None:
+    """Give a leased record back: 'skipped' (with a reason; never served to this person again) or
+    'released'. A draft already typed is kept."""
+    with db.transaction() as s:
+        a = s.scalar(select(AssignmentRow).where(AssignmentRow.record_id == record_id,
+                                                 AssignmentRow.user_id == user_id,
+                                                 AssignmentRow.project_id == project_id))
+        if a is None:
+            raise NotFound("this record is not in your queue")
+        if a.status == "leased":
+            _lock_record(s, db, record_id)
+            s.execute(update(RecordRow).where(RecordRow.id == record_id, RecordRow.leased_count > 0)
+                      .values(leased_count=RecordRow.leased_count - 1))
+        if a.status in ("leased", "expired"):
+            a.status = "skipped" if skip_reason is not None else "released"
+            a.skip_reason = skip_reason or ""
+
+
+def _lock_record(s: Session, db: Db, record_id: int) -> RecordRow:
+    q = select(RecordRow).where(RecordRow.id == record_id)
+    if db.is_postgres:
+        q = q.with_for_update()
+    row = s.scalar(q)
+    if row is None:
+        raise NotFound(f"no record {record_id}")
+    return row
+
+
+lock_record = _lock_record

@@ -1,0 +1,95 @@
+"""Adding records to a project: all-or-nothing, idempotent by external id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from assay.domain.projects import Project
+from assay.domain.questions import QuestionKind
+from assay.domain.records import Record
+from assay.domain.users import User
+from assay.errors import Invalid, NotFound
+from assay.services.audit import record_event
+from assay.services.db import Db
+from assay.store.mappers import project_from_row, record_from_row
+from assay.store.tables import CompletionRow, ProjectRow, RecordRow
+
+MIN_COMPLETIONS = {QuestionKind.pairwise: 2, QuestionKind.ranking: 2, QuestionKind.rating: 1,
+                   QuestionKind.spans: 1, QuestionKind.code_review: 1}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    existing: int
+
+    @property
+    def total(self) -> int:
+        return self.created + self.existing
+
+
+def check_fits(project: Project, record: Record) -> None:
+    """Raise Invalid (naming the record's source) when the record cannot be judged with this project's form."""
+    n = len(record.completions)
+    for q in project.questions:
+        need = MIN_COMPLETIONS.get(q.kind, 0)
+        if q.kind is QuestionKind.pairwise:
+            need = max(need, int(q.options.get("a", 0)) + 1, int(q.options.get("b", 1)) + 1)
+        if n < need:
+            where = record.source or f"record {record.external_id!r}"
+            raise Invalid(f"{where}: question {q.name!r} ({q.kind.value}) needs at least {need} completions, "
+                          f"the record has {n}", details={"record": record.external_id, "field": "completions"})
+        if q.kind is QuestionKind.code_review and record.code is None:
+            raise Invalid(f"{record.source or record.external_id}: a code_review question needs a code task "
+                          "(problem and tests)", details={"record": record.external_id, "field": "code"})
+
+
+def import_records(db: Db, project_id: int, records: list[Record], actor: User | None = None,
+                   priority: int = 0) -> ImportResult:
+    """Add records in one transaction. Records whose external id already exists in the project are left as
+    they are (so re-running an import is safe). Any invalid record aborts the whole import."""
+    if not records:
+        raise Invalid("no records to import (the input is empty)")
+    seen: dict[str, str] = {}
+    for r in records:
+        if r.external_id in seen:
+            raise Invalid(f"{r.source}: id {r.external_id!r} repeats {seen[r.external_id]}; ids must be unique",
+                          details={"field": "id"})
+        seen[r.external_id] = r.source or r.external_id
+    with db.transaction() as s:
+        prow = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+        if prow is None:
+            raise NotFound(f"no project with id {project_id}")
+        project = project_from_row(prow)
+        for r in records:
+            check_fits(project, r)
+        existing: set[str] = set()
+        ids = list(seen)
+        for i in range(0, len(ids), 500):
+            existing.update(s.scalars(select(RecordRow.external_id).where(
+                RecordRow.project_id == project_id, RecordRow.external_id.in_(ids[i:i + 500]))))
+        created = 0
+        for r in records:
+            if r.external_id in existing:
+                continue
+            row = RecordRow(project_id=project_id, external_id=r.external_id,
+                            messages=[m.to_dict() for m in r.messages], meta=r.metadata,
+                            code=r.code.to_dict() if r.code else None, source=r.source[:500], priority=priority)
+            row.completions = [CompletionRow(position=i, model=c.model, text=c.text, meta=c.metadata)
+                               for i, c in enumerate(r.completions)]
+            s.add(row)
+            created += 1
+        record_event(s, actor.id if actor else None, "records.import", project.name, created=created,
+                     existing=len(existing))
+        return ImportResult(created=created, existing=len(existing))
+
+
+def get_record(db: Db, project_id: int, record_id: int) -> Record:
+    with db.transaction() as s:
+        row = s.get(RecordRow, record_id, options=[selectinload(RecordRow.completions)])
+        if row is None or row.project_id != project_id:
+            raise NotFound(f"no record {record_id} in this project")
+        return record_from_row(row)

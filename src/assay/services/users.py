@@ -1,0 +1,86 @@
+"""Users: create, find, list, change role and password, deactivate."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from assay.domain.users import Role, User
+from assay.errors import Conflict, Invalid, NotFound
+from assay.services.audit import record_event
+from assay.services.db import Db
+from assay.services.passwords import MIN_PASSWORD_LENGTH, hash_password
+from assay.store.mappers import user_from_row
+from assay.store.tables import SessionRow, UserRow
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def add_user(db: Db, username: str, password: str, role: Role | str = Role.annotator,
+             display_name: str = "", actor_id: int | None = None) -> User:
+    """Create a user. Raises Conflict if the username is taken, Invalid for a bad name, role or password."""
+    username = username.strip()
+    if not username or len(username) > 80 or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        raise Invalid("a username is 1-80 letters, digits, '.', '-' or '_'")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}")
+    _check_password(password)
+    with db.transaction() as s:
+        if s.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+            raise Conflict(f"user {username!r} already exists; pick another name")
+        row = UserRow(username=username, password_hash=hash_password(password), role=role.value,
+                      display_name=display_name)
+        s.add(row)
+        s.flush()
+        record_event(s, actor_id, "user.create", username, role=role.value)
+        return user_from_row(row)
+
+
+def get_user(db: Db, user_id: int) -> User:
+    with db.transaction() as s:
+        row = s.get(UserRow, user_id)
+        if row is None:
+            raise NotFound(f"no user with id {user_id}")
+        return user_from_row(row)
+
+
+def find_user(db: Db, username: str) -> User:
+    with db.transaction() as s:
+        row = s.scalar(select(UserRow).where(UserRow.username == username))
+        if row is None:
+            raise NotFound(f"no user named {username!r}; list users with `assay users ls`")
+        return user_from_row(row)
+
+
+def list_users(db: Db) -> list[User]:
+    with db.transaction() as s:
+        return [user_from_row(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
+
+
+def set_password(db: Db, user_id: int, password: str, actor_id: int | None = None) -> None:
+    """Change a password and end all of the user's sessions."""
+    _check_password(password)
+    with db.transaction() as s:
+        row = s.get(UserRow, user_id)
+        if row is None:
+            raise NotFound(f"no user with id {user_id}")
+        row.password_hash = hash_password(password)
+        s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+        record_event(s, actor_id, "user.password", row.username)
+
+
+def set_active(db: Db, user_id: int, active: bool, actor_id: int | None = None) -> User:
+    """Activate or deactivate; deactivation ends the person's sessions at once."""
+    with db.transaction() as s:
+        row = s.get(UserRow, user_id)
+        if row is None:
+            raise NotFound(f"no user with id {user_id}")
+        row.is_active = active
+        if not active:
+            s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+        record_event(s, actor_id, "user.activate" if active else "user.deactivate", row.username)
+        return user_from_row(row)

@@ -1,0 +1,127 @@
+"""The claim/submit loop on both databases: k per record, never k+1, leases, skips, drafts."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import update
+
+from assay.domain.projects import ProjectSpec
+from assay.domain.questions import Question
+from assay.domain.records import Completion, Message, Record
+from assay.errors import Conflict, Invalid, NotFound
+from assay.services import annotations, projects, queue, records, users
+from assay.store.tables import AssignmentRow
+
+ANSWER = {"preference": {"choice": "a", "strength": 2}}
+
+
+def make_project(db, k=2, n=5, lease_minutes=30):
+    lead = users.add_user(db, "lead", "password123", "lead")
+    spec = ProjectSpec(name="p", questions=[Question("preference", "pairwise"),
+                                            Question("rationale", "text", required=False)],
+                       annotators_per_record=k, lease_minutes=lease_minutes)
+    p = projects.create_project(db, spec, lead)
+    recs = [Record(external_id=f"r{i}", messages=[Message("user", f"q{i}")],
+                   completions=[Completion("a"), Completion("b")]) for i in range(n)]
+    records.import_records(db, p.id, recs)
+    return p
+
+
+def test_k_annotators_never_more(db):
+    p = make_project(db, k=2, n=3)
+    people = [users.add_user(db, f"u{i}", "password123") for i in range(4)]
+    served: dict[int, list[str]] = {}
+    for u in people:
+        while (t := queue.claim_next(db, p.id, u.id)) is not None:
+            served.setdefault(t.record_id, []).append(u.username)
+            annotations.submit(db, p.id, t.record_id, u.id, ANSWER, 3.0)
+    assert len(served) == 3
+    assert all(len(v) == 2 and len(set(v)) == 2 for v in served.values())
+    # u0 and u1 took everything: nobody else got a record
+    assert {n for v in served.values() for n in v} == {"u0", "u1"}
+    assert projects.progress(db, p.id).done == 3
+
+
+def test_live_lease_is_served_again_and_third_person_waits(db):
+    p = make_project(db, k=2, n=1)
+    a, b, c = (users.add_user(db, n, "password123") for n in "abc")
+    ta = queue.claim_next(db, p.id, a.id)
+    assert queue.claim_next(db, p.id, a.id).record_id == ta.record_id  # reload keeps the same record
+    assert queue.claim_next(db, p.id, b.id) is not None
+    assert queue.claim_next(db, p.id, c.id) is None  # two live leases fill k=2
+
+
+def test_expired_lease_returns_to_pool(db):
+    p = make_project(db, k=1, n=1)
+    a, b = users.add_user(db, "a", "password123"), users.add_user(db, "b", "password123")
+    t = queue.claim_next(db, p.id, a.id)
+    annotations.save_draft(db, p.id, t.record_id, a.id, {"rationale": {"text": "half"}}, 5)
+    assert queue.claim_next(db, p.id, b.id) is None
+    with db.transaction() as s:
+        s.execute(update(AssignmentRow).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    tb = queue.claim_next(db, p.id, b.id)
+    assert tb is not None and tb.record_id == t.record_id and tb.answers == {}  # b never sees a's draft
+    annotations.submit(db, p.id, tb.record_id, b.id, ANSWER)
+    with pytest.raises(Conflict):
+        annotations.submit(db, p.id, t.record_id, a.id, ANSWER)
+    # a's answers are kept as a draft, not lost
+    assert queue.current_task(db, p.id, t.record_id, a.id).answers == ANSWER
+    assert queue.claim_next(db, p.id, a.id) is None  # a never gets the record again
+
+
+def test_skip_and_invalid_answers(db):
+    p = make_project(db, k=1, n=2)
+    a = users.add_user(db, "a", "password123")
+    t = queue.claim_next(db, p.id, a.id)
+    queue.release(db, p.id, t.record_id, a.id, skip_reason="unclear prompt")
+    t2 = queue.claim_next(db, p.id, a.id)
+    assert t2.record_id != t.record_id
+    with pytest.raises(Invalid, match="strength"):
+        annotations.submit(db, p.id, t2.record_id, a.id, {"preference": {"choice": "b", "strength": 7}})
+    with pytest.raises(Invalid, match="unknown question"):
+        annotations.submit(db, p.id, t2.record_id, a.id, {"nope": {}})
+    with pytest.raises(NotFound):
+        annotations.submit(db, p.id, t.record_id + 1000, a.id, ANSWER)
+    done = annotations.submit(db, p.id, t2.record_id, a.id, ANSWER, 12.5)
+    assert done.status == "submitted" and done.active_seconds == 12.5
+    assert queue.claim_next(db, p.id, a.id) is None
+
+
+def test_draft_time_only_grows(db):
+    p = make_project(db, k=1, n=1)
+    a = users.add_user(db, "a", "password123")
+    t = queue.claim_next(db, p.id, a.id)
+    annotations.save_draft(db, p.id, t.record_id, a.id, {"preference": {"choice": "a"}}, 10)
+    again = annotations.save_draft(db, p.id, t.record_id, a.id, {"preference": {"choice": "b"}}, 8)
+    assert again.active_seconds == 10 and again.answers == {"preference": {"choice": "b"}}
+
+
+def test_concurrent_claims_threads(db):
+    p = make_project(db, k=2, n=20)
+    people = [users.add_user(db, f"w{i}", "password123") for i in range(8)]
+    errors: list[BaseException] = []
+    log: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def work(u):
+        try:
+            while (t := queue.claim_next(db, p.id, u.id)) is not None:
+                annotations.submit(db, p.id, t.record_id, u.id, ANSWER)
+                with lock:
+                    log.append((t.record_id, u.username))
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(u,)) for u in people]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors
+    per: dict[int, list[str]] = {}
+    for rid, name in log:
+        per.setdefault(rid, []).append(name)
+    assert len(per) == 20 and all(len(v) == 2 and len(set(v)) == 2 for v in per.values())
