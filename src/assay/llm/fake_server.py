@@ -29,7 +29,7 @@ from assay.llm.fake_replies import is_judge_request, judge_reply, plain_reply
 
 @dataclass
 class LoggedRequest:
-    """One request the server received; `body` is the parsed JSON body or None."""
+    """One request the server received; `body` is the parsed JSON body or None; header names are lower case."""
 
     method: str
     path: str
@@ -211,7 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
-        self.fake._record(LoggedRequest("GET", self.path, None, dict(self.headers)))
+        self.fake._record(LoggedRequest("GET", self.path, None, {k.lower(): v for k, v in self.headers.items()}))
         if not self._authorised():
             return
         if self.path.rstrip("/") == "/v1/models":
@@ -228,7 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             body = None
         self.fake._record(LoggedRequest("POST", self.path, body if isinstance(body, dict) else None,
-                                        dict(self.headers)))
+                                        {k.lower(): v for k, v in self.headers.items()}))
         if not self._authorised():
             return
         if self.path.rstrip("/") != "/v1/chat/completions":
