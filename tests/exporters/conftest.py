@@ -1,0 +1,23 @@
+"""Fixtures: hand-built export sources (built in exporter_sources.py)."""
+
+from __future__ import annotations
+
+import exporter_sources as s
+import pytest
+
+from assay.domain.annotations import ExportSource
+
+
+@pytest.fixture
+def pairwise_source() -> ExportSource:
+    return s.pairwise_source()
+
+
+@pytest.fixture
+def ranking_source() -> ExportSource:
+    return s.ranking_source()
+
+
+@pytest.fixture
+def rating_source() -> ExportSource:
+    return s.rating_source()
