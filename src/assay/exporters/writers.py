@@ -21,7 +21,7 @@ from assay.exporters.table import ExportTable, prompt_key
 FILE_FORMATS = ("jsonl", "parquet")
 
 
-def test_share(prompt: list[dict[str, str]], salt: str = "") -> float:
+def holdout_share(prompt: list[dict[str, str]], salt: str = "") -> float:
     """A stable number in [0, 1) from the prompt's text: rows with the same prompt get the same number."""
     digest = hashlib.sha256((salt + "\x00" + prompt_key(prompt)).encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
@@ -39,7 +39,7 @@ def split_rows(table: ExportTable, test_fraction: float = 0.0, salt: str = "") -
         return {"train": list(table.rows)}
     out: dict[str, list[dict[str, Any]]] = {"train": [], "test": []}
     for row in table.rows:
-        side = "test" if test_share(table.prompt_of(row), salt) < test_fraction else "train"
+        side = "test" if holdout_share(table.prompt_of(row), salt) < test_fraction else "train"
         out[side].append(row)
     return out
 
