@@ -1,0 +1,172 @@
+"""MinHash signatures and LSH banding over numpy arrays.
+
+* `lsh_params(threshold, num_perm)` picks bands × rows the way datasketch does: among all ``b * r <=
+  num_perm`` it minimises ``fp_weight * ∫_0^t P(s) ds + fn_weight * ∫_t^1 (1 - P(s)) ds`` where
+  ``P(s) = 1 - (1 - s**r)**b`` is the probability that two documents of Jaccard ``s`` share a band.
+* `MinHasher` computes ``bands * rows`` MinHash values per document. Permutation ``j`` is the bijection
+  ``x -> (a_j * x + b_j) mod 2**32`` (``a_j`` odd) of the 32-bit shingle hashes, whose inputs are already
+  well mixed (murmur3 finaliser); parameters come from ``numpy.random.Generator(PCG64(seed))``, so the same
+  seed gives the same signatures on every machine.
+* `candidate_pairs(sig, bands, rows)` hashes each band's rows to one 64-bit key, groups equal keys with a
+  numpy sort and emits the pairs inside each bucket (for buckets larger than `window`, only pairs at most
+  `window` apart in doc order — see the function). Documents whose whole signatures are equal are grouped
+  first and only one of them enters banding, so mass exact duplicates cost a star of pairs, not a clique.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from assay.errors import Invalid
+from assay.pipelines.minhash_shingles import NO_SHINGLE, ShingleBatch
+
+U64 = np.uint64
+_CHUNK = 8192  # shingles per MinHash chunk: (num_perm x _CHUNK) uint32 stays in L2 cache
+_BAND_MULT = U64(0x9E3779B97F4A7C15)
+
+
+def candidate_probability(s: npt.ArrayLike, bands: int, rows: int) -> npt.NDArray[np.float64]:
+    """Probability that two documents with Jaccard `s` share at least one of `bands` bands of `rows`."""
+    s = np.asarray(s, dtype=np.float64)
+    return 1.0 - (1.0 - s**rows) ** bands
+
+
+@lru_cache(maxsize=64)
+def lsh_params(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5
+               ) -> tuple[int, int]:
+    """(bands, rows) minimising the weighted false-positive and false-negative areas of the S-curve.
+
+    Raises Invalid unless 0 < threshold < 1, num_perm >= 1 and the weights are non-negative with a
+    positive sum.
+    """
+    if not 0.0 < threshold < 1.0:
+        raise Invalid(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
+    if num_perm < 1:
+        raise Invalid(f"num_perm must be at least 1, got {num_perm}")
+    if fp_weight < 0 or fn_weight < 0 or fp_weight + fn_weight <= 0:
+        raise Invalid(f"weights must be non-negative with a positive sum, got {fp_weight}, {fn_weight}")
+    grid_lo = np.linspace(0.0, threshold, 401)
+    grid_hi = np.linspace(threshold, 1.0, 401)
+    best: tuple[float, int, int] | None = None
+    for b in range(1, num_perm + 1):
+        r = np.arange(1, num_perm // b + 1)
+        fp = np.trapezoid(candidate_probability(grid_lo[None, :], b, r[:, None]), grid_lo, axis=1)
+        fn = np.trapezoid(1.0 - candidate_probability(grid_hi[None, :], b, r[:, None]), grid_hi, axis=1)
+        err = fp_weight * fp + fn_weight * fn
+        i = int(np.argmin(err))
+        if best is None or err[i] < best[0] - 1e-15:
+            best = (float(err[i]), b, int(r[i]))
+    assert best is not None
+    return best[1], best[2]
+
+
+class MinHasher:
+    """`num_perm` MinHash functions over 32-bit shingle hashes, fixed by `seed`."""
+
+    def __init__(self, num_perm: int, seed: int = 1) -> None:
+        if num_perm < 1:
+            raise Invalid(f"num_perm must be at least 1, got {num_perm}")
+        rng = np.random.Generator(np.random.PCG64(seed))
+        self.num_perm = num_perm
+        self.a = (rng.integers(0, 1 << 32, num_perm, dtype=U64) | U64(1)).astype(np.uint32)[:, None]
+        self.b = rng.integers(0, 1 << 32, num_perm, dtype=U64).astype(np.uint32)[:, None]
+
+    def signatures(self, batch: ShingleBatch) -> npt.NDArray[np.uint32]:
+        """A ``(num_perm, n_docs)`` uint32 array; a document without shingles gets all ``0xFFFFFFFF``."""
+        counts = batch.counts
+        nd = len(counts)
+        sig = np.full((self.num_perm, nd), NO_SHINGLE, np.uint32)
+        nonempty = np.flatnonzero(counts > 0)
+        if len(nonempty) == 0:
+            return sig
+        starts = batch.offsets[nonempty]
+        ends = batch.offsets[nonempty + 1]
+        out = np.empty((self.num_perm, len(nonempty)), np.uint32)
+        buf = np.empty((self.num_perm, _CHUNK), np.uint32)
+        d = 0
+        n = len(nonempty)
+        while d < n:
+            e = int(np.searchsorted(ends, starts[d] + _CHUNK, side="right"))
+            e = max(e, d + 1)
+            lo, hi = int(starts[d]), int(ends[e - 1])
+            seg = batch.hashes[lo:hi]
+            work = buf[:, : hi - lo] if hi - lo <= _CHUNK else np.empty((self.num_perm, hi - lo), np.uint32)
+            np.multiply(self.a, seg[None, :], out=work)
+            np.add(work, self.b, out=work)
+            np.minimum.reduceat(work, starts[d:e] - lo, axis=1, out=out[:, d:e])
+            d = e
+        sig[:, nonempty] = out
+        return sig
+
+
+def _band_keys(sig: npt.NDArray[np.uint32], band: int, rows: int) -> npt.NDArray[np.uint64]:
+    key = np.zeros(sig.shape[1], U64)
+    with np.errstate(over="ignore"):
+        for j in range(band * rows, (band + 1) * rows):
+            key ^= sig[j].astype(U64)
+            key *= _BAND_MULT
+            key ^= key >> U64(29)
+    return key
+
+
+def _bucket_pairs(keys: npt.NDArray[np.uint64], docs: npt.NDArray[np.int64], window: int
+                  ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Pairs (i, j), i < j, of `docs` with equal keys, at most `window` apart in a bucket (sorted by doc)."""
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    same = sk[1:] == sk[:-1]
+    if not same.any():
+        empty = np.zeros(0, np.int64)
+        return empty, empty
+    in_run = np.zeros(len(sk), bool)
+    in_run[1:] |= same
+    in_run[:-1] |= same
+    sk = sk[in_run]
+    so = docs[order[in_run]]
+    lefts, rights = [], []
+    for d in range(1, min(window, len(sk) - 1) + 1):
+        m = sk[d:] == sk[:-d]
+        if not m.any():
+            break
+        lefts.append(so[:-d][m])
+        rights.append(so[d:][m])
+    return np.concatenate(lefts), np.concatenate(rights)
+
+
+def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: int = 64
+                    ) -> npt.NDArray[np.int64]:
+    """Unique candidate pairs ``(n, 2)`` (first < second) of documents sharing a band.
+
+    Columns of `sig` that are all ``0xFFFFFFFF`` (documents with no shingles) never pair. Documents with
+    identical full signatures are paired with the first of them (star) and only that one is banded. In a
+    bucket of more than `window + 1` documents only pairs at most `window` positions apart (in doc order)
+    are emitted; true near-duplicates in such a bucket nearly always also share a smaller bucket.
+    """
+    nd = sig.shape[1]
+    used = sig[: bands * rows]
+    docs = np.flatnonzero(~np.all(used == NO_SHINGLE, axis=0)).astype(np.int64)
+    if len(docs) < 2:
+        return np.zeros((0, 2), np.int64)
+    full = np.zeros(len(docs), U64)
+    live = used[:, docs]
+    for band in range(bands):
+        with np.errstate(over="ignore"):
+            full = (full ^ _band_keys(live, band, rows)) * _BAND_MULT
+    order = np.argsort(full, kind="stable")
+    fs = full[order]
+    first_of_group = np.ones(len(fs), bool)
+    first_of_group[1:] = fs[1:] != fs[:-1]
+    group_head = docs[order][np.maximum.accumulate(np.where(first_of_group, np.arange(len(fs)), 0))]
+    member = docs[order]
+    star = np.stack([group_head[~first_of_group], member[~first_of_group]], axis=1)
+    reps = np.sort(docs[order][first_of_group])
+    packed = [star[:, 0] * nd + star[:, 1]]
+    sub = used[:, reps]
+    for band in range(bands):
+        left, right = _bucket_pairs(_band_keys(sub, band, rows), reps, window)
+        packed.append(left * nd + right)
+    allp = np.unique(np.concatenate(packed))
+    return np.stack([allp // nd, allp % nd], axis=1)

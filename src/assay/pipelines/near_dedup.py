@@ -1,0 +1,248 @@
+"""Near-duplicate detection with MinHash LSH and exact Jaccard verification (numpy only).
+
+Public API:
+
+* `near_duplicate_clusters(texts, threshold=0.8, ngram=5, ...) -> NearDupResult`: the pure function.
+* `NearDedup` (alias `NearDedupStep`): the pipeline step ``near_dedup`` (a `GlobalStep`).
+
+How documents become clusters:
+  1. words after normalisation (lowercase; anything not a letter or digit separates words), `ngram`-word
+     shingles hashed to 32 bits (`assay.pipelines.minhash_shingles`);
+  2. ``bands * rows`` MinHash values per document; bands and rows are derived from `threshold` and
+     `num_perm` (minimising the weighted false-positive/false-negative area of the LSH S-curve, as
+     datasketch does) unless given (`assay.pipelines.minhash_lsh`);
+  3. candidate pairs: documents sharing a band bucket;
+  4. with ``verify=True`` (default) a candidate pair counts only if the exact Jaccard similarity of the two
+     documents' shingle sets is >= `threshold` (`assay.pipelines.minhash_verify`), so documents that share
+     a long template but differ in content stay apart; with ``verify=False`` every candidate pair counts
+     (classic LSH dedup, faster, lower precision);
+  5. clusters are the connected components of the counted pairs; the lowest index of a cluster is kept.
+
+Documents with no words after normalisation never join a cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from assay.errors import Invalid
+from assay.pipelines.base import GlobalStep, StepOutput
+from assay.pipelines.minhash_lsh import MinHasher, candidate_pairs, lsh_params
+from assay.pipelines.minhash_shingles import ShingleBatch, concat_batches, iter_shingle_batches
+from assay.pipelines.minhash_verify import pair_jaccard
+from assay.pipelines.text import texts as batch_texts
+
+DEFAULT_NUM_PERM = 128
+
+
+@dataclass(frozen=True)
+class LshConfig:
+    """Resolved parameters of one near-duplicate run."""
+
+    threshold: float
+    ngram: int
+    num_perm: int
+    bands: int
+    rows: int
+    seed: int
+    verify: bool
+    fn_weight: float
+
+
+def resolve_config(threshold: float = 0.8, ngram: int = 5, num_perm: int | None = None,
+                   bands: int | None = None, rows: int | None = None, seed: int = 1,
+                   verify: bool = True, fn_weight: float | None = None) -> LshConfig:
+    """Check parameters and derive bands/rows. Raises Invalid naming the bad parameter.
+
+    With neither `bands` nor `rows`, both come from ``lsh_params(threshold, num_perm, 1 - fn_weight,
+    fn_weight)`` (num_perm defaults to 128). `fn_weight` (the weight of the false-negative area) defaults
+    to 0.9 with ``verify=True`` — false positives only cost an exact check there, so the S-curve leans to
+    recall — and to datasketch's 0.5 without verification. With one of bands/rows, the other is
+    ``num_perm // given``. With both, `num_perm` defaults to ``bands * rows`` and must be at least that.
+    """
+    if not 0.0 < threshold < 1.0:
+        raise Invalid(f"threshold must be between 0 and 1 (exclusive), got {threshold}; 0.8 is typical")
+    if ngram < 1:
+        raise Invalid(f"ngram must be at least 1 word, got {ngram}")
+    fnw = fn_weight if fn_weight is not None else (0.9 if verify else 0.5)
+    if not 0.0 <= fnw <= 1.0:
+        raise Invalid(f"fn_weight must be between 0 and 1, got {fn_weight}")
+    for name, v in (("num_perm", num_perm), ("bands", bands), ("rows", rows)):
+        if v is not None and v < 1:
+            raise Invalid(f"{name} must be at least 1, got {v}")
+    if bands is not None and rows is not None:
+        k = num_perm if num_perm is not None else bands * rows
+        if bands * rows > k:
+            raise Invalid(f"bands * rows = {bands * rows} exceeds num_perm = {k}; raise num_perm or lower them")
+        return LshConfig(threshold, ngram, bands * rows, bands, rows, seed, verify, fnw)
+    k = num_perm if num_perm is not None else DEFAULT_NUM_PERM
+    if bands is not None or rows is not None:
+        given = bands if bands is not None else rows
+        assert given is not None
+        if given > k:
+            raise Invalid(f"bands/rows = {given} exceeds num_perm = {k}")
+        other = k // given
+        b, r = (given, other) if bands is not None else (other, given)
+    else:
+        b, r = lsh_params(threshold, k, 1.0 - fnw, fnw)
+    return LshConfig(threshold, ngram, b * r, b, r, seed, verify, fnw)
+
+
+@dataclass
+class NearDupResult:
+    """Outcome of `near_duplicate_clusters` over n documents.
+
+    `cluster[i]` is the index of the first (lowest-index) document of i's cluster (i itself when it has
+    no near-duplicate); `keep[i]` is ``cluster[i] == i``. `pairs` holds the counted pairs (i < j) and
+    `jaccard` their exact Jaccard (NaN when ``verify=False``). `candidate_pairs` counts LSH candidates,
+    `verified_pairs` the counted ones.
+    """
+
+    cluster: npt.NDArray[np.int64]
+    keep: npt.NDArray[np.bool_]
+    pairs: npt.NDArray[np.int64]
+    jaccard: npt.NDArray[np.float64]
+    candidate_pairs: int
+    verified_pairs: int
+    config: LshConfig
+
+    @property
+    def duplicate_of(self) -> npt.NDArray[np.int64]:
+        """Per document, the kept document it duplicates, or -1 for kept documents."""
+        return np.where(self.keep, -1, self.cluster)
+
+    def clusters(self) -> list[list[int]]:
+        """Clusters with two or more documents, each sorted, ordered by their first document."""
+        members = np.flatnonzero(~self.keep)
+        groups: dict[int, list[int]] = {}
+        for i in members.tolist():
+            groups.setdefault(int(self.cluster[i]), [int(self.cluster[i])]).append(i)
+        return [sorted(g) for _, g in sorted(groups.items())]
+
+
+def signatures(texts: Sequence[str], config: LshConfig) -> tuple[ShingleBatch, npt.NDArray[np.uint32]]:
+    """Shingle hashes and ``(bands * rows, n)`` MinHash signatures of `texts`, computed batch by batch."""
+    hasher = MinHasher(config.num_perm, config.seed)
+    parts: list[ShingleBatch] = []
+    sigs: list[npt.NDArray[np.uint32]] = []
+    for _, batch in iter_shingle_batches(texts, config.ngram):
+        parts.append(batch)
+        sigs.append(hasher.signatures(batch))
+    if not parts:
+        return concat_batches([]), np.zeros((config.num_perm, 0), np.uint32)
+    return concat_batches(parts), np.concatenate(sigs, axis=1)
+
+
+def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], config: LshConfig
+                       ) -> NearDupResult:
+    """Steps 3–5 of the module docstring over precomputed shingles and signatures."""
+    n = sig.shape[1]
+    cand = candidate_pairs(sig, config.bands, config.rows)
+    if config.verify:
+        jac = pair_jaccard(shingles, cand)
+        ok = jac >= config.threshold
+        pairs, jac = cand[ok], jac[ok]
+    else:
+        pairs, jac = cand, np.full(len(cand), np.nan)
+    if len(pairs):
+        graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+        _, labels = connected_components(graph, directed=False)
+        first = np.full(int(labels.max()) + 1, n, np.int64)
+        np.minimum.at(first, labels, np.arange(n, dtype=np.int64))
+        cluster = first[labels]
+    else:
+        cluster = np.arange(n, dtype=np.int64)
+    return NearDupResult(cluster=cluster, keep=cluster == np.arange(n), pairs=pairs, jaccard=jac,
+                         candidate_pairs=len(cand), verified_pairs=len(pairs), config=config)
+
+
+def near_duplicate_clusters(texts: Sequence[str], *, threshold: float = 0.8, ngram: int = 5,
+                            num_perm: int | None = None, bands: int | None = None, rows: int | None = None,
+                            seed: int = 1, verify: bool = True, fn_weight: float | None = None
+                            ) -> NearDupResult:
+    """Cluster near-duplicate `texts` (Jaccard of `ngram`-word shingle sets >= `threshold`).
+
+    Returns a NearDupResult (cluster per document, which to keep: the lowest index of each cluster,
+    candidate and verified pair counts). Deterministic: the same inputs and `seed` give the same result on
+    any machine. Empty input gives empty arrays; documents without words stay alone. Raises Invalid for
+    bad parameters (see `resolve_config`, which also explains `fn_weight`).
+    """
+    config = resolve_config(threshold, ngram, num_perm, bands, rows, seed, verify, fn_weight)
+    shingles, sig = signatures(texts, config)
+    return cluster_signatures(shingles, sig, config)
+
+
+class NearDedup(GlobalStep):
+    """Pipeline step ``near_dedup``: keep one record per near-duplicate cluster across the whole run.
+
+    Parameters: `field` (which text, see `assay.pipelines.text`; default ``all``) and those of
+    `near_duplicate_clusters`. Phase 1 (`collect`) computes each shard's shingle hashes and signatures;
+    `plan` clusters all of them; the record with the smallest id of each cluster is kept. Attributes:
+    ``<id>__near_dup_cluster`` (the kept record's id, for every record of a cluster of two or more; null
+    otherwise) and ``<id>__near_dup_of`` (the kept record's id, for dropped records; null otherwise).
+    Dropped rows carry the reason ``near-duplicate of <id>``. Driver memory is about 4 bytes per word
+    of text plus 4 × num_perm bytes per record.
+    """
+
+    name = "near_dedup"
+
+    def __init__(self, field: str = "all", threshold: float = 0.8, ngram: int = 5,
+                 num_perm: int | None = None, bands: int | None = None, rows: int | None = None,
+                 seed: int = 1, verify: bool = True, fn_weight: float | None = None, **common: Any) -> None:
+        super().__init__(**common)
+        self.field = field
+        self.threshold, self.ngram, self.seed, self.verify = threshold, ngram, seed, verify
+        self.num_perm, self.bands, self.rows, self.fn_weight = num_perm, bands, rows, fn_weight
+        self._config = resolve_config(threshold, ngram, num_perm, bands, rows, seed, verify, fn_weight)
+        self._rep: dict[str, str] = {}
+        self.candidate_pairs = self.verified_pairs = 0
+
+    def collect(self, batch: pa.Table) -> tuple[list[str], ShingleBatch, npt.NDArray[np.uint32]]:
+        ids = [str(i) for i in batch.column("id").to_pylist()]
+        shingles, sig = signatures(batch_texts(batch, self.field), self._config)
+        return ids, shingles, sig
+
+    def plan(self, partials: list[Any]) -> None:
+        ids: list[str] = [i for part in partials for i in part[0]]
+        if not ids:
+            self._rep = {}
+            return
+        shingles = concat_batches([part[1] for part in partials])
+        sig = np.concatenate([part[2] for part in partials], axis=1)
+        result = cluster_signatures(shingles, sig, self._config)
+        # representative: the smallest record id in each cluster (independent of shard order)
+        order = np.argsort(np.array(ids, dtype=object), kind="stable")
+        rank = np.empty(len(ids), np.int64)
+        rank[order] = np.arange(len(ids))
+        best = np.full(len(ids), len(ids), np.int64)
+        np.minimum.at(best, result.cluster, rank)
+        rep_index = order[best[result.cluster]]
+        multi = np.bincount(result.cluster, minlength=len(ids))[result.cluster] > 1
+        self._rep = {ids[i]: ids[int(rep_index[i])] for i in np.flatnonzero(multi).tolist()}
+        self.candidate_pairs, self.verified_pairs = result.candidate_pairs, result.verified_pairs
+
+    def process(self, batch: pa.Table) -> StepOutput:
+        ids = [str(i) for i in batch.column("id").to_pylist()]
+        cluster = [self._rep.get(i) for i in ids]
+        dup_of = [c if c is not None and c != i else None for i, c in zip(ids, cluster)]
+        reasons = [None if d is None else f"near-duplicate of {d}" for d in dup_of]
+        return self.decide(batch, keep=[d is None for d in dup_of], reasons=reasons,
+                           attributes={"near_dup_cluster": pa.array(cluster, pa.string()),
+                                       "near_dup_of": pa.array(dup_of, pa.string())})
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        d["params"].update({"bands": self._config.bands, "rows": self._config.rows,
+                            "num_perm": self._config.num_perm})
+        return d
+
+
+NearDedupStep = NearDedup

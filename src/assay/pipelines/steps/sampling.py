@@ -1,0 +1,84 @@
+"""`sample`: keep a random, stratified or cluster-diverse subset of the whole run (two phases).
+
+Parameters:
+  n          how many records to keep in total (or `fraction` in 0..1)
+  by         optional stratum: a column name or `metadata.<key>`; `stratified` keeps about the same
+             fraction of each stratum (largest remainders get the leftover slots), `diverse` keeps at most
+             one record per value first (e.g. `by: near_dedup__cluster`), then fills round-robin.
+  method     `random` (default), `stratified` or `diverse`
+  seed       integer (default 0)
+Randomness is a keyed hash of (seed, id), so the same seed keeps the same records whatever the sharding.
+Phase 1 collects (id, stratum) per shard; the driver picks; phase 2 drops the rest (reason `not_sampled`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from typing import Any
+
+import pyarrow as pa
+
+from assay.errors import Invalid
+from assay.pipelines.base import GlobalStep, StepOutput
+from assay.pipelines.text import texts
+
+
+class Sample(GlobalStep):
+    """Keep a deterministic sample of the whole run."""
+
+    name = "sample"
+
+    def __init__(self, n: int | None = None, fraction: float | None = None, by: str | None = None,
+                 method: str = "random", seed: int = 0, **common: Any) -> None:
+        super().__init__(**common)
+        if (n is None) == (fraction is None):
+            raise Invalid("sample: give exactly one of n (a count) or fraction (0..1)")
+        if fraction is not None and not 0 <= fraction <= 1:
+            raise Invalid(f"sample: fraction must lie in 0..1, got {fraction}")
+        if method not in ("random", "stratified", "diverse"):
+            raise Invalid(f"sample: method must be random, stratified or diverse, got {method!r}")
+        if method != "random" and not by:
+            raise Invalid(f"sample: method {method!r} needs `by` (a column or metadata.<key>)")
+        self.n, self.fraction, self.by, self.method, self.seed = n, fraction, by, method, seed
+        self._keep: set[str] = set()
+
+    def _rank(self, rid: str) -> str:
+        return hashlib.blake2b(f"{self.seed}:{rid}".encode(), digest_size=8).hexdigest()
+
+    def collect(self, batch: pa.Table) -> list[tuple[str, str]]:
+        ids = batch.column("id").to_pylist()
+        strata = texts(batch, self.by) if self.by else [""] * len(ids)
+        return list(zip(ids, strata))
+
+    def plan(self, partials: list[Any]) -> None:
+        items = sorted((self._rank(i), i, s) for part in partials for i, s in part)
+        total = len(items)
+        want = min(total, self.n if self.n is not None else round(total * (self.fraction or 0)))
+        if self.method == "random":
+            self._keep = {i for _, i, _ in items[:want]}
+            return
+        groups: dict[str, list[str]] = defaultdict(list)
+        for _, i, s in items:
+            groups[s].append(i)
+        if self.method == "stratified":
+            exact = {s: want * len(g) / total for s, g in groups.items()}
+            quota = {s: int(q) for s, q in exact.items()}
+            left = want - sum(quota.values())
+            for s in sorted(exact, key=lambda s: (-(exact[s] - quota[s]), s))[:left]:
+                quota[s] += 1
+            self._keep = {i for s, g in groups.items() for i in g[:quota[s]]}
+            return
+        keep: list[str] = []
+        depth = 0
+        order = sorted(groups, key=lambda s: self._rank(s))
+        while len(keep) < want:
+            for s in order:
+                if depth < len(groups[s]) and len(keep) < want:
+                    keep.append(groups[s][depth])
+            depth += 1
+        self._keep = set(keep)
+
+    def process(self, batch: pa.Table) -> StepOutput:
+        return self.decide(batch, keep=[i in self._keep for i in batch.column("id").to_pylist()],
+                           reasons="not_sampled")
