@@ -95,8 +95,15 @@ def test_api_key_never_appears_in_logs_repr_or_errors(caplog, tmp_path):
         good = ChatClient(cfg.replace(api_key="the-right-key"), cache_dir=tmp_path)
         good.complete(user("hello"))
         list(good.stream(user("hello")))
-    shown = [str(info.value), repr(info.value.details), repr(cfg), str(cfg), repr(client),
-             repr(cfg.to_dict()), caplog.text]
+    shown = [
+        str(info.value),
+        repr(info.value.details),
+        repr(cfg),
+        str(cfg),
+        repr(client),
+        repr(cfg.to_dict()),
+        caplog.text,
+    ]
     for text in shown:
         assert SECRET not in text
         assert "the-right-key" not in caplog.text

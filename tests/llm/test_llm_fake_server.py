@@ -34,8 +34,11 @@ def test_models_and_deterministic_completions(fake):
 
 def test_streams_server_sent_events(fake):
     with httpx.Client(base_url=fake.base_url) as http:
-        with http.stream("POST", "/chat/completions", json={**BODY, "stream": True,
-                                                           "stream_options": {"include_usage": True}}) as r:
+        with http.stream(
+            "POST",
+            "/chat/completions",
+            json={**BODY, "stream": True, "stream_options": {"include_usage": True}},
+        ) as r:
             assert r.headers["content-type"].startswith("text/event-stream")
             lines = [ln for ln in r.iter_lines() if ln.startswith("data: ")]
         full = http.post("/chat/completions", json=BODY).json()["choices"][0]["message"]["content"]
@@ -66,8 +69,9 @@ def test_works_with_the_openai_client_directly(fake):
     client = openai.OpenAI(base_url=fake.base_url, api_key="x", max_retries=0)
     reply = client.chat.completions.create(model="fake-model", messages=[{"role": "user", "content": "hi"}])
     assert reply.choices[0].message.content.startswith("[")
-    streamed = client.chat.completions.create(model="fake-model", stream=True,
-                                              messages=[{"role": "user", "content": "hi"}])
+    streamed = client.chat.completions.create(
+        model="fake-model", stream=True, messages=[{"role": "user", "content": "hi"}]
+    )
     assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
     client.close()
 
@@ -75,8 +79,12 @@ def test_works_with_the_openai_client_directly(fake):
 def test_runs_as_a_module_for_demos():
     with FakeLLMServer() as probe:  # borrow a free port, then release it
         port = probe.port
-    proc = subprocess.Popen([sys.executable, "-m", "assay.llm.fake_server", "--port", str(port)],
-                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assay.llm.fake_server", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         assert f"http://127.0.0.1:{port}/v1" in line

@@ -11,43 +11,69 @@ from assay.llm.judge import Judge
 from assay.llm.judge_parse import JudgeOutputError, extract_json, parse_judge_output, parse_score
 
 PAIR = Question("better", "pairwise", help="Which answer helps more?")
-RATING = Question("quality", "rating", options={"dimensions": [
-    {"name": "helpfulness", "min": 1, "max": 5}, {"name": "Accuracy", "min": 0, "max": 3}]})
+RATING = Question(
+    "quality",
+    "rating",
+    options={
+        "dimensions": [{"name": "helpfulness", "min": 1, "max": 5}, {"name": "Accuracy", "min": 0, "max": 3}]
+    },
+)
 SAFETY = Question("safety", "labels", options={"choices": ["safe", "unsafe", "borderline"]})
-PER = Question("tone", "labels", options={"choices": ["polite", "rude", "terse"], "multi": True,
-                                          "per_completion": True})
+PER = Question(
+    "tone", "labels", options={"choices": ["polite", "rude", "terse"], "multi": True, "per_completion": True}
+)
 
 
 def record(short: str = "Paris.", long: str = "The capital of France is Paris, on the Seine.") -> Record:
-    return Record("r1", [Message("user", "What is the capital of France?")],
-                  [Completion(short, "m1"), Completion(long, "m2")])
+    return Record(
+        "r1",
+        [Message("user", "What is the capital of France?")],
+        [Completion(short, "m1"), Completion(long, "m2")],
+    )
 
 
-@pytest.mark.parametrize("reply", [
-    '{"choice": "b", "strength": 3, "rationale": "B is fuller"}',
-    'Sure! Here is my verdict:\n```json\n{"rationale": "B is fuller", "choice": "B", "strength": "much better"}\n```',
-    '<think>{"choice": "a"} hmm no</think> Verdict: {"rationale": "B is fuller", "choice": "Response B", '
-    '"strength": 3.0} Thanks.',
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        '{"choice": "b", "strength": 3, "rationale": "B is fuller"}',
+        (
+            'Sure! Here is my verdict:\n```json\n{"rationale": "B is fuller", "choice": "B", '
+            '"strength": "much better"}\n```'
+        ),
+        (
+            '<think>{"choice": "a"} hmm no</think> Verdict: '
+            '{"rationale": "B is fuller", "choice": "Response B", "strength": 3.0} Thanks.'
+        ),
+    ],
+)
 def test_pairwise_parsing_forgives_common_spellings(reply):
     answer, why = parse_judge_output(PAIR, reply, ["x", "y"])
     assert answer == {"choice": "b", "strength": 3} and why == "B is fuller"
 
 
 def test_rating_and_labels_parsing_normalise_case_and_keys():
-    answer, _ = parse_judge_output(RATING, '{"scores": {"response_0": {"Helpfulness": 4, "accuracy": 2.0}, '
-                                           '"1": {"helpfulness": "5", "Accuracy": 3}}}', ["x", "y"])
-    assert answer == {"scores": {"0": {"helpfulness": 4, "Accuracy": 2}, "1": {"helpfulness": 5, "Accuracy": 3}}}
+    answer, _ = parse_judge_output(
+        RATING,
+        '{"scores": {"response_0": {"Helpfulness": 4, "accuracy": 2.0}, '
+        '"1": {"helpfulness": "5", "Accuracy": 3}}}',
+        ["x", "y"],
+    )
+    assert answer == {
+        "scores": {"0": {"helpfulness": 4, "Accuracy": 2}, "1": {"helpfulness": 5, "Accuracy": 3}}
+    }
     assert parse_judge_output(SAFETY, '{"labels": "Unsafe"}', ["x"])[0] == {"labels": ["unsafe"]}
     assert parse_judge_output(SAFETY, '{"label": "safe"}', ["x"])[0] == {"labels": ["safe"]}
 
 
-@pytest.mark.parametrize("reply, match", [
-    ("I prefer A.", "did not reply with a JSON object"),
-    ('{"choice": "c", "strength": 1}', "breaks the question's rules"),
-    ('{"choice": "a", "strength": 9}', "strength must be"),
-    ("", "did not reply with a JSON object"),
-])
+@pytest.mark.parametrize(
+    "reply, match",
+    [
+        ("I prefer A.", "did not reply with a JSON object"),
+        ('{"choice": "c", "strength": 1}', "breaks the question's rules"),
+        ('{"choice": "a", "strength": 9}', "strength must be"),
+        ("", "did not reply with a JSON object"),
+    ],
+)
 def test_unreadable_pairwise_replies_raise_judge_output_error(reply, match):
     with pytest.raises(JudgeOutputError, match=match) as info:
         parse_judge_output(PAIR, reply, ["x", "y"])
@@ -113,8 +139,9 @@ def test_judge_many_never_raises_per_item(fake, make_client):
     judge = Judge(make_client())
     ranking = Question("order", "ranking")
     one_completion = Record("r2", [Message("user", "hi")], [Completion("hello")])
-    results = judge.judge_many([(record(), SAFETY), (record(), ranking), (one_completion, PAIR),
-                                (record(), PAIR)], concurrency=1)
+    results = judge.judge_many(
+        [(record(), SAFETY), (record(), ranking), (one_completion, PAIR), (record(), PAIR)], concurrency=1
+    )
     assert "rejected the request" in results[0].error
     assert "supports pairwise, rating and labels" in results[1].error
     assert "has 1 completion(s)" in results[2].error
@@ -124,7 +151,9 @@ def test_judge_many_never_raises_per_item(fake, make_client):
 def test_pointwise_score(fake, make_client):
     judge = Judge(make_client())
     value = judge.score("Water boils at 100 C at sea level.", "Factual and precise.")
-    assert 1 <= value <= 10 and value == judge.score("Water boils at 100 C at sea level.", "Factual and precise.")
+    assert 1 <= value <= 10 and value == judge.score(
+        "Water boils at 100 C at sea level.", "Factual and precise."
+    )
     assert "scale from 1 to 10" in fake.chat_requests()[0]["messages"][0]["content"]
     assert 0 <= judge.score("x", "y", low=0, high=3) <= 3
     fake.queue_reply('{"score": "high"}')

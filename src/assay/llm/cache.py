@@ -20,11 +20,17 @@ from assay.errors import Unavailable
 FILENAME = "llm-cache.sqlite3"
 
 
-def cache_key(base_url: str, model: str, messages: list[dict[str, Any]], sampling: dict[str, Any],
-              sample_index: int = 0) -> str:
+def cache_key(
+    base_url: str, model: str, messages: list[dict[str, Any]], sampling: dict[str, Any], sample_index: int = 0
+) -> str:
     """A stable hex key for one call. Dict order does not matter; the API key is never part of it."""
-    payload = {"base_url": base_url.rstrip("/"), "model": model, "messages": messages,
-               "sampling": sampling, "sample": sample_index}
+    payload = {
+        "base_url": base_url.rstrip("/"),
+        "model": model,
+        "messages": messages,
+        "sampling": sampling,
+        "sample": sample_index,
+    }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -40,16 +46,18 @@ class CompletionCache:
         self.path = Path(cache_dir) / FILENAME
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30,
-                                         isolation_level=None)
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA busy_timeout=30000")
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS completions (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
-                "created REAL NOT NULL)")
+                "created REAL NOT NULL)"
+            )
         except (OSError, sqlite3.Error) as e:
-            raise Unavailable(f"cannot open the LLM cache at {self.path}: {e}; check the folder is writable "
-                              "or pass cache_dir=None to turn the cache off") from e
+            raise Unavailable(
+                f"cannot open the LLM cache at {self.path}: {e}; check the folder is writable "
+                "or pass cache_dir=None to turn the cache off"
+            ) from e
         self._lock = threading.Lock()
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -66,8 +74,10 @@ class CompletionCache:
     def put(self, key: str, value: dict[str, Any]) -> None:
         blob = json.dumps(value, ensure_ascii=False, default=str)
         with self._lock:
-            self._conn.execute("INSERT OR REPLACE INTO completions (key, value, created) VALUES (?, ?, ?)",
-                               (key, blob, time.time()))
+            self._conn.execute(
+                "INSERT OR REPLACE INTO completions (key, value, created) VALUES (?, ?, ?)",
+                (key, blob, time.time()),
+            )
 
     def __len__(self) -> int:
         with self._lock:

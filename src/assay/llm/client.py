@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 import openai
 
@@ -60,8 +60,13 @@ class Generation:
 
     def to_completion(self) -> Completion:
         """A domain `Completion` whose metadata records how it was made (endpoint, sampling, usage...)."""
-        meta = {"endpoint": self.endpoint, "finish_reason": self.finish_reason, "sampling": self.sampling,
-                "usage": self.usage, "latency_s": round(self.latency_s, 4)}
+        meta = {
+            "endpoint": self.endpoint,
+            "finish_reason": self.finish_reason,
+            "sampling": self.sampling,
+            "usage": self.usage,
+            "latency_s": round(self.latency_s, 4),
+        }
         return Completion(text=self.text, model=self.model, metadata=meta)
 
 
@@ -85,18 +90,20 @@ class ChatClient:
     the number of retries comes from `config.max_retries`.
     """
 
-    def __init__(self, config: EndpointConfig, *, cache_dir: str | Path | None = None,
-                 retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, config: EndpointConfig, *, cache_dir: str | Path | None = None, retry: RetryPolicy | None = None
+    ) -> None:
         self.config = config
         self.retry = retry or RetryPolicy()
         self.cache = CompletionCache(cache_dir) if cache_dir is not None else None
-        self._openai = openai.OpenAI(api_key=config.api_key or "EMPTY", base_url=config.base_url,
-                                     timeout=config.timeout, max_retries=0)
+        self._openai = openai.OpenAI(
+            api_key=config.api_key or "EMPTY", base_url=config.base_url, timeout=config.timeout, max_retries=0
+        )
 
     def __repr__(self) -> str:
         return f"ChatClient({self.config!r}, cache={'on' if self.cache else 'off'})"
 
-    def __enter__(self) -> ChatClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -110,8 +117,9 @@ class ChatClient:
 
     # -- calls ---------------------------------------------------------------------------------------
 
-    def complete(self, messages: MessagesLike, *, sample_index: int = 0, use_cache: bool = True,
-                 **overrides: Any) -> Generation:
+    def complete(
+        self, messages: MessagesLike, *, sample_index: int = 0, use_cache: bool = True, **overrides: Any
+    ) -> Generation:
         """Ask for one completion. `overrides` replace sampling fields for this call (None drops one).
 
         `sample_index` distinguishes repeated samples of the same prompt in the cache. Returns a
@@ -133,17 +141,29 @@ class ChatClient:
         def call() -> Generation:
             t0 = time.perf_counter()
             resp = self._openai.chat.completions.create(
-                model=self.config.model, messages=msgs, extra_body=sampling)  # type: ignore[arg-type]
+                model=self.config.model, messages=cast(Any, msgs), extra_body=sampling
+            )
             latency = time.perf_counter() - t0
             if not resp.choices:
-                raise Unavailable(f"model server {self.config.name!r} at {self.config.base_url} returned no "
-                                  "choices; check the server's logs")
+                raise Unavailable(
+                    f"model server {self.config.name!r} at {self.config.base_url} returned no "
+                    "choices; check the server's logs"
+                )
             choice = resp.choices[0]
-            usage = resp.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"}) \
-                if resp.usage else {}
-            return Generation(text=choice.message.content or "", model=resp.model or self.config.model,
-                              finish_reason=choice.finish_reason, usage=usage, sampling=sampling,
-                              latency_s=latency, endpoint=self.config.name)
+            usage = (
+                resp.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"})
+                if resp.usage
+                else {}
+            )
+            return Generation(
+                text=choice.message.content or "",
+                model=resp.model or self.config.model,
+                finish_reason=choice.finish_reason,
+                usage=usage,
+                sampling=sampling,
+                latency_s=latency,
+                endpoint=self.config.name,
+            )
 
         gen, attempts = self._with_retries(call)
         gen.attempts = attempts
@@ -163,8 +183,11 @@ class ChatClient:
 
         def open_stream() -> Any:
             return self._openai.chat.completions.create(
-                model=self.config.model, messages=msgs, stream=True,  # type: ignore[arg-type]
-                extra_body=sampling)
+                model=self.config.model,
+                messages=cast(Any, msgs),
+                stream=True,
+                extra_body=sampling,
+            )
 
         stream, attempts = self._with_retries(open_stream)
         try:
@@ -178,8 +201,14 @@ class ChatClient:
         finally:
             stream.close()
 
-    def complete_many(self, conversations: Sequence[MessagesLike], *, n: int = 1,
-                      concurrency: int | None = None, **overrides: Any) -> list[Generation | Exception]:
+    def complete_many(
+        self,
+        conversations: Sequence[MessagesLike],
+        *,
+        n: int = 1,
+        concurrency: int | None = None,
+        **overrides: Any,
+    ) -> list[Generation | Exception]:
         """Complete each conversation `n` times with at most `concurrency` requests in flight.
 
         Returns a flat list in input order: conversation 0's n samples, then conversation 1's, ... Each
@@ -212,9 +241,15 @@ class ChatClient:
     # -- retries -------------------------------------------------------------------------------------
 
     def _map(self, exc: BaseException, attempts: int) -> AssayError:
-        return to_assay_error(exc, endpoint=self.config.name, base_url=self.config.base_url,
-                              model=self.config.model, attempts=attempts, secret=self.config.api_key,
-                              timeout=self.config.timeout)
+        return to_assay_error(
+            exc,
+            endpoint=self.config.name,
+            base_url=self.config.base_url,
+            model=self.config.model,
+            attempts=attempts,
+            secret=self.config.api_key,
+            timeout=self.config.timeout,
+        )
 
     def _with_retries(self, fn: Callable[[], T]) -> tuple[T, int]:
         """Run `fn`, retrying per policy; returns (result, attempts made) or raises a mapped AssayError."""
@@ -224,11 +259,21 @@ class ChatClient:
                 return fn(), attempt + 1
             except openai.OpenAIError as e:
                 if not is_retryable(e) or attempt == max_retries:
-                    log.warning("model call failed endpoint=%s base_url=%s attempts=%d error=%s",
-                                self.config.name, self.config.base_url, attempt + 1, type(e).__name__)
+                    log.warning(
+                        "model call failed endpoint=%s base_url=%s attempts=%d error=%s",
+                        self.config.name,
+                        self.config.base_url,
+                        attempt + 1,
+                        type(e).__name__,
+                    )
                     raise self._map(e, attempt + 1) from None
                 wait = self.retry.delay(attempt, retry_after_of(e))
-                log.info("retrying model call endpoint=%s attempt=%d error=%s wait=%.2fs",
-                         self.config.name, attempt + 1, type(e).__name__, wait)
+                log.info(
+                    "retrying model call endpoint=%s attempt=%d error=%s wait=%.2fs",
+                    self.config.name,
+                    attempt + 1,
+                    type(e).__name__,
+                    wait,
+                )
                 time.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -62,8 +62,10 @@ class EndpointConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", normalise_base_url(self.base_url))
         if not self.model:
-            raise Invalid("model endpoint needs a model name (GET <base_url>/models lists them)",
-                          details={"field": "model"})
+            raise Invalid(
+                "model endpoint needs a model name (GET <base_url>/models lists them)",
+                details={"field": "model"},
+            )
         if not self.name:
             object.__setattr__(self, "name", self.model)
         if self.timeout <= 0:
@@ -83,9 +85,11 @@ class EndpointConfig:
             raise Invalid(f"endpoint {self.name!r}: set {', '.join(clash)} as fields, not in extra")
 
     def __repr__(self) -> str:
-        return (f"EndpointConfig(name={self.name!r}, base_url={self.base_url!r}, model={self.model!r}, "
-                f"api_key={self.masked()!r}, temperature={self.temperature!r}, top_p={self.top_p!r}, "
-                f"max_tokens={self.max_tokens!r}, extra={self.extra!r}, timeout={self.timeout!r})")
+        return (
+            f"EndpointConfig(name={self.name!r}, base_url={self.base_url!r}, model={self.model!r}, "
+            f"api_key={self.masked()!r}, temperature={self.temperature!r}, top_p={self.top_p!r}, "
+            f"max_tokens={self.max_tokens!r}, extra={self.extra!r}, timeout={self.timeout!r})"
+        )
 
     __str__ = __repr__
 
@@ -94,7 +98,9 @@ class EndpointConfig:
         return "***" if self.api_key else ""
 
     def sampling(self, **overrides: Any) -> dict[str, Any]:
-        """The request fields used for sampling: defaults, then `extra`, then `overrides` (None drops a field).
+        """The request fields used for sampling: defaults, then `extra`, then `overrides`.
+
+        An override of None drops that field (the server's default applies).
 
         Returns a new dict with only the fields that will be sent.
         """
@@ -120,6 +126,7 @@ class EndpointConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise Invalid(f"unknown model endpoint setting(s) {', '.join(unknown)}; "
-                          f"known: {', '.join(sorted(known))}")
+            raise Invalid(
+                f"unknown model endpoint setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
         return cls(**data)

@@ -15,20 +15,69 @@ import random
 import re
 from typing import Any
 
-WORDS = (
-    "the answer depends on context and careful reasoning about each step helps clarify what matters most "
-    "here we consider the evidence weigh alternatives and explain a practical approach with a short example "
-    "that readers can follow test and adapt to their own situation while noting common pitfalls"
-).split()
+WORDS = [
+    "the",
+    "answer",
+    "depends",
+    "on",
+    "context",
+    "and",
+    "careful",
+    "reasoning",
+    "about",
+    "each",
+    "step",
+    "helps",
+    "clarify",
+    "what",
+    "matters",
+    "most",
+    "here",
+    "we",
+    "consider",
+    "the",
+    "evidence",
+    "weigh",
+    "alternatives",
+    "and",
+    "explain",
+    "a",
+    "practical",
+    "approach",
+    "with",
+    "a",
+    "short",
+    "example",
+    "that",
+    "readers",
+    "can",
+    "follow",
+    "test",
+    "and",
+    "adapt",
+    "to",
+    "their",
+    "own",
+    "situation",
+    "while",
+    "noting",
+    "common",
+    "pitfalls",
+]
 
-_FENCE = re.compile(r"```json\s*(\{.*?\})\s*```", re.S)
+_FENCE = re.compile(r"```json\s*(\{.*?\})\s*```", re.DOTALL)
 _SCALE = re.compile(r"scale from (-?\d+) to (-?\d+)")
 
 
 def request_digest(messages: list[dict[str, Any]], body: dict[str, Any], index: int = 0) -> str:
     """A hex digest of everything that should change the reply."""
-    keyed = {"messages": messages, "temperature": body.get("temperature"), "top_p": body.get("top_p"),
-             "seed": body.get("seed"), "index": index}
+    keyed = {
+        "messages": messages,
+        "temperature": body.get("temperature"),
+        "top_p": body.get("top_p"),
+        "seed": body.get("seed"),
+        "index": index,
+    }
     return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -45,7 +94,7 @@ def plain_reply(messages: list[dict[str, Any]], body: dict[str, Any], index: int
     rng = random.Random(int(digest[:16], 16))
     words = [rng.choice(WORDS) for _ in range(rng.randint(12, 30))]
     topic = " ".join(_last_user(messages).split()[:6])
-    return f"[{digest[:6]}] About \"{topic}\": " + " ".join(words) + "."
+    return f'[{digest[:6]}] About "{topic}": ' + " ".join(words) + "."
 
 
 def is_judge_request(messages: list[dict[str, Any]]) -> bool:
@@ -53,7 +102,7 @@ def is_judge_request(messages: list[dict[str, Any]]) -> bool:
 
 
 def _between(text: str, tag: str) -> str | None:
-    m = re.search(rf"<{tag}>(.*?)</{tag}>", text, re.S)
+    m = re.search(rf"<{tag}>(.*?)</{tag}>", text, re.DOTALL)
     return m.group(1).strip() if m else None
 
 

@@ -22,14 +22,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from assay.llm.fake_replies import is_judge_request, judge_reply, plain_reply
 
 
 @dataclass
 class LoggedRequest:
-    """One request the server received; `body` is the parsed JSON body or None; header names are lower case."""
+    """One request the server received: `body` is the parsed JSON body or None, header names lower case."""
 
     method: str
     path: str
@@ -54,9 +54,17 @@ class FakeLLMServer:
     (pairwise judge prefers the longer response) or "first" (always prefers response A).
     """
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, model: str = "fake-model",
-                 delay: float = 0.0, api_key: str | None = None, judge_bias: str = "longer",
-                 stream_delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        model: str = "fake-model",
+        delay: float = 0.0,
+        api_key: str | None = None,
+        judge_bias: str = "longer",
+        stream_delay: float = 0.0,
+    ) -> None:
         self.host, self.model, self.delay, self.api_key = host, model, delay, api_key
         self.judge_bias, self.stream_delay = judge_bias, stream_delay
         self._port = port
@@ -72,14 +80,15 @@ class FakeLLMServer:
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
-    def start(self) -> FakeLLMServer:
+    def start(self) -> Self:
         httpd = ThreadingHTTPServer((self.host, self._port), _Handler)
         httpd.daemon_threads = True
         httpd.fake = self  # type: ignore[attr-defined]
         self._httpd = httpd
         self._stop.clear()
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-llm-server", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-llm-server", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -93,7 +102,7 @@ class FakeLLMServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> FakeLLMServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -112,13 +121,24 @@ class FakeLLMServer:
 
     # -- scripting -----------------------------------------------------------------------------------
 
-    def fail_next(self, count: int = 1, status: int = 503, *, retry_after: float | str | None = None,
-                  message: str | None = None) -> None:
+    def fail_next(
+        self,
+        count: int = 1,
+        status: int = 503,
+        *,
+        retry_after: float | str | None = None,
+        message: str | None = None,
+    ) -> None:
         """Make the next `count` chat requests answer `status` (with a Retry-After header if given)."""
         with self._lock:
             for _ in range(count):
-                self._failures.append(_Failure(status=status, message=message or f"scripted {status}",
-                                               retry_after=None if retry_after is None else str(retry_after)))
+                self._failures.append(
+                    _Failure(
+                        status=status,
+                        message=message or f"scripted {status}",
+                        retry_after=None if retry_after is None else str(retry_after),
+                    )
+                )
 
     def hang_next(self, count: int = 1, seconds: float = 5.0) -> None:
         """Make the next `count` chat requests wait `seconds` before answering normally."""
@@ -186,8 +206,11 @@ class _Handler(BaseHTTPRequestHandler):
     def fake(self) -> FakeLLMServer:
         return self.server.fake  # type: ignore[attr-defined,no-any-return]
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: tests assert on the request log instead
+
+    def _headers(self) -> dict[str, str]:
+        return {k.lower(): v for k, v in self.headers.items()}
 
     def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
@@ -206,29 +229,41 @@ class _Handler(BaseHTTPRequestHandler):
         given = self.headers.get("Authorization", "")
         if given == f"Bearer {key}":
             return True
-        self._send_json(401, _error_body(f"Incorrect API key provided: {given.removeprefix('Bearer ')}",
-                                         "invalid_request_error", 401))
+        self._send_json(
+            401,
+            _error_body(
+                f"Incorrect API key provided: {given.removeprefix('Bearer ')}", "invalid_request_error", 401
+            ),
+        )
         return False
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
-        self.fake._record(LoggedRequest("GET", self.path, None, {k.lower(): v for k, v in self.headers.items()}))
+    def do_GET(self) -> None:
+        self.fake._record(LoggedRequest("GET", self.path, None, self._headers()))
         if not self._authorised():
             return
         if self.path.rstrip("/") == "/v1/models":
-            self._send_json(200, {"object": "list", "data": [
-                {"id": self.fake.model, "object": "model", "created": 0, "owned_by": "assay-fake"}]})
+            self._send_json(
+                200,
+                {
+                    "object": "list",
+                    "data": [
+                        {"id": self.fake.model, "object": "model", "created": 0, "owned_by": "assay-fake"}
+                    ],
+                },
+            )
         else:
             self._send_json(404, _error_body(f"no route GET {self.path}", "not_found", 404))
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
             body = json.loads(raw or b"null")
         except json.JSONDecodeError:
             body = None
-        self.fake._record(LoggedRequest("POST", self.path, body if isinstance(body, dict) else None,
-                                        {k.lower(): v for k, v in self.headers.items()}))
+        self.fake._record(
+            LoggedRequest("POST", self.path, body if isinstance(body, dict) else None, self._headers())
+        )
         if not self._authorised():
             return
         if self.path.rstrip("/") != "/v1/chat/completions":
@@ -254,12 +289,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(failure.status, _error_body(failure.message, kind, failure.status), headers)
             return
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list) or not body["messages"]:
-            self._send_json(400, _error_body("'messages' must be a non-empty list", "invalid_request_error",
-                                             400))
+            self._send_json(
+                400, _error_body("'messages' must be a non-empty list", "invalid_request_error", 400)
+            )
             return
         if body.get("model") != fake.model:
-            self._send_json(404, _error_body(f"The model `{body.get('model')}` does not exist.",
-                                             "not_found_error", 404))
+            self._send_json(
+                404, _error_body(f"The model `{body.get('model')}` does not exist.", "not_found_error", 404)
+            )
             return
         messages: list[dict[str, Any]] = body["messages"]
         n = max(1, int(body.get("n") or 1))
@@ -284,13 +321,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(texts[0], finish[0], prompt_tokens, body)
             return
         completion_tokens = sum(len(t.split()) for t in texts)
-        self._send_json(200, {
-            "id": f"chatcmpl-fake-{int(time.time() * 1000)}", "object": "chat.completion",
-            "created": int(time.time()), "model": fake.model,
-            "choices": [{"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": f}
-                        for i, (t, f) in enumerate(zip(texts, finish))],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens}})
+        self._send_json(
+            200,
+            {
+                "id": f"chatcmpl-fake-{int(time.time() * 1000)}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": fake.model,
+                "choices": [
+                    {"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": f}
+                    for i, (t, f) in enumerate(zip(texts, finish))
+                ],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+            },
+        )
 
     def _stream(self, text: str, finish: str, prompt_tokens: int, body: dict[str, Any]) -> None:
         self.send_response(200)
@@ -299,8 +347,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
-        base = {"id": f"chatcmpl-fake-{int(time.time() * 1000)}", "object": "chat.completion.chunk",
-                "created": int(time.time()), "model": self.fake.model}
+        base = {
+            "id": f"chatcmpl-fake-{int(time.time() * 1000)}",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": self.fake.model,
+        }
         words = text.split(" ")
         for i, w in enumerate(words):
             delta: dict[str, Any] = {"content": w if i == 0 else " " + w}
@@ -311,9 +363,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self.fake._wait(self.fake.stream_delay)
         self._event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
         if (body.get("stream_options") or {}).get("include_usage"):
-            self._event({**base, "choices": [], "usage": {
-                "prompt_tokens": prompt_tokens, "completion_tokens": len(words),
-                "total_tokens": prompt_tokens + len(words)}})
+            self._event(
+                {
+                    **base,
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": prompt_tokens,
+                        "completion_tokens": len(words),
+                        "total_tokens": prompt_tokens + len(words),
+                    },
+                }
+            )
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
 
@@ -324,8 +384,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 def main(argv: list[str] | None = None) -> None:
     """Serve until Ctrl-C: `python -m assay.llm.fake_server --port 8001 [--delay 0.2] [--model NAME]`."""
-    p = argparse.ArgumentParser(prog="python -m assay.llm.fake_server",
-                                description="A fake OpenAI-compatible model server for demos and tests.")
+    p = argparse.ArgumentParser(
+        prog="python -m assay.llm.fake_server",
+        description="A fake OpenAI-compatible model server for demos and tests.",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8001)
     p.add_argument("--model", default="fake-model")
@@ -333,10 +395,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--stream-delay", type=float, default=0.03, help="seconds between streamed words")
     p.add_argument("--api-key", default=None, help="require this bearer key")
     args = p.parse_args(argv)
-    srv = FakeLLMServer(host=args.host, port=args.port, model=args.model, delay=args.delay,
-                        api_key=args.api_key, stream_delay=args.stream_delay).start()
-    print(f"fake OpenAI-compatible server at {srv.base_url} serving model {srv.model!r}; Ctrl-C stops it",
-          flush=True)
+    srv = FakeLLMServer(
+        host=args.host,
+        port=args.port,
+        model=args.model,
+        delay=args.delay,
+        api_key=args.api_key,
+        stream_delay=args.stream_delay,
+    ).start()
+    print(
+        f"fake OpenAI-compatible server at {srv.base_url} serving model {srv.model!r}; Ctrl-C stops it",
+        flush=True,
+    )
     try:
         while True:
             time.sleep(3600)

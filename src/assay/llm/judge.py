@@ -68,8 +68,10 @@ class Judge:
         JudgeResult with `error`.
         """
         if question.kind not in JUDGED_KINDS:
-            raise Invalid(f"LLM judging supports pairwise, rating and labels questions; "
-                          f"{question.name!r} is a {question.kind.value} question")
+            raise Invalid(
+                f"LLM judging supports pairwise, rating and labels questions; "
+                f"{question.name!r} is a {question.kind.value} question"
+            )
         texts = [c.text for c in record.completions]
         if question.kind is QuestionKind.pairwise:
             return self._pairwise(record, question, texts, swap)
@@ -90,20 +92,25 @@ class Judge:
     def _pairwise(self, record: Record, question: Question, texts: list[str], swap: bool) -> JudgeResult:
         ia, ib = int(question.options.get("a", 0)), int(question.options.get("b", 1))
         if max(ia, ib) >= len(texts) or ia == ib:
-            raise Invalid(f"pairwise question {question.name!r} compares completions {ia} and {ib}, but record "
-                          f"{record.external_id!r} has {len(texts)} completion(s)")
+            raise Invalid(
+                f"pairwise question {question.name!r} compares completions {ia} and {ib}, but record "
+                f"{record.external_id!r} has {len(texts)} completion(s)"
+            )
         orders = [(texts[ia], texts[ib])] + ([(texts[ib], texts[ia])] if swap else [])
         result = JudgeResult(question.name, question.kind.value, None)
         rationales = []
         for k, (first, second) in enumerate(orders):
-            gen = self.client.complete(pairwise_prompt(question, record.messages, first, second,
-                                                       self.guidelines), **self.sampling)
+            gen = self.client.complete(
+                pairwise_prompt(question, record.messages, first, second, self.guidelines), **self.sampling
+            )
             result.raw.append(gen.text)
             result.model = gen.model
             try:
                 answer, why = parse_judge_output(question, gen.text, texts)
             except JudgeOutputError as e:
-                result.error = e.message if not swap else f"{'first' if k == 0 else 'swapped'} order: {e.message}"
+                result.error = (
+                    e.message if not swap else f"{'first' if k == 0 else 'swapped'} order: {e.message}"
+                )
                 return result
             result.orders.append(_flip(answer) if k == 1 else answer)
             rationales.append(why)
@@ -121,8 +128,9 @@ class Judge:
             result.answer = {"choice": one["choice"], "strength": min(one["strength"], two["strength"])}
         return result
 
-    def judge_many(self, items: Sequence[tuple[Record, Question]], *, swap: bool = False,
-                   concurrency: int | None = None) -> list[JudgeResult]:
+    def judge_many(
+        self, items: Sequence[tuple[Record, Question]], *, swap: bool = False, concurrency: int | None = None
+    ) -> list[JudgeResult]:
         """Judge many (record, question) pairs with bounded concurrency; results in input order.
 
         Never raises for one item: server failures and unjudgeable questions become results with `error`.

@@ -15,8 +15,8 @@ from typing import Any
 from assay.domain.questions import Question, QuestionKind, validate_answer
 from assay.errors import Invalid
 
-_THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S | re.I)
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 _STRENGTH_WORDS = {"slight": 1, "slightly": 1, "clear": 2, "clearly": 2, "much": 3, "significantly": 3}
 
 
@@ -52,8 +52,9 @@ def extract_json(text: str) -> dict[str, Any]:
             continue
         if isinstance(value, dict):
             return value
-    raise JudgeOutputError(f"the judge did not reply with a JSON object: {_snippet(text)!r}",
-                           details={"raw": text[:2000]})
+    raise JudgeOutputError(
+        f"the judge did not reply with a JSON object: {_snippet(text)!r}", details={"raw": text[:2000]}
+    )
 
 
 def _choice(raw: Any) -> Any:
@@ -138,20 +139,27 @@ def normalise_answer(question: Question, obj: dict[str, Any], completion_texts: 
     elif question.kind is QuestionKind.labels:
         answer = _labels(question, obj)
     else:
-        raise Invalid(f"LLM judging supports pairwise, rating and labels questions; "
-                      f"{question.name!r} is a {question.kind.value} question")
+        raise Invalid(
+            f"LLM judging supports pairwise, rating and labels questions; "
+            f"{question.name!r} is a {question.kind.value} question"
+        )
     try:
         result = validate_answer(question, answer, completion_texts)
     except Invalid as e:
-        raise JudgeOutputError(f"the judge's answer breaks the question's rules: {e.message}",
-                               details={"raw": json.dumps(obj)[:2000]}) from None
+        raise JudgeOutputError(
+            f"the judge's answer breaks the question's rules: {e.message}",
+            details={"raw": json.dumps(obj)[:2000]},
+        ) from None
     if result is None:
-        raise JudgeOutputError(f"the judge gave no answer to {question.name!r}",
-                               details={"raw": json.dumps(obj)[:2000]})
+        raise JudgeOutputError(
+            f"the judge gave no answer to {question.name!r}", details={"raw": json.dumps(obj)[:2000]}
+        )
     return result
 
 
-def parse_judge_output(question: Question, text: str, completion_texts: list[str]) -> tuple[dict[str, Any], str]:
+def parse_judge_output(
+    question: Question, text: str, completion_texts: list[str]
+) -> tuple[dict[str, Any], str]:
     """(answer, rationale) from a judge reply; raises JudgeOutputError when it cannot be read."""
     obj = extract_json(text)
     rationale = obj.get("rationale", obj.get("reason", obj.get("explanation", "")))
@@ -167,6 +175,7 @@ def parse_score(text: str, low: int, high: int) -> tuple[float, str]:
     except (TypeError, ValueError):
         raise JudgeOutputError(f"the judge's score {raw!r} is not a number", details={"raw": text[:2000]})
     if not low <= score <= high:
-        raise JudgeOutputError(f"the judge's score {score:g} lies outside {low}..{high}",
-                               details={"raw": text[:2000]})
+        raise JudgeOutputError(
+            f"the judge's score {score:g} lies outside {low}..{high}", details={"raw": text[:2000]}
+        )
     return score, str(obj.get("rationale", "") or "")
