@@ -7,7 +7,8 @@ Each run gets:
 - `--die-with-parent`, `--new-session` (no terminal injection), `--cap-drop ALL`, `--disable-userns`;
 - a read-only `/usr` (plus the interpreter's prefix when it lives elsewhere), `/proc`, a minimal `/dev`;
 - a private tmpfs at `/sandbox` (the working folder, holding the input files) and at `/tmp`, each capped
-  at `Limits.scratch_bytes`; nothing of the host is writable;
+  at `Limits.scratch_bytes`; the sandbox's root is remounted read-only and nothing of the host is
+  writable (`/dev/shm` is the sandbox's own small tmpfs from bubblewrap's `/dev`);
 - uid/gid 65534 inside. When Assay runs as root, bubblewrap itself is started as host uid 65534, so the
   sandbox's uid maps to an unprivileged host uid: the kernel ignores RLIMIT_NPROC for root, and a
   fork bomb is only contained this way;
@@ -172,7 +173,7 @@ class BubblewrapSandbox:
                     view = view[os.write(fd, view):]
                 os.lseek(fd, 0, os.SEEK_SET)
                 argv += ["--perms", "0644", "--file", str(fd), f"{WORKDIR}/{paths[name]}"]
-            argv += ["--setenv", "ASSAY_REPORT_FD", str(report.fileno()),
+            argv += ["--remount-ro", "/", "--setenv", "ASSAY_REPORT_FD", str(report.fileno()),
                      "--json-status-fd", str(status.fileno())]
             program = [self.python, *command[1:]] if command[0] in ("python3", "python") else list(command)
             cpu = max(1, math.ceil(limits.cpu_seconds))

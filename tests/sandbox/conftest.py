@@ -1,0 +1,13 @@
+"""Fixtures for sandbox tests: one real bubblewrap sandbox for the session."""
+
+from __future__ import annotations
+
+import pytest
+
+from assay.sandbox import BubblewrapSandbox
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> BubblewrapSandbox:
+    """The real sandbox; tests using it must be marked `sandbox` (they skip without bubblewrap)."""
+    return BubblewrapSandbox()
