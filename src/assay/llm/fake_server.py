@@ -200,6 +200,7 @@ def _error_body(message: str, kind: str, code: int) -> dict[str, Any]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes; avoid 40 ms delayed-ACK stalls
     server_version = "AssayFakeLLM/1.0"
 
     @property
