@@ -28,10 +28,12 @@ _CHUNK = 8192  # shingles per MinHash chunk: (num_perm x _CHUNK) uint32 stays in
 _BAND_MULT = U64(0x9E3779B97F4A7C15)
 
 
-def candidate_probability(s: npt.ArrayLike, bands: int, rows: int) -> npt.NDArray[np.float64]:
-    """Probability that two documents with Jaccard `s` share at least one of `bands` bands of `rows`."""
+def candidate_probability(s: npt.ArrayLike, bands: npt.ArrayLike, rows: npt.ArrayLike
+                          ) -> npt.NDArray[np.float64]:
+    """Probability that two documents with Jaccard `s` share at least one of `bands` bands of `rows`
+    (broadcasting over arrays)."""
     s = np.asarray(s, dtype=np.float64)
-    return 1.0 - (1.0 - s**rows) ** bands
+    return np.asarray(1.0 - (1.0 - s ** np.asarray(rows)) ** np.asarray(bands), dtype=np.float64)
 
 
 @lru_cache(maxsize=64)
@@ -55,7 +57,7 @@ def lsh_params(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weigh
         r = np.arange(1, num_perm // b + 1)
         fp = np.trapezoid(candidate_probability(grid_lo[None, :], b, r[:, None]), grid_lo, axis=1)
         fn = np.trapezoid(1.0 - candidate_probability(grid_hi[None, :], b, r[:, None]), grid_hi, axis=1)
-        err = fp_weight * fp + fn_weight * fn
+        err = np.asarray(fp_weight * fp + fn_weight * fn)
         i = int(np.argmin(err))
         if best is None or err[i] < best[0] - 1e-15:
             best = (float(err[i]), b, int(r[i]))
