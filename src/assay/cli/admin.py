@@ -1,0 +1,164 @@
+"""`assay users …`, `assay projects …`, `assay records import` and `assay export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+import yaml
+from rich.progress import Progress
+from rich.table import Table
+
+from assay.cli.common import console, database, friendly, settings_from
+from assay.domain.projects import ProjectSpec
+from assay.errors import Invalid
+
+users_app = typer.Typer(help="Manage people.", no_args_is_help=True)
+projects_app = typer.Typer(help="Manage projects.", no_args_is_help=True)
+records_app = typer.Typer(help="Put records into projects.", no_args_is_help=True)
+
+
+@users_app.command("add")
+@friendly
+def users_add(ctx: typer.Context, username: str = typer.Argument(..., help="Login name."),
+              role: str = typer.Option("annotator", help="admin | lead | reviewer | annotator"),
+              password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
+                                           help="At least 8 characters (prompted when omitted)."),
+              display_name: str = typer.Option("", help="Name shown in the UI.")) -> None:
+    """Create a user.
+
+    Example: assay users add alice --role lead
+    """
+    from assay.services import users
+
+    with database(settings_from(ctx)) as db:
+        u = users.add_user(db, username, password, role, display_name)
+    console.print(f"created {u.role.value} [bold]{u.username}[/] (id {u.id})")
+
+
+@users_app.command("ls")
+@friendly
+def users_ls(ctx: typer.Context) -> None:
+    """List users.
+
+    Example: assay users ls
+    """
+    from assay.services import users
+
+    with database(settings_from(ctx)) as db:
+        t = Table("id", "username", "role", "active")
+        for u in users.list_users(db):
+            t.add_row(str(u.id), u.username, u.role.value, "yes" if u.is_active else "no")
+    console.print(t)
+
+
+@projects_app.command("create")
+@friendly
+def projects_create(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Project YAML or JSON file."),
+                    lead: str = typer.Option(None, help="Username that becomes the project's lead."),
+                    member: list[str] = typer.Option([], "--member", "-m",
+                                                     help="USER or USER:ROLE (annotator, reviewer, lead).")) -> None:
+    """Create a project from a YAML file (name, title, guidelines, questions, annotators_per_record, lease_minutes).
+
+    Example: assay projects create project.yaml --lead alice -m bob -m carol:reviewer
+    """
+    from assay.services import projects, users
+
+    try:
+        data = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise Invalid(f"cannot read {spec_file}: {e}")
+    spec = ProjectSpec.from_dict(data)
+    with database(settings_from(ctx)) as db:
+        actor = users.find_user(db, lead) if lead else None
+        p = projects.create_project(db, spec, actor)
+        for m in member:
+            name, _, role = m.partition(":")
+            projects.add_member(db, p.id, name, role or "annotator", actor)
+    console.print(f"created project [bold]{p.name}[/] (id {p.id}) with {len(p.questions)} questions")
+
+
+@projects_app.command("ls")
+@friendly
+def projects_ls(ctx: typer.Context) -> None:
+    """List projects with their progress.
+
+    Example: assay projects ls
+    """
+    from assay.services import projects
+    from assay.services.demo import demo_user  # noqa: F401  (keeps import graph obvious)
+
+    with database(settings_from(ctx)) as db:
+        t = Table("id", "name", "k", "records", "done", "in progress", "to do", "annotations")
+        from assay.domain.users import Role, User
+
+        for p in projects.list_projects(db, User(id=0, username="cli", role=Role.admin)):
+            pr = projects.progress(db, p.id)
+            t.add_row(str(p.id), p.name, str(p.annotators_per_record), str(pr.records), str(pr.done),
+                      str(pr.in_progress), str(pr.to_do), str(pr.submitted_annotations))
+    console.print(t)
+
+
+@projects_app.command("add-member")
+@friendly
+def projects_add_member(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
+                        username: str = typer.Argument(...),
+                        role: str = typer.Option("annotator", help="annotator | reviewer | lead")) -> None:
+    """Add a person to a project (or change their role in it).
+
+    Example: assay projects add-member demo-pairwise bob --role reviewer
+    """
+    from assay.services import projects
+
+    with database(settings_from(ctx)) as db:
+        p = projects.find_project(db, project)
+        projects.add_member(db, p.id, username, role)
+    console.print(f"{username} is now {role} in {p.name}")
+
+
+@records_app.command("import")
+@friendly
+def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
+                   path: Path = typer.Argument(..., help="JSONL (or .jsonl.gz) file of records."),
+                   fmt: str = typer.Option("auto", "--format", help="auto | assay | hh | openai | sharegpt | "
+                                           "prompt_response | oasst | humaneval | mbpp"),
+                   on_divergence: str = typer.Option("keep", help="HH pairs whose transcripts differ before the "
+                                                     "last reply: keep (recorded in metadata) | skip | error"),
+                   priority: int = typer.Option(0, help="Higher is served first.")) -> None:
+    """Import records into a project. All or nothing: a bad line names its number and field, and nothing is written.
+
+    Example: assay records import demo-pairwise ../shared/data/hh-rlhf-harmless-base/test.jsonl.gz --format hh
+    """
+    from assay.formats import load_records
+    from assay.services import projects, records
+
+    if not path.exists():
+        raise Invalid(f"{path} does not exist")
+    with Progress(console=console, transient=True) as bar:
+        bar.add_task(f"reading {path.name}", total=None)
+        recs = load_records(path, fmt, on_divergence=on_divergence)
+    with database(settings_from(ctx)) as db:
+        p = projects.find_project(db, project)
+        res = records.import_records(db, p.id, recs, priority=priority)
+    console.print(f"{p.name}: {res.created} records added, {res.existing} already there (from {path})")
+
+
+@friendly
+def export(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
+           fmt: str = typer.Option("dpo", "--format", "-f", help="dpo | sft | reward | kto | raw"),
+           file_format: str = typer.Option("jsonl", "--file-format", help="jsonl | parquet"),
+           out: Path = typer.Option(None, "--out", "-o", help="Output folder (default: data folder/exports/…).")) -> None:
+    """Export a project's judgments as training data, with a dataset card (README.md) beside the files.
+
+    Example: assay export demo-pairwise --format dpo --file-format parquet --out ./dpo-data
+    """
+    from assay.services import exports, projects
+
+    with database(settings_from(ctx)) as db:
+        p = projects.find_project(db, project)
+        res = exports.export_project(db, p.id, fmt, file_format, out_dir=out)
+    for split, path in res.paths.items():
+        console.print(f"{split}: [bold]{path}[/]")
+    console.print(f"{res.rows} rows; card: {res.card_path}")
+    for k, v in res.counts.items():
+        console.print(f"  {k}: {v}", highlight=False)

@@ -1,0 +1,82 @@
+"""`assay demo`, `assay serve` and `assay db upgrade`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from assay.cli.common import console, database, friendly, settings_from
+from assay.config import Settings
+from assay.services.startup import check_safe_to_serve
+
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+
+
+def _run_server(settings: Settings) -> None:
+    import uvicorn
+
+    from assay.services.db import open_db
+    from assay.web.app import create_app
+
+    db = open_db(settings)
+    check_safe_to_serve(settings, db)
+    app = create_app(settings, db)
+    console.print(f"[bold green]Assay is running at http://{settings.host}:{settings.port}/[/]  (Ctrl+C stops it)")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                proxy_headers=False, access_log=False)
+
+
+@friendly
+def demo(ctx: typer.Context,
+         data_dir: Path = typer.Option(None, "--data-dir", help="Where the demo database lives (default ./assay-data)."),
+         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+         port: int = typer.Option(8000, help="Port to listen on."),
+         serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the web app after setting up.")) -> None:
+    """Set up a demo (SQLite database, an admin, two annotators, a pairwise project with 12 records) and serve it.
+
+    Example: assay demo --port 8000
+    """
+    from assay.services.demo import ensure_demo
+
+    settings = settings_from(ctx, data_dir=data_dir, host=host, port=port, demo_accounts=True)
+    with database(settings) as db:
+        d = ensure_demo(db)
+    console.print(f"Data folder: [bold]{settings.data_dir.resolve()}[/] (SQLite: {settings.resolved_database_url})")
+    console.print(f"Project [bold]{d.project.name}[/]: {d.project.annotators_per_record} annotators per record")
+    console.print("Accounts (demo passwords — the server refuses to listen off localhost with these):")
+    for name, password, role in d.accounts:
+        console.print(f"  {role:<10} [bold]{name}[/] / {password}", highlight=False)
+    if serve:
+        _run_server(settings)
+
+
+@friendly
+def serve(ctx: typer.Context,
+          host: str = typer.Option(None, help="Address to listen on (env ASSAY_HOST, default 127.0.0.1)."),
+          port: int = typer.Option(None, help="Port (env ASSAY_PORT, default 8000)."),
+          data_dir: Path = typer.Option(None, "--data-dir", help="Data folder (env ASSAY_DATA_DIR)."),
+          database_url: str = typer.Option(None, "--database-url", help="Database URL (env ASSAY_DATABASE_URL).")) -> None:
+    """Serve the web app and the JSON API.
+
+    Example: ASSAY_DATABASE_URL=postgresql+psycopg://assay@db/assay assay serve --host 0.0.0.0 --port 8000
+    """
+    _run_server(settings_from(ctx, host=host, port=port, data_dir=data_dir, database_url=database_url))
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade(ctx: typer.Context,
+               database_url: str = typer.Option(None, "--database-url", help="Database URL (env ASSAY_DATABASE_URL)."),
+               data_dir: Path = typer.Option(None, "--data-dir", help="Data folder (env ASSAY_DATA_DIR).")) -> None:
+    """Create or upgrade the database schema to the newest version.
+
+    Example: ASSAY_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test assay db upgrade
+    """
+    from assay.store.migrate import upgrade
+
+    settings = settings_from(ctx, database_url=database_url, data_dir=data_dir)
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    rev = upgrade(settings.resolved_database_url)
+    console.print(f"database at revision [bold]{rev}[/]")

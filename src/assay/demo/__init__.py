@@ -1,0 +1,1 @@
+"""The demo: a small project with data written for Assay (not copied from any public set)."""

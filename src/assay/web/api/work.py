@@ -1,0 +1,56 @@
+"""The annotator's queue over JSON: next, draft, submit, skip."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from assay.schemas import AnswersUpdate, SkipCreate, TaskPublic
+from assay.services import annotations, policies, projects, queue
+from assay.services.auth import Principal
+from assay.web.context import ctx
+from assay.web.security import reader, writer
+
+router = APIRouter(tags=["work"])
+
+
+def _check(request: Request, project_id: int, p: Principal) -> None:
+    policies.annotate(p.user, projects.member_role(ctx(request).db, project_id, p.user.id))
+
+
+@router.post("/projects/{project_id}/next", response_model=TaskPublic | None,
+             responses={204: {"description": "nothing left in your queue"}})
+def next_task(request: Request, project_id: int, p: Principal = Depends(writer)) -> TaskPublic | Response:
+    _check(request, project_id, p)
+    task = queue.claim_next(ctx(request).db, project_id, p.user.id)
+    return Response(status_code=204) if task is None else TaskPublic.of(task)
+
+
+@router.get("/projects/{project_id}/records/{record_id}/task", response_model=TaskPublic)
+def get_task(request: Request, project_id: int, record_id: int, p: Principal = Depends(reader)) -> TaskPublic:
+    _check(request, project_id, p)
+    return TaskPublic.of(queue.current_task(ctx(request).db, project_id, record_id, p.user.id))
+
+
+@router.put("/projects/{project_id}/records/{record_id}/draft", response_model=TaskPublic)
+def save_draft(request: Request, project_id: int, record_id: int, body: AnswersUpdate,
+               p: Principal = Depends(writer)) -> TaskPublic:
+    _check(request, project_id, p)
+    return TaskPublic.of(annotations.save_draft(ctx(request).db, project_id, record_id, p.user.id,
+                                                body.answers, body.active_seconds))
+
+
+@router.post("/projects/{project_id}/records/{record_id}/submit", response_model=TaskPublic)
+def submit(request: Request, project_id: int, record_id: int, body: AnswersUpdate,
+           p: Principal = Depends(writer)) -> TaskPublic:
+    _check(request, project_id, p)
+    return TaskPublic.of(annotations.submit(ctx(request).db, project_id, record_id, p.user.id,
+                                            body.answers, body.active_seconds))
+
+
+@router.post("/projects/{project_id}/records/{record_id}/skip", status_code=204)
+def skip(request: Request, project_id: int, record_id: int, body: SkipCreate,
+         p: Principal = Depends(writer)) -> Response:
+    _check(request, project_id, p)
+    queue.release(ctx(request).db, project_id, record_id, p.user.id, skip_reason=body.reason)
+    return Response(status_code=204)

@@ -1,0 +1,63 @@
+"""The FastAPI application: `create_app(settings)` builds it; nothing happens at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from assay.config import Settings
+from assay.services.auth import LoginThrottle
+from assay.services.db import Db, open_db
+from assay.web import rendering
+from assay.web.context import AppContext
+from assay.web.errors import install_error_handlers
+from assay.web.security import SecurityHeaders
+
+HERE = Path(__file__).parent
+API_VERSION = "v1"
+
+
+def _templates() -> Jinja2Templates:
+    t = Jinja2Templates(directory=str(HERE / "templates"))
+    t.env.filters["markdown"] = rendering.render_markdown
+    t.env.filters["code"] = rendering.render_code
+    t.env.autoescape = True
+    return t
+
+
+def create_app(settings: Settings, db: Db | None = None) -> FastAPI:
+    """Build the web app over `settings` (opening, and for SQLite migrating, the database unless given)."""
+    from assay import __version__
+    from assay.web.api import router as api_router
+    from assay.web.pages import router as pages_router
+
+    app = FastAPI(title="Assay", version=__version__, docs_url="/api/docs", redoc_url=None,
+                  openapi_url=f"/api/{API_VERSION}/openapi.json")
+    app.state.ctx = AppContext(
+        settings=settings, db=db or open_db(settings), templates=_templates(),
+        throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds))
+    app.add_middleware(SecurityHeaders)
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.get("/static-gen/pygments.css", include_in_schema=False)
+    def pygments_css() -> Response:
+        return Response(rendering.pygments_css(), media_type="text/css",
+                        headers={"Cache-Control": "public, max-age=3600"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response((HERE / "static" / "favicon.svg").read_bytes(), media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(pages_router)
+    app.include_router(api_router, prefix=f"/api/{API_VERSION}")
+    return app

@@ -1,0 +1,59 @@
+"""The project list, a project's overview, and export downloads."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.responses import Response, StreamingResponse
+
+from assay.errors import Invalid
+from assay.services import exports, policies, projects
+from assay.services.auth import Principal
+from assay.web.context import ctx
+from assay.web.pages.common import page
+from assay.web.security import reader, writer
+
+router = APIRouter()
+
+
+@router.get("/projects")
+def project_list(request: Request, p: Principal = Depends(reader)) -> Response:
+    db = ctx(request).db
+    items = [(proj, projects.progress(db, proj.id, p.user.id)) for proj in projects.list_projects(db, p.user)]
+    return page(request, "projects.html", p, items=items)
+
+
+@router.get("/projects/{project_id}")
+def project_page(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
+    db = ctx(request).db
+    role = projects.member_role(db, project_id, p.user.id)
+    policies.view_project(p.user, role)
+    project = projects.get_project(db, project_id)
+    is_lead = p.user.is_admin or role == "lead"
+    members = projects.list_members(db, project_id) if is_lead else []
+    return page(request, "project.html", p, project=project, role=role, is_lead=is_lead, members=members,
+                progress=projects.progress(db, project_id, p.user.id))
+
+
+EXPORT_FORMATS = ("dpo", "sft", "reward", "kto", "raw")
+
+
+@router.post("/projects/{project_id}/export")
+def export_download(request: Request, project_id: int, fmt: str = Form("dpo"),
+                    file_format: str = Form("jsonl"), p: Principal = Depends(writer)) -> Response:
+    """Render an export and send it as a zip (data files + dataset card)."""
+    db = ctx(request).db
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
+    if fmt not in EXPORT_FORMATS:
+        raise Invalid(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    result = exports.export_project(db, project_id, fmt, file_format, actor=p.user)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for path in [*result.paths.values(), result.card_path]:
+            z.write(path, path.name)
+    buf.seek(0)
+    name = f"{projects.get_project(db, project_id).name}-{fmt}.zip"
+    return StreamingResponse(buf, media_type="application/zip",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})

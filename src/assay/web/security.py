@@ -1,0 +1,99 @@
+"""Who is calling, CSRF checks and security headers.
+
+Browsers authenticate with the session cookie; programs with `Authorization: Bearer <token>`. A
+state-changing request made with the cookie must carry the session's CSRF token (form field `csrf_token`
+or header `X-CSRF-Token`).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Request
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+from assay.errors import Forbidden, Unauthenticated
+from assay.services import auth
+from assay.services.auth import Principal
+from assay.web.context import ctx
+
+SESSION_COOKIE = "assay_session"
+LOGIN_CSRF_COOKIE = "assay_login_csrf"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def optional_principal(request: Request) -> Principal | None:
+    """The caller, or None when anonymous. Raises Unauthenticated for a bad bearer token."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    c = ctx(request)
+    header = request.headers.get("authorization", "")
+    principal: Principal | None = None
+    if header.lower().startswith("bearer "):
+        principal = auth.resolve_api_token(c.db, header[7:].strip())
+    elif token := request.cookies.get(SESSION_COOKIE):
+        try:
+            principal = auth.resolve_session(c.db, token)
+        except Unauthenticated:
+            principal = None
+    request.state.principal = principal
+    return principal
+
+
+def principal(request: Request) -> Principal:
+    """The signed-in caller; raises Unauthenticated (pages redirect to the sign-in page)."""
+    p = optional_principal(request)
+    if p is None:
+        raise Unauthenticated("sign in first")
+    return p
+
+
+async def check_csrf(request: Request, p: Principal) -> None:
+    """Reject a cookie-authenticated state change without the session's CSRF token."""
+    if request.method in SAFE_METHODS or p.via != "session":
+        return
+    sent = request.headers.get("x-csrf-token", "")
+    if not sent and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        sent = str(form.get("csrf_token", ""))
+    if not sent or not hmac.compare_digest(sent, p.csrf_token):
+        raise Forbidden("missing or wrong CSRF token; reload the page and try again")
+
+
+async def writer(request: Request) -> Principal:
+    """Dependency for state-changing routes: signed in, CSRF-checked, and a write-scoped token."""
+    p = principal(request)
+    await check_csrf(request, p)
+    if p.via == "token" and p.scope != "write":
+        raise Forbidden("this API token is read-only; create a token with scope 'write'")
+    return p
+
+
+def reader(request: Request) -> Principal:
+    """Dependency for read routes: signed in (session or any token)."""
+    return principal(request)
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if not request.url.path.startswith("/static/"):
+            h.setdefault("Cache-Control", "no-store")
+        return response
