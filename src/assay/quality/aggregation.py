@@ -193,9 +193,8 @@ def majority_vote(
     tied = np.flatnonzero(n_top > 1)
     if tied.size:
         if tie == "random":
-            rng = np.random.default_rng(seed)
-            for k in tied:
-                chosen[k] = rng.choice(np.flatnonzero(top[k]))
+            keys = np.random.default_rng(seed).random((tied.size, counts.shape[1]))
+            chosen[tied] = np.argmax(np.where(top[tied], keys, -1.0), axis=1)
         elif tie == "none":
             chosen[tied] = -1
         elif tie != "first":

@@ -4,8 +4,9 @@ Both start from majority-vote posteriors (vote shares), alternate an M-step (cla
 parameters from the current posteriors, with a small additive `smoothing` so that a worker who never used a
 label keeps a non-zero probability for it) and an E-step (posteriors from priors and worker parameters, in
 log space), and stop when the mean log-likelihood per label changes by less than `tol` or after `max_iter`
-rounds. Gold items (`gold={item: label}`) are clamped to their label at every step, which anchors the worker
-estimates. Results are `assay.quality.aggregation.AggregationResult`s; ties in the final posterior go to
+rounds (default 500). Gold items (`gold={item: label}`) are clamped to their label at every step, and a worker who labelled
+gold items starts from parameters estimated on those items alone (others start from majority vote); both
+anchor the worker estimates, so a crowd whose majority is wrong can still be read correctly. Results are `assay.quality.aggregation.AggregationResult`s; ties in the final posterior go to
 the first class in `classes` order.
 
 - `dawid_skene`: each worker has a classes × classes confusion matrix (row = true class). It learns
@@ -55,6 +56,13 @@ def _initial(cl: CrowdLabels, g_items: NDArray[np.int64], g_classes: NDArray[np.
     return post
 
 
+def _gold_observations(cl: CrowdLabels, g_items: NDArray[np.int64]) -> NDArray[np.float64]:
+    """1.0 for observations on gold items, else 0.0."""
+    is_gold = np.zeros(len(cl.items))
+    is_gold[g_items] = 1.0
+    return is_gold[cl.item_idx]
+
+
 def _normalise_log(log_post: NDArray[np.float64]) -> tuple[NDArray[np.float64], float]:
     """Row-wise softmax of log posteriors, and the total log-likelihood (sum of row log-sum-exps)."""
     top = log_post.max(axis=1, keepdims=True)
@@ -90,7 +98,7 @@ def dawid_skene(
     *,
     gold: Mapping[Hashable, Hashable] | None = None,
     classes: Sequence[Hashable] | None = None,
-    max_iter: int = 100,
+    max_iter: int = 500,
     tol: float = 1e-7,
     smoothing: float = 0.01,
 ) -> AggregationResult:
@@ -109,9 +117,14 @@ def dawid_skene(
     n_iter = 0
     priors = np.full(k, 1.0 / k)
     confusion = np.tile(np.eye(k), (n_w, 1, 1))
+    on_gold = _gold_observations(cl, g_items)
     for n_iter in range(1, max_iter + 1):
         # M-step: counts[w, l, t] = Σ over w's labels l of posterior(true = t)
         counts = np.asarray(design.worker_label_sum @ post[cl.item_idx]).reshape(n_w, k, k)
+        if n_iter == 1 and g_items.size:  # workers who labelled gold items start from those alone
+            from_gold = np.asarray(design.worker_label_sum @ (post[cl.item_idx] * on_gold[:, None]))
+            has_gold = (design.worker_sum @ on_gold) > 0
+            counts = np.where(has_gold[:, None, None], from_gold.reshape(n_w, k, k), counts)
         confusion = counts.transpose(0, 2, 1) + smoothing
         confusion /= confusion.sum(axis=2, keepdims=True)
         priors = post.sum(axis=0) + smoothing
@@ -136,14 +149,16 @@ def one_coin_dawid_skene(
     *,
     gold: Mapping[Hashable, Hashable] | None = None,
     classes: Sequence[Hashable] | None = None,
-    max_iter: int = 100,
+    max_iter: int = 500,
     tol: float = 1e-7,
-    smoothing: float = 0.01,
+    smoothing: float = 1.0,
 ) -> AggregationResult:
     """One-coin Dawid–Skene: one accuracy per worker, errors spread evenly over the other classes.
 
     `worker_skill[w]` is that accuracy; `confusion[w]` is the matrix it implies (p on the diagonal,
-    (1 − p)/(K − 1) elsewhere). `smoothing` is a pseudo-count on both right and wrong answers.
+    (1 − p)/(K − 1) elsewhere). `smoothing` is a pseudo-count on both right and wrong answers; the default
+    1.0 (a uniform Beta(2, 2) prior on p) stops EM from driving a worker seen on few shared items to
+    p ≈ 0, which happens on sparse real data (Tulu 1: most records judged once) with tiny smoothing.
     """
     cl = as_crowd_labels(data, classes)
     k, n_w = len(cl.classes), len(cl.workers)
@@ -158,9 +173,15 @@ def one_coin_dawid_skene(
     n_iter = 0
     skill = np.ones(n_w)
     priors = np.full(k, 1.0 / k)
+    on_gold = _gold_observations(cl, g_items)
     for n_iter in range(1, max_iter + 1):
         right = design.worker_sum @ post[cl.item_idx, cl.label_idx]
         skill = (right + smoothing) / (n_labels + 2 * smoothing)
+        if n_iter == 1 and g_items.size:  # workers who labelled gold items start from those alone
+            n_gold = design.worker_sum @ on_gold
+            right_gold = design.worker_sum @ (post[cl.item_idx, cl.label_idx] * on_gold)
+            from_gold = (right_gold + smoothing) / (n_gold + 2 * smoothing)
+            skill = np.where(n_gold > 0, from_gold, skill)
         priors = post.sum(axis=0) + smoothing
         priors /= priors.sum()
         if k == 1:
