@@ -22,22 +22,23 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> str:
-    """Apply migrations up to `revision`; returns the revision the database is at afterwards."""
+def upgrade(url: str, revision: str = "heads") -> str:
+    """Apply migrations up to `revision` (all heads by default); returns the revision(s) afterwards."""
     command.upgrade(alembic_config(url), revision)
     return current_revision(url) or ""
 
 
 def current_revision(url: str) -> str | None:
-    """The database's current revision, or None for an empty database."""
+    """The database's current revision(s) joined by '+', or None for an empty database."""
     engine = make_null_pool_engine(url)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            heads = MigrationContext.configure(conn).get_current_heads()
+            return "+".join(sorted(heads)) if heads else None
     finally:
         engine.dispose()
 
 
 def head_revision() -> str:
     """The newest revision shipped with this version of Assay."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
+    return "+".join(sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()))

@@ -18,6 +18,18 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
+def import_all_tables() -> None:
+    """Import every `assay.store.tables_*` module so Base.metadata knows all tables (for migrations)."""
+    import importlib
+    import pkgutil
+
+    import assay.store as pkg
+
+    for mod in pkgutil.iter_modules(pkg.__path__):
+        if mod.name.startswith("tables_"):
+            importlib.import_module(f"assay.store.{mod.name}")
+
+
 class UserRow(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)

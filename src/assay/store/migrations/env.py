@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from assay.store.tables import Base
+from assay.store.tables import Base, import_all_tables
+
+import_all_tables()
 
 target_metadata = Base.metadata
 
