@@ -23,10 +23,13 @@ def _jsonl(path: Path, rows: list[dict]) -> Path:
 
 
 def test_assay_round_trip(tmp_path: Path) -> None:
-    rec = Record(external_id="x1", messages=[Message("system", "Be brief."), Message("user", "2+2?")],
-                 completions=[Completion("4", "m1", {"t": 1}), Completion("four", "m2")],
-                 metadata={"topic": "math"},
-                 code=CodeTask(problem="p", entry_point="f", visible_tests="assert f()"))
+    rec = Record(
+        external_id="x1",
+        messages=[Message("system", "Be brief."), Message("user", "2+2?")],
+        completions=[Completion("4", "m1", {"t": 1}), Completion("four", "m2")],
+        metadata={"topic": "math"},
+        code=CodeTask(problem="p", entry_point="f", visible_tests="assert f()"),
+    )
     path = _jsonl(tmp_path / "a.jsonl", [rec.to_dict(), {"prompt": "Hi", "completions": ["Hello", "Hey"]}])
     back, second = load_records(path)
     assert back.to_dict() | {"source": ""} == rec.to_dict() | {"source": ""}
@@ -38,13 +41,23 @@ def test_assay_round_trip(tmp_path: Path) -> None:
 
 
 def test_openai_messages_with_tool_calls(tmp_path: Path) -> None:
-    call = {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Oslo"}'}}
-    row = {"id": 7, "model": "gpt-x", "messages": [
-        {"role": "developer", "content": "Use tools."},
-        {"role": "user", "content": [{"type": "text", "text": "Weather in Oslo?"}]},
-        {"role": "assistant", "content": None, "tool_calls": [call]},
-        {"role": "tool", "tool_call_id": "call_1", "content": "-3C"},
-        {"role": "assistant", "content": "It is -3C."}], "tags": ["a"]}
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "weather", "arguments": '{"city": "Oslo"}'},
+    }
+    row = {
+        "id": 7,
+        "model": "gpt-x",
+        "messages": [
+            {"role": "developer", "content": "Use tools."},
+            {"role": "user", "content": [{"type": "text", "text": "Weather in Oslo?"}]},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "-3C"},
+            {"role": "assistant", "content": "It is -3C."},
+        ],
+        "tags": ["a"],
+    }
     (r,) = load_records(_jsonl(tmp_path / "o.jsonl", [row]))
     assert r.external_id == "7"
     assert [m.role for m in r.messages] == ["system", "user", "assistant", "tool"]
@@ -55,20 +68,35 @@ def test_openai_messages_with_tool_calls(tmp_path: Path) -> None:
 
 
 def test_sharegpt(tmp_path: Path) -> None:
-    row = {"id": "s1", "conversations": [{"from": "system", "value": "sys"}, {"from": "human", "value": "Q"},
-                                         {"from": "gpt", "value": "A"}, {"from": "human", "value": "Q2"}]}
+    row = {
+        "id": "s1",
+        "conversations": [
+            {"from": "system", "value": "sys"},
+            {"from": "human", "value": "Q"},
+            {"from": "gpt", "value": "A"},
+            {"from": "human", "value": "Q2"},
+        ],
+    }
     (r,) = load_records(_jsonl(tmp_path / "s.jsonl", [row]))
-    assert [(m.role, m.content) for m in r.messages] == [("system", "sys"), ("user", "Q"), ("assistant", "A"),
-                                                         ("user", "Q2")]
+    assert [(m.role, m.content) for m in r.messages] == [
+        ("system", "sys"),
+        ("user", "Q"),
+        ("assistant", "A"),
+        ("user", "Q2"),
+    ]
     assert r.completions == []
 
 
 def test_prompt_response_single_and_pair(tmp_path: Path) -> None:
-    rows = [{"prompt": "P1", "response": "R1", "model": "m"},
-            {"prompt": "P2", "completion": "C2", "system": "S"},
-            {"id": "p3", "prompt": "P3", "chosen": "good", "rejected": "bad", "score": 3},
-            {"chosen": [{"role": "user", "content": "U"}, {"role": "assistant", "content": "yes"}],
-             "rejected": [{"role": "user", "content": "U"}, {"role": "assistant", "content": "no"}]}]
+    rows = [
+        {"prompt": "P1", "response": "R1", "model": "m"},
+        {"prompt": "P2", "completion": "C2", "system": "S"},
+        {"id": "p3", "prompt": "P3", "chosen": "good", "rejected": "bad", "score": 3},
+        {
+            "chosen": [{"role": "user", "content": "U"}, {"role": "assistant", "content": "yes"}],
+            "rejected": [{"role": "user", "content": "U"}, {"role": "assistant", "content": "no"}],
+        },
+    ]
     r1, r2, r3, r4 = load_records(_jsonl(tmp_path / "p.jsonl", rows))
     assert (r1.prompt_text, r1.completions[0].text, r1.completions[0].model) == ("P1", "R1", "m")
     assert [m.role for m in r2.messages] == ["system", "user"] and r2.completions[0].text == "C2"
@@ -103,7 +131,9 @@ def test_csv_messages_column_and_row_errors(tmp_path: Path) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["id", "messages"])
-        w.writerow(["c1", json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}])])
+        w.writerow(
+            ["c1", json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}])]
+        )
         w.writerow(["c2", json.dumps([{"role": "user", "content": 5}])])
     with pytest.raises(Invalid) as e:
         load_records(path)
@@ -113,26 +143,34 @@ def test_csv_messages_column_and_row_errors(tmp_path: Path) -> None:
 
 
 def test_parquet_assay_rows(tmp_path: Path) -> None:
-    rows = [{"id": "q1", "messages": [{"role": "user", "content": "hi"}],
-             "completions": [{"model": "m", "text": "a"}, {"model": "n", "text": "b"}]}]
+    rows = [
+        {
+            "id": "q1",
+            "messages": [{"role": "user", "content": "hi"}],
+            "completions": [{"model": "m", "text": "a"}, {"model": "n", "text": "b"}],
+        }
+    ]
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "a.parquet")
     (r,) = load_records(tmp_path / "a.parquet")
     assert [c.model for c in r.completions] == ["m", "n"] and r.messages[0].content == "hi"
 
 
-@pytest.mark.parametrize(("row", "fmt"), [
-    ({"chosen": "\n\nHuman: a\n\nAssistant: b", "rejected": "\n\nHuman: a\n\nAssistant: c"}, "hh"),
-    ({"messages": []}, "openai"),
-    ({"messages": [], "completions": []}, "assay"),
-    ({"prompt": "p"}, "assay"),
-    ({"conversations": []}, "sharegpt"),
-    ({"prompt": "p", "chosen": "a", "rejected": "b"}, "prompt_response"),
-    ({"task_id": "HumanEval/0", "prompt": "", "canonical_solution": "", "test": ""}, "humaneval"),
-    ({"task_id": 2, "prompt": "", "code": "", "test_list": []}, "mbpp"),
-    ({"idx": 0, "response1": "", "response2": "", "annotator1": 1}, "pandalm"),
-    ({"input": "", "output_1": "", "output_2": "", "label": 1}, "llmbar"),
-    ({"completion_a": "", "completion_b": "", "preference": "tie", "evaluator": "x"}, "tulu"),
-    ({"message_tree_id": "t", "prompt": {}}, "oasst"),
-])
+@pytest.mark.parametrize(
+    ("row", "fmt"),
+    [
+        ({"chosen": "\n\nHuman: a\n\nAssistant: b", "rejected": "\n\nHuman: a\n\nAssistant: c"}, "hh"),
+        ({"messages": []}, "openai"),
+        ({"messages": [], "completions": []}, "assay"),
+        ({"prompt": "p"}, "assay"),
+        ({"conversations": []}, "sharegpt"),
+        ({"prompt": "p", "chosen": "a", "rejected": "b"}, "prompt_response"),
+        ({"task_id": "HumanEval/0", "prompt": "", "canonical_solution": "", "test": ""}, "humaneval"),
+        ({"task_id": 2, "prompt": "", "code": "", "test_list": []}, "mbpp"),
+        ({"idx": 0, "response1": "", "response2": "", "annotator1": 1}, "pandalm"),
+        ({"input": "", "output_1": "", "output_2": "", "label": 1}, "llmbar"),
+        ({"completion_a": "", "completion_b": "", "preference": "tie", "evaluator": "x"}, "tulu"),
+        ({"message_tree_id": "t", "prompt": {}}, "oasst"),
+    ],
+)
 def test_sniff(row: dict, fmt: str) -> None:
     assert sniff(row, Where("f.jsonl", "line", 1)) == fmt

@@ -44,8 +44,13 @@ def test_wrong_type_names_nested_field(tmp_path: Path) -> None:
     path = _write(tmp_path, json.dumps(GOOD), json.dumps(GOOD), json.dumps(row))
     err = _error(path)
     assert err.message == "file.jsonl line 3, field completions[1].text: expected a string, got 42"
-    assert err.details == {"file": str(path), "line": 3, "unit": "line", "field": "completions[1].text",
-                           "reason": "expected a string, got 42"}
+    assert err.details == {
+        "file": str(path),
+        "line": 3,
+        "unit": "line",
+        "field": "completions[1].text",
+        "reason": "expected a string, got 42",
+    }
 
 
 def test_empty_file(tmp_path: Path) -> None:

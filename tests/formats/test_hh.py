@@ -97,13 +97,21 @@ def test_bad_divergence_mode(hh_path: Path) -> None:
 
 def test_hand_written_pair_and_bad_transcript(tmp_path: Path) -> None:
     path = tmp_path / "hh.jsonl"
-    good = {"chosen": "\n\nHuman: Hi\n\nAssistant: Hello!", "rejected": "\n\nHuman: Hi\n\nAssistant: Go away."}
+    good = {
+        "chosen": "\n\nHuman: Hi\n\nAssistant: Hello!",
+        "rejected": "\n\nHuman: Hi\n\nAssistant: Go away.",
+    }
     bad = {"chosen": "\n\nHuman: Hi\n\nHuman: again", "rejected": "\n\nHuman: Hi\n\nAssistant: ok"}
     path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
     with pytest.raises(Invalid) as e:
         load_records(path, "hh")
-    assert e.value.details == {"file": str(path), "line": 2, "unit": "line", "field": "chosen",
-                               "reason": "the transcript must end with an Assistant turn"}
+    assert e.value.details == {
+        "file": str(path),
+        "line": 2,
+        "unit": "line",
+        "field": "chosen",
+        "reason": "the transcript must end with an Assistant turn",
+    }
     first = next(read_records(path))
     assert [m.content for m in first.messages] == ["Hi"]
     assert {c.text for c in first.completions} == {"Hello!", "Go away."}

@@ -27,9 +27,19 @@ from assay.formats.checks import (
 )
 
 OPENAI_ROLES = {"developer": "system", "function": "tool"}
-SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
-                  "chatgpt": "assistant", "bard": "assistant", "bing": "assistant", "system": "system",
-                  "tool": "tool", "function": "tool", "observation": "tool"}
+SHAREGPT_ROLES = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "chatgpt": "assistant",
+    "bard": "assistant",
+    "bing": "assistant",
+    "system": "system",
+    "tool": "tool",
+    "function": "tool",
+    "observation": "tool",
+}
 CODE_FIELDS = ("language", "entry_point", "visible_tests", "hidden_tests", "reference_solution")
 
 
@@ -54,12 +64,16 @@ def _completion(value: Any, where: Where, path: str) -> Completion:
         return Completion(text=value)
     c = as_dict(value, where, path)
     meta = c.get("metadata")
-    return Completion(text=req_str(c, "text", where, f"{path}.text"),
-                      model=opt_str(c, "model", where, f"{path}.model"),
-                      metadata=dict(as_dict(meta, where, f"{path}.metadata")) if meta is not None else {})
+    return Completion(
+        text=req_str(c, "text", where, f"{path}.text"),
+        model=opt_str(c, "model", where, f"{path}.model"),
+        metadata=dict(as_dict(meta, where, f"{path}.metadata")) if meta is not None else {},
+    )
 
 
-def _prompt_messages(row: dict[str, Any], where: Where, aliases: dict[str, str] | None = None) -> list[Message]:
+def _prompt_messages(
+    row: dict[str, Any], where: Where, aliases: dict[str, str] | None = None
+) -> list[Message]:
     """`messages` (a list) or `prompt` (a string, or a list of messages), plus an optional `system` string."""
     if row.get("messages") is not None:
         raw = as_list(row["messages"], where, "messages")
@@ -79,8 +93,14 @@ def from_assay(where: Where, row: dict[str, Any], opts: Options) -> Record:
     `metadata["upstream_source"]`."""
     messages = _prompt_messages(row, where)
     raw = row.get("completions")
-    completions = [] if raw is None else [_completion(c, where, f"completions[{i}]")
-                                          for i, c in enumerate(as_list(raw, where, "completions"))]
+    completions = (
+        []
+        if raw is None
+        else [
+            _completion(c, where, f"completions[{i}]")
+            for i, c in enumerate(as_list(raw, where, "completions"))
+        ]
+    )
     meta = row.get("metadata")
     metadata = dict(as_dict(meta, where, "metadata")) if meta is not None else {}
     if row.get("source"):
@@ -88,10 +108,18 @@ def from_assay(where: Where, row: dict[str, Any], opts: Options) -> Record:
     code = None
     if row.get("code") is not None:
         c = as_dict(row["code"], where, "code")
-        code = CodeTask(problem=req_str(c, "problem", where, "code.problem"),
-                        **{k: opt_str(c, k, where, f"code.{k}") for k in CODE_FIELDS if c.get(k) is not None})
-    return Record(external_id=source_id(row, "id", where), messages=messages, completions=completions,
-                  metadata=metadata, code=code, source=where.source)
+        code = CodeTask(
+            problem=req_str(c, "problem", where, "code.problem"),
+            **{k: opt_str(c, k, where, f"code.{k}") for k in CODE_FIELDS if c.get(k) is not None},
+        )
+    return Record(
+        external_id=source_id(row, "id", where),
+        messages=messages,
+        completions=completions,
+        metadata=metadata,
+        code=code,
+        source=where.source,
+    )
 
 
 def from_openai(where: Where, row: dict[str, Any], opts: Options) -> Record:
@@ -104,8 +132,13 @@ def from_openai(where: Where, row: dict[str, Any], opts: Options) -> Record:
     metadata = _extra_metadata(row, {"messages", "model", "id"}, where)
     if call_ids:
         metadata["tool_call_ids"] = call_ids
-    return Record(external_id=source_id(row, "id", where), messages=messages, completions=completions,
-                  metadata=metadata, source=where.source)
+    return Record(
+        external_id=source_id(row, "id", where),
+        messages=messages,
+        completions=completions,
+        metadata=metadata,
+        source=where.source,
+    )
 
 
 def from_sharegpt(where: Where, row: dict[str, Any], opts: Options) -> Record:
@@ -118,13 +151,21 @@ def from_sharegpt(where: Where, row: dict[str, Any], opts: Options) -> Record:
         messages.append(Message(role="system", content=system))
     for i, turn in enumerate(raw):
         t = as_dict(turn, where, f"conversations[{i}]")
-        role = check_role(require(t, "from", where, f"conversations[{i}].from"), where,
-                          f"conversations[{i}].from", SHAREGPT_ROLES)
+        role = check_role(
+            require(t, "from", where, f"conversations[{i}].from"),
+            where,
+            f"conversations[{i}].from",
+            SHAREGPT_ROLES,
+        )
         messages.append(Message(role=role, content=req_str(t, "value", where, f"conversations[{i}].value")))
     messages, completions = _split_last_assistant(messages, opt_str(row, "model", where))
-    return Record(external_id=source_id(row, "id", where), messages=messages, completions=completions,
-                  metadata=_extra_metadata(row, {"conversations", "system", "model", "id"}, where),
-                  source=where.source)
+    return Record(
+        external_id=source_id(row, "id", where),
+        messages=messages,
+        completions=completions,
+        metadata=_extra_metadata(row, {"conversations", "system", "model", "id"}, where),
+        source=where.source,
+    )
 
 
 def _answer_text(value: Any, where: Where, path: str) -> str:
@@ -134,8 +175,10 @@ def _answer_text(value: Any, where: Where, path: str) -> str:
             raise where.invalid("expected a non-empty list of messages", path)
         last = parse_message(value[-1], where, f"{path}[{len(value) - 1}]", OPENAI_ROLES)
         if last.role != "assistant":
-            raise where.invalid(f"the last message must be the assistant's answer, got role {last.role!r}",
-                                f"{path}[{len(value) - 1}].role")
+            raise where.invalid(
+                f"the last message must be the assistant's answer, got role {last.role!r}",
+                f"{path}[{len(value) - 1}].role",
+            )
         return last.content
     return as_str(value, where, path)
 
@@ -151,21 +194,43 @@ def from_prompt_response(where: Where, row: dict[str, Any], opts: Options) -> Re
     else:
         messages = _prompt_messages(row, where, OPENAI_ROLES)
     rid = source_id(row, "id", where)
-    used = {"prompt", "system", "id", "response", "completion", "chosen", "rejected", "model",
-            "chosen_model", "rejected_model"}
+    used = {
+        "prompt",
+        "system",
+        "id",
+        "response",
+        "completion",
+        "chosen",
+        "rejected",
+        "model",
+        "chosen_model",
+        "rejected_model",
+    }
     metadata = _extra_metadata(row, used, where)
     if row.get("chosen") is not None or row.get("rejected") is not None:
-        pair = [Completion(text=_answer_text(require(row, "chosen", where), where, "chosen"),
-                           model=opt_str(row, "chosen_model", where)),
-                Completion(text=_answer_text(require(row, "rejected", where), where, "rejected"),
-                           model=opt_str(row, "rejected_model", where))]
+        pair = [
+            Completion(
+                text=_answer_text(require(row, "chosen", where), where, "chosen"),
+                model=opt_str(row, "chosen_model", where),
+            ),
+            Completion(
+                text=_answer_text(require(row, "rejected", where), where, "rejected"),
+                model=opt_str(row, "rejected_model", where),
+            ),
+        ]
         order = stable_order(rid, 2)
         completions = [pair[i] for i in order]
         metadata["source_chosen"] = order.index(0)
     else:
         key = "response" if row.get("response") is not None else "completion"
-        text = _answer_text(require(row, key, where, "response",
-                                    'give "response" or "completion", or "chosen" and "rejected"'), where, key)
+        text = _answer_text(
+            require(
+                row, key, where, "response", 'give "response" or "completion", or "chosen" and "rejected"'
+            ),
+            where,
+            key,
+        )
         completions = [Completion(text=text, model=opt_str(row, "model", where))]
-    return Record(external_id=rid, messages=messages, completions=completions, metadata=metadata,
-                  source=where.source)
+    return Record(
+        external_id=rid, messages=messages, completions=completions, metadata=metadata, source=where.source
+    )

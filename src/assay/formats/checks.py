@@ -64,8 +64,16 @@ class Where:
         """An `Invalid` whose message and details name this file, position and (optionally) field."""
         where = f"{self.name} {self.unit} {self.number}" if self.number else self.name
         msg = f"{where}, field {field}: {reason}" if field else f"{where}: {reason}"
-        return Invalid(msg, details={"file": self.path, "line": self.number, "unit": self.unit,
-                                     "field": field, "reason": reason})
+        return Invalid(
+            msg,
+            details={
+                "file": self.path,
+                "line": self.number,
+                "unit": self.unit,
+                "field": field,
+                "reason": reason,
+            },
+        )
 
 
 def describe(value: Any) -> str:
@@ -142,16 +150,20 @@ def parse_message(obj: Any, where: Where, path: str, aliases: dict[str, str] | N
         for i, part in enumerate(content):
             p = as_dict(part, where, f"{path}.content[{i}]")
             if p.get("type", "text") != "text":
-                raise where.invalid(f"only text content parts are supported, got type {describe(p.get('type'))}",
-                                    f"{path}.content[{i}].type")
+                raise where.invalid(
+                    f"only text content parts are supported, got type {describe(p.get('type'))}",
+                    f"{path}.content[{i}].type",
+                )
             parts.append(req_str(p, "text", where, f"{path}.content[{i}].text"))
         text = "\n".join(parts)
     else:
         text = as_str(content, where, f"{path}.content")
     tool_calls = m.get("tool_calls")
     if tool_calls is not None:
-        tool_calls = [as_dict(tc, where, f"{path}.tool_calls[{i}]")
-                      for i, tc in enumerate(as_list(tool_calls, where, f"{path}.tool_calls"))]
+        tool_calls = [
+            as_dict(tc, where, f"{path}.tool_calls[{i}]")
+            for i, tc in enumerate(as_list(tool_calls, where, f"{path}.tool_calls"))
+        ]
     return Message(role=role, content=text, tool_calls=tool_calls or None)
 
 
@@ -173,6 +185,7 @@ def source_id(obj: dict[str, Any], key: str, where: Where) -> str:
 
 def stable_order(record_id: str, n: int) -> list[int]:
     """A deterministic shuffle of range(n) seeded by the record id (same id, same order, every run)."""
+
     def key(i: int) -> str:
         return hashlib.sha256(f"{record_id}\x00{i}".encode()).hexdigest()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import json
+import warnings
 from typing import Any
 
 from assay.domain.records import CodeTask
@@ -25,9 +26,17 @@ MAX_VISIBLE = 3
 SHORT_LOOP = 3
 
 
+def parse_python(source: str) -> ast.Module:
+    """`ast.parse` without the SyntaxWarnings that benchmark code (invalid escapes) triggers."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ast.parse(source)
+
+
 def _lines(src: str, node: ast.stmt) -> list[str]:
     end = node.end_lineno or node.lineno
-    return src.splitlines()[node.lineno - 1:end]
+    return src.splitlines()[node.lineno - 1 : end]
 
 
 def _asserts_inside(node: ast.stmt) -> bool:
@@ -41,9 +50,14 @@ def _is_plain_assert(node: ast.stmt) -> bool:
 class _ShortLoops(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        if (isinstance(node.func, ast.Name) and node.func.id == "range" and len(node.args) == 1
-                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, int)
-                and node.args[0].value > SHORT_LOOP):
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "range"
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, int)
+            and node.args[0].value > SHORT_LOOP
+        ):
             node.args[0] = ast.Constant(SHORT_LOOP)
         return node
 
@@ -51,28 +65,29 @@ class _ShortLoops(ast.NodeTransformer):
 def _shortened(src: str, node: ast.stmt) -> list[str]:
     if not isinstance(node, ast.For):
         return _lines(src, node)
-    short = _ShortLoops().visit(ast.parse(ast.unparse(node)))
+    short = _ShortLoops().visit(parse_python(ast.unparse(node)))
     return ["    " + line for line in ast.unparse(short).splitlines()]
 
 
 def split_check(test: str, entry_point: str) -> tuple[str, str]:
     """Split a HumanEval `test` (defining `check(candidate)`) into (visible, hidden) runnable test code."""
-    tree = ast.parse(test)
+    tree = parse_python(test)
     check = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None)
     if check is None:
         raise Invalid(f"the tests of {entry_point!r} define no check(candidate) function")
     lines = test.splitlines()
-    before = lines[:check.lineno - 1]
-    header = lines[check.lineno - 1:check.body[0].lineno - 1]
-    after = lines[(check.end_lineno or check.lineno):]
+    before = lines[: check.lineno - 1]
+    header = lines[check.lineno - 1 : check.body[0].lineno - 1]
+    after = lines[(check.end_lineno or check.lineno) :]
     body = check.body
     plain = [s for s in body if _is_plain_assert(s)]
     if len(plain) >= 2:
         k = min(MAX_VISIBLE, max(1, len(plain) // 3))
         shown = set(map(id, plain[:k]))
         last_shown = body.index(plain[k - 1])
-        visible = [s for i, s in enumerate(body)
-                   if id(s) in shown or (i < last_shown and not _asserts_inside(s))]
+        visible = [
+            s for i, s in enumerate(body) if id(s) in shown or (i < last_shown and not _asserts_inside(s))
+        ]
         hidden = [s for s in body if id(s) not in shown]
         vis_lines = [ln for s in visible for ln in _lines(test, s)]
     else:
@@ -147,16 +162,19 @@ def plus_tests(plus_input: list[Any], reference: str, entry_point: str, atol: fl
 def _defines(source: str, name: str) -> bool | None:
     """Whether `source` defines `name` at top level; None when it does not parse."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return None
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
             return True
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
             return True
         if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
-                (a.asname or a.name) == name for a in node.names):
+            (a.asname or a.name) == name for a in node.names
+        ):
             return True
     return False
 
@@ -169,14 +187,21 @@ def code_test_program(task: CodeTask, solution: str, which: str = "visible") -> 
     function body), the problem text is put in front of it. Raises Invalid for an unknown `which` or when
     the task has no such tests. Exit status 0 means every test passed.
     """
-    parts = {"visible": [task.visible_tests], "hidden": [task.hidden_tests],
-             "all": [task.visible_tests, task.hidden_tests]}
+    parts = {
+        "visible": [task.visible_tests],
+        "hidden": [task.hidden_tests],
+        "all": [task.visible_tests, task.hidden_tests],
+    }
     if which not in parts:
         raise Invalid(f"which must be 'visible', 'hidden' or 'all', not {which!r}")
     tests = [t.strip() for t in parts[which] if t.strip()]
     if not tests:
         raise Invalid(f"this code task has no {which} tests; add some before running it")
     code = solution
-    if task.entry_point and not _defines(solution, task.entry_point) and _defines(task.problem, task.entry_point):
+    if (
+        task.entry_point
+        and not _defines(solution, task.entry_point)
+        and _defines(task.problem, task.entry_point)
+    ):
         code = task.problem + solution
     return "\n\n\n".join([code.rstrip()] + tests) + "\n"

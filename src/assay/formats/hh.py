@@ -53,20 +53,34 @@ def from_hh(where: Where, row: dict[str, Any], opts: Options) -> Record | None:
     conversation, rejected_prefix = chosen[:-1], rejected[:-1]
     metadata: dict[str, Any] = {}
     if conversation != rejected_prefix:
-        k = next((i for i, (a, b) in enumerate(zip(conversation, rejected_prefix)) if a != b),
-                 min(len(conversation), len(rejected_prefix)))
+        k = next(
+            (i for i, (a, b) in enumerate(zip(conversation, rejected_prefix)) if a != b),
+            min(len(conversation), len(rejected_prefix)),
+        )
         if opts.on_divergence == "error":
             raise where.invalid(
                 f"the chosen and rejected transcripts differ at turn {k}, before the last assistant turn; "
-                'use on_divergence="keep" or "skip" to import such pairs')
+                'use on_divergence="keep" or "skip" to import such pairs'
+            )
         if opts.on_divergence == "skip":
             opts.stats.add("hh_divergent_skipped")
             return None
         opts.stats.add("hh_divergent_kept")
-        metadata["hh_divergence"] = {"turn": k, "chosen_turns": _turns(conversation[k:]),
-                                     "rejected_turns": _turns(rejected_prefix[k:])}
-    pair = [Completion(text=chosen[-1].content, model=MODEL), Completion(text=rejected[-1].content, model=MODEL)]
+        metadata["hh_divergence"] = {
+            "turn": k,
+            "chosen_turns": _turns(conversation[k:]),
+            "rejected_turns": _turns(rejected_prefix[k:]),
+        }
+    pair = [
+        Completion(text=chosen[-1].content, model=MODEL),
+        Completion(text=rejected[-1].content, model=MODEL),
+    ]
     order = stable_order(rid, 2)
     metadata["hh_chosen"] = order.index(0)
-    return Record(external_id=rid, messages=list(conversation), completions=[pair[i] for i in order],
-                  metadata=metadata, source=where.source)
+    return Record(
+        external_id=rid,
+        messages=list(conversation),
+        completions=[pair[i] for i in order],
+        metadata=metadata,
+        source=where.source,
+    )

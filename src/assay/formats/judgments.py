@@ -41,11 +41,21 @@ MIRROR = {"a": "b", "b": "a", "tie": "tie"}
 YES_NO = {"yes": True, "no": False}
 
 
-def _pair_record(rid: str, prompt: str, texts: tuple[str, str], models: tuple[str, str], where: Where,
-                 metadata: dict[str, Any]) -> Record:
-    return Record(external_id=rid, messages=[Message(role="user", content=prompt)],
-                  completions=[Completion(text=t, model=m) for t, m in zip(texts, models)],
-                  metadata=metadata, source=where.source)
+def _pair_record(
+    rid: str,
+    prompt: str,
+    texts: tuple[str, str],
+    models: tuple[str, str],
+    where: Where,
+    metadata: dict[str, Any],
+) -> Record:
+    return Record(
+        external_id=rid,
+        messages=[Message(role="user", content=prompt)],
+        completions=[Completion(text=t, model=m) for t, m in zip(texts, models)],
+        metadata=metadata,
+        source=where.source,
+    )
 
 
 def from_pandalm(where: Where, row: dict[str, Any], opts: Options) -> Record:
@@ -63,8 +73,12 @@ def from_pandalm(where: Where, row: dict[str, Any], opts: Options) -> Record:
         raise where.invalid("missing (PandaLM items carry annotator1..3)", "annotator1")
     models = opt_str(row, "cmp_key", where).split("_")
     pair = (models[0], models[1]) if len(models) == 2 else ("", "")
-    metadata = {"judgments": judgments, "dataset": "pandalm",
-                "motivation_app": row.get("motivation_app"), "cmp_key": row.get("cmp_key")}
+    metadata = {
+        "judgments": judgments,
+        "dataset": "pandalm",
+        "motivation_app": row.get("motivation_app"),
+        "cmp_key": row.get("cmp_key"),
+    }
     texts = (_response_text(row, "response1", where, opts), _response_text(row, "response2", where, opts))
     return _pair_record(source_id(row, "idx", where), prompt, texts, pair, where, metadata)
 
@@ -83,7 +97,7 @@ def _llmbar_subset(path: str) -> str:
     parts = Path(path).parts[:-1]
     if "llmbar" in (p.lower() for p in parts):
         i = max(i for i, p in enumerate(parts) if p.lower() == "llmbar")
-        return "/".join(parts[i + 1:])
+        return "/".join(parts[i + 1 :])
     return parts[-1] if parts else ""
 
 
@@ -93,17 +107,23 @@ def from_llmbar(where: Where, row: dict[str, Any], opts: Options) -> Record:
     if isinstance(label, bool) or label not in (1, 2):
         raise where.invalid(f"expected 1 or 2, got {describe(label)}", "label")
     texts = (req_str(row, "output_1", where), req_str(row, "output_2", where))
-    metadata = {"gold": {"choice": "a" if label == 1 else "b", "strength": None}, "judgments": [],
-                "dataset": "llmbar", "llmbar_subset": _llmbar_subset(where.path)}
-    return _pair_record(source_id(row, "id", where), req_str(row, "input", where), texts, ("", ""), where,
-                        metadata)
+    metadata = {
+        "gold": {"choice": "a" if label == 1 else "b", "strength": None},
+        "judgments": [],
+        "dataset": "llmbar",
+        "llmbar_subset": _llmbar_subset(where.path),
+    }
+    return _pair_record(
+        source_id(row, "id", where), req_str(row, "input", where), texts, ("", ""), where, metadata
+    )
 
 
 def _tulu_vote(where: Where, row: dict[str, Any]) -> tuple[dict[str, Any], bool | None, bool | None]:
     pref = require(row, "preference", where)
     if pref not in TULU_SCALE:
-        raise where.invalid(f"unknown preference {describe(pref)}; expected one of {', '.join(TULU_SCALE)}",
-                            "preference")
+        raise where.invalid(
+            f"unknown preference {describe(pref)}; expected one of {', '.join(TULU_SCALE)}", "preference"
+        )
     accept = []
     for key in ("completion_a_is_acceptable", "completion_b_is_acceptable"):
         value = row.get(key)
@@ -128,7 +148,9 @@ def from_tulu(rows: Iterator[Row], opts: Options) -> Iterator[Record]:
     for where, row in rows:
         opts.stats.rows += 1
         prompt = req_str(row, "prompt", where)
-        sides = [(opt_str(row, f"model_{s}", where), _tulu_text(row, f"completion_{s}", where, opts)) for s in "ab"]
+        sides = [
+            (opt_str(row, f"model_{s}", where), _tulu_text(row, f"completion_{s}", where, opts)) for s in "ab"
+        ]
         key = (row.get("instance_id"), prompt, frozenset(sides))
         answer, acc_a, acc_b = _tulu_vote(where, row)
         group = groups.setdefault(key, {"where": where, "sides": sides, "votes": {}, "ids": []})
@@ -155,8 +177,17 @@ def from_tulu(rows: Iterator[Row], opts: Options) -> Iterator[Record]:
         opts.stats.add("tulu_repeat_votes_dropped", dropped)
         (model_a, text_a), (model_b, text_b) = group["sides"]
         instance = key[0]
-        rid = (f"{instance}:{model_a}:{model_b}" if instance is not None and model_a and model_b
-               else content_id([key[1], text_a, text_b]))
-        metadata = {"judgments": judgments, "acceptability": acceptability, "repeat_votes_dropped": dropped,
-                    "dataset": "tulu1_human_eval", "instance_id": instance, "tulu_ids": group["ids"]}
+        rid = (
+            f"{instance}:{model_a}:{model_b}"
+            if instance is not None and model_a and model_b
+            else content_id([key[1], text_a, text_b])
+        )
+        metadata = {
+            "judgments": judgments,
+            "acceptability": acceptability,
+            "repeat_votes_dropped": dropped,
+            "dataset": "tulu1_human_eval",
+            "instance_id": instance,
+            "tulu_ids": group["ids"],
+        }
         yield _pair_record(rid, key[1], (text_a, text_b), (model_a, model_b), where, metadata)

@@ -41,8 +41,10 @@ def _message(node: dict[str, Any], where: Where, path: str) -> Message:
 
 def _replies(node: dict[str, Any], where: Where, path: str) -> list[Node]:
     raw = node.get("replies") or []
-    return [(as_dict(r, where, f"{path}.replies[{i}]"), f"{path}.replies[{i}]")
-            for i, r in enumerate(as_list(raw, where, f"{path}.replies"))]
+    return [
+        (as_dict(r, where, f"{path}.replies[{i}]"), f"{path}.replies[{i}]")
+        for i, r in enumerate(as_list(raw, where, f"{path}.replies"))
+    ]
 
 
 def _size(node: dict[str, Any]) -> int:
@@ -85,7 +87,9 @@ def from_oasst_tree(where: Where, row: dict[str, Any], opts: Options) -> Iterato
         node, path, before = stack.pop()
         conversation = before + [_message(node, where, path)]
         children = _live(_replies(node, where, path), opts)
-        ranked = [(c, p) for c, p in children if c.get("role") == "assistant" and _rank(c, where, p) is not None]
+        ranked = [
+            (c, p) for c, p in children if c.get("role") == "assistant" and _rank(c, where, p) is not None
+        ]
         unranked = [c for c, p in children if c.get("role") == "assistant" and c.get("rank") is None]
         if len(ranked) >= 2:
             if unranked:
@@ -94,23 +98,39 @@ def from_oasst_tree(where: Where, row: dict[str, Any], opts: Options) -> Iterato
         stack.extend((c, p, conversation) for c, p in reversed(children))
 
 
-def _group_record(where: Where, tree_id: str, parent: dict[str, Any], conversation: list[Message],
-                  ranked: list[Node]) -> Record:
+def _group_record(
+    where: Where, tree_id: str, parent: dict[str, Any], conversation: list[Message], ranked: list[Node]
+) -> Record:
     rid = str(parent.get("message_id") or f"{tree_id}:{len(conversation)}")
     order = stable_order(rid, len(ranked))
     completions = []
     for i in order:
         child, path = ranked[i]
-        completions.append(Completion(
-            text=req_str(child, "text", where, f"{path}.text"),
-            model=str(child.get("model_name") or "oasst-human"),
-            metadata={"rank": child["rank"], "message_id": child.get("message_id"),
-                      "synthetic": bool(child.get("synthetic"))}))
+        completions.append(
+            Completion(
+                text=req_str(child, "text", where, f"{path}.text"),
+                model=str(child.get("model_name") or "oasst-human"),
+                metadata={
+                    "rank": child["rank"],
+                    "message_id": child.get("message_id"),
+                    "synthetic": bool(child.get("synthetic")),
+                },
+            )
+        )
     ranking = sorted(range(len(completions)), key=lambda j: completions[j].metadata["rank"])
-    metadata = {"ranking": ranking, "oasst_tree_id": tree_id, "oasst_parent_id": parent.get("message_id"),
-                "lang": parent.get("lang")}
-    return Record(external_id=rid, messages=conversation, completions=completions, metadata=metadata,
-                  source=where.source)
+    metadata = {
+        "ranking": ranking,
+        "oasst_tree_id": tree_id,
+        "oasst_parent_id": parent.get("message_id"),
+        "lang": parent.get("lang"),
+    }
+    return Record(
+        external_id=rid,
+        messages=conversation,
+        completions=completions,
+        metadata=metadata,
+        source=where.source,
+    )
 
 
 def best_path_record(where: Where, row: dict[str, Any], opts: Options) -> Record | None:
@@ -133,6 +153,10 @@ def best_path_record(where: Where, row: dict[str, Any], opts: Options) -> Record
         return None
     tree_id = str(row.get("message_tree_id", ""))
     last = messages.pop()
-    return Record(external_id=f"{tree_id}:best", messages=messages,
-                  completions=[Completion(text=last.content, model="oasst-human")],
-                  metadata={"oasst_tree_id": tree_id, "oasst_best_path": True}, source=where.source)
+    return Record(
+        external_id=f"{tree_id}:best",
+        messages=messages,
+        completions=[Completion(text=last.content, model="oasst-human")],
+        metadata={"oasst_tree_id": tree_id, "oasst_best_path": True},
+        source=where.source,
+    )

@@ -45,8 +45,12 @@ def sniff(row: dict[str, Any], where: Where) -> str:
     """The format of a row from its keys. Raises Invalid naming the keys when none fits."""
     keys = set(row)
     chosen = row.get("chosen")
-    if {"chosen", "rejected"} <= keys and isinstance(chosen, str) and "prompt" not in keys \
-            and chosen.lstrip("\n").startswith("Human:"):
+    if (
+        {"chosen", "rejected"} <= keys
+        and isinstance(chosen, str)
+        and "prompt" not in keys
+        and chosen.lstrip("\n").startswith("Human:")
+    ):
         return "hh"
     if "message_tree_id" in keys and isinstance(row.get("prompt"), dict):
         return "oasst"
@@ -72,7 +76,8 @@ def sniff(row: dict[str, Any], where: Where) -> str:
         return "assay"
     raise where.invalid(
         f"cannot tell the format from the keys {', '.join(sorted(keys)) or '(none)'}; "
-        f"pass fmt= one of {', '.join(FORMATS[1:])}")
+        f"pass fmt= one of {', '.join(FORMATS[1:])}"
+    )
 
 
 def _counted(rows: Iterator[Row], stats: ReadStats) -> Iterator[Row]:
@@ -81,9 +86,15 @@ def _counted(rows: Iterator[Row], stats: ReadStats) -> Iterator[Row]:
         yield row
 
 
-def read_records(path: str | Path, fmt: str = "auto", *, on_divergence: str = "keep",
-                 max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, with_reference_as_completion: bool = False,
-                 stats: ReadStats | None = None) -> Iterator[Record]:
+def read_records(
+    path: str | Path,
+    fmt: str = "auto",
+    *,
+    on_divergence: str = "keep",
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    with_reference_as_completion: bool = False,
+    stats: ReadStats | None = None,
+) -> Iterator[Record]:
     """Stream the records of one file (JSONL, JSON array, CSV or Parquet; gzip is detected).
 
     `fmt` is one of FORMATS; "auto" sniffs the first row's keys. `on_divergence` ("keep", "skip",
@@ -101,10 +112,15 @@ def read_records(path: str | Path, fmt: str = "auto", *, on_divergence: str = "k
     if on_divergence not in DIVERGENCE_MODES:
         raise Invalid(f"on_divergence must be one of {', '.join(DIVERGENCE_MODES)}, not {on_divergence!r}")
     if not p.is_file():
-        raise Invalid(f"{p}: no such file; check the path", details={"file": str(p), "line": 0,
-                                                                     "reason": "no such file"})
-    opts = Options(on_divergence=on_divergence, with_reference_as_completion=with_reference_as_completion,
-                   stats=stats if stats is not None else ReadStats())
+        raise Invalid(
+            f"{p}: no such file; check the path",
+            details={"file": str(p), "line": 0, "reason": "no such file"},
+        )
+    opts = Options(
+        on_divergence=on_divergence,
+        with_reference_as_completion=with_reference_as_completion,
+        stats=stats if stats is not None else ReadStats(),
+    )
     rows = iter_rows(p, max_line_bytes)
     first = next(rows, None)
     if first is None:
@@ -120,7 +136,8 @@ def read_records(path: str | Path, fmt: str = "auto", *, on_divergence: str = "k
     if produced == 0:
         skipped = ", ".join(f"{k}={v}" for k, v in sorted(opts.stats.counts.items()) if v) or "none"
         raise Where(str(p), "line", 0).invalid(
-            f"no records: {opts.stats.rows} row(s) read as {fmt} gave none (skipped: {skipped})")
+            f"no records: {opts.stats.rows} row(s) read as {fmt} gave none (skipped: {skipped})"
+        )
 
 
 def _convert(fmt: str, rows: Iterator[Row], opts: Options) -> Iterator[Record]:
@@ -144,8 +161,9 @@ def load_records(path: str | Path, fmt: str = "auto", **kw: Any) -> list[Record]
     return list(read_records(path, fmt, **kw))
 
 
-def oasst_best_paths(path: str | Path, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-                     stats: ReadStats | None = None) -> Iterator[Record]:
+def oasst_best_paths(
+    path: str | Path, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, stats: ReadStats | None = None
+) -> Iterator[Record]:
     """One SFT record per OpenAssistant tree: the best reply (rank 0) at every step; the last assistant
     turn is the completion. Trees without a live assistant reply are skipped (`oasst_no_reply_skipped`)."""
     p = Path(path)

@@ -13,7 +13,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from assay.errors import Invalid
 from assay.formats.checks import Where, describe
@@ -33,17 +33,21 @@ def is_gzip(path: Path) -> bool:
 def open_binary(path: Path) -> IO[bytes]:
     """Open for reading bytes, decompressing gzip (by magic bytes, whatever the name says)."""
     if is_gzip(path):
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))
     return open(path, "rb")
 
 
 def file_type(path: Path) -> str:
     """One of FILE_TYPES from the name (ignoring a .gz suffix), else from the first non-blank byte."""
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
-    for suffix, kind in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "json"), (".csv", "csv"),
-                         (".parquet", "parquet"), (".pq", "parquet")):
+    name = path.name.lower().removesuffix(".gz")
+    for suffix, kind in (
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "json"),
+        (".csv", "csv"),
+        (".parquet", "parquet"),
+        (".pq", "parquet"),
+    ):
         if name.endswith(suffix):
             return kind
     with open_binary(path) as f:
@@ -56,15 +60,18 @@ def file_type(path: Path) -> str:
 def too_long(where: Where, limit: int) -> Invalid:
     return where.invalid(
         f"line is longer than {limit:,} bytes, the most one record may take; if it is a real record, "
-        f"raise the limit with read_records(..., max_line_bytes=N) (the import commands' --max-line-bytes)")
+        f"raise the limit with read_records(..., max_line_bytes=N) (the import commands' --max-line-bytes)"
+    )
 
 
 def _decode(raw: bytes, where: Where) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise where.invalid(f"not valid UTF-8 (byte {e.start + 1} of the line is {raw[e.start:e.start + 1]!r}); "
-                            "save the file as UTF-8")
+        raise where.invalid(
+            f"not valid UTF-8 (byte {e.start + 1} of the line is {raw[e.start : e.start + 1]!r}); "
+            "save the file as UTF-8"
+        )
 
 
 def _object(value: Any, where: Where) -> dict[str, Any]:
@@ -106,8 +113,9 @@ def iter_json_array(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
-        raise Where(str(path), "line", line).invalid(f"not valid UTF-8 (byte {raw[e.start:e.start + 1]!r}); "
-                                                     "save the file as UTF-8")
+        raise Where(str(path), "line", line).invalid(
+            f"not valid UTF-8 (byte {raw[e.start : e.start + 1]!r}); save the file as UTF-8"
+        )
     try:
         value = json.loads(text)
     except json.JSONDecodeError as e:
@@ -119,7 +127,8 @@ def iter_json_array(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
         raise Where(str(path), "line", e.lineno).invalid(f"broken JSON: {e.msg} at column {e.colno}")
     if not isinstance(value, list):
         raise Where(str(path), "line", 1).invalid(
-            f"expected a JSON array of records (or one JSON object per line), got {describe(value)}")
+            f"expected a JSON array of records (or one JSON object per line), got {describe(value)}"
+        )
     for i, item in enumerate(value, 1):
         where = Where(str(path), "record", i)
         yield where, _object(item, where)
@@ -132,7 +141,8 @@ def _maybe_json(key: str, value: Any) -> Any:
         except json.JSONDecodeError:
             return value
         if key in ("chosen", "rejected") and not (
-                isinstance(decoded, list) and all(isinstance(m, dict) for m in decoded)):
+            isinstance(decoded, list) and all(isinstance(m, dict) for m in decoded)
+        ):
             return value  # a text answer that merely starts with a bracket
         return decoded
     return value
@@ -159,7 +169,10 @@ def iter_csv(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterat
                     raise too_long(where, max_line_bytes)
                 raise where.invalid(f"broken CSV: {e}")
             number += 1
-            yield where, {k: _maybe_json(k, v) for k, v in row.items() if k is not None and v not in ("", None)}
+            yield (
+                where,
+                {k: _maybe_json(k, v) for k, v in row.items() if k is not None and v not in ("", None)},
+            )
 
 
 def iter_parquet(path: Path, batch_size: int = 1024) -> Iterator[Row]:
