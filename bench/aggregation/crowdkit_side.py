@@ -21,8 +21,11 @@ def main() -> None:
     data = pd.read_csv(sys.argv[1], dtype={"task": str, "worker": str, "label": int})
     repeats = int(sys.argv[2])
     out = {}
-    for name, make in [("MajorityVote", MajorityVote), ("DawidSkene", DawidSkene),
-                       ("OneCoinDawidSkene", OneCoinDawidSkene)]:
+    for name, make in [
+        ("MajorityVote", MajorityVote),
+        ("DawidSkene", DawidSkene),
+        ("OneCoinDawidSkene", OneCoinDawidSkene),
+    ]:
         walls, cpus = [], []
         labels = None
         for _ in range(repeats):

@@ -40,8 +40,11 @@ SETUP = (
 
 def _ours(triples: list[tuple[str, str, int]], repeats: int) -> dict[str, dict]:
     out = {}
-    for name, fn in [("majority_vote", lambda t: majority_vote(t, tie="first")), ("dawid_skene", dawid_skene),
-                     ("one_coin_dawid_skene", one_coin_dawid_skene)]:
+    for name, fn in [
+        ("majority_vote", lambda t: majority_vote(t, tie="first")),
+        ("dawid_skene", dawid_skene),
+        ("one_coin_dawid_skene", one_coin_dawid_skene),
+    ]:
         walls, cpus = [], []
         result = None
         for _ in range(repeats):
@@ -66,11 +69,18 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
-    crowd = simulate_crowd(n_items=args.items, n_workers=args.workers, per_item=args.per_item,
-                           n_classes=args.classes, seed=args.seed)
+    crowd = simulate_crowd(
+        n_items=args.items,
+        n_workers=args.workers,
+        per_item=args.per_item,
+        n_classes=args.classes,
+        seed=args.seed,
+    )
     kinds = {k: list(crowd.kind.values()).count(k) for k in ("reliable", "spammer", "adversarial")}
-    print(f"crowd: {args.items} items, {args.workers} workers {kinds}, {args.per_item} per item, "
-          f"{args.classes} classes, seed {args.seed}; median of {args.repeats} runs")
+    print(
+        f"crowd: {args.items} items, {args.workers} workers {kinds}, {args.per_item} per item, "
+        f"{args.classes} classes, seed {args.seed}; median of {args.repeats} runs"
+    )
 
     ours = _ours(crowd.triples, args.repeats)
     theirs: dict[str, dict] = {}
@@ -81,18 +91,27 @@ def main() -> None:
                 w = csv.writer(f)
                 w.writerow(["task", "worker", "label"])
                 w.writerows(crowd.triples)
-            proc = subprocess.run([CROWDKIT_PYTHON, str(HERE / "crowdkit_side.py"), str(path), str(args.repeats)],
-                                  capture_output=True, text=True, check=False)
+            proc = subprocess.run(
+                [CROWDKIT_PYTHON, str(HERE / "crowdkit_side.py"), str(path), str(args.repeats)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if proc.returncode != 0:
                 sys.exit(f"crowd-kit side failed:\n{proc.stderr[-3000:]}")
             theirs = json.loads(proc.stdout)
     else:
         print(f"crowd-kit venv not found at {CROWDKIT_PYTHON}; create it with:\n  {SETUP}\n")
 
-    pairs = [("majority_vote", "MajorityVote"), ("dawid_skene", "DawidSkene"),
-             ("one_coin_dawid_skene", "OneCoinDawidSkene")]
-    print(f"{'method':<24}{'assay acc':>10}{'ck acc':>9}{'Δacc':>8}{'assay wall':>12}{'ck wall':>10}"
-          f"{'assay cpu':>11}{'ck cpu':>9}{'ck/assay wall':>15}{'ck/assay cpu':>14}")
+    pairs = [
+        ("majority_vote", "MajorityVote"),
+        ("dawid_skene", "DawidSkene"),
+        ("one_coin_dawid_skene", "OneCoinDawidSkene"),
+    ]
+    print(
+        f"{'method':<24}{'assay acc':>10}{'ck acc':>9}{'Δacc':>8}{'assay wall':>12}{'ck wall':>10}"
+        f"{'assay cpu':>11}{'ck cpu':>9}{'ck/assay wall':>15}{'ck/assay cpu':>14}"
+    )
     for mine, ck in pairs:
         a = ours[mine]
         acc_a = _accuracy(a["labels"], crowd.truth)
@@ -102,16 +121,22 @@ def main() -> None:
             t = theirs[ck]
             acc_t = _accuracy({k: int(v) for k, v in t["labels"].items()}, crowd.truth)
             wall_t, cpu_t = statistics.median(t["wall"]), statistics.median(t["cpu"])
-            row += (f"{acc_t:>9.4f}{acc_a - acc_t:>+8.4f}{wall_a:>11.4f}s{wall_t:>9.4f}s{cpu_a:>10.4f}s"
-                    f"{cpu_t:>8.4f}s{wall_t / wall_a:>14.1f}x{cpu_t / cpu_a:>13.1f}x")
+            row += (
+                f"{acc_t:>9.4f}{acc_a - acc_t:>+8.4f}{wall_a:>11.4f}s{wall_t:>9.4f}s{cpu_a:>10.4f}s"
+                f"{cpu_t:>8.4f}s{wall_t / wall_a:>14.1f}x{cpu_t / cpu_a:>13.1f}x"
+            )
         else:
             row += f"{'-':>9}{'-':>8}{wall_a:>11.4f}s{'-':>10}{cpu_a:>10.4f}s"
         print(row)
-    print(f"assay EM iterations: dawid_skene {ours['dawid_skene']['n_iter']}, "
-          f"one_coin {ours['one_coin_dawid_skene']['n_iter']}")
-    print("reproduce: UV_PYTHON_DOWNLOADS=never uv run python bench/aggregation/run.py "
-          f"--items {args.items} --workers {args.workers} --per-item {args.per_item} --classes {args.classes} "
-          f"--seed {args.seed} --repeats {args.repeats}")
+    print(
+        f"assay EM iterations: dawid_skene {ours['dawid_skene']['n_iter']}, "
+        f"one_coin {ours['one_coin_dawid_skene']['n_iter']}"
+    )
+    print(
+        "reproduce: UV_PYTHON_DOWNLOADS=never uv run python bench/aggregation/run.py "
+        f"--items {args.items} --workers {args.workers} --per-item {args.per_item} --classes {args.classes} "
+        f"--seed {args.seed} --repeats {args.repeats}"
+    )
 
 
 if __name__ == "__main__":

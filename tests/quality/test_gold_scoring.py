@@ -25,7 +25,9 @@ def test_scores_per_annotator_and_question() -> None:
     ]
     got = {(s.annotator, s.question): (s.n, s.score) for s in gold_scores(answers, gold, kinds)}
     assert got == {("ann", "pref"): (2, 0.5), ("ann", "safety"): (1, 0.5), ("bob", "pref"): (1, 0.0)}
-    exact = {(s.annotator, s.question): s.score for s in gold_scores(answers, gold, kinds, label_metric="exact")}
+    exact = {
+        (s.annotator, s.question): s.score for s in gold_scores(answers, gold, kinds, label_metric="exact")
+    }
     assert exact[("ann", "safety")] == 0.0
 
 

@@ -36,7 +36,9 @@ def test_matches_krippendorff_package_on_random_data_with_missing_values(level: 
     for trial in range(25):
         raters, units = int(rng.integers(2, 7)), int(rng.integers(5, 60))
         truth = rng.integers(1, 6, units)
-        m = np.where(rng.random((raters, units)) < 0.7, truth, rng.integers(1, 6, (raters, units))).astype(float)
+        m = np.where(rng.random((raters, units)) < 0.7, truth, rng.integers(1, 6, (raters, units))).astype(
+            float
+        )
         m[rng.random((raters, units)) < 0.3] = np.nan
         if np.unique(m[~np.isnan(m)]).size < 2:
             continue
@@ -47,7 +49,10 @@ def test_matches_krippendorff_package_on_random_data_with_missing_values(level: 
 def test_triples_with_string_labels_and_value_order() -> None:
     names = {1: "bad", 2: "poor", 3: "ok", 4: "good", 5: "great"}
     triples = [
-        (u, r, names[int(v)]) for r, row in enumerate(KRIPPENDORFF_2011) for u, v in enumerate(row) if not math.isnan(v)
+        (u, r, names[int(v)])
+        for r, row in enumerate(KRIPPENDORFF_2011)
+        for u, v in enumerate(row)
+        if not math.isnan(v)
     ]
     order = ["bad", "poor", "ok", "good", "great"]
     rd = ReliabilityData.from_triples(triples, value_order=order)
@@ -55,13 +60,17 @@ def test_triples_with_string_labels_and_value_order() -> None:
         krippendorff_alpha(KRIPPENDORFF_2011, level="ordinal"), abs=1e-12
     )
     # Nominal alpha does not depend on the order of the values.
-    assert krippendorff_alpha(ReliabilityData.from_triples(triples), level="nominal") == pytest.approx(0.7434, abs=1e-4)
+    assert krippendorff_alpha(ReliabilityData.from_triples(triples), level="nominal") == pytest.approx(
+        0.7434, abs=1e-4
+    )
     with pytest.raises(Invalid, match="numeric"):
         krippendorff_alpha(rd, level="interval")
 
 
 def test_none_is_missing_like_nan() -> None:
-    with_none = [[None if isinstance(v, float) and math.isnan(v) else v for v in row] for row in KRIPPENDORFF_2011]
+    with_none = [
+        [None if isinstance(v, float) and math.isnan(v) else v for v in row] for row in KRIPPENDORFF_2011
+    ]
     assert krippendorff_alpha(with_none) == pytest.approx(krippendorff_alpha(KRIPPENDORFF_2011), abs=1e-15)
 
 

@@ -27,6 +27,7 @@ from assay.quality import (
     pairwise_cohen_kappa,
 )
 
+
 # Signed preference: a much/clearly better = +2, slightly = +1, tie = 0; b mirrored.
 def _signed(answer: dict[str, Any]) -> int:
     if answer["choice"] == "tie":
@@ -84,11 +85,18 @@ def test_pandalm_agreement_and_aggregation(pandalm: list, output_dir: Path) -> N
     ds = dawid_skene([(u, r, a["choice"]) for u, r, a in pandalm])
     same = np.mean([mv.labels[i] == ds.labels[i] for i in mv.items])
     assert same > 0.9 and ds.converged
-    _save(output_dir, "pandalm", {
-        "krippendorff_alpha_nominal": alpha, "fleiss_kappa": fleiss, "observed_agreement": raw,
-        "cohen_kappa_pairs": {f"{a}-{b}": k for (a, b), k in kappas.items()},
-        "ds_vs_mv_label_agreement": same, "ds_worker_skill": ds.worker_skill,
-    })
+    _save(
+        output_dir,
+        "pandalm",
+        {
+            "krippendorff_alpha_nominal": alpha,
+            "fleiss_kappa": fleiss,
+            "observed_agreement": raw,
+            "cohen_kappa_pairs": {f"{a}-{b}": k for (a, b), k in kappas.items()},
+            "ds_vs_mv_label_agreement": same,
+            "ds_worker_skill": ds.worker_skill,
+        },
+    )
 
 
 def test_tulu_partial_overlap(tulu: list, output_dir: Path) -> None:
@@ -99,7 +107,8 @@ def test_tulu_partial_overlap(tulu: list, output_dir: Path) -> None:
     pairable = int(((choices.codes >= 0).sum(axis=0) >= 2).sum())
     assert 0 < pairable < n_units  # only some records were judged twice
     figures = {
-        "units": n_units, "pairable_units": pairable,
+        "units": n_units,
+        "pairable_units": pairable,
         "krippendorff_alpha_nominal_choice": krippendorff_alpha(choices),
         "krippendorff_alpha_ordinal_5way": krippendorff_alpha(signed, level="ordinal"),
         "krippendorff_alpha_interval_5way": krippendorff_alpha(signed, level="interval"),
@@ -115,7 +124,9 @@ def test_tulu_partial_overlap(tulu: list, output_dir: Path) -> None:
         m = np.where(data.codes >= 0, data.codes, np.nan).astype(float)
         if level == "interval":
             m = np.where(data.codes >= 0, np.array(data.values, dtype=float)[data.codes], np.nan)
-        assert figures[key] == pytest.approx(krippendorff.alpha(reliability_data=m, level_of_measurement=level), abs=1e-9)
+        assert figures[key] == pytest.approx(
+            krippendorff.alpha(reliability_data=m, level_of_measurement=level), abs=1e-9
+        )
     assert all(math.isfinite(v) for v in figures.values())
 
     # Cohen's kappa between the two most overlapping annotators, on the records both judged.
@@ -133,7 +144,11 @@ def test_tulu_partial_overlap(tulu: list, output_dir: Path) -> None:
     one = one_coin_dawid_skene([(u, r, a["choice"]) for u, r, a in tulu])
     assert set(one.labels) == set(choices.units)
     counts = choices.counts()
-    unanimous = [(u, vals[int(np.argmax(c))]) for u, c in zip(choices.units, counts) if c.sum() >= 2 and c.max() == c.sum()]
+    unanimous = [
+        (u, vals[int(np.argmax(c))])
+        for u, c in zip(choices.units, counts)
+        if c.sum() >= 2 and c.max() == c.sum()
+    ]
     assert unanimous and np.mean([one.labels[u] == lab for u, lab in unanimous]) > 0.95
     full = dawid_skene([(u, r, a["choice"]) for u, r, a in tulu])
     assert np.mean([full.labels[u] == lab for u, lab in unanimous]) > 0.95

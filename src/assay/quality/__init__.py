@@ -13,8 +13,8 @@ Inputs are plain Python/numpy structures, never database rows; see docs/quality-
 - `simulate_crowd` (`assay.quality.simulation`) for tests and planning.
 """
 
-from assay.quality.agreement import cohen_kappa, fleiss_kappa, observed_agreement, pairwise_cohen_kappa
 from assay.quality.aggregation import AggregationResult, CrowdLabels, majority_vote
+from assay.quality.agreement import cohen_kappa, fleiss_kappa, observed_agreement, pairwise_cohen_kappa
 from assay.quality.bradley_terry import BradleyTerryResult, bradley_terry, comparisons_from_rankings
 from assay.quality.dawid_skene import dawid_skene, one_coin_dawid_skene
 from assay.quality.gold import GoldScore, gold_scores, score_answer

@@ -88,7 +88,9 @@ class CrowdLabels:
         np.add.at(out, (self.item_idx, self.label_idx), 1.0)
         return out
 
-    def gold_indices(self, gold: Mapping[Hashable, Hashable] | None) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    def gold_indices(
+        self, gold: Mapping[Hashable, Hashable] | None
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """(item positions, class positions) of the gold answers for items present in the data."""
         if not gold:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -96,7 +98,9 @@ class CrowdLabels:
         cls_index = {c: k for k, c in enumerate(self.classes)}
         bad = {v for v in gold.values() if v not in cls_index}
         if bad:
-            raise Invalid(f"gold labels {sorted(map(repr, bad))} are not among the classes {list(self.classes)}")
+            raise Invalid(
+                f"gold labels {sorted(map(repr, bad))} are not among the classes {list(self.classes)}"
+            )
         pairs = [(pos[it], cls_index[lab]) for it, lab in gold.items() if it in pos]
         if not pairs:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -136,7 +140,9 @@ class AggregationResult:
     converged: bool = True
 
 
-def clamp_gold(posteriors: NDArray[np.float64], gold_items: NDArray[np.int64], gold_classes: NDArray[np.int64]) -> None:
+def clamp_gold(
+    posteriors: NDArray[np.float64], gold_items: NDArray[np.int64], gold_classes: NDArray[np.int64]
+) -> None:
     """Set the rows of gold items to one-hot on their gold class, in place."""
     if gold_items.size:
         posteriors[gold_items] = 0.0

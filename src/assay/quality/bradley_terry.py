@@ -119,8 +119,13 @@ def _fit(
     """
     flat_ab, flat_ba = ia * n + ib, ib * n + ia
     wins = (
-        np.bincount(flat_ab, weights=out, minlength=n * n) + np.bincount(flat_ba, weights=1.0 - out, minlength=n * n)
-    ).reshape(n, n)
+        (
+            np.bincount(flat_ab, weights=out, minlength=n * n)
+            + np.bincount(flat_ba, weights=1.0 - out, minlength=n * n)
+        )
+        .reshape(n, n)
+        .astype(np.float64)
+    )
     games = wins + wins.T
     s = start.copy() if start is not None else np.zeros(n)
     value = _objective(s, wins, games, prior)

@@ -49,7 +49,9 @@ class _Design:
         self.worker_sum = sp.csr_matrix((ones, (cl.worker_idx, obs)), shape=(len(cl.workers), n_obs))
 
 
-def _initial(cl: CrowdLabels, g_items: NDArray[np.int64], g_classes: NDArray[np.int64]) -> NDArray[np.float64]:
+def _initial(
+    cl: CrowdLabels, g_items: NDArray[np.int64], g_classes: NDArray[np.int64]
+) -> NDArray[np.float64]:
     counts = cl.vote_counts()
     post = counts / counts.sum(axis=1, keepdims=True)
     clamp_gold(post, g_items, g_classes)

@@ -43,7 +43,9 @@ def _set_score(a: frozenset[Hashable], b: frozenset[Hashable], metric: LabelMetr
     return 1.0 if not union else len(a & b) / len(union)
 
 
-def score_answer(kind: str, answer: Mapping[str, Any], gold: Mapping[str, Any], *, label_metric: LabelMetric = "jaccard") -> float:
+def score_answer(
+    kind: str, answer: Mapping[str, Any], gold: Mapping[str, Any], *, label_metric: LabelMetric = "jaccard"
+) -> float:
     """Score one answer against the gold answer of the same question, in [0, 1].
 
     Raises `Invalid` for a kind other than pairwise or labels, or an answer without the expected field.
@@ -61,7 +63,9 @@ def score_answer(kind: str, answer: Mapping[str, Any], gold: Mapping[str, Any], 
             keys = set(mine) | set(ref)
             if not keys:
                 return 1.0
-            scores = [_set_score(mine.get(k, frozenset()), ref.get(k, frozenset()), label_metric) for k in keys]
+            scores = [
+                _set_score(mine.get(k, frozenset()), ref.get(k, frozenset()), label_metric) for k in keys
+            ]
             return sum(scores) / len(scores)
         if "labels" not in answer or "labels" not in gold:
             raise Invalid("labels answers and gold answers need 'labels' (or 'per_completion')")

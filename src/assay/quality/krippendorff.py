@@ -37,7 +37,9 @@ def coincidence_matrix(data: ReliabilityData) -> NDArray[np.float64]:
     return counts.T @ scaled - np.diag(scaled.sum(axis=0))
 
 
-def distance_matrix(level: Level, data: ReliabilityData, marginals: NDArray[np.float64]) -> NDArray[np.float64]:
+def distance_matrix(
+    level: Level, data: ReliabilityData, marginals: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Squared distances δ²(c, k) between the values of `data` at the given level of measurement."""
     k = len(data.values)
     if level == "nominal":

@@ -75,9 +75,7 @@ class ReliabilityData:
     units: tuple[Hashable, ...]
 
     @classmethod
-    def from_matrix(
-        cls, matrix: Any, *, value_order: Sequence[Hashable] | None = None
-    ) -> ReliabilityData:
+    def from_matrix(cls, matrix: Any, *, value_order: Sequence[Hashable] | None = None) -> ReliabilityData:
         """Build from a raters × units matrix (list of lists or numpy array); `None`/NaN are missing.
 
         Raises `Invalid` if the rows have different lengths or values cannot be ordered.
@@ -94,9 +92,9 @@ class ReliabilityData:
         cells = [[None if is_missing(v) else _normalise(v) for v in r] for r in rows]
         values = _value_index((v for r in cells for v in r if v is not None), value_order)
         index = {v: i for i, v in enumerate(values)}
-        codes = np.array(
-            [[-1 if v is None else index[v] for v in r] for r in cells], dtype=np.int64
-        ).reshape(len(rows), n_units)
+        codes = np.array([[-1 if v is None else index[v] for v in r] for r in cells], dtype=np.int64).reshape(
+            len(rows), n_units
+        )
         return cls(codes, tuple(values), tuple(range(len(rows))), tuple(range(n_units)))
 
     @classmethod
