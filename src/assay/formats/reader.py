@@ -102,8 +102,8 @@ def read_records(
     JSONL line (or CSV cell). `with_reference_as_completion` adds code tasks' reference solutions as a
     completion. Pass a `ReadStats` to learn rows read, records yielded and what was skipped or merged.
 
-    Raises Invalid (details: file, line, unit, field, reason) on the first bad row, for an unknown format
-    or option, for a missing file, and when the file gives no records.
+    Raises Invalid at once for an unknown format or option or a missing file; while iterating, on the
+    first bad row (details: file, line, unit, field, reason) and when the file gives no records.
     Records before a bad row have already been yielded: use `load_records` for all-or-nothing.
     """
     p = Path(path)
@@ -111,6 +111,8 @@ def read_records(
         raise Invalid(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if on_divergence not in DIVERGENCE_MODES:
         raise Invalid(f"on_divergence must be one of {', '.join(DIVERGENCE_MODES)}, not {on_divergence!r}")
+    if max_line_bytes < 1:
+        raise Invalid(f"max_line_bytes must be a positive number of bytes, not {max_line_bytes!r}")
     if not p.is_file():
         raise Invalid(
             f"{p}: no such file; check the path",
@@ -121,6 +123,10 @@ def read_records(
         with_reference_as_completion=with_reference_as_completion,
         stats=stats if stats is not None else ReadStats(),
     )
+    return _read(p, fmt, max_line_bytes, opts)
+
+
+def _read(p: Path, fmt: str, max_line_bytes: int, opts: Options) -> Iterator[Record]:
     rows = iter_rows(p, max_line_bytes)
     first = next(rows, None)
     if first is None:
