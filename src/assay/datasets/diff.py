@@ -59,7 +59,8 @@ def diff_versions(store: DatasetStore, a: str | Manifest, b: str | Manifest, *, 
         rows_b = {r["id"]: r for t in store.iter_tables(mb) for r in t.to_pylist() if r["id"] in want}
         for i in changed[:examples]:
             ra, rb = rows_a[i], rows_b[i]
-            fields = sorted(k for k in set(ra) | set(rb) if ra.get(k) != rb.get(k))
+            fields = sorted(k for k in set(ra) | set(rb) if ra.get(k) != rb.get(k)
+                            and (not document_only or k in DOCUMENT_COLUMNS))
             d.changed_examples.append({"id": i, "fields": fields,
                                        "before": {k: ra.get(k) for k in fields},
                                        "after": {k: rb.get(k) for k in fields}})
