@@ -158,8 +158,8 @@ class BubblewrapSandbox:
         self.check()
         argv = self._base_args(limits)
         fds: list[int] = []
-        report = tempfile.TemporaryFile(prefix="assay-report-")
-        status = tempfile.TemporaryFile(prefix="assay-status-")
+        report = tempfile.TemporaryFile(prefix="assay-report-")  # noqa: SIM115 - closed in finally
+        status = tempfile.TemporaryFile(prefix="assay-status-")  # noqa: SIM115
         try:
             dirs = sorted({str(p) for path in paths.values() for p in path.parents if str(p) != "."})
             for d in dirs:

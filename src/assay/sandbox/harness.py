@@ -33,6 +33,8 @@ _MAX_LINE = 1 << 20
 class TestOutcome:
     """One test's result. `message` explains a failure or error; `output` is what it printed."""
 
+    __test__ = False  # not a pytest class
+
     name: str
     status: TestStatus
     message: str = ""
@@ -43,6 +45,8 @@ class TestOutcome:
 @dataclass(frozen=True)
 class TestReport:
     """All tests of one run plus how the run as a whole ended (see the module docstring)."""
+
+    __test__ = False
 
     status: RunStatus
     message: str
@@ -74,7 +78,7 @@ def run_tests(
     *,
     entry_point: str | None = None,
     split: bool = True,
-    per_test_seconds: float = 5.0,
+    per_test_seconds: float = 10.0,
     max_test_output: int = 16384,
 ) -> TestReport:
     """Run `solution` against `tests` (style "assert", "check" or "pytest"; see `assay.sandbox.splitting`).
@@ -90,7 +94,7 @@ def run_tests(
 
 
 def run_split(sandbox: Sandbox, solution: str, parts: SplitTests, limits: Limits, *,
-              per_test_seconds: float = 5.0, max_test_output: int = 16384) -> TestReport:
+              per_test_seconds: float = 10.0, max_test_output: int = 16384) -> TestReport:
     """Like `run_tests` with tests already split (lets callers split once and run many solutions)."""
     nonce = secrets.token_hex(16)
     spec = {

@@ -24,9 +24,11 @@ import ast
 import copy
 import os
 import random
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from assay.errors import Invalid
 from assay.sandbox.harness import TestReport, run_split
@@ -72,7 +74,7 @@ class MutationScore:
         return self.killed / self.total if self.total else 1.0
 
 
-Replacement = tuple[str, Callable[[ast.AST], ast.AST]]
+Replacement = tuple[str, Callable[[Any], ast.AST]]  # the node's type is known where it is made
 
 
 def _preorder(tree: ast.AST) -> Iterator[tuple[ast.AST, ast.AST | None, str, int | None]]:
@@ -105,15 +107,23 @@ def _boolish(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in _BOOLISH_CALLS
 
 
+def _swap_comparison(i: int, alt: type) -> Callable[[Any], ast.AST]:
+    return lambda n: _with(n, ops=[*n.ops[:i], alt(), *n.ops[i + 1:]])
+
+
+def _swap_operator(alt: type) -> Callable[[Any], ast.AST]:
+    return lambda n: _with(n, op=alt())
+
+
 def _replacements(node: ast.AST, parent: ast.AST | None) -> list[Replacement]:
     out: list[Replacement] = []
     if isinstance(node, ast.Compare):
         for i, op in enumerate(node.ops):
             for alt in _CMP.get(type(op), []):
-                out.append(("comparison", lambda n, i=i, alt=alt: _with(n, ops=[*n.ops[:i], alt(), *n.ops[i + 1:]])))
+                out.append(("comparison", _swap_comparison(i, alt)))
     elif isinstance(node, (ast.BinOp, ast.AugAssign)):
         for alt in _ARITH.get(type(node.op), []):
-            out.append(("arithmetic", lambda n, alt=alt: _with(n, op=alt())))
+            out.append(("arithmetic", _swap_operator(alt)))
     elif isinstance(node, ast.BoolOp):
         out.append(("boolean", lambda n: _with(n, op=ast.Or() if isinstance(n.op, ast.And) else ast.And())))
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
@@ -121,20 +131,21 @@ def _replacements(node: ast.AST, parent: ast.AST | None) -> list[Replacement]:
     elif isinstance(node, (ast.If, ast.While)):
         out.append(("boolean", lambda n: _with(n, test=ast.UnaryOp(op=ast.Not(), operand=n.test))))
     elif isinstance(node, ast.Constant) and not isinstance(parent, (ast.Expr, ast.JoinedStr, ast.FormattedValue)):
-        value = node.value
-        if isinstance(value, bool):
+        constant = node.value
+        if isinstance(constant, bool):
             out.append(("constant", lambda n: _with(n, value=not n.value)))
-        elif isinstance(value, (int, float)):
+        elif isinstance(constant, (int, float)):
             out.append(("constant", lambda n: _with(n, value=n.value + 1)))
-        elif isinstance(value, str) and value:
+        elif isinstance(constant, str) and constant:
             out.append(("constant", lambda n: _with(n, value="")))
     elif isinstance(node, ast.Return) and node.value is not None:
-        value = node.value
-        if not (isinstance(value, ast.Constant) and value.value is None):
+        returned = node.value
+        if not (isinstance(returned, ast.Constant) and returned.value is None):
             out.append(("return", lambda n: _with(n, value=ast.Constant(value=None))))
-        if _boolish(value) and not isinstance(value, ast.Constant):  # constants: the constant operator
+        if _boolish(returned) and not isinstance(returned, ast.Constant):  # constants: the constant operator
             out.append(("return", lambda n: _with(n, value=ast.UnaryOp(op=ast.Not(), operand=n.value))))
-        elif isinstance(value, ast.BinOp) and type(value.op) in (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv):
+        elif isinstance(returned, ast.BinOp) and type(returned.op) in (ast.Add, ast.Sub, ast.Mult, ast.Div,
+                                                                         ast.FloorDiv):
             out.append(("return", lambda n: _with(n, value=ast.UnaryOp(op=ast.USub(), operand=n.value))))
     return out
 
@@ -149,7 +160,9 @@ def generate_mutants(source: str, *, max_mutants: int = 30, seed: int = 0) -> li
     """Distinct, compiling single-change mutants of `source` (see the module docstring).
     Raises Invalid when `source` does not parse."""
     try:
-        tree = ast.parse(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
     except SyntaxError as e:
         raise Invalid(f"the reference solution does not parse: line {e.lineno}: {e.msg}") from e
     original = ast.unparse(tree)
@@ -168,7 +181,9 @@ def generate_mutants(source: str, *, max_mutants: int = 30, seed: int = 0) -> li
             getattr(parent, field)[idx] = new
         try:
             text = ast.unparse(ast.fix_missing_locations(mutated))
-            compile(text, "mutant.py", "exec")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                compile(text, "mutant.py", "exec")
         except (SyntaxError, ValueError, TypeError):
             continue
         if text in seen:

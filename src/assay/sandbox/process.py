@@ -83,10 +83,7 @@ def run_capped(
     """
     start = time.monotonic()
     deadline = start + wall_seconds
-    switch: dict[str, object] = {}
-    if user is not None:
-        switch = {"user": user, "group": group if group is not None else user, "extra_groups": []}
-    proc = subprocess.Popen(  # noqa: S603 - argv is built by the caller from fixed parts
+    proc = subprocess.Popen(
         argv,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -95,7 +92,9 @@ def run_capped(
         start_new_session=True,
         close_fds=True,
         env=env if env is not None else {"PATH": "/usr/bin:/bin"},
-        **switch,  # type: ignore[arg-type]
+        user=user,
+        group=group if group is not None or user is None else user,
+        extra_groups=[] if user is not None else None,
     )
     assert proc.stdout is not None and proc.stderr is not None
     out, err = _Capped(max_output_bytes), _Capped(max_output_bytes)

@@ -69,15 +69,15 @@ def _run_captured(code, namespace, filename, seconds, cap):
         compiled = compile(code, filename, "exec")
         signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
-            exec(compiled, namespace)
+            exec(compiled, namespace)  # noqa: S102 - running the candidate is the point
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except _TestTimeout:
-        status, message = "error", "timed out after %g s" % seconds
+        status, message = "error", f"timed out after {seconds:g} s"
     except AssertionError as e:
         status, message = "failed", _short_traceback(e, filename)
     except SystemExit as e:
-        status, message = "error", "the code called exit(%r)" % (e.code,)
+        status, message = "error", f"the code called exit({e.code!r})"
     except BaseException as e:  # noqa: BLE001 - everything the candidate raises is a test error
         status, message = "error", _short_traceback(e, filename)
     finally:
@@ -119,7 +119,7 @@ def main():
         return
     for test in spec["tests"]:
         status, message, output = _run_captured(
-            test["code"], namespace, "<test %s>" % test["name"], seconds, cap)
+            test["code"], namespace, "<test {}>".format(test["name"]), seconds, cap)
         emit(kind="test", name=test["name"], status=status, message=message, output=output)
     emit(kind="end")
 

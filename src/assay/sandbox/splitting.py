@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +31,8 @@ STYLES: tuple[str, ...] = ("assert", "check", "pytest")
 @dataclass(frozen=True)
 class TestCase:
     """One separately reported test: `code` runs after the prelude; `source` is what people see."""
+
+    __test__ = False
 
     name: str
     code: str
@@ -46,7 +49,9 @@ class SplitTests:
 
 def _parse(tests: str) -> ast.Module:
     try:
-        return ast.parse(tests, filename="tests.py")
+        with warnings.catch_warnings():  # e.g. invalid escapes in user code: not the host's concern
+            warnings.simplefilter("ignore")
+            return ast.parse(tests, filename="tests.py")
     except SyntaxError as e:
         raise Invalid(f"the tests do not parse: line {e.lineno}: {e.msg}; fix the test code",
                       details={"line": e.lineno, "reason": e.msg}) from e
