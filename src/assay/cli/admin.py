@@ -124,7 +124,11 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
                                            "prompt_response | oasst | humaneval | mbpp"),
                    on_divergence: str = typer.Option("keep", help="HH pairs whose transcripts differ before the "
                                                      "last reply: keep (recorded in metadata) | skip | error"),
-                   priority: int = typer.Option(0, help="Higher is served first.")) -> None:
+                   priority: int = typer.Option(0, help="Higher is served first."),
+                   max_line_bytes: int = typer.Option(10 * 1024 * 1024, help="Refuse lines longer than this."),
+                   with_reference: bool = typer.Option(False, "--with-reference",
+                                                       help="Code formats: add the reference solution as a "
+                                                       "candidate completion.")) -> None:
     """Import records into a project. All or nothing: a bad line names its number and field, and nothing is written.
 
     Example: assay records import demo-pairwise ../shared/data/hh-rlhf-harmless-base/test.jsonl.gz --format hh
@@ -136,7 +140,8 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
         raise Invalid(f"{path} does not exist")
     with Progress(console=console, transient=True) as bar:
         bar.add_task(f"reading {path.name}", total=None)
-        recs = load_records(path, fmt, on_divergence=on_divergence)
+        recs = load_records(path, fmt, on_divergence=on_divergence, max_line_bytes=max_line_bytes,
+                            with_reference_as_completion=with_reference)
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)
         res = records.import_records(db, p.id, recs, priority=priority)

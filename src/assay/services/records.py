@@ -31,6 +31,14 @@ class ImportResult:
         return self.created + self.existing
 
 
+def _where(record: Record) -> str:
+    """'file.jsonl line 17' from a source like 'file.jsonl:17'; else the record's id."""
+    head, _, tail = record.source.rpartition(":")
+    if head and tail.isdigit():
+        return f"{head} line {tail}"
+    return record.source or f"record {record.external_id!r}"
+
+
 def check_fits(project: Project, record: Record) -> None:
     """Raise Invalid (naming the record's source) when the record cannot be judged with this project's form."""
     n = len(record.completions)
@@ -39,11 +47,11 @@ def check_fits(project: Project, record: Record) -> None:
         if q.kind is QuestionKind.pairwise:
             need = max(need, int(q.options.get("a", 0)) + 1, int(q.options.get("b", 1)) + 1)
         if n < need:
-            where = record.source or f"record {record.external_id!r}"
+            where = _where(record)
             raise Invalid(f"{where}: question {q.name!r} ({q.kind.value}) needs at least {need} completions, "
                           f"the record has {n}", details={"record": record.external_id, "field": "completions"})
         if q.kind is QuestionKind.code_review and record.code is None:
-            raise Invalid(f"{record.source or record.external_id}: a code_review question needs a code task "
+            raise Invalid(f"{_where(record)}: a code_review question needs a code task "
                           "(problem and tests)", details={"record": record.external_id, "field": "code"})
 
 
@@ -56,7 +64,7 @@ def import_records(db: Db, project_id: int, records: list[Record], actor: User |
     seen: dict[str, str] = {}
     for r in records:
         if r.external_id in seen:
-            raise Invalid(f"{r.source}: id {r.external_id!r} repeats {seen[r.external_id]}; ids must be unique",
+            raise Invalid(f"{_where(r)}: id {r.external_id!r} repeats {seen[r.external_id]}; ids must be unique",
                           details={"field": "id"})
         seen[r.external_id] = r.source or r.external_id
     with db.transaction() as s:
