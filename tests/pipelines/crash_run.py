@@ -37,8 +37,8 @@ SPEC = {"name": "out", "shards": 8, "steps": [{"filter": {"min_chars": 12}}, {"s
                                               {"exact_dedup": {}}, {"pii": {}}]}
 
 
-def spec(seconds: float) -> PipelineSpec:
-    d = {**SPEC, "steps": [dict(s) for s in SPEC["steps"]]}
+def spec(seconds: float, shards: int = 8) -> PipelineSpec:
+    d = {**SPEC, "shards": shards, "steps": [dict(s) for s in SPEC["steps"]]}
     d["steps"][1] = {"slow": {"seconds": seconds}}
     return PipelineSpec.parse(d)
 

@@ -31,10 +31,10 @@ def test_ray_and_local_give_identical_rows(ray_local, tmp_path: Path) -> None:  
 
     store = DatasetStore(str(tmp_path / "s"))
     make_input(store)
-    spec = crash_run.spec(0.0)
+    spec = crash_run.spec(0.0, shards=3)
     local = run_pipeline(store, spec, "src@1", output="via-local", executor=LocalExecutor(),
                          run_dir=tmp_path / "rl")
-    spec2 = crash_run.spec(0.0)
+    spec2 = crash_run.spec(0.0, shards=3)
     on_ray = run_pipeline(store, spec2, "src@1", output="via-ray", executor=RayExecutor(),
                           run_dir=tmp_path / "rr")
     assert on_ray.manifest.pipeline is not None and on_ray.manifest.pipeline["executor"] == "ray"

@@ -10,8 +10,6 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
-
 from assay.datasets import DatasetStore, records_to_table
 from assay.domain.records import Completion, Message, Record
 from assay.pipelines.executors import LocalExecutor

@@ -28,6 +28,13 @@ pipeline_app = typer.Typer(help="Run pipelines over dataset versions.\n\n"
                                 "Example: assay pipeline run clean.yaml --input hh@latest",
                            no_args_is_help=True)
 
+
+
+@pipeline_app.callback()
+def _pipeline_group() -> None:
+    """Run pipelines over dataset versions (a group, so `assay pipeline run` stays a subcommand)."""
+
+
 StoreOpt = typer.Option(None, "--store", help="Dataset store path or fsspec URL (default from settings).")
 
 

@@ -134,9 +134,11 @@ class DatasetStore:
             return self.versions(name)[-1]
         if sel.isdigit():
             n = int(sel)
-            if n not in self._version_numbers(name):
-                have = self._version_numbers(name)
-                raise NotFound(f"{name} has no version {n}; it has {have[:1] and f'1..{have[-1]}' or 'none'}")
+            have = self._version_numbers(name)
+            if n not in have:
+                if not have:
+                    raise NotFound(f"no dataset named {name!r} in {self.url}; `assay data ls` lists them")
+                raise NotFound(f"{name} has no version {n}; it has versions 1..{have[-1]}")
             return self._load(name, n)
         if HEX_RE.match(sel):
             return self._one(ref, [m for m in self.versions(name) if m.content_hash.startswith(sel)])

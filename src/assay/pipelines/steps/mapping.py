@@ -70,7 +70,7 @@ class Map(Step):
     name = "map"
 
     def __init__(self, function: str | None = None, rename: dict[str, str] | None = None,
-                 set: dict[str, str] | None = None, **common: Any) -> None:  # noqa: A002 - YAML key
+                 set: dict[str, str] | None = None, **common: Any) -> None:
         super().__init__(**common)
         if function is not None and function not in _FUNCTIONS:
             raise Invalid(f"map: no function named {function!r}; registered: {', '.join(sorted(_FUNCTIONS))}")

@@ -26,7 +26,7 @@ from assay.errors import Invalid
 from assay.pipelines.base import Step, StepOutput
 from assay.pipelines.text import texts
 
-STOP_WORDS = frozenset("the be to of and that have with".split())
+STOP_WORDS = frozenset(["the", "be", "to", "of", "and", "that", "have", "with"])
 BULLETS = ("-", "*", "•", "·", "‣", "◦", "●", "–")
 GOPHER = {"min_words": 50, "max_words": 100000, "min_mean_word_len": 3, "max_mean_word_len": 10,
           "max_symbol_ratio": 0.1, "min_stop_words": 2, "max_bullet_lines": 0.9, "max_ellipsis_lines": 0.3,
