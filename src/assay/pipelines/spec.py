@@ -43,7 +43,7 @@ class PipelineSpec:
     @classmethod
     def parse(cls, data: dict[str, Any] | list[Any]) -> PipelineSpec:
         """Build from a parsed YAML document (a mapping with `steps`, or a bare list of steps)."""
-        doc = {"steps": data} if isinstance(data, list) else dict(data)
+        doc: dict[str, Any] = {"steps": data} if isinstance(data, list) else dict(data)
         unknown = sorted(set(doc) - {"name", "shards", "steps"})
         if unknown:
             raise Invalid(f"pipeline spec: unknown key(s) {', '.join(unknown)}; use name, shards, steps")
