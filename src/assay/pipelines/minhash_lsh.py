@@ -152,23 +152,25 @@ def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: 
     docs = np.flatnonzero(~np.all(used == NO_SHINGLE, axis=0)).astype(np.int64)
     if len(docs) < 2:
         return np.zeros((0, 2), np.int64)
-    full = np.zeros(len(docs), U64)
     live = used[:, docs]
-    for band in range(bands):
-        with np.errstate(over="ignore"):
-            full = (full ^ _band_keys(live, band, rows)) * _BAND_MULT
+    keys = [_band_keys(live, band, rows) for band in range(bands)]
+    full = np.zeros(len(docs), U64)
+    with np.errstate(over="ignore"):
+        for k in keys:
+            full ^= k
+            full *= _BAND_MULT
     order = np.argsort(full, kind="stable")
     fs = full[order]
     first_of_group = np.ones(len(fs), bool)
     first_of_group[1:] = fs[1:] != fs[:-1]
-    group_head = docs[order][np.maximum.accumulate(np.where(first_of_group, np.arange(len(fs)), 0))]
+    head_pos = np.maximum.accumulate(np.where(first_of_group, np.arange(len(fs)), 0))
     member = docs[order]
-    star = np.stack([group_head[~first_of_group], member[~first_of_group]], axis=1)
-    reps = np.sort(docs[order][first_of_group])
+    star = np.stack([member[head_pos][~first_of_group], member[~first_of_group]], axis=1)
+    rep_pos = np.sort(order[first_of_group])  # positions (in `docs`) of one document per signature
     packed = [star[:, 0] * nd + star[:, 1]]
-    sub = used[:, reps]
-    for band in range(bands):
-        left, right = _bucket_pairs(_band_keys(sub, band, rows), reps, window)
+    reps = docs[rep_pos]
+    for k in keys:
+        left, right = _bucket_pairs(k[rep_pos], reps, window)
         packed.append(left * nd + right)
     allp = np.unique(np.concatenate(packed))
     return np.stack([allp // nd, allp % nd], axis=1)

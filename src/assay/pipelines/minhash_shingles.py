@@ -11,9 +11,10 @@ exactly one shingle, all of its words; a document with no words has no shingles.
 
 How it is fast: ASCII documents (the common case) are normalised for a whole batch at once with one
 ``bytes.translate``; other documents go through ``str.lower`` and one regular expression first. Word
-boundaries are found on the byte array with numpy, each word is hashed with a polynomial rolling hash over
-its bytes (prefix sums, so all words at once), and shingle hashes combine ``ngram`` word hashes (Horner's
-rule, ``ngram`` vector operations) followed by the murmur3 64-bit finaliser. The top 32 bits are kept; the
+boundaries are found on the byte array with numpy; every word is hashed at once from unaligned 8-byte
+loads of its bytes (masked tail, folded with its length, murmur3 64-bit finaliser); shingle hashes combine
+``ngram`` consecutive word hashes (Horner's rule over contiguous slices, ``ngram`` vector operations) and
+are mixed again. The top 32 bits are kept; the
 value ``0xFFFFFFFF`` is never produced (it is reserved as "no shingle").
 """
 
@@ -28,8 +29,6 @@ import numpy.typing as npt
 
 U64 = np.uint64
 NO_SHINGLE = np.uint32(0xFFFFFFFF)
-_P = 0x100000001B3  # FNV prime: odd, so it has an inverse modulo 2**64
-_P_INV = pow(_P, -1, 1 << 64)
 _Q = 0x9E3779B97F4A7C15  # multiplier for combining word hashes into a shingle hash
 _FMIX1 = U64(0xFF51AFD7ED558CCD)
 _FMIX2 = U64(0xC4CEB9FE1A85EC53)
@@ -79,20 +78,29 @@ class ShingleBatch:
         return np.diff(self.offsets)
 
 
-class _Powers:
-    """P**i and P**-i modulo 2**64 for i < n, grown on demand and reused across batches."""
+_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], U64)
+_LEN_MULT = U64(0x9FB21C651E98DF25)
 
-    def __init__(self) -> None:
-        self.pw = np.ones(1, U64)
-        self.inv = np.ones(1, U64)
 
-    def ensure(self, n: int) -> None:
-        if len(self.pw) >= n:
-            return
-        size = max(n, 2 * len(self.pw))
-        with np.errstate(over="ignore"):
-            self.pw = np.concatenate(([U64(1)], np.multiply.accumulate(np.full(size - 1, _P, U64))))
-            self.inv = np.concatenate(([U64(1)], np.multiply.accumulate(np.full(size - 1, _P_INV, U64))))
+def _word_hashes(buf: bytes, w_start: npt.NDArray[np.int64], w_end: npt.NDArray[np.int64]
+                 ) -> npt.NDArray[np.uint64]:
+    """64-bit hash of every word ``buf[w_start[i]:w_end[i]]``: its bytes read 8 at a time (little-endian
+    unaligned loads, the tail masked), folded with the length, and mixed with the murmur3 finaliser."""
+    padded = buf + bytes(8)
+    view = np.ndarray(shape=(len(buf),), dtype="<u8", buffer=padded, offset=0, strides=(1,))
+    lengths = w_end - w_start
+    with np.errstate(over="ignore"):
+        h = view[w_start]
+        h &= _MASKS[np.minimum(lengths, 8)]
+        h ^= lengths.astype(U64) * _LEN_MULT
+        rest = np.flatnonzero(lengths > 8)
+        k = 8
+        while len(rest):
+            chunk = view[w_start[rest] + k] & _MASKS[np.minimum(lengths[rest] - k, 8)]
+            h[rest] = _fmix64(h[rest]) ^ chunk
+            rest = rest[lengths[rest] > k + 8]
+            k += 8
+    return _fmix64(h)
 
 
 def _fmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
@@ -104,28 +112,23 @@ def _fmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return x
 
 
-def _hash_encoded(encoded: list[bytes], ngram: int, powers: _Powers) -> ShingleBatch:
+def _hash_encoded(encoded: list[bytes], ngram: int) -> ShingleBatch:
     """Shingle hashes of already encoded (str-path cleaned or raw ASCII) documents."""
     nd = len(encoded)
     lens = np.fromiter(map(len, encoded), np.int64, count=nd)
-    doc_start = np.zeros(nd, np.int64)
-    np.cumsum(lens[:-1] + 1, out=doc_start[1:])
-    buf = np.frombuffer(b" ".join(encoded).translate(_ASCII_TABLE), np.uint8)
-    n = len(buf)
-    is_word = np.zeros(n + 2, np.int8)
-    is_word[1:-1] = buf != _SPACE
-    edges = np.diff(is_word)
-    w_start = np.flatnonzero(edges == 1)
-    w_end = np.flatnonzero(edges == -1)
-    w_doc = np.searchsorted(doc_start, w_start, side="right") - 1
-    words_per_doc = np.bincount(w_doc, minlength=nd).astype(np.int64)
-
-    powers.ensure(n + 1)
+    # buffer: " " doc0 " " doc1 " " ... docN " "; doc i starts at doc_start[i]
+    doc_start = np.ones(nd + 1, np.int64)
+    np.cumsum(lens + 1, out=doc_start[1:])
+    doc_start[1:] += 1
+    raw = b" " + b" ".join(encoded).translate(_ASCII_TABLE) + b" "
+    buf = np.frombuffer(raw, np.uint8)
+    space = buf == _SPACE
+    edges = np.flatnonzero(space[1:] != space[:-1]) + 1  # alternating word starts and word ends
+    w_start = edges[0::2]
+    w_end = edges[1::2]
+    words_per_doc = np.diff(np.searchsorted(w_start, doc_start))
+    w_hash = _word_hashes(raw, w_start, w_end)
     with np.errstate(over="ignore"):
-        prefix = np.zeros(n + 1, U64)
-        np.cumsum(buf.astype(U64) * powers.pw[:n], out=prefix[1:])
-        w_hash = (prefix[w_end] - prefix[w_start]) * powers.inv[w_start]
-
         per_doc = np.where(words_per_doc >= ngram, words_per_doc - ngram + 1, np.minimum(words_per_doc, 1))
         offsets = np.zeros(nd + 1, np.int64)
         np.cumsum(per_doc, out=offsets[1:])
@@ -133,16 +136,27 @@ def _hash_encoded(encoded: list[bytes], ngram: int, powers: _Powers) -> ShingleB
         word_off = np.zeros(nd + 1, np.int64)
         np.cumsum(words_per_doc, out=word_off[1:])
         first = np.repeat(word_off[:-1] - offsets[:-1], per_doc) + np.arange(total, dtype=np.int64)
-        sh = w_hash[first]
-        width = np.minimum(words_per_doc, ngram)
-        if np.all(width[per_doc > 0] == ngram):
-            for i in range(1, ngram):
-                sh = sh * U64(_Q) + w_hash[first + i]
+        n_words = len(w_hash)
+        span = max(n_words - ngram + 1, 0)
+        # Horner over contiguous slices: sliding[g] hashes words g .. g+ngram-1
+        sliding = w_hash[:span].copy()
+        for i in range(1, ngram):
+            sliding *= U64(_Q)
+            sliding += w_hash[i: i + span]
+        short = words_per_doc < ngram
+        if np.any(short & (words_per_doc > 0)):
+            sh = np.empty(total, U64)
+            long_rows = np.repeat(~short, per_doc)
+            sh[long_rows] = sliding[first[long_rows]]
+            few = np.flatnonzero(short & (words_per_doc > 0))
+            base = word_off[few]
+            h = w_hash[base]
+            for i in range(1, ngram - 1):
+                m = words_per_doc[few] > i
+                h[m] = h[m] * U64(_Q) + w_hash[base[m] + i]
+            sh[offsets[few]] = h
         else:
-            sh_width = np.repeat(width, per_doc)
-            for i in range(1, ngram):
-                m = sh_width > i
-                sh[m] = sh[m] * U64(_Q) + w_hash[first[m] + i]
+            sh = sliding[first]
         sh = _fmix64(sh)
     hashes = (sh >> U64(32)).astype(np.uint32)
     hashes[hashes == NO_SHINGLE] = NO_SHINGLE - np.uint32(1)
@@ -153,7 +167,6 @@ def iter_shingle_batches(texts: Sequence[str], ngram: int, batch_bytes: int = 1 
                          ) -> Iterator[tuple[int, ShingleBatch]]:
     """Yield ``(first_doc_index, ShingleBatch)`` over `texts` in order, each batch about `batch_bytes`
     of text (at least one document), so memory stays bounded by the batch size."""
-    powers = _Powers()
     start = 0
     nd = len(texts)
     while start < nd:
@@ -165,7 +178,7 @@ def iter_shingle_batches(texts: Sequence[str], ngram: int, batch_bytes: int = 1 
             encoded.append(e)
             size += len(e) + 1
             i += 1
-        yield start, _hash_encoded(encoded, ngram, powers)
+        yield start, _hash_encoded(encoded, ngram)
         start = i
 
 
