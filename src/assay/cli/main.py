@@ -34,6 +34,7 @@ app.add_typer(admin.records_app, name="records")
 def _mount_optional() -> None:
     """Sub-apps owned by other packages, mounted when present."""
     try:
+        from assay.cli import handoff  # noqa: F401  (adds push/pull to data_app)
         from assay.cli.data import data_app, pipeline_app
     except ImportError:
         return
