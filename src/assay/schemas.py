@@ -135,12 +135,13 @@ class TaskPublic(BaseModel):
     answers: dict[str, Any]
     active_seconds: float
     revision: int
+    feedback: str = Field("", description="A reviewer's comment when your annotation was sent back to you.")
 
     @classmethod
     def of(cls, t: Task) -> TaskPublic:
         return cls(project_id=t.project_id, record_id=t.record_id, record=RecordPublic.of(t.record, hide_metadata=True),
                    lease_expires_at=t.lease_expires_at, status=t.status, answers=t.answers,
-                   active_seconds=t.active_seconds, revision=t.revision)
+                   active_seconds=t.active_seconds, revision=t.revision, feedback=t.feedback)
 
 
 class AnswersUpdate(BaseModel):

@@ -21,3 +21,4 @@ class Task:
     answers: dict[str, Any] = field(default_factory=dict)
     active_seconds: float = 0.0
     revision: int = 0
+    feedback: str = ""  # a reviewer's comment when the annotation was sent back to its author

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from assay.domain.questions import validate_answers
 from assay.domain.work import Task
 from assay.errors import Conflict, Invalid, NotFound
+from assay.services import gold
 from assay.services.db import Db
 from assay.services.queue import current_task, lock_record
 from assay.store.mappers import question_from_row
@@ -101,7 +102,22 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
             a.status = "submitted"
             ann.status = "submitted"
             ann.submitted_at = now
+            gold.after_submit(s, project, rec, user_id)  # scores gold records; no-op otherwise
     if lost_lease:
         raise Conflict("your lease on this record expired and others have judged it meanwhile; "
                        "your answers are kept as a draft")
     return current_task(db, project_id, record_id, user_id)
+
+
+def active_seconds_today(db: Db, user_id: int, exclude_record_id: int | None = None) -> float:
+    """Active seconds the person logged on annotations touched since midnight UTC, over all projects.
+    `exclude_record_id` leaves one record out (the page adds its live count for that one itself)."""
+    from sqlalchemy import func
+
+    midnight = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    with db.transaction() as s:
+        q = select(func.coalesce(func.sum(AnnotationRow.active_seconds), 0.0)).where(
+            AnnotationRow.user_id == user_id, AnnotationRow.updated_at >= midnight)
+        if exclude_record_id is not None:
+            q = q.where(AnnotationRow.record_id != exclude_record_id)
+        return float(s.scalar(q) or 0.0)

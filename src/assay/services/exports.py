@@ -15,6 +15,7 @@ from assay.errors import NotFound
 from assay.exporters.registry import ExportResult, export
 from assay.services.audit import record_event
 from assay.services.db import Db
+from assay.services.review import review_states
 from assay.store.mappers import project_from_row, record_from_row
 from assay.store.tables import AnnotationRow, ProjectRow, RecordRow, UserRow
 
@@ -34,12 +35,13 @@ def export_source(db: Db, project_id: int, *, include_gold: bool = False) -> Exp
         rows = s.execute(select(AnnotationRow, UserRow.username).join(UserRow, UserRow.id == AnnotationRow.user_id)
                          .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted")
                          .order_by(AnnotationRow.record_id, AnnotationRow.submitted_at, AnnotationRow.id))
+        reviews = review_states(s, project_id)
         for ann, username in rows:
             item = items.get(ann.record_id)
             if item is not None:
                 item.annotations.append(AnnotationView(
                     annotator=username, answers=dict(ann.answers), submitted_at=ann.submitted_at,
-                    active_seconds=ann.active_seconds, status=ann.status))
+                    active_seconds=ann.active_seconds, status=ann.status, review=reviews.get(ann.id)))
         return ExportSource(project=project.name, questions=project.questions, items=list(items.values()),
                             guidelines=project.guidelines)
 

@@ -5,21 +5,28 @@ on the record row and change only while that row is locked (PostgreSQL: SELECT â
 so concurrent claimers take different records; SQLite: every transaction is BEGIN IMMEDIATE, so claims
 are serialised). Expired leases are turned into status 'expired' (freeing their slot) before each claim.
 A person never gets a record they already had (submitted, skipped or let expire).
+
+Gold records (`records.is_gold`) are kept out of the normal pool: the gold service decides per claim
+whether to serve one (the first N a person sees, then a set rate), and a gold record is not limited by k.
+A person the gold service paused is refused with Forbidden. A rejected annotation that a reviewer sent
+back is served to its author again as a live lease, with the reviewer's comment in `Task.feedback`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from assay.domain.work import Task
 from assay.errors import NotFound
+from assay.services import gold
 from assay.services.db import Db
 from assay.store.mappers import record_from_row
 from assay.store.tables import AnnotationRow, AssignmentRow, ProjectRow, RecordRow
+from assay.store.tables_quality import ReviewRow
 
 
 def _now() -> datetime:
@@ -46,16 +53,22 @@ def _task(s: Session, a: AssignmentRow) -> Task:
     assert rec is not None
     ann = s.scalar(select(AnnotationRow).where(AnnotationRow.record_id == a.record_id,
                                                AnnotationRow.user_id == a.user_id))
+    feedback = ""
+    if ann is not None and ann.status != "submitted":
+        feedback = s.scalar(select(ReviewRow.comment).where(ReviewRow.annotation_id == ann.id,
+                                                            ReviewRow.action == "returned")
+                            .order_by(ReviewRow.id.desc()).limit(1)) or ""
     return Task(project_id=a.project_id, record_id=a.record_id, record=record_from_row(rec),
                 lease_expires_at=a.expires_at, status=ann.status if ann else "leased",
                 answers=dict(ann.answers) if ann else {}, active_seconds=ann.active_seconds if ann else 0.0,
-                revision=ann.revision if ann else 0)
+                revision=ann.revision if ann else 0, feedback=feedback)
 
 
 def claim_next(db: Db, project_id: int, user_id: int) -> Task | None:
     """Serve the person their next record: their live lease if they have one, else a new lease on the
-    best free record (priority, then records that already have judgments, then oldest). None when the
-    queue holds nothing more for them."""
+    best free record (priority, then records that already have judgments, then oldest), or a gold record
+    when the project's gold policy says so. None when the queue holds nothing more for them.
+    Raises Forbidden when the person is paused in this project, NotFound for an unknown project."""
     for _attempt in range(5):
         try:
             return _claim_once(db, project_id, user_id)
@@ -75,15 +88,23 @@ def _claim_once(db: Db, project_id: int, user_id: int) -> Task | None:
             AssignmentRow.status == "leased", AssignmentRow.expires_at > now).order_by(AssignmentRow.id).limit(1))
         if live is not None:
             return _task(s, live)
+        gold.check_not_paused(s, project_id, user_id)
         expire_stale_leases(s, project_id, now)
         k = project.annotators_per_record
         had = exists().where(AssignmentRow.record_id == RecordRow.id, AssignmentRow.user_id == user_id)
         taken = RecordRow.submitted_count + RecordRow.leased_count
-        q = (select(RecordRow).where(RecordRow.project_id == project_id, taken < k, ~had)
-             .order_by(RecordRow.priority.desc(), taken.desc(), RecordRow.id).limit(1))
-        if db.is_postgres:
-            q = q.with_for_update(skip_locked=True, of=RecordRow)
-        rec = s.scalar(q)
+        rec = None
+        if gold.want_gold(s, project_id, user_id, gold.GoldPolicy.of(project.settings)):
+            gq = (select(RecordRow).where(RecordRow.project_id == project_id, RecordRow.is_gold.is_(True), ~had)
+                  .order_by(func.random()).limit(1))
+            rec = s.scalar(gq.with_for_update(of=RecordRow) if db.is_postgres else gq)
+        if rec is None:
+            q = (select(RecordRow).where(RecordRow.project_id == project_id, RecordRow.is_gold.is_(False),
+                                         taken < k, ~had)
+                 .order_by(RecordRow.priority.desc(), taken.desc(), RecordRow.id).limit(1))
+            if db.is_postgres:
+                q = q.with_for_update(skip_locked=True, of=RecordRow)
+            rec = s.scalar(q)
         if rec is None:
             return None
         rec.leased_count += 1
