@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
+from assay.domain.projects import Project
+from assay.domain.work import Task
 from assay.errors import AssayError, Conflict, Invalid
 from assay.services import annotations, policies, projects, queue
 from assay.services.auth import Principal
+from assay.services.db import Db
 from assay.web.context import ctx
 from assay.web.forms import answers_from_pairs
 from assay.web.pages.common import page
@@ -40,7 +45,26 @@ def annotate_page(request: Request, project_id: int, record_id: int, p: Principa
     task = queue.current_task(db, project_id, record_id, p.user.id)
     project = projects.get_project(db, project_id)
     return page(request, "annotate.html", p, project=project, task=task, error=error,
-                progress=projects.progress(db, project_id, p.user.id))
+                **_extras(db, project, task, p.user.id))
+
+
+def _extras(db: Db, project: Project, task: Task, user_id: int) -> dict[str, Any]:
+    """What the annotate template needs besides the task: progress, today's active time, settings and the
+    model suggestions the project chose to show (record metadata `suggestions`: {question: {answer,
+    rationale}}; hidden unless the project's settings say `show_suggestions: true`)."""
+    settings = project.settings or {}
+    suggestions: dict[str, Any] = {}
+    if settings.get("show_suggestions"):
+        raw = task.record.metadata.get("suggestions") or {}
+        names = {q.name for q in project.questions}
+        if isinstance(raw, dict):
+            suggestions = {k: v for k, v in raw.items()
+                           if k in names and isinstance(v, dict) and isinstance(v.get("answer"), dict)}
+    return {"progress": projects.progress(db, project.id, user_id),
+            "today_seconds": round(annotations.active_seconds_today(db, user_id, exclude_record_id=task.record_id)),
+            "idle_seconds": int(settings.get("idle_seconds", 60)),
+            "show_models": bool(settings.get("show_models", False)),
+            "suggestions": suggestions}
 
 
 def _seconds(form: dict) -> float | None:
@@ -65,8 +89,9 @@ async def submit(request: Request, project_id: int, record_id: int, p: Principal
                 task = annotations.save_draft(db, project_id, record_id, p.user.id, answers, _seconds(dict(form)))
             except AssayError:
                 pass
-        return page(request, "annotate.html", p, status_code=e.status, project=projects.get_project(db, project_id),
-                    task=task, error=e.message, progress=projects.progress(db, project_id, p.user.id))
+        project = projects.get_project(db, project_id)
+        return page(request, "annotate.html", p, status_code=e.status, project=project,
+                    task=task, error=e.message, **_extras(db, project, task, p.user.id))
     return RedirectResponse(f"/projects/{project_id}/next", status_code=303)
 
 
