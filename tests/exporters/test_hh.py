@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from exporter_sources import PAIRWISE, ann, item, pick
+from tests.exporters.exporter_sources import PAIRWISE, ann, item, pick
 
 from assay.domain.annotations import ExportSource
 from assay.exporters.dpo import dpo_rows

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from exporter_sources import RANKING, ann, item
+from tests.exporters.exporter_sources import RANKING, ann, item
 
 from assay.domain.annotations import ExportSource, JudgedRecord
 from assay.domain.records import Completion, Message, Record

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-import exporter_sources as s
+import tests.exporters.exporter_sources as s
 import pyarrow.parquet as pq
 import pytest
 

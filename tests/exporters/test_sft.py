@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from exporter_sources import PAIRWISE, ann, item, pick, record
+from tests.exporters.exporter_sources import PAIRWISE, ann, item, pick, record
 
 from assay.domain.annotations import ExportSource
 from assay.domain.questions import Question

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import exporter_sources as s
+import tests.exporters.exporter_sources as s
 import pytest
 
 from assay.domain.annotations import ExportSource
