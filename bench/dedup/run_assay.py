@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--bands", type=int, default=None)
     ap.add_argument("--rows", type=int, default=None)
     ap.add_argument("--no-verify", action="store_true")
+    ap.add_argument("--workers", type=int, default=1)
     a = ap.parse_args()
     t0, c0 = time.perf_counter(), cpu_seconds()
     tables = [pj.read_json(p) for p in sorted(a.data.glob("docs-*.jsonl"))]
@@ -42,13 +43,15 @@ def main() -> None:
     texts = table.column("text").to_pylist()
     t_read = time.perf_counter() - t0
     res = near_duplicate_clusters(texts, threshold=a.threshold, num_perm=a.num_perm, bands=a.bands,
-                                  rows=a.rows, verify=not a.no_verify)
+                                  rows=a.rows, verify=not a.no_verify, workers=a.workers)
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     multi = res.cluster[~res.keep]
     in_cluster = set(multi.tolist()) | set((~res.keep).nonzero()[0].tolist())
     clusters = {ids[i]: ids[int(res.cluster[i])] for i in sorted(in_cluster)}
-    json.dump({"tool": "assay" + ("" if not a.no_verify else " (no verify)"), "docs": len(texts),
+    name = "assay" + (" no-verify" if a.no_verify else "") + (f" {a.workers} proc" if a.workers > 1 else "")
+    json.dump({"tool": name, "docs": len(texts),
                "wall_s": wall, "read_s": t_read, "cpu_s": cpu, "peak_rss_mb": peak_mb,
                "bands": res.config.bands, "rows": res.config.rows, "num_perm": res.config.num_perm,
                "candidate_pairs": res.candidate_pairs, "verified_pairs": res.verified_pairs,

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from assay.pipelines.minhash_shingles import NO_SHINGLE, ShingleBatch
 
-_BLOCK = 1 << 22  # elements per padded matrix (16 MiB of uint32)
+_BLOCK = 1 << 20  # elements per padded matrix (4 MiB of uint32; its index arrays take 8x that)
 
 
 def _ragged_to_padded(values: npt.NDArray[np.uint32], starts: npt.NDArray[np.int64],

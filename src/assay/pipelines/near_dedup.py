@@ -23,6 +23,7 @@ Documents with no words after normalisation never join a cluster.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -128,17 +129,54 @@ class NearDupResult:
         return [sorted(g) for _, g in sorted(groups.items())]
 
 
-def signatures(texts: Sequence[str], config: LshConfig) -> tuple[ShingleBatch, npt.NDArray[np.uint32]]:
-    """Shingle hashes and ``(bands * rows, n)`` MinHash signatures of `texts`, computed batch by batch."""
+def _signatures_serial(texts: Sequence[str], config: LshConfig
+                       ) -> tuple[ShingleBatch, npt.NDArray[np.uint32]]:
     hasher = MinHasher(config.num_perm, config.seed)
-    parts: list[ShingleBatch] = []
-    sigs: list[npt.NDArray[np.uint32]] = []
-    for _, batch in iter_shingle_batches(texts, config.ngram):
-        parts.append(batch)
-        sigs.append(hasher.signatures(batch))
-    if not parts:
-        return concat_batches([]), np.zeros((config.num_perm, 0), np.uint32)
-    return concat_batches(parts), np.concatenate(sigs, axis=1)
+    n = len(texts)
+    sig = np.empty((config.num_perm, n), np.uint32)
+    offsets = np.zeros(n + 1, np.int64)
+    # a word takes at least one character plus a separator, so shingles <= (chars + 1) // 2 per document;
+    # the pages of this upper-bound buffer that are never written are never resident
+    hashes = np.empty(sum(len(t) // 2 + 1 for t in texts), np.uint32)
+    for start, batch in iter_shingle_batches(texts, config.ngram):
+        nd = len(batch.offsets) - 1
+        base = offsets[start]
+        if base + len(batch.hashes) > len(hashes):  # str.lower() can lengthen some non-ASCII text
+            hashes = np.concatenate([hashes, np.empty(len(batch.hashes) + len(hashes) // 2, np.uint32)])
+        hashes[base: base + len(batch.hashes)] = batch.hashes
+        offsets[start + 1: start + nd + 1] = base + batch.offsets[1:]
+        sig[:, start: start + nd] = hasher.signatures(batch)
+    return ShingleBatch(hashes[: offsets[-1]], offsets), sig
+
+
+_FORKED: tuple[Sequence[str], LshConfig] | None = None  # set only around a fork (see `signatures`)
+
+
+def _forked_part(bounds: tuple[int, int]) -> tuple[ShingleBatch, npt.NDArray[np.uint32]]:
+    assert _FORKED is not None
+    texts, config = _FORKED
+    return _signatures_serial(texts[bounds[0]: bounds[1]], config)
+
+
+def signatures(texts: Sequence[str], config: LshConfig, workers: int = 1
+               ) -> tuple[ShingleBatch, npt.NDArray[np.uint32]]:
+    """Shingle hashes and ``(bands * rows, n)`` MinHash signatures of `texts`, computed batch by batch.
+
+    With ``workers > 1`` (and the ``fork`` start method, i.e. Linux) contiguous slices are computed in
+    forked worker processes, which read `texts` from the parent's memory; the result is identical.
+    """
+    global _FORKED
+    if workers <= 1 or len(texts) < 2 * workers or "fork" not in mp.get_all_start_methods():
+        return _signatures_serial(texts, config)
+    step = -(-len(texts) // workers)
+    bounds = [(i, min(i + step, len(texts))) for i in range(0, len(texts), step)]
+    _FORKED = (texts, config)
+    try:
+        with mp.get_context("fork").Pool(len(bounds)) as pool:
+            parts = pool.map(_forked_part, bounds)
+    finally:
+        _FORKED = None
+    return concat_batches([p[0] for p in parts]), np.concatenate([p[1] for p in parts], axis=1)
 
 
 def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], config: LshConfig
@@ -166,17 +204,18 @@ def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], conf
 
 def near_duplicate_clusters(texts: Sequence[str], *, threshold: float = 0.8, ngram: int = 5,
                             num_perm: int | None = None, bands: int | None = None, rows: int | None = None,
-                            seed: int = 1, verify: bool = True, fn_weight: float | None = None
-                            ) -> NearDupResult:
+                            seed: int = 1, verify: bool = True, fn_weight: float | None = None,
+                            workers: int = 1) -> NearDupResult:
     """Cluster near-duplicate `texts` (Jaccard of `ngram`-word shingle sets >= `threshold`).
 
     Returns a NearDupResult (cluster per document, which to keep: the lowest index of each cluster,
     candidate and verified pair counts). Deterministic: the same inputs and `seed` give the same result on
     any machine. Empty input gives empty arrays; documents without words stay alone. Raises Invalid for
-    bad parameters (see `resolve_config`, which also explains `fn_weight`).
+    bad parameters (see `resolve_config`, which also explains `fn_weight`). ``workers > 1`` computes
+    signatures in that many forked processes (Linux; same result).
     """
     config = resolve_config(threshold, ngram, num_perm, bands, rows, seed, verify, fn_weight)
-    shingles, sig = signatures(texts, config)
+    shingles, sig = signatures(texts, config, workers)
     return cluster_signatures(shingles, sig, config)
 
 
