@@ -1,0 +1,52 @@
+"""Fixtures for code-task tests: the demo users and code project, and a runner over the real sandbox."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from assay.domain.projects import Project
+from assay.domain.users import User
+from assay.services import users
+from assay.services.code_demo import ensure_code_demo
+from assay.services.code_exec import CodeRunner
+from assay.services.demo import ensure_demo
+
+
+@dataclass
+class CodeDemo:
+    project: Project
+    admin: User
+    annotator1: User
+    annotator2: User
+
+
+@pytest.fixture
+def code_demo(db) -> CodeDemo:  # type: ignore[no-untyped-def]
+    ensure_demo(db)
+    project = ensure_code_demo(db)
+    return CodeDemo(project=project, admin=users.find_user(db, "admin"),
+                    annotator1=users.find_user(db, "annotator1"), annotator2=users.find_user(db, "annotator2"))
+
+
+@pytest.fixture
+def runner() -> Iterator[CodeRunner]:
+    """A CodeRunner over the real bubblewrap sandbox (tests using it are marked `sandbox`)."""
+    r = CodeRunner(max_concurrent=2)
+    yield r
+    r.stop.set()
+    r.join(60)
+
+
+def wait_for(predicate, timeout: float = 60.0, every: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll `predicate()` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"condition not met within {timeout} s")
