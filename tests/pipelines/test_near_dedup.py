@@ -267,3 +267,16 @@ def test_step_drops_near_duplicates_across_shards(corpus: tuple) -> None:
         si, ci = ids.index(s), ids.index(c)
         if dup_of[ci] is not None:
             assert cluster[ci] == cluster[si] == s == dup_of[ci]
+
+
+def test_long_documents_and_forked_workers_give_the_same_result(corpus: tuple) -> None:
+    texts, _, _ = corpus
+    rng = np.random.default_rng(8)
+    vocab = _vocab(rng, 5000)
+    long_doc = _words(rng, vocab, 30_000)  # more shingles than one MinHash chunk, more bytes than a batch
+    extra = [" ".join(long_doc), " ".join(_edit(rng, vocab, long_doc, rate=0.02))]
+    all_texts = texts[:150] + extra
+    serial = near_duplicate_clusters(all_texts, threshold=0.7)
+    assert serial.cluster[151] == 150
+    forked = near_duplicate_clusters(all_texts, threshold=0.7, workers=2)
+    assert np.array_equal(serial.cluster, forked.cluster) and np.array_equal(serial.pairs, forked.pairs)
