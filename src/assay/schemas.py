@@ -168,6 +168,88 @@ class ExportPublic(BaseModel):
     format: str
     file_format: str
     rows: int
-    files: list[str]
+    files: list[str] = Field(description="Paths of the written files on the server.")
     card: str
     counts: dict[str, int]
+    id: str = Field("", description="The export's id, for listing and downloading its files.")
+    downloads: dict[str, str] = Field({}, description="File name → download URL (relative to the server).")
+
+
+# --- records, annotations, suggestions, exports and datasets for programs (REST API v1 and the SDK) -------
+
+
+class StoredRecordPublic(BaseModel):
+    """A record as stored in a project: `record_id` is the server's id, `record.id` the external id."""
+
+    record_id: int
+    is_gold: bool = False
+    submitted_count: int = 0
+    record: RecordPublic
+
+
+class RecordPage(BaseModel):
+    items: list[StoredRecordPublic]
+    next_after: int | None = Field(None, description="Pass as `after` for the next page; null at the end.")
+
+
+class AnnotationPublic(BaseModel):
+    """One submitted annotation: who answered which record, with what, in how many active seconds."""
+
+    id: int
+    project_id: int
+    record_id: int
+    record_external_id: str
+    annotator: str
+    answers: dict[str, Any]
+    active_seconds: float
+    revision: int
+    submitted_at: datetime | None
+
+
+class AnnotationPage(BaseModel):
+    items: list[AnnotationPublic]
+    next_after: int | None = Field(None, description="Pass as `after` for the next page; null at the end.")
+
+
+class SuggestionPublic(BaseModel):
+    """A judge model's suggested answer (never an annotation): `answer` has the question's answer shape."""
+
+    id: int
+    record_id: int
+    question: str
+    model: str
+    answer: dict[str, Any]
+    rationale: str
+    created_at: datetime
+
+
+class ExportSummaryPublic(BaseModel):
+    id: str
+    format: str
+    files: list[str]
+    created_at: datetime
+    downloads: dict[str, str] = Field({}, description="File name → download URL (relative to the server).")
+
+
+class DatasetPublic(BaseModel):
+    name: str
+    versions: int
+    latest: str = Field(description="Reference of the newest version, `name@N`.")
+
+
+class DatasetVersionPublic(BaseModel):
+    """A dataset version's manifest (see assay.datasets.Manifest); `columns` is the manifest's schema."""
+
+    ref: str
+    dataset: str
+    version: int
+    id: str
+    parents: list[str] = []
+    pipeline: dict[str, Any] | None = None
+    steps: list[dict[str, Any]] = []
+    row_count: int = 0
+    content_hash: str = ""
+    created_at: float = 0.0
+    columns: list[dict[str, str]] = []
+    files: list[str] = []
+    note: str = ""

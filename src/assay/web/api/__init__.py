@@ -2,8 +2,12 @@
 
 from fastapi import APIRouter
 
-from assay.web.api import projects, work
+from assay.web.api import annotations, datasets, exports, projects, records, work
 
 router = APIRouter()
 router.include_router(projects.router)
 router.include_router(work.router)
+router.include_router(records.router)
+router.include_router(annotations.router)
+router.include_router(exports.router)
+router.include_router(datasets.router)

@@ -1,0 +1,233 @@
+"""`assay.Client`: the Python SDK over the REST API v1, using the same pydantic schemas as the server.
+
+    client = assay.Client("http://127.0.0.1:8000", token="assay_…")
+    project = client.create_project("project.yaml")
+    client.add_records(project.id, records)                  # batched, with a progress bar
+    for ann in client.iter_annotations(project.id): ...      # follows the cursor
+    client.export(project.id, "dpo", "parquet", out_dir="dpo-data")
+
+Every method raises `assay.errors` classes (NotFound, Invalid, Forbidden, Unauthenticated, Conflict,
+Unavailable) built from the server's JSON error code. `project` arguments take an id or a project name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Self
+
+import httpx
+import yaml
+from rich.progress import Progress
+
+from assay.errors import Invalid, NotFound
+from assay.schemas import (AnnotationPage, AnnotationPublic, DatasetPublic, DatasetVersionPublic, ExportCreate,
+                           ExportPublic, ExportSummaryPublic, ImportPublic, ProjectCreate, ProjectPublic,
+                           RecordCreate, RecordPage, StoredRecordPublic, SuggestionPublic, UserPublic)
+from assay.sdk.http import make_http, send
+
+API = "/api/v1"
+RecordLike = RecordCreate | dict[str, Any] | Any  # Any: anything with to_dict(), e.g. assay.domain Record
+
+
+class Client:
+    """A connection to one Assay server as one user (`token` from `assay tokens create` or the web UI).
+
+    `transport` swaps the network for tests (any httpx transport); `http` hands over a ready httpx client
+    instead (e.g. `fastapi.testclient.TestClient(app)`, which runs the real app in-process).
+    """
+
+    def __init__(self, url: str = "http://127.0.0.1:8000", token: str | None = None, *,
+                 transport: httpx.BaseTransport | None = None, http: httpx.Client | None = None,
+                 timeout: float = 60.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = make_http(self.url, token, transport=transport, http=http, timeout=timeout)
+        self._owns_http = http is None
+        self._names: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"assay.Client({self.url!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP connection pool (not a client passed in as `http`)."""
+        if self._owns_http:
+            self._http.close()
+
+    # -- plumbing --------------------------------------------------------------------------------------
+    def _get(self, path: str, **params: Any) -> Any:
+        return send(self._http, "GET", API + path, params=params or None).json()
+
+    def _post(self, path: str, body: Any, **params: Any) -> Any:
+        return send(self._http, "POST", API + path, json=body, params=params or None).json()
+
+    def project_id(self, project: int | str) -> int:
+        """The id of a project given by id or name. Raises NotFound when you see no such project."""
+        if isinstance(project, int):
+            return project
+        if project.isdigit():
+            return int(project)
+        if project not in self._names:
+            self._names = {p.name: p.id for p in self.list_projects()}
+        if project not in self._names:
+            raise NotFound(f"no project named {project!r} visible to you; list them with client.list_projects()")
+        return self._names[project]
+
+    # -- who and what ----------------------------------------------------------------------------------
+    def me(self) -> UserPublic:
+        """The user the token belongs to."""
+        return UserPublic.model_validate(self._get("/me"))
+
+    def list_projects(self) -> list[ProjectPublic]:
+        """Projects you are a member of (all, for an admin), with progress counts."""
+        return [ProjectPublic.model_validate(x) for x in self._get("/projects")]
+
+    def get_project(self, project: int | str) -> ProjectPublic:
+        """One project with its questions and progress."""
+        return ProjectPublic.model_validate(self._get(f"/projects/{self.project_id(project)}"))
+
+    def create_project(self, spec: ProjectCreate | dict[str, Any] | str | Path) -> ProjectPublic:
+        """Create a project from a spec: a ProjectCreate, a dict, or the path of a YAML/JSON project file.
+        You become its lead. Raises Conflict for a taken name, Invalid for a bad spec."""
+        if isinstance(spec, (str, Path)):
+            path = Path(spec)
+            if not path.is_file():
+                raise Invalid(f"project file {path} does not exist")
+            spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        body = spec if isinstance(spec, ProjectCreate) else ProjectCreate.model_validate(spec)
+        p = ProjectPublic.model_validate(self._post("/projects", body.model_dump(mode="json")))
+        self._names[p.name] = p.id
+        return p
+
+    # -- records ---------------------------------------------------------------------------------------
+    @staticmethod
+    def _record(r: RecordLike) -> dict[str, Any]:
+        if isinstance(r, RecordCreate):
+            return r.model_dump(mode="json", exclude_none=True)
+        if not isinstance(r, dict):
+            if not hasattr(r, "to_dict"):
+                raise Invalid(f"cannot send {type(r).__name__} as a record; pass a dict or a RecordCreate")
+            r = r.to_dict()
+        return RecordCreate.model_validate(r).model_dump(mode="json", exclude_none=True)
+
+    def add_records(self, project: int | str, records: Iterable[RecordLike], *, batch_size: int = 1000,
+                    pending: bool = False, progress: bool = True) -> ImportPublic:
+        """Add records in batches of `batch_size` (one request each; each batch is all-or-nothing on the
+        server, and ids already in the project are left as they are, so re-sending is safe). `pending`
+        accepts records still lacking the completions the questions need (fill them with `assay generate`).
+        Returns the summed counts. Raises Invalid naming the bad record (earlier batches stay added)."""
+        if batch_size < 1:
+            raise Invalid("batch_size must be at least 1")
+        pid = self.project_id(project)
+        items = list(records)
+        total = ImportPublic(created=0, existing=0)
+        params = {"pending": "true"} if pending else {}
+        with Progress(disable=not progress, transient=True) as bar:
+            task = bar.add_task("adding records", total=len(items))
+            for i in range(0, len(items), batch_size):
+                batch = [self._record(r) for r in items[i:i + batch_size]]
+                res = ImportPublic.model_validate(self._post(f"/projects/{pid}/records", batch, **params))
+                total = ImportPublic(created=total.created + res.created, existing=total.existing + res.existing)
+                bar.advance(task, len(batch))
+        return total
+
+    def iter_records(self, project: int | str, *, after: int = 0, page_size: int = 500
+                     ) -> Iterator[StoredRecordPublic]:
+        """Every record of the project with id > `after`, in id order, page by page (leads and admins)."""
+        pid = self.project_id(project)
+        while True:
+            page = RecordPage.model_validate(self._get(f"/projects/{pid}/records", after=after, limit=page_size))
+            yield from page.items
+            if page.next_after is None:
+                return
+            after = page.next_after
+
+    def iter_annotations(self, project: int | str, *, after: int = 0, page_size: int = 500
+                         ) -> Iterator[AnnotationPublic]:
+        """Submitted annotations with id > `after`, in id order, following the cursor to the end. Leads and
+        admins get everyone's, others their own. Keep the last `id` you saw and pass it as `after` next
+        time to read only new ones."""
+        pid = self.project_id(project)
+        while True:
+            page = AnnotationPage.model_validate(
+                self._get(f"/projects/{pid}/annotations", after=after, limit=page_size))
+            yield from page.items
+            if page.next_after is None:
+                return
+            after = page.next_after
+
+    def suggestions(self, project: int | str, record_id: int) -> list[SuggestionPublic]:
+        """Judge suggestions on one record (see `assay suggest`); annotators see them only when the project
+        shows suggestions."""
+        pid = self.project_id(project)
+        return [SuggestionPublic.model_validate(x) for x in self._get(f"/projects/{pid}/records/{record_id}/suggestions")]
+
+    # -- quality (routes served by web/api/quality.py) ------------------------------------------------------
+    def metrics(self, project: int | str) -> dict[str, Any]:
+        """The project's quality metrics (agreement, throughput, per-trainer figures) as the server gives them."""
+        return dict(self._get(f"/projects/{self.project_id(project)}/metrics"))
+
+    def reviews(self, project: int | str, **params: Any) -> Any:
+        """The project's reviews (query parameters as the server documents them)."""
+        return self._get(f"/projects/{self.project_id(project)}/reviews", **params)
+
+    # -- exports ---------------------------------------------------------------------------------------
+    def export(self, project: int | str, format: str = "dpo", file_format: str = "jsonl", *,
+               out_dir: str | Path | None = None, **options: Any) -> ExportPublic:
+        """Render an export on the server (dpo | sft | reward | kto | raw, as jsonl | parquet, with a dataset
+        card); with `out_dir`, also download its files there. `options` go to the format (test_fraction,
+        min_agreement, pairs, ...). Raises Invalid for an unknown format or option."""
+        pid = self.project_id(project)
+        body = ExportCreate(format=format, file_format=file_format, options=options)
+        res = ExportPublic.model_validate(self._post(f"/projects/{pid}/exports", body.model_dump(mode="json")))
+        if out_dir is not None:
+            self.download_export(pid, res.id, out_dir)
+        return res
+
+    def list_exports(self, project: int | str) -> list[ExportSummaryPublic]:
+        """The project's rendered exports, newest first."""
+        return [ExportSummaryPublic.model_validate(x) for x in self._get(f"/projects/{self.project_id(project)}/exports")]
+
+    def download_export(self, project: int | str, export_id: str, out_dir: str | Path,
+                        files: list[str] | None = None) -> list[Path]:
+        """Download the files of an export (all, or those named) into `out_dir`; returns their paths."""
+        pid = self.project_id(project)
+        names = files
+        if names is None:
+            found = [e for e in self.list_exports(pid) if e.id == export_id]
+            if not found:
+                raise NotFound(f"no export {export_id!r} in project {pid}")
+            names = found[0].files
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name in names:
+            path = out / name
+            url = f"{API}/projects/{pid}/exports/{export_id}/files/{name}"
+            with self._http.stream("GET", url) as r:
+                if r.status_code >= 400:
+                    r.read()
+                    send(self._http, "GET", url)  # raises the mapped error
+                with path.open("wb") as f:
+                    for chunk in r.iter_bytes():
+                        f.write(chunk)
+            paths.append(path)
+        return paths
+
+    # -- datasets --------------------------------------------------------------------------------------
+    def list_datasets(self) -> list[DatasetPublic]:
+        """Datasets in the server's store (admins and leads)."""
+        return [DatasetPublic.model_validate(x) for x in self._get("/datasets")]
+
+    def dataset_versions(self, name: str) -> list[DatasetVersionPublic]:
+        """Every version of a dataset, oldest first."""
+        return [DatasetVersionPublic.model_validate(x) for x in self._get(f"/datasets/{name}/versions")]
+
+    def dataset_version(self, name: str, selector: str | int = "latest") -> DatasetVersionPublic:
+        """One version's manifest: `selector` is a number, 'latest' or a content-hash prefix."""
+        return DatasetVersionPublic.model_validate(self._get(f"/datasets/{name}/versions/{selector}"))

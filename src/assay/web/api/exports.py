@@ -1,0 +1,56 @@
+"""Exports over JSON: render a training format on the server, list rendered exports, download their files."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import FileResponse
+
+from assay.schemas import ExportCreate, ExportPublic, ExportSummaryPublic
+from assay.services import export_files, exports, policies, projects
+from assay.services.auth import Principal
+from assay.web.context import ctx
+from assay.web.security import reader, writer
+
+router = APIRouter(tags=["exports"])
+MEDIA = {".jsonl": "application/x-ndjson", ".parquet": "application/vnd.apache.parquet", ".md": "text/markdown"}
+
+
+def _downloads(request: Request, project_id: int, export_id: str, names: list[str]) -> dict[str, str]:
+    return {n: str(request.url_for("download_export_file", project_id=project_id, export_id=export_id,
+                                   name=n).path) for n in names}
+
+
+@router.post("/projects/{project_id}/exports", response_model=ExportPublic, status_code=201)
+def create_export(request: Request, project_id: int, body: ExportCreate,
+                  p: Principal = Depends(writer)) -> ExportPublic:
+    """Render `format` (dpo | sft | reward | kto | raw) as `file_format` (jsonl | parquet) with a dataset
+    card; `options` go to the format (e.g. test_fraction, min_agreement, pairs)."""
+    db = ctx(request).db
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
+    res = exports.export_project(db, project_id, body.format, body.file_format, actor=p.user, **body.options)
+    export_id = export_files.export_id_of(res.card_path.parent)
+    names = [x.name for x in res.paths.values()] + [res.card_path.name]
+    return ExportPublic(format=body.format, file_format=body.file_format, rows=res.rows,
+                        files=[str(x) for x in res.paths.values()], card=str(res.card_path), counts=res.counts,
+                        id=export_id, downloads=_downloads(request, project_id, export_id, names))
+
+
+@router.get("/projects/{project_id}/exports", response_model=list[ExportSummaryPublic])
+def list_exports(request: Request, project_id: int, p: Principal = Depends(reader)) -> list[ExportSummaryPublic]:
+    """The project's rendered exports, newest first (leads and admins)."""
+    db = ctx(request).db
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
+    return [ExportSummaryPublic(id=e.id, format=e.format, files=e.files, created_at=e.created_at,
+                                downloads=_downloads(request, project_id, e.id, e.files))
+            for e in export_files.list_exports(db, project_id)]
+
+
+@router.get("/projects/{project_id}/exports/{export_id}/files/{name}", name="download_export_file",
+            response_class=FileResponse, responses={200: {"content": {"application/octet-stream": {}}}})
+def download_export_file(request: Request, project_id: int, export_id: str, name: str,
+                         p: Principal = Depends(reader)) -> FileResponse:
+    """One file of an export: `train.jsonl`, `test.parquet`, `README.md` (the dataset card), …"""
+    db = ctx(request).db
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
+    path = export_files.export_file(db, project_id, export_id, name)
+    return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"), filename=name)

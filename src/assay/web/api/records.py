@@ -1,0 +1,71 @@
+"""Records over JSON: bulk add (idempotent by external id, all-or-nothing), cursor-paged listing, and the
+judge suggestions on one record."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from assay.domain.records import Completion, Message, Record
+from assay.schemas import (ImportPublic, RecordCreate, RecordPage, RecordPublic, StoredRecordPublic,
+                           SuggestionPublic)
+from assay.services import feeds, generation, policies, projects, queue, records, suggestions
+from assay.services.auth import Principal
+from assay.web.context import ctx
+from assay.web.security import reader, writer
+
+router = APIRouter(tags=["records"])
+
+
+def to_record(r: RecordCreate, i: int) -> Record:
+    """The domain record of one request item (`prompt` becomes a final user message)."""
+    msgs = [Message(m.role, m.content, m.tool_calls) for m in r.messages]
+    if r.prompt is not None:
+        msgs.append(Message("user", r.prompt))
+    return Record(external_id=r.id, messages=msgs, metadata=r.metadata, source=f"request item {i}",
+                  completions=[Completion(text=c.text, model=c.model, metadata=c.metadata) for c in r.completions])
+
+
+@router.post("/projects/{project_id}/records", response_model=ImportPublic)
+def add_records(request: Request, project_id: int, body: list[RecordCreate],
+                pending: bool = Query(False, description="Accept records that still lack the completions the "
+                                      "questions need (they get them from `assay generate`)."),
+                p: Principal = Depends(writer)) -> ImportPublic:
+    """Add records (idempotent by id: ids already in the project are left as they are; all-or-nothing)."""
+    db = ctx(request).db
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
+    items = [to_record(r, i) for i, r in enumerate(body)]
+    if pending:
+        res = generation.add_prompts(db, project_id, items, p.user)
+    else:
+        res = records.import_records(db, project_id, items, p.user)
+    return ImportPublic(created=res.created, existing=res.existing)
+
+
+@router.get("/projects/{project_id}/records", response_model=RecordPage)
+def list_records(request: Request, project_id: int, after: int = Query(0, description="Last record id seen."),
+                 limit: int = Query(500, description=f"Page size, 1..{feeds.MAX_LIMIT}."),
+                 p: Principal = Depends(reader)) -> RecordPage:
+    """The project's records in id order, with their metadata (leads and admins)."""
+    db = ctx(request).db
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
+    page = feeds.records_page(db, project_id, after=after, limit=limit)
+    items = [StoredRecordPublic(record_id=x.record_id, is_gold=x.is_gold, submitted_count=x.submitted_count,
+                                record=RecordPublic.of(x.record)) for x in page]
+    return RecordPage(items=items, next_after=page[-1].record_id if len(page) == limit else None)
+
+
+@router.get("/projects/{project_id}/records/{record_id}/suggestions", response_model=list[SuggestionPublic])
+def list_suggestions(request: Request, project_id: int, record_id: int,
+                     p: Principal = Depends(reader)) -> list[SuggestionPublic]:
+    """Judge suggestions on one record. Leads and admins always; annotators only for a record in their
+    queue and only when the project's setting `show_suggestions` is true (otherwise an empty list)."""
+    db = ctx(request).db
+    role = projects.member_role(db, project_id, p.user.id)
+    policies.view_project(p.user, role)
+    if not (p.user.is_admin or role == "lead"):
+        queue.current_task(db, project_id, record_id, p.user.id)  # NotFound unless it is in their queue
+        if not suggestions.visible_to_annotators(projects.get_project(db, project_id)):
+            return []
+    return [SuggestionPublic(id=x.id, record_id=x.record_id, question=x.question, model=x.model, answer=x.answer,
+                             rationale=x.rationale, created_at=x.created_at)
+            for x in suggestions.list_suggestions(db, project_id, record_id)]
