@@ -159,7 +159,7 @@ def after_submit(s: Session, project: ProjectRow, record: RecordRow, user_id: in
         limit = policy.pause_below if new == "paused" else policy.warn_below
         row.reason = (f"accuracy on check items is {acc:.0%} over {n} answers (the project asks for at least "
                       f"{limit:.0%})." if new != "ok" else "")
-        record_event(s, user_id, f"gold.{new}", project.name, user_id=user_id, accuracy=round(acc, 4), n=n)
+        record_event(s, user_id, f"gold.{new}", project.name, person=user_id, accuracy=round(acc, 4), n=n)
         row.state = new
 
 
@@ -208,4 +208,4 @@ def resume(db: Db, project_id: int, user_id: int, actor: User | None = None) -> 
         row.state, row.reason, row.updated_at = "ok", "", datetime.now(timezone.utc)
         project = s.get(ProjectRow, project_id)
         record_event(s, actor.id if actor else None, "gold.resumed", project.name if project else str(project_id),
-                     user_id=user_id)
+                     person=user_id)

@@ -100,8 +100,8 @@ def import_judgments(db: Db, project_id: int, records: list[Record], question: s
         rows = {r.external_id: r for r in s.scalars(select(RecordRow).where(RecordRow.project_id == project_id)
                                                     .options(selectinload(RecordRow.completions)))
                 if r.external_id in ids}
-        have = set(s.execute(select(AnnotationRow.record_id, AnnotationRow.user_id)
-                             .where(AnnotationRow.project_id == project_id)).tuples())
+        have = {(r, u) for r, u in s.execute(select(AnnotationRow.record_id, AnnotationRow.user_id)
+                                             .where(AnnotationRow.project_id == project_id))}
         created = skipped = 0
         for ext, rec in ids.items():
             row = rows[ext]

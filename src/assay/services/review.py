@@ -184,7 +184,7 @@ def decide(db: Db, project_id: int, annotation_id: int, reviewer: User, decision
             _apply_rejection(s, ann, action, now, project.lease_seconds)
         s.add(ReviewRow(project_id=project_id, annotation_id=ann.id, revision=ann.revision, reviewer_id=reviewer.id,
                         decision=decision, comment=comment, action=action, created_at=now))
-        record_event(s, reviewer.id, f"review.{decision}", project.name, annotation=ann.id, action=action)
+        record_event(s, reviewer.id, f"review.{decision}", project.name, annotation=ann.id, then=action)
         return ReviewDecision(ann.id, decision, comment, action, reviewer.username, now)
 
 
