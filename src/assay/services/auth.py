@@ -7,11 +7,8 @@ stored hashed, with a scope (read | write) and a last-used time.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import delete, select
 
@@ -22,6 +19,7 @@ from assay.services.db import Db
 from assay.services.passwords import new_token, token_digest, verify_password
 from assay.store.mappers import user_from_row
 from assay.store.tables import ApiTokenRow, SessionRow, UserRow
+from assay.store.tables_security import LoginFailureRow
 
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -44,67 +42,77 @@ class Principal:
 
 
 class LoginThrottle:
-    """Counts failed sign-ins per account and per address in a sliding window (per process)."""
+    """Counts failed sign-ins per account and per address over a sliding window.
+
+    The counts live in the database (`login_failures`), so every worker process of a deployment shares
+    them. `check` raises Forbidden once an account or an address has `max_failures` failures inside the
+    window; a successful sign-in clears the account's count (not the address's).
+    """
 
     def __init__(self, max_failures: int, window_seconds: int) -> None:
         self.max_failures, self.window = max_failures, window_seconds
-        self._fails: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._fails[key]
-        while q and q[0] < now - self.window:
-            q.popleft()
-        return q
+    @staticmethod
+    def keys(username: str, ip: str) -> tuple[str, str]:
+        return f"u:{username.strip().lower()[:190]}", f"ip:{ip[:64]}"
 
-    def check(self, username: str, ip: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in (f"u:{username.lower()}", f"ip:{ip}"):
-                q = self._recent(key, now)
-                if len(q) >= self.max_failures:
-                    wait = int(self.window - (now - q[0])) + 1
-                    raise Forbidden(f"too many failed sign-ins; try again in {wait} seconds")
+    def check(self, db: Db, username: str, ip: str) -> None:
+        """Raise Forbidden (with the wait in seconds) when the account or the address is throttled."""
+        now = datetime.now(UTC)
+        since = now - timedelta(seconds=self.window)
+        with db.transaction() as s:
+            for key in self.keys(username, ip):
+                times = list(s.scalars(select(LoginFailureRow.at).where(
+                    LoginFailureRow.key == key, LoginFailureRow.at > since).order_by(LoginFailureRow.at)))
+                if len(times) >= self.max_failures:
+                    oldest = _aware(times[-self.max_failures])
+                    wait = int(self.window - (now - oldest).total_seconds()) + 1
+                    raise Forbidden(f"too many failed sign-ins; try again in {max(wait, 1)} seconds")
 
-    def fail(self, username: str, ip: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._fails[f"u:{username.lower()}"].append(now)
-            self._fails[f"ip:{ip}"].append(now)
+    def fail(self, db: Db, username: str, ip: str) -> None:
+        """Count one failure against the account and the address (and forget failures past the window)."""
+        now = datetime.now(UTC)
+        with db.transaction() as s:
+            s.execute(delete(LoginFailureRow).where(LoginFailureRow.at < now - timedelta(seconds=self.window)))
+            for key in self.keys(username, ip):
+                s.add(LoginFailureRow(key=key, at=now))
 
-    def clear(self, username: str) -> None:
-        with self._lock:
-            self._fails.pop(f"u:{username.lower()}", None)
+    def clear(self, db: Db, username: str) -> None:
+        with db.transaction() as s:
+            s.execute(delete(LoginFailureRow).where(LoginFailureRow.key == self.keys(username, "")[0]))
 
 
 def login(db: Db, username: str, password: str, ip: str = "", throttle: LoginThrottle | None = None) -> Signin:
     """Check the password and open a new session. Raises Unauthenticated (same message for a wrong name
-    or password), Forbidden when throttled."""
+    or password, or a deactivated account), Forbidden when the account or address is throttled. The
+    password is never logged or stored; the audit entry names the account and address only."""
     if throttle:
-        throttle.check(username, ip)
+        throttle.check(db, username, ip)
     with db.transaction() as s:
         row = s.scalar(select(UserRow).where(UserRow.username == username))
         ok = verify_password(row.password_hash if row else None, password)
-        if not ok or row is None or not row.is_active:
-            if throttle:
-                throttle.fail(username, ip)
-            raise Unauthenticated("wrong username or password (or the account is deactivated)")
-        token, csrf = new_token(), new_token(24)
-        s.add(SessionRow(id=token_digest(token), user_id=row.id, csrf_token=csrf, ip=ip[:64]))
-        record_event(s, row.id, "session.login", row.username, ip=ip)
-        user = user_from_row(row)
+        signin: Signin | None = None
+        if ok and row is not None and row.is_active:
+            token, csrf = new_token(), new_token(24)
+            s.add(SessionRow(id=token_digest(token), user_id=row.id, csrf_token=csrf, ip=ip[:64]))
+            record_event(s, row.id, "session.login", row.username, ip=ip)
+            signin = Signin(user=user_from_row(row), session_token=token, csrf_token=csrf)
+    if signin is None:
+        if throttle:
+            throttle.fail(db, username, ip)
+        raise Unauthenticated("wrong username or password (or the account is deactivated)")
     if throttle:
-        throttle.clear(username)
-    return Signin(user=user, session_token=token, csrf_token=csrf)
+        throttle.clear(db, username)
+    return signin
 
 
 def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def resolve_session(db: Db, token: str) -> Principal:
     """The principal behind a session cookie. Raises Unauthenticated if unknown, idle or too old."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     st = db.settings
     with db.transaction() as s:
         row = s.get(SessionRow, token_digest(token))
@@ -168,7 +176,7 @@ def revoke_api_token(db: Db, user_id: int, token_id: int) -> None:
         row = s.get(ApiTokenRow, token_id)
         if row is None or row.user_id != user_id:
             raise NotFound(f"you have no token with id {token_id}")
-        row.revoked_at = datetime.now(timezone.utc)
+        row.revoked_at = datetime.now(UTC)
         record_event(s, user_id, "token.revoke", row.name, prefix=row.prefix)
 
 
@@ -181,7 +189,7 @@ def resolve_api_token(db: Db, raw: str) -> Principal:
         user = s.get(UserRow, row.user_id)
         if user is None or not user.is_active:
             raise Unauthenticated("the token's owner is deactivated")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if row.last_used_at is None or now - _aware(row.last_used_at) > TOUCH_EVERY:
             row.last_used_at = now
         return Principal(user=user_from_row(user), via="token", scope=row.scope)

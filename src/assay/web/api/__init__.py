@@ -2,12 +2,15 @@
 
 from fastapi import APIRouter
 
-from assay.web.api import annotations, datasets, exports, projects, records, work
+from assay.web.api import account, admin, annotations, code, datasets, exports, projects, records, work
 
 router = APIRouter()
 router.include_router(projects.router)
 router.include_router(work.router)
+router.include_router(account.router)
+router.include_router(admin.router)
 router.include_router(records.router)
 router.include_router(annotations.router)
 router.include_router(exports.router)
 router.include_router(datasets.router)
+router.include_router(code.router)

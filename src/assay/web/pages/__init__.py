@@ -2,9 +2,12 @@
 
 from fastapi import APIRouter
 
-from assay.web.pages import annotate, auth, projects
+from assay.web.pages import account, admin, annotate, auth, code, projects
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(projects.router)
 router.include_router(annotate.router)
+router.include_router(account.router)
+router.include_router(admin.router)
+router.include_router(code.router)

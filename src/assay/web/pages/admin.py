@@ -1,0 +1,104 @@
+"""Admin pages: people (create, reset password, role, deactivate), invite links, the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from assay.errors import AssayError, Invalid
+from assay.services import audit, invites, policies, users
+from assay.services.auth import Principal
+from assay.web.context import ctx
+from assay.web.pages.common import page
+from assay.web.security import reader, writer
+
+router = APIRouter()
+
+
+def _users_page(request: Request, p: Principal, status_code: int = 200, **extra: object) -> Response:
+    db = ctx(request).db
+    extra.setdefault("error", "")
+    extra.setdefault("message", "")
+    extra.setdefault("invite_link", "")
+    return page(request, "admin_users.html", p, status_code=status_code, people=users.list_users(db),
+                invites=invites.list_invites(db), roles=["annotator", "reviewer", "lead", "admin"], **extra)
+
+
+def _done(request: Request, p: Principal, action: Callable[[], object]) -> Response:
+    """Run an admin action; on a user error show the page again with the message, else go back."""
+    try:
+        action()
+    except AssayError as e:
+        return _users_page(request, p, status_code=e.status, error=e.message)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/admin/users")
+def users_page(request: Request, p: Principal = Depends(reader)) -> Response:
+    policies.manage_users(p.user)
+    return _users_page(request, p)
+
+
+@router.post("/admin/users")
+def create_user(request: Request, username: str = Form(...), password: str = Form(...),
+                role: str = Form("annotator"), display_name: str = Form(""),
+                p: Principal = Depends(writer)) -> Response:
+    policies.manage_users(p.user)
+    return _done(request, p, lambda: users.add_user(ctx(request).db, username, password, role, display_name,
+                                                    actor_id=p.user.id))
+
+
+@router.post("/admin/users/{user_id}/password")
+def reset_password(request: Request, user_id: int, password: str = Form(...),
+                   p: Principal = Depends(writer)) -> Response:
+    """Set a new password for someone (ends all of their sessions)."""
+    policies.manage_users(p.user)
+    return _done(request, p, lambda: users.set_password(ctx(request).db, user_id, password, actor_id=p.user.id))
+
+
+@router.post("/admin/users/{user_id}/active")
+def set_active(request: Request, user_id: int, active: str = Form(...), p: Principal = Depends(writer)) -> Response:
+    """Activate (active=true) or deactivate (active=false; ends their sessions and tokens at once)."""
+    policies.manage_users(p.user)
+    if active not in ("true", "false"):
+        raise Invalid("active must be 'true' or 'false'")
+    return _done(request, p, lambda: users.set_active(ctx(request).db, user_id, active == "true",
+                                                      actor_id=p.user.id))
+
+
+@router.post("/admin/users/{user_id}/role")
+def set_role(request: Request, user_id: int, role: str = Form(...), p: Principal = Depends(writer)) -> Response:
+    policies.manage_users(p.user)
+    return _done(request, p, lambda: users.set_role(ctx(request).db, user_id, role, actor_id=p.user.id))
+
+
+@router.post("/admin/invites")
+def create_invite(request: Request, role: str = Form("annotator"), hours: int = Form(72), note: str = Form(""),
+                  p: Principal = Depends(writer)) -> Response:
+    """Create an invite link and show it once."""
+    policies.manage_users(p.user)
+    try:
+        raw, inv = invites.create_invite(ctx(request).db, role, p.user.id, hours, note)
+    except AssayError as e:
+        return _users_page(request, p, status_code=e.status, error=e.message)
+    link = str(request.base_url).rstrip("/") + f"/invite/{raw}"
+    return _users_page(request, p, invite_link=link,
+                       message=f"invite {inv.id} for a {inv.role.value} created; it expires {inv.expires_at:%Y-%m-%d %H:%M} UTC")
+
+
+@router.post("/admin/invites/{invite_id}/revoke")
+def revoke_invite(request: Request, invite_id: int, p: Principal = Depends(writer)) -> Response:
+    policies.manage_users(p.user)
+    return _done(request, p, lambda: invites.revoke_invite(ctx(request).db, invite_id, p.user.id))
+
+
+@router.get("/admin/audit")
+def audit_page(request: Request, action: str = "", username: str = "", before: int | None = None,
+               p: Principal = Depends(reader)) -> Response:
+    """The audit log, newest first, 200 per page (filter by action prefix and actor)."""
+    policies.manage_users(p.user)
+    events = audit.list_events(ctx(request).db, 200, before, action, username)
+    return page(request, "admin_audit.html", p, events=events, action=action, username=username,
+                older=events[-1].id if len(events) == 200 else None)
