@@ -172,7 +172,7 @@ def open_next(page: Any, url: str, project_id: int) -> int:
     """Go to the person's next record in a project; returns its record id."""
     page.goto(f"{url}/projects/{project_id}/next")
     page.wait_for_selector("#answer-form")
-    page.wait_for_function("window.Assay && window.Assay.collect")
+    page.locator("#active-clock", has_text="active").wait_for()  # annotate.js is running
     return int(page.get_attribute("#answer-form", "data-record"))
 
 
@@ -200,3 +200,8 @@ def stored(db: Any, project_id: int, record_id: int, username: str) -> Any:
         return {"status": row.status, "answers": row.answers, "active_seconds": row.active_seconds,
                 "n": s.scalar(select(__import__("sqlalchemy").func.count()).select_from(AnnotationRow).where(
                     AnnotationRow.record_id == record_id, AnnotationRow.user_id == uid))}
+
+
+def js_errors(page: Any) -> list[str]:
+    """Page errors and console errors, except the browser's note on a deliberately refused submit (422)."""
+    return [e for e in page.js_errors if "status of 422" not in e]

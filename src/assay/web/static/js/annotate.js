@@ -64,8 +64,9 @@
     current = Math.max(0, Math.min(questions.length - 1, i));
     questions.forEach(function (q, j) { q.el.classList.toggle("current", j === current); });
     if (focus) {
+      // focus the question itself (not a text box), so its own keys apply; Tab goes into its fields
       var q = questions[current];
-      if (q.widget && q.widget.focus) q.widget.focus(); else q.el.focus();
+      q.el.focus({ preventScroll: true });
       q.el.scrollIntoView({ block: "nearest" });
     }
   }
@@ -201,7 +202,8 @@
     e.preventDefault();
     if (submitting) return;
     submitting = true; pendingSubmit = true; attempt = 0; showError("");
-    sendSubmit();
+    clearTimeout(timer);
+    (function whenIdle() { if (saving) setTimeout(whenIdle, 40); else sendSubmit(); })();
   });
 
   // ---- suggestions

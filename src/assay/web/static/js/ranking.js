@@ -76,7 +76,7 @@
       layout(gs); commit(); c.focus();
     }
     if (window.Sortable) {
-      window.Sortable.create(list, { animation: 120, onEnd: function (ev) {
+      window.Sortable.create(list, { animation: 120, forceFallback: true, onEnd: function (ev) {
         selected = ev.item; commit();
       } });
     }

@@ -136,10 +136,11 @@
       if (selInfo) selInfo.textContent = "“" + q + "” not found.";
     }
     if (findInput) findInput.addEventListener("keydown", function (e) {
-      if (e.key === "Enter") { e.preventDefault(); e.stopPropagation(); find(findInput.value); }
+      // Enter: mark the next match and leave the box, so 1–9 / n / Enter apply (press / again for the next one)
+      if (e.key === "Enter") { e.preventDefault(); e.stopPropagation(); find(findInput.value); fs.focus({ preventScroll: true }); }
     });
     if (noteInput) noteInput.addEventListener("keydown", function (e) {
-      if (e.key === "Enter") { e.preventDefault(); e.stopPropagation(); add(); noteInput.blur(); }
+      if (e.key === "Enter") { e.preventDefault(); e.stopPropagation(); add(); fs.focus({ preventScroll: true }); }
     });
     fs.addEventListener("click", function (e) {
       if (e.target.closest("[data-span-add]")) { e.preventDefault(); add(); }
