@@ -108,3 +108,17 @@ def test_permissions_and_bad_tests(db, code_demo, runner):  # type: ignore[no-un
     outsider = users.add_user(db, "outsider", "password123")
     with pytest.raises(NotFound):
         code_runs.code_view(db, pid, rid, outsider)
+
+
+def test_trainer_test_styles():  # type: ignore[no-untyped-def]
+    from assay.services.code_exec import split_trainer_tests
+
+    parts, style, _ = split_trainer_tests("assert f(1) == 2\nassert f(2) == 3\n", "f")
+    assert style == "assert" and [t.name for t in parts.tests] == ["assert_1", "assert_2"]
+    parts, style, text = split_trainer_tests("assert f(1) == 2\ndef test_x():\n    assert f(0) == 1\n", "f")
+    assert style == "pytest" and sorted(t.name for t in parts.tests) == ["test_assert_1", "test_x"]
+    parts, style, _ = split_trainer_tests("def check(candidate):\n    assert candidate(1) == 2\n"
+                                          "    assert candidate(2) == 3\n\ncheck(f)\n", "f")
+    assert style == "check" and len(parts.tests) == 2
+    with pytest.raises(Invalid, match="write at least one test"):
+        split_trainer_tests("  \n", "f")
