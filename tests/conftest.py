@@ -15,7 +15,10 @@ from pathlib import Path
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-PG_URL = os.environ.get("ASSAY_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SERVER_URL = os.environ.get("ASSAY_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Each test session works in its own schema of the test database, so parallel runs never collide.
+PG_SCHEMA = f"assay_test_{os.getpid()}"
+PG_URL = f"{PG_SERVER_URL}{'&' if '?' in PG_SERVER_URL else '?'}options=-csearch_path%3D{PG_SCHEMA}"
 CHROMIUM = os.environ.get("ASSAY_CHROMIUM", "/usr/bin/chromium")
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OUTPUT_DIR = Path(os.environ.get("ASSAY_TEST_OUTPUT", Path(__file__).resolve().parents[1] / "test-output"))
@@ -26,7 +29,7 @@ def _postgres() -> str | None:
     try:
         import psycopg
 
-        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3):
+        with psycopg.connect(PG_SERVER_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3):
             return None
     except Exception as e:  # noqa: BLE001 - any failure means "not available"
         return f"PostgreSQL not reachable at {PG_URL}: {e}"
@@ -93,13 +96,25 @@ def output_dir() -> Path:
     return OUTPUT_DIR
 
 
-def reset_postgres(url: str) -> None:
-    """Drop and recreate the public schema of the test database (tests own that database)."""
+def reset_postgres(url: str = PG_URL) -> None:
+    """Drop and recreate this session's schema in the test database (see PG_SCHEMA)."""
     import psycopg
 
-    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+    with psycopg.connect(PG_SERVER_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+        conn.execute(f"CREATE SCHEMA {PG_SCHEMA}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop this session's PostgreSQL schema, if one was made."""
+    if _postgres.cache_info().currsize and _postgres() is None:
+        try:
+            import psycopg
+
+            with psycopg.connect(PG_SERVER_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True) as c:
+                c.execute(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+        except Exception:  # noqa: BLE001 - cleanup only
+            pass
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

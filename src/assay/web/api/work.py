@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from assay.schemas import AnswersUpdate, SkipCreate, TaskPublic
-from assay.services import annotations, policies, projects, queue
+from assay.services import annotations as annotation_service
+from assay.services import policies, projects, queue
 from assay.services.auth import Principal
 from assay.web.context import ctx
 from assay.web.security import reader, writer
@@ -36,7 +37,7 @@ def get_task(request: Request, project_id: int, record_id: int, p: Principal = D
 def save_draft(request: Request, project_id: int, record_id: int, body: AnswersUpdate,
                p: Principal = Depends(writer)) -> TaskPublic:
     _check(request, project_id, p)
-    return TaskPublic.of(annotations.save_draft(ctx(request).db, project_id, record_id, p.user.id,
+    return TaskPublic.of(annotation_service.save_draft(ctx(request).db, project_id, record_id, p.user.id,
                                                 body.answers, body.active_seconds))
 
 
@@ -44,7 +45,7 @@ def save_draft(request: Request, project_id: int, record_id: int, body: AnswersU
 def submit(request: Request, project_id: int, record_id: int, body: AnswersUpdate,
            p: Principal = Depends(writer)) -> TaskPublic:
     _check(request, project_id, p)
-    return TaskPublic.of(annotations.submit(ctx(request).db, project_id, record_id, p.user.id,
+    return TaskPublic.of(annotation_service.submit(ctx(request).db, project_id, record_id, p.user.id,
                                             body.answers, body.active_seconds))
 
 
