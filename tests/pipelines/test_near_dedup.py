@@ -280,3 +280,15 @@ def test_long_documents_and_forked_workers_give_the_same_result(corpus: tuple) -
     assert serial.cluster[151] == 150
     forked = near_duplicate_clusters(all_texts, threshold=0.7, workers=2)
     assert np.array_equal(serial.cluster, forked.cluster) and np.array_equal(serial.pairs, forked.pairs)
+
+
+def test_many_near_identical_documents_need_few_exact_checks() -> None:
+    rng = np.random.default_rng(12)
+    vocab = _vocab(rng, 2000)
+    base = _words(rng, vocab, 200)
+    texts = [" ".join(_edit(rng, vocab, base, rate=0.01)) for _ in range(400)]
+    res = near_duplicate_clusters(texts, threshold=0.8)
+    assert len(res.clusters()) == 1 and res.keep.sum() == 1
+    assert res.candidate_pairs > 20 * len(texts)  # big buckets: many candidates ...
+    assert res.checked_pairs < 8 * len(texts)  # ... but pairs already connected are not checked
+    assert res.verified_pairs >= len(texts) - 1  # a spanning set of the cluster

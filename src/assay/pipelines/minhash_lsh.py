@@ -115,32 +115,37 @@ def _band_keys(sig: npt.NDArray[np.uint32], band: int, rows: int) -> npt.NDArray
 
 
 def _bucket_pairs(keys: npt.NDArray[np.uint64], docs: npt.NDArray[np.int64], window: int
-                  ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Pairs (i, j), i < j, of `docs` with equal keys, at most `window` apart in a bucket (sorted by doc)."""
+                  ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Pairs (i, j), i < j, of `docs` with equal keys, at most `window` apart in a bucket (sorted by doc),
+    and that distance."""
     order = np.argsort(keys, kind="stable")
     sk = keys[order]
     same = sk[1:] == sk[:-1]
     if not same.any():
         empty = np.zeros(0, np.int64)
-        return empty, empty
+        return empty, empty, empty
     in_run = np.zeros(len(sk), bool)
     in_run[1:] |= same
     in_run[:-1] |= same
     sk = sk[in_run]
     so = docs[order[in_run]]
-    lefts, rights = [], []
+    lefts, rights, dists = [], [], []
     for d in range(1, min(window, len(sk) - 1) + 1):
         m = sk[d:] == sk[:-d]
         if not m.any():
             break
         lefts.append(so[:-d][m])
         rights.append(so[d:][m])
-    return np.concatenate(lefts), np.concatenate(rights)
+        dists.append(np.full(len(lefts[-1]), d, np.int64))
+    return np.concatenate(lefts), np.concatenate(rights), np.concatenate(dists)
 
 
 def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: int = 64
-                    ) -> npt.NDArray[np.int64]:
-    """Unique candidate pairs ``(n, 2)`` (first < second) of documents sharing a band.
+                    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Unique candidate pairs ``(n, 2)`` (first < second) of documents sharing a band, and per pair its
+    distance: 0 for documents with identical signatures, else the smallest number of positions between the
+    two in any shared bucket (sorted by document) — close pairs first lets a caller skip checking pairs
+    that earlier pairs already connected.
 
     Columns of `sig` that are all ``0xFFFFFFFF`` (documents with no shingles) never pair. Documents with
     identical full signatures are paired with the first of them (star) and only that one is banded. In a
@@ -151,7 +156,7 @@ def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: 
     used = sig[: bands * rows]
     docs = np.flatnonzero(~np.all(used == NO_SHINGLE, axis=0)).astype(np.int64)
     if len(docs) < 2:
-        return np.zeros((0, 2), np.int64)
+        return np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
     live = used[:, docs]
     keys = [_band_keys(live, band, rows) for band in range(bands)]
     full = np.zeros(len(docs), U64)
@@ -168,9 +173,13 @@ def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: 
     star = np.stack([member[head_pos][~first_of_group], member[~first_of_group]], axis=1)
     rep_pos = np.sort(order[first_of_group])  # positions (in `docs`) of one document per signature
     packed = [star[:, 0] * nd + star[:, 1]]
+    dist = [np.zeros(len(star), np.int64)]
     reps = docs[rep_pos]
     for k in keys:
-        left, right = _bucket_pairs(k[rep_pos], reps, window)
+        left, right, d = _bucket_pairs(k[rep_pos], reps, window)
         packed.append(left * nd + right)
-    allp = np.unique(np.concatenate(packed))
-    return np.stack([allp // nd, allp % nd], axis=1)
+        dist.append(d)
+    allp, inverse = np.unique(np.concatenate(packed), return_inverse=True)
+    best = np.full(len(allp), window + 1, np.int64)
+    np.minimum.at(best, inverse, np.concatenate(dist))
+    return np.stack([allp // nd, allp % nd], axis=1), best

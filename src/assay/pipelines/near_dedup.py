@@ -102,9 +102,11 @@ class NearDupResult:
     """Outcome of `near_duplicate_clusters` over n documents.
 
     `cluster[i]` is the index of the first (lowest-index) document of i's cluster (i itself when it has
-    no near-duplicate); `keep[i]` is ``cluster[i] == i``. `pairs` holds the counted pairs (i < j) and
-    `jaccard` their exact Jaccard (NaN when ``verify=False``). `candidate_pairs` counts LSH candidates,
-    `verified_pairs` the counted ones.
+    no near-duplicate); `keep[i]` is ``cluster[i] == i``. `pairs` holds the counted pairs (i < j): with
+    ``verify=True`` the checked pairs whose exact Jaccard (`jaccard`) reached the threshold — candidates
+    inside an already connected cluster are not checked, so this is a spanning set of each cluster, not
+    every similar pair — and with ``verify=False`` every candidate (`jaccard` NaN). `candidate_pairs`
+    counts LSH candidates, `checked_pairs` the exact checks made, `verified_pairs` the counted pairs.
     """
 
     cluster: npt.NDArray[np.int64]
@@ -112,6 +114,7 @@ class NearDupResult:
     pairs: npt.NDArray[np.int64]
     jaccard: npt.NDArray[np.float64]
     candidate_pairs: int
+    checked_pairs: int
     verified_pairs: int
     config: LshConfig
 
@@ -179,27 +182,56 @@ def signatures(texts: Sequence[str], config: LshConfig, workers: int = 1
     return concat_batches([p[0] for p in parts]), np.concatenate([p[1] for p in parts], axis=1)
 
 
+_ROUNDS = ((0, 0), (1, 1), (2, 2), (3, 4), (5, 8), (9, 16), (17, 32), (33, 1 << 62))
+
+
+def _components(n: int, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Per document, the lowest index of its connected component under `pairs`."""
+    if not len(pairs):
+        return np.arange(n, dtype=np.int64)
+    graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    first = np.full(int(labels.max()) + 1, n, np.int64)
+    np.minimum.at(first, labels, np.arange(n, dtype=np.int64))
+    return first[labels]
+
+
 def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], config: LshConfig
                        ) -> NearDupResult:
-    """Steps 3–5 of the module docstring over precomputed shingles and signatures."""
+    """Steps 3–5 of the module docstring over precomputed shingles and signatures.
+
+    Candidates are checked in rounds, closest in their LSH bucket first; a pair whose documents earlier
+    rounds already connected is not checked (it cannot change the clusters), so a bucket of thousands of
+    near-identical documents costs about one check per document.
+    """
     n = sig.shape[1]
-    cand = candidate_pairs(sig, config.bands, config.rows)
-    if config.verify:
-        jac = pair_jaccard(shingles, cand)
-        ok = jac >= config.threshold
-        pairs, jac = cand[ok], jac[ok]
-    else:
-        pairs, jac = cand, np.full(len(cand), np.nan)
-    if len(pairs):
-        graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-        _, labels = connected_components(graph, directed=False)
-        first = np.full(int(labels.max()) + 1, n, np.int64)
-        np.minimum.at(first, labels, np.arange(n, dtype=np.int64))
-        cluster = first[labels]
+    cand, dist = candidate_pairs(sig, config.bands, config.rows)
+    if not config.verify:
+        pairs, jac, checked = cand, np.full(len(cand), np.nan), 0
+        cluster = _components(n, pairs)
     else:
         cluster = np.arange(n, dtype=np.int64)
+        kept_pairs: list[npt.NDArray[np.int64]] = [np.zeros((0, 2), np.int64)]
+        kept_jac: list[npt.NDArray[np.float64]] = [np.zeros(0, np.float64)]
+        checked = 0
+        for lo, hi in _ROUNDS:
+            todo = cand[(dist >= lo) & (dist <= hi)]
+            todo = todo[cluster[todo[:, 0]] != cluster[todo[:, 1]]]
+            if not len(todo):
+                continue
+            j = pair_jaccard(shingles, todo)
+            checked += len(todo)
+            ok = j >= config.threshold
+            kept_pairs.append(todo[ok])
+            kept_jac.append(j[ok])
+            if ok.any():
+                cluster = _components(n, np.concatenate(kept_pairs))
+        pairs, jac = np.concatenate(kept_pairs), np.concatenate(kept_jac)
+        order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+        pairs, jac = pairs[order], jac[order]
     return NearDupResult(cluster=cluster, keep=cluster == np.arange(n), pairs=pairs, jaccard=jac,
-                         candidate_pairs=len(cand), verified_pairs=len(pairs), config=config)
+                         candidate_pairs=len(cand), checked_pairs=checked, verified_pairs=len(pairs),
+                         config=config)
 
 
 def near_duplicate_clusters(texts: Sequence[str], *, threshold: float = 0.8, ngram: int = 5,
