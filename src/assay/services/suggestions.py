@@ -73,8 +73,8 @@ def _load_project(db: Db, project_id: int) -> Project:
 
 def _todo(db: Db, project: Project, names: list[str], model: str) -> tuple[list[tuple[int, Record, str]], int]:
     with db.transaction() as s:
-        done = set(s.execute(select(SuggestionRow.record_id, SuggestionRow.question).where(
-            SuggestionRow.project_id == project.id, SuggestionRow.model == model)).tuples())
+        done = {(rid, q) for rid, q in s.execute(select(SuggestionRow.record_id, SuggestionRow.question).where(
+            SuggestionRow.project_id == project.id, SuggestionRow.model == model))}
         rows = s.scalars(select(RecordRow).where(RecordRow.project_id == project.id)
                          .options(selectinload(RecordRow.completions)).order_by(RecordRow.id))
         todo, skipped = [], 0
