@@ -115,7 +115,7 @@ def test_trainer_test_styles():  # type: ignore[no-untyped-def]
 
     parts, style, _ = split_trainer_tests("assert f(1) == 2\nassert f(2) == 3\n", "f")
     assert style == "assert" and [t.name for t in parts.tests] == ["assert_1", "assert_2"]
-    parts, style, text = split_trainer_tests("assert f(1) == 2\ndef test_x():\n    assert f(0) == 1\n", "f")
+    parts, style, _ = split_trainer_tests("assert f(1) == 2\ndef test_x():\n    assert f(0) == 1\n", "f")
     assert style == "pytest" and sorted(t.name for t in parts.tests) == ["test_assert_1", "test_x"]
     parts, style, _ = split_trainer_tests("def check(candidate):\n    assert candidate(1) == 2\n"
                                           "    assert candidate(2) == 3\n\ncheck(f)\n", "f")

@@ -42,7 +42,7 @@ RUN_LIMITS = Limits(cpu_seconds=5, wall_seconds=20, memory_bytes=512 << 20, max_
 PER_TEST_SECONDS = 5.0
 MAX_TESTS_CHARS = 20_000
 MAX_PENDING_PER_USER = 12
-_FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.S | re.I)
+_FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 
 
 def _parse(source: str) -> ast.Module | None:

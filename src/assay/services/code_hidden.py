@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
@@ -53,7 +53,7 @@ def after_hidden_run(s: Session, row: CodeRunRow) -> None:
                                   "status": r.get("status", "") if row.state == "done" else "failed",
                                   "state": row.state}
     outcome["hidden"] = hidden
-    outcome["checked_at"] = datetime.now(timezone.utc).isoformat()
+    outcome["checked_at"] = datetime.now(UTC).isoformat()
     meta["code_outcome"] = outcome
     rec.meta = meta
 
@@ -118,7 +118,7 @@ class Sweeper:
         while not self.runner.stop.wait(self.interval):
             try:
                 sweep(self.db, self.runner)
-            except Exception:  # noqa: BLE001 - keep sweeping; the database may be briefly unavailable
+            except Exception:
                 log.exception("hidden-test sweep failed")
 
     def stop(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +24,13 @@ from assay.domain.records import CodeTask
 from assay.domain.users import User
 from assay.errors import AssayError, Forbidden, Invalid, NotFound
 from assay.sandbox import Ticket
-from assay.services.code_exec import CodeRunner, report_result, solution_text, split_script, split_trainer_tests
+from assay.services.code_exec import (
+    CodeRunner,
+    report_result,
+    solution_text,
+    split_script,
+    split_trainer_tests,
+)
 from assay.services.db import Db
 from assay.store.tables import AssignmentRow, MemberRow, RecordRow
 from assay.store.tables_code import CodeRunRow
@@ -51,7 +57,7 @@ class CodeView:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def access(s: Session, project_id: int, record_id: int, user: User) -> str:
@@ -226,7 +232,7 @@ def execute(db: Db, runner: CodeRunner, run_id: int, user_key: str, ticket: Tick
         _mark(db, run_id, "done", result)
     except AssayError as e:
         _safe_mark(db, run_id, {"message": e.message})
-    except Exception as e:  # noqa: BLE001 - a background thread must record, not lose, its failure
+    except Exception as e:
         log.exception("code run %s failed", run_id)
         _safe_mark(db, run_id, {"message": f"internal error: {type(e).__name__}; see the server log"})
 
@@ -234,7 +240,7 @@ def execute(db: Db, runner: CodeRunner, run_id: int, user_key: str, ticket: Tick
 def _safe_mark(db: Db, run_id: int, result: dict[str, Any]) -> None:
     try:
         _mark(db, run_id, "failed", result)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("could not record the failure of code run %s", run_id)
 
 

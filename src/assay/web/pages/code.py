@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import html
 import threading
+from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from markupsafe import Markup
@@ -53,7 +54,7 @@ def render_diff(a: str, b: str, name_a: str, name_b: str) -> Markup:
     return Markup('<pre class="code-diff" data-testid="code-diff">' + "".join(out) + "</pre>")
 
 
-def _fragment(request: Request, template: str, p: Principal, **data: object) -> Response:
+def _fragment(request: Request, template: str, p: Principal, **data: Any) -> Response:
     return page(request, template, p, letters=LETTERS, **data)
 
 
