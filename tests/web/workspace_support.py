@@ -54,6 +54,8 @@ def kind_specs() -> dict[str, dict[str, Any]]:
                          "settings": {"show_suggestions": True}}
              for k, v in qs.items()}
     every = [q for k in ("pairwise", "ranking", "rating", "labels", "text", "spans") for q in qs[k]]
+    specs["ws-xss"] = {"name": "ws-xss", "title": "Workspace: hostile model output",
+                       "questions": [question("preference", "pairwise")], "settings": {"show_suggestions": True}}
     specs["ws-all"] = {"name": "ws-all", "title": "Workspace: every kind", "questions": every,
                        "guidelines": "Answer everything.", "settings": {"show_suggestions": True}}
     return specs
@@ -101,9 +103,7 @@ def setup_projects(db: Any) -> dict[str, int]:
     ids = {}
     for name, spec in kind_specs().items():
         p = projects.create_project(db, ProjectSpec.from_dict(spec), admin)
-        recs = workspace_records()
-        if name == "ws-pairwise":
-            recs = [xss_record()] + recs
+        recs = [xss_record()] if name == "ws-xss" else workspace_records()
         records.import_records(db, p.id, recs, admin)
         for who in ("annotator1", "annotator2"):
             projects.add_member(db, p.id, who, "annotator", admin)
