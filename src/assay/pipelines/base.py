@@ -68,6 +68,7 @@ import pyarrow.compute as pc
 from assay.errors import Invalid, Unavailable
 
 ATTR_SEP = "__"
+EXAMPLES = 3  # dropped-row ids kept per step and reason for run reports
 
 
 @dataclass(frozen=True)
@@ -93,16 +94,22 @@ class Requirement:
 @dataclass
 class StepStats:
     """What one step did: rows in, kept, dropped per reason, would-drop per reason (annotate-only mode),
-    and free-form numeric counters (e.g. `pii_emails`), all summed over shards."""
+    and free-form numeric counters (e.g. `pii_emails`), all summed over shards. `examples` keeps the ids of
+    the first EXAMPLES dropped (or would-drop) rows per reason, in shard order, so a report can show them
+    (the rows themselves are in the run's input version)."""
 
     rows_in: int = 0
     kept: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     would_drop: Counter[str] = field(default_factory=Counter)
     counters: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
 
     def merge(self, other: StepStats) -> None:
-        """Add `other` into this one (shards are summed)."""
+        """Add `other` into this one (shards are summed; examples are kept up to EXAMPLES per reason)."""
+        for reason, ids in other.examples.items():
+            have = self.examples.setdefault(reason, [])
+            have.extend(ids[:max(0, EXAMPLES - len(have))])
         self.rows_in += other.rows_in
         self.kept += other.kept
         self.dropped.update(other.dropped)
@@ -112,13 +119,15 @@ class StepStats:
     def to_dict(self) -> dict[str, Any]:
         return {"rows_in": self.rows_in, "kept": self.kept, "dropped": dict(sorted(self.dropped.items())),
                 "would_drop": dict(sorted(self.would_drop.items())),
-                "counters": dict(sorted(self.counters.items()))}
+                "counters": dict(sorted(self.counters.items())),
+                "examples": {k: list(v) for k, v in sorted(self.examples.items())}}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StepStats:
         return cls(rows_in=int(d.get("rows_in", 0)), kept=int(d.get("kept", 0)),
                    dropped=Counter(d.get("dropped", {})), would_drop=Counter(d.get("would_drop", {})),
-                   counters=Counter(d.get("counters", {})))
+                   counters=Counter(d.get("counters", {})),
+                   examples={k: list(v) for k, v in d.get("examples", {}).items()})
 
 
 @dataclass
@@ -187,6 +196,14 @@ class Step:
             else:
                 why = Counter({reasons or "dropped": n_drop})
             (stats.would_drop if self.annotate_only else stats.dropped).update(why)
+            if "id" in batch.column_names:
+                ids = batch.column("id").to_pylist()
+                for i, k in enumerate(keep_list):
+                    if not k:
+                        r = (reasons[i] if isinstance(reasons, list) else reasons) or "dropped"
+                        got = stats.examples.setdefault(r, [])
+                        if len(got) < EXAMPLES:
+                            got.append(ids[i])
         if self.annotate_only or not n_drop:
             stats.kept = batch.num_rows
             return StepOutput(batch, stats)

@@ -3,7 +3,10 @@ judgments back as a new version joined to the records."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
+
+import pyarrow as pa
 
 from assay.datasets.schema import records_to_table, row_to_record
 from assay.datasets.store import DatasetStore, Manifest
@@ -16,12 +19,14 @@ SOURCE_SEP = "#"
 
 
 def push(db: Db, store: DatasetStore, ref: str, project_id: int, actor: User | None = None,
-         priority: int = 0) -> tuple[Manifest, ImportResult]:
+         priority: int = 0, tables: Iterable[pa.Table] | None = None) -> tuple[Manifest, ImportResult]:
     """Add every record of version `ref` to the project (all or nothing; ids already there are kept).
-    Each record's source becomes '<dataset>@<version>#<id>' so judgments can be traced back."""
+    Each record's source becomes '<dataset>@<version>#<id>' so judgments can be traced back.
+    `tables`, when given, are the rows to push instead of the whole version (a filtered selection of it,
+    e.g. from the explorer)."""
     m = store.resolve(ref)
     recs = []
-    for table in store.iter_tables(m):
+    for table in tables if tables is not None else store.iter_tables(m):
         for row in table.to_pylist():
             r = row_to_record(row)
             recs.append(replace(r, source=f"{m.ref}{SOURCE_SEP}{r.external_id}"))

@@ -9,6 +9,9 @@ Parameters (any combination; a row must pass all that are set):
   regex      a Python regular expression searched in the text of `field`; `regex_action: keep` (default)
              keeps matching rows, `drop` drops them.
   field      which text the length and regex tests read (default `all`).
+  match      a list of conditions in the explorer's filter language (`assay.pipelines.conditions`), e.g.
+             `[language__lang=en, chars<4000, judged=true]`; compiled to SQL and ANDed with `where`, so a
+             view filtered in the explorer and this step select the same records.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pyarrow as pa
 
 from assay.errors import Invalid
 from assay.pipelines.base import Step, StepOutput
+from assay.pipelines.conditions import compile_conditions, parse_conditions
 from assay.pipelines.text import texts
 
 
@@ -45,8 +49,11 @@ class Filter(Step):
 
     def __init__(self, where: str | None = None, min_chars: int | None = None, max_chars: int | None = None,
                  min_words: int | None = None, max_words: int | None = None, regex: str | None = None,
-                 regex_action: str = "keep", field: str = "all", **common: Any) -> None:
+                 regex_action: str = "keep", field: str = "all", match: list[str] | str | None = None,
+                 **common: Any) -> None:
         super().__init__(**common)
+        self.match = [match] if isinstance(match, str) else list(match or [])
+        parse_conditions(self.match)  # raises Invalid now, not in a worker
         if where is not None and (";" in where or not where.strip()):
             raise Invalid(f"filter `where` must be one SQL expression without ';', got {where!r}")
         if regex_action not in ("keep", "drop"):
@@ -61,8 +68,12 @@ class Filter(Step):
     def process(self, batch: pa.Table) -> StepOutput:
         n = batch.num_rows
         reasons: list[str | None] = [None] * n
-        if self.where:
-            for i, ok in enumerate(sql_mask(batch, self.where)):
+        where = self.where
+        if self.match:
+            cond = compile_conditions(parse_conditions(self.match), batch.column_names)
+            where = f"({where}) AND ({cond})" if where else cond
+        if where:
+            for i, ok in enumerate(sql_mask(batch, where)):
                 if not ok:
                     reasons[i] = "where"
         need_text = any(v is not None for v in (self.min_chars, self.max_chars, self.min_words,

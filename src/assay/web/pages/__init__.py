@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from assay.web.pages import account, admin, annotate, auth, code, projects
+from assay.web.pages import account, admin, annotate, auth, code, explorer, projects
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
@@ -11,3 +11,4 @@ router.include_router(annotate.router)
 router.include_router(account.router)
 router.include_router(admin.router)
 router.include_router(code.router)
+router.include_router(explorer.router)

@@ -1,0 +1,104 @@
+"""JSON twins of the explorer pages (`/api/v1/explore/...`), backed by the same service calls.
+Admins and leads only, like `/api/v1/datasets`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from starlette.responses import FileResponse
+
+from assay.errors import Invalid
+from assay.services import explorer, explorer_lineage, explorer_record, explorer_stats, policies
+from assay.services import projects as project_service
+from assay.services.auth import Principal
+from assay.web.api.datasets import read_datasets
+from assay.web.context import ctx
+from assay.web.pages.explorer import view_from
+from assay.web.security import reader, writer
+
+router = APIRouter(tags=["explorer"])
+
+
+class Selection(BaseModel):
+    """A view of a version: filter conditions, raw SQL `where`, search words."""
+
+    conditions: list[str] = Field(default_factory=list, description="e.g. ['language__lang=en', 'chars<2000']")
+    q: str = ""
+    where: str = ""
+
+
+class ExportRequest(Selection):
+    format: str = Field("version", description="version (a new dataset version), jsonl or parquet (a download)")
+    name: str = Field("", description="the new version's dataset name (default: the source dataset)")
+
+
+class PushRequest(Selection):
+    project_id: int
+
+
+@router.get("/explore/{ref}/records")
+def records(request: Request, ref: str, f: list[str] = Query([]), q: str = "", where: str = "",
+            page: int = 1, per_page: int = 25, p: Principal = Depends(reader)) -> dict[str, Any]:
+    """A page of the records the view selects (same parameters as the page: `f` repeated, `q`, `where`)."""
+    read_datasets(p.user)
+    return explorer.browse(ctx(request).db, ref, view_from(f, q, where, page, per_page)).to_dict()
+
+
+@router.get("/explore/{ref}/records/{record_id}")
+def record(request: Request, ref: str, record_id: str, p: Principal = Depends(reader)) -> dict[str, Any]:
+    """Everything known about one record."""
+    read_datasets(p.user)
+    return explorer_record.record_detail(ctx(request).db, ref, record_id)
+
+
+@router.get("/explore/{ref}/stats")
+def stats(request: Request, ref: str, p: Principal = Depends(reader)) -> dict[str, Any]:
+    """Column statistics, charts' data and the pipeline run report."""
+    read_datasets(p.user)
+    return explorer_stats.version_stats(ctx(request).db, ref)
+
+
+@router.get("/explore/{ref}/lineage")
+def lineage(request: Request, ref: str, against: str = "", p: Principal = Depends(reader)) -> dict[str, Any]:
+    """The ancestry graph (with layout) and, with `against=<ref>`, the diff from that version to this one."""
+    read_datasets(p.user)
+    db = ctx(request).db
+    g = explorer_lineage.lineage_graph(db, ref)
+    out: dict[str, Any] = {"graph": g.to_dict()}
+    if against:
+        out["diff"] = explorer_lineage.version_diff(db, against, g.ref).to_dict()
+    return out
+
+
+@router.post("/explore/{ref}/export", response_model=None)
+def export(request: Request, ref: str, body: ExportRequest, p: Principal = Depends(writer)) -> Any:
+    """Write the selection as a new version (returns its ref) or send it as a JSONL / Parquet file."""
+    read_datasets(p.user)
+    db = ctx(request).db
+    view = view_from(body.conditions, body.q, body.where, 1, 25)
+    if body.format == "version":
+        res = explorer.export_selection(db, ref, view, name=body.name)
+        assert res.manifest is not None
+        return {"ref": res.manifest.ref, "rows": res.rows, "pipeline": res.spec}
+    if body.format not in ("jsonl", "parquet"):
+        raise Invalid(f"format {body.format!r}: use version, jsonl or parquet")
+    folder = Path(db.settings.exports_dir) / "explorer"
+    path = folder / f"{ref.replace('@', '-')}-{abs(hash((tuple(view.conditions), view.q, view.where)))}.{body.format}"
+    res = explorer.export_selection(db, ref, view, path=str(path))
+    return FileResponse(res.path, filename=path.name, media_type="application/octet-stream")
+
+
+@router.post("/explore/{ref}/push")
+def push(request: Request, ref: str, body: PushRequest, p: Principal = Depends(writer)) -> dict[str, Any]:
+    """Add the selection's records to a project the caller leads."""
+    read_datasets(p.user)
+    db = ctx(request).db
+    policies.manage_project(p.user, project_service.member_role(db, body.project_id, p.user.id))
+    m, res = explorer.push_selection(db, ref, view_from(body.conditions, body.q, body.where, 1, 25),
+                                     body.project_id, p.user)
+    return {"ref": m.ref, "project_id": body.project_id, "created": res.created, "existing": res.existing}
+
+

@@ -1,0 +1,91 @@
+"""The dataset explorer pages: versions, records (search + filters in the URL), one record, statistics,
+lineage and diff; export or push the current selection. Admins and leads only (datasets are site-wide).
+JSON twins: `assay.web.api.explorer`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from assay.errors import Invalid
+from assay.services import dataset_catalog, explorer, explorer_lineage, explorer_record, explorer_stats, policies
+from assay.services import projects as project_service
+from assay.services.auth import Principal
+from assay.web.api.datasets import read_datasets
+from assay.web.context import ctx
+from assay.web.pages.common import page
+from assay.web.security import reader, writer
+
+router = APIRouter()
+
+
+def view_from(f: list[str], q: str, where: str, page_no: int, per_page: int) -> explorer.View:
+    """A View from URL parameters (blank conditions ignored)."""
+    return explorer.View(conditions=tuple(c.strip() for c in f if c.strip()), q=q.strip(), where=where.strip(),
+                         page=page_no, per_page=per_page)
+
+
+@router.get("/explore")
+def explore_home(request: Request, p: Principal = Depends(reader)) -> Response:
+    read_datasets(p.user)
+    return page(request, "explorer_list.html", p, datasets=dataset_catalog.list_datasets(ctx(request).db))
+
+
+@router.get("/explore/{ref}")
+def explore_version(request: Request, ref: str, f: list[str] = Query([]), q: str = "", where: str = "",
+                    page_no: int = Query(1, alias="page"), per_page: int = 25,
+                    p: Principal = Depends(reader)) -> Response:
+    read_datasets(p.user)
+    db = ctx(request).db
+    view = view_from(f, q, where, page_no, per_page)
+    result = explorer.browse(db, ref, view)
+    m = dataset_catalog.version(db, result.ref)
+    template = "explorer_results.html" if request.headers.get("hx-request") else "explorer.html"
+    projects = project_service.list_projects(db, p.user)
+    return page(request, template, p, m=m, result=result, view=view, projects=projects)
+
+
+@router.get("/explore/{ref}/records/{record_id}")
+def explore_record(request: Request, ref: str, record_id: str, p: Principal = Depends(reader)) -> Response:
+    read_datasets(p.user)
+    detail = explorer_record.record_detail(ctx(request).db, ref, record_id)
+    return page(request, "explorer_record.html", p, r=detail, ref=detail["version"])
+
+
+@router.get("/explore/{ref}/stats")
+def explore_stats(request: Request, ref: str, p: Principal = Depends(reader)) -> Response:
+    read_datasets(p.user)
+    stats = explorer_stats.version_stats(ctx(request).db, ref)
+    return page(request, "explorer_stats.html", p, s=stats, ref=stats["ref"])
+
+
+@router.get("/explore/{ref}/lineage")
+def explore_lineage(request: Request, ref: str, against: str = "", p: Principal = Depends(reader)) -> Response:
+    read_datasets(p.user)
+    db = ctx(request).db
+    graph = explorer_lineage.lineage_graph(db, ref)
+    diff = explorer_lineage.version_diff(db, against, graph.ref) if against else None
+    return page(request, "explorer_lineage.html", p, g=graph, ref=graph.ref, diff=diff, against=against)
+
+
+@router.post("/explore/{ref}/export")
+def explore_export(request: Request, ref: str, f: list[str] = Form([]), q: str = Form(""), where: str = Form(""),
+                   name: str = Form(""), p: Principal = Depends(writer)) -> Response:
+    """Write the selection as a new version and open it."""
+    read_datasets(p.user)
+    result = explorer.export_selection(ctx(request).db, ref, view_from(f, q, where, 1, 25), name=name.strip())
+    assert result.manifest is not None
+    return RedirectResponse(f"/explore/{result.manifest.ref}", status_code=303)
+
+
+@router.post("/explore/{ref}/push")
+def explore_push(request: Request, ref: str, f: list[str] = Form([]), q: str = Form(""), where: str = Form(""),
+                 project_id: int = Form(...), p: Principal = Depends(writer)) -> Response:
+    """Send the selection to a project the caller leads, then show the project."""
+    read_datasets(p.user)
+    db = ctx(request).db
+    policies.manage_project(p.user, project_service.member_role(db, project_id, p.user.id))
+    _, res = explorer.push_selection(db, ref, view_from(f, q, where, 1, 25), project_id, p.user)
+    if res.total == 0:
+        raise Invalid("the selection is empty: nothing was sent; loosen the filters")
+    return RedirectResponse(f"/projects/{project_id}", status_code=303)
