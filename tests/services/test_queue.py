@@ -125,3 +125,13 @@ def test_concurrent_claims_threads(db):
     for rid, name in log:
         per.setdefault(rid, []).append(name)
     assert len(per) == 20 and all(len(v) == 2 and len(set(v)) == 2 for v in per.values())
+
+
+def test_records_waiting_for_completions_are_not_served(db):
+    p = make_project(db, k=1, n=1)
+    records.import_records(db, p.id, [Record(external_id="empty", messages=[Message("user", "later")])])
+    a = users.add_user(db, "a", "password123")
+    t = queue.claim_next(db, p.id, a.id)
+    assert t is not None and t.record.external_id == "r0"
+    annotations.submit(db, p.id, t.record_id, a.id, ANSWER)
+    assert queue.claim_next(db, p.id, a.id) is None  # "empty" waits for generation

@@ -33,17 +33,20 @@ def demo(ctx: typer.Context,
          host: str = typer.Option("127.0.0.1", help="Address to listen on."),
          port: int = typer.Option(8000, help="Port to listen on."),
          serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the web app after setting up.")) -> None:
-    """Set up a demo (SQLite database, an admin, two annotators, a pairwise project with 12 records) and serve it.
+    """Set up a demo (SQLite database, an admin, two annotators, a pairwise project and a code-review project) and serve it.
 
     Example: assay demo --port 8000
     """
+    from assay.services.code_demo import ensure_code_demo
     from assay.services.demo import ensure_demo
 
     settings = settings_from(ctx, data_dir=data_dir, host=host, port=port, demo_accounts=True)
     with database(settings) as db:
         d = ensure_demo(db)
+        code_project = ensure_code_demo(db)
     console.print(f"Data folder: [bold]{settings.data_dir.resolve()}[/] (SQLite: {settings.resolved_database_url})")
     console.print(f"Project [bold]{d.project.name}[/]: {d.project.annotators_per_record} annotators per record")
+    console.print(f"Project [bold]{code_project.name}[/]: review AI-written code, run it in the sandbox")
     console.print("Accounts (demo passwords — the server refuses to listen off localhost with these):")
     for name, password, role in d.accounts:
         console.print(f"  {role:<10} [bold]{name}[/] / {password}", highlight=False)

@@ -16,17 +16,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from assay.domain.questions import QuestionKind
 from assay.domain.work import Task
 from assay.errors import NotFound
 from assay.services import gold
 from assay.services.db import Db
 from assay.store.mappers import record_from_row
-from assay.store.tables import AnnotationRow, AssignmentRow, ProjectRow, RecordRow
+from assay.store.tables import AnnotationRow, AssignmentRow, CompletionRow, ProjectRow, RecordRow
 from assay.store.tables_quality import ReviewRow
+
+
+NEEDS_COMPLETIONS = {QuestionKind.pairwise.value, QuestionKind.ranking.value, QuestionKind.rating.value,
+                     QuestionKind.spans.value, QuestionKind.code_review.value}
 
 
 def _now() -> datetime:
@@ -93,14 +98,18 @@ def _claim_once(db: Db, project_id: int, user_id: int) -> Task | None:
         k = project.annotators_per_record
         had = exists().where(AssignmentRow.record_id == RecordRow.id, AssignmentRow.user_id == user_id)
         taken = RecordRow.submitted_count + RecordRow.leased_count
+        # Records still waiting for generated completions are not served to a form that judges completions.
+        ready = (exists().where(CompletionRow.record_id == RecordRow.id)
+                 if any(q.kind in NEEDS_COMPLETIONS for q in project.questions) else true())
         rec = None
         if gold.want_gold(s, project_id, user_id, gold.GoldPolicy.of(project.settings)):
-            gq = (select(RecordRow).where(RecordRow.project_id == project_id, RecordRow.is_gold.is_(True), ~had)
+            gq = (select(RecordRow).where(RecordRow.project_id == project_id, RecordRow.is_gold.is_(True), ~had,
+                                          ready)
                   .order_by(func.random()).limit(1))
             rec = s.scalar(gq.with_for_update(of=RecordRow) if db.is_postgres else gq)
         if rec is None:
             q = (select(RecordRow).where(RecordRow.project_id == project_id, RecordRow.is_gold.is_(False),
-                                         taken < k, ~had)
+                                         taken < k, ~had, ready)
                  .order_by(RecordRow.priority.desc(), taken.desc(), RecordRow.id).limit(1))
             if db.is_postgres:
                 q = q.with_for_update(skip_locked=True, of=RecordRow)

@@ -40,8 +40,14 @@ def _where(record: Record) -> str:
 
 
 def check_fits(project: Project, record: Record) -> None:
-    """Raise Invalid (naming the record's source) when the record cannot be judged with this project's form."""
+    """Raise Invalid (naming the record's source) when the record cannot be judged with this project's form.
+
+    A record with no completions at all is accepted: it waits for `assay generate` and is not served
+    until it has completions. Some, but too few, is an error.
+    """
     n = len(record.completions)
+    if n == 0:
+        return
     for q in project.questions:
         need = MIN_COMPLETIONS.get(q.kind, 0)
         if q.kind is QuestionKind.pairwise:
