@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 from assay.datasets.schema import RECORD_SCHEMA, record_to_row
+from assay.datasets.store import DatasetStore
 from assay.domain.records import Completion, Message, Record
 from assay.errors import Invalid
 from assay.pipelines.minhash_lsh import MinHasher, candidate_probability, lsh_params
@@ -16,6 +17,8 @@ from assay.pipelines.minhash_shingles import NO_SHINGLE, ShingleBatch, normalize
 from assay.pipelines.minhash_verify import pair_jaccard
 from assay.pipelines.near_dedup import NearDedup, NearDedupStep, near_duplicate_clusters, resolve_config
 from assay.pipelines.registry import build_step
+from assay.pipelines.runner import run_pipeline
+from assay.pipelines.spec import PipelineSpec
 
 # --- a small corpus with planted near-copies and template near-misses ------------------------------------
 
@@ -292,3 +295,21 @@ def test_many_near_identical_documents_need_few_exact_checks() -> None:
     assert res.candidate_pairs > 20 * len(texts)  # big buckets: many candidates ...
     assert res.checked_pairs < 8 * len(texts)  # ... but pairs already connected are not checked
     assert res.verified_pairs >= len(texts) - 1  # a spanning set of the cluster
+
+
+def test_pipeline_run_with_near_dedup_over_shards(corpus: tuple, tmp_path) -> None:
+    texts, copies, _ = corpus
+    sub = list(range(100)) + [c for s, c in sorted(copies) if s < 100]
+    planted = {(f"r{s:04d}", f"r{c:04d}") for s, c in copies if s < 100}
+    store = DatasetStore(str(tmp_path / "store"))
+    store.write_version("src", [_table([texts[i] for i in sub], [f"r{i:04d}" for i in sub])])
+    spec = PipelineSpec.parse({"shards": 3, "steps": [{"near_dedup": {"threshold": 0.5,
+                                                                      "field": "completions"}}]})
+    res = run_pipeline(store, spec, "src@1", output="out", run_dir=tmp_path / "run")
+    out = store.read_table(res.manifest)
+    kept = set(out.column("id").to_pylist())
+    assert all(s in kept for s, _ in planted)  # the smallest id of each pair survives
+    dropped = res.manifest.steps[0]["dropped"]
+    assert 0.95 * len(planted) <= sum(dropped.values()) <= len(planted)
+    assert set(dropped) <= {f"near-duplicate of {s}" for s, _ in planted}
+    assert out.num_rows == len(sub) - sum(dropped.values())
