@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,11 +17,17 @@ from assay.store.migrate import upgrade
 
 @dataclass
 class Db:
-    """One per process. `transaction()` yields a session that commits on success and rolls back on error."""
+    """One per process. `transaction()` yields a session that commits on success and rolls back on error.
+
+    On SQLite every transaction is BEGIN IMMEDIATE (one writer at a time); threads of one process queue on
+    an in-process lock first, so they hand over at once instead of polling SQLite's busy handler (which
+    sleeps up to 100 ms between tries). Other processes still meet the busy handler.
+    """
 
     engine: Engine
     sessions: sessionmaker[Session]
     settings: Settings
+    _sqlite_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -28,7 +35,7 @@ class Db:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self.sessions() as session:
+        with self._sqlite_lock if self.engine.dialect.name == "sqlite" else nullcontext(), self.sessions() as session:
             with session.begin():
                 yield session
 
