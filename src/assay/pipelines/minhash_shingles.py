@@ -123,7 +123,10 @@ def _hash_encoded(encoded: list[bytes], ngram: int) -> ShingleBatch:
     raw = b" " + b" ".join(encoded).translate(_ASCII_TABLE) + b" "
     buf = np.frombuffer(raw, np.uint8)
     space = buf == _SPACE
-    edges = np.flatnonzero(space[1:] != space[:-1]) + 1  # alternating word starts and word ends
+    change = np.empty(len(buf), bool)
+    change[0] = False
+    np.not_equal(space[1:], space[:-1], out=change[1:])
+    edges = np.flatnonzero(change)  # alternating word starts and word ends (buf starts and ends with " ")
     w_start = edges[0::2]
     w_end = edges[1::2]
     words_per_doc = np.diff(np.searchsorted(w_start, doc_start))
