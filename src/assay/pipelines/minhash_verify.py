@@ -51,29 +51,27 @@ def _chunks(widths: npt.NDArray[np.int64]) -> list[npt.NDArray[np.int64]]:
 
 
 def distinct_sets(batch: ShingleBatch, docs: npt.NDArray[np.int64]
-                  ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
-    """Sorted distinct shingle hashes of `docs`: ``(values, offsets)`` with doc ``docs[k]`` at
-    ``values[offsets[k]:offsets[k+1]]``."""
+                  ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Sorted distinct shingle hashes of `docs`: ``(values, starts, sizes)`` with doc ``docs[k]`` at
+    ``values[starts[k] : starts[k] + sizes[k]]``."""
     counts = batch.counts[docs]
-    pieces: list[npt.NDArray[np.uint32]] = [np.zeros(0, np.uint32)] * len(docs)
+    flats: list[npt.NDArray[np.uint32]] = []
+    starts = np.zeros(len(docs), np.int64)
     sizes = np.zeros(len(docs), np.int64)
+    base = 0
     for group in _chunks(counts):
         width = int(counts[group].max()) if len(group) else 0
         mat = _ragged_to_padded(batch.hashes, batch.offsets[docs[group]], counts[group], max(width, 1))
         mat.sort(axis=1)
         keep = mat != NO_SHINGLE
         keep[:, 1:] &= mat[:, 1:] != mat[:, :-1]
-        flat = mat[keep]
+        flats.append(mat[keep])  # row-major: each row's distinct values, rows in `group` order
         row_sizes = keep.sum(axis=1)
-        bounds = np.zeros(len(group) + 1, np.int64)
-        np.cumsum(row_sizes, out=bounds[1:])
-        for k, g in enumerate(group):
-            pieces[g] = flat[bounds[k]: bounds[k + 1]]
         sizes[group] = row_sizes
-    values = np.concatenate(pieces) if len(pieces) else np.zeros(0, np.uint32)
-    offsets = np.zeros(len(docs) + 1, np.int64)
-    np.cumsum(sizes, out=offsets[1:])
-    return values, offsets
+        starts[group] = base + np.cumsum(row_sizes) - row_sizes
+        base += int(row_sizes.sum())
+    values = np.concatenate(flats) if flats else np.zeros(0, np.uint32)
+    return values, starts, sizes
 
 
 def pair_jaccard(batch: ShingleBatch, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
@@ -83,8 +81,7 @@ def pair_jaccard(batch: ShingleBatch, pairs: npt.NDArray[np.int64]) -> npt.NDArr
         return np.zeros(0, np.float64)
     docs, local = np.unique(pairs, return_inverse=True)
     local = local.reshape(pairs.shape)
-    values, offsets = distinct_sets(batch, docs)
-    sizes = np.diff(offsets)
+    values, set_start, sizes = distinct_sets(batch, docs)
     size_a = sizes[local[:, 0]]
     size_b = sizes[local[:, 1]]
     inter = np.zeros(len(pairs), np.int64)
@@ -95,8 +92,8 @@ def pair_jaccard(batch: ShingleBatch, pairs: npt.NDArray[np.int64]) -> npt.NDArr
         n = len(group)
         # lay a's set then b's set in each row: build both as one ragged array of 2n rows, then merge
         starts = np.empty(2 * n, np.int64)
-        starts[0::2] = offsets[ga]
-        starts[1::2] = offsets[gb]
+        starts[0::2] = set_start[ga]
+        starts[1::2] = set_start[gb]
         lengths = np.empty(2 * n, np.int64)
         lengths[0::2] = la
         lengths[1::2] = lb
