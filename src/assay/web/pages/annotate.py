@@ -15,10 +15,12 @@ from assay.services.auth import Principal
 from assay.services.db import Db
 from assay.web.context import ctx
 from assay.web.forms import answers_from_pairs
+from assay.web.pages import project_setup
 from assay.web.pages.common import page
 from assay.web.security import reader, writer
 
 router = APIRouter()
+router.include_router(project_setup.router)  # the lead's setup pages ride on this router
 
 
 def _check(request: Request, project_id: int, p: Principal) -> None:
@@ -102,3 +104,4 @@ async def skip(request: Request, project_id: int, record_id: int, p: Principal =
     reason = str(form.get("reason", "")).strip() or "no reason given"
     queue.release(ctx(request).db, project_id, record_id, p.user.id, skip_reason=reason)
     return RedirectResponse(f"/projects/{project_id}/next", status_code=303)
+
