@@ -1,7 +1,8 @@
 """Assay: a self-hosted platform for making LLM post-training data.
 
 The public SDK surface is what `__all__` lists; everything else is internal. Names are loaded on first use,
-so `import assay.store` (or any other subpackage) does not pull in the HTTP client.
+so `import assay.store` (or any other subpackage) does not pull in the HTTP client, and the import-linter
+layers (web must not import sdk) hold even though `assay.web` reads `assay.__version__`.
 
     import assay
     client = assay.Client("http://127.0.0.1:8000", token="assay_…")
@@ -10,7 +11,7 @@ so `import assay.store` (or any other subpackage) does not pull in the HTTP clie
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -42,17 +43,34 @@ _EXPORTS = {
     "Unavailable": "assay.errors",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
-
-if TYPE_CHECKING:
-    from assay.errors import AssayError, Conflict, Forbidden, Invalid, NotFound, Unauthenticated, Unavailable
-    from assay.schemas import (AnnotationPublic, CompletionPublic, DatasetPublic, DatasetVersionPublic, ExportPublic,
-                               ExportSummaryPublic, ImportPublic, MessagePublic, ProjectCreate, ProjectPublic,
-                               QuestionPublic, RecordCreate, RecordPublic, StoredRecordPublic, SuggestionPublic,
-                               UserPublic)
-    from assay.sdk.client import Client
-    from assay.sdk.http import ApiError
-
+__all__ = [
+    "AnnotationPublic",
+    "ApiError",
+    "AssayError",
+    "Client",
+    "CompletionPublic",
+    "Conflict",
+    "DatasetPublic",
+    "DatasetVersionPublic",
+    "ExportPublic",
+    "ExportSummaryPublic",
+    "Forbidden",
+    "ImportPublic",
+    "Invalid",
+    "MessagePublic",
+    "NotFound",
+    "ProjectCreate",
+    "ProjectPublic",
+    "QuestionPublic",
+    "RecordCreate",
+    "RecordPublic",
+    "StoredRecordPublic",
+    "SuggestionPublic",
+    "Unauthenticated",
+    "Unavailable",
+    "UserPublic",
+    "__version__",
+]
 
 def __getattr__(name: str) -> Any:
     """Load a public name on first use (PEP 562)."""

@@ -41,7 +41,7 @@ def test_error_shapes(api_env: ApiEnv, project: dict) -> None:
     assert r.status_code == 422 and "unknown" in _err(r)["message"]
 
 
-def TestClientWith(env: ApiEnv, token: str):  # type: ignore[no-untyped-def]  # noqa: N802
+def TestClientWith(env: ApiEnv, token: str):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
     return TestClient(env.app, headers={"Authorization": f"Bearer {token}"})

@@ -49,8 +49,8 @@ def test_annotators_see_suggestions_only_when_the_project_shows_them(api_env: Ap
     task = ann.post(f"/api/v1/projects/{pid}/next").json()
     url = f"/api/v1/projects/{pid}/records/{task['record_id']}/suggestions"
     assert ann.get(url).json() == []
-    other = [r["record_id"] for r in api_env.raw("lead").get(f"/api/v1/projects/{pid}/records").json()["items"]
-             if r["record_id"] != task["record_id"]][0]
+    other = next(r["record_id"] for r in api_env.raw("lead").get(f"/api/v1/projects/{pid}/records").json()["items"]
+                 if r["record_id"] != task["record_id"])
     assert ann.get(f"/api/v1/projects/{pid}/records/{other}/suggestions").status_code == 404
     _show(api_env, pid)
     shown = ann.get(url).json()

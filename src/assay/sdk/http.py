@@ -32,7 +32,8 @@ def raise_for_error(response: httpx.Response) -> None:
     """Raise the `assay.errors` class named by an error response's code; do nothing for 2xx/3xx."""
     if response.status_code < 400:
         return
-    code, message, details = "", "", {}
+    code, message = "", ""
+    details: dict[str, Any] = {}
     try:
         body = response.json()
         err = body.get("error") if isinstance(body, dict) else None
