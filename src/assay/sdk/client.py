@@ -21,9 +21,23 @@ import yaml
 from rich.progress import Progress
 
 from assay.errors import Invalid, NotFound
-from assay.schemas import (AnnotationPage, AnnotationPublic, DatasetPublic, DatasetVersionPublic, ExportCreate,
-                           ExportPublic, ExportSummaryPublic, ImportPublic, ProjectCreate, ProjectPublic,
-                           RecordCreate, RecordPage, StoredRecordPublic, SuggestionPublic, UserPublic)
+from assay.schemas import (
+    AnnotationPage,
+    AnnotationPublic,
+    DatasetPublic,
+    DatasetVersionPublic,
+    ExportCreate,
+    ExportPublic,
+    ExportSummaryPublic,
+    ImportPublic,
+    ProjectCreate,
+    ProjectPublic,
+    RecordCreate,
+    RecordPage,
+    StoredRecordPublic,
+    SuggestionPublic,
+    UserPublic,
+)
 from assay.sdk.http import make_http, send
 
 API = "/api/v1"

@@ -6,8 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from assay.domain.records import Completion, Message, Record
-from assay.schemas import (ImportPublic, RecordCreate, RecordPage, RecordPublic, StoredRecordPublic,
-                           SuggestionPublic)
+from assay.schemas import (
+    ImportPublic,
+    RecordCreate,
+    RecordPage,
+    RecordPublic,
+    StoredRecordPublic,
+    SuggestionPublic,
+)
 from assay.services import feeds, generation, policies, projects, queue, records, suggestions
 from assay.services.auth import Principal
 from assay.web.context import ctx
