@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from assay.web.api import account, admin, annotations, datasets, explorer, exports, projects, records, work
+from assay.web.api import (account, admin, annotations, code, datasets, explorer, exports, projects, quality, records,
+                           work)
 
 router = APIRouter()
 router.include_router(projects.router)
@@ -13,4 +14,6 @@ router.include_router(records.router)
 router.include_router(annotations.router)
 router.include_router(exports.router)
 router.include_router(datasets.router)
+router.include_router(code.router)
 router.include_router(explorer.router)
+router.include_router(quality.router)

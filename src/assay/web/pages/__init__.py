@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from assay.web.pages import account, admin, annotate, auth, code, explorer, projects
+from assay.web.pages import account, admin, annotate, auth, code, dashboard, explorer, projects, review
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
@@ -12,3 +12,5 @@ router.include_router(account.router)
 router.include_router(admin.router)
 router.include_router(code.router)
 router.include_router(explorer.router)
+router.include_router(dashboard.router)
+router.include_router(review.router)

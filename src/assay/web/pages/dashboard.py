@@ -1,0 +1,87 @@
+"""The lead's dashboard, a trainer's own stats, and the time report (page and CSV)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
+
+from assay.services import dashboard, gold, policies, projects, timesheet
+from assay.services.auth import Principal
+from assay.services.dashboard import Bucket
+from assay.web.context import ctx
+from assay.web.pages.common import page
+from assay.web.security import reader, writer
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    count: int
+
+
+def chart_bars(buckets: list[Bucket], width: float = 720, height: float = 160) -> tuple[list[Bar], int]:
+    """Geometry of an inline SVG bar chart (no JavaScript): one bar per bucket, scaled to the largest."""
+    top = max((b.count for b in buckets), default=0) or 1
+    step = width / max(len(buckets), 1)
+    bars = []
+    for i, b in enumerate(buckets):
+        h = (height - 20) * b.count / top
+        bars.append(Bar(round(i * step + 1, 2), round(height - 18 - h, 2), round(max(step - 2, 1), 2), round(h, 2),
+                        b.start.strftime("%d %b %H:%M"), b.count))
+    return bars, top
+
+
+def _lead(request: Request, project_id: int, p: Principal) -> None:
+    policies.manage_project(p.user, projects.member_role(ctx(request).db, project_id, p.user.id))
+
+
+@router.get("/projects/{project_id}/dashboard")
+def dashboard_page(request: Request, project_id: int, unit: str = "hour", p: Principal = Depends(reader)) -> Response:
+    _lead(request, project_id, p)
+    db = ctx(request).db
+    board = dashboard.dashboard(db, project_id, unit)
+    bars, top = chart_bars(board.throughput)
+    return page(request, "dashboard.html", p, project=projects.get_project(db, project_id), board=board, bars=bars,
+                top=top, standings=gold.standings(db, project_id))
+
+
+@router.post("/projects/{project_id}/standing/{user_id}/resume")
+async def resume(request: Request, project_id: int, user_id: int, p: Principal = Depends(writer)) -> Response:
+    _lead(request, project_id, p)
+    gold.resume(ctx(request).db, project_id, user_id, p.user)
+    return RedirectResponse(f"/projects/{project_id}/dashboard", status_code=303)
+
+
+@router.get("/projects/{project_id}/my-stats")
+def my_stats_page(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
+    db = ctx(request).db
+    policies.annotate(p.user, projects.member_role(db, project_id, p.user.id))
+    mine, note = dashboard.my_stats(db, project_id, p.user.id)
+    return page(request, "dashboard_mine.html", p, project=projects.get_project(db, project_id), mine=mine, note=note)
+
+
+@router.get("/projects/{project_id}/timesheet")
+def timesheet_page(request: Request, project_id: int, start: date | None = None, end: date | None = None,
+                   format: str = "html", p: Principal = Depends(reader)) -> Response:
+    _lead(request, project_id, p)
+    db = ctx(request).db
+    end = end or datetime.now(timezone.utc).date()
+    start = start or end - timedelta(days=6)
+    rows = timesheet.timesheet(db, project_id, start, end)
+    if format == "csv":
+        return Response(timesheet.timesheet_csv(rows), media_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="timesheet-{project_id}-{start}-{end}.csv"'})
+    totals: dict[str, float] = {}
+    for r in rows:
+        totals[r.username] = totals.get(r.username, 0.0) + r.active_hours
+    return page(request, "timesheet.html", p, project=projects.get_project(db, project_id), rows=rows,
+                totals=sorted(totals.items()), start=start, end=end)

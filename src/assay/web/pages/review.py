@@ -1,0 +1,36 @@
+"""The reviewer's queue: accept or reject submitted annotations with a comment."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
+
+from assay.services import policies, projects, review
+from assay.services.auth import Principal
+from assay.web.context import ctx
+from assay.web.pages.common import page
+from assay.web.security import reader, writer
+
+router = APIRouter()
+
+
+def _check(request: Request, project_id: int, p: Principal) -> None:
+    policies.review(p.user, projects.member_role(ctx(request).db, project_id, p.user.id))
+
+
+@router.get("/projects/{project_id}/review")
+def review_page(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
+    _check(request, project_id, p)
+    db = ctx(request).db
+    project = projects.get_project(db, project_id)
+    return page(request, "review.html", p, project=project, items=review.review_queue(db, project_id, p.user.id, 10),
+                history=review.history(db, project_id, 20), policy=review.ReviewPolicy.of(project.settings))
+
+
+@router.post("/projects/{project_id}/review/{annotation_id}")
+async def decide(request: Request, project_id: int, annotation_id: int, p: Principal = Depends(writer)) -> Response:
+    _check(request, project_id, p)
+    form = await request.form()
+    review.decide(ctx(request).db, project_id, annotation_id, p.user, str(form.get("decision", "")),
+                  str(form.get("comment", "")))
+    return RedirectResponse(f"/projects/{project_id}/review", status_code=303)
