@@ -181,14 +181,24 @@ class Client:
         pid = self.project_id(project)
         return [SuggestionPublic.model_validate(x) for x in self._get(f"/projects/{pid}/records/{record_id}/suggestions")]
 
-    # -- quality (routes served by web/api/quality.py) ------------------------------------------------------
-    def metrics(self, project: int | str) -> dict[str, Any]:
-        """The project's quality metrics (agreement, throughput, per-trainer figures) as the server gives them."""
-        return dict(self._get(f"/projects/{self.project_id(project)}/metrics"))
+    # -- quality (routes served by web/api/quality.py, the quality engineer's) ----------------------------
+    def metrics(self, project: int | str, *, unit: str = "hour") -> dict[str, Any]:
+        """The lead's dashboard: progress, throughput per `unit`, agreement per question, a row per trainer."""
+        return dict(self._get(f"/projects/{self.project_id(project)}/dashboard", unit=unit))
 
-    def reviews(self, project: int | str, **params: Any) -> Any:
-        """The project's reviews (query parameters as the server documents them)."""
-        return self._get(f"/projects/{self.project_id(project)}/reviews", **params)
+    def agreement(self, project: int | str) -> Any:
+        """Agreement figures per question (Krippendorff's alpha and friends), as the server computes them."""
+        return self._get(f"/projects/{self.project_id(project)}/agreement")
+
+    def reviews(self, project: int | str, *, limit: int = 20) -> Any:
+        """Submitted annotations waiting for your review (reviewers, leads, admins)."""
+        return self._get(f"/projects/{self.project_id(project)}/review/queue", limit=limit)
+
+    def review(self, project: int | str, annotation_id: int, decision: str, comment: str = "") -> Any:
+        """Accept or reject one annotation (`decision` as the server documents: accepted | rejected)."""
+        pid = self.project_id(project)
+        return self._post(f"/projects/{pid}/annotations/{annotation_id}/review",
+                          {"decision": decision, "comment": comment})
 
     # -- exports ---------------------------------------------------------------------------------------
     def export(self, project: int | str, format: str = "dpo", file_format: str = "jsonl", *,
