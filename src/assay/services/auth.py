@@ -111,7 +111,8 @@ def _aware(dt: datetime) -> datetime:
 
 
 def resolve_session(db: Db, token: str) -> Principal:
-    """The principal behind a session cookie. Raises Unauthenticated if unknown, idle or too old."""
+    """The principal behind a session cookie. Raises Unauthenticated if unknown, idle, too old or its
+    user is deactivated; an expired session row is deleted (committed before the error is raised)."""
     now = datetime.now(UTC)
     st = db.settings
     with db.transaction() as s:
@@ -121,12 +122,17 @@ def resolve_session(db: Db, token: str) -> Principal:
         idle = now - _aware(row.last_seen_at) > timedelta(minutes=st.session_idle_minutes)
         old = now - _aware(row.created_at) > timedelta(hours=st.session_absolute_hours)
         user = s.get(UserRow, row.user_id)
-        if idle or old or user is None or not user.is_active:
+        ended = idle or old or user is None or not user.is_active
+        if ended:
             s.delete(row)
-            raise Unauthenticated("your session has expired; sign in again")
-        if now - _aware(row.last_seen_at) > TOUCH_EVERY:
-            row.last_seen_at = now
-        return Principal(user=user_from_row(user), via="session", csrf_token=row.csrf_token)
+        else:
+            assert user is not None
+            if now - _aware(row.last_seen_at) > TOUCH_EVERY:
+                row.last_seen_at = now
+            principal = Principal(user=user_from_row(user), via="session", csrf_token=row.csrf_token)
+    if ended:
+        raise Unauthenticated("your session has expired; sign in again")
+    return principal
 
 
 def logout(db: Db, token: str) -> None:
