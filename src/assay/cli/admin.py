@@ -78,6 +78,23 @@ def projects_create(ctx: typer.Context, spec_file: Path = typer.Argument(..., he
     console.print(f"created project [bold]{p.name}[/] (id {p.id}) with {len(p.questions)} questions")
 
 
+@projects_app.command("update")
+@friendly
+def projects_update(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Project YAML or JSON file.")) -> None:
+    """Update the project the file names: title, guidelines, questions, annotators_per_record, lease, settings.
+
+    Questions of a project that has annotations may only change titles and help texts (refused otherwise).
+
+    Example: assay projects update project.yaml
+    """
+    from assay.services import project_files, projects
+
+    spec = project_files.read_spec_file(spec_file)
+    with database(settings_from(ctx)) as db:
+        p = project_files.update_project(db, projects.find_project(db, spec.name).id, spec)
+    console.print(f"updated project [bold]{p.name}[/] (id {p.id}): {len(p.questions)} questions")
+
+
 @projects_app.command("ls")
 @friendly
 def projects_ls(ctx: typer.Context) -> None:
