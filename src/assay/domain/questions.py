@@ -176,7 +176,7 @@ def _labels(q: Question, a: dict[str, Any], n: int) -> dict[str, Any]:
     return {"labels": labels}
 
 
-def _text(q: Question, a: dict[str, Any]) -> dict[str, Any]:
+def _text(q: Question, a: dict[str, Any], n: int) -> dict[str, Any]:
     text = a.get("text")
     if not isinstance(text, str):
         raise _fail(q, "text must be a string")
@@ -184,8 +184,8 @@ def _text(q: Question, a: dict[str, Any]) -> dict[str, Any]:
     if q.required and len(text.strip()) < max(min_length, 1):
         raise _fail(q, f"write at least {max(min_length, 1)} characters")
     out: dict[str, Any] = {"text": text}
-    if "base" in a:
-        out["base"] = a["base"]
+    if a.get("base") is not None:  # gold mode: the completion the text started from
+        out["base"] = _index(q, a["base"], n)
     return out
 
 
@@ -253,7 +253,7 @@ def validate_answer(q: Question, answer: Any, completion_texts: list[str]) -> di
     if q.kind is QuestionKind.labels:
         return _labels(q, answer, n)
     if q.kind is QuestionKind.text:
-        return _text(q, answer)
+        return _text(q, answer, n)
     if q.kind is QuestionKind.spans:
         return _spans(q, answer, completion_texts)
     return _code_review(q, answer, n)
