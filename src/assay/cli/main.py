@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from assay.cli import admin, server
+from assay.cli import admin, generate, server
 
 app = typer.Typer(name="assay", help="Assay: make LLM post-training data — judge, curate, export.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -25,6 +25,9 @@ def main(ctx: typer.Context,
 app.command("demo")(server.demo)
 app.command("serve")(server.serve)
 app.command("export")(admin.export)
+app.command("generate")(generate.generate)
+app.command("suggest")(generate.suggest)
+app.add_typer(generate.remote_app, name="remote")
 app.add_typer(server.db_app, name="db")
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.projects_app, name="projects")
