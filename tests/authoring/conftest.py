@@ -1,0 +1,46 @@
+"""Fixtures for authoring tests: a fake OpenAI-compatible server on loopback and the demo authoring projects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from assay.domain.users import User
+from assay.llm.fake_server import FakeLLMServer
+from assay.services import users
+from assay.services.authoring_demo import AuthoringDemo, ensure_authoring_demo
+from assay.services.demo import ensure_demo
+
+API_KEY = "sk-assay-test-SECRET-9f3c2a"
+
+
+@dataclass
+class Env:
+    fake: FakeLLMServer
+    demo: AuthoringDemo
+    admin: User
+    trainer: User
+    other: User
+
+    def project_id(self, mode: str) -> int:
+        return self.demo.projects[mode].id
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLLMServer]:
+    """A fake model server that demands API_KEY."""
+    with FakeLLMServer(api_key=API_KEY) as srv:
+        yield srv
+
+
+@pytest.fixture
+def env(db, fake) -> Env:  # type: ignore[no-untyped-def]
+    ensure_demo(db)
+    demo = ensure_authoring_demo(db, fake.base_url, api_key=API_KEY)
+    return Env(fake=fake, demo=demo, admin=users.find_user(db, "admin"), trainer=users.find_user(db, "annotator1"),
+               other=users.find_user(db, "annotator2"))
+
+
+from tests.web.conftest import browser, live_server, page  # noqa: E402,F401
