@@ -11,7 +11,9 @@ import pytest
 from tests.conftest import PG_URL, reset_postgres
 from tests.load.harness import AssayServer, check, run_load, seed
 
-N_ANNOTATORS, N_RECORDS, K = 50, 120, 2
+N_ANNOTATORS, N_RECORDS, K = 50, 60, 2
+
+pytestmark = pytest.mark.slow  # a real server process per test; about 30-90 s each on a busy 2-core machine
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,0 +1,128 @@
+"""`assay quality …`: agreement, aggregation, model ranking, time reports and judgment imports.
+
+Mount with `app.add_typer(quality_app, name="quality")` in `assay.cli.main`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from assay.cli.common import console, database, friendly, settings_from
+
+quality_app = typer.Typer(help="Quality control: agreement, aggregation, rankings, time reports.", no_args_is_help=True)
+
+
+def _f(x: float | None) -> str:
+    return "—" if x is None else f"{x:.4f}"
+
+
+@quality_app.command("agreement")
+@friendly
+def agreement(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id.")) -> None:
+    """Agreement per question (raw, Cohen κ, Fleiss κ, Krippendorff α, Kendall τ).
+
+    Example: assay quality agreement pandalm
+    """
+    from assay.services import metrics, projects
+
+    with database(settings_from(ctx)) as db:
+        p = projects.find_project(db, project)
+        for q in metrics.agreement(db, p.id):
+            console.print(f"[bold]{q.question}[/] ({q.kind}) units={q.units} people={q.raters} raw={_f(q.raw)} "
+                          f"cohen={_f(q.cohen_kappa_mean)} fleiss={_f(q.fleiss_kappa)} α_nominal={_f(q.alpha_nominal)} "
+                          f"α_ordinal={_f(q.alpha_ordinal)} α_interval={_f(q.alpha_interval)} τ={_f(q.kendall_tau_mean)}",
+                          highlight=False)
+
+
+@quality_app.command("aggregate")
+@friendly
+def aggregate(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
+              question: str = typer.Argument(..., help="A pairwise or single-label question."),
+              method: str = typer.Option("dawid_skene", help="majority | dawid_skene | one_coin"),
+              out: Path = typer.Option(None, help="Write JSONL {id, label, confidence} here.")) -> None:
+    """Consensus label per record with a confidence (gold answers anchor Dawid–Skene).
+
+    Example: assay quality aggregate tulu preference --method one_coin --out consensus.jsonl
+    """
+    import json
+    from collections import Counter
+
+    from assay.services import metrics, projects
+
+    with database(settings_from(ctx)) as db:
+        p = projects.find_project(db, project)
+        res = metrics.aggregate(db, p.id, question, method)
+    console.print(f"{len(res.labels)} records; labels {dict(Counter(res.labels.values()))}")
+    if out:
+        with out.open("w", encoding="utf-8") as f:
+            for ext, lab in res.labels.items():
+                f.write(json.dumps({"id": ext, "label": lab, "confidence": res.confidence[ext]}) + "\n")
+        console.print(f"wrote {out}")
+
+
+@quality_app.command("rank-models")
+@friendly
+def rank_models(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
+                bootstrap: int = typer.Option(200, help="Bootstrap resamples for the intervals (0: none).")) -> None:
+    """Bradley–Terry ranking of the completions' models from pairwise and ranking answers.
+
+    Example: assay quality rank-models tulu --bootstrap 500
+    """
+    from assay.services import metrics, projects
+
+    with database(settings_from(ctx)) as db:
+        p = projects.find_project(db, project)
+        n, scores = metrics.rank_models(db, p.id, n_bootstrap=bootstrap)
+    console.print(f"{n} comparisons")
+    for m in scores:
+        console.print(f"{m.model:<40} {m.score:+.3f}  [{_f(m.ci_low)}, {_f(m.ci_high)}]", highlight=False)
+
+
+@quality_app.command("timesheet")
+@friendly
+def timesheet_cmd(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
+                  start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD."),
+                  end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD (inclusive)."),
+                  csv: Path = typer.Option(None, "--csv", help="Write the report as CSV here.")) -> None:
+    """Active hours per trainer per day (UTC).
+
+    Example: assay quality timesheet myproject --from 2026-11-01 --to 2026-11-30 --csv hours.csv
+    """
+    from assay.errors import Invalid
+    from assay.services import projects, timesheet
+
+    try:
+        d0, d1 = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        raise Invalid("--from and --to must be dates like 2026-11-30")
+    with database(settings_from(ctx)) as db:
+        p = projects.find_project(db, project)
+        rows = timesheet.timesheet(db, p.id, d0, d1)
+    if csv:
+        csv.write_text(timesheet.timesheet_csv(rows), encoding="utf-8")
+        console.print(f"wrote {len(rows)} rows to {csv}")
+    for r in rows:
+        console.print(f"{r.username:<30} {r.day}  {r.active_hours:7.2f} h  {r.submitted} submitted", highlight=False)
+
+
+@quality_app.command("import-judgments")
+@friendly
+def import_judgments(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
+                     path: Path = typer.Argument(..., help="File with judged pairs (PandaLM JSON, Tulu JSONL)."),
+                     fmt: str = typer.Option(..., "--format", help="pandalm | tulu"),
+                     question: str = typer.Option("preference", help="The pairwise question the votes answer.")) -> None:
+    """Import records with other people's votes as submitted annotations by external annotators.
+
+    Example: assay quality import-judgments tulu ../shared/data/tulu1-human-eval/eval_annotations_tulu_1.jsonl --format tulu
+    """
+    from assay.formats import read_records
+    from assay.services import judgments, projects
+
+    with database(settings_from(ctx)) as db:
+        p = projects.find_project(db, project)
+        r = judgments.import_judgments(db, p.id, list(read_records(path, fmt=fmt)), question, source=fmt)
+    console.print(f"records: {r.records_created} new, {r.records_existing} existing; {r.annotators} annotators; "
+                  f"{r.annotations_created} annotations ({r.annotations_skipped} skipped)")
