@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.conftest import reset_postgres  # noqa: E402
-from tests.load.harness import AssayServer, check, percentile, run_load, seed  # noqa: E402
+from tests.conftest import reset_postgres
+from tests.load.harness import AssayServer, check, percentile, run_load, seed
 
 
 def one(workers: int, n_records: int, n_annotators: int, url: str) -> dict[str, float]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -11,10 +11,22 @@ from sqlalchemy import update
 from assay.domain.projects import ProjectSpec
 from assay.domain.questions import Question
 from assay.domain.records import Completion, Message, Record
+from assay.errors import Unauthenticated
 from assay.formats import read_records
 from assay.quality import fleiss_kappa, krippendorff_alpha
-from assay.errors import Unauthenticated
-from assay.services import annotations, auth, dashboard, gold, judgments, metrics, projects, queue, records, timesheet, users
+from assay.services import (
+    annotations,
+    auth,
+    dashboard,
+    gold,
+    judgments,
+    metrics,
+    projects,
+    queue,
+    records,
+    timesheet,
+    users,
+)
 from assay.store.tables import AnnotationRow
 
 
@@ -104,11 +116,11 @@ def test_timesheet_days_and_csv(db):
         annotations.submit(db, p.id, t.record_id, u.id, {"preference": {"choice": "a", "strength": 1}}, secs)
     t = queue.claim_next(db, p.id, u.id)
     annotations.save_draft(db, p.id, t.record_id, u.id, {}, 360)
-    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
     with db.transaction() as s:
         s.execute(update(AnnotationRow).where(AnnotationRow.active_seconds == 900)
                   .values(submitted_at=yesterday, updated_at=yesterday))
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     rows = timesheet.timesheet(db, p.id, today - timedelta(days=1), today)
     assert [(r.day, r.active_hours, r.annotations, r.submitted) for r in rows] == [
         (today - timedelta(days=1), 0.25, 1, 1), (today, 0.6, 2, 1)]

@@ -3,7 +3,7 @@ CSV time report, review round trip, my stats showing only the caller's numbers."
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
@@ -42,7 +42,7 @@ def test_dashboard_review_timesheet_and_my_stats(db):
     assert mine["stats"]["username"] == "ann1" and mine["stats"]["submitted"] == 2 and "ann2" not in str(mine)
     assert "ann2" not in client.get(f"/projects/{p.id}/my-stats", headers=h["ann1"]).text
 
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     csv_text = client.get(f"/projects/{p.id}/timesheet?start={today}&end={today}&format=csv", headers=h["lead"]).text
     assert csv_text.splitlines()[1] == f"ann1,{today},0.3333,2,2"
     js = client.get(f"/api/v1/projects/{p.id}/timesheet", params={"start": str(today), "end": str(today)},

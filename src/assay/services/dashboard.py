@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -67,7 +67,7 @@ class Dashboard:
 
 
 def progress(db: Db, project_id: int) -> Progress:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with db.transaction() as s:
         project = s.get(ProjectRow, project_id)
         if project is None:
@@ -90,7 +90,7 @@ def throughput(db: Db, project_id: int, unit: str = "hour", now: datetime | None
     if unit not in ("hour", "day"):
         raise Invalid("throughput unit must be 'hour' or 'day'")
     step, n = (timedelta(hours=1), 48) if unit == "hour" else (timedelta(days=1), 30)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     if unit == "day":
         end = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
@@ -100,7 +100,7 @@ def throughput(db: Db, project_id: int, unit: str = "hour", now: datetime | None
         for (at,) in s.execute(select(AnnotationRow.submitted_at).where(
                 AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
                 AnnotationRow.submitted_at >= start)):
-            at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
             i = int((at - start) / step)
             if 0 <= i < n:
                 counts[i] += 1

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -151,7 +151,7 @@ def after_submit(s: Session, project: ProjectRow, record: RecordRow, user_id: in
     if row is None:
         row = StandingRow(project_id=project.id, user_id=user_id, state="ok", gold_n=0, reason="")
         s.add(row)
-    row.gold_n, row.gold_accuracy, row.updated_at = n, acc, datetime.now(timezone.utc)
+    row.gold_n, row.gold_accuracy, row.updated_at = n, acc, datetime.now(UTC)
     if acc is None or n < policy.min_items or row.state == "paused":
         return
     new = "paused" if acc < policy.pause_below else "warned" if acc < policy.warn_below else "ok"
@@ -205,7 +205,7 @@ def resume(db: Db, project_id: int, user_id: int, actor: User | None = None) -> 
         row = s.get(StandingRow, (project_id, user_id))
         if row is None:
             raise NotFound("this person has no gold standing in the project")
-        row.state, row.reason, row.updated_at = "ok", "", datetime.now(timezone.utc)
+        row.state, row.reason, row.updated_at = "ok", "", datetime.now(UTC)
         project = s.get(ProjectRow, project_id)
         record_event(s, actor.id if actor else None, "gold.resumed", project.name if project else str(project_id),
                      person=user_id)

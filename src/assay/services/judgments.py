@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -55,7 +55,7 @@ def _stamp(value: Any) -> datetime | None:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _clean(q: Question, answer: Any, texts: list[str]) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def import_judgments(db: Db, project_id: int, records: list[Record], question: s
     submitted answers to `question` (a pairwise question of the project). Answers that do not validate
     are skipped and counted. Raises NotFound / Invalid for an unknown project or question."""
     result = import_records(db, project_id, records, actor=actor)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with db.transaction() as s:
         project = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
         if project is None:

@@ -27,9 +27,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from assay.errors import Invalid, NotFound
-from assay.quality import (ReliabilityData, bradley_terry, comparisons_from_rankings, dawid_skene, fleiss_kappa,
-                           krippendorff_alpha, majority_vote, mean_pairwise_tau, observed_agreement,
-                           one_coin_dawid_skene, pairwise_cohen_kappa, ranks_from_order)
+from assay.quality import (
+    ReliabilityData,
+    bradley_terry,
+    comparisons_from_rankings,
+    dawid_skene,
+    fleiss_kappa,
+    krippendorff_alpha,
+    majority_vote,
+    mean_pairwise_tau,
+    observed_agreement,
+    one_coin_dawid_skene,
+    pairwise_cohen_kappa,
+    ranks_from_order,
+)
 from assay.services.db import Db
 from assay.services.review import review_states
 from assay.store.tables import AnnotationRow, ProjectRow, RecordRow, UserRow

@@ -25,7 +25,7 @@ from __future__ import annotations
 import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -164,7 +164,7 @@ def decide(db: Db, project_id: int, annotation_id: int, reviewer: User, decision
     comment = (comment or "").strip()
     if decision == "rejected" and not comment:
         raise Invalid("say why you reject it: the comment is what the annotator reads")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with db.transaction() as s:
         project = s.get(ProjectRow, project_id)
         ann = s.get(AnnotationRow, annotation_id)

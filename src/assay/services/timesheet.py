@@ -12,7 +12,7 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -33,7 +33,7 @@ class TimesheetRow:
 
 
 def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def timesheet(db: Db, project_id: int, start: date, end: date, user_id: int | None = None) -> list[TimesheetRow]:
@@ -43,8 +43,8 @@ def timesheet(db: Db, project_id: int, start: date, end: date, user_id: int | No
         raise Invalid(f"the range ends ({end}) before it starts ({start}); swap --from and --to")
     if (end - start).days >= MAX_DAYS:
         raise Invalid(f"a time report covers at most {MAX_DAYS} days; ask for a shorter range")
-    lo = datetime.combine(start, time.min, tzinfo=timezone.utc)
-    hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc)
+    lo = datetime.combine(start, time.min, tzinfo=UTC)
+    hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
     when = func.coalesce(AnnotationRow.submitted_at, AnnotationRow.updated_at)
     with db.transaction() as s:
         if s.get(ProjectRow, project_id) is None:

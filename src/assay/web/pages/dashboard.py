@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
@@ -74,7 +74,7 @@ def timesheet_page(request: Request, project_id: int, start: date | None = None,
                    format: str = "html", p: Principal = Depends(reader)) -> Response:
     _lead(request, project_id, p)
     db = ctx(request).db
-    end = end or datetime.now(timezone.utc).date()
+    end = end or datetime.now(UTC).date()
     start = start or end - timedelta(days=6)
     rows = timesheet.timesheet(db, project_id, start, end)
     if format == "csv":
