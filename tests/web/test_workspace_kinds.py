@@ -8,8 +8,17 @@ from pathlib import Path
 import pytest
 
 from tests.web.conftest import shot
-from tests.web.workspace_support import (EMOJI_TEXT, Served, focus_page, js_errors, login, open_next, serve, stored,
-                                         submit_and_wait)
+from tests.web.workspace_support import (
+    EMOJI_TEXT,
+    Served,
+    focus_page,
+    js_errors,
+    login,
+    open_next,
+    serve,
+    stored,
+    submit_and_wait,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,7 @@ same transaction that counts it, so an acknowledged submit is durable and counte
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -63,7 +63,7 @@ def save_draft(db: Db, project_id: int, record_id: int, user_id: int, answers: d
         ann.answers = answers
         ann.active_seconds = max(ann.active_seconds or 0.0, _seconds(active_seconds))
         ann.revision = (ann.revision or 0) + 1
-        ann.updated_at = datetime.now(timezone.utc)
+        ann.updated_at = datetime.now(UTC)
     return current_task(db, project_id, record_id, user_id)
 
 
@@ -93,7 +93,7 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
                 lost_lease = True
             else:
                 rec.submitted_count += 1
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         ann.answers = answers if lost_lease else clean
         ann.active_seconds = max(ann.active_seconds or 0.0, _seconds(active_seconds))
         ann.revision = (ann.revision or 0) + 1
@@ -114,7 +114,7 @@ def active_seconds_today(db: Db, user_id: int, exclude_record_id: int | None = N
     `exclude_record_id` leaves one record out (the page adds its live count for that one itself)."""
     from sqlalchemy import func
 
-    midnight = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     with db.transaction() as s:
         q = select(func.coalesce(func.sum(AnnotationRow.active_seconds), 0.0)).where(
             AnnotationRow.user_id == user_id, AnnotationRow.updated_at >= midnight)
