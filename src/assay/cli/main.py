@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from assay.cli import admin, generate, server
+from assay.cli.quality import quality_app
 
 app = typer.Typer(name="assay", help="Assay: make LLM post-training data — judge, curate, export.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -28,6 +29,7 @@ app.command("export")(admin.export)
 app.command("generate")(generate.generate)
 app.command("suggest")(generate.suggest)
 app.add_typer(generate.remote_app, name="remote")
+app.add_typer(quality_app, name="quality")
 app.add_typer(server.db_app, name="db")
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.projects_app, name="projects")
