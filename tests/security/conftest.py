@@ -15,8 +15,9 @@ from tests.security.world import World, build_world, copy_world, settings_for
 def cheap_password_hashing() -> Iterator[None]:
     """Hash new passwords with cheap argon2 parameters in these tests (the hash records its parameters, so
     verification is the real code path). test_passwords.py checks the production parameters."""
-    import assay.services.passwords as pw
     from argon2 import PasswordHasher
+
+    import assay.services.passwords as pw
 
     saved, pw._hasher = pw._hasher, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield

@@ -17,7 +17,6 @@ from tests.security.test_permission_matrix import RULES, _client
 from tests.security.world import World, copy_world
 
 
-
 class LiveMarkup(HTMLParser):
     """Collects what a browser would run: inline script bodies, on* handler attributes, javascript: URLs."""
 

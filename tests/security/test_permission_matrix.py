@@ -21,8 +21,19 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.security.routes import SAFE, Rule, all_routes, call, check_security_headers, outcome
-from tests.security.world import (ANN1_SECRET, ANN2_SECRET, GOLD_SECRET, OTHER_PROJECT_SECRET, PASSWORD,
-                                  REVIEW_SECRET, ROLES, World, answers, copy_world, settings_for)
+from tests.security.world import (
+    ANN1_SECRET,
+    ANN2_SECRET,
+    GOLD_SECRET,
+    OTHER_PROJECT_SECRET,
+    PASSWORD,
+    REVIEW_SECRET,
+    ROLES,
+    World,
+    answers,
+    copy_world,
+    settings_for,
+)
 
 A, L, R, N, O, X = "admin", "lead", "reviewer", "annotator", "outsider", "anon"
 SIGNED_IN = {A, L, R, N, O}
@@ -249,7 +260,7 @@ def test_read_scoped_token_is_refused_on_writes(key: str, world_template: World,
     w = copy_world(world_template, tmp_path / "w")
     client, db = _client(w)
     try:
-        role = sorted(rule.allow - {X})[0]
+        role = min(rule.allow - {X})
         resp = call(client, w, role, method, path, rule, bearer=w.read_tokens[role])
         assert resp.status_code == 403 and "read-only" in resp.text, f"{key}: {resp.status_code} {resp.text[:200]}"
     finally:
