@@ -43,4 +43,42 @@ def env(db, fake) -> Env:  # type: ignore[no-untyped-def]
                other=users.find_user(db, "annotator2"))
 
 
+@dataclass
+class Web:
+    app: object
+    tokens: dict[str, str]
+
+    def client(self, who: str):  # type: ignore[no-untyped-def]
+        """A TestClient authenticated with `who`'s API token."""
+        from fastapi.testclient import TestClient
+
+        return TestClient(self.app, headers={"Authorization": f"Bearer {self.tokens[who]}"})
+
+
+@pytest.fixture
+def web(db, env) -> Web:  # type: ignore[no-untyped-def]
+    from assay.services import auth
+    from assay.web.app import create_app
+
+    tokens = {u.username: auth.create_api_token(db, u.id, "t")[0] for u in (env.admin, env.trainer, env.other)}
+    return Web(app=create_app(db.settings, db), tokens=tokens)
+
+
+def sse(body: str) -> list[tuple[str, object]]:
+    """(event, data) pairs of a server-sent-events body."""
+    import json
+
+    out = []
+    for block in body.split("\n\n"):
+        event, data = "message", ""
+        for line in block.splitlines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                data += line[6:]
+        if data:
+            out.append((event, json.loads(data)))
+    return out
+
+
 from tests.web.conftest import browser, live_server, page  # noqa: E402,F401

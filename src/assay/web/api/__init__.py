@@ -17,3 +17,7 @@ router.include_router(datasets.router)
 router.include_router(code.router)
 router.include_router(explorer.router)
 router.include_router(quality.router)
+
+from assay.web.api import authoring as _authoring  # noqa: E402
+
+router.include_router(_authoring.router)

@@ -14,3 +14,7 @@ router.include_router(code.router)
 router.include_router(explorer.router)
 router.include_router(dashboard.router)
 router.include_router(review.router)
+
+from assay.web.pages import authoring as _authoring  # noqa: E402
+
+router.include_router(_authoring.router)

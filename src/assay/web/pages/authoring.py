@@ -1,0 +1,294 @@
+"""Authoring pages: model endpoints (leads), a project's authoring settings (its lead), the trainer's
+authoring page (new prompt / chat / red-team task, own tasks), one task (replies stream in through
+`static/js/authoring.js` from the JSON API's stream endpoint), and the fact-check page of any record.
+
+Every form posts here and redirects (so the pages work without JS except for streaming). A message is
+stored before any model call, so a model error never loses what the trainer typed; a refused message
+(e.g. empty, wrong category) re-renders the form with the text kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from assay.errors import AssayError, Invalid, NotFound
+from assay.services import (authoring, authoring_factcheck, authoring_records, endpoints, policies, projects,
+                            records)
+from assay.services.auth import Principal
+from assay.services.authoring_views import SEVERITIES, AuthoringSettings
+from assay.web.context import ctx
+from assay.web.pages.common import page
+from assay.web.security import reader, writer
+
+router = APIRouter()
+
+
+def _go(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# -- endpoints ------------------------------------------------------------------------------------
+
+@router.get("/authoring/endpoints")
+def endpoints_page(request: Request, p: Principal = Depends(reader), error: str = "", ok: str = "") -> Response:
+    endpoints.manage_endpoints(p.user)
+    return page(request, "authoring_endpoints.html", p, items=endpoints.list_endpoints(ctx(request).db),
+                error=error, ok=ok)
+
+
+def _sampling(temperature: str, top_p: str, max_tokens: str, timeout: str) -> dict[str, Any]:
+    return {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "timeout": timeout}
+
+
+@router.post("/authoring/endpoints")
+def save_endpoint(request: Request, name: str = Form(""), base_url: str = Form(""), model: str = Form(""),
+                  temperature: str = Form(""), top_p: str = Form(""), max_tokens: str = Form(""),
+                  timeout: str = Form(""), api_key: str = Form(""), remove_key: str = Form(""),
+                  endpoint_id: str = Form(""), p: Principal = Depends(writer)) -> Response:
+    """Create (no endpoint_id) or update an endpoint. An empty key field keeps the stored key."""
+    db = ctx(request).db
+    key: str | None = api_key if api_key else ("" if remove_key else None)
+    try:
+        endpoints.save_endpoint(db, p.user, name=name, base_url=base_url, model=model,
+                                sampling=_sampling(temperature, top_p, max_tokens, timeout), api_key=key,
+                                endpoint_id=int(endpoint_id) if endpoint_id.isdigit() else None)
+    except (Invalid, AssayError) as e:
+        endpoints.manage_endpoints(p.user)
+        return page(request, "authoring_endpoints.html", p, status_code=e.status,
+                    items=endpoints.list_endpoints(db), error=e.message, ok="",
+                    form={"name": name, "base_url": base_url, "model": model, "temperature": temperature,
+                          "top_p": top_p, "max_tokens": max_tokens, "timeout": timeout})
+    return _go("/authoring/endpoints?ok=saved")
+
+
+@router.post("/authoring/endpoints/{endpoint_id}/delete")
+def delete_endpoint(request: Request, endpoint_id: int, p: Principal = Depends(writer)) -> Response:
+    endpoints.delete_endpoint(ctx(request).db, p.user, endpoint_id)
+    return _go("/authoring/endpoints?ok=deleted")
+
+
+@router.post("/authoring/endpoints/{endpoint_id}/check")
+def check_endpoint(request: Request, endpoint_id: int, p: Principal = Depends(writer)) -> Response:
+    """Ask the server which models it serves: a quick check of URL and key (errors shown on the page)."""
+    endpoints.manage_endpoints(p.user)
+    db = ctx(request).db
+    try:
+        with endpoints.client_for(db, endpoint_id, timeout=10, max_retries=0) as client:
+            models = client.list_models()
+    except AssayError as e:
+        return page(request, "authoring_endpoints.html", p, items=endpoints.list_endpoints(db), error=e.message,
+                    ok="")
+    ep = endpoints.get_endpoint(db, endpoint_id)
+    return page(request, "authoring_endpoints.html", p, items=endpoints.list_endpoints(db), error="",
+                ok=f"{ep.name} answers; it serves: {', '.join(models) or '(no models listed)'}")
+
+
+# -- project settings ---------------------------------------------------------------------------
+
+def _current(db: Any, project_id: int) -> AuthoringSettings | None:
+    try:
+        return authoring.project_settings(db, project_id)
+    except Invalid:
+        return None
+
+
+@router.get("/projects/{project_id}/authoring/settings")
+def settings_page(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
+    db = ctx(request).db
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
+    return page(request, "authoring_settings.html", p, project=projects.get_project(db, project_id),
+                current=_current(db, project_id), endpoints=endpoints.list_endpoints(db), error="")
+
+
+@router.post("/projects/{project_id}/authoring/settings")
+async def save_settings(request: Request, project_id: int, p: Principal = Depends(writer)) -> Response:
+    db = ctx(request).db
+    form = await request.form()
+    raw = {k: str(form.get(k, "")) for k in ("mode", "categories", "difficulties", "replies", "temperatures",
+                                              "system_prompt", "max_calls_per_day", "timeout",
+                                              "attack_categories", "harm_categories")}
+    raw["endpoints"] = [str(v) for v in form.getlist("endpoints") if str(v)]  # type: ignore[assignment]
+    raw["temperatures"] = [t.strip() for t in raw["temperatures"].split(",") if t.strip()]  # type: ignore[assignment]
+    raw = {k: v for k, v in raw.items() if v not in ("", [])}
+    try:
+        authoring.update_settings(db, project_id, p.user, raw)
+    except Invalid as e:
+        return page(request, "authoring_settings.html", p, status_code=e.status,
+                    project=projects.get_project(db, project_id), current=_current(db, project_id),
+                    endpoints=endpoints.list_endpoints(db), error=e.message)
+    return _go(f"/projects/{project_id}/author")
+
+
+# -- the trainer's pages -------------------------------------------------------------------------
+
+def _home(request: Request, project_id: int, p: Principal, status_code: int = 200, **data: Any) -> Response:
+    db = ctx(request).db
+    role = projects.member_role(db, project_id, p.user.id)
+    policies.annotate(p.user, role)
+    project = projects.get_project(db, project_id)
+    data.setdefault("error", "")
+    data.setdefault("typed", {})
+    attempts = authoring_records.list_attempts(db, project_id, p.user)
+    return page(request, "authoring.html", p, status_code=status_code, project=project,
+                cfg=_current(db, project_id), tasks=authoring.list_tasks(db, project_id, p.user),
+                is_lead=p.user.is_admin or role == "lead", attempts=attempts, **data)
+
+
+@router.get("/projects/{project_id}/author")
+def home(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
+    return _home(request, project_id, p)
+
+
+@router.post("/projects/{project_id}/author/tasks")
+def start(request: Request, project_id: int, content: str = Form(""), category: str = Form(""),
+          difficulty: str = Form(""), reference_answer: str = Form(""), p: Principal = Depends(writer)) -> Response:
+    try:
+        view = authoring.start_task(ctx(request).db, project_id, p.user, content, category=category,
+                                    difficulty=difficulty, reference_answer=reference_answer)
+    except Invalid as e:
+        return _home(request, project_id, p, status_code=e.status, error=e.message,
+                     typed={"content": content, "category": category, "difficulty": difficulty,
+                            "reference_answer": reference_answer})
+    return _go(f"/projects/{project_id}/author/tasks/{view.id}")
+
+
+def _task_page(request: Request, project_id: int, task_id: int, p: Principal, status_code: int = 200,
+               **data: Any) -> Response:
+    db = ctx(request).db
+    view = authoring.get_task(db, task_id, p.user)
+    if view.project_id != project_id:
+        raise NotFound(f"no authoring task {task_id} in this project")
+    data.setdefault("error", "")
+    data.setdefault("typed", "")
+    return page(request, "authoring_task.html", p, status_code=status_code,
+                project=projects.get_project(db, project_id), task=view, cfg=authoring.project_settings(db, project_id),
+                mine=view.user_id == p.user.id, severities=SEVERITIES, **data)
+
+
+@router.get("/projects/{project_id}/author/tasks/{task_id}")
+def task_page(request: Request, project_id: int, task_id: int, p: Principal = Depends(reader)) -> Response:
+    return _task_page(request, project_id, task_id, p)
+
+
+@router.post("/projects/{project_id}/author/tasks/{task_id}/messages")
+def add_message(request: Request, project_id: int, task_id: int, content: str = Form(""),
+                p: Principal = Depends(writer)) -> Response:
+    try:
+        authoring.add_message(ctx(request).db, task_id, p.user, content)
+    except (Invalid, AssayError) as e:
+        if isinstance(e, NotFound):
+            raise
+        return _task_page(request, project_id, task_id, p, status_code=e.status, error=e.message, typed=content)
+    return _go(f"/projects/{project_id}/author/tasks/{task_id}")
+
+
+@router.post("/projects/{project_id}/author/tasks/{task_id}/choose")
+def choose(request: Request, project_id: int, task_id: int, message_id: int = Form(...), slot: int = Form(...),
+           strength: int = Form(2), edited_text: str = Form(""), p: Principal = Depends(writer)) -> Response:
+    try:
+        authoring_records.choose(ctx(request).db, task_id, message_id, p.user, slot, strength, edited_text or None)
+    except (Invalid, AssayError) as e:
+        if isinstance(e, NotFound):
+            raise
+        return _task_page(request, project_id, task_id, p, status_code=e.status, error=e.message)
+    return _go(f"/projects/{project_id}/author/tasks/{task_id}")
+
+
+@router.post("/projects/{project_id}/author/tasks/{task_id}/finish")
+def finish(request: Request, project_id: int, task_id: int, p: Principal = Depends(writer)) -> Response:
+    db = ctx(request).db
+    view = authoring.get_task(db, task_id, p.user)
+    if view.mode == "prompt":
+        rid = authoring_records.finish_prompt(db, task_id, p.user)
+        return _go(f"/projects/{project_id}/records/{rid}")
+    authoring_records.finish_task(db, task_id, p.user)
+    return _go(f"/projects/{project_id}/author/tasks/{task_id}")
+
+
+@router.post("/projects/{project_id}/author/tasks/{task_id}/attempts")
+def add_attempt(request: Request, project_id: int, task_id: int, reply_id: int = Form(...),
+                attack_category: str = Form(""), succeeded: str = Form(""), harm_category: str = Form(""),
+                severity: int = Form(0), notes: str = Form(""), p: Principal = Depends(writer)) -> Response:
+    try:
+        authoring_records.record_attempt(ctx(request).db, task_id, reply_id, p.user, attack_category=attack_category,
+                                         succeeded=succeeded == "yes", harm_category=harm_category,
+                                         severity=severity, notes=notes)
+    except Invalid as e:
+        return _task_page(request, project_id, task_id, p, status_code=e.status, error=e.message)
+    return _go(f"/projects/{project_id}/author/tasks/{task_id}")
+
+
+@router.post("/projects/{project_id}/author/attempts/{attempt_id}/training")
+def make_training(request: Request, project_id: int, attempt_id: int, task_id: int = Form(...),
+                  safe_reply: str = Form(""), p: Principal = Depends(writer)) -> Response:
+    try:
+        authoring_records.make_training_record(ctx(request).db, attempt_id, p.user, safe_reply)
+    except (Invalid, AssayError) as e:
+        if isinstance(e, NotFound):
+            raise
+        return _task_page(request, project_id, task_id, p, status_code=e.status, error=e.message)
+    return _go(f"/projects/{project_id}/author/tasks/{task_id}")
+
+
+# -- fact-check ----------------------------------------------------------------------------------
+
+def _fact_page(request: Request, project_id: int, record_id: int, p: Principal, status_code: int = 200,
+               **data: Any) -> Response:
+    db = ctx(request).db
+    policies.view_project(p.user, projects.member_role(db, project_id, p.user.id))
+    rec = records.get_record(db, project_id, record_id)
+    summary = authoring_factcheck.factuality(db, project_id, record_id, p.user)
+    data.setdefault("error", "")
+    data.setdefault("typed", {})
+    return page(request, "authoring_factcheck.html", p, status_code=status_code,
+                project=projects.get_project(db, project_id), record=rec, record_id=record_id, summary=summary,
+                segments=[_segments(c.text, [f for f in summary.checks if f.completion == i])
+                          for i, c in enumerate(rec.completions)], **data)
+
+
+def _segments(text: str, checks: list[Any]) -> list[tuple[str, str | None, int | None]]:
+    """The text cut into (piece, verdict or None, check id) so the template can mark checked claims
+    (overlapping checks: the first one wins)."""
+    out: list[tuple[str, str | None, int | None]] = []
+    pos = 0
+    for c in sorted(checks, key=lambda c: c.start):
+        if c.start < pos:
+            continue
+        if c.start > pos:
+            out.append((text[pos:c.start], None, None))
+        out.append((text[c.start:c.end], c.verdict, c.id))
+        pos = c.end
+    if pos < len(text):
+        out.append((text[pos:], None, None))
+    return out
+
+
+@router.get("/projects/{project_id}/records/{record_id}/fact-check")
+def fact_page(request: Request, project_id: int, record_id: int, p: Principal = Depends(reader)) -> Response:
+    return _fact_page(request, project_id, record_id, p)
+
+
+@router.post("/projects/{project_id}/records/{record_id}/fact-check")
+def add_fact(request: Request, project_id: int, record_id: int, completion: int = Form(0), claim: str = Form(""),
+             start: str = Form(""), end: str = Form(""), verdict: str = Form(""), source: str = Form(""),
+             correction: str = Form(""), p: Principal = Depends(writer)) -> Response:
+    try:
+        authoring_factcheck.add_fact_check(
+            ctx(request).db, project_id, record_id, p.user, completion=completion, verdict=verdict, source=source,
+            correction=correction, claim=claim, start=int(start) if start.isdigit() else None,
+            end=int(end) if end.isdigit() else None)
+    except Invalid as e:
+        return _fact_page(request, project_id, record_id, p, status_code=e.status, error=e.message,
+                          typed={"completion": completion, "claim": claim, "verdict": verdict, "source": source,
+                                 "correction": correction})
+    return _go(f"/projects/{project_id}/records/{record_id}/fact-check")
+
+
+@router.post("/projects/{project_id}/records/{record_id}/fact-check/{check_id}/delete")
+def delete_fact(request: Request, project_id: int, record_id: int, check_id: int,
+                p: Principal = Depends(writer)) -> Response:
+    authoring_factcheck.delete_fact_check(ctx(request).db, project_id, check_id, p.user)
+    return _go(f"/projects/{project_id}/records/{record_id}/fact-check")
