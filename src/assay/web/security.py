@@ -8,10 +8,11 @@ or header `X-CSRF-Token`).
 from __future__ import annotations
 
 import hmac
+import re
 
 from fastapi import Request
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from assay.errors import Forbidden, Unauthenticated
 from assay.services import auth
@@ -85,9 +86,34 @@ def reader(request: Request) -> Principal:
     return principal(request)
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL (and fit SQLite's 64-bit ones)
+_INT = re.compile(r"^[+-]?\d+$")
+
+
+def out_of_range_number(request: Request) -> Response | None:
+    """A 404 (path) or 422 (query) for a whole number no id or count can reach, or None.
+
+    Such numbers would overflow the database driver (a 500) instead of simply matching nothing."""
+    for seg in request.url.path.split("/"):
+        if _INT.match(seg) and abs(int(seg)) > MAX_ID:
+            return _error(request, 404, "not_found", f"no such item: {seg[:30]} is not a valid id")
+    for key, value in request.query_params.multi_items():
+        if _INT.match(value.strip()) and abs(int(value)) > MAX_ID:
+            return _error(request, 422, "invalid", f"{key}: {value[:30]} is out of range (at most {MAX_ID})")
+    return None
+
+
+def _error(request: Request, status: int, code: str, message: str) -> Response:
+    if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"error": {"code": code, "message": message, "details": {}}}, status_code=status)
+    return PlainTextResponse(message, status_code=status)
+
+
 class SecurityHeaders(BaseHTTPMiddleware):
+    """Adds the security headers to every response, and turns numbers no id can reach into 404/422."""
+
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
+        response = out_of_range_number(request) or await call_next(request)
         h = response.headers
         h.setdefault("Content-Security-Policy", CSP)
         h.setdefault("X-Content-Type-Options", "nosniff")
