@@ -259,7 +259,8 @@ class NearDedup(GlobalStep):
     `plan` clusters all of them; the record with the smallest id of each cluster is kept. Attributes:
     ``<id>__near_dup_cluster`` (the kept record's id, for every record of a cluster of two or more; null
     otherwise) and ``<id>__near_dup_of`` (the kept record's id, for dropped records; null otherwise).
-    Dropped rows carry the reason ``near-duplicate of <id>``. Driver memory is about 4 bytes per word
+    Dropped rows carry the reason ``near-duplicate`` (the kept record's id is in ``near_dup_of``, so the
+    stats stay one counter). Driver memory is about 4 bytes per word
     of text plus 4 × num_perm bytes per record.
     """
 
@@ -304,7 +305,7 @@ class NearDedup(GlobalStep):
         ids = [str(i) for i in batch.column("id").to_pylist()]
         cluster = [self._rep.get(i) for i in ids]
         dup_of = [c if c is not None and c != i else None for i, c in zip(ids, cluster)]
-        reasons = [None if d is None else f"near-duplicate of {d}" for d in dup_of]
+        reasons = [None if d is None else "near-duplicate" for d in dup_of]
         return self.decide(batch, keep=[d is None for d in dup_of], reasons=reasons,
                            attributes={"near_dup_cluster": pa.array(cluster, pa.string()),
                                        "near_dup_of": pa.array(dup_of, pa.string())})
