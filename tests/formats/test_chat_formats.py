@@ -174,3 +174,17 @@ def test_parquet_assay_rows(tmp_path: Path) -> None:
 )
 def test_sniff(row: dict, fmt: str) -> None:
     assert sniff(row, Where("f.jsonl", "line", 1)) == fmt
+
+
+def test_gsm8k_and_alpaca_rows_read_as_prompt_response(tmp_path, shared_data):  # type: ignore[no-untyped-def]
+    from assay.formats import load_records
+
+    recs = load_records(shared_data / "gsm8k" / "test.jsonl")
+    assert len(recs) == 1319
+    assert recs[0].messages[0].role == "user" and recs[0].messages[0].content.startswith("Janet")
+    assert recs[0].completions[0].text.rstrip().endswith("#### 18")
+    assert "question" not in recs[0].metadata and "answer" not in recs[0].metadata
+    f = tmp_path / "alpaca.jsonl"
+    f.write_text('{"instruction": "Translate", "input": "hola", "output": "hello"}\n')
+    (r,) = load_records(f)
+    assert r.messages[0].content == "Translate\n\nhola" and r.completions[0].text == "hello"

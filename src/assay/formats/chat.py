@@ -183,11 +183,35 @@ def _answer_text(value: Any, where: Where, path: str) -> str:
     return as_str(value, where, path)
 
 
+PROMPT_ALIASES = ("question", "instruction")
+RESPONSE_ALIASES = ("answer", "output")
+
+
+def _with_aliases(row: dict[str, Any]) -> dict[str, Any]:
+    """GSM8K-style `question`/`answer` and Alpaca-style `instruction`(+`input`)/`output` rows, read as
+    `prompt`/`response` (the original keys are not repeated in metadata)."""
+    out = dict(row)
+    if out.get("prompt") is None:
+        if isinstance(out.get("question"), str):
+            out["prompt"] = out.pop("question")
+        elif isinstance(out.get("instruction"), str):
+            extra = out.pop("input", None)
+            out["prompt"] = out.pop("instruction") + (f"\n\n{extra}" if isinstance(extra, str) and extra else "")
+    if all(out.get(k) is None for k in ("response", "completion", "chosen", "rejected")):
+        for k in RESPONSE_ALIASES:
+            if isinstance(out.get(k), str):
+                out["response"] = out.pop(k)
+                break
+    return out
+
+
 def from_prompt_response(where: Where, row: dict[str, Any], opts: Options) -> Record:
     """`prompt` (+ `system`) with either one answer (`response` or `completion`) or a preference pair
     (`chosen` + `rejected`). A pair's order is shuffled deterministically by record id and the source's
     preference kept only in `metadata["source_chosen"]` (the chosen completion's index). When `prompt` is
-    absent and `chosen` is a message list, the turns before its last message are the conversation."""
+    absent and `chosen` is a message list, the turns before its last message are the conversation.
+    GSM8K (`question`/`answer`) and Alpaca (`instruction`/`input`/`output`) rows are read the same way."""
+    row = _with_aliases(row)
     if row.get("prompt") is None and isinstance(row.get("chosen"), list) and len(row["chosen"]) > 1:
         prefix = as_list(row["chosen"], where, "chosen")[:-1]
         messages = [parse_message(m, where, f"chosen[{i}]", OPENAI_ROLES) for i, m in enumerate(prefix)]

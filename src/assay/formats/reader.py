@@ -70,7 +70,7 @@ def sniff(row: dict[str, Any], where: Where) -> str:
         return "openai"
     if "conversations" in keys:
         return "sharegpt"
-    if keys & set(ANSWER_KEYS):
+    if keys & set(ANSWER_KEYS) or (keys & {"question", "instruction"} and keys & {"answer", "output"}):
         return "prompt_response"
     if "prompt" in keys:
         return "assay"
