@@ -12,11 +12,11 @@ from sqlalchemy.orm import selectinload
 from assay.domain.questions import validate_answers
 from assay.domain.work import Task
 from assay.errors import Conflict, Invalid, NotFound
-from assay.services import gold
+from assay.services import annotation_history, gold
 from assay.services.db import Db
-from assay.services.queue import current_task, lock_record
+from assay.services.queue import Authorize, authorize_member, build_task, current_task, lock_record
 from assay.store.mappers import question_from_row
-from assay.store.tables import AnnotationRow, AssignmentRow, ProjectRow, RecordRow
+from assay.store.tables import AnnotationRow, AssignmentRow, ProjectRow
 
 MAX_ACTIVE_SECONDS_PER_SAVE = 24 * 3600
 
@@ -49,13 +49,15 @@ def _seconds(value: float | None) -> float:
 
 
 def save_draft(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[str, Any],
-               active_seconds: float | None = None) -> Task:
+               active_seconds: float | None = None, authorize: Authorize | None = None) -> Task:
     """Store partial answers (not validated) and the active time so far. `active_seconds` is the client's
     running total for this record; the stored value only grows, so a repeated save never double counts.
-    After submission a draft save edits nothing and raises Conflict."""
+    After submission a draft save edits nothing and raises Conflict. `authorize(member_role)` (a
+    permission policy bound to the caller) is checked first, in the same transaction."""
     if not isinstance(answers, dict):
         raise Invalid("answers must be an object keyed by question name")
     with db.transaction() as s:
+        authorize_member(s, project_id, user_id, authorize)
         a = _assignment(s, project_id, record_id, user_id)
         ann = _annotation(s, a)
         if ann.status == "submitted":
@@ -64,27 +66,34 @@ def save_draft(db: Db, project_id: int, record_id: int, user_id: int, answers: d
         ann.active_seconds = max(ann.active_seconds or 0.0, _seconds(active_seconds))
         ann.revision = (ann.revision or 0) + 1
         ann.updated_at = datetime.now(UTC)
-    return current_task(db, project_id, record_id, user_id)
+        s.flush()
+        return build_task(s, a, ann=ann)
 
 
 def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[str, Any],
-           active_seconds: float | None = None) -> Task:
+           active_seconds: float | None = None, authorize: Authorize | None = None, *,
+           submission_id: str | None = None) -> Task:
     """Validate and submit the person's answers for a record they were served.
 
-    Re-submitting replaces the answers (the record is counted once). A lease that expired can still be
-    submitted while the record has room; otherwise Conflict, and the answers stay saved as a draft.
+    Re-submitting replaces the answers (the record is counted once) until the annotation is reviewed
+    (then Conflict). A lease that expired can still be submitted while the record has room; otherwise
+    Conflict, and the answers stay saved as a draft. Each submit adds a revision to the annotation's
+    history; a retry with an already recorded client-made `submission_id` changes nothing.
     """
+    if submission_id and annotation_history.seen(db, user_id, submission_id, record_id):  # a retry: done
+        return current_task(db, project_id, record_id, user_id, authorize)
     lost_lease = False
     with db.transaction() as s:
+        authorize_member(s, project_id, user_id, authorize)
         project = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
         if project is None:
             raise NotFound(f"no project with id {project_id}")
         a = _assignment(s, project_id, record_id, user_id)
         rec = lock_record(s, db, record_id)
-        texts = [c.text for c in s.get(RecordRow, record_id, options=[selectinload(RecordRow.completions)])
-                 .completions]  # type: ignore[union-attr]
+        texts = [c.text for c in rec.completions]
         clean = validate_answers([question_from_row(q) for q in project.questions], answers, texts)
         ann = _annotation(s, a)
+        annotation_history.check_editable(s, project, ann)  # Conflict once reviewed
         if a.status == "leased":
             rec.leased_count = max(rec.leased_count - 1, 0)
             rec.submitted_count += 1
@@ -103,10 +112,12 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
             ann.status = "submitted"
             ann.submitted_at = now
             gold.after_submit(s, project, rec, user_id)  # scores gold records; no-op otherwise
-    if lost_lease:
+            annotation_history.record(s, ann, submission_id)  # edit history, one row per submission id
+        task = None if lost_lease else build_task(s, a, rec, ann)  # the reply, inside the same transaction
+    if task is None:
         raise Conflict("your lease on this record expired and others have judged it meanwhile; "
                        "your answers are kept as a draft")
-    return current_task(db, project_id, record_id, user_id)
+    return task
 
 
 def active_seconds_today(db: Db, user_id: int, exclude_record_id: int | None = None) -> float:

@@ -1,0 +1,167 @@
+"""The edit history of submitted annotations, and a person's recent submissions.
+
+Contracts:
+- every accepted submit or resubmit writes one revision row (who, when, the stored answers, the active
+  seconds so far) inside the submit transaction (`record`, called by `assay.services.annotations.submit`);
+- a submit carrying a client-made `submission_id` that was already recorded for that person is a retry:
+  `seen` says so before any write, and `record` never writes a second row for it (the record row lock held
+  by the submit makes the check race-free);
+- a submitted annotation can be edited (resubmitted) until a review applies to its current revision, and
+  only while the project's setting `edit_after_submit` (default true) allows it (`check_editable`);
+- the author and the project's leads/reviewers may read a history (the web layer checks who asks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assay.errors import Conflict, NotFound
+from assay.services.db import Db
+from assay.store.tables import AnnotationRow, ProjectRow, RecordRow, UserRow
+from assay.store.tables_quality import ReviewRow
+from assay.store.tables_workspace import AnnotationRevisionRow
+
+MAX_SUBMISSION_ID = 100
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One submit of an annotation: `number` counts from 1 per annotation."""
+
+    number: int
+    user_id: int
+    username: str
+    created_at: datetime
+    answers: dict[str, Any]
+    active_seconds: float
+    submission_id: str | None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """One of a person's annotations that was submitted at least once, as listed in "my recent submissions".
+    `state`: submitted | returned (sent back by a reviewer, a draft again) | accepted | rejected;
+    `editable`: whether the person may still change it."""
+
+    record_id: int
+    external_id: str
+    state: str
+    last_submitted_at: datetime
+    revisions: int
+    active_seconds: float
+    editable: bool
+    feedback: str = ""
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+def _clean_id(submission_id: str | None) -> str | None:
+    sid = (submission_id or "").strip()
+    return sid[:MAX_SUBMISSION_ID] or None
+
+
+def seen(db: Db, user_id: int, submission_id: str | None, record_id: int | None = None) -> bool:
+    """Whether this person's submit with this client-made id was already recorded (on `record_id` when
+    given; False without an id)."""
+    sid = _clean_id(submission_id)
+    if sid is None:
+        return False
+    with db.transaction() as s:
+        q = select(AnnotationRevisionRow.id).where(AnnotationRevisionRow.user_id == user_id,
+                                                   AnnotationRevisionRow.submission_id == sid)
+        if record_id is not None:
+            q = q.where(AnnotationRevisionRow.record_id == record_id)
+        return s.scalar(q) is not None
+
+
+def _review_decision(s: Session, ann: AnnotationRow) -> ReviewRow | None:
+    """The review that applies to the annotation's current revision, if any."""
+    return s.scalar(select(ReviewRow).where(ReviewRow.annotation_id == ann.id, ReviewRow.revision == ann.revision)
+                    .order_by(ReviewRow.id.desc()).limit(1))
+
+
+def check_editable(s: Session, project: ProjectRow, ann: AnnotationRow) -> None:
+    """Inside a submit: raise Conflict when a submitted annotation may no longer change (reviewed at its
+    current revision, or the project's `edit_after_submit` is false). Drafts are always editable."""
+    if ann.id is None or ann.status != "submitted":
+        return
+    if not (project.settings or {}).get("edit_after_submit", True):
+        raise Conflict("this project does not allow editing a submitted annotation; ask your lead if it "
+                       "needs a change")
+    review = _review_decision(s, ann)
+    if review is not None:
+        raise Conflict(f"this annotation was already reviewed ({review.decision}); it can no longer be "
+                       "edited — ask your lead or reviewer to send it back if it needs a change")
+
+
+def record(s: Session, ann: AnnotationRow, submission_id: str | None) -> None:
+    """Inside the submit transaction, after the annotation holds the submitted answers: append a revision
+    (no-op when this person's `submission_id` was already recorded)."""
+    sid = _clean_id(submission_id)
+    if sid is not None and s.scalar(select(AnnotationRevisionRow.id).where(
+            AnnotationRevisionRow.user_id == ann.user_id, AnnotationRevisionRow.submission_id == sid)) is not None:
+        return
+    s.flush()  # a first submit: the annotation needs its id
+    last = s.scalar(select(func.max(AnnotationRevisionRow.number))
+                    .where(AnnotationRevisionRow.annotation_id == ann.id)) or 0
+    s.add(AnnotationRevisionRow(annotation_id=ann.id, project_id=ann.project_id, record_id=ann.record_id,
+                                user_id=ann.user_id, number=last + 1, annotation_revision=ann.revision or 0,
+                                answers=dict(ann.answers or {}), active_seconds=float(ann.active_seconds or 0.0),
+                                submission_id=sid, created_at=datetime.now(UTC)))
+
+
+def history(db: Db, project_id: int, record_id: int, user_id: int) -> list[Revision]:
+    """One person's submits on one record, oldest first ([] when never submitted). Raises NotFound for a
+    record outside the project. Does not check who asks: the caller applies a policy."""
+    with db.transaction() as s:
+        rec = s.get(RecordRow, record_id)
+        if rec is None or rec.project_id != project_id:
+            raise NotFound(f"no record {record_id} in this project")
+        rows = s.execute(select(AnnotationRevisionRow, UserRow.username)
+                         .join(UserRow, UserRow.id == AnnotationRevisionRow.user_id)
+                         .where(AnnotationRevisionRow.record_id == record_id,
+                                AnnotationRevisionRow.user_id == user_id)
+                         .order_by(AnnotationRevisionRow.number))
+        return [Revision(number=r.number, user_id=r.user_id, username=name, created_at=r.created_at,
+                         answers=dict(r.answers or {}), active_seconds=r.active_seconds,
+                         submission_id=r.submission_id) for r, name in rows]
+
+
+def recent(db: Db, project_id: int, user_id: int, limit: int = 50) -> list[Submitted]:
+    """The person's annotations in the project that were submitted at least once, most recently submitted
+    first (at most `limit`), with their state, revision count and whether they can still be edited."""
+    limit = max(1, min(int(limit), 500))
+    with db.transaction() as s:
+        project = s.get(ProjectRow, project_id)
+        if project is None:
+            raise NotFound(f"no project with id {project_id}")
+        allow = bool((project.settings or {}).get("edit_after_submit", True))
+        agg = (select(AnnotationRevisionRow.annotation_id, func.count().label("n"),
+                      func.max(AnnotationRevisionRow.created_at).label("last"))
+               .where(AnnotationRevisionRow.project_id == project_id, AnnotationRevisionRow.user_id == user_id)
+               .group_by(AnnotationRevisionRow.annotation_id).subquery())
+        rows = s.execute(select(AnnotationRow, RecordRow.external_id, agg.c.n, agg.c.last)
+                         .join(agg, agg.c.annotation_id == AnnotationRow.id)
+                         .join(RecordRow, RecordRow.id == AnnotationRow.record_id)
+                         .order_by(agg.c.last.desc(), AnnotationRow.id.desc()).limit(limit)).all()
+        out = []
+        for ann, external_id, n, last in rows:
+            review = _review_decision(s, ann)
+            feedback = ""
+            if ann.status != "submitted":
+                state = "returned"
+                feedback = s.scalar(select(ReviewRow.comment).where(ReviewRow.annotation_id == ann.id)
+                                    .order_by(ReviewRow.id.desc()).limit(1)) or ""
+            elif review is not None:
+                state = review.decision
+            else:
+                state = "submitted"
+            editable = state == "returned" or (state == "submitted" and allow)
+            out.append(Submitted(record_id=ann.record_id, external_id=external_id, state=state,
+                                 last_submitted_at=last, revisions=int(n), active_seconds=ann.active_seconds,
+                                 editable=editable, feedback=feedback, answers=dict(ann.answers or {})))
+        return out
