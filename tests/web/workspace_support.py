@@ -63,7 +63,7 @@ def kind_specs() -> dict[str, dict[str, Any]]:
 
 def workspace_records(n: int = 4) -> list[Record]:
     """Records with 3 completions (non-ASCII and emoji), a multi-turn conversation with a tool call, and a
-    suggestion for `preference` and `rubric`."""
+    judge suggestion (see `SUGGESTIONS`, stored in the suggestions table by `setup_projects`)."""
     out = []
     for i in range(n):
         msgs = [Message("system", "You are a travel guide."),
@@ -76,21 +76,43 @@ def workspace_records(n: int = 4) -> list[Record]:
         comps = [Completion(text=EMOJI_TEXT, model="m-a"),
                  Completion(text="The Eiffel Tower is in **Paris**. It opened in 1889 and is 330 m tall.", model="m-b"),
                  Completion(text="It is in Lyon 🦁 and opened in 1920.", model="m-c")]
-        meta = {"suggestions": {"preference": {"answer": {"choice": "b", "strength": 2},
-                                               "rationale": "B is accurate and concise."},
-                                "rubric": {"answer": {"scores": {"0": {"helpfulness": 4, "correctness": 4,
-                                                                       "tone": 2}}},
-                                           "rationale": "judge model"}}}
-        out.append(Record(external_id=f"ws-{i}", messages=msgs, completions=comps, metadata=meta))
+        out.append(Record(external_id=f"ws-{i}", messages=msgs, completions=comps, metadata={"i": i}))
     return out
+
+
+# Judge suggestions per question: (answer, rationale). Every ws-* record gets them (the judge model is
+# "judge-test"); the xss record gets XSS_SUGGESTION.
+SUGGESTIONS: dict[str, tuple[dict[str, Any], str]] = {
+    "preference": ({"choice": "b", "strength": 2}, "B is accurate and concise."),
+    "rank": ({"order": [[1], [0, 2]]}, "B is right; A and C both err."),
+    "rubric": ({"scores": {"0": {"helpfulness": 4, "correctness": 4, "tone": 2}}}, "judge model"),
+    "safety": ({"per_completion": {"0": [], "1": [], "2": ["unsafe"]}}, "C invents facts."),
+}
+XSS_SUGGESTION = {"preference": ({"choice": "a", "strength": 1}, "<script>window.__pwned=11</script>")}
 
 
 def xss_record() -> Record:
     return Record(external_id="xss", messages=[Message("user", XSS_PAYLOADS[0])],
                   completions=[Completion(text="\n\n".join(XSS_PAYLOADS[:4]), model="evil"),
-                               Completion(text="\n\n".join(XSS_PAYLOADS[4:]), model="evil")],
-                  metadata={"suggestions": {"preference": {"answer": {"choice": "a", "strength": 1},
-                                                           "rationale": "<script>window.__pwned=11</script>"}}})
+                               Completion(text="\n\n".join(XSS_PAYLOADS[4:]), model="evil")])
+
+
+def store_suggestions(db: Any, project_id: int, which: dict[str, tuple[dict[str, Any], str]],
+                      model: str = "judge-test") -> None:
+    """Put judge suggestions for the project's questions named in `which` on every record of the project
+    (the suggestions table, as `assay suggest` would)."""
+    from sqlalchemy import select
+
+    from assay.store.tables import QuestionRow, RecordRow
+    from assay.store.tables_generation import SuggestionRow
+
+    with db.transaction() as s:
+        names = set(s.scalars(select(QuestionRow.name).where(QuestionRow.project_id == project_id)))
+        for rid in s.scalars(select(RecordRow.id).where(RecordRow.project_id == project_id)):
+            for name, (answer, rationale) in which.items():
+                if name in names:
+                    s.add(SuggestionRow(project_id=project_id, record_id=rid, question=name, model=model,
+                                        answer=answer, rationale=rationale))
 
 
 def setup_projects(db: Any) -> dict[str, int]:
@@ -105,6 +127,7 @@ def setup_projects(db: Any) -> dict[str, int]:
         p = projects.create_project(db, ProjectSpec.from_dict(spec), admin)
         recs = [xss_record()] if name == "ws-xss" else workspace_records()
         records.import_records(db, p.id, recs, admin)
+        store_suggestions(db, p.id, XSS_SUGGESTION if name == "ws-xss" else SUGGESTIONS)
         for who in ("annotator1", "annotator2"):
             projects.add_member(db, p.id, who, "annotator", admin)
         ids[name] = p.id

@@ -165,3 +165,20 @@ def recent(db: Db, project_id: int, user_id: int, limit: int = 50) -> list[Submi
                                  last_submitted_at=last, revisions=int(n), active_seconds=ann.active_seconds,
                                  editable=editable, feedback=feedback, answers=dict(ann.answers or {})))
         return out
+
+
+def locked_reason(db: Db, project_id: int, record_id: int, user_id: int) -> str:
+    """Why the person's submitted annotation on this record can no longer be edited, or "" when it can
+    (also "" for drafts and records never answered)."""
+    with db.transaction() as s:
+        project = s.get(ProjectRow, project_id)
+        ann = s.scalar(select(AnnotationRow).where(AnnotationRow.record_id == record_id,
+                                                   AnnotationRow.user_id == user_id,
+                                                   AnnotationRow.project_id == project_id))
+        if project is None or ann is None:
+            return ""
+        try:
+            check_editable(s, project, ann)
+        except Conflict as e:
+            return e.message
+        return ""

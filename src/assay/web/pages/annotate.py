@@ -1,26 +1,30 @@
-"""The annotate page: serve the next record, autosave drafts, submit, skip."""
+"""The annotate page: serve the next record, autosave drafts, submit (form post or JSON with a client-made
+submission id), skip. A person's queue page and edit history live in `my_work`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from assay.domain.projects import Project
 from assay.domain.work import Task
-from assay.errors import AssayError, Conflict, Invalid
-from assay.services import annotations, policies, projects, queue
+from assay.errors import AssayError, Conflict, Forbidden, Invalid
+from assay.services import annotation_history, policies, projects, queue, suggestions
+from assay.services import annotations as annotation_service
 from assay.services.auth import Principal
 from assay.services.db import Db
 from assay.web.context import ctx
 from assay.web.forms import answers_from_pairs
-from assay.web.pages import project_setup
+from assay.web.pages import my_work, project_setup
+from assay.web.pages.answer_summary import summarize, summarize_all
 from assay.web.pages.common import page
 from assay.web.security import reader, writer
 
 router = APIRouter()
 router.include_router(project_setup.router)  # the lead's setup pages ride on this router
+router.include_router(my_work.router)  # the trainer's queue page and edit history
 
 
 def _check(request: Request, project_id: int, p: Principal) -> None:
@@ -29,10 +33,14 @@ def _check(request: Request, project_id: int, p: Principal) -> None:
 
 @router.get("/projects/{project_id}/next")
 def next_record(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
-    """Lease the person's next record and show it (a GET so reloads are safe: a live lease is reused)."""
+    """Lease the person's next record and show it (a GET so reloads are safe: a live lease is reused).
+    A person the gold check paused gets their queue page with the reason (403)."""
     _check(request, project_id, p)
     db = ctx(request).db
-    task = queue.claim_next(db, project_id, p.user.id)
+    try:
+        task = queue.claim_next(db, project_id, p.user.id)
+    except Forbidden as e:
+        return my_work.queue_page(request, project_id, p, status_code=e.status, refused=e.message)
     if task is None:
         return page(request, "queue_done.html", p, project=projects.get_project(db, project_id),
                     progress=projects.progress(db, project_id, p.user.id))
@@ -50,45 +58,72 @@ def annotate_page(request: Request, project_id: int, record_id: int, p: Principa
                 **_extras(db, project, task, p.user.id))
 
 
+def _suggestions(db: Db, project: Project, record_id: int) -> dict[str, dict[str, Any]]:
+    """The judge suggestions the project shows (`services.suggestions.for_workspace`), each with a readable
+    `summary`; only for questions of the form and answers that are objects."""
+    by_name = {q.name: q for q in project.questions}
+    out: dict[str, dict[str, Any]] = {}
+    for name, sug in suggestions.for_workspace(db, project, record_id).items():
+        if name in by_name and isinstance(sug.get("answer"), dict):
+            out[name] = {**sug, "summary": summarize(by_name[name], sug["answer"])}
+    return out
+
+
 def _extras(db: Db, project: Project, task: Task, user_id: int) -> dict[str, Any]:
-    """What the annotate template needs besides the task: progress, today's active time, settings and the
-    model suggestions the project chose to show (record metadata `suggestions`: {question: {answer,
-    rationale}}; hidden unless the project's settings say `show_suggestions: true`)."""
+    """What the annotate template needs besides the task: progress, today's active time, settings, the
+    model suggestions the project chose to show, the person's gold standing (warned/paused), their own
+    edit history of this record and, for a submitted record, why it can no longer be edited ("" if it can)."""
     settings = project.settings or {}
-    suggestions: dict[str, Any] = {}
-    if settings.get("show_suggestions"):
-        raw = task.record.metadata.get("suggestions") or {}
-        names = {q.name for q in project.questions}
-        if isinstance(raw, dict):
-            suggestions = {k: v for k, v in raw.items()
-                           if k in names and isinstance(v, dict) and isinstance(v.get("answer"), dict)}
+    history = annotation_history.history(db, project.id, task.record_id, user_id)
     return {"progress": projects.progress(db, project.id, user_id),
-            "today_seconds": round(annotations.active_seconds_today(db, user_id, exclude_record_id=task.record_id)),
+            "today_seconds": round(annotation_service.active_seconds_today(db, user_id,
+                                                                           exclude_record_id=task.record_id)),
             "idle_seconds": int(settings.get("idle_seconds", 60)),
             "show_models": bool(settings.get("show_models", False)),
-            "suggestions": suggestions}
+            "suggestions": _suggestions(db, project, task.record_id),
+            "standing": my_work.standing_of(db, project.id, user_id),
+            "history": [(r, summarize_all(project.questions, r.answers)) for r in reversed(history)],
+            "locked": annotation_history.locked_reason(db, project.id, task.record_id, user_id)}
 
 
-def _seconds(form: dict) -> float | None:
+def _seconds(value: Any) -> float | None:
     try:
-        return float(form.get("active_seconds") or 0)
-    except ValueError:
+        return float(value or 0)
+    except (TypeError, ValueError):
         raise Invalid("active_seconds must be a number")
+
+
+def _wants_json_body(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith("application/json")
 
 
 @router.post("/projects/{project_id}/records/{record_id}/submit")
 async def submit(request: Request, project_id: int, record_id: int, p: Principal = Depends(writer)) -> Response:
+    """Submit from the page. A JSON body `{answers, active_seconds, submission_id}` (the page's script;
+    `X-Submission-Id` header also read) answers JSON: the task on success, `{"error": …}` otherwise; a
+    retry with the same submission id is recognised and not recorded twice. A form post (the no-script or
+    signed-out fallback) redirects to the next record, or shows the page again with the reason."""
     _check(request, project_id, p)
-    form = await request.form()
     db = ctx(request).db
+    if _wants_json_body(request):
+        body = await request.json()
+        if not isinstance(body, dict) or not isinstance(body.get("answers"), dict):
+            raise Invalid("send a JSON object with 'answers' (an object keyed by question name)")
+        sid = str(body.get("submission_id") or request.headers.get("x-submission-id") or "") or None
+        task = annotation_service.submit(db, project_id, record_id, p.user.id, body["answers"],
+                                         _seconds(body.get("active_seconds")), submission_id=sid)
+        return JSONResponse({"record_id": task.record_id, "status": task.status, "revision": task.revision,
+                             "next": f"/projects/{project_id}/next"})
+    form = await request.form()
     answers = answers_from_pairs(form.multi_items())
     try:
-        annotations.submit(db, project_id, record_id, p.user.id, answers, _seconds(dict(form)))
+        annotation_service.submit(db, project_id, record_id, p.user.id, answers, _seconds(form.get("active_seconds")))
     except (Invalid, Conflict) as e:
         task = queue.current_task(db, project_id, record_id, p.user.id)
         if isinstance(e, Invalid):  # keep what was typed on screen and in the draft
             try:
-                task = annotations.save_draft(db, project_id, record_id, p.user.id, answers, _seconds(dict(form)))
+                task = annotation_service.save_draft(db, project_id, record_id, p.user.id, answers,
+                                                     _seconds(form.get("active_seconds")))
             except AssayError:
                 pass
         project = projects.get_project(db, project_id)
@@ -104,4 +139,3 @@ async def skip(request: Request, project_id: int, record_id: int, p: Principal =
     reason = str(form.get("reason", "")).strip() or "no reason given"
     queue.release(ctx(request).db, project_id, record_id, p.user.id, skip_reason=reason)
     return RedirectResponse(f"/projects/{project_id}/next", status_code=303)
-

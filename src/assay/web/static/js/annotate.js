@@ -153,10 +153,17 @@
     }
   } catch (e) {}
 
-  // ---- submit: JSON with retry; never lost, never doubled (the server keeps one annotation per record and
-  // person, so a retry of a submit that did reach it only replaces it with the same answers).
-  var submitting = false, pendingSubmit = false, retryTimer = null, attempt = 0;
-  var submissionId = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+  // ---- submit: JSON to the page's own submit URL, with retry; never lost, never doubled: every attempt of one
+  // submit carries the same client-made id, which the server records with the revision, so a retry of a
+  // submit that did reach it is recognised and not recorded again. A new id for every new submit.
+  var submitting = false, pendingSubmit = false, retryTimer = null, attempt = 0, submissionId = "";
+  function newSubmissionId() {
+    submissionId = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+      : String(Date.now()) + "-" + Math.random().toString(36).slice(2);
+  }
+  newSubmissionId();
+  // back/forward cache: a page restored after a submit must not reuse the id of the submit it already made
+  window.addEventListener("pageshow", function (e) { if (e.persisted) { newSubmissionId(); submitting = false; } });
   function showError(msg) {
     if (!errorBox) return;
     errorBox.textContent = msg || ""; errorBox.hidden = !msg;
@@ -168,14 +175,14 @@
     saveLocal(false);
     activeInput.value = active.toFixed(0);
     setStatus(attempt ? "Submitting (retry " + attempt + ")…" : "Submitting…", "muted");
-    fetch(apiBase + "/submit", {
+    fetch(form.action, {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, "Accept": "application/json",
                  "X-Submission-Id": submissionId },
       body: JSON.stringify({ answers: answers, active_seconds: active, submission_id: submissionId })
     }).then(function (r) {
       if (r.ok) {
-        pendingSubmit = false;
+        pendingSubmit = false; newSubmissionId();
         try { localStorage.removeItem(localKey); } catch (e) {}
         setStatus("Submitted", "ok");
         window.location.assign("/projects/" + project + "/next");
@@ -186,7 +193,7 @@
       }
       if (r.status >= 500) throw new Error("server " + r.status);
       return r.json().catch(function () { return {}; }).then(function (body) {
-        pendingSubmit = false; submitting = false;
+        pendingSubmit = false; submitting = false; newSubmissionId();
         showError((body.error && body.error.message) || ("Not submitted (" + r.status + ")"));
         setStatus("Not submitted — fix the answer and submit again", "warn");
         dirty = true; save();

@@ -1,0 +1,81 @@
+"""A trainer's own work in a project: the queue page (gold standing, pause reason, "my recent submissions"
+with links to reopen them) and the edit history of one annotation (page and JSON), for its author and for
+the project's leads and reviewers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import JSONResponse, Response
+
+from assay.services import annotation_history, gold, policies, projects
+from assay.services.auth import Principal
+from assay.services.db import Db
+from assay.web.context import ctx
+from assay.web.pages.answer_summary import summarize_all
+from assay.web.pages.common import page
+from assay.web.security import reader
+
+router = APIRouter()
+
+
+def standing_of(db: Db, project_id: int, user_id: int) -> gold.Standing | None:
+    """The person's gold standing in the project when it is not "ok" (warned or paused), else None."""
+    return next((s for s in gold.standings(db, project_id) if s.user_id == user_id and s.state != "ok"), None)
+
+
+def queue_page(request: Request, project_id: int, p: Principal, *, status_code: int = 200,
+               refused: str = "", limit: int = 50) -> Response:
+    """Render the person's queue page (the caller has checked the annotate policy). `refused`: why `next`
+    refused to serve a record (e.g. the gold pause), shown at the top."""
+    db = ctx(request).db
+    return page(request, "my_work.html", p, status_code=status_code, project=projects.get_project(db, project_id),
+                progress=projects.progress(db, project_id, p.user.id), refused=refused,
+                standing=standing_of(db, project_id, p.user.id),
+                items=annotation_history.recent(db, project_id, p.user.id, limit=limit))
+
+
+@router.get("/projects/{project_id}/my-work")
+def my_work(request: Request, project_id: int, limit: int = 50, p: Principal = Depends(reader)) -> Response:
+    """Your queue in this project: start or continue, your gold standing, your recent submissions."""
+    policies.annotate(p.user, projects.member_role(ctx(request).db, project_id, p.user.id))
+    return queue_page(request, project_id, p, limit=limit)
+
+
+def _history_for(request: Request, project_id: int, record_id: int, p: Principal, user: int | None) -> tuple[int, Any]:
+    """(whose history, revisions) after the policy check: your own, or anyone's for leads and reviewers."""
+    db = ctx(request).db
+    role = projects.member_role(db, project_id, p.user.id)
+    who = p.user.id if user is None else user
+    if who == p.user.id:
+        policies.annotate(p.user, role)
+    else:
+        policies.review(p.user, role)
+    return who, annotation_history.history(db, project_id, record_id, who)
+
+
+@router.get("/projects/{project_id}/records/{record_id}/history.json")
+def history_json(request: Request, project_id: int, record_id: int, user: int | None = None,
+                 p: Principal = Depends(reader)) -> Response:
+    """The submits of one annotation, oldest first: `{"user_id", "revisions": [{number, username,
+    created_at, answers, active_seconds, submission_id}]}`. Yours; leads and reviewers pass `?user=ID`."""
+    who, revs = _history_for(request, project_id, record_id, p, user)
+    items = []
+    for r in revs:
+        d = asdict(r)
+        d["created_at"] = r.created_at.isoformat()
+        items.append(d)
+    return JSONResponse({"project_id": project_id, "record_id": record_id, "user_id": who, "revisions": items})
+
+
+@router.get("/projects/{project_id}/records/{record_id}/history")
+def history_page(request: Request, project_id: int, record_id: int, user: int | None = None,
+                 p: Principal = Depends(reader)) -> Response:
+    """The same history as a page, each submit's answers as short sentences."""
+    who, revs = _history_for(request, project_id, record_id, p, user)
+    project = projects.get_project(ctx(request).db, project_id)
+    return page(request, "my_work_history.html", p, project=project, record_id=record_id, user_id=who,
+                own=who == p.user.id,
+                history=[(r, summarize_all(project.questions, r.answers)) for r in reversed(revs)])
