@@ -8,9 +8,9 @@ stored hashed, with a scope (read | write) and a last-used time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from assay.domain.users import User
 from assay.errors import Forbidden, Invalid, NotFound, Unauthenticated
@@ -112,16 +112,18 @@ def _aware(dt: datetime) -> datetime:
 
 def resolve_session(db: Db, token: str) -> Principal:
     """The principal behind a session cookie. Raises Unauthenticated if unknown, idle, too old or its
-    user is deactivated; an expired session row is deleted (committed before the error is raised)."""
+    user is deactivated; an expired session row is deleted (committed before the error is raised).
+    One query (session joined to its user); `last_seen_at` is written at most once a minute."""
     now = datetime.now(UTC)
     st = db.settings
     with db.transaction() as s:
-        row = s.get(SessionRow, token_digest(token))
-        if row is None:
+        found = s.execute(select(SessionRow, UserRow).outerjoin(UserRow, UserRow.id == SessionRow.user_id)
+                          .where(SessionRow.id == token_digest(token))).first()
+        if found is None:
             raise Unauthenticated("your session has ended; sign in again")
+        row, user = found.SessionRow, found.UserRow
         idle = now - _aware(row.last_seen_at) > timedelta(minutes=st.session_idle_minutes)
         old = now - _aware(row.created_at) > timedelta(hours=st.session_absolute_hours)
-        user = s.get(UserRow, row.user_id)
         ended = idle or old or user is None or not user.is_active
         if ended:
             s.delete(row)
@@ -187,15 +189,19 @@ def revoke_api_token(db: Db, user_id: int, token_id: int) -> None:
 
 
 def resolve_api_token(db: Db, raw: str) -> Principal:
-    """The principal behind `Authorization: Bearer <token>`. Raises Unauthenticated."""
+    """The principal behind `Authorization: Bearer <token>`. Raises Unauthenticated.
+
+    One indexed query (token hash, joined to its owner); `last_used_at` is written at most once a minute."""
+    now = datetime.now(UTC)
     with db.transaction() as s:
-        row = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_digest(raw)))
-        if row is None or row.revoked_at is not None:
+        found = s.execute(select(ApiTokenRow.id, ApiTokenRow.revoked_at, ApiTokenRow.last_used_at, ApiTokenRow.scope,
+                                 UserRow).outerjoin(UserRow, UserRow.id == ApiTokenRow.user_id)
+                          .where(ApiTokenRow.token_hash == token_digest(raw))).first()
+        if found is None or found.revoked_at is not None:
             raise Unauthenticated("unknown or revoked API token; create one with `assay tokens create`")
-        user = s.get(UserRow, row.user_id)
+        user = found.UserRow
         if user is None or not user.is_active:
             raise Unauthenticated("the token's owner is deactivated")
-        now = datetime.now(UTC)
-        if row.last_used_at is None or now - _aware(row.last_used_at) > TOUCH_EVERY:
-            row.last_used_at = now
-        return Principal(user=user_from_row(user), via="token", scope=row.scope)
+        if found.last_used_at is None or now - _aware(found.last_used_at) > TOUCH_EVERY:
+            s.execute(update(ApiTokenRow).where(ApiTokenRow.id == found.id).values(last_used_at=now))
+        return Principal(user=user_from_row(user), via="token", scope=found.scope)

@@ -13,7 +13,15 @@ from assay.errors import Conflict, Invalid, NotFound
 from assay.services.audit import record_event
 from assay.services.db import Db
 from assay.store.mappers import project_from_row
-from assay.store.tables import AnnotationRow, AssignmentRow, MemberRow, ProjectRow, QuestionRow, RecordRow, UserRow
+from assay.store.tables import (
+    AnnotationRow,
+    AssignmentRow,
+    MemberRow,
+    ProjectRow,
+    QuestionRow,
+    RecordRow,
+    UserRow,
+)
 
 MEMBER_ROLES = ("lead", "reviewer", "annotator")
 
@@ -71,8 +79,13 @@ def list_projects(db: Db, user: User) -> list[Project]:
 def member_role(db: Db, project_id: int, user_id: int) -> str | None:
     """The person's role in the project, or None when not a member."""
     with db.transaction() as s:
-        return s.scalar(select(MemberRow.role).where(MemberRow.project_id == project_id,
-                                                     MemberRow.user_id == user_id))
+        return role_in(s, project_id, user_id)
+
+
+def role_in(s: Session, project_id: int, user_id: int) -> str | None:
+    """`member_role` inside the caller's transaction (one primary-key lookup)."""
+    return s.scalar(select(MemberRow.role).where(MemberRow.project_id == project_id,
+                                                 MemberRow.user_id == user_id))
 
 
 def add_member(db: Db, project_id: int, username: str, role: str = "annotator", actor: User | None = None) -> None:

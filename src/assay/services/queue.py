@@ -14,7 +14,9 @@ back is served to its author again as a live lease, with the reviewer's comment 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import Literal
 
 from sqlalchemy import exists, func, select, true, update
 from sqlalchemy.exc import IntegrityError
@@ -25,10 +27,12 @@ from assay.domain.work import Task
 from assay.errors import NotFound
 from assay.services import gold
 from assay.services.db import Db
+from assay.services.projects import role_in
 from assay.store.mappers import record_from_row
 from assay.store.tables import AnnotationRow, AssignmentRow, CompletionRow, ProjectRow, RecordRow
 from assay.store.tables_quality import ReviewRow
 
+Authorize = Callable[[str | None], None]  # a permission policy bound to the caller: raises or returns
 
 NEEDS_COMPLETIONS = {QuestionKind.pairwise.value, QuestionKind.ranking.value, QuestionKind.rating.value,
                      QuestionKind.spans.value, QuestionKind.code_review.value}
@@ -53,11 +57,17 @@ def expire_stale_leases(s: Session, project_id: int, now: datetime) -> int:
     return len(expired)
 
 
-def _task(s: Session, a: AssignmentRow) -> Task:
-    rec = s.get(RecordRow, a.record_id, options=[selectinload(RecordRow.completions)])
-    assert rec is not None
-    ann = s.scalar(select(AnnotationRow).where(AnnotationRow.record_id == a.record_id,
-                                               AnnotationRow.user_id == a.user_id))
+def build_task(s: Session, a: AssignmentRow, rec: RecordRow | None = None,
+          ann: AnnotationRow | None | Literal["load"] = "load") -> Task:
+    """Build the person's Task for assignment `a` inside the caller's transaction. `rec` (with its
+    completions) and `ann` (the person's annotation on the record, or None when there is none) may be
+    passed when the caller already holds them, saving the queries."""
+    if rec is None:
+        rec = s.get(RecordRow, a.record_id, options=[selectinload(RecordRow.completions)])
+        assert rec is not None
+    if ann == "load":
+        ann = s.scalar(select(AnnotationRow).where(AnnotationRow.record_id == a.record_id,
+                                                   AnnotationRow.user_id == a.user_id))
     feedback = ""
     if ann is not None and ann.status != "submitted":
         feedback = s.scalar(select(ReviewRow.comment).where(ReviewRow.annotation_id == ann.id,
@@ -69,22 +79,32 @@ def _task(s: Session, a: AssignmentRow) -> Task:
                 revision=ann.revision if ann else 0, feedback=feedback)
 
 
-def claim_next(db: Db, project_id: int, user_id: int) -> Task | None:
+def authorize_member(s: Session, project_id: int, user_id: int, authorize: Authorize | None) -> None:
+    """Run the caller's permission policy on the person's project role, inside the service's own
+    transaction (no separate membership transaction; a removed member is refused at once)."""
+    if authorize is not None:
+        authorize(role_in(s, project_id, user_id))
+
+
+def claim_next(db: Db, project_id: int, user_id: int, authorize: Authorize | None = None) -> Task | None:
     """Serve the person their next record: their live lease if they have one, else a new lease on the
     best free record (priority, then records that already have judgments, then oldest), or a gold record
     when the project's gold policy says so. None when the queue holds nothing more for them.
-    Raises Forbidden when the person is paused in this project, NotFound for an unknown project."""
+    Raises Forbidden when the person is paused in this project, NotFound for an unknown project.
+    `authorize(member_role)` (e.g. `functools.partial(policies.annotate, user)`) is checked first, in the
+    same transaction."""
     for _attempt in range(5):
         try:
-            return _claim_once(db, project_id, user_id)
+            return _claim_once(db, project_id, user_id, authorize)
         except IntegrityError:  # the same person claiming twice at once: the other claim won
             continue
-    return _claim_once(db, project_id, user_id)
+    return _claim_once(db, project_id, user_id, authorize)
 
 
-def _claim_once(db: Db, project_id: int, user_id: int) -> Task | None:
+def _claim_once(db: Db, project_id: int, user_id: int, authorize: Authorize | None) -> Task | None:
     now = _now()
     with db.transaction() as s:
+        authorize_member(s, project_id, user_id, authorize)
         project = s.get(ProjectRow, project_id)
         if project is None:
             raise NotFound(f"no project with id {project_id}")
@@ -92,7 +112,7 @@ def _claim_once(db: Db, project_id: int, user_id: int) -> Task | None:
             AssignmentRow.project_id == project_id, AssignmentRow.user_id == user_id,
             AssignmentRow.status == "leased", AssignmentRow.expires_at > now).order_by(AssignmentRow.id).limit(1))
         if live is not None:
-            return _task(s, live)
+            return build_task(s, live)
         gold.check_not_paused(s, project_id, user_id)
         expire_stale_leases(s, project_id, now)
         k = project.annotators_per_record
@@ -111,6 +131,7 @@ def _claim_once(db: Db, project_id: int, user_id: int) -> Task | None:
             q = (select(RecordRow).where(RecordRow.project_id == project_id, RecordRow.is_gold.is_(False),
                                          taken < k, ~had, ready)
                  .order_by(RecordRow.priority.desc(), taken.desc(), RecordRow.id).limit(1))
+            q = q.options(selectinload(RecordRow.completions))
             if db.is_postgres:
                 q = q.with_for_update(skip_locked=True, of=RecordRow)
             rec = s.scalar(q)
@@ -121,19 +142,21 @@ def _claim_once(db: Db, project_id: int, user_id: int) -> Task | None:
                           leased_at=now, expires_at=now + timedelta(seconds=project.lease_seconds))
         s.add(a)
         s.flush()
-        return _task(s, a)
+        # A never-served record: the person has no annotation on it unless one came without a lease.
+        return build_task(s, a, rec)
 
 
-def current_task(db: Db, project_id: int, record_id: int, user_id: int) -> Task:
+def current_task(db: Db, project_id: int, record_id: int, user_id: int, authorize: Authorize | None = None) -> Task:
     """The person's own task on a record they were served. Raises NotFound otherwise (never reveals
-    records outside their queue)."""
+    records outside their queue). `authorize` as in `claim_next`."""
     with db.transaction() as s:
+        authorize_member(s, project_id, user_id, authorize)
         a = s.scalar(select(AssignmentRow).where(AssignmentRow.record_id == record_id,
                                                  AssignmentRow.user_id == user_id,
                                                  AssignmentRow.project_id == project_id))
         if a is None:
             raise NotFound("this record is not in your queue")
-        return _task(s, a)
+        return build_task(s, a)
 
 
 def release(db: Db, project_id: int, record_id: int, user_id: int, *, skip_reason: str | None = None) -> None:

@@ -11,8 +11,9 @@ import hmac
 import re
 
 from fastapi import Request
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assay.errors import Forbidden, Unauthenticated
 from assay.services import auth
@@ -109,17 +110,36 @@ def _error(request: Request, status: int, code: str, message: str) -> Response:
     return PlainTextResponse(message, status_code=status)
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    """Adds the security headers to every response, and turns numbers no id can reach into 404/422."""
+class SecurityHeaders:
+    """Adds the security headers to every response, and turns numbers no id can reach into 404/422.
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = out_of_range_number(request) or await call_next(request)
-        h = response.headers
-        h.setdefault("Content-Security-Policy", CSP)
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("Referrer-Policy", "same-origin")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if not request.url.path.startswith("/static/"):
-            h.setdefault("Cache-Control", "no-store")
-        return response
+    A plain ASGI middleware (no BaseHTTPMiddleware task and stream per request): headers the app already
+    set are kept; the rest are added to the response start message."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                h = MutableHeaders(scope=message)
+                h.setdefault("Content-Security-Policy", CSP)
+                h.setdefault("X-Content-Type-Options", "nosniff")
+                h.setdefault("Referrer-Policy", "same-origin")
+                h.setdefault("X-Frame-Options", "DENY")
+                h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                if not static:
+                    h.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        refused = out_of_range_number(request)
+        if refused is not None:
+            await refused(scope, receive, send_with_headers)
+        else:
+            await self.app(scope, receive, send_with_headers)

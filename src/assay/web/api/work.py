@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
@@ -19,34 +21,42 @@ def _check(request: Request, project_id: int, p: Principal) -> None:
     policies.annotate(p.user, projects.member_role(ctx(request).db, project_id, p.user.id))
 
 
+def _may_annotate(p: Principal) -> queue.Authorize:
+    """The `annotate` policy bound to the caller; services check it inside their own transaction."""
+    return partial(policies.annotate, p.user)
+
+
+def _json(task: TaskPublic) -> Response:
+    """Serialise once with pydantic (the route's response_model documents the shape)."""
+    return Response(task.model_dump_json(), media_type="application/json")
+
+
 @router.post("/projects/{project_id}/next", response_model=TaskPublic | None,
              responses={204: {"description": "nothing left in your queue"}})
-def next_task(request: Request, project_id: int, p: Principal = Depends(writer)) -> TaskPublic | Response:
-    _check(request, project_id, p)
-    task = queue.claim_next(ctx(request).db, project_id, p.user.id)
-    return Response(status_code=204) if task is None else TaskPublic.of(task)
+def next_task(request: Request, project_id: int, p: Principal = Depends(writer)) -> Response:
+    task = queue.claim_next(ctx(request).db, project_id, p.user.id, _may_annotate(p))
+    return Response(status_code=204) if task is None else _json(TaskPublic.of(task))
 
 
 @router.get("/projects/{project_id}/records/{record_id}/task", response_model=TaskPublic)
-def get_task(request: Request, project_id: int, record_id: int, p: Principal = Depends(reader)) -> TaskPublic:
-    _check(request, project_id, p)
-    return TaskPublic.of(queue.current_task(ctx(request).db, project_id, record_id, p.user.id))
+def get_task(request: Request, project_id: int, record_id: int, p: Principal = Depends(reader)) -> Response:
+    return _json(TaskPublic.of(queue.current_task(ctx(request).db, project_id, record_id, p.user.id,
+                                                  _may_annotate(p))))
 
 
 @router.put("/projects/{project_id}/records/{record_id}/draft", response_model=TaskPublic)
 def save_draft(request: Request, project_id: int, record_id: int, body: AnswersUpdate,
-               p: Principal = Depends(writer)) -> TaskPublic:
-    _check(request, project_id, p)
-    return TaskPublic.of(annotation_service.save_draft(ctx(request).db, project_id, record_id, p.user.id,
-                                                body.answers, body.active_seconds))
+               p: Principal = Depends(writer)) -> Response:
+    return _json(TaskPublic.of(annotation_service.save_draft(ctx(request).db, project_id, record_id, p.user.id,
+                                                             body.answers, body.active_seconds,
+                                                             _may_annotate(p))))
 
 
 @router.post("/projects/{project_id}/records/{record_id}/submit", response_model=TaskPublic)
 def submit(request: Request, project_id: int, record_id: int, body: AnswersUpdate,
-           p: Principal = Depends(writer)) -> TaskPublic:
-    _check(request, project_id, p)
-    return TaskPublic.of(annotation_service.submit(ctx(request).db, project_id, record_id, p.user.id,
-                                            body.answers, body.active_seconds))
+           p: Principal = Depends(writer)) -> Response:
+    return _json(TaskPublic.of(annotation_service.submit(ctx(request).db, project_id, record_id, p.user.id,
+                                                         body.answers, body.active_seconds, _may_annotate(p))))
 
 
 @router.post("/projects/{project_id}/records/{record_id}/skip", status_code=204)
