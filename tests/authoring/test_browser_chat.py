@@ -13,7 +13,8 @@ from assay.services.authoring_demo import ensure_authoring_demo
 from tests.authoring.conftest import API_KEY
 from tests.web.conftest import shot
 
-pytestmark = pytest.mark.browser
+# The browser drives the same services the API tests run on both databases; once (SQLite) is enough here.
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("settings", ["sqlite"], indirect=True)]
 
 
 def login(page, url: str, username: str) -> None:  # type: ignore[no-untyped-def]
