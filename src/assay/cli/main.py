@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from assay.cli import admin, generate, server
+from assay.cli import admin, generate, security, server
 from assay.cli.quality import quality_app
 
 app = typer.Typer(name="assay", help="Assay: make LLM post-training data — judge, curate, export.",
@@ -31,6 +31,7 @@ app.command("suggest")(generate.suggest)
 app.add_typer(generate.remote_app, name="remote")
 app.add_typer(quality_app, name="quality")
 app.add_typer(server.db_app, name="db")
+security.mount(app, admin.users_app)
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.projects_app, name="projects")
 app.add_typer(admin.records_app, name="records")
