@@ -95,13 +95,13 @@ def test_submit_during_network_drop_is_retried_and_stored_once(ws, page) -> None
         else:
             route.continue_()
 
-    page.route(f"**/api/v1/projects/{pid}/records/{rid}/submit", drop_first_reply)
+    page.route(f"**/projects/{pid}/records/{rid}/submit", drop_first_reply)
     focus_page(page)
     page.keyboard.press("1")
     page.keyboard.press("5")
     page.keyboard.press("Control+Enter")
     page.wait_for_url(lambda u: f"/records/{rid}" not in u, timeout=20000)
-    page.unroute(f"**/api/v1/projects/{pid}/records/{rid}/submit")
+    page.unroute(f"**/projects/{pid}/records/{rid}/submit")
     assert len(calls) == 2
     row = stored(ws.db, pid, rid, "annotator1")
     assert row["status"] == "submitted" and row["n"] == 1
@@ -112,6 +112,10 @@ def test_submit_during_network_drop_is_retried_and_stored_once(ws, page) -> None
         from assay.store.tables import AnnotationRow
 
         assert s.scalar(select(func.count()).select_from(AnnotationRow).where(AnnotationRow.record_id == rid)) == 1
+        from assay.store.tables_workspace import AnnotationRevisionRow
+
+        assert s.scalar(select(func.count()).select_from(AnnotationRevisionRow)
+                        .where(AnnotationRevisionRow.record_id == rid)) == 1  # the retry is not a second revision
 
 
 def test_xss_payloads_in_model_output_stay_inert(ws, page, output_dir: Path) -> None:

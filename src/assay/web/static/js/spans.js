@@ -4,6 +4,10 @@
 // counts UTF-16 units, so every offset is converted at the boundary (emoji are 2 units, 1 code point).
 // Mouse: select text, pick a label, write a note, Add. Keys: `/` find a phrase (Enter: next match),
 // 1–9 label, `n` note, Enter add, `x` remove the last span, `0` "none found".
+// Caret selection by keyboard: `c` (or Tab) focuses a response's text; ← → move a caret by a character,
+// Ctrl/Alt+← → by a word, Home/End to the line's ends, ↑ ↓ to the line above/below (lines as stored, split
+// at newlines); with Shift each of these extends the selection. The caret lives in our own state (code
+// points into the stored text), not in the browser's selection, so it behaves the same in every browser.
 (function () {
   "use strict";
   var A = window.Assay = window.Assay || { widgets: {} };
@@ -20,6 +24,7 @@
     var selInfo = fs.querySelector("[data-span-selection]"), noneBox = fs.querySelector("[data-span-none]");
     var labelInputs = fs.querySelectorAll("input[data-span-label]");
     var spans = [], pending = null, touched = false, lastFind = { q: "", c: 0, at: -1 };
+    var caret = null;  // {completion, pos, anchor|null} in code points while a text view has the focus
 
     function labelValue() {
       var v = ""; labelInputs.forEach(function (r) { if (r.checked) v = r.value; }); return v;
@@ -35,9 +40,18 @@
         }
         var cuts = [0, text.length];
         marks.forEach(function (m) { cuts.push(m.a, m.b); });
+        var caretAt = caret && caret.completion === ci ? cpToU16(text, caret.pos) : -1;
+        if (caretAt >= 0) cuts.push(caretAt);
         cuts = cuts.filter(function (v, i, arr) { return arr.indexOf(v) === i; }).sort(function (x, y) { return x - y; });
         view.textContent = "";
+        var caretEl = null;
+        function putCaret() {
+          caretEl = document.createElement("span"); caretEl.className = "span-caret";
+          caretEl.setAttribute("aria-hidden", "true"); caretEl.dataset.testid = "span-caret";
+          view.appendChild(caretEl);
+        }
         for (var k = 0; k + 1 < cuts.length; k++) {
+          if (cuts[k] === caretAt) putCaret();
           var a = cuts[k], b = cuts[k + 1], seg = document.createElement("span");
           seg.textContent = text.slice(a, b);
           var depth = 0, isPending = false;
@@ -48,6 +62,8 @@
           if (isPending) seg.classList.add("span-pending");
           view.appendChild(seg);
         }
+        if (caretAt === text.length && text.length) putCaret();
+        if (caretEl && caretEl.scrollIntoView) caretEl.scrollIntoView({ block: "nearest", inline: "nearest" });
       });
     }
     function renderList() {
@@ -71,7 +87,7 @@
           var t2 = texts[pending.completion];
           selInfo.textContent = "Selected in Response " + A.util.LETTERS[pending.completion] + ": “" +
             Array.from(t2).slice(pending.start, pending.end).join("") + "” (" + pending.start + "–" + pending.end + ")";
-        } else selInfo.textContent = "Select text above (or press / to find a phrase).";
+        } else selInfo.textContent = "Select text above, press / to find a phrase, or c for a keyboard caret.";
       }
     }
     function read() {
@@ -105,6 +121,72 @@
       sel.removeAllRanges();
     }
     views.forEach(function (v) { v.addEventListener("mouseup", function () { setTimeout(fromSelection, 0); }); });
+
+    // ---- caret selection by keyboard (see the header comment)
+    var WORD = /[\p{L}\p{N}_]/u;
+    function lineStart(ch, i) { while (i > 0 && ch[i - 1] !== "\n") i--; return i; }
+    function lineEnd(ch, i) { while (i < ch.length && ch[i] !== "\n") i++; return i; }
+    function moved(ch, pos, e) {
+      var n = ch.length, word = e.ctrlKey || e.altKey || e.metaKey, i = pos;
+      if (e.key === "ArrowRight") {
+        if (!word) return Math.min(n, pos + 1);
+        while (i < n && !WORD.test(ch[i])) i++;
+        while (i < n && WORD.test(ch[i])) i++;
+        return i;
+      }
+      if (e.key === "ArrowLeft") {
+        if (!word) return Math.max(0, pos - 1);
+        while (i > 0 && !WORD.test(ch[i - 1])) i--;
+        while (i > 0 && WORD.test(ch[i - 1])) i--;
+        return i;
+      }
+      if (e.key === "Home") return lineStart(ch, pos);
+      if (e.key === "End") return lineEnd(ch, pos);
+      var start = lineStart(ch, pos), col = pos - start;
+      if (e.key === "ArrowUp") {
+        if (start === 0) return 0;
+        var ps = lineStart(ch, start - 1);
+        return Math.min(ps + col, start - 1);
+      }
+      if (e.key === "ArrowDown") {
+        var end = lineEnd(ch, pos);
+        if (end >= n) return n;
+        return Math.min(end + 1 + col, lineEnd(ch, end + 1));
+      }
+      return null;
+    }
+    function caretInfo() {
+      if (!selInfo || !caret || pending) return;
+      selInfo.textContent = "Caret in Response " + A.util.LETTERS[caret.completion] + " at " + caret.pos +
+        " — Shift+arrows select (Ctrl for words), Enter adds, Esc leaves.";
+    }
+    views.forEach(function (v) {
+      var ci = parseInt(v.dataset.spanText, 10);
+      v.addEventListener("focus", function () {
+        if (pending && pending.completion === ci) caret = { completion: ci, pos: pending.end, anchor: pending.start };
+        else if (!caret || caret.completion !== ci) caret = { completion: ci, pos: 0, anchor: null };
+        paint(); caretInfo();
+      });
+      v.addEventListener("blur", function () { caret = null; paint(); });
+      v.addEventListener("keydown", function (e) {
+        if (!caret) return;
+        if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); fs.focus({ preventScroll: true }); return; }
+        var ch = Array.from(texts[ci] || ""), to = moved(ch, caret.pos, e);
+        if (to === null) return;  // other keys (labels, n, Enter, x …) go to the question as usual
+        e.preventDefault(); e.stopPropagation();
+        if (e.shiftKey) {
+          if (caret.anchor === null) caret.anchor = caret.pos;
+          caret.pos = to;
+          if (caret.pos !== caret.anchor) {
+            pending = { completion: ci, start: Math.min(caret.anchor, caret.pos), end: Math.max(caret.anchor, caret.pos) };
+          } else pending = null;
+        } else {
+          caret.pos = to; caret.anchor = null;
+          if (pending && pending.completion === ci) pending = null;
+        }
+        paint(); renderList(); caretInfo();
+      });
+    });
     function add() {
       if (!pending) return false;
       var label = labelValue();
@@ -116,6 +198,7 @@
                    note: noteInput ? noteInput.value : "" });
       spans.sort(function (x, y) { return x.completion - y.completion || x.start - y.start || x.end - y.end; });
       pending = null;
+      if (caret) caret.anchor = null;
       if (noteInput) noteInput.value = "";
       if (noneBox) noneBox.checked = false;
       changed();
@@ -158,6 +241,11 @@
       },
       key: function (e) {
         if (e.key === "/" && findInput) { findInput.focus(); findInput.select(); return true; }
+        if (e.key === "c" && views.length) {  // caret mode: the next response's text (from A)
+          var at = Array.prototype.indexOf.call(views, document.activeElement);
+          views[(at + 1) % views.length].focus();
+          return true;
+        }
         if (e.key === "n" && noteInput) { noteInput.focus(); return true; }
         if (e.key === "Enter") return add();
         if (e.key === "x" && spans.length) { spans.pop(); changed(); return true; }
