@@ -31,7 +31,7 @@ def test_setup_page_creates_and_edits(db, settings) -> None:  # type: ignore[no-
     page = c.get("/new-project")
     assert page.status_code == 200 and "kind: spans" in page.text
     form = {"name": "setup-all", "title": "All kinds", "guidelines": "# Read me", "annotators_per_record": "2",
-            "lease_minutes": "20", "idle_seconds": "90", "show_suggestions": "on",
+            "lease_minutes": "20", "idle_seconds": "90", "show_suggestions": "on", "edit_after_submit": "on",
             "questions": page.text.split('data-testid="questions-editor">')[1].split("</textarea>")[0]
             .replace("&gt;", ">").replace("&lt;", "<").replace("&#39;", "'").replace("&#34;", '"'),
             "csrf_token": _csrf(c, "/new-project")}
@@ -39,7 +39,8 @@ def test_setup_page_creates_and_edits(db, settings) -> None:  # type: ignore[no-
     assert r.status_code == 303, r.text[:500]
     p = projects.find_project(db, "setup-all")
     assert [q.kind.value for q in p.questions] == ["pairwise", "ranking", "rating", "labels", "text", "text", "spans"]
-    assert p.settings == {"show_suggestions": True, "show_models": False, "idle_seconds": 90}
+    assert p.settings == {"show_suggestions": True, "show_models": False, "edit_after_submit": True,
+                          "idle_seconds": 90}
     assert p.annotators_per_record == 2 and p.lease_seconds == 1200
 
     # an annotation exists → a question change is refused and what was typed is shown again
@@ -58,9 +59,19 @@ def test_setup_page_creates_and_edits(db, settings) -> None:  # type: ignore[no-
     r = c.post(f"/projects/{p.id}/setup", data=form2, follow_redirects=False)
     assert r.status_code == 409 and "only titles and help texts" in r.text and "changed" in r.text
     assert projects.get_project(db, p.id).guidelines == "# Read me"
+    # settings the form does not show (gold, review from the project file) survive a save from the page
+    from assay.store.tables import ProjectRow
+
+    with db.transaction() as s:
+        row = s.get(ProjectRow, p.id)
+        row.settings = {**row.settings, "review": {"mode": "all"}, "gold": {"rate": 0.1}}
     form3 = dict(form, guidelines="changed", csrf_token=form2["csrf_token"])
+    form3.pop("edit_after_submit")
     assert c.post(f"/projects/{p.id}/setup", data=form3, follow_redirects=False).status_code == 303
-    assert projects.get_project(db, p.id).guidelines == "changed"
+    saved = projects.get_project(db, p.id)
+    assert saved.guidelines == "changed"
+    assert saved.settings == {"show_suggestions": True, "show_models": False, "edit_after_submit": False,
+                              "idle_seconds": 90, "review": {"mode": "all"}, "gold": {"rate": 0.1}}
     # annotators may not open it
     a1 = _client(live, "annotator1")
     assert a1.get(f"/projects/{p.id}/setup").status_code == 403

@@ -42,15 +42,19 @@ KIND_EXAMPLES = """\
 """
 
 
-def _form_spec(form: dict[str, Any], name: str) -> ProjectSpec:
+def _form_spec(form: dict[str, Any], name: str, base_settings: dict[str, Any] | None = None) -> ProjectSpec:
+    """The spec the form describes. The form edits only some settings; every other key of `base_settings`
+    (the project's current ones: gold, review, …) is kept as it was."""
     def num(key: str, default: int) -> int:
         try:
             return int(form.get(key) or default)
         except ValueError:
             raise Invalid(f"{key.replace('_', ' ')} must be a whole number")
 
-    settings: dict[str, Any] = {"show_suggestions": form.get("show_suggestions") == "on",
+    settings: dict[str, Any] = {**(base_settings or {}),
+                                "show_suggestions": form.get("show_suggestions") == "on",
                                 "show_models": form.get("show_models") == "on",
+                                "edit_after_submit": form.get("edit_after_submit") == "on",
                                 "idle_seconds": num("idle_seconds", 60)}
     questions = project_files.parse_questions_text(str(form.get("questions", "")))
     return ProjectSpec(name=name, title=str(form.get("title", "")).strip(),
@@ -101,7 +105,7 @@ async def save_setup(request: Request, project_id: int, p: Principal = Depends(w
     project = projects.get_project(db, project_id)
     form = dict(await request.form())
     try:
-        project_files.update_project(db, project_id, _form_spec(form, project.name), p.user)
+        project_files.update_project(db, project_id, _form_spec(form, project.name, project.settings), p.user)
     except AssayError as e:
         return _render(request, p, _echo(form, project.name), project_id, e.message, e.status)
     return RedirectResponse(f"/projects/{project_id}", status_code=303)
@@ -115,4 +119,5 @@ def _echo(form: dict[str, Any], name: str | None = None) -> dict[str, Any]:
             "lease_minutes": form.get("lease_minutes", 30),
             "settings": {"show_suggestions": form.get("show_suggestions") == "on",
                          "show_models": form.get("show_models") == "on",
+                         "edit_after_submit": form.get("edit_after_submit") == "on",
                          "idle_seconds": form.get("idle_seconds", 60)}}
