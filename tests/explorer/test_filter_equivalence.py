@@ -86,3 +86,13 @@ def test_parse_and_reject():  # type: ignore[no-untyped-def]
 def test_file_access_is_blocked_in_where(xdb):  # type: ignore[no-untyped-def]
     with pytest.raises(Invalid):
         explorer.browse(xdb, "hh@1", explorer.View(where="(SELECT count(*) FROM read_csv('/etc/passwd')) > 0"))
+
+
+@pytest.mark.parametrize("word", ["kil", "ill", "don't", "e-mail", "é", "the", "zzzzqq", "i'm", "2", "?"])
+def test_word_index_answers_like_a_scan(xdb, explorer_store, word):  # type: ignore[no-untyped-def]
+    """Search uses the word index; `text~word` in the pipeline scans: same records, also for pieces of
+    words, punctuation and non-ASCII."""
+    got = [r["id"] for p in (1, 2) for r in explorer.browse(xdb, "hh@1", explorer.View(q=word, per_page=200,
+                                                                                        page=p)).rows]
+    want = Filter(match=[f"text~{word}"]).process(explorer_store.read_table("hh@1")).table.column("id").to_pylist()
+    assert got == want

@@ -86,10 +86,12 @@ def ls(store: str | None = StoreOpt) -> None:
 @data_app.command("show")
 def show(ref: str = typer.Argument(..., help="NAME@N, NAME@latest or a hash prefix."),
          rows: int = typer.Option(3, help="How many records to print."),
+         stats: bool = typer.Option(False, "--stats", help="Also print the explorer's column statistics."),
          store: str | None = StoreOpt) -> None:
-    """Show a version's manifest, per-step stats and first records.
+    """Show a version's manifest, per-step stats and first records (and, with --stats, the summaries of
+    the explorer's statistics page: lengths, value counts, languages, judgments, agreement).
 
-    Example: assay data show hh@2 --rows 5
+    Example: assay data show hh@2 --rows 5 --stats
     """
     try:
         s = _store(store)
@@ -101,6 +103,12 @@ def show(ref: str = typer.Argument(..., help="NAME@N, NAME@latest or a hash pref
     console.print("columns: " + ", ".join(c["name"] for c in m.schema))
     if m.steps:
         console.print(step_table(m.steps))
+    if stats:
+        from assay.config import load_settings
+        from assay.services.explorer_stats import stats_for, summary_lines
+
+        for line in summary_lines(stats_for(s, m.ref, load_settings().data_dir / "explorer")):
+            console.print(line, highlight=False, markup=False)
     t = s.read_table(m).slice(0, rows)
     for row in t.to_pylist():
         console.print_json(json.dumps(row_to_record(row).to_dict(), ensure_ascii=False, default=str))

@@ -85,10 +85,10 @@ def parse_condition(text: str) -> Condition:
     """Parse `field op value` (e.g. `language__lang=en,de`, `chars<2000`, `text~refund`, `near_dedup__cluster?`).
     Raises Invalid naming the problem."""
     s = text.strip()
-    if s.endswith("!?") or s.endswith("?"):
-        unset = s.endswith("!?")
-        name = s[:-2] if unset else s[:-1]
-        return _checked(Condition(name.strip(), "unset" if unset else "set"))
+    unset = s.endswith("!?")
+    name = (s[:-2] if unset else s[:-1]).strip()
+    if s.endswith("?") and FIELD_RE.match(name):  # `field?` / `field!?`; `text~?` is a search for "?"
+        return Condition(name, "unset" if unset else "set")
     best: tuple[int, str] | None = None
     for op in OPS:
         i = s.find(op)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -29,7 +30,7 @@ from assay.errors import Invalid, NotFound
 from assay.pipelines.base import ATTR_SEP
 from assay.pipelines.conditions import compile_conditions, parse_conditions
 from assay.domain.users import User
-from assay.services import datasets
+from assay.services import datasets, explorer_search
 from assay.services.db import Db
 from assay.services.explorer_cache import MATERIALIZED, cursor
 from assay.services.records import ImportResult
@@ -101,10 +102,11 @@ def _lit(v: str) -> str:
     return "'" + v.replace("'", "''") + "'"
 
 
-def where_sql(view: View, columns: list[str]) -> str:
-    """The SQL condition of a view over the cache table (derived fields use their cached columns)."""
+def where_sql(view: View, columns: list[str], search: list[str] | None = None) -> str:
+    """The SQL condition of a view over the cache table (derived fields use their cached columns).
+    `search` replaces the view's search words (the ones the word index did not already answer)."""
     parts = [compile_conditions(parse_conditions(view.conditions), columns, MATERIALIZED)]
-    parts += [f"contains(_f_text, {_lit(t)})" for t in search_terms(view.q)]
+    parts += [f"contains(_f_text, {_lit(t)})" for t in (search_terms(view.q) if search is None else search)]
     if view.where.strip():
         parts.append(f"coalesce(({view.where})::BOOLEAN, false)")
     return " AND ".join(f"({p})" for p in parts)
@@ -176,16 +178,34 @@ def browse(db: Db, ref: str, view: View) -> RecordPage:
                 total = m.row_count
                 rows = _fetch(cur, m, f"_rid >= {off} AND _rid < {off + view.per_page}")
             else:
-                w = where_sql(view, cols)
-                total = cur.execute(f"SELECT count(*) FROM records WHERE {w}").fetchall()[0][0]
-                rids = [r[0] for r in cur.execute(
-                    f"SELECT _rid FROM records WHERE {w} ORDER BY _rid LIMIT {view.per_page} OFFSET {off}").fetchall()]
+                w, cand = _selection(cur, m, view, cols)
+                if cand is not None and w == "(true)":  # the word index alone answers it
+                    total, rids = len(cand), [int(x) for x in cand[off:off + view.per_page]]
+                else:
+                    total = cur.execute(f"SELECT count(*) FROM records WHERE {w}").fetchall()[0][0]
+                    rids = [r[0] for r in cur.execute(f"SELECT _rid FROM records WHERE {w} ORDER BY _rid "
+                                                      f"LIMIT {view.per_page} OFFSET {off}").fetchall()]
                 rows = _fetch(cur, m, f"_rid IN ({', '.join(map(str, rids))})") if rids else []
         except Exception as e:  # duckdb.Error: a bad `where` or value
             if isinstance(e, (Invalid, NotFound)):
                 raise
             raise Invalid(f"the filter failed: {e}") from e
     return RecordPage(m.ref, view, int(total), rows, cols, (time.perf_counter() - t0) * 1000)
+
+
+def _selection(cur: Any, m: Manifest, view: View, cols: list[str]) -> tuple[str, np.ndarray | None]:
+    """(SQL condition, candidate row numbers from the word index or None). When candidates are given and
+    the SQL is not `(true)`, the SQL already restricts to them (table `cand` registered on `cur`)."""
+    pieces, check = explorer_search.split_terms(search_terms(view.q))
+    cand = explorer_search.candidates(cur, pieces, m.row_count)
+    w = where_sql(view, cols, search=check if cand is not None else None)
+    if cand is not None and w != "(true)":
+        if len(cand) <= 1000:
+            w += f" AND _rid IN ({', '.join(map(str, cand.tolist())) or 'NULL'})"
+        else:
+            cur.register("cand", pa.table({"rid": pa.array(cand, pa.int64())}))
+            w += " AND _rid IN (SELECT rid FROM cand)"
+    return w, cand
 
 
 def get_record(db: Db, ref: str, record_id: str) -> tuple[Manifest, dict[str, Any]]:
@@ -205,9 +225,9 @@ def selection_table(db: Db, ref: str, view: View) -> tuple[Manifest, pa.Table]:
     m = store.resolve(ref)
     cols = _columns(m)
     with cursor(store, m, cache_root(db)) as cur:
-        w = where_sql(view, cols) if view.is_filtered else "true"
-        table = cur.execute(f"SELECT {', '.join(repr_col(c) for c in cols)} FROM records WHERE {w} "
-                            f"ORDER BY _rid").to_arrow_table()
+        w = _selection(cur, m, view, cols)[0] if view.is_filtered else "true"
+        table = cur.sql(f"SELECT {', '.join(repr_col(c) for c in cols)} FROM records WHERE {w} "
+                        f"ORDER BY _rid").to_arrow_table()
     return m, table
 
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 from typing import Any
 
-from assay.datasets import Manifest
+from assay.datasets import DatasetStore, Manifest
 from assay.datasets.schema import DOCUMENT_COLUMNS
 from assay.services.db import Db
 from assay.services.explorer import cache_root, repr_col, store_of
@@ -39,7 +40,7 @@ def _histogram(cur: Any, expr: str, bins: int = BINS, lo: float | None = None, h
                                 f"FROM records").fetchall()[0]
     lo = mn if lo is None else lo
     hi = mx if hi is None else hi
-    if lo is None or hi is None:
+    if mn is None or lo is None or hi is None:
         return {"min": None, "max": None, "bins": [], "nulls": int(nulls)}
     width = (hi - lo) / bins if hi > lo else 1.0
     counts = dict(cur.execute(
@@ -104,16 +105,40 @@ def compute(cur: Any, m: Manifest) -> dict[str, Any]:
 
 def version_stats(db: Db, ref: str) -> dict[str, Any]:
     """The statistics of version `ref`, computed once and then read from the cache. Raises NotFound."""
-    store = store_of(db)
+    return stats_for(store_of(db), ref, cache_root(db))
+
+
+def stats_for(store: DatasetStore, ref: str, root: Path) -> dict[str, Any]:
+    """`version_stats` without a database: the store and the explorer cache root (e.g. for the CLI)."""
     m = store.resolve(ref)
-    path = cache_dir(cache_root(db), m) / "stats.json"
+    path = cache_dir(root, m) / "stats.json"
     if path.exists():
         data: dict[str, Any] = json.loads(path.read_text())
         if data.get("stats_version") == STATS_VERSION:
             return {**data, "elapsed_ms": 0.0}
-    with cursor(store, m, cache_root(db)) as cur:
+    with cursor(store, m, root) as cur:
         data = compute(cur, m)
     tmp = path.with_name(f"stats.json.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(data, default=str))
     os.replace(tmp, path)
     return data
+
+
+def summary_lines(s: dict[str, Any], top: int = 5) -> list[str]:
+    """The statistics page as plain text lines (what `assay data show --stats` prints)."""
+    lines = [f"{s['ref']}: {s['rows']} records"]
+    for f, h in s["histograms"].items():
+        if h["bins"]:
+            peak = max(h["bins"], key=lambda b: b["count"])
+            lines.append(f"  {f}: min {h['min']:g}, max {h['max']:g}, most in {peak['lo']:.0f}..{peak['hi']:.0f}"
+                         + (f", {h['nulls']} unset" if h["nulls"] else ""))
+    for f, vc in s["value_counts"].items():
+        if vc["top"] and (vc["distinct"] <= 50 or vc["distinct"] < 0.5 * s["rows"]):
+            vals = ", ".join(f"{v}={c}" for v, c in vc["top"][:top])
+            lines.append(f"  {f} ({vc['distinct']} distinct): {vals}")
+    j = s["judgments"]
+    lines.append(f"  judged {j['judged']}, unjudged {j['unjudged']}")
+    if j["agreement"]["bins"]:
+        lines.append("  agreement: " + ", ".join(f"{b['lo']:.1f}..{b['hi']:.1f}={b['count']}"
+                                                 for b in j["agreement"]["bins"] if b["count"]))
+    return lines
