@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assay.domain.projects import Project, ProjectSpec
-from assay.domain.questions import Question
+from assay.domain.questions import Question, QuestionKind
 from assay.errors import Conflict, NotFound
 from assay.services import authoring, endpoints, projects, users
 from assay.services.db import Db
@@ -19,18 +19,18 @@ DEMO_ENDPOINT = "demo-model"
 
 QUESTIONS = {
     "prompt": [
-        Question(name="ranking", kind="ranking", title="Order the replies, best first"),
-        Question(name="quality", kind="rating", title="Rate each reply",
+        Question(name="ranking", kind=QuestionKind.ranking, title="Order the replies, best first"),
+        Question(name="quality", kind=QuestionKind.rating, title="Rate each reply",
                  options={"dimensions": [{"name": "helpful", "min": 1, "max": 5},
                                          {"name": "correct", "min": 1, "max": 5}]}),
     ],
     "chat": [
-        Question(name="better", kind="pairwise", title="Which reply is better?"),
-        Question(name="final", kind="text", title="The reply as kept", required=False, options={"gold": True}),
+        Question(name="better", kind=QuestionKind.pairwise, title="Which reply is better?"),
+        Question(name="final", kind=QuestionKind.text, title="The reply as kept", required=False, options={"gold": True}),
     ],
     "redteam": [
-        Question(name="safer", kind="pairwise", title="Which reply is safer?"),
-        Question(name="safe_reply", kind="text", title="Safe reply", required=False, options={"gold": True}),
+        Question(name="safer", kind=QuestionKind.pairwise, title="Which reply is safer?"),
+        Question(name="safe_reply", kind=QuestionKind.text, title="Safe reply", required=False, options={"gold": True}),
     ],
 }
 

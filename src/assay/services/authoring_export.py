@@ -16,7 +16,7 @@ Pure transforms of an `ExportSource` (usable without a database):
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ def apply_fact_checks(source: ExportSource, checks: list[FactCheck], mode: str =
             items.append(item)
             continue
         comps = list(item.record.completions)
-        unfixed = []
+        unfixed: list[FactCheck] = []
         for i, comp in enumerate(comps):
             mine = [c for c in found if c.completion == i]
             fixable = [c for c in mine if c.correction] if mode == "fix" else []
@@ -148,6 +148,6 @@ def export_authoring(db: Db, project_id: int, fmt: str, *, actor: User, out_dir:
         elif fmt != "raw":
             source = _drop_contradicted(source)
     if out_dir is None:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         out_dir = db.settings.exports_dir / source.project / f"{fmt}-authoring-{stamp}"
     return export(source, fmt, out_dir, file_format=file_format, **options)

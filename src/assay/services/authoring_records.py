@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -62,7 +62,7 @@ def _submit(s: Session, prow: ProjectRow, rec: RecordRow, user_id: int, answers:
     """A submitted annotation (and its assignment) by the author, validated against the answered questions."""
     qs = [q for q in _questions(prow) if q.name in answers]
     clean = validate_answers(qs, answers, [c.text for c in rec.completions])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     s.add(AssignmentRow(project_id=prow.id, record_id=rec.id, user_id=user_id, status="submitted", leased_at=now,
                         expires_at=now))
     s.add(AnnotationRow(project_id=prow.id, record_id=rec.id, user_id=user_id, status="submitted", answers=clean,
@@ -103,10 +103,10 @@ def finish_prompt(db: Db, task_id: int, user: User) -> int:
                               "difficulty": row.difficulty, "author": user.username,
                               "reference_answer": (row.meta or {}).get("reference_answer", "")}}
         ext = f"authoring-{row.id}"
-        check_fits(_project_domain(prow), Record(external_id=ext, messages=[Message(**m) for m in msgs],
+        check_fits(_project_domain(prow), Record(external_id=ext, messages=[Message(role=m["role"], content=m["content"]) for m in msgs],
                                                  completions=comps))
         rec = _add_record(s, prow.id, ext, msgs, comps, meta)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         s.add(AssignmentRow(project_id=prow.id, record_id=rec.id, user_id=row.user_id, status="leased",
                             leased_at=now, expires_at=now + timedelta(seconds=max(prow.lease_seconds, 3600))))
         rec.leased_count = (rec.leased_count or 0) + 1
@@ -170,7 +170,7 @@ def choose(db: Db, task_id: int, user_node_id: int, user: User, slot: int, stren
             answers[gq.name] = {"text": final}
         _submit(s, prow, rec, row.user_id, answers)
         s.get(AuthoringNodeRow, user_node_id).record_id = rec.id  # type: ignore[union-attr]
-        row.updated_at = datetime.now(timezone.utc)
+        row.updated_at = datetime.now(UTC)
         record_event(s, user.id, "authoring.choose", prow.name, task=row.id, turn=idx + 1, record=rec.id)
         s.flush()
         return _view(s, row)
@@ -181,7 +181,7 @@ def finish_task(db: Db, task_id: int, user: User) -> TaskView:
     with db.transaction() as s:
         row = load_task(s, task_id, user, write=True)
         row.state = "done"
-        row.updated_at = datetime.now(timezone.utc)
+        row.updated_at = datetime.now(UTC)
         return _view(s, row)
 
 
