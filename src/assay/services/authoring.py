@@ -16,7 +16,7 @@ of the project who may annotate may start tasks; leads and admins may view every
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,12 +26,23 @@ from assay.domain.users import User
 from assay.errors import Conflict, Invalid, NotFound, Unavailable
 from assay.services import endpoints, policies
 from assay.services.audit import record_event
-from assay.services.authoring_views import (AttemptView, AuthoringSettings, NodeView, Slot, TaskView, Turn,
-                                            parse_settings)
+from assay.services.authoring_views import (
+    AttemptView,
+    AuthoringSettings,
+    NodeView,
+    Slot,
+    TaskView,
+    Turn,
+    parse_settings,
+)
 from assay.services.db import Db
 from assay.store.tables import MemberRow, ProjectRow, UserRow
-from assay.store.tables_authoring import (AuthoringNodeRow, AuthoringTaskRow, ModelEndpointRow,
-                                          RedteamAttemptRow)
+from assay.store.tables_authoring import (
+    AuthoringNodeRow,
+    AuthoringTaskRow,
+    ModelEndpointRow,
+    RedteamAttemptRow,
+)
 
 MAX_MESSAGE = 50_000
 SECOND_TEMPERATURE = 1.2
@@ -235,7 +246,7 @@ def add_message(db: Db, task_id: int, user: User, content: str) -> TaskView:
         parent = last.chosen or last.replies[-1]
         assert parent is not None
         s.add(AuthoringNodeRow(task_id=row.id, parent_id=parent.id, role="user", text=text, original=text, meta={}))
-        row.updated_at = datetime.now(timezone.utc)
+        row.updated_at = datetime.now(UTC)
         s.flush()
         return _view(s, row)
 
@@ -258,7 +269,7 @@ def conversation(view: TaskView, upto_user_node: int, system_prompt: str = "") -
 
 def calls_today(s: Session, project_id: int, user_id: int) -> int:
     """Model replies stored for the trainer in the project over the last 24 hours."""
-    since = datetime.now(timezone.utc) - timedelta(days=1)
+    since = datetime.now(UTC) - timedelta(days=1)
     return int(s.scalar(select(func.count()).select_from(AuthoringNodeRow)
                         .join(AuthoringTaskRow, AuthoringTaskRow.id == AuthoringNodeRow.task_id)
                         .where(AuthoringTaskRow.project_id == project_id, AuthoringTaskRow.user_id == user_id,
@@ -307,7 +318,7 @@ class ReplyStream:
             return
         client = endpoints.client_for(self.db, self.slot.endpoint_id, timeout=self.timeout, max_retries=2)
         parts: list[str] = []
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         try:
             for delta in client.stream(self.messages, **self.slot.overrides):
                 parts.append(delta)
@@ -317,7 +328,7 @@ class ReplyStream:
         text = "".join(parts)
         if not text.strip():
             raise Unavailable(f"model endpoint {self.slot.endpoint_name!r} sent an empty reply; retry it")
-        seconds = (datetime.now(timezone.utc) - started).total_seconds()
+        seconds = (datetime.now(UTC) - started).total_seconds()
         self.node = store_reply(self.db, self.task_id, self.user_node_id, self.slot, text, seconds)
 
 
@@ -336,7 +347,7 @@ def store_reply(db: Db, task_id: int, user_node_id: int, slot: Slot, text: str, 
         s.add(row)
         task = s.get(AuthoringTaskRow, task_id)
         if task is not None:
-            task.updated_at = datetime.now(timezone.utc)
+            task.updated_at = datetime.now(UTC)
         s.flush()
         return _node(row)
 

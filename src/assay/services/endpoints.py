@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -135,7 +135,7 @@ def save_endpoint(db: Db, actor: User, *, name: str, base_url: str, model: str,
             row.name, row.base_url, row.model, row.sampling = name, cfg.base_url, cfg.model, clean
             if api_key is not None:
                 row.key_encrypted = encrypt_key(db.settings.secret_key, api_key)
-            row.updated_at = datetime.now(timezone.utc)
+            row.updated_at = datetime.now(UTC)
         s.flush()
         record_event(s, actor.id, "endpoint.save", name, base_url=cfg.base_url, model=cfg.model,
                      key_changed=api_key is not None)

@@ -15,8 +15,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from assay.errors import AssayError, Invalid, NotFound
-from assay.services import (authoring, authoring_factcheck, authoring_records, endpoints, policies, projects,
-                            records)
+from assay.services import (
+    authoring,
+    authoring_factcheck,
+    authoring_records,
+    endpoints,
+    policies,
+    projects,
+    records,
+)
 from assay.services.auth import Principal
 from assay.services.authoring_views import SEVERITIES, AuthoringSettings
 from assay.web.context import ctx
