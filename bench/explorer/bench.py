@@ -102,7 +102,7 @@ def main() -> None:
             times.append((time.perf_counter() - t) * 1000)
         times.sort()
         p50 = statistics.median(times)
-        p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         total = get(f"/api/v1/explore/{ref}/records", per_page=1, **{k: v for k, v in params.items()
                                                                       if k != "page"}).json()["total"] \
             if "stats" not in path else "-"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.explorer.conftest import make_store
-from tests.web.conftest import browser, live_server, page, shot  # noqa: F401 (fixtures)
+from tests.web.conftest import shot
 
 pytestmark = pytest.mark.browser
 
@@ -26,6 +26,7 @@ def test_search_filter_open_record_and_lineage(explorer_server, live_server, pag
     page.goto(f"{url}/explore")
     page.click('[data-testid="version-hh-clean@1"]')
     total = int(page.text_content('[data-testid="result-count"] strong'))
+    page.goto(f"{url}/explore/hh-clean@1?per_page=3")
     shot(page, output_dir, "explorer-records")
     page.fill('[data-testid="search"]', "kill")
     page.click('[data-testid="apply"]')
@@ -35,9 +36,10 @@ def test_search_filter_open_record_and_lineage(explorer_server, live_server, pag
     page.click('[data-testid="apply"]')
     both = int(page.text_content('[data-testid="result-count"] strong'))
     assert 0 < both <= searched and "turns%3E%3D4" in page.url
+    page.goto(page.url + "&per_page=3")  # the view lives in the URL: a shared link shows the same
     shot(page, output_dir, "explorer-search-filter")
-    page.reload()  # the view lives in the URL
     assert int(page.text_content('[data-testid="result-count"] strong')) == both
+    assert page.input_value('[data-testid="search"]') == "kill"
     first = page.text_content('[data-testid="open-record"] strong')
     page.click('[data-testid="open-record"]')
     assert page.text_content('[data-testid="record-title"]') == first

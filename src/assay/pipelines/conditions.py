@@ -54,14 +54,14 @@ DERIVED: dict[str, tuple[str, str]] = {
     "chars": (f"coalesce(list_sum(list_transform(list_concat({_MSG_TEXT}, {_COMP_TEXT}), lambda t: length(t))), 0)",
               "number"),
     "prompt_chars": ("length(coalesce(list_filter(messages, lambda m: m.role = 'user')[-1].content, ''))", "number"),
-    "response_chars": ("length(coalesce(completions[1].text, "
-                       "list_filter(messages, lambda m: m.role = 'assistant')[-1].content, ''))", "number"),
+    "response_chars": (("length(coalesce(completions[1].text, "
+                        "list_filter(messages, lambda m: m.role = 'assistant')[-1].content, ''))"), "number"),
     "turns": ("coalesce(len(messages), 0)", "number"),
     "n_completions": ("coalesce(len(completions), 0)", "number"),
     "judgments": ("coalesce(json_array_length(metadata, '$.judgments'), 0)", "number"),
     "judged": ("coalesce(json_array_length(metadata, '$.judgments'), 0) > 0", "bool"),
-    "agreement": (f"CASE WHEN len({_DECISIONS}) >= 2 THEN len(list_filter({_DECISIONS}, lambda y: y = "
-                  f"list_aggregate({_DECISIONS}, 'mode'))) / len({_DECISIONS}) END", "number"),
+    "agreement": ((f"CASE WHEN len({_DECISIONS}) >= 2 THEN len(list_filter({_DECISIONS}, lambda y: y = "
+                   f"list_aggregate({_DECISIONS}, 'mode'))) / len({_DECISIONS}) END"), "number"),
     "label": ("coalesce(json_extract_string(metadata, '$.judgments[*].answers.*.labels[*]'), [])", "list"),
     "choice": ("coalesce(json_extract_string(metadata, '$.judgments[*].answers.*.choice'), [])", "list"),
 }

@@ -3,20 +3,17 @@ Admins and leads only, like `/api/v1/datasets`."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from starlette.responses import FileResponse
 
-from assay.errors import Invalid
 from assay.services import explorer, explorer_lineage, explorer_record, explorer_stats, policies
 from assay.services import projects as project_service
 from assay.services.auth import Principal
 from assay.web.api.datasets import read_datasets
 from assay.web.context import ctx
-from assay.web.pages.explorer import view_from
+from assay.web.pages.explorer import selection_file, view_from
 from assay.web.security import reader, writer
 
 router = APIRouter(tags=["explorer"])
@@ -83,12 +80,7 @@ def export(request: Request, ref: str, body: ExportRequest, p: Principal = Depen
         res = explorer.export_selection(db, ref, view, name=body.name)
         assert res.manifest is not None
         return {"ref": res.manifest.ref, "rows": res.rows, "pipeline": res.spec}
-    if body.format not in ("jsonl", "parquet"):
-        raise Invalid(f"format {body.format!r}: use version, jsonl or parquet")
-    folder = Path(db.settings.exports_dir) / "explorer"
-    path = folder / f"{ref.replace('@', '-')}-{abs(hash((tuple(view.conditions), view.q, view.where)))}.{body.format}"
-    res = explorer.export_selection(db, ref, view, path=str(path))
-    return FileResponse(res.path, filename=path.name, media_type="application/octet-stream")
+    return selection_file(db, ref, view, body.format)
 
 
 @router.post("/explore/{ref}/push")

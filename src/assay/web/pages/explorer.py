@@ -4,13 +4,24 @@ JSON twins: `assay.web.api.explorer`."""
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
 from fastapi import APIRouter, Depends, Form, Query, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from assay.errors import Invalid
-from assay.services import dataset_catalog, explorer, explorer_lineage, explorer_record, explorer_stats, policies
+from assay.services import (
+    dataset_catalog,
+    explorer,
+    explorer_lineage,
+    explorer_record,
+    explorer_stats,
+    policies,
+)
 from assay.services import projects as project_service
 from assay.services.auth import Principal
+from assay.services.db import Db
 from assay.web.api.datasets import read_datasets
 from assay.web.context import ctx
 from assay.web.pages.common import page
@@ -70,12 +81,25 @@ def explore_lineage(request: Request, ref: str, against: str = "", p: Principal 
 
 @router.post("/explore/{ref}/export")
 def explore_export(request: Request, ref: str, f: list[str] = Form([]), q: str = Form(""), where: str = Form(""),
-                   name: str = Form(""), p: Principal = Depends(writer)) -> Response:
-    """Write the selection as a new version and open it."""
+                   name: str = Form(""), format: str = Form("version"), p: Principal = Depends(writer)) -> Response:
+    """Write the selection as a new version and open it, or send it as a JSONL / Parquet file."""
     read_datasets(p.user)
-    result = explorer.export_selection(ctx(request).db, ref, view_from(f, q, where, 1, 25), name=name.strip())
+    db = ctx(request).db
+    view = view_from(f, q, where, 1, 25)
+    if format != "version":
+        return selection_file(db, ref, view, format)
+    result = explorer.export_selection(db, ref, view, name=name.strip())
     assert result.manifest is not None
     return RedirectResponse(f"/explore/{result.manifest.ref}", status_code=303)
+
+
+def selection_file(db: Db, ref: str, view: explorer.View, fmt: str) -> Response:
+    """The selection written to <exports>/explorer/ and sent as a download (jsonl or parquet)."""
+    if fmt not in ("jsonl", "parquet"):
+        raise Invalid(f"format {fmt!r}: use version, jsonl or parquet")
+    path = Path(db.settings.exports_dir) / "explorer" / f"{ref.replace('@', '-')}-{uuid.uuid4().hex[:8]}.{fmt}"
+    res = explorer.export_selection(db, ref, view, path=str(path))
+    return FileResponse(res.path, filename=path.name, media_type="application/octet-stream")
 
 
 @router.post("/explore/{ref}/push")
