@@ -161,10 +161,12 @@ def delete_endpoint(request: Request, endpoint_id: int, p: Principal = Depends(w
 
 @router.get("/projects/{project_id}/authoring/settings")
 def get_settings(request: Request, project_id: int, p: Principal = Depends(reader)) -> dict[str, Any]:
+    """The project's authoring settings (its lead and admins, like the settings page; trainers get what they
+    need — mode, reply slots — with each task)."""
     db = ctx(request).db
     from assay.services import policies, projects
 
-    policies.view_project(p.user, projects.member_role(db, project_id, p.user.id))
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     return authoring.project_settings(db, project_id).to_dict()
 
 
