@@ -8,7 +8,8 @@ from alembic.runtime.migration import MigrationContext
 from assay.store.engine import make_engine
 from assay.store.tables import Base, import_all_tables
 
-OURS = {"model_endpoints", "authoring_tasks", "authoring_nodes", "redteam_attempts", "fact_checks"}
+OURS = {"model_endpoints", "authoring_tasks", "authoring_nodes", "redteam_attempts", "fact_checks",
+        "problem_reports"}
 
 
 def _table(diff: object) -> str | None:

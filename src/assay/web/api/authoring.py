@@ -18,7 +18,14 @@ from pydantic import BaseModel, Field
 from starlette.responses import StreamingResponse
 
 from assay.errors import AssayError, NotFound
-from assay.services import authoring, authoring_export, authoring_factcheck, authoring_records, endpoints
+from assay.services import (
+    authoring,
+    authoring_export,
+    authoring_factcheck,
+    authoring_records,
+    authoring_reports,
+    endpoints,
+)
 from assay.services.auth import Principal
 from assay.services.authoring_views import AttemptView, FactCheck, NodeView, TaskView
 from assay.web.context import ctx
@@ -307,3 +314,44 @@ def export(request: Request, project_id: int, body: AuthoringExport, p: Principa
                                                final_paths_only=body.final_paths_only, **body.options)
     return {"rows": result.rows, "counts": result.counts,
             "paths": {k: str(v) for k, v in result.paths.items()}, "card": str(result.card_path)}
+
+
+# -- problem reports ---------------------------------------------------------------------------------
+
+class ReportCreate(BaseModel):
+    reason: str = Field(description="broken_record | unclear_guideline | offensive_content | other")
+    note: str = ""
+    record_id: int | None = Field(None, description="The record reported (or give task_id).")
+    task_id: int | None = Field(None, description="The authoring task reported.")
+
+
+class Resolution(BaseModel):
+    resolution: str = ""
+
+
+def report_json(r: authoring_reports.ProblemReport) -> dict[str, Any]:
+    return {"id": r.id, "record_id": r.record_id, "task_id": r.task_id, "reporter": r.reporter, "reason": r.reason,
+            "note": r.note, "state": r.state, "resolution": r.resolution,
+            "created_at": r.created_at.isoformat() if r.created_at else None}
+
+
+@router.post("/projects/{project_id}/reports", status_code=201)
+def report_problem(request: Request, project_id: int, body: ReportCreate,
+                   p: Principal = Depends(writer)) -> dict[str, Any]:
+    """Report a record (it leaves your queue) or an authoring task."""
+    return report_json(authoring_reports.report_problem(ctx(request).db, project_id, p.user, body.reason, body.note,
+                                                        record_id=body.record_id, task_id=body.task_id))
+
+
+@router.get("/projects/{project_id}/reports")
+def list_reports(request: Request, project_id: int, state: str = "open",
+                 p: Principal = Depends(reader)) -> list[dict[str, Any]]:
+    """Open reports (`state=all` for every one): the project's leads and reviewers, admins."""
+    items = authoring_reports.list_reports(ctx(request).db, project_id, p.user, None if state == "all" else state)
+    return [report_json(r) for r in items]
+
+
+@router.post("/projects/{project_id}/reports/{report_id}/resolve")
+def resolve_report(request: Request, project_id: int, report_id: int, body: Resolution,
+                   p: Principal = Depends(writer)) -> dict[str, Any]:
+    return report_json(authoring_reports.resolve(ctx(request).db, project_id, report_id, p.user, body.resolution))

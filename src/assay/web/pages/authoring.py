@@ -27,10 +27,12 @@ from assay.services import (
 from assay.services.auth import Principal
 from assay.services.authoring_views import SEVERITIES, AuthoringSettings
 from assay.web.context import ctx
+from assay.web.pages import authoring_reports as authoring_reports_pages
 from assay.web.pages.common import page
 from assay.web.security import reader, writer
 
 router = APIRouter()
+router.include_router(authoring_reports_pages.router)  # "report a problem" pages ride on this router
 
 
 def _go(url: str) -> RedirectResponse:
