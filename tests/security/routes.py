@@ -59,6 +59,16 @@ PARAMS: dict[str, Callable[[World, str], Any]] = {
     "name": lambda w, r: w.export_file,
     "annotation_id": lambda w, r: w.annotation_ids["ann2"],
     "batch": lambda w, r: "no-such-batch",
+    "ref": lambda w, r: f"{w.dataset}@{w.dataset_version}",
+    "question": lambda w, r: "preference",
+    # the security world has no chat messages, red-team attempts or fact checks: ids that match nothing
+    "task_id": lambda w, r: w.task_id,
+    "message_id": lambda w, r: 424242,
+    "attempt_id": lambda w, r: 424242,
+    "endpoint_id": lambda w, r: w.endpoint_id,
+    "check_id": lambda w, r: 424242,
+    "slot": lambda w, r: 0,
+    "report_id": lambda w, r: w.report_id,
 }
 
 
@@ -75,6 +85,9 @@ class Rule:
     params: dict[str, Callable[[World, str], Any]] = field(default_factory=dict)
     twin: str | None = None
     why: str = ""
+    invalid_ok: bool = False  # allowed roles may get 400/409/422 past the check (no fitting object)
+    absent: bool = False  # no such object in the world: any 4xx counts as a refusal
+    fresh: bool = False  # each role on its own copy of the world (the first allowed call destroys the object)
 
 
 def _value(v: Value, w: World, role: str) -> Any:
@@ -118,12 +131,12 @@ def call(client: TestClient, w: World, role: str, method: str, path: str, rule: 
     return client.request(method, url, **kwargs)
 
 
-def outcome(method: str, resp: Any) -> str:
+def outcome(method: str, resp: Any, absent: bool = False) -> str:
     """"deny" for 401/403/404 (a project you are not in does not exist for you) and for a GET sent to the
     sign-in page; "allow" for anything else below 500. A 5xx is an error in itself."""
     status = resp.status_code
     assert status < 500, f"server error {status}: {resp.text[:300]}"
-    if status in DENY_STATUSES:
+    if status in DENY_STATUSES or (absent and 400 <= status < 500):
         return "deny"
     if method == "GET" and status in (302, 303, 307) and resp.headers.get("location", "").startswith("/login"):
         return "deny"

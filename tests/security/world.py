@@ -26,6 +26,7 @@ ANN1_SECRET = "ANN1-PRIVATE-RATIONALE-7731"
 ANN2_SECRET = "ANN2-PRIVATE-RATIONALE-4410"
 GOLD_SECRET = "GOLD-ANSWER-RATIONALE-9052"
 OTHER_PROJECT_SECRET = "Q-PROJECT-PROMPT-5521"
+ENDPOINT_KEY = "sk-ENDPOINT-KEY-NEVER-SHOWN-8812"
 REVIEW_SECRET = "REVIEW-COMMENT-FOR-ANN2-3307"
 HOSTILE = '<script>alert("pwned")</script><img src=x onerror="alert(1)">'
 ROLES = ("admin", "lead", "reviewer", "annotator", "outsider", "anon")
@@ -53,6 +54,9 @@ class World:
     token_ids: dict[str, int] = field(default_factory=dict)  # each role's own write token id
     invite_id: int = 0
     invite_token: str = ""
+    endpoint_id: int = 0
+    task_id: int = 0  # ann1's authoring task in P (prompt mode)
+    report_id: int = 0  # ann2's problem report (with a private note)
     export_id: str = ""
     export_file: str = ""
     dataset: str = ""
@@ -182,6 +186,20 @@ def _build(path: Path) -> World:
     w.export_id = export_files.export_id_of(res.card_path.parent)
     w.export_file = next(iter(res.paths.values())).name
     w.dataset, w.dataset_version = _dataset(db)
+    from assay.services import authoring, endpoints
+
+    ep = endpoints.save_endpoint(db, made["admin"], name="local", base_url="http://127.0.0.1:9/v1", model="m",
+                                 api_key=ENDPOINT_KEY)
+    w.endpoint_id = ep.id
+    authoring.update_settings(db, p.id, made["lead1"], {"mode": "prompt", "endpoints": ["local"]})
+    w.task_id = authoring.start_task(db, p.id, made["ann1"], "Write a haiku about " + ANN1_SECRET).id
+    try:
+        from assay.services import authoring_reports
+
+        w.report_id = authoring_reports.report_problem(db, p.id, made["ann2"], "other", "see " + ANN2_SECRET,
+                                                       record_id=w.ann2_lease_record).id
+    except ImportError:  # problem reports not there yet
+        pass
     w.invite_token, inv = invites.create_invite(db, "annotator", uid["admin"], 24)
     w.invite_id = inv.id
     _add_review(db, w)
@@ -192,22 +210,23 @@ def _build(path: Path) -> World:
 def _add_review(db: Any, w: World) -> None:
     """A reviewer's comment on ann2's annotation (ann1 must never see it)."""
     try:
-        from assay.store.tables_quality import ReviewRow
+        from assay.store.tables_quality import ReviewRow, StandingRow
     except ImportError:  # the review feature is not there yet
         return
     with db.transaction() as s:
+        s.add(StandingRow(project_id=w.project_id, user_id=w.user_ids["ann2"], state="paused", gold_n=3,
+                          gold_accuracy=0.0, reason="failed gold"))
         s.add(ReviewRow(project_id=w.project_id, annotation_id=w.annotation_ids["ann2"], revision=1,
                         reviewer_id=w.user_ids["rev1"], decision="reject", comment=REVIEW_SECRET,
                         action="rejected"))
 
 
 def _dataset(db: Any) -> tuple[str, str]:
-    import pyarrow as pa
-
+    from assay.datasets.schema import records_to_table
     from assay.datasets.store import open_store
 
     m = open_store(db.settings.resolved_dataset_store).write_version(
-        "secdata", [pa.table({"text": ["hello", "world"]})], note="security tests")
+        "secdata", [records_to_table(_records("ds", 3))], note="security tests")
     return "secdata", str(m.version)
 
 

@@ -11,6 +11,7 @@ import hmac
 import re
 
 from fastapi import Request
+from sqlalchemy.exc import DataError
 from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -126,8 +127,12 @@ class SecurityHeaders:
         request = Request(scope)
         static = scope["path"].startswith("/static/")
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 h = MutableHeaders(scope=message)
                 h.setdefault("Content-Security-Policy", CSP)
                 h.setdefault("X-Content-Type-Options", "nosniff")
@@ -142,4 +147,10 @@ class SecurityHeaders:
         if refused is not None:
             await refused(scope, receive, send_with_headers)
         else:
-            await self.app(scope, receive, send_with_headers)
+            try:
+                await self.app(scope, receive, send_with_headers)
+            except (OverflowError, DataError):  # a number in a body that the database cannot hold
+                if started:
+                    raise
+                await _error(request, 422, "invalid", "a number in the request is out of range "
+                             f"(ids and counts are at most {MAX_ID})")(scope, receive, send_with_headers)
