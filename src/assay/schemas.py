@@ -147,6 +147,8 @@ class TaskPublic(BaseModel):
 class AnswersUpdate(BaseModel):
     answers: dict[str, Any]
     active_seconds: float | None = Field(None, description="Running total of active seconds on this record.")
+    submission_id: str | None = Field(None, max_length=100, description="Client-made id of this submit: a retry "
+                                      "with the same id is recognised and not stored twice (or X-Submission-Id).")
 
 
 class SkipCreate(BaseModel):

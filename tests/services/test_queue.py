@@ -135,3 +135,27 @@ def test_records_waiting_for_completions_are_not_served(db):
     assert t is not None and t.record.external_id == "r0"
     annotations.submit(db, p.id, t.record_id, a.id, ANSWER)
     assert queue.claim_next(db, p.id, a.id) is None  # "empty" waits for generation
+
+
+def test_api_submit_retry_with_same_submission_id_is_one_revision(settings):
+    """A retried API submit (same X-Submission-Id) is recognised: one revision, one count."""
+    from fastapi.testclient import TestClient
+
+    from assay.services import annotation_history, auth
+    from assay.services.db import open_db
+    from assay.web.app import create_app
+
+    db = open_db(settings, migrate=False)
+    p = make_project(db, k=1, n=1)
+    a = users.add_user(db, "a", "password123")
+    token, _ = auth.create_api_token(db, a.id, "t")
+    projects.add_member(db, p.id, "a")
+    client = TestClient(create_app(settings, db))
+    h = {"Authorization": f"Bearer {token}", "X-Submission-Id": "sub-1"}
+    rid = client.post(f"/api/v1/projects/{p.id}/next", headers=h).json()["record_id"]
+    for _ in range(2):
+        r = client.post(f"/api/v1/projects/{p.id}/records/{rid}/submit", headers=h, json={"answers": ANSWER})
+        assert r.status_code == 200, r.text
+    assert len(annotation_history.history(db, p.id, rid, a.id)) == 1
+    assert projects.progress(db, p.id).submitted_annotations == 1
+    db.close()

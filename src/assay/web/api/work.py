@@ -56,7 +56,9 @@ def save_draft(request: Request, project_id: int, record_id: int, body: AnswersU
 def submit(request: Request, project_id: int, record_id: int, body: AnswersUpdate,
            p: Principal = Depends(writer)) -> Response:
     return _json(TaskPublic.of(annotation_service.submit(ctx(request).db, project_id, record_id, p.user.id,
-                                                         body.answers, body.active_seconds, _may_annotate(p))))
+                                                         body.answers, body.active_seconds, _may_annotate(p),
+                                                         submission_id=body.submission_id
+                                                         or request.headers.get("x-submission-id"))))
 
 
 @router.post("/projects/{project_id}/records/{record_id}/skip", status_code=204)
