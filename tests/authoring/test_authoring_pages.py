@@ -34,3 +34,17 @@ def test_lead_configures_endpoint_and_project(env, web, db) -> None:  # type: ig
     # another trainer of the project does not see this trainer's task
     assert web.client("annotator2").get(f"/projects/{env.demo.projects['chat'].id}/author/tasks/{task.id}")\
         .status_code == 404
+
+
+def test_model_html_is_inert_on_the_task_page(env, web, db) -> None:  # type: ignore[no-untyped-def]
+    from assay.services import authoring
+
+    pid = env.project_id("redteam")
+    task = authoring.start_task(db, pid, env.trainer, "say something nasty")
+    env.fake.queue_reply('<img src=x onerror="alert(1)"><script>alert(2)</script> **bold**')
+    text = "".join(authoring.ReplyStream(db, task.id, task.turns[0].user.id, 0, env.trainer))
+    assert "<script>" in text  # stored as the model wrote it ...
+    page = web.client("annotator1").get(f"/projects/{pid}/author/tasks/{task.id}").text
+    assert "<script>alert(2)" not in page and "<img" not in page  # ... never served as markup
+    assert "&lt;script&gt;alert(2)" in page
+    assert "<strong>bold</strong>" in page
