@@ -62,5 +62,7 @@ def test_throttle_invites_sessions_tokens(db) -> None:  # type: ignore[no-untype
         users.set_active(db, admin.id, False)  # the last admin
     actions = [e.action for e in list_events(db, 100)]
     assert {"user.create", "invite.create", "invite.accept", "token.create", "token.revoke",
-            "session.login"} <= set(actions)
+            "session.login", "session.login_failed"} <= set(actions)
+    auth.logout(db, auth.login(db, "rita", "rita-password-1").session_token)
+    assert list_events(db, 1)[0].action == "session.logout"
     assert all(e.action.startswith("invite.") for e in list_events(db, 100, action="invite."))

@@ -100,6 +100,8 @@ def login(db: Db, username: str, password: str, ip: str = "", throttle: LoginThr
     if signin is None:
         if throttle:
             throttle.fail(db, username, ip)
+        with db.transaction() as s:  # the name as typed (never the password) and the address
+            record_event(s, None, "session.login_failed", username[:80], ip=ip[:64])
         raise Unauthenticated("wrong username or password (or the account is deactivated)")
     if throttle:
         throttle.clear(db, username)
@@ -138,9 +140,12 @@ def resolve_session(db: Db, token: str) -> Principal:
 
 
 def logout(db: Db, token: str) -> None:
-    """End the session on the server (idempotent)."""
+    """End the session on the server (idempotent; audited when a session ended)."""
     with db.transaction() as s:
-        s.execute(delete(SessionRow).where(SessionRow.id == token_digest(token)))
+        row = s.get(SessionRow, token_digest(token))
+        if row is not None:
+            record_event(s, row.user_id, "session.logout", "")
+            s.delete(row)
 
 
 @dataclass(frozen=True)
