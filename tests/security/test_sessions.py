@@ -215,3 +215,12 @@ def test_no_secret_is_ever_logged(client: TestClient, world: World, caplog: pyte
     for secret in (PASSWORD, "wrong-password-xyz", "another-pass-123", session, csrf, token,
                    "assay_wrong-token-abc"):
         assert secret and secret not in logged, f"a secret reached the logs: {secret[:6]}…"
+
+
+@pytest.mark.parametrize("target,expected", [("/projects/1", "/projects/1"), ("//evil.example/x", "/"),
+                                             ("/\\evil.example", "/"), ("https://evil.example", "/"),
+                                             ("/ok\r\nSet-Cookie: x=1", "/")])
+def test_sign_in_redirects_only_within_the_site(client: TestClient, target: str, expected: str) -> None:
+    token = _login_csrf(client)
+    r = client.post("/login", data={"username": "ann1", "password": PASSWORD, "csrf_token": token, "next": target})
+    assert r.status_code == 303 and r.headers["location"] == expected

@@ -19,7 +19,11 @@ router = APIRouter()
 
 
 def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    """A same-site path to go to after signing in; anything else (another host, `//host`, `/\\host`,
+    control characters) becomes "/"."""
+    ok = target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target \
+        and all(32 <= ord(ch) < 127 for ch in target)
+    return target if ok else "/"
 
 
 def _anon_form(request: Request, template: str, status_code: int = 200, **data: object) -> Response:
