@@ -26,10 +26,10 @@ import pyarrow.parquet as pq
 
 from assay.datasets import DatasetStore, Manifest
 from assay.datasets.schema import DOCUMENT_COLUMNS
+from assay.domain.users import User
 from assay.errors import Invalid, NotFound
 from assay.pipelines.base import ATTR_SEP
 from assay.pipelines.conditions import compile_conditions, parse_conditions
-from assay.domain.users import User
 from assay.services import datasets, explorer_search
 from assay.services.db import Db
 from assay.services.explorer_cache import MATERIALIZED, cursor
@@ -156,10 +156,22 @@ def _row(d: dict[str, Any], columns: list[str]) -> dict[str, Any]:
             "metadata": meta, "code": d.get("code"), "attributes": attrs, "steps": steps}
 
 
-def _fetch(cur: Any, m: Manifest, sql: str) -> list[dict[str, Any]]:
+def _fetch_rids(cur: Any, m: Manifest, rids: list[int]) -> list[dict[str, Any]]:
+    """Rows by row number, in order. One `BETWEEN` branch per run of consecutive numbers, joined with
+    UNION ALL: each branch is pruned by the zone maps, where `_rid IN (...)` over scattered rows made
+    DuckDB decompress whole row groups of text (measured 10-20x slower on a 1M-row version)."""
+    if not rids:
+        return []
+    runs: list[list[int]] = []
+    for r in sorted(rids):
+        if runs and r == runs[-1][1] + 1:
+            runs[-1][1] = r
+        else:
+            runs.append([r, r])
     cols = _columns(m)
-    sel = ", ".join(["_rid", *(f'"{c}"' for c in cols)])
-    rel = cur.execute(f"SELECT {sel} FROM records WHERE {sql} ORDER BY _rid")
+    sel = ", ".join(["_rid", *(repr_col(c) for c in cols)])
+    sql = " UNION ALL ".join(f"(SELECT {sel} FROM records WHERE _rid BETWEEN {a} AND {b})" for a, b in runs)
+    rel = cur.execute(f"SELECT * FROM ({sql}) ORDER BY _rid")
     names = [d[0] for d in rel.description]
     return [_row(dict(zip(names, r)), cols) for r in rel.fetchall()]
 
@@ -176,7 +188,7 @@ def browse(db: Db, ref: str, view: View) -> RecordPage:
         try:
             if not view.is_filtered:
                 total = m.row_count
-                rows = _fetch(cur, m, f"_rid >= {off} AND _rid < {off + view.per_page}")
+                rows = _fetch_rids(cur, m, list(range(off, min(off + view.per_page, total))))
             else:
                 w, cand = _selection(cur, m, view, cols)
                 if cand is not None and w == "(true)":  # the word index alone answers it
@@ -185,7 +197,7 @@ def browse(db: Db, ref: str, view: View) -> RecordPage:
                     total = cur.execute(f"SELECT count(*) FROM records WHERE {w}").fetchall()[0][0]
                     rids = [r[0] for r in cur.execute(f"SELECT _rid FROM records WHERE {w} ORDER BY _rid "
                                                       f"LIMIT {view.per_page} OFFSET {off}").fetchall()]
-                rows = _fetch(cur, m, f"_rid IN ({', '.join(map(str, rids))})") if rids else []
+                rows = _fetch_rids(cur, m, rids)
         except Exception as e:  # duckdb.Error: a bad `where` or value
             if isinstance(e, (Invalid, NotFound)):
                 raise
@@ -213,7 +225,8 @@ def get_record(db: Db, ref: str, record_id: str) -> tuple[Manifest, dict[str, An
     store = store_of(db)
     m = store.resolve(ref)
     with cursor(store, m, cache_root(db)) as cur:
-        rows = _fetch(cur, m, f"id = {_lit(record_id)}")
+        hit = cur.execute(f"SELECT _rid FROM records WHERE id = {_lit(record_id)} LIMIT 1").fetchall()
+        rows = _fetch_rids(cur, m, [hit[0][0]]) if hit else []
     if not rows:
         raise NotFound(f"{m.ref} has no record {record_id!r}; search for it on the version's page")
     return m, rows[0]
