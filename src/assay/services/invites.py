@@ -7,7 +7,7 @@ admin revokes it. Accepting it creates the account (audit: `invite.accept`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
