@@ -1,27 +1,57 @@
-"""Claim-and-submit load against Assay served by uvicorn (1 and 2 worker processes), SQLite or PostgreSQL.
+"""Claim-and-submit load against Assay served by `assay serve --workers N`, SQLite or PostgreSQL.
 
 Prints requests per second, p50/p95 latency of `next` and `submit`, server CPU seconds and the invariant
-check, for each worker count, plus the command that reproduces the run.
+check (exactly k per record, nobody twice, every acknowledged submit stored), for each worker count, plus
+the command that reproduces the run. `compare.py` runs this and Label Studio in turn.
 
     uv run python bench/annotation_server/assay_load.py --records 200 --annotators 20 \
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_assay
 
 (The PostgreSQL database must exist: `createdb -h 127.0.0.1 -U postgres bench_assay`; its schema is reset.)
-Label Studio on the same load: see README.md in this folder (not automated yet).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.conftest import reset_postgres
 from tests.load.harness import AssayServer, check, percentile, run_load, seed
+
+
+class ServeCommand(AssayServer):
+    """`assay serve --workers N` in a subprocess (its own session, so stop/kill reach every worker)."""
+
+    def start(self, timeout: float = 120.0) -> None:
+        cmd = [str(Path(sys.executable).parent / "assay"), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir), "--workers", str(self.workers)]
+        if self.database_url:
+            cmd += ["--database-url", self.database_url]
+        self.log = open(self.data_dir / f"server-{self.port}.log", "ab")
+        env = dict(os.environ, ASSAY_LOG_LEVEL="warning")
+        env.pop("ASSAY_DATABASE_URL", None)
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline, ready = time.time() + timeout, 0
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
+            try:  # every worker answers (several requests, so each process has imported the app)
+                ready = ready + 1 if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200 else 0
+                if ready >= 4 * self.workers:
+                    return
+            except httpx.HTTPError:
+                ready = 0
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not answer /healthz within {timeout}s")
 
 
 def one(workers: int, n_records: int, n_annotators: int, url: str) -> dict[str, float]:
@@ -36,7 +66,7 @@ def one(workers: int, n_records: int, n_annotators: int, url: str) -> dict[str, 
     upgrade(settings.resolved_database_url)
     db = open_db(settings, migrate=False)
     seeded = seed(db, n_records, 2, n_annotators, name=f"bench{workers}w")
-    server = AssayServer(data, url, workers=workers)
+    server = ServeCommand(data, url, workers=workers)
     server.start()
     try:
         cpu0 = server.cpu_seconds()
@@ -47,11 +77,12 @@ def one(workers: int, n_records: int, n_annotators: int, url: str) -> dict[str, 
     problems = check(db, seeded, r.acks)
     db.close()
     n = len(r.next_ms) + len(r.submit_ms)
-    return {"workers": workers, "requests": n, "wall_s": r.wall, "rps": n / r.wall, "cpu_s": cpu,
+    return {"server": f"assay serve --workers {workers}", "db": "postgres" if url else "sqlite", "requests": n, "wall_s": r.wall, "rps": n / r.wall, "cpu_s": cpu,
             "cpu_ms_per_request": 1000 * cpu / max(n, 1),
             "next_p50": percentile(r.next_ms, 50), "next_p95": percentile(r.next_ms, 95),
             "submit_p50": percentile(r.submit_ms, 50), "submit_p95": percentile(r.submit_ms, 95),
-            "errors": len(r.errors), "problems": len(problems)}
+            "errors": len(r.errors), "acks": len(r.acks), "expected": seeded.k * n_records,
+            "problems": len(problems)}
 
 
 def main() -> None:

@@ -8,23 +8,43 @@ import typer
 
 from assay.cli.common import console, database, friendly, settings_from
 from assay.config import Settings
+from assay.errors import Invalid
 from assay.services.startup import check_safe_to_serve
+
+WORKER_HEALTHCHECK_SECONDS = 60
 
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 
 
-def _run_server(settings: Settings) -> None:
+def _run_server(settings: Settings, workers: int = 1) -> None:
+    """Serve the app. One worker: this process serves it. Several: uvicorn starts `workers` processes,
+    each building its own app from the ASSAY_* environment (`assay.web.factory`); SQLite stays safe
+    across processes (every transaction is BEGIN IMMEDIATE, waiting on SQLite's busy timeout)."""
+    import os
+
     import uvicorn
 
     from assay.services.db import open_db
     from assay.web.app import create_app
+    from assay.web.factory import settings_env
 
-    db = open_db(settings)
+    if workers < 1:
+        raise Invalid("--workers must be at least 1")
+    db = open_db(settings)  # migrates SQLite once, here, before any worker starts
     check_safe_to_serve(settings, db)
-    app = create_app(settings, db)
-    console.print(f"[bold green]Assay is running at http://{settings.host}:{settings.port}/[/]  (Ctrl+C stops it)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                proxy_headers=False, access_log=False)
+    url = f"http://{settings.host}:{settings.port}/"
+    console.print(f"[bold green]Assay is running at {url}[/]  ({workers} worker process"
+                  f"{'es' if workers > 1 else ''}; Ctrl+C stops it)")
+    if workers == 1:
+        uvicorn.run(create_app(settings, db), host=settings.host, port=settings.port,
+                    log_level=settings.log_level, proxy_headers=False, access_log=False)
+        return
+    db.close()
+    os.environ.update(settings_env(settings))
+    # A worker that is slow to start or busy is not killed by the supervisor's 5 s default health check.
+    uvicorn.run("assay.web.factory:create_app_from_env", factory=True, workers=workers, host=settings.host,
+                port=settings.port, log_level=settings.log_level, proxy_headers=False, access_log=False,
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
 
 
 @friendly
@@ -59,12 +79,15 @@ def serve(ctx: typer.Context,
           host: str = typer.Option(None, help="Address to listen on (env ASSAY_HOST, default 127.0.0.1)."),
           port: int = typer.Option(None, help="Port (env ASSAY_PORT, default 8000)."),
           data_dir: Path = typer.Option(None, "--data-dir", help="Data folder (env ASSAY_DATA_DIR)."),
-          database_url: str = typer.Option(None, "--database-url", help="Database URL (env ASSAY_DATABASE_URL).")) -> None:
+          database_url: str = typer.Option(None, "--database-url",
+                                           help="Database URL (env ASSAY_DATABASE_URL)."),
+          workers: int = typer.Option(1, "--workers", "-w", min=1,
+                                      help="Server processes (about one per core; PostgreSQL scales best).")) -> None:
     """Serve the web app and the JSON API.
 
-    Example: ASSAY_DATABASE_URL=postgresql+psycopg://assay@db/assay assay serve --host 0.0.0.0 --port 8000
+    Example: ASSAY_DATABASE_URL=postgresql+psycopg://assay@db/assay assay serve --host 0.0.0.0 --workers 2
     """
-    _run_server(settings_from(ctx, host=host, port=port, data_dir=data_dir, database_url=database_url))
+    _run_server(settings_from(ctx, host=host, port=port, data_dir=data_dir, database_url=database_url), workers)
 
 
 @db_app.command("upgrade")
