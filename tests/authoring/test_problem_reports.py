@@ -44,3 +44,15 @@ def test_reported_record_leaves_the_queue_and_lead_resolves(env, web, db) -> Non
     task = c.post(f"/api/v1/projects/{chat}/authoring/tasks", json={"content": "hi"}).json()
     r = c.post(f"/api/v1/projects/{chat}/reports", json={"reason": "offensive_content", "task_id": task["id"]})
     assert r.status_code == 201 and r.json()["task_id"] == task["id"]
+
+
+def test_annotator_cannot_report_a_record_outside_their_queue(env, web, db) -> None:  # type: ignore[no-untyped-def]
+    project = ensure_demo(db).project
+    pid = project.id
+    theirs = queue.claim_next(db, pid, env.other.id)
+    assert theirs is not None
+    c = web.client("annotator1")
+    r = c.post(f"/projects/{pid}/records/{theirs.record_id}/report", data={"reason": "broken_record", "note": "x"})
+    assert r.status_code == 404
+    api = c.post(f"/api/v1/projects/{pid}/reports", json={"record_id": theirs.record_id, "reason": "broken_record"})
+    assert api.status_code == 404, api.text

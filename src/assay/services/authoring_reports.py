@@ -66,17 +66,21 @@ def report_problem(db: Db, project_id: int, user: User, reason: str, note: str =
         raise Invalid("report either a record or an authoring task")
     leased = False
     with db.transaction() as s:
-        policies.annotate(user, _role(s, project_id, user.id))
+        role = _role(s, project_id, user.id)
+        policies.annotate(user, role)
+        oversees = user.is_admin or role in ("lead", "reviewer")
         if record_id is not None:
             rec = s.get(RecordRow, record_id)
             if rec is None or rec.project_id != project_id:
                 raise NotFound(f"no record {record_id} in this project")
             a = s.scalar(select(AssignmentRow).where(AssignmentRow.record_id == record_id,
                                                      AssignmentRow.user_id == user.id))
+            if a is None and not oversees:  # annotators only know the records served to them
+                raise NotFound("this record is not in your queue")
             leased = a is not None and a.status in ("leased", "expired")
         else:
             task = s.get(AuthoringTaskRow, task_id)
-            if task is None or task.project_id != project_id:
+            if task is None or task.project_id != project_id or (task.user_id != user.id and not oversees):
                 raise NotFound(f"no authoring task {task_id} in this project")
         row = s.scalar(select(ProblemReportRow).where(
             ProblemReportRow.project_id == project_id, ProblemReportRow.user_id == user.id,
