@@ -32,7 +32,7 @@ from assay.pipelines.base import ATTR_SEP
 from assay.pipelines.conditions import compile_conditions, parse_conditions
 from assay.services import datasets, explorer_search
 from assay.services.db import Db
-from assay.services.explorer_cache import MATERIALIZED, cursor
+from assay.services.explorer_cache import MATERIALIZED, cache_dir, cursor
 from assay.services.records import ImportResult
 
 MAX_PER_PAGE = 200
@@ -190,7 +190,7 @@ def browse(db: Db, ref: str, view: View) -> RecordPage:
                 total = m.row_count
                 rows = _fetch_rids(cur, m, list(range(off, min(off + view.per_page, total))))
             else:
-                w, cand = _selection(cur, m, view, cols)
+                w, cand = _selection(cur, m, view, cols, cache_dir(cache_root(db), m))
                 if cand is not None and w == "(true)":  # the word index alone answers it
                     total, rids = len(cand), [int(x) for x in cand[off:off + view.per_page]]
                 else:
@@ -205,11 +205,13 @@ def browse(db: Db, ref: str, view: View) -> RecordPage:
     return RecordPage(m.ref, view, int(total), rows, cols, (time.perf_counter() - t0) * 1000)
 
 
-def _selection(cur: Any, m: Manifest, view: View, cols: list[str]) -> tuple[str, np.ndarray | None]:
+def _selection(cur: Any, m: Manifest, view: View, cols: list[str], folder: Path
+               ) -> tuple[str, np.ndarray | None]:
     """(SQL condition, candidate row numbers from the word index or None). When candidates are given and
     the SQL is not `(true)`, the SQL already restricts to them (table `cand` registered on `cur`)."""
     pieces, check = explorer_search.split_terms(search_terms(view.q))
-    cand = explorer_search.candidates(cur, pieces, m.row_count)
+    index = explorer_search.load_index(folder) if pieces else None
+    cand = explorer_search.candidates(index, pieces, m.row_count) if index is not None else None
     w = where_sql(view, cols, search=check if cand is not None else None)
     if cand is not None and w != "(true)":
         if len(cand) <= 1000:
@@ -238,7 +240,7 @@ def selection_table(db: Db, ref: str, view: View) -> tuple[Manifest, pa.Table]:
     m = store.resolve(ref)
     cols = _columns(m)
     with cursor(store, m, cache_root(db)) as cur:
-        w = _selection(cur, m, view, cols)[0] if view.is_filtered else "true"
+        w = _selection(cur, m, view, cols, cache_dir(cache_root(db), m))[0] if view.is_filtered else "true"
         table = cur.sql(f"SELECT {', '.join(repr_col(c) for c in cols)} FROM records WHERE {w} "
                         f"ORDER BY _rid").to_arrow_table()
     return m, table

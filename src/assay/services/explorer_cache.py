@@ -2,14 +2,15 @@
 
 Versions are immutable, so the cache is built once per version id and never invalidated:
 
-    <data_dir>/explorer/<version id>/records-v2.duckdb table `records`: `_rid` (0-based row number in the
+    <data_dir>/explorer/<version id>/records-v3.duckdb table `records`: `_rid` (0-based row number in the
                                                       version's order), every column of the version, and
                                                       `_f_<field>` for each derived field of
                                                       `assay.pipelines.conditions.DERIVED` (`_f_text` lower-cased);
-                                                      table `postings`: the word index (explorer_search)
+                                                      beside it postings.u32 + terms.arrow: the word
+                                                      index (explorer_search), written before the rename
     <data_dir>/explorer/<version id>/stats.json        the statistics page (written by explorer_stats)
 
-The build writes `records-v2.duckdb.tmp-<pid>` and renames it, so readers never see half a file and two
+The build writes `records-v3.duckdb.tmp-<pid>` and renames it, so readers never see half a file and two
 processes building at once both end with a complete file. Readers open it read-only with external access
 disabled and the configuration locked: a user's `where` (raw SQL, as in the pipeline filter step) cannot
 read or write files.
@@ -67,7 +68,7 @@ def build(store: DatasetStore, m: Manifest, root: Path) -> Path:
     """Build the cache of version `m` (idempotent; returns the database path). Local files are read by
     DuckDB directly; other fsspec stores are streamed through pyarrow."""
     folder = cache_dir(root, m)
-    db_path = folder / "records-v2.duckdb"
+    db_path = folder / "records-v3.duckdb"
     if db_path.exists():
         return db_path
     with _lock:
@@ -76,7 +77,7 @@ def build(store: DatasetStore, m: Manifest, root: Path) -> Path:
         if db_path.exists():
             return db_path
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"records-v2.duckdb.tmp-{os.getpid()}-{threading.get_ident()}"
+        tmp = folder / f"records-v3.duckdb.tmp-{os.getpid()}-{threading.get_ident()}"
         tmp.unlink(missing_ok=True)
         con = duckdb.connect(str(tmp))
         try:
@@ -97,7 +98,7 @@ def build(store: DatasetStore, m: Manifest, root: Path) -> Path:
                 offset = con.execute("SELECT count(*) FROM records").fetchall()[0][0]
             if offset == 0 and not m.files:
                 raise Unavailable(f"{m.ref} has no data files to explore")
-            build_index(con, offset)
+            build_index(con, offset, folder)
             con.execute("CHECKPOINT")
         finally:
             con.close()
