@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
 from assay.domain.questions import validate_answers
@@ -16,7 +16,7 @@ from assay.services import annotation_history, gold
 from assay.services.db import Db
 from assay.services.queue import Authorize, authorize_member, build_task, current_task, lock_record
 from assay.store.mappers import question_from_row
-from assay.store.tables import AnnotationRow, AssignmentRow, ProjectRow
+from assay.store.tables import AnnotationRow, AssignmentRow, MemberRow, ProjectRow
 
 MAX_ACTIVE_SECONDS_PER_SAVE = 24 * 3600
 
@@ -84,10 +84,16 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
         return current_task(db, project_id, record_id, user_id, authorize)
     lost_lease = False
     with db.transaction() as s:
-        authorize_member(s, project_id, user_id, authorize)
-        project = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
-        if project is None:
+        # The project (with its questions) and the caller's role in one query.
+        found = s.execute(select(ProjectRow, MemberRow.role)
+                          .outerjoin(MemberRow, and_(MemberRow.project_id == ProjectRow.id,
+                                                     MemberRow.user_id == user_id))
+                          .where(ProjectRow.id == project_id).options(selectinload(ProjectRow.questions))).first()
+        if authorize is not None:
+            authorize(found.role if found is not None else None)
+        if found is None:
             raise NotFound(f"no project with id {project_id}")
+        project = found.ProjectRow
         a = _assignment(s, project_id, record_id, user_id)
         rec = lock_record(s, db, record_id)
         texts = [c.text for c in rec.completions]

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from sqlalchemy import exists, func, select, true, update
+from sqlalchemy import and_, exists, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -29,8 +29,16 @@ from assay.services import gold
 from assay.services.db import Db
 from assay.services.projects import role_in
 from assay.store.mappers import record_from_row
-from assay.store.tables import AnnotationRow, AssignmentRow, CompletionRow, ProjectRow, RecordRow
-from assay.store.tables_quality import ReviewRow
+from assay.store.tables import (
+    AnnotationRow,
+    AssignmentRow,
+    CompletionRow,
+    MemberRow,
+    ProjectRow,
+    QuestionRow,
+    RecordRow,
+)
+from assay.store.tables_quality import ReviewRow, StandingRow
 
 Authorize = Callable[[str | None], None]  # a permission policy bound to the caller: raises or returns
 
@@ -104,23 +112,31 @@ def claim_next(db: Db, project_id: int, user_id: int, authorize: Authorize | Non
 def _claim_once(db: Db, project_id: int, user_id: int, authorize: Authorize | None) -> Task | None:
     now = _now()
     with db.transaction() as s:
-        authorize_member(s, project_id, user_id, authorize)
-        project = s.get(ProjectRow, project_id)
-        if project is None:
+        # One query for the project, the caller's role and standing, and whether the form judges completions.
+        needs = exists().where(QuestionRow.project_id == ProjectRow.id, QuestionRow.kind.in_(sorted(NEEDS_COMPLETIONS)))
+        found = s.execute(
+            select(ProjectRow, MemberRow.role, StandingRow, needs.label("needs"))
+            .outerjoin(MemberRow, and_(MemberRow.project_id == ProjectRow.id, MemberRow.user_id == user_id))
+            .outerjoin(StandingRow, and_(StandingRow.project_id == ProjectRow.id, StandingRow.user_id == user_id))
+            .where(ProjectRow.id == project_id)).first()
+        if authorize is not None:
+            authorize(found.role if found is not None else None)
+        if found is None:
             raise NotFound(f"no project with id {project_id}")
+        project = found.ProjectRow
         live = s.scalar(select(AssignmentRow).where(
             AssignmentRow.project_id == project_id, AssignmentRow.user_id == user_id,
             AssignmentRow.status == "leased", AssignmentRow.expires_at > now).order_by(AssignmentRow.id).limit(1))
         if live is not None:
             return build_task(s, live)
-        gold.check_not_paused(s, project_id, user_id)
+        if found.StandingRow is not None:  # loaded above: the check reads it from the session
+            gold.check_not_paused(s, project_id, user_id)
         expire_stale_leases(s, project_id, now)
         k = project.annotators_per_record
         had = exists().where(AssignmentRow.record_id == RecordRow.id, AssignmentRow.user_id == user_id)
         taken = RecordRow.submitted_count + RecordRow.leased_count
         # Records still waiting for generated completions are not served to a form that judges completions.
-        ready = (exists().where(CompletionRow.record_id == RecordRow.id)
-                 if any(q.kind in NEEDS_COMPLETIONS for q in project.questions) else true())
+        ready = exists().where(CompletionRow.record_id == RecordRow.id) if found.needs else true()
         rec = None
         if gold.want_gold(s, project_id, user_id, gold.GoldPolicy.of(project.settings)):
             gq = (select(RecordRow).where(RecordRow.project_id == project_id, RecordRow.is_gold.is_(True), ~had,
