@@ -100,6 +100,8 @@ def throughput(db: Db, project_id: int, unit: str = "hour", now: datetime | None
         for (at,) in s.execute(select(AnnotationRow.submitted_at).where(
                 AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
                 AnnotationRow.submitted_at >= start)):
+            if at is None:
+                continue
             at = at if at.tzinfo else at.replace(tzinfo=UTC)
             i = int((at - start) / step)
             if 0 <= i < n:
@@ -168,8 +170,9 @@ def trainer_stats(db: Db, project_id: int, user_id: int | None = None) -> list[T
         if name in rows:
             rows[name].consensus_n, rows[name].consensus_agreement = n, hits / n
     for name, c in reviews.items():
-        if name in rows and sum(c.values()):
-            rows[name].reviewed = sum(c.values())
+        total = sum(int(v) for v in c.values())
+        if name in rows and total:
+            rows[name].reviewed = total
             rows[name].review_acceptance = c["accepted"] / sum(c.values())
     return sorted(rows.values(), key=lambda r: r.username)
 

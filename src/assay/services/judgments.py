@@ -104,11 +104,11 @@ def import_judgments(db: Db, project_id: int, records: list[Record], question: s
                                              .where(AnnotationRow.project_id == project_id))}
         created = skipped = 0
         for ext, rec in ids.items():
-            row = rows[ext]
-            texts = [c.text for c in row.completions]
+            rrow = rows[ext]
+            texts = [c.text for c in rrow.completions]
             for j in rec.metadata.get("judgments") or []:
                 uid = users[str(j["annotator"])]
-                if (row.id, uid) in have:
+                if (rrow.id, uid) in have:
                     continue
                 try:
                     clean = _clean(q, j["answer"], texts)
@@ -116,13 +116,13 @@ def import_judgments(db: Db, project_id: int, records: list[Record], question: s
                     skipped += 1
                     continue
                 at = _stamp(j.get("submitted_at")) or now
-                s.add(AssignmentRow(project_id=project_id, record_id=row.id, user_id=uid, status="submitted",
+                s.add(AssignmentRow(project_id=project_id, record_id=rrow.id, user_id=uid, status="submitted",
                                     leased_at=at, expires_at=at))
-                s.add(AnnotationRow(project_id=project_id, record_id=row.id, user_id=uid, status="submitted",
+                s.add(AnnotationRow(project_id=project_id, record_id=rrow.id, user_id=uid, status="submitted",
                                     answers=clean, active_seconds=0.0, revision=1, created_at=at, updated_at=at,
                                     submitted_at=at))
-                have.add((row.id, uid))
-                row.submitted_count += 1
+                have.add((rrow.id, uid))
+                rrow.submitted_count += 1
                 created += 1
         record_event(s, actor.id if actor else None, "judgments.import", project.name, source=source,
                      annotations=created, skipped=skipped, annotators=len(users))

@@ -156,7 +156,7 @@ def _score(name: str, kind: str, triples: list[tuple[Any, str, Any]], levels: tu
     for level in levels:
         order = value_order if level == "ordinal" and value_order else None
         rdl = ReliabilityData.from_triples(triples, value_order=order) if order else rd
-        setattr(qa, f"alpha_{level}", _f(krippendorff_alpha(rdl, level=level)))
+        setattr(qa, f"alpha_{level}", _f(krippendorff_alpha(rdl, level=level)))  # type: ignore[arg-type]
     return qa
 
 

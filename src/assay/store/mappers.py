@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from assay.domain.projects import Project
-from assay.domain.questions import Question
+from assay.domain.questions import Question, QuestionKind
 from assay.domain.records import CodeTask, Completion, Message, Record
 from assay.domain.users import Role, User
 from assay.store.tables import ProjectRow, QuestionRow, RecordRow, UserRow
@@ -17,7 +17,7 @@ def user_from_row(row: UserRow) -> User:
 
 
 def question_from_row(row: QuestionRow) -> Question:
-    return Question(name=row.name, kind=row.kind, title=row.title, help=row.help, required=row.required,
+    return Question(name=row.name, kind=QuestionKind(row.kind), title=row.title, help=row.help, required=row.required,
                     options=dict(row.options or {}))
 
 
