@@ -7,7 +7,7 @@ the command that reproduces the run. `compare.py` runs this and Label Studio in 
     uv run python bench/annotation_server/assay_load.py --records 200 --annotators 20 \
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_assay
 
-(The PostgreSQL database must exist: `createdb -h 127.0.0.1 -U postgres bench_assay`; its schema is reset.)
+(The PostgreSQL database is dropped and created again by the bench: give it one of its own.)
 """
 
 from __future__ import annotations
@@ -25,8 +25,19 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.conftest import reset_postgres
 from tests.load.harness import AssayServer, check, percentile, run_load, seed
+
+
+def reset_database(url: str) -> None:
+    """Drop and recreate the PostgreSQL database named in `url` (the bench owns it)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    server = u.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{u.database}"')
 
 
 class ServeCommand(AssayServer):
@@ -61,7 +72,7 @@ def one(workers: int, n_records: int, n_annotators: int, url: str) -> dict[str, 
 
     data = Path(tempfile.mkdtemp(prefix="assay-bench-"))
     if url:
-        reset_postgres(url)
+        reset_database(url)
     settings = load_settings(data_dir=data, database_url=url)
     upgrade(settings.resolved_database_url)
     db = open_db(settings, migrate=False)

@@ -6,12 +6,12 @@ submit (ms), server CPU seconds and CPU ms per request, the overlap check, then 
 Studio (throughput and CPU per request) and the command to reproduce. Wall-clock figures swing 2–3× on a
 shared machine; the CPU per request is the steadier figure. The load average is printed before each run.
 
-    createdb -h 127.0.0.1 -U postgres bench_assay     # Assay on PostgreSQL (its schema is reset)
     uv run python bench/annotation_server/compare.py --records 150 --annotators 20 \\
         --assay-postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench_assay --ls-sqlite
 
-Label Studio needs its own venv (see labelstudio_load.py); its PostgreSQL database `labelstudio_bench` is
-created from a template migrated once by `label-studio init`.
+The PostgreSQL database given to Assay is dropped and created again (give it one of its own). Label Studio
+needs its own venv (see labelstudio_load.py); its database `labelstudio_bench` is created from a template
+migrated once by `label-studio init`.
 """
 
 from __future__ import annotations

@@ -158,8 +158,9 @@ def _claim_once(db: Db, project_id: int, user_id: int, authorize: Authorize | No
                           leased_at=now, expires_at=now + timedelta(seconds=project.lease_seconds))
         s.add(a)
         s.flush()
-        # A never-served record: the person has no annotation on it unless one came without a lease.
-        return build_task(s, a, rec)
+        # A record this person never had: every writer of annotations (drafts, submits, imported judgments,
+        # authored records) adds the assignment with the annotation, so there is no annotation to load.
+        return build_task(s, a, rec, ann=None)
 
 
 def current_task(db: Db, project_id: int, record_id: int, user_id: int, authorize: Authorize | None = None) -> Task:
