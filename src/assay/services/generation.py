@@ -30,49 +30,21 @@ from assay.errors import Invalid, NotFound
 from assay.llm import ChatClient, Generation, GenerationReport, generate_resumable
 from assay.services.audit import record_event
 from assay.services.db import Db
-from assay.services.records import ImportResult
+from assay.services.records import ImportResult, import_records
 from assay.store.mappers import record_from_row
 from assay.store.tables import CompletionRow, ProjectRow, RecordRow
 
 
 def add_prompts(db: Db, project_id: int, records: list[Record], actor: User | None = None) -> ImportResult:
-    """Add records that may lack completions (they get them from `generate`). All-or-nothing, idempotent by
-    external id, like `records.import_records`, but without the check that each record already has the
-    completions the project's questions need. Raises Invalid for an empty input, a repeated id or a record
+    """Add records that may lack completions (they get them from `generate`): `records.import_records` (all or
+    nothing, idempotent by external id; records with no completions wait for generation) after checking that
+    every record has a user message to reply to. Raises Invalid for an empty input, a repeated id or a record
     without a user message; NotFound for an unknown project."""
-    if not records:
-        raise Invalid("no records to add (the input is empty)")
-    ids: list[str] = []
     for r in records:
         if not r.prompt_text:
             raise Invalid(f"record {r.external_id!r} has no user message to generate a reply to",
                           details={"record": r.external_id, "field": "messages"})
-        ids.append(r.external_id)
-    if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise Invalid(f"id {dup!r} appears more than once; ids must be unique", details={"field": "id"})
-    with db.transaction() as s:
-        project = s.get(ProjectRow, project_id)
-        if project is None:
-            raise NotFound(f"no project with id {project_id}")
-        existing: set[str] = set()
-        for i in range(0, len(ids), 500):
-            existing.update(s.scalars(select(RecordRow.external_id).where(
-                RecordRow.project_id == project_id, RecordRow.external_id.in_(ids[i:i + 500]))))
-        created = 0
-        for r in records:
-            if r.external_id in existing:
-                continue
-            row = RecordRow(project_id=project_id, external_id=r.external_id,
-                            messages=[m.to_dict() for m in r.messages], meta=r.metadata,
-                            code=r.code.to_dict() if r.code else None, source=r.source[:500])
-            row.completions = [CompletionRow(position=i, model=c.model, text=c.text, meta=c.metadata)
-                               for i, c in enumerate(r.completions)]
-            s.add(row)
-            created += 1
-        record_event(s, actor.id if actor else None, "records.add_prompts", project.name, created=created,
-                     existing=len(existing))
-        return ImportResult(created=created, existing=len(existing))
+    return import_records(db, project_id, records, actor)
 
 
 def _generated_count(s: Session, record_id: int, model: str) -> int:
