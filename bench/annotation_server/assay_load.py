@@ -47,7 +47,7 @@ class ServeCommand(AssayServer):
         cmd = [str(Path(sys.executable).parent / "assay"), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir), "--workers", str(self.workers)]
         if self.database_url:
             cmd += ["--database-url", self.database_url]
-        self.log = open(self.data_dir / f"server-{self.port}.log", "ab")
+        self.log = open(self.data_dir / f"server-{self.port}.log", "ab")  # noqa: SIM115 - open while it runs
         env = dict(os.environ, ASSAY_LOG_LEVEL="warning")
         env.pop("ASSAY_DATABASE_URL", None)
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)

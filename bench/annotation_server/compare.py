@@ -25,8 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import assay_load  # noqa: E402
-import labelstudio_load  # noqa: E402
+import assay_load
+import labelstudio_load
 
 COLUMNS = ["server", "db", "requests", "rps", "next_p50", "next_p95", "submit_p50", "submit_p95", "cpu_s",
            "cpu_ms_per_request", "overlap_ok", "load_avg"]

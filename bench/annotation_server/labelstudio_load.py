@@ -37,7 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.load.harness import _children, free_port, percentile  # noqa: E402
+from tests.load.harness import _children, free_port, percentile
 
 HERE = Path(__file__).resolve().parent
 LS_VENV = Path(os.environ.get("LABEL_STUDIO_VENV", "/work/peers/label-studio"))
@@ -68,7 +68,7 @@ def _psql(sql: str, db: str = "postgres") -> None:
 
 def _pg_exists(name: str) -> bool:
     out = subprocess.run(["psql", "-h", PG["host"], "-p", PG["port"], "-U", PG["user"], "-d", "postgres", "-tAc",
-                          f"SELECT 1 FROM pg_database WHERE datname = '{name}'"], capture_output=True, text=True)
+                          f"SELECT 1 FROM pg_database WHERE datname = '{name}'"], capture_output=True, text=True, check=False)
     return out.stdout.strip() == "1"
 
 
@@ -164,7 +164,7 @@ max-requests = 5000
 reload-on-rss = 2048
 worker-reload-mercy = 300
 """)
-        self.log = open(self.data_dir / "uwsgi.log", "ab")
+        self.log = open(self.data_dir / "uwsgi.log", "ab")  # noqa: SIM115 - kept open while uWSGI runs
         self.proc = subprocess.Popen([str(LS_VENV / "bin" / "uwsgi"), "--ini", str(ini)], env=self.env(),
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + timeout

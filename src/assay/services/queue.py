@@ -66,25 +66,26 @@ def expire_stale_leases(s: Session, project_id: int, now: datetime) -> int:
 
 
 def build_task(s: Session, a: AssignmentRow, rec: RecordRow | None = None,
-          ann: AnnotationRow | None | Literal["load"] = "load") -> Task:
+               ann: AnnotationRow | None | Literal["load"] = "load") -> Task:
     """Build the person's Task for assignment `a` inside the caller's transaction. `rec` (with its
     completions) and `ann` (the person's annotation on the record, or None when there is none) may be
     passed when the caller already holds them, saving the queries."""
     if rec is None:
         rec = s.get(RecordRow, a.record_id, options=[selectinload(RecordRow.completions)])
         assert rec is not None
-    if ann == "load":
-        ann = s.scalar(select(AnnotationRow).where(AnnotationRow.record_id == a.record_id,
-                                                   AnnotationRow.user_id == a.user_id))
+    row: AnnotationRow | None = (
+        s.scalar(select(AnnotationRow).where(AnnotationRow.record_id == a.record_id,
+                                             AnnotationRow.user_id == a.user_id))
+        if isinstance(ann, str) else ann)
     feedback = ""
-    if ann is not None and ann.status != "submitted":
-        feedback = s.scalar(select(ReviewRow.comment).where(ReviewRow.annotation_id == ann.id,
+    if row is not None and row.status != "submitted":
+        feedback = s.scalar(select(ReviewRow.comment).where(ReviewRow.annotation_id == row.id,
                                                             ReviewRow.action == "returned")
                             .order_by(ReviewRow.id.desc()).limit(1)) or ""
     return Task(project_id=a.project_id, record_id=a.record_id, record=record_from_row(rec),
-                lease_expires_at=a.expires_at, status=ann.status if ann else "leased",
-                answers=dict(ann.answers) if ann else {}, active_seconds=ann.active_seconds if ann else 0.0,
-                revision=ann.revision if ann else 0, feedback=feedback)
+                lease_expires_at=a.expires_at, status=row.status if row else "leased",
+                answers=dict(row.answers) if row else {}, active_seconds=row.active_seconds if row else 0.0,
+                revision=row.revision if row else 0, feedback=feedback)
 
 
 def authorize_member(s: Session, project_id: int, user_id: int, authorize: Authorize | None) -> None:
