@@ -24,5 +24,13 @@ if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432
 fi
 
 uv sync --frozen --all-extras -q
+# TRL reads the exports in tests/exporters/test_trl_load.py; it lives in its own venv (never an Assay dependency)
+# with the CPU torch that pip takes from this machine's disk (uv would fetch a multi-GB CUDA build).
+export ASSAY_TRL_PYTHON="${ASSAY_TRL_PYTHON:-${XDG_CACHE_HOME:-$HOME/.cache}/assay-peers/trl/bin/python}"
+if [ ! -x "$ASSAY_TRL_PYTHON" ]; then
+  trl_venv="$(dirname "$(dirname "$ASSAY_TRL_PYTHON")")"
+  python3 -m venv "$trl_venv" && "$trl_venv/bin/pip" install -q torch==2.13.0 \
+    && "$trl_venv/bin/pip" install -q trl torch==2.13.0 || echo "could not set up the TRL venv at $trl_venv" >&2
+fi
 uv run lint-imports
 uv run pytest -q -p no:cacheprovider "$@"

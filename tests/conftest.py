@@ -141,3 +141,36 @@ def db(settings):  # type: ignore[no-untyped-def]
     handle = open_db(settings, migrate=False)
     yield handle
     handle.close()
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Debian's Chromium driven by Playwright (a fresh profile per session).
+
+    Defined here, once, so every test package shares one Playwright instance: conftests must not import
+    this fixture (an imported copy is a second session fixture and a second, failing sync Playwright).
+    """
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True,
+                                                    args=CHROMIUM_ARGS, viewport={"width": 1360, "height": 900})
+        yield ctx
+        ctx.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    browser.clear_cookies()
+    p = browser.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    p.js_errors = errors  # type: ignore[attr-defined]
+    yield p
+    p.close()

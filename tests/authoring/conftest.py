@@ -81,4 +81,4 @@ def sse(body: str) -> list[tuple[str, object]]:
     return out
 
 
-from tests.web.conftest import browser, live_server, page  # noqa: F401
+from tests.web.conftest import live_server  # noqa: F401 - the live server fixture (browser and page: tests/conftest.py)

@@ -138,8 +138,10 @@ def test_redteam_and_fact_check_in_the_browser(live_server, page, output_dir) ->
         shot(page, output_dir, "authoring-prompt-judge")
         record_id = int(page.get_attribute("#answer-form", "data-record"))
         page.goto(url + f"/projects/{pid}/records/{record_id}/fact-check")
-        page.evaluate("""() => {  // select the words '1972' in reply A as a trainer would with the mouse
-            const el = document.querySelector('[data-testid="fact-text-0"]');
+        # The two replies stream concurrently, so either may be A: select '1972' in whichever holds it.
+        page.evaluate("""() => {  // select the word '1972' as a trainer would with the mouse
+            const el = [...document.querySelectorAll('[data-testid^="fact-text-"]')]
+                .find(e => e.textContent.includes('1972'));
             const node = el.firstChild, at = node.textContent.indexOf('1972');
             const r = document.createRange(); r.setStart(node, at); r.setEnd(node, at + 4);
             const s = window.getSelection(); s.removeAllRanges(); s.addRange(r);
@@ -153,3 +155,15 @@ def test_redteam_and_fact_check_in_the_browser(live_server, page, output_dir) ->
         page.wait_for_selector('[data-status="contradicted"]')
         shot(page, output_dir, "authoring-fact-check")
         assert not page.js_errors, page.js_errors
+        # What the browser saved: one contradicted check on '1972', with its source and correction ...
+        from assay.services import authoring_factcheck
+        checks = authoring_factcheck.list_fact_checks(live_server.db, pid, record_id=record_id)
+        assert [(c.claim, c.verdict, c.correction) for c in checks] == [("1972", "contradicted", "1969")]
+        assert checks[0].source == "https://www.nasa.gov/mission/apollo-11/"
+        # ... and the "fix" export mode puts the correction into the completion's text.
+        source = exports.export_source(live_server.db, pid)
+        texts = [c.text for c in source.items[0].record.completions]
+        fixed = authoring_export.apply_fact_checks(source, checks, "fix")
+        fixed_texts = [c.text for c in fixed.items[0].record.completions]
+        i = checks[0].completion
+        assert "1972" in texts[i] and "1972" not in fixed_texts[i] and "20 July 1969" in fixed_texts[i]

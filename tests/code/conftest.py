@@ -53,4 +53,4 @@ def wait_for(predicate, timeout: float = 60.0, every: float = 0.1):  # type: ign
 
 
 # The web fixtures (live server, Chromium page) for the browser test of the code-review task.
-from tests.web.conftest import browser, live_server, page  # noqa: F401
+from tests.web.conftest import live_server  # noqa: F401 - the live server fixture (browser and page: tests/conftest.py)

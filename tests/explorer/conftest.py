@@ -13,7 +13,7 @@ from assay.datasets import DatasetStore, records_to_table
 from assay.formats.reader import load_records
 from assay.pipelines.runner import run_pipeline
 from assay.pipelines.spec import PipelineSpec
-from tests.web.conftest import browser, live_server, page  # noqa: F401 - fixtures for the browser test
+from tests.web.conftest import live_server  # noqa: F401 - the live server fixture (browser and page: tests/conftest.py)
 
 CHOICES = ["a", "a", "b"]
 

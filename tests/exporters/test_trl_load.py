@@ -1,7 +1,8 @@
 """TRL itself reads our exports: format helpers and a few training steps per trainer, on OpenAssistant data.
 
 Needs a separate venv with TRL and a CPU torch (see bench/trl_load/check_with_trl.py for how to make it);
-`ASSAY_TRL_PYTHON` points at its python (default /work/peers/trl/bin/python). Skips when it is missing.
+`ASSAY_TRL_PYTHON` points at its python (default /work/peers/trl/bin/python; scripts/test.sh makes one under
+~/.cache/assay-peers/trl). Skips when it is missing, except under CI=true, where it fails.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parents[2]
 TRL_PYTHON = Path(os.environ.get("ASSAY_TRL_PYTHON", "/work/peers/trl/bin/python"))
@@ -20,9 +22,10 @@ TRL_PYTHON = Path(os.environ.get("ASSAY_TRL_PYTHON", "/work/peers/trl/bin/python
 @pytest.mark.slow
 def test_trl_trains_on_every_export(tmp_path: Path, shared_data: Path) -> None:
     if not TRL_PYTHON.exists():
-        pytest.skip(f"no TRL venv at {TRL_PYTHON}; see bench/trl_load/check_with_trl.py to make one")
+        why = f"no TRL venv at {TRL_PYTHON}; scripts/test.sh or bench/trl_load/check_with_trl.py makes one"
+        (pytest.fail if IN_CI else pytest.skip)(why)
     if not (shared_data / "oasst-en-100-trees").exists():
-        pytest.skip("../shared/data/oasst-en-100-trees is missing")
+        (pytest.fail if IN_CI else pytest.skip)("../shared/data/oasst-en-100-trees is missing")
     made = subprocess.run([sys.executable, str(ROOT / "bench/trl_load/make_exports.py"), str(tmp_path)],
                           check=False, capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr

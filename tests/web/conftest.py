@@ -1,4 +1,9 @@
-"""A live server (uvicorn in a thread, on a free port) and a headless Chromium for browser tests."""
+"""A live server (uvicorn in a thread, on a free port) for browser tests.
+
+The headless Chromium (`browser`, `page`) lives in tests/conftest.py: one Playwright instance for the whole
+session, because a second sync Playwright started while the first is open fails ("Sync API inside the
+asyncio loop").
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import CHROMIUM
 
 
 @dataclass
@@ -52,35 +55,6 @@ def live_server(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-de
     server.should_exit = True
     thread.join(timeout=10)
     db.close()
-
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """Debian's Chromium driven by Playwright (a fresh profile per session)."""
-    from playwright.sync_api import sync_playwright
-
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True,
-                                                    args=CHROMIUM_ARGS, viewport={"width": 1360, "height": 900})
-        yield ctx
-        ctx.close()
-
-
-@pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
-    browser.clear_cookies()
-    p = browser.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    p.js_errors = errors  # type: ignore[attr-defined]
-    yield p
-    p.close()
 
 
 def shot(page, output_dir: Path, name: str) -> None:  # type: ignore[no-untyped-def]
