@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# A hash to verify against when the user does not exist, so timing does not reveal usernames.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so timing does not reveal usernames.
+
+    Made on first use, not at import (nothing runs at import time)."""
+    return _hasher.hash("not-a-real-password")
+
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -22,7 +30,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when `password` matches; always spends the same work, even for an unknown user (None)."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
