@@ -82,14 +82,18 @@ def chunk(rng: np.random.Generator, sents: list[str], start: int, n: int) -> pa.
         langs.append(lang)
         lscore.append(round(float(rng.uniform(0.5, 1.0)), 3))
         pii.append(int(rng.random() < 0.02))
-        cluster.append(int(rng.integers(0, n // 3 + 1)) + start if rng.random() < 0.1 else None)
+        c = int(rng.integers(0, n // 3 + 1)) + start if rng.random() < 0.1 else None
+        cluster.append(None if c is None else f"r{c:07d}")
         words.append(sum(len(c["text"].split()) for c in cs))
     return pa.table({
         "id": pa.array(ids), "source": pa.array(srcs), "messages": pa.array(msgs, pa.list_(MESSAGE_TYPE)),
         "completions": pa.array(comps, pa.list_(COMPLETION_TYPE)), "metadata": pa.array(metas),
         "code": pa.nulls(n, CODE_TYPE),
         "language__lang": pa.array(langs), "language__score": pa.array(lscore, pa.float64()),
-        "pii__found": pa.array(pii, pa.int64()), "near_dedup__cluster": pa.array(cluster, pa.int64()),
+        # the attribute columns the real steps write: pii (count, kinds), near_dedup (cluster = kept id)
+        "pii__count": pa.array(pii, pa.int32()),
+        "pii__kinds": pa.array([["email"] if p else [] for p in pii], pa.list_(pa.string())),
+        "near_dedup__near_dup_cluster": pa.array(cluster, pa.string()),
         "quality__words": pa.array(words, pa.int64()),
     })
 

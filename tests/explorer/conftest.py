@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from assay.datasets import DatasetStore, records_to_table
+from assay.domain.records import Record
 from assay.formats.reader import load_records
 from assay.pipelines.runner import run_pipeline
 from assay.pipelines.spec import PipelineSpec
@@ -18,10 +19,28 @@ from tests.web.conftest import live_server  # noqa: F401 - the live server fixtu
 CHOICES = ["a", "a", "b"]
 
 
+PII_TEXT = [" You can mail me at jane.doe@example.com.", " Call me on (415) 555-0132 tonight.",
+            " Write to ops@example.org or call (212) 555-0175."]
+
+
+def with_pii(r: Record, i: int) -> Record:
+    """Plant an email and/or a phone number in the first user turn of a few records (i >= 40, so the
+    judged ones stay as they are; only records with two or more user turns, so the last prompt and the
+    response, which the cleaning pipeline filters and dedups on, do not change)."""
+    users = [k for k, m in enumerate(r.messages) if m.role == "user"]
+    if i < 40 or i % 20 != 5 or len(users) < 2:
+        return r
+    msgs = list(r.messages)
+    first = msgs[users[0]]
+    msgs[users[0]] = replace(first, content=first.content + PII_TEXT[i % 3])
+    return replace(r, messages=msgs)
+
+
 def make_store(root: Path, shared_data: Path) -> DatasetStore:
     store = DatasetStore(str(root))
     recs = load_records(shared_data / "hh-rlhf-harmless-base" / "test.jsonl.gz")[:300]
     recs = [replace(r, metadata={**r.metadata, "split": "test" if i % 3 else "dev"}) for i, r in enumerate(recs)]
+    recs = [with_pii(r, i) for i, r in enumerate(recs)]
     raw = store.write_version("hh", [records_to_table(recs)], note="first 300 of HH harmless-base test")
     spec = PipelineSpec.parse({"name": "hh-clean", "shards": 2, "steps": [
         {"pii": {"action": "annotate"}},

@@ -101,6 +101,62 @@ def test_sample_random_stratified_diverse_deterministic() -> None:
         build_step("sample", {"n": 3, "fraction": 0.1})
 
 
+def test_sample_diverse_null_cluster_is_a_cluster_of_one() -> None:
+    """Records without a cluster (null) each count as their own cluster, not as one big `null` cluster."""
+    import pyarrow as pa
+
+    b = batch(*[(f"p{i}", "r") for i in range(20)])
+    cluster = ["c1"] * 5 + ["c2"] * 5 + [None] * 10
+    b = b.append_column("near_dedup__near_dup_cluster", pa.array(cluster, pa.string()))
+    for shards in ([b], [b.slice(0, 7), b.slice(7)]):
+        step = build_step("sample", {"n": 12, "method": "diverse", "by": "near_dedup__near_dup_cluster"})
+        step.plan([step.collect(s) for s in shards])  # type: ignore[attr-defined]
+        kept = step.process(b).table.column("near_dedup__near_dup_cluster").to_pylist()
+        # 2 real clusters + 10 singletons = 12 clusters: one record of each, every singleton kept
+        assert len(kept) == 12
+        assert kept.count(None) == 10 and kept.count("c1") == 1 and kept.count("c2") == 1
+    # a smaller n still spreads over clusters: never two of one cluster while another has none
+    step = build_step("sample", {"n": 4, "method": "diverse", "by": "near_dedup__near_dup_cluster"})
+    step.plan([step.collect(b)])  # type: ignore[attr-defined]
+    kept = step.process(b).table.column("near_dedup__near_dup_cluster").to_pylist()
+    assert len(kept) == 4 and kept.count("c1") <= 1 and kept.count("c2") <= 1
+    # metadata keys: a missing key is a cluster of one as well
+    meta = batch(*[(f"q{i}", "r") for i in range(6)])
+    import json
+
+    metas = [json.dumps({"c": "x"} if i < 3 else {}) for i in range(6)]
+    meta = meta.set_column(meta.column_names.index("metadata"), "metadata", pa.array(metas))
+    step = build_step("sample", {"n": 4, "method": "diverse", "by": "metadata.c"})
+    step.plan([step.collect(meta)])  # type: ignore[attr-defined]
+    kept_meta = step.process(meta).table.column("metadata").to_pylist()
+    assert sorted(kept_meta).count(json.dumps({"c": "x"})) == 1 and len(kept_meta) == 4
+
+
+def test_sample_diverse_over_a_real_near_dedup_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The documented spec: near_dedup (annotate only) then `sample` diverse by the column it really
+    writes, `near_dedup__near_dup_cluster`: one record per near-duplicate cluster, all loners kept."""
+    from assay.datasets import DatasetStore
+    from assay.pipelines.runner import run_pipeline
+    from assay.pipelines.spec import PipelineSpec
+
+    bases = ["the quick brown fox jumps over the lazy dog near the river bank on a sunny day",
+             "seven purple elephants marched slowly across a frozen lake under pale winter stars",
+             "our quarterly report shows revenue growth in every region except the northern sales area"]
+    pairs = [(f"question {i}", f"{bases[i // 4]} copy {i % 4}") for i in range(12)]  # 3 clusters of 4
+    pairs += [(f"loner {i}", f"completely different text about topic {i} " * 3 + f"unique{i}") for i in range(6)]
+    store = DatasetStore(str(tmp_path / "store"))
+    m = store.write_version("nd", [batch(*pairs)])
+    spec = PipelineSpec.parse({"shards": 3, "steps": [
+        {"near_dedup": {"field": "response", "threshold": 0.7, "ngram": 3, "annotate_only": True}},
+        {"sample": {"n": 9, "method": "diverse", "by": "near_dedup__near_dup_cluster"}}]})
+    out = store.read_table(run_pipeline(store, spec, m.ref).manifest)
+    clusters = out.column("near_dedup__near_dup_cluster").to_pylist()
+    assert len(clusters) == 9 and clusters.count(None) + len(set(clusters) - {None}) == 9
+    real = [c for c in clusters if c is not None]
+    assert len(real) == 3 and len(set(real)) == 3  # one per cluster
+    assert clusters.count(None) == 6  # every record without near-duplicates is kept
+
+
 def test_missing_optional_dependency_names_install_command() -> None:
     @register
     class NeedsMissing(Step):

@@ -1,7 +1,8 @@
 """`assay data ...` (dataset versions) and `assay pipeline run` (pipelines), as Typer apps.
 
 `data_app` and `pipeline_app` are mounted by `assay.cli.main`. The store is `--store`, else
-`ASSAY_DATASET_STORE`, else `<ASSAY_DATA_DIR>/datasets` (see `assay.config.Settings`).
+`ASSAY_DATASET_STORE`, else `<data dir>/datasets` where the data dir is the global `assay --data-dir`, else
+`ASSAY_DATA_DIR` (see `assay.config.Settings`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from assay.cli.common import settings_from
 from assay.datasets.diff import diff_versions
 from assay.datasets.schema import records_to_table, row_to_record
 from assay.datasets.store import DatasetStore, open_store
@@ -38,8 +40,10 @@ def _pipeline_group() -> None:
 StoreOpt = typer.Option(None, "--store", help="Dataset store path or fsspec URL (default from settings).")
 
 
-def _store(url: str | None) -> DatasetStore:
-    return open_store(url)
+def _store(ctx: typer.Context, url: str | None) -> DatasetStore:
+    """`--store`, else the store the settings name: the global `--data-dir` / `--database-url` flags
+    (kept on ctx.obj by `assay.cli.main`), then ASSAY_* variables (`<data dir>/datasets` by default)."""
+    return open_store(url) if url else DatasetStore(settings_from(ctx).resolved_dataset_store)
 
 
 def _fail(e: AssayError) -> None:
@@ -48,7 +52,8 @@ def _fail(e: AssayError) -> None:
 
 
 @data_app.command("import")
-def import_(path: Path = typer.Argument(..., help="File to import (JSONL, JSON, CSV, Parquet; .gz ok)."),
+def import_(ctx: typer.Context,
+            path: Path = typer.Argument(..., help="File to import (JSONL, JSON, CSV, Parquet; .gz ok)."),
             name: str = typer.Option(..., "--name", "-n", help="Dataset name."),
             fmt: str = typer.Option("auto", "--format", "-f", help="Input format (see assay.formats)."),
             note: str = typer.Option("", help="A note stored in the manifest."),
@@ -61,7 +66,7 @@ def import_(path: Path = typer.Argument(..., help="File to import (JSONL, JSON, 
 
     try:
         records = load_records(path, fmt)
-        m = _store(store).write_version(name, [records_to_table(records)], note=note or f"import {path}",
+        m = _store(ctx, store).write_version(name, [records_to_table(records)], note=note or f"import {path}",
                                         pipeline={"import": str(path), "format": fmt})
     except AssayError as e:
         _fail(e)
@@ -70,12 +75,12 @@ def import_(path: Path = typer.Argument(..., help="File to import (JSONL, JSON, 
 
 
 @data_app.command("ls")
-def ls(store: str | None = StoreOpt) -> None:
+def ls(ctx: typer.Context, store: str | None = StoreOpt) -> None:
     """List datasets and their latest versions.
 
     Example: assay data ls
     """
-    s = _store(store)
+    s = _store(ctx, store)
     table = Table("dataset", "latest", "rows", "hash", "parents")
     for name in s.list_datasets():
         m = s.versions(name)[-1]
@@ -84,7 +89,8 @@ def ls(store: str | None = StoreOpt) -> None:
 
 
 @data_app.command("show")
-def show(ref: str = typer.Argument(..., help="NAME@N, NAME@latest or a hash prefix."),
+def show(ctx: typer.Context,
+         ref: str = typer.Argument(..., help="NAME@N, NAME@latest or a hash prefix."),
          rows: int = typer.Option(3, help="How many records to print."),
          stats: bool = typer.Option(False, "--stats", help="Also print the explorer's column statistics."),
          store: str | None = StoreOpt) -> None:
@@ -94,7 +100,7 @@ def show(ref: str = typer.Argument(..., help="NAME@N, NAME@latest or a hash pref
     Example: assay data show hh@2 --rows 5 --stats
     """
     try:
-        s = _store(store)
+        s = _store(ctx, store)
         m = s.resolve(ref)
     except AssayError as e:
         _fail(e)
@@ -104,10 +110,9 @@ def show(ref: str = typer.Argument(..., help="NAME@N, NAME@latest or a hash pref
     if m.steps:
         console.print(step_table(m.steps))
     if stats:
-        from assay.config import load_settings
         from assay.services.explorer_stats import stats_for, summary_lines
 
-        for line in summary_lines(stats_for(s, m.ref, load_settings().data_dir / "explorer")):
+        for line in summary_lines(stats_for(s, m.ref, settings_from(ctx).data_dir / "explorer")):
             console.print(line, highlight=False, markup=False)
     t = s.read_table(m).slice(0, rows)
     for row in t.to_pylist():
@@ -115,13 +120,14 @@ def show(ref: str = typer.Argument(..., help="NAME@N, NAME@latest or a hash pref
 
 
 @data_app.command("log")
-def log(ref: str = typer.Argument(..., help="Version whose lineage to show."), store: str | None = StoreOpt) -> None:
+def log(ctx: typer.Context, ref: str = typer.Argument(..., help="Version whose lineage to show."),
+        store: str | None = StoreOpt) -> None:
     """Show the lineage of a version: it and all its ancestors.
 
     Example: assay data log hh-clean@latest
     """
     try:
-        chain = _store(store).lineage(ref)
+        chain = _store(ctx, store).lineage(ref)
     except AssayError as e:
         _fail(e)
         return
@@ -134,7 +140,8 @@ def log(ref: str = typer.Argument(..., help="Version whose lineage to show."), s
 
 
 @data_app.command("diff")
-def diff(a: str = typer.Argument(..., help="Old version."), b: str = typer.Argument(..., help="New version."),
+def diff(ctx: typer.Context, a: str = typer.Argument(..., help="Old version."),
+         b: str = typer.Argument(..., help="New version."),
          examples: int = typer.Option(3, help="Example ids per kind."),
          store: str | None = StoreOpt) -> None:
     """Compare two versions by record id: added, removed and changed records.
@@ -142,7 +149,7 @@ def diff(a: str = typer.Argument(..., help="Old version."), b: str = typer.Argum
     Example: assay data diff hh@1 hh-clean@1
     """
     try:
-        d = diff_versions(_store(store), a, b, examples=examples)
+        d = diff_versions(_store(ctx, store), a, b, examples=examples)
     except AssayError as e:
         _fail(e)
         return
@@ -157,7 +164,8 @@ def diff(a: str = typer.Argument(..., help="Old version."), b: str = typer.Argum
 
 
 @data_app.command("export")
-def export(ref: str = typer.Argument(..., help="Version to export."),
+def export(ctx: typer.Context,
+           ref: str = typer.Argument(..., help="Version to export."),
            out: Path = typer.Argument(..., help="Output file: .jsonl (Assay records) or .parquet."),
            store: str | None = StoreOpt) -> None:
     """Write a version's records to a JSONL file (one Assay record per line) or a Parquet file.
@@ -165,7 +173,7 @@ def export(ref: str = typer.Argument(..., help="Version to export."),
     Example: assay data export gsm8k-clean@latest gsm8k.jsonl
     """
     try:
-        s = _store(store)
+        s = _store(ctx, store)
         m = s.resolve(ref)
         if out.suffix == ".parquet":
             import pyarrow.parquet as pq
@@ -194,7 +202,8 @@ def step_table(steps: list[dict[str, Any]]) -> Table:
 
 
 @pipeline_app.command("run")
-def run(spec: Path = typer.Argument(..., help="Pipeline spec (YAML)."),
+def run(ctx: typer.Context,
+        spec: Path = typer.Argument(..., help="Pipeline spec (YAML)."),
         input_ref: str = typer.Option(..., "--input", "-i", help="Input version, e.g. hh@latest."),
         output: str | None = typer.Option(None, "--output", "-o", help="Output dataset name."),
         executor: str = typer.Option("local", help="local or ray."),
@@ -210,7 +219,7 @@ def run(spec: Path = typer.Argument(..., help="Pipeline spec (YAML)."),
     from assay.pipelines.spec import PipelineSpec
 
     try:
-        s = _store(store)
+        s = _store(ctx, store)
         ps = PipelineSpec.load(spec)
         ex = make_executor(executor, workers=workers, address=ray_address)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

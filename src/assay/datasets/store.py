@@ -56,6 +56,7 @@ class Manifest:
     schema: list[dict[str, str]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     note: str = ""
+    decisions: str = ""
 
     @property
     def ref(self) -> str:
@@ -166,6 +167,21 @@ class DatasetStore:
         with self.fs.open(self._p(rel), "rb") as f:
             return pq.read_table(f, columns=columns)
 
+    def read_decisions(self, ref: str | Manifest, record_id: str | None = None) -> pa.Table | None:
+        """The per-record decisions of the run that made a version (all, or one record's), or None when
+        the version has none (not made by a pipeline run, or made before runs kept them)."""
+        m = ref if isinstance(ref, Manifest) else self.resolve(ref)
+        if not m.decisions:
+            return None
+        filters = [("id", "=", record_id)] if record_id is not None else None
+        with self.fs.open(self._p(m.decisions), "rb") as f:
+            return pq.read_table(f, filters=filters)
+
+    def children(self, ref: str | Manifest) -> list[Manifest]:
+        """Every version that names this one as a parent (over all datasets, oldest dataset name first)."""
+        m = ref if isinstance(ref, Manifest) else self.resolve(ref)
+        return [v for name in self.list_datasets() for v in self.versions(name) if m.ref in v.parents]
+
     def iter_tables(self, ref: str | Manifest, columns: list[str] | None = None) -> Iterator[pa.Table]:
         """The parts of a version one at a time (bounded memory)."""
         m = ref if isinstance(ref, Manifest) else self.resolve(ref)
@@ -190,15 +206,17 @@ class DatasetStore:
     # -- writing ---------------------------------------------------------------------------------------
     def write_version(self, name: str, tables: Iterable[pa.Table], *, parents: list[str] | None = None,
                       pipeline: dict[str, Any] | None = None, steps: list[dict[str, Any]] | None = None,
-                      note: str = "", schema: pa.Schema | None = None, reuse_identical: bool = True
-                      ) -> Manifest:
+                      note: str = "", schema: pa.Schema | None = None, reuse_identical: bool = True,
+                      decisions: pa.Table | None = None) -> Manifest:
         """Write a new version of `name` from tables (one Parquet part each) and commit its manifest.
 
         `schema`, when given, is what every part is cast to (use it when parts may differ, e.g. an
         attribute column that is all-null in one shard). With `reuse_identical`, when the latest version
         already has the same content hash, parents and pipeline, that version is returned and the new
-        parts are deleted (re-running a finished pipeline does not create a copy). Raises Invalid for a
-        bad name.
+        parts are deleted (re-running a finished pipeline does not create a copy). `decisions`, when
+        given, is a pipeline run's per-record table (which step dropped which record and why; see
+        `assay.pipelines.runner.DECISIONS_SCHEMA`), written beside the parts and named by
+        `Manifest.decisions`; it is not part of the content hash. Raises Invalid for a bad name.
         """
         if not NAME_RE.match(name):
             raise Invalid(f"dataset name {name!r}: use letters, digits, '_', '-' or '.', at most 128 chars")
@@ -232,11 +250,16 @@ class DatasetStore:
                     and last.pipeline == pipeline):
                 self.fs.rm(self._p(data_rel), recursive=True)
                 return last
+        decisions_rel = ""
+        if decisions is not None:
+            decisions_rel = f"{data_rel}/decisions.parquet"
+            with self.fs.open(self._p(decisions_rel), "wb") as f:
+                pq.write_table(decisions, f, compression="zstd")
         manifest = Manifest(dataset=name, version=0, id=uuid.uuid4().hex, parents=list(parents or []),
                             pipeline=pipeline, steps=list(steps or []), row_count=rows,
                             content_hash=content_hash, created_at=time.time(),
                             schema=[{"name": f.name, "type": str(f.type)} for f in out_schema],
-                            files=files, note=note)
+                            files=files, note=note, decisions=decisions_rel)
         return self._commit(manifest)
 
     def _commit(self, m: Manifest) -> Manifest:

@@ -130,12 +130,26 @@ class StepStats:
                    examples={k: list(v) for k, v in d.get("examples", {}).items()})
 
 
+@dataclass(frozen=True)
+class Decision:
+    """Why one row was dropped (`verdict` "dropped") or would have been (`would_drop`, annotate-only):
+    the record id, the reason, and `detail`: the step's attribute values for that row (e.g. the kept
+    record a near-duplicate belongs to, the language found). The runner keeps these with the version."""
+
+    id: str
+    verdict: str
+    reason: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class StepOutput:
-    """The kept rows (with new attribute columns) and the stats of one `process` call."""
+    """The kept rows (with new attribute columns), the stats of one `process` call, and one Decision per
+    row dropped or flagged `would_drop`, in input order."""
 
     table: pa.Table
     stats: StepStats
+    decisions: list[Decision] = field(default_factory=list)
 
 
 class Step:
@@ -190,6 +204,7 @@ class Step:
         mask = pc.fill_null(mask, False)
         keep_list = mask.to_pylist()
         n_drop = keep_list.count(False)
+        decisions: list[Decision] = []
         if n_drop:
             if isinstance(reasons, list):
                 why = Counter(r or "dropped" for r, k in zip(reasons, keep_list) if not k)
@@ -198,18 +213,23 @@ class Step:
             (stats.would_drop if self.annotate_only else stats.dropped).update(why)
             if "id" in batch.column_names:
                 ids = batch.column("id").to_pylist()
-                for i, k in enumerate(keep_list):
-                    if not k:
-                        r = (reasons[i] if isinstance(reasons, list) else reasons) or "dropped"
-                        got = stats.examples.setdefault(r, [])
-                        if len(got) < EXAMPLES:
-                            got.append(ids[i])
+                drop_rows = [i for i, k in enumerate(keep_list) if not k]
+                mine = [c for c in batch.column_names if c.startswith(self.id + ATTR_SEP)]
+                detail = batch.select(mine).take(drop_rows).to_pylist() if mine else [{} for _ in drop_rows]
+                verdict = "would_drop" if self.annotate_only else "dropped"
+                for i, d in zip(drop_rows, detail):
+                    r = (reasons[i] if isinstance(reasons, list) else reasons) or "dropped"
+                    got = stats.examples.setdefault(r, [])
+                    if len(got) < EXAMPLES:
+                        got.append(ids[i])
+                    decisions.append(Decision(str(ids[i]), verdict, r,
+                                              {k[len(self.id) + len(ATTR_SEP):]: v for k, v in d.items()}))
         if self.annotate_only or not n_drop:
             stats.kept = batch.num_rows
-            return StepOutput(batch, stats)
+            return StepOutput(batch, stats, decisions)
         out = batch.filter(mask)
         stats.kept = out.num_rows
-        return StepOutput(out, stats)
+        return StepOutput(out, stats, decisions)
 
     def describe(self) -> dict[str, Any]:
         """A JSON-able description of the step for manifests (name, id and public parameters)."""

@@ -21,7 +21,7 @@ Fields:
 | `judged`, `judgments` | has pulled judgments (true/false), how many |
 | `agreement` | share of judgments whose decisions (choices, labels, verdicts, orders, scores) equal the most common one; unset below two judgments |
 | `label`, `choice` | any judgment's label (`labels` answers) / pairwise choice (list fields) |
-| any other column | e.g. `language__lang`, `pii__found`, `near_dedup__cluster` (attribute columns) |
+| any other column | e.g. `language__lang`, `pii__count`, `pii__kinds`, `near_dedup__near_dup_cluster` (attribute columns; a list column such as `pii__kinds` is a list field) |
 
 `compile_conditions(conds, columns)` returns the SQL; `materialized` lets a caller that precomputed a derived
 field (the explorer's cache) use its column instead of the expression: the definition stays the same.
@@ -82,7 +82,7 @@ class Condition:
 
 
 def parse_condition(text: str) -> Condition:
-    """Parse `field op value` (e.g. `language__lang=en,de`, `chars<2000`, `text~refund`, `near_dedup__cluster?`).
+    """Parse `field op value` (e.g. `language__lang=en,de`, `chars<2000`, `text~refund`, `near_dedup__near_dup_cluster?`).
     Raises Invalid naming the problem."""
     s = text.strip()
     unset = s.endswith("!?")
@@ -125,9 +125,10 @@ def _lit(v: str) -> str:
     return "'" + v.replace("'", "''") + "'"
 
 
-def field_expr(name: str, columns: Collection[str], materialized: Mapping[str, str] | None = None
-               ) -> tuple[str, str]:
-    """(SQL expression, kind) of a field; kind is text, number, bool, list or column. Raises Invalid for an
+def field_expr(name: str, columns: Collection[str], materialized: Mapping[str, str] | None = None,
+               list_columns: Collection[str] = ()) -> tuple[str, str]:
+    """(SQL expression, kind) of a field; kind is text, number, bool, list or column. A column named in
+    `list_columns` (a list-typed attribute such as `pii__kinds`) is of kind list. Raises Invalid for an
     unknown field, listing the known ones."""
     if materialized and name in materialized:
         return materialized[name], DERIVED[name][1] if name in DERIVED else "column"
@@ -136,14 +137,16 @@ def field_expr(name: str, columns: Collection[str], materialized: Mapping[str, s
     if name.startswith("meta."):
         return f"json_extract_string(metadata, {_lit('$.' + chr(34) + name[5:] + chr(34))})", "text"
     if name in columns:
-        return f'"{name}"', "column"
+        return f'"{name}"', "list" if name in list_columns else "column"
     known = sorted(set(DERIVED) | {c for c in columns if c not in ("messages", "completions", "code")})
     raise Invalid(f"unknown field {name!r}; use meta.<key> or one of: {', '.join(known)}")
 
 
-def condition_sql(c: Condition, columns: Collection[str], materialized: Mapping[str, str] | None = None) -> str:
-    """The SQL boolean expression of one condition (NULL-safe: a missing value never matches `=`, `<`, `~`)."""
-    expr, kind = field_expr(c.field, columns, materialized)
+def condition_sql(c: Condition, columns: Collection[str], materialized: Mapping[str, str] | None = None,
+                  list_columns: Collection[str] = ()) -> str:
+    """The SQL boolean expression of one condition (NULL-safe: a missing value never matches `=`, `<`, `~`).
+    On a list field `=` means "holds any of", `?` "has at least one item"."""
+    expr, kind = field_expr(c.field, columns, materialized, list_columns)
     values = [v.strip() for v in c.value.split(",")] if c.op in ("=", "!=") else [c.value]
     if kind == "list":
         if c.op in ("set", "unset"):
@@ -179,9 +182,16 @@ def condition_sql(c: Condition, columns: Collection[str], materialized: Mapping[
 
 
 def compile_conditions(conds: Iterable[Condition | str], columns: Collection[str],
-                       materialized: Mapping[str, str] | None = None) -> str:
-    """One SQL boolean expression that is true when every condition holds (`true` for none)."""
+                       materialized: Mapping[str, str] | None = None, list_columns: Collection[str] = ()) -> str:
+    """One SQL boolean expression that is true when every condition holds (`true` for none).
+    `list_columns`: the list-typed columns among `columns` (see `list_columns_of`)."""
     parsed = [c if isinstance(c, Condition) else parse_condition(c) for c in conds]
     if not parsed:
         return "true"
-    return " AND ".join(f"({condition_sql(c, columns, materialized)})" for c in parsed)
+    return " AND ".join(f"({condition_sql(c, columns, materialized, list_columns)})" for c in parsed)
+
+
+def list_columns_of(types: Mapping[str, str]) -> list[str]:
+    """The names of list-typed columns, from column name -> Arrow type text (`str(pa.list_(pa.string()))`
+    is `list<item: string>`), as a schema or a version manifest gives them."""
+    return [n for n, t in types.items() if t.startswith(("list<", "large_list<", "fixed_size_list<"))]

@@ -8,7 +8,9 @@ How a run works (the same for every executor):
      shard's rows, its per-step stats and, when a G ends the pass, G.collect() of those rows (phase 1).
      Then the driver calls G.plan() over all shards' partials in shard order and the next pass begins.
   3. Commit: the last pass's shards, in shard order, become the parts of a new version whose manifest
-     holds the spec, per-step stats summed over shards, and the input as parent.
+     holds the spec, per-step stats summed over shards, and the input as parent. Beside the parts, a
+     `decisions.parquet` (DECISIONS_SCHEMA) names every record a step dropped or flagged, with the step,
+     the reason and the step's attributes for it (pass order, then shard order).
 
 Resume: the run directory is keyed by (input version id, spec hash). Every shard result is written to a
 temporary name and renamed, and its `.stats.json` is written last; a rerun skips every shard whose stats
@@ -39,6 +41,10 @@ from assay.pipelines.base import GlobalStep, Step, StepStats
 from assay.pipelines.spec import PipelineSpec
 
 Progress = Callable[[str, int, int], None]
+#: Per-record decisions of a run (one row per record a step dropped or flagged `would_drop`), kept with
+#: the output version (`Manifest.decisions`) so the explorer can say which step dropped a record and why.
+DECISIONS_SCHEMA = pa.schema([("id", pa.string()), ("step", pa.string()), ("step_name", pa.string()),
+                              ("verdict", pa.string()), ("reason", pa.string()), ("detail", pa.string())])
 
 
 def shard_of(record_id: str, shards: int) -> int:
@@ -69,10 +75,17 @@ def run_shard(task: ShardTask) -> dict[str, Any]:
     """Process one shard: apply the steps, write rows, partial and (last) stats. Returns the stats dict."""
     table = pq.read_table(task.in_path)
     stats = []
+    decisions: list[dict[str, Any]] = []
     for step in task.steps:
         out = step.process(table)
         table = out.table
         stats.append(out.stats.to_dict())
+        decisions += [{"id": d.id, "step": step.id, "step_name": step.name, "verdict": d.verdict,
+                       "reason": d.reason, "detail": json.dumps(d.detail, default=str, sort_keys=True)}
+                      for d in out.decisions]
+    dtmp = f"{task.out_path}.decisions.tmp-{os.getpid()}"
+    pq.write_table(pa.Table.from_pylist(decisions, schema=DECISIONS_SCHEMA), dtmp, compression="zstd")
+    os.replace(dtmp, task.out_path + ".decisions.parquet")
     tmp = f"{task.out_path}.tmp-{os.getpid()}"
     pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, task.out_path)
@@ -168,6 +181,7 @@ def run_pipeline(store: DatasetStore, spec: PipelineSpec, input_ref: str, *, out
     totals = [StepStats() for _ in spec.steps]
     index = {id(s): i for i, s in enumerate(spec.steps)}
     done = skipped = 0
+    decision_parts: list[pa.Table] = []
     for p, (steps, collect) in enumerate(_passes(spec.steps)):
         out_dir = rd / f"pass-{p}"
         out_dir.mkdir(exist_ok=True)
@@ -191,6 +205,8 @@ def run_pipeline(store: DatasetStore, spec: PipelineSpec, input_ref: str, *, out
         if collect is not None:
             partials = [pickle.loads(Path(path + ".partial.pkl").read_bytes()) for path in out_paths]
             collect.plan(partials)
+        decision_parts += [pq.read_table(path + ".decisions.parquet") for path in out_paths
+                           if os.path.exists(path + ".decisions.parquet")]
         in_paths = out_paths
     tables = [pq.read_table(path) for path in in_paths]
     schema = pa.unify_schemas([t.schema for t in tables], promote_options="permissive")
@@ -198,7 +214,8 @@ def run_pipeline(store: DatasetStore, spec: PipelineSpec, input_ref: str, *, out
     step_stats = [{"id": s.id, "step": s.name, **totals[i].to_dict()} for i, s in enumerate(spec.steps)]
     manifest = store.write_version(output or spec.name or m.dataset, tables, parents=[m.ref],
                                    pipeline={**spec.to_dict(), "executor": ex.name}, steps=step_stats,
-                                   schema=schema)
+                                   schema=schema, decisions=pa.concat_tables(
+                                       decision_parts or [DECISIONS_SCHEMA.empty_table()]))
     if not keep_run_dir:
         shutil.rmtree(rd, ignore_errors=True)
     return RunResult(manifest, step_stats, shards_done=done, shards_skipped=skipped, run_dir=str(rd))

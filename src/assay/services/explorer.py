@@ -4,7 +4,10 @@ filtered selection to a project or to a new version / file.
 A *view* is what the URL carries: conditions in the shared filter language (`assay.pipelines.conditions`,
 the same one the pipeline `filter` step takes as `match:`), an optional raw DuckDB `where` (as in the
 filter step), a full-text query and a page. Queries run in DuckDB over the version's cache
-(`explorer_cache`), which is built on first use (seconds per 100k records) and kept for good.
+(`explorer_cache`; seconds per 100k records to build, kept for good). Pages call `prepare` first: it
+starts the build in a background thread and waits at most WAIT_SECONDS, so a large version shows a
+"building" page instead of holding the request; versions made in the server (`export_selection`) start
+their build as soon as they are written.
 
 Full-text search: `q` is split into words and "quoted phrases"; a record matches when its text (every
 message and completion, lower-cased) contains each of them (case-insensitive substring, AND).
@@ -29,13 +32,14 @@ from assay.datasets.schema import DOCUMENT_COLUMNS
 from assay.domain.users import User
 from assay.errors import Invalid, NotFound
 from assay.pipelines.base import ATTR_SEP
-from assay.pipelines.conditions import compile_conditions, parse_conditions
-from assay.services import datasets, explorer_search
+from assay.pipelines.conditions import compile_conditions, list_columns_of, parse_conditions
+from assay.services import datasets, explorer_cache, explorer_search
 from assay.services.db import Db
-from assay.services.explorer_cache import MATERIALIZED, cache_dir, cursor
+from assay.services.explorer_cache import MATERIALIZED, CacheStatus, cache_dir, cursor
 from assay.services.records import ImportResult
 
 MAX_PER_PAGE = 200
+WAIT_SECONDS = 2.0  # how long a page waits for a cache build before it shows "building"
 
 
 def store_of(db: Db) -> DatasetStore:
@@ -46,6 +50,16 @@ def store_of(db: Db) -> DatasetStore:
 def cache_root(db: Db) -> Path:
     """Where explorer caches live: <data_dir>/explorer."""
     return Path(db.settings.data_dir) / "explorer"
+
+
+def prepare(db: Db, ref: str, *, wait: float | None = None, retry: bool = False) -> CacheStatus:
+    """Make sure the version's explorer cache is ready or being built (in a background thread); wait at
+    most `wait` seconds (default WAIT_SECONDS) for it. `retry` starts a failed build again. Raises
+    NotFound for an unknown version."""
+    store = store_of(db)
+    m = store.resolve(ref)
+    return explorer_cache.start_build(store, m, cache_root(db), wait=WAIT_SECONDS if wait is None else wait,
+                                      retry=retry)
 
 
 @dataclass(frozen=True)
@@ -102,10 +116,11 @@ def _lit(v: str) -> str:
     return "'" + v.replace("'", "''") + "'"
 
 
-def where_sql(view: View, columns: list[str], search: list[str] | None = None) -> str:
+def where_sql(view: View, columns: list[str], search: list[str] | None = None,
+              list_columns: list[str] | None = None) -> str:
     """The SQL condition of a view over the cache table (derived fields use their cached columns).
     `search` replaces the view's search words (the ones the word index did not already answer)."""
-    parts = [compile_conditions(parse_conditions(view.conditions), columns, MATERIALIZED)]
+    parts = [compile_conditions(parse_conditions(view.conditions), columns, MATERIALIZED, list_columns or ())]
     parts += [f"contains(_f_text, {_lit(t)})" for t in (search_terms(view.q) if search is None else search)]
     if view.where.strip():
         parts.append(f"coalesce(({view.where})::BOOLEAN, false)")
@@ -212,7 +227,8 @@ def _selection(cur: Any, m: Manifest, view: View, cols: list[str], folder: Path
     pieces, check = explorer_search.split_terms(search_terms(view.q))
     index = explorer_search.load_index(folder) if pieces else None
     cand = explorer_search.candidates(index, pieces, m.row_count) if index is not None else None
-    w = where_sql(view, cols, search=check if cand is not None else None)
+    w = where_sql(view, cols, search=check if cand is not None else None,
+                  list_columns=list_columns_of({c["name"]: c["type"] for c in m.schema}))
     if cand is not None and w != "(true)":
         if len(cand) <= 1000:
             w += f" AND _rid IN ({', '.join(map(str, cand.tolist())) or 'NULL'})"
@@ -279,8 +295,10 @@ def export_selection(db: Db, ref: str, view: View, *, name: str = "", path: str 
         return ExportResult(rows=table.num_rows, path=str(p), spec=spec)
     steps = [{"id": "filter", "step": "filter", "rows_in": m.row_count, "kept": table.num_rows,
               "dropped": {"where": m.row_count - table.num_rows}, "would_drop": {}, "counters": {}}]
-    out = store_of(db).write_version(name or m.dataset, [table], parents=[m.ref], pipeline=spec, steps=steps,
-                                     note=f"explorer selection of {m.ref}")
+    store = store_of(db)
+    out = store.write_version(name or m.dataset, [table], parents=[m.ref], pipeline=spec, steps=steps,
+                              note=f"explorer selection of {m.ref}")
+    explorer_cache.start_build(store, out, cache_root(db))  # ready by the time the new page opens
     return ExportResult(rows=table.num_rows, manifest=out, spec=spec)
 
 

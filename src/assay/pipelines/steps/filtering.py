@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from assay.errors import Invalid
 from assay.pipelines.base import Step, StepOutput
-from assay.pipelines.conditions import compile_conditions, parse_conditions
+from assay.pipelines.conditions import compile_conditions, list_columns_of, parse_conditions
 from assay.pipelines.text import texts
 
 
@@ -70,7 +70,9 @@ class Filter(Step):
         reasons: list[str | None] = [None] * n
         where = self.where
         if self.match:
-            cond = compile_conditions(parse_conditions(self.match), batch.column_names)
+            types = {f.name: str(f.type) for f in batch.schema}
+            cond = compile_conditions(parse_conditions(self.match), batch.column_names,
+                                      list_columns=list_columns_of(types))
             where = f"({where}) AND ({cond})" if where else cond
         if where:
             for i, ok in enumerate(sql_mask(batch, where)):

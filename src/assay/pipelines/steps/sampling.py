@@ -4,7 +4,10 @@ Parameters:
   n          how many records to keep in total (or `fraction` in 0..1)
   by         optional stratum: a column name or `metadata.<key>`; `stratified` keeps about the same
              fraction of each stratum (largest remainders get the leftover slots), `diverse` keeps at most
-             one record per value first (e.g. `by: near_dedup__cluster`), then fills round-robin.
+             one record per cluster first (e.g. `by: near_dedup__near_dup_cluster`), then fills
+             round-robin. For `diverse`, a record whose `by` value is null (or a missing metadata key) is a
+             cluster of its own: records are grouped by coalesce(by, id), because near_dedup leaves the
+             cluster null for records without near-duplicates. For `stratified`, null is one stratum.
   method     `random` (default), `stratified` or `diverse`
   seed       integer (default 0)
 Randomness is a keyed hash of (seed, id), so the same seed keeps the same records whatever the sharding.
@@ -14,6 +17,7 @@ Phase 1 collects (id, stratum) per shard; the driver picks; phase 2 drops the re
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -22,6 +26,16 @@ import pyarrow as pa
 from assay.errors import Invalid
 from assay.pipelines.base import GlobalStep, StepOutput
 from assay.pipelines.text import texts
+
+
+def _nulls(batch: pa.Table, by: str) -> list[bool]:
+    """Per row: is the `by` value missing (a null column value, or a metadata key absent or null)?"""
+    if by.startswith("metadata."):
+        key = by.split(".", 1)[1]
+        return [json.loads(m or "{}").get(key) is None for m in batch.column("metadata").to_pylist()]
+    if by in batch.column_names:
+        return batch.column(by).is_null().to_pylist()
+    return [False] * batch.num_rows
 
 
 class Sample(GlobalStep):
@@ -46,13 +60,18 @@ class Sample(GlobalStep):
     def _rank(self, rid: str) -> str:
         return hashlib.blake2b(f"{self.seed}:{rid}".encode(), digest_size=8).hexdigest()
 
-    def collect(self, batch: pa.Table) -> list[tuple[str, str]]:
+    def collect(self, batch: pa.Table) -> list[tuple[str, str | None]]:
         ids = batch.column("id").to_pylist()
-        strata = texts(batch, self.by) if self.by else [""] * len(ids)
+        if not self.by:
+            return [(i, "") for i in ids]
+        strata: list[str | None] = list(texts(batch, self.by))
+        for k, null in enumerate(_nulls(batch, self.by)):
+            if null:
+                strata[k] = None
         return list(zip(ids, strata))
 
     def plan(self, partials: list[Any]) -> None:
-        items = sorted((self._rank(i), i, s) for part in partials for i, s in part)
+        items = sorted(((self._rank(i), i, s) for part in partials for i, s in part), key=lambda x: (x[0], x[1]))
         total = len(items)
         want = min(total, self.n if self.n is not None else round(total * (self.fraction or 0)))
         if self.method == "random":
@@ -60,6 +79,8 @@ class Sample(GlobalStep):
             return
         groups: dict[str, list[str]] = defaultdict(list)
         for _, i, s in items:
+            if s is None:  # no value: a stratum of its own (null) or, for diverse, a cluster of one
+                s = i if self.method == "diverse" else ""
             groups[s].append(i)
         if self.method == "stratified":
             exact = {s: want * len(g) / total for s, g in groups.items()}

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse
 
 from assay.services import explorer, explorer_lineage, explorer_record, explorer_stats, policies
 from assay.services import projects as project_service
@@ -17,6 +18,24 @@ from assay.web.pages.explorer import selection_file, view_from
 from assay.web.security import reader, writer
 
 router = APIRouter(tags=["explorer"])
+
+
+def not_ready(request: Request, ref: str) -> JSONResponse | None:
+    """None when the version's explorer cache is ready (after a short wait; the build runs in the
+    background); else 202 `{"ref", "state": "building", "seconds"}` with Retry-After, or 500 with the
+    error when the build failed (the twin of the page's "building" state)."""
+    st = explorer.prepare(ctx(request).db, ref)
+    if st.ready:
+        return None
+    code = 202 if st.state == "building" else 500
+    return JSONResponse(st.to_dict(), status_code=code, headers={"Retry-After": "1"} if code == 202 else None)
+
+
+@router.get("/explore/{ref}/cache")
+def cache(request: Request, ref: str, p: Principal = Depends(reader)) -> dict[str, Any]:
+    """The state of the version's explorer cache (`ready`, `building`, `failed`); starts the build."""
+    read_datasets(p.user)
+    return explorer.prepare(ctx(request).db, ref, wait=0).to_dict()
 
 
 class Selection(BaseModel):
@@ -36,25 +55,31 @@ class PushRequest(Selection):
     project_id: int
 
 
-@router.get("/explore/{ref}/records")
+@router.get("/explore/{ref}/records", response_model=None)
 def records(request: Request, ref: str, f: list[str] = Query([]), q: str = "", where: str = "",
-            page: int = 1, per_page: int = 25, p: Principal = Depends(reader)) -> dict[str, Any]:
+            page: int = 1, per_page: int = 25, p: Principal = Depends(reader)) -> dict[str, Any] | JSONResponse:
     """A page of the records the view selects (same parameters as the page: `f` repeated, `q`, `where`)."""
     read_datasets(p.user)
+    if (wait := not_ready(request, ref)) is not None:
+        return wait
     return explorer.browse(ctx(request).db, ref, view_from(f, q, where, page, per_page)).to_dict()
 
 
-@router.get("/explore/{ref}/records/{record_id}")
-def record(request: Request, ref: str, record_id: str, p: Principal = Depends(reader)) -> dict[str, Any]:
+@router.get("/explore/{ref}/records/{record_id}", response_model=None)
+def record(request: Request, ref: str, record_id: str, p: Principal = Depends(reader)) -> dict[str, Any] | JSONResponse:
     """Everything known about one record."""
     read_datasets(p.user)
+    if (wait := not_ready(request, ref)) is not None:
+        return wait
     return explorer_record.record_detail(ctx(request).db, ref, record_id)
 
 
-@router.get("/explore/{ref}/stats")
-def stats(request: Request, ref: str, p: Principal = Depends(reader)) -> dict[str, Any]:
+@router.get("/explore/{ref}/stats", response_model=None)
+def stats(request: Request, ref: str, p: Principal = Depends(reader)) -> dict[str, Any] | JSONResponse:
     """Column statistics, charts' data and the pipeline run report."""
     read_datasets(p.user)
+    if (wait := not_ready(request, ref)) is not None:
+        return wait
     return explorer_stats.version_stats(ctx(request).db, ref)
 
 

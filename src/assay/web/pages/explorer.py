@@ -30,6 +30,16 @@ from assay.web.security import reader, writer
 router = APIRouter()
 
 
+def cache_wait(request: Request, ref: str, p: Principal, retry: bool = False) -> Response | None:
+    """None when the version's explorer cache is ready (after a short wait); else the page that says it
+    is being built (202, reloads itself) or why the build failed (500, with a link to try again)."""
+    st = explorer.prepare(ctx(request).db, ref, retry=retry)
+    if st.ready:
+        return None
+    return page(request, "explorer_building.html", p, status_code=202 if st.state == "building" else 500,
+                s=st, ref=st.ref, again=str(request.url.remove_query_params("rebuild")))
+
+
 def view_from(f: list[str], q: str, where: str, page_no: int, per_page: int) -> explorer.View:
     """A View from URL parameters (blank conditions ignored)."""
     return explorer.View(conditions=tuple(c.strip() for c in f if c.strip()), q=q.strip(), where=where.strip(),
@@ -44,11 +54,13 @@ def explore_home(request: Request, p: Principal = Depends(reader)) -> Response:
 
 @router.get("/explore/{ref}")
 def explore_version(request: Request, ref: str, f: list[str] = Query([]), q: str = "", where: str = "",
-                    page_no: int = Query(1, alias="page"), per_page: int = 25,
+                    page_no: int = Query(1, alias="page"), per_page: int = 25, rebuild: bool = False,
                     p: Principal = Depends(reader)) -> Response:
     read_datasets(p.user)
     db = ctx(request).db
     view = view_from(f, q, where, page_no, per_page)
+    if (wait := cache_wait(request, ref, p, rebuild)) is not None:
+        return wait
     result = explorer.browse(db, ref, view)
     m = dataset_catalog.version(db, result.ref)
     template = "explorer_results.html" if request.headers.get("hx-request") else "explorer.html"
@@ -57,15 +69,20 @@ def explore_version(request: Request, ref: str, f: list[str] = Query([]), q: str
 
 
 @router.get("/explore/{ref}/records/{record_id}")
-def explore_record(request: Request, ref: str, record_id: str, p: Principal = Depends(reader)) -> Response:
+def explore_record(request: Request, ref: str, record_id: str, rebuild: bool = False,
+                   p: Principal = Depends(reader)) -> Response:
     read_datasets(p.user)
+    if (wait := cache_wait(request, ref, p, rebuild)) is not None:
+        return wait
     detail = explorer_record.record_detail(ctx(request).db, ref, record_id)
     return page(request, "explorer_record.html", p, r=detail, ref=detail["version"])
 
 
 @router.get("/explore/{ref}/stats")
-def explore_stats(request: Request, ref: str, p: Principal = Depends(reader)) -> Response:
+def explore_stats(request: Request, ref: str, rebuild: bool = False, p: Principal = Depends(reader)) -> Response:
     read_datasets(p.user)
+    if (wait := cache_wait(request, ref, p, rebuild)) is not None:
+        return wait
     stats = explorer_stats.version_stats(ctx(request).db, ref)
     return page(request, "explorer_stats.html", p, s=stats, ref=stats["ref"])
 
