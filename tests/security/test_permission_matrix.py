@@ -235,6 +235,7 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/explore/{ref}/records": Rule(LEADS),
     "GET /api/v1/explore/{ref}/records/{record_id}": Rule(LEADS, params={"record_id": lambda w, r: "ds-0"}),
     "GET /api/v1/explore/{ref}/stats": Rule(LEADS),
+    "GET /api/v1/explore/{ref}/cache": Rule(LEADS, why="the explorer cache state: datasets are site-wide"),
     "GET /api/v1/explore/{ref}/lineage": Rule(LEADS),
     "POST /api/v1/explore/{ref}/export": Rule(LEADS, json={"format": "version", "name": "subset"}),
     "POST /api/v1/explore/{ref}/push": Rule(LEADS, json={"project_id": 1}),
