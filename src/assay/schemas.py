@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -99,6 +99,24 @@ class CompletionPublic(BaseModel):
     model: str = ""
     text: str
     metadata: dict[str, Any] = {}
+
+
+class MemberCreate(BaseModel):
+    """Add a person to a project, or change their role in it (`lead`, `reviewer` or `annotator`)."""
+
+    username: str
+    role: Literal["lead", "reviewer", "annotator"] = "annotator"
+
+
+class MemberPublic(BaseModel):
+    user_id: int
+    username: str
+    display_name: str
+    role: str  # the role in this project
+
+    @classmethod
+    def of(cls, u: User, role: str) -> MemberPublic:
+        return cls(user_id=u.id, username=u.username, display_name=u.display_name, role=role)
 
 
 class RecordCreate(BaseModel):

@@ -78,6 +78,11 @@ RULES: dict[str, Rule] = {
     "GET /projects/{project_id}": Rule(MEMBERS, twin="GET /api/v1/projects/{project_id}"),
     "POST /projects/{project_id}/export": Rule(LEADS, form={"fmt": "raw", "file_format": "jsonl"},
                                                twin="POST /api/v1/projects/{project_id}/exports"),
+    "POST /projects/{project_id}/members": Rule(LEADS, form={"username": "out1", "role": "reviewer"},
+                                                twin="POST /api/v1/projects/{project_id}/members"),
+    "POST /projects/{project_id}/members/{user_id}/remove": Rule(
+        LEADS, fresh=True, twin="DELETE /api/v1/projects/{project_id}/members/{user_id}",
+        why="{user_id} is victim, an annotator in P"),
     "GET /projects/{project_id}/next": Rule(MEMBERS, twin="POST /api/v1/projects/{project_id}/next"),
     "GET /projects/{project_id}/records/{record_id}": Rule(
         {N}, twin="GET /api/v1/projects/{project_id}/records/{record_id}/task",
@@ -114,6 +119,9 @@ RULES: dict[str, Rule] = {
     "POST /api/v1/projects": Rule(LEADS, json=_project_body, why="site role admin or lead"),
     "GET /api/v1/projects/{project_id}": Rule(MEMBERS),
     "POST /api/v1/projects/{project_id}/next": Rule(MEMBERS),
+    "GET /api/v1/projects/{project_id}/members": Rule(LEADS, why="who works on a project: its leads"),
+    "POST /api/v1/projects/{project_id}/members": Rule(LEADS, json={"username": "out1", "role": "reviewer"}),
+    "DELETE /api/v1/projects/{project_id}/members/{user_id}": Rule(LEADS, fresh=True),
     "GET /api/v1/projects/{project_id}/records/{record_id}/task": Rule({N}),
     "PUT /api/v1/projects/{project_id}/records/{record_id}/draft": Rule(
         {N}, json={"answers": answers("draft"), "active_seconds": 4}),

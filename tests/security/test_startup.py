@@ -1,7 +1,9 @@
-"""`assay serve` refuses to listen off localhost with the default secret or the demo accounts."""
+"""`assay serve` and the worker app factory refuse to serve off localhost with the default secret or the demo
+accounts."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,73 @@ def test_is_local() -> None:
 
     assert is_local("127.0.0.1") and is_local("::1") and is_local("localhost")
     assert not is_local("0.0.0.0") and not is_local("") and not is_local("::") and not is_local("10.0.0.5")
+
+
+# --- the worker app factory (assay serve --workers, or a deployment's own uvicorn --factory) ----------
+
+def _factory_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **values: str) -> None:
+    from assay.config import load_settings
+    from assay.services.db import open_db
+
+    for key in [k for k in os.environ if k.startswith("ASSAY_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("ASSAY_DATA_DIR", str(tmp_path / "data"))
+    open_db(load_settings()).close()  # migrated, as `assay serve` does before starting workers
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+
+
+def test_factory_refuses_default_secret_off_localhost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assay.errors import Invalid
+    from assay.web.factory import create_app_from_env
+
+    _factory_env(monkeypatch, tmp_path, ASSAY_HOST="0.0.0.0")
+    with pytest.raises(Invalid, match="refusing to listen on 0.0.0.0.*ASSAY_SECRET_KEY"):
+        create_app_from_env()
+
+
+def test_factory_without_assay_host_counts_as_non_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`uvicorn --factory assay.web.factory:create_app_from_env --host 0.0.0.0` run by hand: the factory
+    cannot see the bind address, so an unset ASSAY_HOST is treated as non-local."""
+    from assay.errors import Invalid
+    from assay.web.factory import create_app_from_env
+
+    _factory_env(monkeypatch, tmp_path)
+    with pytest.raises(Invalid, match="ASSAY_HOST"):
+        create_app_from_env()
+    monkeypatch.setenv("ASSAY_SECRET_KEY", "s3cret-" * 6)
+    assert create_app_from_env() is not None
+
+
+def test_factory_refuses_demo_accounts_off_localhost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assay.config import load_settings
+    from assay.errors import Invalid
+    from assay.services.db import open_db
+    from assay.services.demo import ensure_demo
+    from assay.web.factory import create_app_from_env
+
+    _factory_env(monkeypatch, tmp_path, ASSAY_HOST="10.1.2.3", ASSAY_SECRET_KEY="s3cret-" * 6)
+    db = open_db(load_settings())
+    ensure_demo(db)
+    db.close()
+    with pytest.raises(Invalid, match="demo accounts"):
+        create_app_from_env()
+    monkeypatch.setenv("ASSAY_ALLOW_INSECURE", "true")  # the documented escape hatch for a throwaway server
+    assert create_app_from_env() is not None
+
+
+def test_factory_on_loopback_keeps_the_demo_working(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`assay demo` / `assay serve --workers 2` on 127.0.0.1: default secret and demo accounts are fine."""
+    from starlette.testclient import TestClient
+
+    from assay.config import load_settings
+    from assay.services.db import open_db
+    from assay.services.demo import ensure_demo
+    from assay.web.factory import create_app_from_env
+
+    _factory_env(monkeypatch, tmp_path, ASSAY_HOST="127.0.0.1")
+    db = open_db(load_settings())
+    ensure_demo(db)
+    db.close()
+    with TestClient(create_app_from_env()) as client:
+        assert client.get("/healthz").status_code == 200

@@ -133,6 +133,43 @@ def projects_add_member(ctx: typer.Context, project: str = typer.Argument(..., h
     console.print(f"{username} is now {role} in {p.name}")
 
 
+@projects_app.command("remove-member")
+@friendly
+def projects_remove_member(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
+                           username: str = typer.Argument(...)) -> None:
+    """Take a person out of a project; their live leases end (drafts and submitted work stay).
+
+    Refused for the project's only lead. Example: assay projects remove-member demo-pairwise bob
+    """
+    from assay.errors import NotFound
+    from assay.services import projects
+
+    with database(settings_from(ctx)) as db:
+        p = projects.find_project(db, project)
+        found = [u for u, _ in projects.list_members(db, p.id) if u.username == username]
+        if not found:
+            raise NotFound(f"{username!r} is not a member of {p.name}; see `assay projects members {p.name}`")
+        projects.remove_member(db, p.id, found[0].id)
+    console.print(f"{username} is no longer a member of {p.name}")
+
+
+@projects_app.command("members")
+@friendly
+def projects_members(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id.")) -> None:
+    """List a project's members and their roles in it.
+
+    Example: assay projects members demo-pairwise
+    """
+    from assay.services import projects
+
+    with database(settings_from(ctx)) as db:
+        p = projects.find_project(db, project)
+        t = Table("id", "username", "role in project")
+        for u, role in projects.list_members(db, p.id):
+            t.add_row(str(u.id), u.username, role)
+    console.print(t)
+
+
 @records_app.command("import")
 @friendly
 def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),

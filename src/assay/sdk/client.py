@@ -30,6 +30,8 @@ from assay.schemas import (
     ExportPublic,
     ExportSummaryPublic,
     ImportPublic,
+    MemberCreate,
+    MemberPublic,
     ProjectCreate,
     ProjectPublic,
     RecordCreate,
@@ -117,6 +119,29 @@ class Client:
         p = ProjectPublic.model_validate(self._post("/projects", body.model_dump(mode="json")))
         self._names[p.name] = p.id
         return p
+
+    # -- members (the project's leads and admins) -----------------------------------------------------
+    def members(self, project: int | str) -> list[MemberPublic]:
+        """The project's members and their roles in it. Raises NotFound unless you lead the project."""
+        return [MemberPublic.model_validate(x) for x in self._get(f"/projects/{self.project_id(project)}/members")]
+
+    def add_member(self, project: int | str, username: str, role: str = "annotator") -> MemberPublic:
+        """Add a person to the project, or change their role in it (`annotator`, `reviewer` or `lead`).
+        Raises NotFound for an unknown username, Forbidden/NotFound unless you lead the project."""
+        body = MemberCreate.model_validate({"username": username, "role": role})
+        return MemberPublic.model_validate(
+            self._post(f"/projects/{self.project_id(project)}/members", body.model_dump(mode="json")))
+
+    def remove_member(self, project: int | str, user: int | str) -> None:
+        """Take a person (user id or username) out of the project; their live leases end. Raises NotFound
+        when they are not a member, Conflict when they are its only lead."""
+        pid = self.project_id(project)
+        if isinstance(user, str) and not user.isdigit():
+            found = [m.user_id for m in self.members(pid) if m.username == user]
+            if not found:
+                raise NotFound(f"{user!r} is not a member of project {project}; see client.members({project!r})")
+            user = found[0]
+        send(self._http, "DELETE", f"{API}/projects/{pid}/members/{int(user)}")
 
     # -- records ---------------------------------------------------------------------------------------
     @staticmethod

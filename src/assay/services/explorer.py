@@ -251,14 +251,20 @@ def get_record(db: Db, ref: str, record_id: str) -> tuple[Manifest, dict[str, An
 
 
 def selection_table(db: Db, ref: str, view: View) -> tuple[Manifest, pa.Table]:
-    """Every record the view selects (all pages), with all columns of the version, in version order."""
+    """Every record the view selects (all pages), with all columns of the version, in version order.
+    Raises NotFound for an unknown version, Invalid for a bad condition or `where` (as `browse` does)."""
     store = store_of(db)
     m = store.resolve(ref)
     cols = _columns(m)
     with cursor(store, m, cache_root(db)) as cur:
-        w = _selection(cur, m, view, cols, cache_dir(cache_root(db), m))[0] if view.is_filtered else "true"
-        table = cur.sql(f"SELECT {', '.join(repr_col(c) for c in cols)} FROM records WHERE {w} "
-                        f"ORDER BY _rid").to_arrow_table()
+        try:
+            w = _selection(cur, m, view, cols, cache_dir(cache_root(db), m))[0] if view.is_filtered else "true"
+            table = cur.sql(f"SELECT {', '.join(repr_col(c) for c in cols)} FROM records WHERE {w} "
+                            f"ORDER BY _rid").to_arrow_table()
+        except Exception as e:  # duckdb.Error: a bad `where` or value
+            if isinstance(e, (Invalid, NotFound)):
+                raise
+            raise Invalid(f"the filter failed: {e}") from e
     return m, table
 
 

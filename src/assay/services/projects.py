@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from assay.domain.projects import Project, ProjectProgress, ProjectSpec
@@ -105,10 +105,41 @@ def add_member(db: Db, project_id: int, username: str, role: str = "annotator", 
         record_event(s, actor.id if actor else None, "project.member", project.name, user=username, role=role)
 
 
+def remove_member(db: Db, project_id: int, user_id: int, actor: User | None = None) -> None:
+    """Take a person out of a project. Their live leases in it end at once (the records go back to the
+    pool for others; their drafts and submitted annotations stay); they see the project no more.
+    Raises NotFound when the project is unknown or the person is not a member, Conflict when they are
+    its only lead (make someone else lead first)."""
+    with db.transaction() as s:
+        project = _load(s, project_id)
+        row = s.get(MemberRow, (project_id, user_id))
+        if row is None:
+            raise NotFound(f"user {user_id} is not a member of project {project.name!r}")
+        if row.role == "lead":
+            leads = s.scalar(select(func.count()).select_from(MemberRow).where(
+                MemberRow.project_id == project_id, MemberRow.role == "lead")) or 0
+            if leads <= 1:
+                raise Conflict(f"that is the only lead of {project.name!r}; make someone else lead first")
+        username = s.scalar(select(UserRow.username).where(UserRow.id == user_id)) or str(user_id)
+        s.delete(row)
+        now = datetime.now(timezone.utc)
+        ended = s.execute(update(AssignmentRow).where(
+            AssignmentRow.project_id == project_id, AssignmentRow.user_id == user_id,
+            AssignmentRow.status == "leased").values(status="expired", expires_at=now)
+            .returning(AssignmentRow.record_id)).scalars().all()
+        for rid in sorted(ended):
+            s.execute(update(RecordRow).where(RecordRow.id == rid, RecordRow.leased_count > 0)
+                      .values(leased_count=RecordRow.leased_count - 1))
+        record_event(s, actor.id if actor else None, "project.member.remove", project.name, user=username,
+                     role=row.role, leases_ended=len(ended))
+
+
 def list_members(db: Db, project_id: int) -> list[tuple[User, str]]:
+    """(person, role in the project) for every member, by username. NotFound for an unknown project."""
     from assay.store.mappers import user_from_row
 
     with db.transaction() as s:
+        _load(s, project_id)
         rows = s.execute(select(UserRow, MemberRow.role).join(MemberRow, MemberRow.user_id == UserRow.id)
                          .where(MemberRow.project_id == project_id).order_by(UserRow.username))
         return [(user_from_row(u), r) for u, r in rows]

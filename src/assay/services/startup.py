@@ -19,10 +19,12 @@ def is_local(host: str) -> bool:
         return False
 
 
-def check_safe_to_serve(settings: Settings, db: Db) -> None:
+def check_safe_to_serve(settings: Settings, db: Db, host: str | None = None) -> None:
     """Raise Invalid when a non-local server would run with the default secret or demo accounts,
-    unless `allow_insecure` is set."""
-    if is_local(settings.host) or settings.allow_insecure:
+    unless `allow_insecure` is set. `host`: the address being bound (default `settings.host`); pass ""
+    when it is not known (an app factory run by someone else's server), which counts as non-local."""
+    host = settings.host if host is None else host
+    if is_local(host) or settings.allow_insecure:
         return
     problems = []
     if settings.secret_key == DEFAULT_SECRET:
@@ -30,5 +32,6 @@ def check_safe_to_serve(settings: Settings, db: Db) -> None:
     if demo_accounts_present(db):
         problems.append("demo accounts with published passwords (change or deactivate them)")
     if problems:
-        raise Invalid(f"refusing to listen on {settings.host} with " + " and ".join(problems) +
+        where = host or "an address not given in ASSAY_HOST (set ASSAY_HOST=127.0.0.1 for a local server)"
+        raise Invalid(f"refusing to listen on {where} with " + " and ".join(problems) +
                       "; fix that, or set ASSAY_ALLOW_INSECURE=true for a throwaway server")

@@ -1,12 +1,13 @@
-"""Projects over JSON: who am I, list, create, show. Records, annotations and exports have their own
+"""Projects over JSON: who am I, list, create, show, members (leads). Records, annotations and exports have their own
 modules (records.py, annotations.py, exports.py)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
 
 from assay.domain.projects import ProjectSpec
-from assay.schemas import ProjectCreate, ProjectPublic, UserPublic
+from assay.schemas import MemberCreate, MemberPublic, ProjectCreate, ProjectPublic, UserPublic
 from assay.services import policies, projects
 from assay.services.auth import Principal
 from assay.web.context import ctx
@@ -38,3 +39,30 @@ def get_project(request: Request, project_id: int, p: Principal = Depends(reader
     db = ctx(request).db
     policies.view_project(p.user, projects.member_role(db, project_id, p.user.id))
     return ProjectPublic.of(projects.get_project(db, project_id), projects.progress(db, project_id, p.user.id))
+
+
+@router.get("/projects/{project_id}/members", response_model=list[MemberPublic])
+def list_members(request: Request, project_id: int, p: Principal = Depends(reader)) -> list[MemberPublic]:
+    """The project's members with their roles (the project's leads and admins)."""
+    db = ctx(request).db
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
+    return [MemberPublic.of(u, role) for u, role in projects.list_members(db, project_id)]
+
+
+@router.post("/projects/{project_id}/members", response_model=MemberPublic, status_code=201)
+def add_member(request: Request, project_id: int, body: MemberCreate, p: Principal = Depends(writer)) -> MemberPublic:
+    """Add a person by username, or change their role in the project (leads and admins)."""
+    db = ctx(request).db
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
+    projects.add_member(db, project_id, body.username, body.role, actor=p.user)
+    return next(MemberPublic.of(u, role) for u, role in projects.list_members(db, project_id)
+                if u.username == body.username)
+
+
+@router.delete("/projects/{project_id}/members/{user_id}", status_code=204)
+def remove_member(request: Request, project_id: int, user_id: int, p: Principal = Depends(writer)) -> Response:
+    """Take a person out of the project; their live leases end (leads and admins; never the only lead)."""
+    db = ctx(request).db
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
+    projects.remove_member(db, project_id, user_id, actor=p.user)
+    return Response(status_code=204)

@@ -1,4 +1,4 @@
-"""The project list, a project's overview, and export downloads."""
+"""The project list, a project's overview (with its members, for leads), and export downloads."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import io
 import zipfile
 
 from fastapi import APIRouter, Depends, Form, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from assay.errors import Invalid
-from assay.services import exports, policies, projects
+from assay.services import exports, gold, policies, projects
 from assay.services.auth import Principal
 from assay.web.context import ctx
 from assay.web.pages.common import page
@@ -33,8 +33,30 @@ def project_page(request: Request, project_id: int, p: Principal = Depends(reade
     project = projects.get_project(db, project_id)
     is_lead = p.user.is_admin or role == "lead"
     members = projects.list_members(db, project_id) if is_lead else []
+    # the lead is told who the gold check paused or warned (issue 4), here and on the dashboard
+    flagged = [s for s in gold.standings(db, project_id) if s.state != "ok"] if is_lead else []
     return page(request, "project.html", p, project=project, role=role, is_lead=is_lead, members=members,
+                member_roles=projects.MEMBER_ROLES, flagged=flagged,
                 progress=projects.progress(db, project_id, p.user.id))
+
+
+@router.post("/projects/{project_id}/members")
+def add_member(request: Request, project_id: int, username: str = Form(...), role: str = Form("annotator"),
+               p: Principal = Depends(writer)) -> Response:
+    """The lead's "add member" form: add a person by username or change their role, then back."""
+    db = ctx(request).db
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
+    projects.add_member(db, project_id, username.strip(), role, actor=p.user)
+    return RedirectResponse(f"/projects/{project_id}#members", status_code=303)
+
+
+@router.post("/projects/{project_id}/members/{user_id}/remove")
+def remove_member(request: Request, project_id: int, user_id: int, p: Principal = Depends(writer)) -> Response:
+    """The lead's "remove" button on a member row."""
+    db = ctx(request).db
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
+    projects.remove_member(db, project_id, user_id, actor=p.user)
+    return RedirectResponse(f"/projects/{project_id}#members", status_code=303)
 
 
 EXPORT_FORMATS = ("dpo", "sft", "reward", "kto", "raw")
