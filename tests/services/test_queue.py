@@ -6,7 +6,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from assay.domain.projects import ProjectSpec
 from assay.domain.questions import Question
@@ -70,6 +70,24 @@ def test_expired_lease_returns_to_pool(db):
     # a's answers are kept as a draft, not lost
     assert queue.current_task(db, p.id, t.record_id, a.id).answers == ANSWER
     assert queue.claim_next(db, p.id, a.id) is None  # a never gets the record again
+
+
+def test_draft_saves_renew_the_lease(db):
+    p = make_project(db, k=1, n=1, lease_minutes=30)
+    a, b = users.add_user(db, "a", "password123"), users.add_user(db, "b", "password123")
+    t = queue.claim_next(db, p.id, a.id)
+    # The lease's time ran out while a was typing (not yet swept): a's next autosave renews it.
+    with db.transaction() as s:
+        s.execute(update(AssignmentRow).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    annotations.save_draft(db, p.id, t.record_id, a.id, {"rationale": {"text": "still typing"}}, 400)
+    with db.transaction() as s:
+        expires = s.scalar(select(AssignmentRow.expires_at).where(AssignmentRow.user_id == a.id))
+    expires = expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)
+    assert expires > datetime.now(timezone.utc) + timedelta(minutes=29)
+    assert queue.claim_next(db, p.id, b.id) is None  # k=1 is held by a, who is still working
+    assert queue.claim_next(db, p.id, a.id).record_id == t.record_id  # a keeps the record and the draft
+    annotations.submit(db, p.id, t.record_id, a.id, ANSWER)
+    assert projects.progress(db, p.id).done == 1
 
 
 def test_skip_and_invalid_answers(db):

@@ -3,7 +3,7 @@ same transaction that counts it, so an acknowledged submit is durable and counte
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -52,7 +52,8 @@ def save_draft(db: Db, project_id: int, record_id: int, user_id: int, answers: d
                active_seconds: float | None = None, authorize: Authorize | None = None) -> Task:
     """Store partial answers (not validated) and the active time so far. `active_seconds` is the client's
     running total for this record; the stored value only grows, so a repeated save never double counts.
-    After submission a draft save edits nothing and raises Conflict. `authorize(member_role)` (a
+    A draft on a live lease renews the lease for the project's full lease time, so a trainer still typing
+    never loses the record to someone else. After submission a draft save edits nothing and raises Conflict. `authorize(member_role)` (a
     permission policy bound to the caller) is checked first, in the same transaction."""
     if not isinstance(answers, dict):
         raise Invalid("answers must be an object keyed by question name")
@@ -62,10 +63,15 @@ def save_draft(db: Db, project_id: int, record_id: int, user_id: int, answers: d
         ann = _annotation(s, a)
         if ann.status == "submitted":
             raise Conflict("this record is already submitted; edit it with submit instead")
+        now = datetime.now(UTC)
+        if a.status == "leased":  # someone still typing keeps the record: the draft renews the lease
+            # (its slot is still counted in leased_count until the lease is swept, so renewing keeps k)
+            lease_seconds = s.scalar(select(ProjectRow.lease_seconds).where(ProjectRow.id == project_id))
+            a.expires_at = now + timedelta(seconds=lease_seconds or 0)
         ann.answers = answers
         ann.active_seconds = max(ann.active_seconds or 0.0, _seconds(active_seconds))
         ann.revision = (ann.revision or 0) + 1
-        ann.updated_at = datetime.now(UTC)
+        ann.updated_at = now
         s.flush()
         return build_task(s, a, ann=ann)
 
