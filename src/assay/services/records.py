@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from assay.domain.projects import Project
-from assay.domain.questions import QuestionKind
+from assay.domain.questions import QuestionKind, validate_answer
 from assay.domain.records import Record
 from assay.domain.users import User
 from assay.errors import Invalid, NotFound
@@ -16,9 +17,14 @@ from assay.services.audit import record_event
 from assay.services.db import Db
 from assay.store.mappers import project_from_row, record_from_row
 from assay.store.tables import CompletionRow, ProjectRow, RecordRow
+from assay.store.tables_generation import SuggestionRow
 
 MIN_COMPLETIONS = {QuestionKind.pairwise: 2, QuestionKind.ranking: 2, QuestionKind.rating: 1,
                    QuestionKind.spans: 1, QuestionKind.code_review: 1}
+# A ranking is ordered by drag and by the number keys 1-9, so it holds at most nine completions.
+MAX_COMPLETIONS = {QuestionKind.ranking: 9}
+# The metadata key holding pre-filled answers (e.g. a model's predictions) that become suggestions on import.
+SUGGESTIONS_KEY = "suggestions"
 
 
 @dataclass(frozen=True)
@@ -56,15 +62,56 @@ def check_fits(project: Project, record: Record) -> None:
             where = _where(record)
             raise Invalid(f"{where}: question {q.name!r} ({q.kind.value}) needs at least {need} completions, "
                           f"the record has {n}", details={"record": record.external_id, "field": "completions"})
+        most = MAX_COMPLETIONS.get(q.kind)
+        if most is not None and n > most:
+            raise Invalid(f"{_where(record)}: question {q.name!r} ({q.kind.value}) ranks at most {most} "
+                          f"completions, the record has {n}", details={"record": record.external_id,
+                                                                       "field": "completions"})
         if q.kind is QuestionKind.code_review and record.code is None:
             raise Invalid(f"{_where(record)}: a code_review question needs a code task "
                           "(problem and tests)", details={"record": record.external_id, "field": "code"})
 
 
+def metadata_suggestions(project: Project, record: Record) -> list[tuple[str, dict[str, Any], str, str]]:
+    """Pre-filled answers a record brings in `metadata["suggestions"]`, checked against the form, as
+    (question, answer, rationale, model). Each entry is either the answer itself
+    (`{"preference": {"choice": "a", "strength": 2}}`) or `{"answer": {...}, "rationale": "...", "model": "..."}`.
+    Raises Invalid naming the record's line and the field for an unknown question or a malformed answer."""
+    raw = (record.metadata or {}).get(SUGGESTIONS_KEY)
+    if raw is None:
+        return []
+    field = f"metadata.{SUGGESTIONS_KEY}"
+    if not isinstance(raw, dict):
+        raise Invalid(f"{_where(record)}: {field} must be an object keyed by question name",
+                      details={"record": record.external_id, "field": field})
+    by_name = {q.name: q for q in project.questions}
+    texts = [c.text for c in record.completions]
+    out = []
+    for name, entry in raw.items():
+        q = by_name.get(name)
+        if q is None:
+            raise Invalid(f"{_where(record)}: {field}.{name}: the project has no question {name!r}; it has "
+                          f"{', '.join(by_name)}", details={"record": record.external_id, "field": f"{field}.{name}"})
+        long = isinstance(entry, dict) and isinstance(entry.get("answer"), dict)
+        answer = entry["answer"] if long else entry
+        try:
+            clean = validate_answer(q, answer, texts) if texts else answer
+        except Invalid as e:
+            raise Invalid(f"{_where(record)}: {field}.{name}: {e}",
+                          details={"record": record.external_id, "field": f"{field}.{name}"}) from e
+        if not isinstance(clean, dict) or not clean:
+            raise Invalid(f"{_where(record)}: {field}.{name}: a suggestion must be a non-empty answer object",
+                          details={"record": record.external_id, "field": f"{field}.{name}"})
+        out.append((name, clean, str(entry.get("rationale", "")) if long else "",
+                    str(entry.get("model") or "metadata") if long else "metadata"))
+    return out
+
+
 def import_records(db: Db, project_id: int, records: list[Record], actor: User | None = None,
                    priority: int = 0) -> ImportResult:
     """Add records in one transaction. Records whose external id already exists in the project are left as
-    they are (so re-running an import is safe). Any invalid record aborts the whole import."""
+    they are (so re-running an import is safe). Any invalid record aborts the whole import. Answers in a
+    record's `metadata["suggestions"]` are stored as suggestions (see `metadata_suggestions`)."""
     if not records:
         raise Invalid("no records to import (the input is empty)")
     seen: dict[str, str] = {}
@@ -78,8 +125,10 @@ def import_records(db: Db, project_id: int, records: list[Record], actor: User |
         if prow is None:
             raise NotFound(f"no project with id {project_id}")
         project = project_from_row(prow)
+        prefilled = {}
         for r in records:
             check_fits(project, r)
+            prefilled[r.external_id] = metadata_suggestions(project, r)
         existing: set[str] = set()
         ids = list(seen)
         for i in range(0, len(ids), 500):
@@ -96,6 +145,11 @@ def import_records(db: Db, project_id: int, records: list[Record], actor: User |
                                for i, c in enumerate(r.completions)]
             s.add(row)
             created += 1
+            if prefilled[r.external_id]:
+                s.flush()  # the record's id, for its suggestions
+                s.add_all(SuggestionRow(project_id=project_id, record_id=row.id, question=name, model=model,
+                                        answer=answer, rationale=rationale, meta={"from": "metadata"})
+                          for name, answer, rationale, model in prefilled[r.external_id])
         record_event(s, actor.id if actor else None, "records.import", project.name, created=created,
                      existing=len(existing))
         return ImportResult(created=created, existing=len(existing))
