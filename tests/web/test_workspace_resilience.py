@@ -3,12 +3,18 @@ output can never run script in the page."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import shot
+from tests.web.conftest import free_port, shot
 from tests.web.workspace_support import Served, focus_page, js_errors, login, open_next, serve, stored
 
 pytestmark = pytest.mark.browser
@@ -77,6 +83,52 @@ def test_server_killed_while_typing_then_reload_finds_draft(ws, page) -> None:
         "the server died while I typed this sentence"
     assert _wait_for(lambda: _draft_text(ws, "ws-text", rid, "annotator2")
                      == "the server died while I typed this sentence")
+
+
+def _spawn_server(ws: Served, port: int) -> subprocess.Popen[bytes]:
+    """`assay serve` in its own process on the fixture's data folder (so it can be SIGKILLed for real)."""
+    exe = Path(sys.executable).parent / "assay"
+    proc = subprocess.Popen([str(exe), "serve", "--data-dir", str(ws.settings.data_dir), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1)
+            return proc
+        except OSError:
+            assert proc.poll() is None, "assay serve exited at start"
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("assay serve did not start")
+
+
+def test_server_process_sigkilled_mid_draft_loses_nothing(ws, page) -> None:
+    """kill -9 of the server process right after a draft was acknowledged: the acknowledged draft is already
+    in the database, what is typed while the server is dead stays on the page, and after a restart and a
+    reload everything is there and reaches the server."""
+    box = "fieldset[data-question=rationale] textarea"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _spawn_server(ws, port)
+    try:
+        login(page, url, "annotator1")
+        rid = open_next(page, url, ws.ids["ws-text"])
+        page.fill(box, "acknowledged by the server before it was killed")
+        page.locator("[data-testid=save-status]", has_text="Draft saved").wait_for(timeout=15000)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert _draft_text(ws, "ws-text", rid, "annotator1") == "acknowledged by the server before it was killed"
+        full = "acknowledged by the server before it was killed, and this was typed while it was dead"
+        page.fill(box, full)
+        page.locator("[data-testid=save-status]", has_text="kept on this device").wait_for(timeout=10000)
+        proc = _spawn_server(ws, port)
+        page.reload()
+        page.locator("#active-clock", has_text="active").wait_for()
+        assert page.input_value(box) == full
+        assert _wait_for(lambda: _draft_text(ws, "ws-text", rid, "annotator1") == full)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 def test_submit_during_network_drop_is_retried_and_stored_once(ws, page) -> None:
