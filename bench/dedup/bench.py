@@ -9,9 +9,9 @@ Run (generates the corpus first when `--data` has none):
 
     uv run python bench/dedup/bench.py --data /work/bench-data/dedup --threshold 0.5
 
-Each tool runs in its own process, in turn, in this one invocation: Assay (verified, one process), Assay
-without verification (plain LSH, like datatrove), Assay with signatures in 2 processes, and datatrove with
-the same shingle size, bands and rows as Assay. Each tool runs `--repeat` times (default 2), the order of
+Each tool runs in its own process, in turn, in this one invocation: Assay (verified, one thread per CPU
+like datatrove's one task per CPU), Assay without verification (plain LSH, like datatrove), Assay in one
+thread, and datatrove with the same shingle size, bands and rows as Assay. Each tool runs `--repeat` times (default 2), the order of
 the tools alternating, and the best wall time and the lowest CPU seconds of each are shown (the machine is
 shared, so wall time swings). Reported: wall seconds and documents/s, CPU seconds of the process and its
 children, peak RSS, and pairwise precision/recall of the clusters against the planted truth (true pairs:
@@ -77,7 +77,7 @@ def main() -> None:
     first = run(base)
     bands, rows = first["bands"], first["rows"]
     commands = {"assay": base, "assay no-verify": base + ["--no-verify"],
-                "assay 2 proc": base + ["--workers", "2"]}
+                "assay 1 thread": base + ["--workers", "1"]}
     if not a.skip_datatrove:
         if not DT_PYTHON.exists():
             raise SystemExit(f"{DT_PYTHON} missing: create the venv as the module docstring says")

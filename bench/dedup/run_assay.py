@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.json as pj
 
-from assay.pipelines.near_dedup import near_duplicate_clusters
+from assay.pipelines.near_dedup import default_workers, near_duplicate_clusters
 
 
 def cpu_seconds() -> float:
@@ -34,7 +34,7 @@ def main() -> None:
     ap.add_argument("--bands", type=int, default=None)
     ap.add_argument("--rows", type=int, default=None)
     ap.add_argument("--no-verify", action="store_true")
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=None, help="threads (default: one per CPU, at most 8)")
     a = ap.parse_args()
     t0, c0 = time.perf_counter(), cpu_seconds()
     tables = [pj.read_json(p) for p in sorted(a.data.glob("docs-*.jsonl"))]
@@ -50,10 +50,10 @@ def main() -> None:
     multi = res.cluster[~res.keep]
     in_cluster = set(multi.tolist()) | set((~res.keep).nonzero()[0].tolist())
     clusters = {ids[i]: ids[int(res.cluster[i])] for i in sorted(in_cluster)}
-    name = "assay" + (" no-verify" if a.no_verify else "") + (f" {a.workers} proc" if a.workers > 1 else "")
+    name = "assay" + (" no-verify" if a.no_verify else "") + (f" {a.workers} thread" if a.workers else "")
     json.dump({"tool": name, "docs": len(texts),
                "wall_s": wall, "read_s": t_read, "cpu_s": cpu, "peak_rss_mb": peak_mb,
-               "bands": res.config.bands, "rows": res.config.rows, "num_perm": res.config.num_perm,
+               "threads": default_workers(a.workers), "bands": res.config.bands, "rows": res.config.rows, "num_perm": res.config.num_perm,
                "candidate_pairs": res.candidate_pairs, "verified_pairs": res.verified_pairs,
                "clusters": clusters}, sys.stdout)
     sys.stdout.write("\n")

@@ -272,7 +272,7 @@ def test_step_drops_near_duplicates_across_shards(corpus: tuple) -> None:
             assert cluster[ci] == cluster[si] == s == dup_of[ci]
 
 
-def test_long_documents_and_forked_workers_give_the_same_result(corpus: tuple) -> None:
+def test_long_documents_and_threaded_workers_give_the_same_result(corpus: tuple) -> None:
     texts, _, _ = corpus
     rng = np.random.default_rng(8)
     vocab = _vocab(rng, 5000)
@@ -281,8 +281,8 @@ def test_long_documents_and_forked_workers_give_the_same_result(corpus: tuple) -
     all_texts = texts[:150] + extra
     serial = near_duplicate_clusters(all_texts, threshold=0.7)
     assert serial.cluster[151] == 150
-    forked = near_duplicate_clusters(all_texts, threshold=0.7, workers=2)
-    assert np.array_equal(serial.cluster, forked.cluster) and np.array_equal(serial.pairs, forked.pairs)
+    threaded = near_duplicate_clusters(all_texts, threshold=0.7, workers=2)
+    assert np.array_equal(serial.cluster, threaded.cluster) and np.array_equal(serial.pairs, threaded.pairs)
 
 
 def test_many_near_identical_documents_need_few_exact_checks() -> None:

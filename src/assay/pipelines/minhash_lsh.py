@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -140,7 +141,7 @@ def _bucket_pairs(keys: npt.NDArray[np.uint64], docs: npt.NDArray[np.int64], win
     return np.concatenate(lefts), np.concatenate(rights), np.concatenate(dists)
 
 
-def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: int = 64
+def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: int = 64, threads: int = 1
                     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Unique candidate pairs ``(n, 2)`` (first < second) of documents sharing a band, and per pair its
     distance: 0 for documents with identical signatures, else the smallest number of positions between the
@@ -151,6 +152,7 @@ def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: 
     identical full signatures are paired with the first of them (star) and only that one is banded. In a
     bucket of more than `window + 1` documents only pairs at most `window` positions apart (in doc order)
     are emitted; true near-duplicates in such a bucket nearly always also share a smaller bucket.
+    ``threads > 1`` sorts the bands in that many threads (numpy sorts release the GIL); same result.
     """
     nd = sig.shape[1]
     used = sig[: bands * rows]
@@ -158,7 +160,9 @@ def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: 
     if len(docs) < 2:
         return np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
     live = used[:, docs]
-    keys = [_band_keys(live, band, rows) for band in range(bands)]
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
+    run = pool.map if pool is not None else map
+    keys = list(run(lambda band: _band_keys(live, band, rows), range(bands)))
     full = np.zeros(len(docs), U64)
     with np.errstate(over="ignore"):
         for k in keys:
@@ -175,10 +179,11 @@ def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: 
     packed = [star[:, 0] * nd + star[:, 1]]
     dist = [np.zeros(len(star), np.int64)]
     reps = docs[rep_pos]
-    for k in keys:
-        left, right, d = _bucket_pairs(k[rep_pos], reps, window)
+    for left, right, d in run(lambda k: _bucket_pairs(k[rep_pos], reps, window), keys):
         packed.append(left * nd + right)
         dist.append(d)
+    if pool is not None:
+        pool.shutdown()
     allp, inverse = np.unique(np.concatenate(packed), return_inverse=True)
     best = np.full(len(allp), window + 1, np.int64)
     np.minimum.at(best, inverse, np.concatenate(dist))

@@ -1,4 +1,4 @@
-"""Near-duplicate detection with MinHash LSH and exact Jaccard verification (numpy only).
+"""Near-duplicate detection with MinHash LSH and exact Jaccard verification (numpy, plus one numba kernel).
 
 Public API:
 
@@ -23,7 +23,7 @@ Documents with no words after normalisation never join a cluster.
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,9 +35,10 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from assay.errors import Invalid
+from assay.pipelines import minhash_kernel
 from assay.pipelines.base import GlobalStep, StepOutput
 from assay.pipelines.minhash_lsh import MinHasher, candidate_pairs, lsh_params
-from assay.pipelines.minhash_shingles import ShingleBatch, concat_batches, iter_shingle_batches
+from assay.pipelines.minhash_shingles import NO_SHINGLE, ShingleBatch, concat_batches, iter_shingle_batches
 from assay.pipelines.minhash_verify import pair_jaccard
 from assay.pipelines.text import texts as batch_texts
 
@@ -132,54 +133,29 @@ class NearDupResult:
         return [sorted(g) for _, g in sorted(groups.items())]
 
 
-def _signatures_serial(texts: Sequence[str], config: LshConfig
-                       ) -> tuple[ShingleBatch, npt.NDArray[np.uint32]]:
+def reference_signatures(texts: Sequence[str], config: LshConfig
+                         ) -> tuple[ShingleBatch, npt.NDArray[np.uint32]]:
+    """The numpy reference of `signatures` (readable, batch by batch; the compiled kernel must equal it)."""
     hasher = MinHasher(config.num_perm, config.seed)
-    n = len(texts)
-    sig = np.empty((config.num_perm, n), np.uint32)
-    offsets = np.zeros(n + 1, np.int64)
-    # a word takes at least one character plus a separator, so shingles <= (chars + 1) // 2 per document;
-    # the pages of this upper-bound buffer that are never written are never resident
-    hashes = np.empty(sum(len(t) // 2 + 1 for t in texts), np.uint32)
-    for start, batch in iter_shingle_batches(texts, config.ngram):
-        nd = len(batch.offsets) - 1
-        base = offsets[start]
-        if base + len(batch.hashes) > len(hashes):  # str.lower() can lengthen some non-ASCII text
-            hashes = np.concatenate([hashes, np.empty(len(batch.hashes) + len(hashes) // 2, np.uint32)])
-        hashes[base: base + len(batch.hashes)] = batch.hashes
-        offsets[start + 1: start + nd + 1] = base + batch.offsets[1:]
-        sig[:, start: start + nd] = hasher.signatures(batch)
-    return ShingleBatch(hashes[: offsets[-1]], offsets), sig
-
-
-_FORKED: tuple[Sequence[str], LshConfig] | None = None  # set only around a fork (see `signatures`)
-
-
-def _forked_part(bounds: tuple[int, int]) -> tuple[ShingleBatch, npt.NDArray[np.uint32]]:
-    assert _FORKED is not None
-    texts, config = _FORKED
-    return _signatures_serial(texts[bounds[0]: bounds[1]], config)
-
-
-def signatures(texts: Sequence[str], config: LshConfig, workers: int = 1
-               ) -> tuple[ShingleBatch, npt.NDArray[np.uint32]]:
-    """Shingle hashes and ``(bands * rows, n)`` MinHash signatures of `texts`, computed batch by batch.
-
-    With ``workers > 1`` (and the ``fork`` start method, i.e. Linux) contiguous slices are computed in
-    forked worker processes, which read `texts` from the parent's memory; the result is identical.
-    """
-    global _FORKED
-    if workers <= 1 or len(texts) < 2 * workers or "fork" not in mp.get_all_start_methods():
-        return _signatures_serial(texts, config)
-    step = -(-len(texts) // workers)
-    bounds = [(i, min(i + step, len(texts))) for i in range(0, len(texts), step)]
-    _FORKED = (texts, config)
-    try:
-        with mp.get_context("fork").Pool(len(bounds)) as pool:
-            parts = pool.map(_forked_part, bounds)
-    finally:
-        _FORKED = None
+    parts = [(batch, hasher.signatures(batch)) for _, batch in iter_shingle_batches(texts, config.ngram)]
+    if not parts:
+        return concat_batches([]), np.full((config.num_perm, 0), NO_SHINGLE, np.uint32)
     return concat_batches([p[0] for p in parts]), np.concatenate([p[1] for p in parts], axis=1)
+
+
+def default_workers(workers: int | None) -> int:
+    """`workers`, or with None one thread per CPU (at most 8)."""
+    return max(1, workers) if workers is not None else max(1, min(os.cpu_count() or 1, 8))
+
+
+def signatures(texts: Sequence[str], config: LshConfig, workers: int | None = None
+               ) -> tuple[ShingleBatch, npt.NDArray[np.uint32]]:
+    """Shingle hashes and ``(bands * rows, n)`` MinHash signatures of `texts`, computed batch by batch by
+    the compiled kernel (`assay.pipelines.minhash_kernel`), in `workers` threads (the kernel releases the
+    GIL); the result does not depend on `workers` and equals `reference_signatures`."""
+    hasher = MinHasher(config.num_perm, config.seed)
+    return minhash_kernel.signatures(texts, config.ngram, hasher.a[:, 0], hasher.b[:, 0],
+                                     threads=default_workers(workers))
 
 
 _ROUNDS = ((0, 0), (1, 1), (2, 2), (3, 4), (5, 8), (9, 16), (17, 32), (33, 1 << 62))
@@ -196,8 +172,8 @@ def _components(n: int, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return first[labels]
 
 
-def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], config: LshConfig
-                       ) -> NearDupResult:
+def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], config: LshConfig,
+                       workers: int | None = None) -> NearDupResult:
     """Steps 3–5 of the module docstring over precomputed shingles and signatures.
 
     Candidates are checked in rounds, closest in their LSH bucket first; a pair whose documents earlier
@@ -205,7 +181,7 @@ def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], conf
     near-identical documents costs about one check per document.
     """
     n = sig.shape[1]
-    cand, dist = candidate_pairs(sig, config.bands, config.rows)
+    cand, dist = candidate_pairs(sig, config.bands, config.rows, threads=default_workers(workers))
     if not config.verify:
         pairs, jac, checked = cand, np.full(len(cand), np.nan), 0
         cluster = _components(n, pairs)
@@ -237,18 +213,18 @@ def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], conf
 def near_duplicate_clusters(texts: Sequence[str], *, threshold: float = 0.8, ngram: int = 5,
                             num_perm: int | None = None, bands: int | None = None, rows: int | None = None,
                             seed: int = 1, verify: bool = True, fn_weight: float | None = None,
-                            workers: int = 1) -> NearDupResult:
+                            workers: int | None = None) -> NearDupResult:
     """Cluster near-duplicate `texts` (Jaccard of `ngram`-word shingle sets >= `threshold`).
 
     Returns a NearDupResult (cluster per document, which to keep: the lowest index of each cluster,
     candidate and verified pair counts). Deterministic: the same inputs and `seed` give the same result on
     any machine. Empty input gives empty arrays; documents without words stay alone. Raises Invalid for
-    bad parameters (see `resolve_config`, which also explains `fn_weight`). ``workers > 1`` computes
-    signatures in that many forked processes (Linux; same result).
+    bad parameters (see `resolve_config`, which also explains `fn_weight`). `workers` threads
+    (default: one per CPU, at most 8) compute signatures and sort LSH bands; the result is the same.
     """
     config = resolve_config(threshold, ngram, num_perm, bands, rows, seed, verify, fn_weight)
     shingles, sig = signatures(texts, config, workers)
-    return cluster_signatures(shingles, sig, config)
+    return cluster_signatures(shingles, sig, config, workers)
 
 
 class NearDedup(GlobalStep):
