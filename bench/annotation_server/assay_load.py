@@ -65,7 +65,8 @@ class ServeCommand(AssayServer):
         raise RuntimeError(f"server did not answer /healthz within {timeout}s")
 
 
-def one(workers: int, n_records: int, n_annotators: int, url: str) -> dict[str, float]:
+def one(workers: int, n_records: int, n_annotators: int, url: str, rate: float | None = None) -> dict[str, float]:
+    """One run; `rate` (requests/s offered in all) paces the annotators instead of a closed loop."""
     from assay.config import load_settings
     from assay.services.db import open_db
     from assay.store.migrate import upgrade
@@ -81,14 +82,14 @@ def one(workers: int, n_records: int, n_annotators: int, url: str) -> dict[str, 
     server.start()
     try:
         cpu0 = server.cpu_seconds()
-        r = run_load(server.url, seeded, timeout=900)
+        r = run_load(server.url, seeded, timeout=900, rate=rate)
         cpu = server.cpu_seconds() - cpu0
     finally:
         server.stop()
     problems = check(db, seeded, r.acks)
     db.close()
     n = len(r.next_ms) + len(r.submit_ms)
-    return {"server": f"assay serve --workers {workers}", "db": "postgres" if url else "sqlite", "requests": n, "wall_s": r.wall, "rps": n / r.wall, "cpu_s": cpu,
+    return {"server": f"assay serve --workers {workers}" + (f" paced {rate:.0f} req/s" if rate else ""), "db": "postgres" if url else "sqlite", "requests": n, "wall_s": r.wall, "rps": n / r.wall, "cpu_s": cpu,
             "cpu_ms_per_request": 1000 * cpu / max(n, 1),
             "next_p50": percentile(r.next_ms, 50), "next_p95": percentile(r.next_ms, 95),
             "submit_p50": percentile(r.submit_ms, 50), "submit_p95": percentile(r.submit_ms, 95),
@@ -102,10 +103,12 @@ def main() -> None:
     ap.add_argument("--annotators", type=int, default=20)
     ap.add_argument("--workers", default="1,2", help="comma-separated worker counts")
     ap.add_argument("--database-url", default="", help="PostgreSQL URL (default: a SQLite file)")
+    ap.add_argument("--rate", type=float, default=None,
+                    help="offered requests/s in all (paced annotators); default: a closed loop")
     a = ap.parse_args()
     print("command:", "uv run python bench/annotation_server/assay_load.py " + shlex.join(sys.argv[1:]))
     for w in (int(x) for x in a.workers.split(",")):
-        res = one(w, a.records, a.annotators, a.database_url)
+        res = one(w, a.records, a.annotators, a.database_url, a.rate)
         print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in res.items()), flush=True)
 
 

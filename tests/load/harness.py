@@ -159,10 +159,16 @@ class LoadResult:
 
 
 def _worker(base: str, project_id: int, username: str, token: str, out: LoadResult, lock: threading.Lock,
-            deadline: float, stop: threading.Event) -> None:
+            deadline: float, stop: threading.Event, interval: float | None = None, offset: float = 0.0) -> None:
     headers = {"Authorization": f"Bearer {token}"}
+    next_start = time.perf_counter() + offset
     with httpx.Client(base_url=base, headers=headers, timeout=30.0) as c:
         while time.time() < deadline and not stop.is_set():
+            if interval is not None:  # paced: one next+submit cycle every `interval` seconds (a trainer's pace)
+                wait = next_start - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                next_start = max(next_start + interval, time.perf_counter() - interval)  # no catch-up bursts
             try:
                 t0 = time.perf_counter()
                 r = c.post(f"/api/v1/projects/{project_id}/next")
@@ -193,14 +199,22 @@ def _worker(base: str, project_id: int, username: str, token: str, out: LoadResu
 
 
 def run_load(base: str, seeded: Seeded, timeout: float = 300.0, stop: threading.Event | None = None,
-             users: list[str] | None = None) -> LoadResult:
-    """Every annotator works the queue at once until it is empty (or `timeout` seconds pass)."""
+             users: list[str] | None = None, rate: float | None = None) -> LoadResult:
+    """Every annotator works the queue at once until it is empty (or `timeout` seconds pass).
+
+    Without `rate` each annotator sends its next request as soon as the last one is answered (a closed
+    loop: the server's maximum throughput). With `rate` (requests/s offered by all annotators together)
+    each annotator starts a next+submit cycle every ``2 * annotators / rate`` seconds, staggered, so the
+    latency is measured at that offered load."""
     out, lock = LoadResult(), threading.Lock()
     stop = stop or threading.Event()
     deadline = time.time() + timeout
     names = users or sorted(seeded.tokens)
+    interval = 2 * len(names) / rate if rate else None
     threads = [threading.Thread(target=_worker, args=(base, seeded.project_id, n, seeded.tokens[n], out, lock,
-                                                      deadline, stop), daemon=True) for n in names]
+                                                      deadline, stop, interval,
+                                                      (interval or 0.0) * i / len(names)), daemon=True)
+               for i, n in enumerate(names)]
     t0 = time.perf_counter()
     for t in threads:
         t.start()

@@ -78,6 +78,17 @@ def seen(db: Db, user_id: int, submission_id: str | None, record_id: int | None 
         return s.scalar(q) is not None
 
 
+def seen_on(s: Session, user_id: int, submission_id: str | None) -> int | None:
+    """Inside a transaction: the record this person's submit with this client-made id was recorded on, or
+    None (also without an id)."""
+    sid = _clean_id(submission_id)
+    if sid is None:
+        return None
+    return s.scalar(select(AnnotationRevisionRow.record_id).where(AnnotationRevisionRow.user_id == user_id,
+                                                                  AnnotationRevisionRow.submission_id == sid)
+                    .limit(1))
+
+
 def _review_decision(s: Session, ann: AnnotationRow) -> ReviewRow | None:
     """The review that applies to the annotation's current revision, if any."""
     return s.scalar(select(ReviewRow).where(ReviewRow.annotation_id == ann.id, ReviewRow.revision == ann.revision)
@@ -98,16 +109,19 @@ def check_editable(s: Session, project: ProjectRow, ann: AnnotationRow) -> None:
                        "edited — ask your lead or reviewer to send it back if it needs a change")
 
 
-def record(s: Session, ann: AnnotationRow, submission_id: str | None) -> None:
+def record(s: Session, ann: AnnotationRow, submission_id: str | None, *, already_seen: bool | None = None) -> None:
     """Inside the submit transaction, after the annotation holds the submitted answers: append a revision
-    (no-op when this person's `submission_id` was already recorded)."""
+    (no-op when this person's `submission_id` was already recorded; `already_seen` passes that answer when
+    the caller looked it up with `seen_on`)."""
     sid = _clean_id(submission_id)
-    if sid is not None and s.scalar(select(AnnotationRevisionRow.id).where(
-            AnnotationRevisionRow.user_id == ann.user_id, AnnotationRevisionRow.submission_id == sid)) is not None:
+    if already_seen is None:
+        already_seen = sid is not None and seen_on(s, ann.user_id, sid) is not None
+    if already_seen:
         return
+    new = ann.id is None
     s.flush()  # a first submit: the annotation needs its id
-    last = s.scalar(select(func.max(AnnotationRevisionRow.number))
-                    .where(AnnotationRevisionRow.annotation_id == ann.id)) or 0
+    last = 0 if new else s.scalar(select(func.max(AnnotationRevisionRow.number))
+                                  .where(AnnotationRevisionRow.annotation_id == ann.id)) or 0
     s.add(AnnotationRevisionRow(annotation_id=ann.id, project_id=ann.project_id, record_id=ann.record_id,
                                 user_id=ann.user_id, number=last + 1, annotation_revision=ann.revision or 0,
                                 answers=dict(ann.answers or {}), active_seconds=float(ann.active_seconds or 0.0),

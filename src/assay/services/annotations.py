@@ -14,7 +14,7 @@ from assay.domain.work import Task
 from assay.errors import Conflict, Invalid, NotFound
 from assay.services import annotation_history, gold
 from assay.services.db import Db
-from assay.services.queue import Authorize, authorize_member, build_task, current_task, lock_record
+from assay.services.queue import Authorize, authorize_member, build_task, lock_record
 from assay.store.mappers import question_from_row
 from assay.store.tables import AnnotationRow, AssignmentRow, MemberRow, ProjectRow
 
@@ -30,9 +30,9 @@ def _assignment(s: Any, project_id: int, record_id: int, user_id: int) -> Assign
     return a
 
 
-def _annotation(s: Any, a: AssignmentRow) -> AnnotationRow:
-    ann = s.scalar(select(AnnotationRow).where(AnnotationRow.record_id == a.record_id,
-                                               AnnotationRow.user_id == a.user_id))
+def _annotation(s: Any, a: AssignmentRow, known_missing: bool = False) -> AnnotationRow:
+    ann = None if known_missing else s.scalar(select(AnnotationRow).where(AnnotationRow.record_id == a.record_id,
+                                                                        AnnotationRow.user_id == a.user_id))
     if ann is None:
         ann = AnnotationRow(project_id=a.project_id, record_id=a.record_id, user_id=a.user_id, status="draft",
                             answers={}, active_seconds=0.0, revision=0)
@@ -86,8 +86,6 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
     Conflict, and the answers stay saved as a draft. Each submit adds a revision to the annotation's
     history; a retry with an already recorded client-made `submission_id` changes nothing.
     """
-    if submission_id and annotation_history.seen(db, user_id, submission_id, record_id):  # a retry: done
-        return current_task(db, project_id, record_id, user_id, authorize)
     lost_lease = False
     with db.transaction() as s:
         # The project (with its questions) and the caller's role in one query.
@@ -100,11 +98,22 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
         if found is None:
             raise NotFound(f"no project with id {project_id}")
         project = found.ProjectRow
-        a = _assignment(s, project_id, record_id, user_id)
-        rec = lock_record(s, db, record_id)
+        seen_on = annotation_history.seen_on(s, user_id, submission_id)  # the record a retried id was used on
+        # the person's assignment and annotation (None when there is none yet) in one query
+        pair = s.execute(select(AssignmentRow, AnnotationRow)
+                         .outerjoin(AnnotationRow, and_(AnnotationRow.record_id == AssignmentRow.record_id,
+                                                        AnnotationRow.user_id == AssignmentRow.user_id))
+                         .where(AssignmentRow.record_id == record_id, AssignmentRow.user_id == user_id,
+                                AssignmentRow.project_id == project_id)).first()
+        if pair is None:
+            raise NotFound("this record is not in your queue")
+        a = pair.AssignmentRow
+        if seen_on == record_id:  # a retry of a submit already stored: change nothing
+            return build_task(s, a, ann=pair.AnnotationRow)
+        rec = lock_record(s, db, record_id, with_completions=True)
         texts = [c.text for c in rec.completions]
         clean = validate_answers([question_from_row(q) for q in project.questions], answers, texts)
-        ann = _annotation(s, a)
+        ann = pair.AnnotationRow if pair.AnnotationRow is not None else _annotation(s, a, known_missing=True)
         annotation_history.check_editable(s, project, ann)  # Conflict once reviewed
         if a.status == "leased":
             rec.leased_count = max(rec.leased_count - 1, 0)
@@ -124,7 +133,8 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
             ann.status = "submitted"
             ann.submitted_at = now
             gold.after_submit(s, project, rec, user_id)  # scores gold records; no-op otherwise
-            annotation_history.record(s, ann, submission_id)  # edit history, one row per submission id
+            # edit history, one row per submission id (an id already used on another record adds nothing)
+            annotation_history.record(s, ann, submission_id, already_seen=seen_on is not None)
         task = None if lost_lease else build_task(s, a, rec, ann)  # the reply, inside the same transaction
     if task is None:
         raise Conflict("your lease on this record expired and others have judged it meanwhile; "

@@ -196,17 +196,19 @@ def revoke_api_token(db: Db, user_id: int, token_id: int) -> None:
 def resolve_api_token(db: Db, raw: str) -> Principal:
     """The principal behind `Authorization: Bearer <token>`. Raises Unauthenticated.
 
-    One indexed query (token hash, joined to its owner); `last_used_at` is written at most once a minute."""
+    One indexed query (token hash, joined to its owner) in a read-only transaction; `last_used_at` is
+    written at most once a minute, in a write transaction of its own."""
     now = datetime.now(UTC)
-    with db.transaction() as s:
+    with db.read() as s:
         found = s.execute(select(ApiTokenRow.id, ApiTokenRow.revoked_at, ApiTokenRow.last_used_at, ApiTokenRow.scope,
                                  UserRow).outerjoin(UserRow, UserRow.id == ApiTokenRow.user_id)
                           .where(ApiTokenRow.token_hash == token_digest(raw))).first()
-        if found is None or found.revoked_at is not None:
-            raise Unauthenticated("unknown or revoked API token; create one with `assay tokens create`")
-        user = found.UserRow
-        if user is None or not user.is_active:
-            raise Unauthenticated("the token's owner is deactivated")
-        if found.last_used_at is None or now - _aware(found.last_used_at) > TOUCH_EVERY:
+    if found is None or found.revoked_at is not None:
+        raise Unauthenticated("unknown or revoked API token; create one with `assay tokens create`")
+    user = found.UserRow
+    if user is None or not user.is_active:
+        raise Unauthenticated("the token's owner is deactivated")
+    if found.last_used_at is None or now - _aware(found.last_used_at) > TOUCH_EVERY:
+        with db.transaction() as s:
             s.execute(update(ApiTokenRow).where(ApiTokenRow.id == found.id).values(last_used_at=now))
-        return Principal(user=user_from_row(user), via="token", scope=found.scope)
+    return Principal(user=user_from_row(user), via="token", scope=found.scope)

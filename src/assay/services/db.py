@@ -28,6 +28,9 @@ class Db:
     sessions: sessionmaker[Session]
     settings: Settings
     _sqlite_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _read_sessions: sessionmaker[Session] | None = field(default=None, repr=False)
+    last_sweeps: dict[int, float] = field(default_factory=dict, repr=False)  # project id -> monotonic time of
+    # the last expired-lease sweep in this process (see `queue`)
 
     @property
     def is_postgres(self) -> bool:
@@ -36,6 +39,21 @@ class Db:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with self._sqlite_lock if self.engine.dialect.name == "sqlite" else nullcontext(), self.sessions() as session:
+            with session.begin():
+                yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction. On SQLite it starts with a deferred BEGIN and skips the writer lock: it
+        reads one consistent snapshot (WAL) without waiting for writers or holding them up. Never write in
+        it (use `transaction`)."""
+        if self.engine.dialect.name != "sqlite":
+            with self.transaction() as session:
+                yield session
+            return
+        if self._read_sessions is None:
+            self._read_sessions = make_session_factory(self.engine.execution_options(assay_read_only=True))
+        with self._read_sessions() as session:
             with session.begin():
                 yield session
 

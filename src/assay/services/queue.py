@@ -14,13 +14,15 @@ back is served to its author again as a live lease, with the reviewer's comment 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from sqlalchemy import and_, exists, func, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from assay.domain.questions import QuestionKind
 from assay.domain.work import Task
@@ -63,6 +65,23 @@ def expire_stale_leases(s: Session, project_id: int, now: datetime) -> int:
         s.execute(update(RecordRow).where(RecordRow.id == rid, RecordRow.leased_count > 0)
                   .values(leased_count=RecordRow.leased_count - 1))
     return len(expired)
+
+
+SWEEP_EVERY_SECONDS = 1.0
+_sweep_lock = threading.Lock()
+
+
+def _sweep_due(db: Db, project_id: int) -> bool:
+    """Whether this claim should turn expired leases into free slots first: at most once a second per
+    project and process (a claim that finds nothing sweeps anyway). Skipping a sweep is always safe: an
+    expired lease keeps its slot counted until swept, so k is never exceeded; it is only served later."""
+    t = time.monotonic()
+    with _sweep_lock:
+        last = db.last_sweeps.get(project_id)
+        if last is not None and t - last < SWEEP_EVERY_SECONDS:
+            return False
+        db.last_sweeps[project_id] = t
+        return True
 
 
 def build_task(s: Session, a: AssignmentRow, rec: RecordRow | None = None,
@@ -115,8 +134,12 @@ def _claim_once(db: Db, project_id: int, user_id: int, authorize: Authorize | No
     with db.transaction() as s:
         # One query for the project, the caller's role and standing, and whether the form judges completions.
         needs = exists().where(QuestionRow.project_id == ProjectRow.id, QuestionRow.kind.in_(sorted(NEEDS_COMPLETIONS)))
+        live_id = (select(AssignmentRow.id)
+                   .where(AssignmentRow.project_id == ProjectRow.id, AssignmentRow.user_id == user_id,
+                          AssignmentRow.status == "leased", AssignmentRow.expires_at > now)
+                   .order_by(AssignmentRow.id).limit(1).scalar_subquery())
         found = s.execute(
-            select(ProjectRow, MemberRow.role, StandingRow, needs.label("needs"))
+            select(ProjectRow, MemberRow.role, StandingRow, needs.label("needs"), live_id.label("live_id"))
             .outerjoin(MemberRow, and_(MemberRow.project_id == ProjectRow.id, MemberRow.user_id == user_id))
             .outerjoin(StandingRow, and_(StandingRow.project_id == ProjectRow.id, StandingRow.user_id == user_id))
             .where(ProjectRow.id == project_id)).first()
@@ -125,14 +148,15 @@ def _claim_once(db: Db, project_id: int, user_id: int, authorize: Authorize | No
         if found is None:
             raise NotFound(f"no project with id {project_id}")
         project = found.ProjectRow
-        live = s.scalar(select(AssignmentRow).where(
-            AssignmentRow.project_id == project_id, AssignmentRow.user_id == user_id,
-            AssignmentRow.status == "leased", AssignmentRow.expires_at > now).order_by(AssignmentRow.id).limit(1))
-        if live is not None:
+        if found.live_id is not None:  # the person's live lease (looked up in the query above)
+            live = s.get(AssignmentRow, found.live_id)
+            assert live is not None
             return build_task(s, live)
         if found.StandingRow is not None:  # loaded above: the check reads it from the session
             gold.check_not_paused(s, project_id, user_id)
-        expire_stale_leases(s, project_id, now)
+        swept = _sweep_due(db, project_id)
+        if swept:
+            expire_stale_leases(s, project_id, now)
         k = project.annotators_per_record
         had = exists().where(AssignmentRow.record_id == RecordRow.id, AssignmentRow.user_id == user_id)
         taken = RecordRow.submitted_count + RecordRow.leased_count
@@ -145,13 +169,17 @@ def _claim_once(db: Db, project_id: int, user_id: int, authorize: Authorize | No
                   .order_by(func.random()).limit(1))
             rec = s.scalar(gq.with_for_update(of=RecordRow) if db.is_postgres else gq)
         if rec is None:
+            # `submitted_count < k` is implied by `taken < k`, but unlike it can use the queue index: finished
+            # records are skipped by the index instead of being read one by one
             q = (select(RecordRow).where(RecordRow.project_id == project_id, RecordRow.is_gold.is_(False),
-                                         taken < k, ~had, ready)
+                                         RecordRow.submitted_count < k, taken < k, ~had, ready)
                  .order_by(RecordRow.priority.desc(), taken.desc(), RecordRow.id).limit(1))
             q = q.options(selectinload(RecordRow.completions))
             if db.is_postgres:
                 q = q.with_for_update(skip_locked=True, of=RecordRow)
             rec = s.scalar(q)
+            if rec is None and not swept and expire_stale_leases(s, project_id, now):  # slots came free
+                rec = s.scalar(q)
         if rec is None:
             return None
         rec.leased_count += 1
@@ -195,11 +223,15 @@ def release(db: Db, project_id: int, record_id: int, user_id: int, *, skip_reaso
             a.skip_reason = skip_reason or ""
 
 
-def _lock_record(s: Session, db: Db, record_id: int) -> RecordRow:
+def _lock_record(s: Session, db: Db, record_id: int, with_completions: bool = False) -> RecordRow:
+    """The record row, locked on PostgreSQL (SQLite transactions are already exclusive); with its
+    completions loaded in the same query when asked."""
     q = select(RecordRow).where(RecordRow.id == record_id)
+    if with_completions:
+        q = q.options(joinedload(RecordRow.completions))
     if db.is_postgres:
-        q = q.with_for_update()
-    row = s.scalar(q)
+        q = q.with_for_update(of=RecordRow)
+    row = s.scalars(q).unique().first()
     if row is None:
         raise NotFound(f"no record {record_id}")
     return row

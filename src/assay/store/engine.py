@@ -1,7 +1,8 @@
 """Engine and session factories.
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout, and every transaction starts with
-BEGIN IMMEDIATE so writers are serialised safely (claims can never interleave). PostgreSQL uses psycopg 3.
+BEGIN IMMEDIATE so writers are serialised safely (claims can never interleave); connections with the
+execution option ``assay_read_only`` (read-only sessions) start with a deferred BEGIN instead. PostgreSQL uses psycopg 3.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # read-only sessions (`Db.read`) take a deferred BEGIN: a WAL snapshot that never blocks writers
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("assay_read_only") else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

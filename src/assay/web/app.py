@@ -58,6 +58,8 @@ def create_app(settings: Settings, db: Db | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.include_router(pages_router)
+    # the API first: routes are matched in order, and /api/v1 paths never overlap the pages' paths, so
+    # API calls (the annotation hot path) skip the pages' 75 patterns
     app.include_router(api_router, prefix=f"/api/{API_VERSION}")
+    app.include_router(pages_router)
     return app
