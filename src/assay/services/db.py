@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -11,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from assay.config import Settings
-from assay.store.engine import make_engine, make_session_factory
+from assay.store.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine, make_session_factory
 from assay.store.migrate import upgrade
 
 
@@ -19,9 +22,12 @@ from assay.store.migrate import upgrade
 class Db:
     """One per process. `transaction()` yields a session that commits on success and rolls back on error.
 
-    On SQLite every transaction is BEGIN IMMEDIATE (one writer at a time); threads of one process queue on
-    an in-process lock first, so they hand over at once instead of polling SQLite's busy handler (which
-    sleeps up to 100 ms between tries). Other processes still meet the busy handler.
+    On SQLite every transaction is BEGIN IMMEDIATE (one writer at a time). Writers queue on locks of their
+    own first, so they hand over at once instead of polling SQLite's busy handler (which sleeps 25–100 ms
+    between tries once it has waited a little): threads of one process on an in-process lock, processes
+    (`assay serve --workers N`, CLI commands, workers) on an advisory file lock beside the database
+    (``<file>-writelock``), polled every millisecond or two. After the busy timeout the file lock is given up
+    and SQLite's own handler decides, so two handles in one thread can never deadlock on it.
     """
 
     engine: Engine
@@ -31,6 +37,8 @@ class Db:
     _read_sessions: sessionmaker[Session] | None = field(default=None, repr=False)
     last_sweeps: dict[int, float] = field(default_factory=dict, repr=False)  # project id -> monotonic time of
     # the last expired-lease sweep in this process (see `queue`)
+    _lock_file: tuple[int, int] | None = field(default=None, repr=False)  # (pid, fd) of the writer lock file
+    _lock_depth: int = field(default=0, repr=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -38,9 +46,44 @@ class Db:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self._sqlite_lock if self.engine.dialect.name == "sqlite" else nullcontext(), self.sessions() as session:
+        with self._writer_lock() if self.engine.dialect.name == "sqlite" else nullcontext(), self.sessions() as session:
             with session.begin():
                 yield session
+
+    def _lock_fd(self) -> int | None:
+        """This process's descriptor of the writer lock file (None for an in-memory database)."""
+        database = self.engine.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        if self._lock_file is None or self._lock_file[0] != os.getpid():  # opened again after a fork
+            self._lock_file = (os.getpid(), os.open(f"{database}-writelock", os.O_RDWR | os.O_CREAT, 0o600))
+        return self._lock_file[1]
+
+    @contextmanager
+    def _writer_lock(self) -> Iterator[None]:
+        with self._sqlite_lock:
+            fd = self._lock_fd() if self._lock_depth == 0 else None
+            held = False
+            if fd is not None:
+                deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+                pause = 0.0002
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        held = True
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            break  # let SQLite's busy handler decide
+                        time.sleep(pause)
+                        pause = min(pause * 2, 0.002)
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+                if held:
+                    fcntl.flock(fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -59,6 +102,9 @@ class Db:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._lock_file is not None and self._lock_file[0] == os.getpid():
+            os.close(self._lock_file[1])
+        self._lock_file = None
 
 
 def open_db(settings: Settings, *, migrate: bool | None = None) -> Db:
