@@ -1,6 +1,6 @@
 """Compiled (numba) kernel: word hashes, shingle hashes and MinHash signatures of a batch in one pass.
 
-It computes exactly what `minhash_shingles._hash_encoded` and `minhash_lsh.MinHasher.signatures` compute
+It computes exactly what `minhash_shingles.iter_shingle_batches` and `minhash_lsh.MinHasher.signatures` compute
 with numpy (those stay as the readable reference; tests/pipelines/test_minhash_kernel.py checks the two
 agree bit for bit), but walks the bytes once, keeps every value in registers and never materialises the
 ``num_perm x shingles`` matrix. The kernel releases the GIL, so batches run in parallel threads.
@@ -19,14 +19,15 @@ import numpy.typing as npt
 from numba import njit
 
 from assay.pipelines.minhash_shingles import (
-    _ASCII_TABLE,
     _FMIX1,
     _FMIX2,
     _LEN_MULT,
     _Q,
     NO_SHINGLE,
     ShingleBatch,
-    _encode,
+    batch_buffer,
+    concat_batches,
+    iter_encoded_batches,
 )
 
 _U33 = np.uint64(33)
@@ -137,31 +138,11 @@ def _batch_kernel(buf: npt.NDArray[np.uint8], doc_start: npt.NDArray[np.int64], 
 def batch_signatures(encoded: list[bytes], ngram: int, a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]
                      ) -> tuple[ShingleBatch, npt.NDArray[np.uint32]]:
     """Shingle hashes and ``(len(a), len(encoded))`` signatures of already encoded documents (see
-    `minhash_shingles._encode`), equal to the numpy reference."""
-    nd = len(encoded)
-    lens = np.fromiter(map(len, encoded), np.int64, count=nd)
-    doc_start = np.ones(nd + 1, np.int64)
-    np.cumsum(lens + 1, out=doc_start[1:])
-    doc_start[1:] += 1
-    raw = b" " + b" ".join(encoded).translate(_ASCII_TABLE) + b" " + bytes(8)
-    hashes, offsets, sig = _batch_kernel(np.frombuffer(raw, np.uint8), doc_start, ngram, a, b)
+    `minhash_shingles.iter_encoded_batches`), equal to the numpy reference."""
+    raw, doc_start = batch_buffer(encoded)
+    # 8 zero bytes after the buffer: the kernel reads every word 8 bytes at a time
+    hashes, offsets, sig = _batch_kernel(np.frombuffer(raw + bytes(8), np.uint8), doc_start, ngram, a, b)
     return ShingleBatch(hashes, offsets), sig
-
-
-def _encoded_batches(texts: Sequence[str], batch_bytes: int) -> list[tuple[int, list[bytes]]]:
-    out: list[tuple[int, list[bytes]]] = []
-    start, nd = 0, len(texts)
-    while start < nd:
-        encoded: list[bytes] = []
-        size, i = 0, start
-        while i < nd and (not encoded or size < batch_bytes):
-            e = _encode(texts[i])
-            encoded.append(e)
-            size += len(e) + 1
-            i += 1
-        out.append((start, encoded))
-        start = i
-    return out
 
 
 def signatures(texts: Sequence[str], ngram: int, a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32],
@@ -169,16 +150,9 @@ def signatures(texts: Sequence[str], ngram: int, a: npt.NDArray[np.uint32], b: n
     """Shingle hashes and signatures of all `texts`, batch by batch, over `threads` threads (the result
     does not depend on `threads`)."""
     a, b = np.ascontiguousarray(a, np.uint32), np.ascontiguousarray(b, np.uint32)
-    batches = _encoded_batches(texts, batch_bytes)
+    batches = [encoded for _, encoded in iter_encoded_batches(texts, batch_bytes)]
     if not batches:
-        return ShingleBatch(np.zeros(0, np.uint32), np.zeros(1, np.int64)), np.full((len(a), 0), NO_SHINGLE, np.uint32)
-    if threads > 1 and len(batches) > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            parts = list(pool.map(lambda e: batch_signatures(e[1], ngram, a, b), batches))
-    else:
-        parts = [batch_signatures(e, ngram, a, b) for _, e in batches]
-    counts = np.concatenate([p[0].counts for p in parts])
-    offsets = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    hashes = np.concatenate([p[0].hashes for p in parts])
-    return ShingleBatch(hashes, offsets), np.concatenate([p[1] for p in parts], axis=1)
+        return concat_batches([]), np.full((len(a), 0), NO_SHINGLE, np.uint32)
+    with ThreadPoolExecutor(max(1, min(threads, len(batches)))) as pool:
+        parts = list(pool.map(lambda encoded: batch_signatures(encoded, ngram, a, b), batches))
+    return concat_batches([p[0] for p in parts]), np.concatenate([p[1] for p in parts], axis=1)

@@ -160,9 +160,8 @@ def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: 
     if len(docs) < 2:
         return np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
     live = used[:, docs]
-    pool = ThreadPoolExecutor(threads) if threads > 1 else None
-    run = pool.map if pool is not None else map
-    keys = list(run(lambda band: _band_keys(live, band, rows), range(bands)))
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        keys = list(pool.map(lambda band: _band_keys(live, band, rows), range(bands)))
     full = np.zeros(len(docs), U64)
     with np.errstate(over="ignore"):
         for k in keys:
@@ -179,11 +178,10 @@ def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: 
     packed = [star[:, 0] * nd + star[:, 1]]
     dist = [np.zeros(len(star), np.int64)]
     reps = docs[rep_pos]
-    for left, right, d in run(lambda k: _bucket_pairs(k[rep_pos], reps, window), keys):
-        packed.append(left * nd + right)
-        dist.append(d)
-    if pool is not None:
-        pool.shutdown()
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        for left, right, d in pool.map(lambda k: _bucket_pairs(k[rep_pos], reps, window), keys):
+            packed.append(left * nd + right)
+            dist.append(d)
     allp, inverse = np.unique(np.concatenate(packed), return_inverse=True)
     best = np.full(len(allp), window + 1, np.int64)
     np.minimum.at(best, inverse, np.concatenate(dist))

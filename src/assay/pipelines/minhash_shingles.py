@@ -112,15 +112,21 @@ def _fmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return x
 
 
-def _hash_encoded(encoded: list[bytes], ngram: int) -> ShingleBatch:
-    """Shingle hashes of already encoded (str-path cleaned or raw ASCII) documents."""
+def batch_buffer(encoded: list[bytes]) -> tuple[bytes, npt.NDArray[np.int64]]:
+    """The normalised bytes of a batch of encoded documents, ``" " doc0 " " doc1 " " ... docN " "``, and
+    where each document starts (``doc_start[i]``; ``doc_start[n]`` is the buffer's length)."""
     nd = len(encoded)
     lens = np.fromiter(map(len, encoded), np.int64, count=nd)
-    # buffer: " " doc0 " " doc1 " " ... docN " "; doc i starts at doc_start[i]
     doc_start = np.ones(nd + 1, np.int64)
     np.cumsum(lens + 1, out=doc_start[1:])
     doc_start[1:] += 1
-    raw = b" " + b" ".join(encoded).translate(_ASCII_TABLE) + b" "
+    return b" " + b" ".join(encoded).translate(_ASCII_TABLE) + b" ", doc_start
+
+
+def _hash_encoded(encoded: list[bytes], ngram: int) -> ShingleBatch:
+    """Shingle hashes of already encoded (str-path cleaned or raw ASCII) documents."""
+    nd = len(encoded)
+    raw, doc_start = batch_buffer(encoded)
     buf = np.frombuffer(raw, np.uint8)
     space = buf == _SPACE
     change = np.empty(len(buf), bool)
@@ -166,9 +172,8 @@ def _hash_encoded(encoded: list[bytes], ngram: int) -> ShingleBatch:
     return ShingleBatch(hashes, offsets)
 
 
-def iter_shingle_batches(texts: Sequence[str], ngram: int, batch_bytes: int = 1 << 21
-                         ) -> Iterator[tuple[int, ShingleBatch]]:
-    """Yield ``(first_doc_index, ShingleBatch)`` over `texts` in order, each batch about `batch_bytes`
+def iter_encoded_batches(texts: Sequence[str], batch_bytes: int = 1 << 21) -> Iterator[tuple[int, list[bytes]]]:
+    """Yield ``(first_doc_index, encoded documents)`` over `texts` in order, each batch about `batch_bytes`
     of text (at least one document), so memory stays bounded by the batch size."""
     start = 0
     nd = len(texts)
@@ -181,8 +186,15 @@ def iter_shingle_batches(texts: Sequence[str], ngram: int, batch_bytes: int = 1 
             encoded.append(e)
             size += len(e) + 1
             i += 1
-        yield start, _hash_encoded(encoded, ngram)
+        yield start, encoded
         start = i
+
+
+def iter_shingle_batches(texts: Sequence[str], ngram: int, batch_bytes: int = 1 << 21
+                         ) -> Iterator[tuple[int, ShingleBatch]]:
+    """Yield ``(first_doc_index, ShingleBatch)`` over `texts` in order (batches as `iter_encoded_batches`)."""
+    for start, encoded in iter_encoded_batches(texts, batch_bytes):
+        yield start, _hash_encoded(encoded, ngram)
 
 
 def shingle_hashes(texts: Sequence[str], ngram: int = 5) -> ShingleBatch:

@@ -67,15 +67,9 @@ def _clean_id(submission_id: str | None) -> str | None:
 def seen(db: Db, user_id: int, submission_id: str | None, record_id: int | None = None) -> bool:
     """Whether this person's submit with this client-made id was already recorded (on `record_id` when
     given; False without an id)."""
-    sid = _clean_id(submission_id)
-    if sid is None:
-        return False
-    with db.transaction() as s:
-        q = select(AnnotationRevisionRow.id).where(AnnotationRevisionRow.user_id == user_id,
-                                                   AnnotationRevisionRow.submission_id == sid)
-        if record_id is not None:
-            q = q.where(AnnotationRevisionRow.record_id == record_id)
-        return s.scalar(q) is not None
+    with db.read() as s:
+        on = seen_on(s, user_id, submission_id)
+    return on is not None and (record_id is None or on == record_id)
 
 
 def seen_on(s: Session, user_id: int, submission_id: str | None) -> int | None:
@@ -109,15 +103,12 @@ def check_editable(s: Session, project: ProjectRow, ann: AnnotationRow) -> None:
                        "edited — ask your lead or reviewer to send it back if it needs a change")
 
 
-def record(s: Session, ann: AnnotationRow, submission_id: str | None, *, already_seen: bool | None = None) -> None:
-    """Inside the submit transaction, after the annotation holds the submitted answers: append a revision
-    (no-op when this person's `submission_id` was already recorded; `already_seen` passes that answer when
-    the caller looked it up with `seen_on`)."""
-    sid = _clean_id(submission_id)
-    if already_seen is None:
-        already_seen = sid is not None and seen_on(s, ann.user_id, sid) is not None
+def record(s: Session, ann: AnnotationRow, submission_id: str | None, *, already_seen: bool) -> None:
+    """Inside the submit transaction, after the annotation holds the submitted answers: append a revision,
+    unless `already_seen` (this person's `submission_id` was already recorded: the caller asked `seen_on`)."""
     if already_seen:
         return
+    sid = _clean_id(submission_id)
     new = ann.id is None
     s.flush()  # a first submit: the annotation needs its id
     last = 0 if new else s.scalar(select(func.max(AnnotationRevisionRow.number))

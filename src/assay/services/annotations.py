@@ -30,14 +30,17 @@ def _assignment(s: Any, project_id: int, record_id: int, user_id: int) -> Assign
     return a
 
 
-def _annotation(s: Any, a: AssignmentRow, known_missing: bool = False) -> AnnotationRow:
-    ann = None if known_missing else s.scalar(select(AnnotationRow).where(AnnotationRow.record_id == a.record_id,
-                                                                        AnnotationRow.user_id == a.user_id))
-    if ann is None:
-        ann = AnnotationRow(project_id=a.project_id, record_id=a.record_id, user_id=a.user_id, status="draft",
-                            answers={}, active_seconds=0.0, revision=0)
-        s.add(ann)
+def _new_annotation(s: Any, a: AssignmentRow) -> AnnotationRow:
+    ann = AnnotationRow(project_id=a.project_id, record_id=a.record_id, user_id=a.user_id, status="draft",
+                        answers={}, active_seconds=0.0, revision=0)
+    s.add(ann)
     return ann
+
+
+def _annotation(s: Any, a: AssignmentRow) -> AnnotationRow:
+    ann = s.scalar(select(AnnotationRow).where(AnnotationRow.record_id == a.record_id,
+                                               AnnotationRow.user_id == a.user_id))
+    return ann if ann is not None else _new_annotation(s, a)
 
 
 def _seconds(value: float | None) -> float:
@@ -113,7 +116,7 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
         rec = lock_record(s, db, record_id, with_completions=True)
         texts = [c.text for c in rec.completions]
         clean = validate_answers([question_from_row(q) for q in project.questions], answers, texts)
-        ann = pair.AnnotationRow if pair.AnnotationRow is not None else _annotation(s, a, known_missing=True)
+        ann = pair.AnnotationRow if pair.AnnotationRow is not None else _new_annotation(s, a)
         annotation_history.check_editable(s, project, ann)  # Conflict once reviewed
         if a.status == "leased":
             rec.leased_count = max(rec.leased_count - 1, 0)

@@ -82,8 +82,8 @@ class Db:
                 yield
             finally:
                 self._lock_depth -= 1
-                if held:
-                    fcntl.flock(fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
+                if held and fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

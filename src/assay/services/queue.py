@@ -14,7 +14,6 @@ back is served to its author again as a live lease, with the reviewer's comment 
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -68,20 +67,19 @@ def expire_stale_leases(s: Session, project_id: int, now: datetime) -> int:
 
 
 SWEEP_EVERY_SECONDS = 1.0
-_sweep_lock = threading.Lock()
 
 
 def _sweep_due(db: Db, project_id: int) -> bool:
     """Whether this claim should turn expired leases into free slots first: at most once a second per
     project and process (a claim that finds nothing sweeps anyway). Skipping a sweep is always safe: an
-    expired lease keeps its slot counted until swept, so k is never exceeded; it is only served later."""
+    expired lease keeps its slot counted until swept, so k is never exceeded; it is only served later.
+    (Two threads racing here may both sweep, which is harmless.)"""
     t = time.monotonic()
-    with _sweep_lock:
-        last = db.last_sweeps.get(project_id)
-        if last is not None and t - last < SWEEP_EVERY_SECONDS:
-            return False
-        db.last_sweeps[project_id] = t
-        return True
+    last = db.last_sweeps.get(project_id)
+    if last is not None and t - last < SWEEP_EVERY_SECONDS:
+        return False
+    db.last_sweeps[project_id] = t
+    return True
 
 
 def build_task(s: Session, a: AssignmentRow, rec: RecordRow | None = None,
