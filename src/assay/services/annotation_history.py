@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from assay.errors import Conflict, NotFound
 from assay.services.db import Db
+from assay.store import queue_statements as Q
 from assay.store.tables import AnnotationRow, ProjectRow, RecordRow, UserRow
 from assay.store.tables_quality import ReviewRow
 from assay.store.tables_workspace import AnnotationRevisionRow
@@ -72,15 +73,13 @@ def seen(db: Db, user_id: int, submission_id: str | None, record_id: int | None 
     return on is not None and (record_id is None or on == record_id)
 
 
-def seen_on(s: Session, user_id: int, submission_id: str | None) -> int | None:
+def seen_on(s: Session | Connection, user_id: int, submission_id: str | None) -> int | None:
     """Inside a transaction: the record this person's submit with this client-made id was recorded on, or
     None (also without an id)."""
     sid = _clean_id(submission_id)
     if sid is None:
         return None
-    return s.scalar(select(AnnotationRevisionRow.record_id).where(AnnotationRevisionRow.user_id == user_id,
-                                                                  AnnotationRevisionRow.submission_id == sid)
-                    .limit(1))
+    return s.scalar(Q.SEEN_SUBMISSION, {"user_id": user_id, "submission_id": sid})
 
 
 def _review_decision(s: Session, ann: AnnotationRow) -> ReviewRow | None:
@@ -92,31 +91,37 @@ def _review_decision(s: Session, ann: AnnotationRow) -> ReviewRow | None:
 def check_editable(s: Session, project: ProjectRow, ann: AnnotationRow) -> None:
     """Inside a submit: raise Conflict when a submitted annotation may no longer change (reviewed at its
     current revision, or the project's `edit_after_submit` is false). Drafts are always editable."""
-    if ann.id is None or ann.status != "submitted":
+    check_editable_columns(s, project.settings, ann.id, ann.status, ann.revision)
+
+
+def check_editable_columns(s: Session | Connection, settings: dict[str, Any] | None, annotation_id: int | None,
+                           status: str | None, revision: int | None) -> None:
+    """`check_editable` from the project's settings and the annotation's id, status and revision (None for
+    an annotation not stored yet)."""
+    if annotation_id is None or status != "submitted":
         return
-    if not (project.settings or {}).get("edit_after_submit", True):
+    if not (settings or {}).get("edit_after_submit", True):
         raise Conflict("this project does not allow editing a submitted annotation; ask your lead if it "
                        "needs a change")
-    review = _review_decision(s, ann)
-    if review is not None:
-        raise Conflict(f"this annotation was already reviewed ({review.decision}); it can no longer be "
+    decision = s.scalar(Q.REVIEW_OF_REVISION, {"annotation_id": annotation_id, "revision": revision})
+    if decision is not None:
+        raise Conflict(f"this annotation was already reviewed ({decision}); it can no longer be "
                        "edited — ask your lead or reviewer to send it back if it needs a change")
 
 
-def record(s: Session, ann: AnnotationRow, submission_id: str | None, *, already_seen: bool) -> None:
-    """Inside the submit transaction, after the annotation holds the submitted answers: append a revision,
-    unless `already_seen` (this person's `submission_id` was already recorded: the caller asked `seen_on`)."""
+def record(conn: Connection, *, annotation_id: int, first: bool, project_id: int, record_id: int, user_id: int,
+           revision: int, answers: dict[str, Any], active_seconds: float, submission_id: str | None,
+           already_seen: bool) -> None:
+    """Inside the submit transaction, with the annotation's stored state after the submit: append a revision
+    (`first`: the annotation was created by this submit, so it is number 1), unless `already_seen` (this
+    person's `submission_id` was already recorded: the caller asked `seen_on`)."""
     if already_seen:
         return
-    sid = _clean_id(submission_id)
-    new = ann.id is None
-    s.flush()  # a first submit: the annotation needs its id
-    last = 0 if new else s.scalar(select(func.max(AnnotationRevisionRow.number))
-                                  .where(AnnotationRevisionRow.annotation_id == ann.id)) or 0
-    s.add(AnnotationRevisionRow(annotation_id=ann.id, project_id=ann.project_id, record_id=ann.record_id,
-                                user_id=ann.user_id, number=last + 1, annotation_revision=ann.revision or 0,
-                                answers=dict(ann.answers or {}), active_seconds=float(ann.active_seconds or 0.0),
-                                submission_id=sid, created_at=datetime.now(UTC)))
+    last = 0 if first else conn.scalar(Q.LAST_REVISION, {"annotation_id": annotation_id}) or 0
+    conn.execute(Q.NEW_REVISION, {"annotation_id": annotation_id, "project_id": project_id, "record_id": record_id,
+                                  "user_id": user_id, "number": last + 1, "annotation_revision": revision,
+                                  "answers": dict(answers), "active_seconds": float(active_seconds),
+                                  "submission_id": _clean_id(submission_id), "created_at": datetime.now(UTC)})
 
 
 def history(db: Db, project_id: int, record_id: int, user_id: int) -> list[Revision]:

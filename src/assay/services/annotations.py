@@ -6,17 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from assay.domain.questions import validate_answers
 from assay.domain.work import Task
 from assay.errors import Conflict, Invalid, NotFound
 from assay.services import annotation_history, gold
 from assay.services.db import Db
-from assay.services.queue import Authorize, authorize_member, build_task, lock_record
-from assay.store.mappers import question_from_row
-from assay.store.tables import AnnotationRow, AssignmentRow, MemberRow, ProjectRow
+from assay.services.queue import Authorize, authorize_member, build_task
+from assay.store import queue_statements as Q
+from assay.store.mappers import question_from_columns, record_from_columns
+from assay.store.tables import AnnotationRow, AssignmentRow, ProjectRow
 
 MAX_ACTIVE_SECONDS_PER_SAVE = 24 * 3600
 
@@ -88,61 +88,78 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
     (then Conflict). A lease that expired can still be submitted while the record has room; otherwise
     Conflict, and the answers stay saved as a draft. Each submit adds a revision to the annotation's
     history; a retry with an already recorded client-made `submission_id` changes nothing.
+
+    One transaction of prebuilt Core statements (`assay.store.queue_statements`): 10 for a first submit
+    (11 with a submission id), an ORM session only for a retry and for gold records.
     """
-    lost_lease = False
-    with db.transaction() as s:
-        # The project (with its questions) and the caller's role in one query.
-        found = s.execute(select(ProjectRow, MemberRow.role)
-                          .outerjoin(MemberRow, and_(MemberRow.project_id == ProjectRow.id,
-                                                     MemberRow.user_id == user_id))
-                          .where(ProjectRow.id == project_id).options(selectinload(ProjectRow.questions))).first()
+    with db.connection() as conn:
+        found = conn.execute(Q.SUBMIT_CONTEXT, {"project_id": project_id, "user_id": user_id}).first()
         if authorize is not None:
             authorize(found.role if found is not None else None)
         if found is None:
             raise NotFound(f"no project with id {project_id}")
-        project = found.ProjectRow
-        seen_on = annotation_history.seen_on(s, user_id, submission_id)  # the record a retried id was used on
-        # the person's assignment and annotation (None when there is none yet) in one query
-        pair = s.execute(select(AssignmentRow, AnnotationRow)
-                         .outerjoin(AnnotationRow, and_(AnnotationRow.record_id == AssignmentRow.record_id,
-                                                        AnnotationRow.user_id == AssignmentRow.user_id))
-                         .where(AssignmentRow.record_id == record_id, AssignmentRow.user_id == user_id,
-                                AssignmentRow.project_id == project_id)).first()
-        if pair is None:
+        seen_on = annotation_history.seen_on(conn, user_id, submission_id)  # the record a retried id was used on
+        # the record first (locked on PostgreSQL), so two submits of one person on it run one after the
+        # other and the second reads the annotation the first stored
+        rec = conn.execute(Q.LOCK_RECORD, {"record_id": record_id}).first()
+        pair = conn.execute(Q.LEASE_AND_ANNOTATION, {"project_id": project_id, "record_id": record_id,
+                                                     "user_id": user_id}).first()
+        if pair is None or rec is None:
             raise NotFound("this record is not in your queue")
-        a = pair.AssignmentRow
         if seen_on == record_id:  # a retry of a submit already stored: change nothing
-            return build_task(s, a, ann=pair.AnnotationRow)
-        rec = lock_record(s, db, record_id, with_completions=True)
-        texts = [c.text for c in rec.completions]
-        clean = validate_answers([question_from_row(q) for q in project.questions], answers, texts)
-        ann = pair.AnnotationRow if pair.AnnotationRow is not None else _new_annotation(s, a)
-        annotation_history.check_editable(s, project, ann)  # Conflict once reviewed
-        if a.status == "leased":
-            rec.leased_count = max(rec.leased_count - 1, 0)
-            rec.submitted_count += 1
-        elif a.status != "submitted":
-            if rec.submitted_count + rec.leased_count >= project.annotators_per_record:
+            with db.session_on(conn) as s:
+                a = s.get(AssignmentRow, pair.assignment_id)
+                assert a is not None
+                return build_task(s, a)
+        completions = conn.execute(Q.COMPLETIONS, {"record_id": record_id}).all()
+        questions = [question_from_columns(q) for q in conn.execute(Q.QUESTIONS, {"project_id": project_id})]
+        clean = validate_answers(questions, answers, [c.text for c in completions])
+        # Conflict once reviewed, or when the project does not allow edits after submitting
+        annotation_history.check_editable_columns(conn, found.settings, pair.annotation_id, pair.status,
+                                                  pair.revision)
+        submitted, leased = rec.submitted_count, rec.leased_count
+        lost_lease = False
+        if pair.lease_status == "leased":
+            submitted, leased = submitted + 1, max(leased - 1, 0)
+        elif pair.lease_status != "submitted":  # expired or released: counted again only while there is room
+            if submitted + leased >= found.annotators_per_record:
                 lost_lease = True
             else:
-                rec.submitted_count += 1
+                submitted += 1
+        if (submitted, leased) != (rec.submitted_count, rec.leased_count):
+            conn.execute(Q.SET_RECORD, {"rid": record_id, "submitted_count": submitted, "leased_count": leased})
         now = datetime.now(UTC)
-        ann.answers = answers if lost_lease else clean
-        ann.active_seconds = max(ann.active_seconds or 0.0, _seconds(active_seconds))
-        ann.revision = (ann.revision or 0) + 1
-        ann.updated_at = now
+        seconds = max(pair.active_seconds or 0.0, _seconds(active_seconds))
+        revision = (pair.revision or 0) + 1
+        stored = answers if lost_lease else clean
+        values: dict[str, Any] = {"answers": stored, "active_seconds": seconds, "revision": revision,
+                                  "updated_at": now}
         if not lost_lease:
-            a.status = "submitted"
-            ann.status = "submitted"
-            ann.submitted_at = now
-            gold.after_submit(s, project, rec, user_id)  # scores gold records; no-op otherwise
+            values |= {"status": "submitted", "submitted_at": now}
+        if pair.annotation_id is None:
+            values.setdefault("status", "draft")
+            annotation_id = conn.execute(Q.NEW_ANNOTATION, {"project_id": project_id, "record_id": record_id,
+                                                            "user_id": user_id, **values}).scalar_one()
+        else:
+            annotation_id = pair.annotation_id
+            conn.execute(Q.SET_ANNOTATION, {"aid": annotation_id, **values})
+        if not lost_lease:
+            if pair.lease_status != "submitted":
+                conn.execute(Q.SET_ASSIGNMENT, {"aid": pair.assignment_id, "status": "submitted"})
+            if rec.is_gold:  # rescore the person's gold accuracy (warn or pause below the project's bar)
+                with db.session_on(conn) as s:
+                    gold.after_submit(s, project_id, found.name, found.settings, user_id)
             # edit history, one row per submission id (an id already used on another record adds nothing)
-            annotation_history.record(s, ann, submission_id, already_seen=seen_on is not None)
-        task = None if lost_lease else build_task(s, a, rec, ann)  # the reply, inside the same transaction
-    if task is None:
+            annotation_history.record(conn, annotation_id=annotation_id, first=pair.annotation_id is None,
+                                      project_id=project_id, record_id=record_id, user_id=user_id,
+                                      revision=revision, answers=stored, active_seconds=seconds,
+                                      submission_id=submission_id, already_seen=seen_on is not None)
+    if lost_lease:
         raise Conflict("your lease on this record expired and others have judged it meanwhile; "
                        "your answers are kept as a draft")
-    return task
+    return Task(project_id=project_id, record_id=record_id, record=record_from_columns(rec, completions),
+                lease_expires_at=pair.expires_at, status="submitted", answers=dict(clean), active_seconds=seconds,
+                revision=revision)
 
 
 def active_seconds_today(db: Db, user_id: int, exclude_record_id: int | None = None) -> float:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
-from assay.domain.users import User
+from assay.domain.users import Role, User
 from assay.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from assay.services.audit import record_event
 from assay.services.db import Db
 from assay.services.passwords import new_token, token_digest, verify_password
+from assay.store import queue_statements as Q
 from assay.store.mappers import user_from_row
 from assay.store.tables import ApiTokenRow, SessionRow, UserRow
 from assay.store.tables_security import LoginFailureRow
@@ -115,28 +117,25 @@ def _aware(dt: datetime) -> datetime:
 def resolve_session(db: Db, token: str) -> Principal:
     """The principal behind a session cookie. Raises Unauthenticated if unknown, idle, too old or its
     user is deactivated; an expired session row is deleted (committed before the error is raised).
-    One query (session joined to its user); `last_seen_at` is written at most once a minute."""
+    One query (session joined to its user) in a read-only transaction; a write transaction only to delete
+    an ended session or to write `last_seen_at`, at most once a minute."""
     now = datetime.now(UTC)
     st = db.settings
-    with db.transaction() as s:
-        found = s.execute(select(SessionRow, UserRow).outerjoin(UserRow, UserRow.id == SessionRow.user_id)
-                          .where(SessionRow.id == token_digest(token))).first()
-        if found is None:
-            raise Unauthenticated("your session has ended; sign in again")
-        row, user = found.SessionRow, found.UserRow
-        idle = now - _aware(row.last_seen_at) > timedelta(minutes=st.session_idle_minutes)
-        old = now - _aware(row.created_at) > timedelta(hours=st.session_absolute_hours)
-        ended = idle or old or user is None or not user.is_active
-        if ended:
-            s.delete(row)
-        else:
-            assert user is not None
-            if now - _aware(row.last_seen_at) > TOUCH_EVERY:
-                row.last_seen_at = now
-            principal = Principal(user=user_from_row(user), via="session", csrf_token=row.csrf_token)
-    if ended:
+    sid = token_digest(token)
+    with db.read_connection() as conn:
+        found = conn.execute(Q.SESSION, {"sid": sid}).first()
+    if found is None:
+        raise Unauthenticated("your session has ended; sign in again")
+    idle = now - _aware(found.last_seen_at) > timedelta(minutes=st.session_idle_minutes)
+    old = now - _aware(found.created_at) > timedelta(hours=st.session_absolute_hours)
+    if idle or old or found.user_id is None or not found.is_active:
+        with db.connection() as conn:
+            conn.execute(delete(SessionRow).where(SessionRow.id == sid))
         raise Unauthenticated("your session has expired; sign in again")
-    return principal
+    if now - _aware(found.last_seen_at) > TOUCH_EVERY:
+        with db.connection() as conn:
+            conn.execute(Q.TOUCH_SESSION, {"sid": sid, "last_seen_at": now})
+    return Principal(user=_user(found), via="session", csrf_token=found.csrf_token)
 
 
 def logout(db: Db, token: str) -> None:
@@ -196,19 +195,22 @@ def revoke_api_token(db: Db, user_id: int, token_id: int) -> None:
 def resolve_api_token(db: Db, raw: str) -> Principal:
     """The principal behind `Authorization: Bearer <token>`. Raises Unauthenticated.
 
-    One indexed query (token hash, joined to its owner) in a read-only transaction; `last_used_at` is
-    written at most once a minute, in a write transaction of its own."""
+    One indexed query (token hash, joined to its owner; a prebuilt Core statement) in a read-only
+    transaction; `last_used_at` is written at most once a minute, in a write transaction of its own."""
     now = datetime.now(UTC)
-    with db.read() as s:
-        found = s.execute(select(ApiTokenRow.id, ApiTokenRow.revoked_at, ApiTokenRow.last_used_at, ApiTokenRow.scope,
-                                 UserRow).outerjoin(UserRow, UserRow.id == ApiTokenRow.user_id)
-                          .where(ApiTokenRow.token_hash == token_digest(raw))).first()
+    with db.read_connection() as conn:
+        found = conn.execute(Q.TOKEN, {"token_hash": token_digest(raw)}).first()
     if found is None or found.revoked_at is not None:
         raise Unauthenticated("unknown or revoked API token; create one with `assay tokens create`")
-    user = found.UserRow
-    if user is None or not user.is_active:
+    if found.user_id is None or not found.is_active:
         raise Unauthenticated("the token's owner is deactivated")
     if found.last_used_at is None or now - _aware(found.last_used_at) > TOUCH_EVERY:
-        with db.transaction() as s:
-            s.execute(update(ApiTokenRow).where(ApiTokenRow.id == found.id).values(last_used_at=now))
-    return Principal(user=user_from_row(user), via="token", scope=found.scope)
+        with db.connection() as conn:
+            conn.execute(Q.TOUCH_TOKEN, {"tid": found.id, "last_used_at": now})
+    return Principal(user=_user(found), via="token", scope=found.scope)
+
+
+def _user(row: Any) -> User:
+    """The user from a row with `queue_statements.USER_COLUMNS`."""
+    return User(id=row.user_id, username=row.username, role=Role(row.role), display_name=row.display_name,
+                is_active=row.is_active)

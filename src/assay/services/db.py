@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from assay.config import Settings
@@ -35,6 +35,7 @@ class Db:
     settings: Settings
     _sqlite_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _read_sessions: sessionmaker[Session] | None = field(default=None, repr=False)
+    _read_engine: Engine | None = field(default=None, repr=False)
     last_sweeps: dict[int, float] = field(default_factory=dict, repr=False)  # project id -> monotonic time of
     # the last expired-lease sweep in this process (see `queue`)
     _lock_file: tuple[int, int] | None = field(default=None, repr=False)  # (pid, fd) of the writer lock file
@@ -49,6 +50,35 @@ class Db:
         with self._writer_lock() if self.engine.dialect.name == "sqlite" else nullcontext(), self.sessions() as session:
             with session.begin():
                 yield session
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A write transaction on a bare Core connection (no ORM session), for the hot path's prebuilt
+        statements (`assay.store.queue_statements`): same locking and commit-or-rollback as `transaction`.
+        `session_on(conn)` gives an ORM session inside it where a rare branch needs one."""
+        with self._writer_lock() if self.engine.dialect.name == "sqlite" else nullcontext(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """`read` on a bare Core connection: on SQLite a deferred BEGIN outside the writer lock."""
+        if self.engine.dialect.name != "sqlite":
+            with self.connection() as conn:
+                yield conn
+            return
+        if self._read_engine is None:
+            self._read_engine = self.engine.execution_options(assay_read_only=True)
+        with self._read_engine.begin() as conn:
+            yield conn
+
+    @staticmethod
+    @contextmanager
+    def session_on(conn: Connection) -> Iterator[Session]:
+        """An ORM session inside the connection's transaction: it flushes at the end and never commits or
+        rolls back the transaction itself (the `connection()` block does)."""
+        with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
+            yield session
+            session.flush()
 
     def _lock_fd(self) -> int | None:
         """This process's descriptor of the writer lock file (None for an in-memory database)."""
@@ -95,10 +125,11 @@ class Db:
                 yield session
             return
         if self._read_sessions is None:
-            self._read_sessions = make_session_factory(self.engine.execution_options(assay_read_only=True))
-        with self._read_sessions() as session:
-            with session.begin():
-                yield session
+            if self._read_engine is None:
+                self._read_engine = self.engine.execution_options(assay_read_only=True)
+            self._read_sessions = make_session_factory(self._read_engine)
+        with self._read_sessions() as session, session.begin():
+            yield session
 
     def close(self) -> None:
         self.engine.dispose()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, selectinload
 
 from assay.domain.questions import validate_answers
@@ -34,8 +34,9 @@ from assay.quality import GoldScore, gold_scores
 from assay.quality.gold import SCORED_KINDS
 from assay.services.audit import record_event
 from assay.services.db import Db
+from assay.store import queue_statements
 from assay.store.mappers import question_from_row
-from assay.store.tables import AnnotationRow, AssignmentRow, ProjectRow, QuestionRow, RecordRow, UserRow
+from assay.store.tables import AnnotationRow, ProjectRow, QuestionRow, RecordRow, UserRow
 from assay.store.tables_quality import StandingRow
 
 
@@ -88,16 +89,13 @@ class Standing:
     updated_at: datetime | None
 
 
-def want_gold(s: Session, project_id: int, user_id: int, policy: GoldPolicy,
+def want_gold(s: Session | Connection, project_id: int, user_id: int, policy: GoldPolicy,
               rng: random.Random | None = None) -> bool:
     """Whether this claim should try a gold record first (the queue falls back to normal records)."""
     if not policy.enabled:
         return False
     if policy.first_n > 0:
-        seen = s.scalar(select(func.count()).select_from(AssignmentRow)
-                        .join(RecordRow, RecordRow.id == AssignmentRow.record_id)
-                        .where(AssignmentRow.project_id == project_id, AssignmentRow.user_id == user_id,
-                               RecordRow.is_gold.is_(True))) or 0
+        seen = s.scalar(queue_statements.GOLD_SEEN, {"project_id": project_id, "user_id": user_id}) or 0
         if seen < policy.first_n:
             return True
     return (rng or random).random() < policy.rate
@@ -106,8 +104,14 @@ def want_gold(s: Session, project_id: int, user_id: int, policy: GoldPolicy,
 def check_not_paused(s: Session, project_id: int, user_id: int) -> None:
     """Raise Forbidden with the reason when the person is paused in this project."""
     row = s.get(StandingRow, (project_id, user_id))
-    if row is not None and row.state == "paused":
-        raise Forbidden(f"your work on this project is paused: {row.reason} Your lead has been told and can "
+    if row is not None:
+        raise_if_paused(row.state, row.reason)
+
+
+def raise_if_paused(state: str | None, reason: str | None) -> None:
+    """Raise Forbidden with the reason when a standing in this `state` is paused (None: no standing)."""
+    if state == "paused":
+        raise Forbidden(f"your work on this project is paused: {reason} Your lead has been told and can "
                         "resume you after talking it through.")
 
 
@@ -140,16 +144,15 @@ def overall(scores: list[GoldScore]) -> tuple[int, float | None]:
     return n, (sum(g.score * g.n for g in scores) / n if n else None)
 
 
-def after_submit(s: Session, project: ProjectRow, record: RecordRow, user_id: int) -> None:
-    """Called inside the submit transaction: rescore the person when they answered a gold record and
-    move them to warned/paused (with an audit entry) when under the project's thresholds."""
-    if not record.is_gold:
-        return
-    policy = GoldPolicy.of(project.settings)
-    n, acc = overall(_scores(s, project.id, user_id))
-    row = s.get(StandingRow, (project.id, user_id))
+def after_submit(s: Session, project_id: int, project_name: str, settings: dict[str, Any] | None,
+                 user_id: int) -> None:
+    """Called inside the submit transaction after the person submitted a gold record: rescore them and move
+    them to warned/paused (with an audit entry) when under the project's thresholds."""
+    policy = GoldPolicy.of(settings)
+    n, acc = overall(_scores(s, project_id, user_id))
+    row = s.get(StandingRow, (project_id, user_id))
     if row is None:
-        row = StandingRow(project_id=project.id, user_id=user_id, state="ok", gold_n=0, reason="")
+        row = StandingRow(project_id=project_id, user_id=user_id, state="ok", gold_n=0, reason="")
         s.add(row)
     row.gold_n, row.gold_accuracy, row.updated_at = n, acc, datetime.now(UTC)
     if acc is None or n < policy.min_items or row.state == "paused":
@@ -159,7 +162,7 @@ def after_submit(s: Session, project: ProjectRow, record: RecordRow, user_id: in
         limit = policy.pause_below if new == "paused" else policy.warn_below
         row.reason = (f"accuracy on check items is {acc:.0%} over {n} answers (the project asks for at least "
                       f"{limit:.0%})." if new != "ok" else "")
-        record_event(s, user_id, f"gold.{new}", project.name, person=user_id, accuracy=round(acc, 4), n=n)
+        record_event(s, user_id, f"gold.{new}", project_name, person=user_id, accuracy=round(acc, 4), n=n)
         row.state = new
 
 

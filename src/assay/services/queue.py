@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import and_, exists, func, select, true, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -29,40 +29,31 @@ from assay.errors import NotFound
 from assay.services import gold
 from assay.services.db import Db
 from assay.services.projects import role_in
-from assay.store.mappers import record_from_row
+from assay.store import queue_statements as Q
+from assay.store.mappers import record_from_columns, record_from_row
 from assay.store.tables import (
     AnnotationRow,
     AssignmentRow,
-    CompletionRow,
-    MemberRow,
-    ProjectRow,
-    QuestionRow,
     RecordRow,
 )
-from assay.store.tables_quality import ReviewRow, StandingRow
+from assay.store.tables_quality import ReviewRow
 
 Authorize = Callable[[str | None], None]  # a permission policy bound to the caller: raises or returns
 
 NEEDS_COMPLETIONS = {QuestionKind.pairwise.value, QuestionKind.ranking.value, QuestionKind.rating.value,
                      QuestionKind.spans.value, QuestionKind.code_review.value}
+_CLAIM_CONTEXT = Q.claim_context(NEEDS_COMPLETIONS)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def expire_stale_leases(s: Session, project_id: int, now: datetime) -> int:
+def expire_stale_leases(s: Session | Connection, project_id: int, now: datetime) -> int:
     """Mark leases past their deadline as expired and give their slots back. Returns how many."""
-    expired = s.execute(
-        update(AssignmentRow)
-        .where(AssignmentRow.project_id == project_id, AssignmentRow.status == "leased",
-               AssignmentRow.expires_at <= now)
-        .values(status="expired")
-        .returning(AssignmentRow.record_id)
-    ).scalars().all()
-    for rid in sorted(expired):
-        s.execute(update(RecordRow).where(RecordRow.id == rid, RecordRow.leased_count > 0)
-                  .values(leased_count=RecordRow.leased_count - 1))
+    expired = s.execute(Q.EXPIRE_LEASES, {"pid": project_id, "now": now}).scalars().all()
+    for rid in sorted(expired):  # in id order, so concurrent sweeps lock records in the same order
+        s.execute(Q.FREE_SLOT, {"rid": rid})
     return len(expired)
 
 
@@ -128,66 +119,46 @@ def claim_next(db: Db, project_id: int, user_id: int, authorize: Authorize | Non
 
 
 def _claim_once(db: Db, project_id: int, user_id: int, authorize: Authorize | None) -> Task | None:
+    """One claim in one transaction of 5 statements (6 when the sweep is due), all prebuilt Core
+    statements on a bare connection (`assay.store.queue_statements`)."""
     now = _now()
-    with db.transaction() as s:
-        # One query for the project, the caller's role and standing, and whether the form judges completions.
-        needs = exists().where(QuestionRow.project_id == ProjectRow.id, QuestionRow.kind.in_(sorted(NEEDS_COMPLETIONS)))
-        live_id = (select(AssignmentRow.id)
-                   .where(AssignmentRow.project_id == ProjectRow.id, AssignmentRow.user_id == user_id,
-                          AssignmentRow.status == "leased", AssignmentRow.expires_at > now)
-                   .order_by(AssignmentRow.id).limit(1).scalar_subquery())
-        found = s.execute(
-            select(ProjectRow, MemberRow.role, StandingRow, needs.label("needs"), live_id.label("live_id"))
-            .outerjoin(MemberRow, and_(MemberRow.project_id == ProjectRow.id, MemberRow.user_id == user_id))
-            .outerjoin(StandingRow, and_(StandingRow.project_id == ProjectRow.id, StandingRow.user_id == user_id))
-            .where(ProjectRow.id == project_id)).first()
+    with db.connection() as conn:
+        # the project, the caller's role and standing, whether the form judges completions, their live lease
+        found = conn.execute(_CLAIM_CONTEXT, {"project_id": project_id, "user_id": user_id, "now": now}).first()
         if authorize is not None:
             authorize(found.role if found is not None else None)
         if found is None:
             raise NotFound(f"no project with id {project_id}")
-        project = found.ProjectRow
-        if found.live_id is not None:  # the person's live lease (looked up in the query above)
-            live = s.get(AssignmentRow, found.live_id)
-            assert live is not None
-            return build_task(s, live)
-        if found.StandingRow is not None:  # loaded above: the check reads it from the session
-            gold.check_not_paused(s, project_id, user_id)
+        if found.live_id is not None:  # the person's live lease: served again as it is
+            with db.session_on(conn) as s:
+                live = s.get(AssignmentRow, found.live_id)
+                assert live is not None
+                return build_task(s, live)
+        gold.raise_if_paused(found.standing_state, found.standing_reason)
         swept = _sweep_due(db, project_id)
         if swept:
-            expire_stale_leases(s, project_id, now)
-        k = project.annotators_per_record
-        had = exists().where(AssignmentRow.record_id == RecordRow.id, AssignmentRow.user_id == user_id)
-        taken = RecordRow.submitted_count + RecordRow.leased_count
-        # Records still waiting for generated completions are not served to a form that judges completions.
-        ready = exists().where(CompletionRow.record_id == RecordRow.id) if found.needs else true()
+            expire_stale_leases(conn, project_id, now)
+        k = found.annotators_per_record
+        ready = bool(found.needs)
+        params = {"project_id": project_id, "user_id": user_id, "k": k}
         rec = None
-        if gold.want_gold(s, project_id, user_id, gold.GoldPolicy.of(project.settings)):
-            gq = (select(RecordRow).where(RecordRow.project_id == project_id, RecordRow.is_gold.is_(True), ~had,
-                                          ready)
-                  .order_by(func.random()).limit(1))
-            rec = s.scalar(gq.with_for_update(of=RecordRow) if db.is_postgres else gq)
+        if gold.want_gold(conn, project_id, user_id, gold.GoldPolicy.of(found.settings)):
+            rec = conn.execute(Q.NEXT_GOLD[ready], params).first()
         if rec is None:
-            # `submitted_count < k` is implied by `taken < k`, but unlike it can use the queue index: finished
-            # records are skipped by the index instead of being read one by one
-            q = (select(RecordRow).where(RecordRow.project_id == project_id, RecordRow.is_gold.is_(False),
-                                         RecordRow.submitted_count < k, taken < k, ~had, ready)
-                 .order_by(RecordRow.priority.desc(), taken.desc(), RecordRow.id).limit(1))
-            q = q.options(selectinload(RecordRow.completions))
-            if db.is_postgres:
-                q = q.with_for_update(skip_locked=True, of=RecordRow)
-            rec = s.scalar(q)
-            if rec is None and not swept and expire_stale_leases(s, project_id, now):  # slots came free
-                rec = s.scalar(q)
+            rec = conn.execute(Q.NEXT_RECORD[ready], params).first()
+            if rec is None and not swept and expire_stale_leases(conn, project_id, now):  # slots came free
+                rec = conn.execute(Q.NEXT_RECORD[ready], params).first()
         if rec is None:
             return None
-        rec.leased_count += 1
-        a = AssignmentRow(project_id=project_id, record_id=rec.id, user_id=user_id, status="leased",
-                          leased_at=now, expires_at=now + timedelta(seconds=project.lease_seconds))
-        s.add(a)
-        s.flush()
+        expires = now + timedelta(seconds=found.lease_seconds)
+        conn.execute(Q.TAKE_SLOT, {"rid": rec.id})
+        conn.execute(Q.NEW_ASSIGNMENT, {"project_id": project_id, "record_id": rec.id, "user_id": user_id,
+                                        "status": "leased", "leased_at": now, "expires_at": expires})
         # A record this person never had: every writer of annotations (drafts, submits, imported judgments,
         # authored records) adds the assignment with the annotation, so there is no annotation to load.
-        return build_task(s, a, rec, ann=None)
+        record = record_from_columns(rec, conn.execute(Q.COMPLETIONS, {"record_id": rec.id}))
+        return Task(project_id=project_id, record_id=rec.id, record=record, lease_expires_at=expires,
+                    status="leased")
 
 
 def current_task(db: Db, project_id: int, record_id: int, user_id: int, authorize: Authorize | None = None) -> Task:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from assay.domain.projects import Project
@@ -29,6 +30,25 @@ def project_from_row(row: ProjectRow) -> Project:
 
 def _message(m: dict[str, Any]) -> Message:
     return Message(role=m["role"], content=m.get("content", ""), tool_calls=m.get("tool_calls"))
+
+
+def record_from_columns(row: Any, completions: Iterable[Any]) -> Record:
+    """A record from a Core row of `queue_statements.RECORD_COLUMNS` and rows of its completions
+    (text, model, meta), as `record_from_row` builds it from ORM rows."""
+    return Record(
+        external_id=row.external_id,
+        messages=[_message(m) for m in row.messages or []],
+        completions=[Completion(text=c.text, model=c.model, metadata=dict(c.meta or {})) for c in completions],
+        metadata=dict(row.meta or {}),
+        code=CodeTask(**row.code) if row.code else None,
+        source=row.source,
+    )
+
+
+def question_from_columns(row: Any) -> Question:
+    """A question from a Core row of `queue_statements.QUESTIONS`."""
+    return Question(name=row.name, kind=QuestionKind(row.kind), title=row.title, help=row.help, required=row.required,
+                    options=dict(row.options or {}))
 
 
 def record_from_row(row: RecordRow) -> Record:
