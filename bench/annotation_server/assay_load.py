@@ -13,6 +13,7 @@ the command that reproduces the run. `compare.py` runs this and Label Studio in 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import subprocess
@@ -24,8 +25,10 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tests.load.harness import AssayServer, check, percentile, run_load, seed
+import loadgen
+from tests.load.harness import ANSWER, AssayServer, Seeded, check, percentile, run_load, seed
 
 
 def reset_database(url: str) -> None:
@@ -65,8 +68,29 @@ class ServeCommand(AssayServer):
         raise RuntimeError(f"server did not answer /healthz within {timeout}s")
 
 
-def one(workers: int, n_records: int, n_annotators: int, url: str, rate: float | None = None) -> dict[str, float]:
-    """One run; `rate` (requests/s offered in all) paces the annotators instead of a closed loop."""
+def flows(seeded: Seeded) -> dict[str, loadgen.Flow]:
+    """Each annotator's next → submit over Assay's JSON API (`POST …/next`, 204 when the queue is empty)."""
+    pid = seeded.project_id
+
+    def parse_next(status: int, body: bytes) -> int | None:
+        if status == 204:
+            return None
+        if status != 200:
+            raise loadgen.Retry(body[:200].decode(errors="replace"))
+        return int(json.loads(body)["record_id"])
+
+    def submit(rid: int) -> tuple[str, str, dict[str, object]]:
+        return "POST", f"/api/v1/projects/{pid}/records/{rid}/submit", {"answers": ANSWER, "active_seconds": 12.5}
+
+    return {name: loadgen.Flow("POST", f"/api/v1/projects/{pid}/next", parse_next, submit,
+                               {"Authorization": f"Bearer {token}"}) for name, token in seeded.tokens.items()}
+
+
+def one(workers: int, n_records: int, n_annotators: int, url: str, rate: float | None = None,
+        client: str = "asyncio") -> dict[str, float]:
+    """One run; `rate` (requests/s offered in all) paces the annotators instead of a closed loop. `client`:
+    "asyncio" (`loadgen`, the generator both servers are measured with) or "threads" (the correctness
+    tests' httpx threads)."""
     from assay.config import load_settings
     from assay.services.db import open_db
     from assay.store.migrate import upgrade
@@ -82,7 +106,10 @@ def one(workers: int, n_records: int, n_annotators: int, url: str, rate: float |
     server.start()
     try:
         cpu0 = server.cpu_seconds()
-        r = run_load(server.url, seeded, timeout=900, rate=rate)
+        if client == "threads":
+            r = run_load(server.url, seeded, timeout=900, rate=rate)
+        else:
+            r = loadgen.run(server.url, flows(seeded), timeout=900, rate=rate)  # type: ignore[assignment]
         cpu = server.cpu_seconds() - cpu0
     finally:
         server.stop()
@@ -94,7 +121,7 @@ def one(workers: int, n_records: int, n_annotators: int, url: str, rate: float |
             "next_p50": percentile(r.next_ms, 50), "next_p95": percentile(r.next_ms, 95),
             "submit_p50": percentile(r.submit_ms, 50), "submit_p95": percentile(r.submit_ms, 95),
             "errors": len(r.errors), "acks": len(r.acks), "expected": seeded.k * n_records,
-            "problems": len(problems)}
+            "problems": len(problems), "first_errors": r.errors[:3]}
 
 
 def main() -> None:
@@ -105,10 +132,13 @@ def main() -> None:
     ap.add_argument("--database-url", default="", help="PostgreSQL URL (default: a SQLite file)")
     ap.add_argument("--rate", type=float, default=None,
                     help="offered requests/s in all (paced annotators); default: a closed loop")
+    ap.add_argument("--client", choices=["asyncio", "threads"], default="asyncio",
+                    help="load generator: asyncio (bench/annotation_server/loadgen.py, also used for Label Studio) "
+                         "or threads (one httpx client per thread, as the correctness tests)")
     a = ap.parse_args()
     print("command:", "uv run python bench/annotation_server/assay_load.py " + shlex.join(sys.argv[1:]))
     for w in (int(x) for x in a.workers.split(",")):
-        res = one(w, a.records, a.annotators, a.database_url, a.rate)
+        res = one(w, a.records, a.annotators, a.database_url, a.rate, a.client)
         print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in res.items()), flush=True)
 
 

@@ -36,7 +36,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import loadgen
 from tests.load.harness import _children, free_port, percentile
 
 HERE = Path(__file__).resolve().parent
@@ -241,6 +243,27 @@ def _annotator(base: str, project_id: int, token: str, out: Load, lock: threadin
                     out.errors.append(f"submit {r.status_code} {r.text[:200]}")
 
 
+def flows(project_id: int, tokens: dict[str, str]) -> dict[str, loadgen.Flow]:
+    """Each annotator's next → submit over Label Studio's API for `loadgen` (the generator Assay is measured
+    with). uWSGI's HTTP router closes each connection after the response, so the client says
+    `Connection: close` and connects again for the next request."""
+
+    def parse_next(status: int, body: bytes) -> int | None:
+        if status == 404:  # nothing more for this person
+            return None
+        if status != 200:
+            raise loadgen.Retry(body[:200].decode(errors="replace"))
+        return int(json.loads(body)["id"])
+
+    def submit(task_id: int) -> tuple[str, str, dict[str, object]]:
+        return ("POST", f"/api/tasks/{task_id}/annotations?project={project_id}",
+                {"result": RESULT, "lead_time": 12.5, "project": project_id})
+
+    return {name: loadgen.Flow("GET", f"/api/projects/{project_id}/next", parse_next, submit,
+                               {"Authorization": f"Token {token}"}, keep_alive=False)
+            for name, token in tokens.items()}
+
+
 def overlap_check(client: httpx.Client, project_id: int, n_tasks: int, k: int) -> dict[str, int]:
     """Count annotations per task in Label Studio's export: tasks with exactly k, fewer, more; people twice."""
     r = client.get(f"/api/projects/{project_id}/export", params={"exportType": "JSON"}, timeout=300)
@@ -259,8 +282,10 @@ def overlap_check(client: httpx.Client, project_id: int, n_tasks: int, k: int) -
     return counts
 
 
-def run(n_records: int, n_annotators: int, backend: str = "postgres", timeout: float = 1800.0) -> dict[str, object]:
-    """Set Label Studio up, drive the load, check overlap. Returns the figures."""
+def run(n_records: int, n_annotators: int, backend: str = "postgres", timeout: float = 1800.0,
+        client: str = "asyncio") -> dict[str, object]:
+    """Set Label Studio up, drive the load, check overlap. Returns the figures. `client`: "asyncio"
+    (`loadgen`, as for Assay) or "threads" (one httpx client per annotator thread)."""
     ls = LabelStudio(backend=backend)
     ls.prepare_database()
     tokens = ls.create_annotators(n_annotators)
@@ -281,15 +306,20 @@ def run(n_records: int, n_annotators: int, backend: str = "postgres", timeout: f
         for t in warm:
             t.join()
         out, lock = Load(), threading.Lock()
-        deadline = time.time() + timeout
-        threads = [threading.Thread(target=_annotator, args=(ls.url, pid, tok, out, lock, deadline), daemon=True)
-                   for tok in tokens.values()]
-        cpu0, t0 = ls.cpu_seconds(), time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        out.wall = time.perf_counter() - t0
+        cpu0 = ls.cpu_seconds()
+        if client == "threads":
+            deadline = time.time() + timeout
+            threads = [threading.Thread(target=_annotator, args=(ls.url, pid, tok, out, lock, deadline),
+                                        daemon=True) for tok in tokens.values()]
+            t0 = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            out.wall = time.perf_counter() - t0
+        else:
+            r = loadgen.run(ls.url, flows(pid, tokens), timeout=timeout)
+            out = Load(next_ms=r.next_ms, submit_ms=r.submit_ms, errors=r.errors, acks=len(r.acks), wall=r.wall)
         cpu = ls.cpu_seconds() - cpu0
         overlap = overlap_check(admin, pid, n_records, 2)
     finally:
@@ -308,9 +338,11 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=150)
     ap.add_argument("--annotators", type=int, default=20)
     ap.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    ap.add_argument("--client", choices=["asyncio", "threads"], default="asyncio",
+                    help="load generator: asyncio (loadgen.py, as for Assay) or threads (httpx per thread)")
     a = ap.parse_args()
     print("command:", "uv run python bench/annotation_server/labelstudio_load.py " + shlex.join(sys.argv[1:]))
-    res = run(a.records, a.annotators, a.db)
+    res = run(a.records, a.annotators, a.db, client=a.client)
     print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in res.items()), flush=True)
 
 
