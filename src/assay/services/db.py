@@ -36,6 +36,7 @@ class Db:
     _sqlite_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _read_sessions: sessionmaker[Session] | None = field(default=None, repr=False)
     _read_engine: Engine | None = field(default=None, repr=False)
+    _autocommit_engine: Engine | None = field(default=None, repr=False)
     last_sweeps: dict[int, float] = field(default_factory=dict, repr=False)  # project id -> monotonic time of
     # the last expired-lease sweep in this process (see `queue`)
     _lock_file: tuple[int, int] | None = field(default=None, repr=False)  # (pid, fd) of the writer lock file
@@ -61,9 +62,14 @@ class Db:
 
     @contextmanager
     def read_connection(self) -> Iterator[Connection]:
-        """`read` on a bare Core connection: on SQLite a deferred BEGIN outside the writer lock."""
+        """A bare Core connection for reads outside the writer lock: on SQLite a deferred BEGIN (one WAL
+        snapshot for every statement in the block); on PostgreSQL autocommit, so a single SELECT (a token
+        or session check) costs one round trip instead of BEGIN, SELECT and COMMIT — each statement then
+        sees its own snapshot, so use it for one statement or for reads that need no common snapshot."""
         if self.engine.dialect.name != "sqlite":
-            with self.connection() as conn:
+            if self._autocommit_engine is None:
+                self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            with self._autocommit_engine.connect() as conn:
                 yield conn
             return
         if self._read_engine is None:

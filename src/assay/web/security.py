@@ -83,6 +83,30 @@ async def writer(request: Request) -> Principal:
     return p
 
 
+async def has_credentials(request: Request) -> None:
+    """Dependency for routes that resolve the caller in their body (`api_writer`): refuses a request with
+    no token and no session cookie before its body is validated (no database work), so an anonymous
+    caller gets 401, as from `writer`, not a validation error."""
+    if not request.headers.get("authorization", "").lower().startswith("bearer ") and \
+            not request.cookies.get(SESSION_COOKIE):
+        raise Unauthenticated("sign in first")
+
+
+def api_writer(request: Request) -> Principal:
+    """`writer` for a sync JSON route to call first thing in its body, so the caller is resolved in the
+    same worker thread as the route's service call: one thread hop per request, and the token lookup
+    never holds the event loop while it waits for the database. JSON routes take the CSRF token from the
+    `X-CSRF-Token` header only (their body is JSON, never a form)."""
+    p = principal(request)
+    if p.via == "session":
+        sent = request.headers.get("x-csrf-token", "")
+        if not sent or not hmac.compare_digest(sent, p.csrf_token):
+            raise Forbidden("missing or wrong CSRF token; reload the page and try again")
+    elif p.scope != "write":
+        raise Forbidden("this API token is read-only; create a token with scope 'write'")
+    return p
+
+
 def reader(request: Request) -> Principal:
     """Dependency for read routes: signed in (session or any token)."""
     return principal(request)

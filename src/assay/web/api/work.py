@@ -12,7 +12,7 @@ from assay.services import annotations as annotation_service
 from assay.services import policies, projects, queue
 from assay.services.auth import Principal
 from assay.web.context import ctx
-from assay.web.security import reader, writer
+from assay.web.security import api_writer, has_credentials, reader, writer
 
 router = APIRouter(tags=["work"])
 
@@ -31,9 +31,14 @@ def _json(task: TaskPublic) -> Response:
     return Response(task.model_dump_json(), media_type="application/json")
 
 
+# The hot routes (next, draft, submit) resolve the caller in their own body (`api_writer`): the token
+# check and the service call run in one worker thread, and the lookup never blocks the event loop.
+
+
 @router.post("/projects/{project_id}/next", response_model=TaskPublic | None,
-             responses={204: {"description": "nothing left in your queue"}})
-def next_task(request: Request, project_id: int, p: Principal = Depends(writer)) -> Response:
+             responses={204: {"description": "nothing left in your queue"}}, dependencies=[Depends(has_credentials)])
+def next_task(request: Request, project_id: int) -> Response:
+    p = api_writer(request)
     task = queue.claim_next(ctx(request).db, project_id, p.user.id, _may_annotate(p))
     return Response(status_code=204) if task is None else _json(TaskPublic.of(task))
 
@@ -44,17 +49,19 @@ def get_task(request: Request, project_id: int, record_id: int, p: Principal = D
                                                   _may_annotate(p))))
 
 
-@router.put("/projects/{project_id}/records/{record_id}/draft", response_model=TaskPublic)
-def save_draft(request: Request, project_id: int, record_id: int, body: AnswersUpdate,
-               p: Principal = Depends(writer)) -> Response:
+@router.put("/projects/{project_id}/records/{record_id}/draft", response_model=TaskPublic,
+            dependencies=[Depends(has_credentials)])
+def save_draft(request: Request, project_id: int, record_id: int, body: AnswersUpdate) -> Response:
+    p = api_writer(request)
     return _json(TaskPublic.of(annotation_service.save_draft(ctx(request).db, project_id, record_id, p.user.id,
                                                              body.answers, body.active_seconds,
                                                              _may_annotate(p))))
 
 
-@router.post("/projects/{project_id}/records/{record_id}/submit", response_model=TaskPublic)
-def submit(request: Request, project_id: int, record_id: int, body: AnswersUpdate,
-           p: Principal = Depends(writer)) -> Response:
+@router.post("/projects/{project_id}/records/{record_id}/submit", response_model=TaskPublic,
+             dependencies=[Depends(has_credentials)])
+def submit(request: Request, project_id: int, record_id: int, body: AnswersUpdate) -> Response:
+    p = api_writer(request)
     return _json(TaskPublic.of(annotation_service.submit(ctx(request).db, project_id, record_id, p.user.id,
                                                          body.answers, body.active_seconds, _may_annotate(p),
                                                          submission_id=body.submission_id
