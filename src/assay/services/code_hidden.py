@@ -39,8 +39,12 @@ HIDDEN_USER = "system:hidden"
 
 
 def after_hidden_run(s: Session, row: CodeRunRow) -> None:
-    """Called in the transaction that finishes a hidden run: refresh the record's `code_outcome`."""
-    rec = s.get(RecordRow, row.record_id)
+    """Called in the transaction that finishes a hidden run: refresh the record's `code_outcome`.
+
+    The record is read FOR UPDATE (PostgreSQL): the hidden runs of a record's candidates finish in
+    parallel, and without the lock two of them would both read the old metadata and the later commit
+    would drop the other's result (SQLite transactions are already one at a time)."""
+    rec = s.get(RecordRow, row.record_id, with_for_update=True)
     if rec is None:
         return
     meta = dict(rec.meta or {})
