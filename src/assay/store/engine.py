@@ -84,7 +84,9 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # read-only sessions (`Db.read`) take a deferred BEGIN: a WAL snapshot that never blocks writers
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("assay_read_only") else "BEGIN IMMEDIATE")
+        # straight on the sqlite3 connection: SQLAlchemy's statement machinery costs more than the BEGIN
+        conn.connection.driver_connection.execute(
+            "BEGIN" if conn.get_execution_options().get("assay_read_only") else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

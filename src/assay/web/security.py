@@ -12,7 +12,6 @@ import re
 
 from fastapi import Request
 from sqlalchemy.exc import DataError
-from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -114,6 +113,15 @@ def reader(request: Request) -> Principal:
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL (and fit SQLite's 64-bit ones)
 _INT = re.compile(r"^[+-]?\d+$")
+_TEN_DIGITS = re.compile(r"\d{10}")  # no whole number of 9 digits or fewer can pass MAX_ID
+_TEN_DIGITS_BYTES = re.compile(rb"\d{10}")
+
+
+def _may_hold_a_big_number(scope: Scope) -> bool:
+    """False when neither the path nor the query can hold a number over MAX_ID (the common case, decided
+    without parsing the URL): no run of ten digits, and no percent-escape in the query that could hide one."""
+    query: bytes = scope.get("query_string", b"")
+    return bool(_TEN_DIGITS.search(scope["path"])) or b"%" in query or bool(_TEN_DIGITS_BYTES.search(query))
 
 
 def out_of_range_number(request: Request) -> Response | None:
@@ -135,6 +143,12 @@ def _error(request: Request, status: int, code: str, message: str) -> Response:
     return PlainTextResponse(message, status_code=status)
 
 
+_STATIC_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+                   (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"DENY"),
+                   (b"cross-origin-opener-policy", b"same-origin")]
+_DYNAMIC_HEADERS = [*_STATIC_HEADERS, (b"cache-control", b"no-store")]
+
+
 class SecurityHeaders:
     """Adds the security headers to every response, and turns numbers no id can reach into 404/422.
 
@@ -148,7 +162,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
         static = scope["path"].startswith("/static/")
 
         started = False
@@ -157,17 +170,13 @@ class SecurityHeaders:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                h = MutableHeaders(scope=message)
-                h.setdefault("Content-Security-Policy", CSP)
-                h.setdefault("X-Content-Type-Options", "nosniff")
-                h.setdefault("Referrer-Policy", "same-origin")
-                h.setdefault("X-Frame-Options", "DENY")
-                h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-                if not static:
-                    h.setdefault("Cache-Control", "no-store")
+                raw = list(message.get("headers", []))
+                have = {name.lower() for name, _ in raw}
+                raw += [h for h in (_DYNAMIC_HEADERS if not static else _STATIC_HEADERS) if h[0] not in have]
+                message["headers"] = raw
             await send(message)
 
-        refused = out_of_range_number(request)
+        refused = out_of_range_number(Request(scope)) if _may_hold_a_big_number(scope) else None
         if refused is not None:
             await refused(scope, receive, send_with_headers)
         else:
@@ -176,5 +185,5 @@ class SecurityHeaders:
             except (OverflowError, DataError):  # a number in a body that the database cannot hold
                 if started:
                     raise
-                await _error(request, 422, "invalid", "a number in the request is out of range "
+                await _error(Request(scope), 422, "invalid", "a number in the request is out of range "
                              f"(ids and counts are at most {MAX_ID})")(scope, receive, send_with_headers)
