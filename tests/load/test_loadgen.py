@@ -13,10 +13,10 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "annotation_server"
 sys.path.insert(0, str(BENCH))
 
-import assay_load  # noqa: E402
-import loadgen  # noqa: E402
+import assay_load
+import loadgen
 
-from tests.load.harness import AssayServer, check, seed  # noqa: E402
+from tests.load.harness import AssayServer, check, seed
 
 
 async def _serve(answers: list[bytes]) -> tuple[asyncio.AbstractServer, int]:

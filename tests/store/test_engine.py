@@ -97,7 +97,6 @@ def test_postgres_busy_connection_is_not_pinged():  # type: ignore[no-untyped-de
     """A connection checked out again within IDLE_PING_SECONDS is used as it is (no round trip): the
     server sees only the statements the transaction itself sends."""
     from sqlalchemy import event
-
     from tests.conftest import PG_URL
 
     engine = make_engine(PG_URL, pool_size=1, max_overflow=0)
@@ -121,7 +120,6 @@ def test_postgres_read_connection_is_autocommit(tmp_path):  # type: ignore[no-un
     """`Db.read_connection` on PostgreSQL runs without an open transaction (one round trip per SELECT),
     and the pool hands the connection back in normal transactional mode."""
     from psycopg.pq import TransactionStatus
-
     from tests.conftest import PG_URL, reset_postgres
 
     from assay.config import load_settings

@@ -15,7 +15,7 @@ from assay.services import annotation_history, gold
 from assay.services.db import Db
 from assay.services.queue import Authorize, authorize_member, build_task
 from assay.store import queue_statements as Q
-from assay.store.mappers import question_from_columns, record_from_columns
+from assay.store.mappers import questions_from_json, record_from_columns
 from assay.store.tables import AnnotationRow, AssignmentRow, ProjectRow
 
 MAX_ACTIVE_SECONDS_PER_SAVE = 24 * 3600
@@ -89,8 +89,8 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
     Conflict, and the answers stay saved as a draft. Each submit adds a revision to the annotation's
     history; a retry with an already recorded client-made `submission_id` changes nothing.
 
-    One transaction of prebuilt Core statements (`assay.store.queue_statements`): 10 for a first submit
-    (11 with a submission id), an ORM session only for a retry and for gold records.
+    One transaction of prebuilt Core statements (`assay.store.queue_statements`): 8 for a first submit
+    (9 with a submission id; the record comes with its completions, the project with its questions), an ORM session only for a retry and for gold records.
     """
     with db.connection() as conn:
         found = conn.execute(Q.SUBMIT_CONTEXT, {"project_id": project_id, "user_id": user_id}).first()
@@ -111,9 +111,8 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
                 a = s.get(AssignmentRow, pair.assignment_id)
                 assert a is not None
                 return build_task(s, a)
-        completions = conn.execute(Q.COMPLETIONS, {"record_id": record_id}).all()
-        questions = [question_from_columns(q) for q in conn.execute(Q.QUESTIONS, {"project_id": project_id})]
-        clean = validate_answers(questions, answers, [c.text for c in completions])
+        record = record_from_columns(rec)  # with its completions, from the same query
+        clean = validate_answers(questions_from_json(found.questions), answers, [c.text for c in record.completions])
         # Conflict once reviewed, or when the project does not allow edits after submitting
         annotation_history.check_editable_columns(conn, found.settings, pair.annotation_id, pair.status,
                                                   pair.revision)
@@ -157,7 +156,7 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
     if lost_lease:
         raise Conflict("your lease on this record expired and others have judged it meanwhile; "
                        "your answers are kept as a draft")
-    return Task(project_id=project_id, record_id=record_id, record=record_from_columns(rec, completions),
+    return Task(project_id=project_id, record_id=record_id, record=record,
                 lease_expires_at=pair.expires_at, status="submitted", answers=dict(clean), active_seconds=seconds,
                 revision=revision)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
 from typing import Any
 
 from assay.domain.projects import Project
@@ -32,23 +32,37 @@ def _message(m: dict[str, Any]) -> Message:
     return Message(role=m["role"], content=m.get("content", ""), tool_calls=m.get("tool_calls"))
 
 
-def record_from_columns(row: Any, completions: Iterable[Any]) -> Record:
-    """A record from a Core row of `queue_statements.RECORD_COLUMNS` and rows of its completions
-    (text, model, meta), as `record_from_row` builds it from ORM rows."""
+def _json_list(value: Any) -> list[dict[str, Any]]:
+    """A JSON array column of `queue_statements` (a list from psycopg, text from SQLite, None over no
+    rows), sorted by each object's position."""
+    if value is None:
+        return []
+    items = json.loads(value) if isinstance(value, (str, bytes)) else value
+    return sorted(items, key=lambda o: o["position"])
+
+
+def completions_from_json(value: Any) -> list[Completion]:
+    """The completions of `queue_statements.COMPLETIONS_JSON`, in position order."""
+    return [Completion(text=c["text"], model=c["model"], metadata=dict(c["meta"] or {})) for c in _json_list(value)]
+
+
+def questions_from_json(value: Any) -> list[Question]:
+    """The questions of `queue_statements.QUESTIONS_JSON`, in position order."""
+    return [Question(name=q["name"], kind=QuestionKind(q["kind"]), title=q["title"], help=q["help"],
+                     required=bool(q["required"]), options=dict(q["options"] or {})) for q in _json_list(value)]
+
+
+def record_from_columns(row: Any) -> Record:
+    """A record from a Core row of `queue_statements.RECORD_COLUMNS` (its completions included), as
+    `record_from_row` builds it from ORM rows."""
     return Record(
         external_id=row.external_id,
         messages=[_message(m) for m in row.messages or []],
-        completions=[Completion(text=c.text, model=c.model, metadata=dict(c.meta or {})) for c in completions],
+        completions=completions_from_json(row.completions),
         metadata=dict(row.meta or {}),
         code=CodeTask(**row.code) if row.code else None,
         source=row.source,
     )
-
-
-def question_from_columns(row: Any) -> Question:
-    """A question from a Core row of `queue_statements.QUESTIONS`."""
-    return Question(name=row.name, kind=QuestionKind(row.kind), title=row.title, help=row.help, required=row.required,
-                    options=dict(row.options or {}))
 
 
 def record_from_row(row: RecordRow) -> Record:

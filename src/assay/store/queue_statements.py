@@ -18,7 +18,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import cast
 
-from sqlalchemy import Select, Table, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import GenericFunction
 
 from assay.store.tables import (
     AnnotationRow,
@@ -48,6 +64,69 @@ revisions = cast(Table, AnnotationRevisionRow.__table__)
 tokens = cast(Table, ApiTokenRow.__table__)
 sessions = cast(Table, SessionRow.__table__)
 users = cast(Table, UserRow.__table__)
+
+# --- JSON rows inside a row: one round trip for a record and its completions, or a project and its
+# questions. The same statement renders json_agg / json_build_object on PostgreSQL and json_group_array /
+# json_object on SQLite. Objects carry their position; callers sort by it (neither dialect promises the
+# order of an aggregate without ORDER BY, and SQLite 3.40 has no ORDER BY inside one).
+
+
+class json_array_agg(GenericFunction[object]):
+    """A JSON array of one JSON object per row (None over no rows)."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+class json_obj(GenericFunction[object]):
+    """A JSON object from alternating literal keys and values."""
+
+    inherit_cache = True
+
+
+class as_json(GenericFunction[object]):
+    """A JSON column's value as JSON (SQLite stores it as text, which json_object would quote)."""
+
+    inherit_cache = True
+
+
+@compiles(json_array_agg, "postgresql")
+def _agg_pg(element: json_array_agg, compiler: SQLCompiler, **kw: object) -> str:
+    return f"json_agg({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_array_agg, "sqlite")
+def _agg_sqlite(element: json_array_agg, compiler: SQLCompiler, **kw: object) -> str:
+    return f"json_group_array(json({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(json_obj, "postgresql")
+def _obj_pg(element: json_obj, compiler: SQLCompiler, **kw: object) -> str:
+    return f"json_build_object({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_obj, "sqlite")
+def _obj_sqlite(element: json_obj, compiler: SQLCompiler, **kw: object) -> str:
+    return f"json_object({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(as_json, "postgresql")
+def _json_pg(element: as_json, compiler: SQLCompiler, **kw: object) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(as_json, "sqlite")
+def _json_sqlite(element: as_json, compiler: SQLCompiler, **kw: object) -> str:
+    return f"json({compiler.process(element.clauses, **kw)})"
+
+
+def _rows_json(table: Table, columns: dict[str, ColumnElement[object]], *where: ColumnElement[bool]) -> ColumnElement[object]:
+    """A scalar subquery: the rows of `table` matching `where` as a JSON array of {key: column} objects."""
+    pairs: list[ColumnElement[object]] = []
+    for key, col in columns.items():
+        pairs += [literal_column(f"'{key}'"), col]
+    return select(json_array_agg(json_obj(*pairs))).select_from(table).where(*where).scalar_subquery()
+
 
 _member = and_(members.c.project_id == projects.c.id, members.c.user_id == bindparam("user_id"))
 _standing = and_(standing.c.project_id == projects.c.id, standing.c.user_id == bindparam("user_id"))
@@ -87,8 +166,14 @@ def claim_context(judging_kinds: Iterable[str]) -> Select[tuple[object, ...]]:
             .where(projects.c.id == bindparam("project_id")))
 
 
+# a record's completions: [{"text", "model", "meta", "position"}] in any order (see `mappers.completions_from_json`)
+COMPLETIONS_JSON = _rows_json(completions, {"text": completions.c.text, "model": completions.c.model,
+                                            "meta": as_json(completions.c.metadata),
+                                            "position": completions.c.position},
+                              completions.c.record_id == records.c.id).label("completions")
 RECORD_COLUMNS = (records.c.id, records.c.external_id, records.c.messages, records.c.metadata.label("meta"), records.c.code,
-                  records.c.source, records.c.is_gold, records.c.submitted_count, records.c.leased_count)
+                  records.c.source, records.c.is_gold, records.c.submitted_count, records.c.leased_count,
+                  COMPLETIONS_JSON)
 
 _taken = records.c.submitted_count + records.c.leased_count
 _had = exists().where(assignments.c.record_id == records.c.id, assignments.c.user_id == bindparam("user_id"))
@@ -118,9 +203,6 @@ GOLD_SEEN = (select(func.count()).select_from(assignments.join(records, records.
              .where(assignments.c.project_id == bindparam("project_id"),
                     assignments.c.user_id == bindparam("user_id"), records.c.is_gold.is_(True)))
 
-COMPLETIONS = (select(completions.c.text, completions.c.model, completions.c.metadata.label("meta"))
-               .where(completions.c.record_id == bindparam("record_id")).order_by(completions.c.position))
-
 TAKE_SLOT = (update(records).where(records.c.id == bindparam("rid"))
              .values(leased_count=records.c.leased_count + 1))
 NEW_ASSIGNMENT = insert(assignments)
@@ -134,13 +216,17 @@ FREE_SLOT = (update(records).where(records.c.id == bindparam("rid"), records.c.l
 
 # --- submit --------------------------------------------------------------------------------------------
 
-SUBMIT_CONTEXT = (select(projects.c.name, projects.c.annotators_per_record, projects.c.settings, members.c.role)
+# the project's questions: [{"name", "kind", "title", "help", "required", "options", "position"}] in any order
+QUESTIONS_JSON = _rows_json(questions, {"name": questions.c.name, "kind": questions.c.kind,
+                                        "title": questions.c.title, "help": questions.c.help,
+                                        "required": questions.c.required, "options": as_json(questions.c.options),
+                                        "position": questions.c.position},
+                            questions.c.project_id == projects.c.id).label("questions")
+
+SUBMIT_CONTEXT = (select(projects.c.name, projects.c.annotators_per_record, projects.c.settings, members.c.role,
+                         QUESTIONS_JSON)
                   .select_from(projects.outerjoin(members, _member))
                   .where(projects.c.id == bindparam("project_id")))
-
-QUESTIONS = (select(questions.c.name, questions.c.kind, questions.c.title, questions.c.help, questions.c.required,
-                    questions.c.options)
-             .where(questions.c.project_id == bindparam("project_id")).order_by(questions.c.position))
 
 SEEN_SUBMISSION = (select(revisions.c.record_id)
                    .where(revisions.c.user_id == bindparam("user_id"),

@@ -6,8 +6,8 @@ from assay.web.api import (account, admin, annotations, code, datasets, explorer
                            work)
 
 router = APIRouter()
+router.include_router(work.router)  # first: routes match in order, and next/submit are the hot path
 router.include_router(projects.router)
-router.include_router(work.router)
 router.include_router(account.router)
 router.include_router(admin.router)
 router.include_router(records.router)
