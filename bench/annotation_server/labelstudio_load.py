@@ -1,6 +1,6 @@
 """The same claim-and-submit load against Label Studio under uWSGI (its production server).
 
-N annotators (threads, httpx, legacy API tokens) each loop `GET /api/projects/{id}/next` →
+N annotators (`loadgen.py`, the generator Assay is measured with; legacy API tokens) each loop `GET /api/projects/{id}/next` →
 `POST /api/tasks/{task}/annotations?project={id}` until `next` answers 404, over the same records as
 `assay_load.py`, with overlap 2 (`maximum_annotations=2`). Afterwards the project is exported and the
 annotations per task are counted (overlap respected = every task has exactly 2, nobody twice on a task).
@@ -205,44 +205,6 @@ worker-reload-mercy = 300
         return total
 
 
-@dataclass
-class Load:
-    next_ms: list[float] = field(default_factory=list)
-    submit_ms: list[float] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    acks: int = 0
-    wall: float = 0.0
-
-
-def _annotator(base: str, project_id: int, token: str, out: Load, lock: threading.Lock, deadline: float) -> None:
-    # uWSGI's HTTP router closes each connection after the response (no keep-alive): say so up front.
-    headers = {"Authorization": f"Token {token}", "Connection": "close"}
-    with httpx.Client(base_url=base, headers=headers, timeout=60.0) as c:
-        while time.time() < deadline:
-            t0 = time.perf_counter()
-            r = c.get(f"/api/projects/{project_id}/next")
-            t1 = time.perf_counter()
-            if r.status_code == 404:  # nothing more for this person
-                return
-            if r.status_code != 200:
-                with lock:
-                    out.errors.append(f"next {r.status_code} {r.text[:200]}")
-                time.sleep(0.05)
-                continue
-            task_id = r.json()["id"]
-            t2 = time.perf_counter()
-            r = c.post(f"/api/tasks/{task_id}/annotations", params={"project": project_id},
-                       json={"result": RESULT, "lead_time": 12.5, "project": project_id})
-            t3 = time.perf_counter()
-            with lock:
-                out.next_ms.append((t1 - t0) * 1000)
-                out.submit_ms.append((t3 - t2) * 1000)
-                if 200 <= r.status_code < 300:
-                    out.acks += 1
-                else:
-                    out.errors.append(f"submit {r.status_code} {r.text[:200]}")
-
-
 def flows(project_id: int, tokens: dict[str, str]) -> dict[str, loadgen.Flow]:
     """Each annotator's next → submit over Label Studio's API for `loadgen` (the generator Assay is measured
     with). uWSGI's HTTP router closes each connection after the response, so the client says
@@ -282,10 +244,8 @@ def overlap_check(client: httpx.Client, project_id: int, n_tasks: int, k: int) -
     return counts
 
 
-def run(n_records: int, n_annotators: int, backend: str = "postgres", timeout: float = 1800.0,
-        client: str = "asyncio") -> dict[str, object]:
-    """Set Label Studio up, drive the load, check overlap. Returns the figures. `client`: "asyncio"
-    (`loadgen`, as for Assay) or "threads" (one httpx client per annotator thread)."""
+def run(n_records: int, n_annotators: int, backend: str = "postgres", timeout: float = 1800.0) -> dict[str, object]:
+    """Set Label Studio up, drive the load with `loadgen` (as Assay), check overlap. Returns the figures."""
     ls = LabelStudio(backend=backend)
     ls.prepare_database()
     tokens = ls.create_annotators(n_annotators)
@@ -305,21 +265,8 @@ def run(n_records: int, n_annotators: int, backend: str = "postgres", timeout: f
             t.start()
         for t in warm:
             t.join()
-        out, lock = Load(), threading.Lock()
         cpu0 = ls.cpu_seconds()
-        if client == "threads":
-            deadline = time.time() + timeout
-            threads = [threading.Thread(target=_annotator, args=(ls.url, pid, tok, out, lock, deadline),
-                                        daemon=True) for tok in tokens.values()]
-            t0 = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            out.wall = time.perf_counter() - t0
-        else:
-            r = loadgen.run(ls.url, flows(pid, tokens), timeout=timeout)
-            out = Load(next_ms=r.next_ms, submit_ms=r.submit_ms, errors=r.errors, acks=len(r.acks), wall=r.wall)
+        out = loadgen.run(ls.url, flows(pid, tokens), timeout=timeout)
         cpu = ls.cpu_seconds() - cpu0
         overlap = overlap_check(admin, pid, n_records, 2)
     finally:
@@ -329,7 +276,7 @@ def run(n_records: int, n_annotators: int, backend: str = "postgres", timeout: f
             "rps": n / out.wall if out.wall else 0.0, "cpu_s": cpu, "cpu_ms_per_request": 1000 * cpu / max(n, 1),
             "next_p50": percentile(out.next_ms, 50), "next_p95": percentile(out.next_ms, 95),
             "submit_p50": percentile(out.submit_ms, 50), "submit_p95": percentile(out.submit_ms, 95),
-            "errors": len(out.errors), "acks": out.acks, "expected": 2 * n_records, **overlap,
+            "errors": len(out.errors), "acks": len(out.acks), "expected": 2 * n_records, **overlap,
             "first_errors": out.errors[:3]}
 
 
@@ -338,11 +285,9 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=150)
     ap.add_argument("--annotators", type=int, default=20)
     ap.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
-    ap.add_argument("--client", choices=["asyncio", "threads"], default="asyncio",
-                    help="load generator: asyncio (loadgen.py, as for Assay) or threads (httpx per thread)")
     a = ap.parse_args()
     print("command:", "uv run python bench/annotation_server/labelstudio_load.py " + shlex.join(sys.argv[1:]))
-    res = run(a.records, a.annotators, a.db, client=a.client)
+    res = run(a.records, a.annotators, a.db)
     print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in res.items()), flush=True)
 
 

@@ -18,10 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.load.harness import LoadResult  # the same result as the threaded harness: acks, latencies, errors
 
 
 @dataclass
@@ -40,16 +46,6 @@ class Flow:
 
 class Retry(Exception):
     """An unexpected answer to next: counted as an error; the annotator waits 50 ms and asks again."""
-
-
-@dataclass
-class LoadResult:
-    acks: list[tuple[str, Any]] = field(default_factory=list)  # (annotator, task id) answered 2xx
-    next_ms: list[float] = field(default_factory=list)
-    submit_ms: list[float] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    connection_failures: int = 0
-    wall: float = 0.0
 
 
 class Connection:

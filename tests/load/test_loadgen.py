@@ -4,6 +4,7 @@ drives a real Assay server to the same invariants as the threaded harness."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,13 @@ import assay_load
 import loadgen
 
 from tests.load.harness import AssayServer, check, seed
+
+
+def _in_thread(fn):  # type: ignore[no-untyped-def]
+    """Run `fn` in a thread of its own: the session's Playwright keeps an event loop running in this one,
+    and asyncio.run refuses to start a second loop there."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn).result()
 
 
 async def _serve(answers: list[bytes]) -> tuple[asyncio.AbstractServer, int]:
@@ -54,7 +62,7 @@ def test_connection_reads_204_chunked_and_sized_answers_without_waiting_for_clos
         server.close()
         return got
 
-    got = asyncio.run(main())
+    got = _in_thread(lambda: asyncio.run(main()))
     assert [(s, b) for s, b, _ in got] == [(200, b"hello"), (200, b"abcde"), (204, b"")]
     assert max(t for _, _, t in got) < 2.0  # a 204 on an open connection is not read until the server closes
 
@@ -72,7 +80,7 @@ def test_loadgen_against_a_real_server_keeps_exactly_k(tmp_path: Path) -> None:
     server = AssayServer(tmp_path)
     server.start()
     try:
-        result = loadgen.run(server.url, assay_load.flows(seeded), timeout=120)
+        result = _in_thread(lambda: loadgen.run(server.url, assay_load.flows(seeded), timeout=120))
     finally:
         server.stop()
     try:

@@ -90,34 +90,21 @@ class as_json(GenericFunction[object]):
     inherit_cache = True
 
 
-@compiles(json_array_agg, "postgresql")
-def _agg_pg(element: json_array_agg, compiler: SQLCompiler, **kw: object) -> str:
-    return f"json_agg({compiler.process(element.clauses, **kw)})"
+# construct -> dialect -> SQL around the construct's arguments
+_RENDERED = {json_array_agg: {"postgresql": "json_agg({})", "sqlite": "json_group_array(json({}))"},
+             json_obj: {"postgresql": "json_build_object({})", "sqlite": "json_object({})"},
+             as_json: {"postgresql": "{}", "sqlite": "json({})"}}
 
 
-@compiles(json_array_agg, "sqlite")
-def _agg_sqlite(element: json_array_agg, compiler: SQLCompiler, **kw: object) -> str:
-    return f"json_group_array(json({compiler.process(element.clauses, **kw)}))"
+def _render_as(construct: type[GenericFunction[object]], dialect: str, template: str) -> None:
+    @compiles(construct, dialect)
+    def _render(element: GenericFunction[object], compiler: SQLCompiler, **kw: object) -> str:
+        return template.format(compiler.process(element.clauses, **kw))
 
 
-@compiles(json_obj, "postgresql")
-def _obj_pg(element: json_obj, compiler: SQLCompiler, **kw: object) -> str:
-    return f"json_build_object({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_obj, "sqlite")
-def _obj_sqlite(element: json_obj, compiler: SQLCompiler, **kw: object) -> str:
-    return f"json_object({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(as_json, "postgresql")
-def _json_pg(element: as_json, compiler: SQLCompiler, **kw: object) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-@compiles(as_json, "sqlite")
-def _json_sqlite(element: as_json, compiler: SQLCompiler, **kw: object) -> str:
-    return f"json({compiler.process(element.clauses, **kw)})"
+for _construct, _templates in _RENDERED.items():
+    for _dialect, _template in _templates.items():
+        _render_as(_construct, _dialect, _template)
 
 
 def _rows_json(table: Table, columns: dict[str, ColumnElement[object]], *where: ColumnElement[bool]) -> ColumnElement[object]:
