@@ -173,3 +173,38 @@ def test_errors_map_to_assay_classes(api_env: ApiEnv, project: dict) -> None:
         assay.Client("http://127.0.0.1:9", "t", timeout=2).me()
     assert "cannot reach" in e2.value.message
 
+
+
+def test_push_a_version_then_pull_the_judgments_back(api_env: ApiEnv) -> None:
+    """The researcher's loop from Python: a version's records (a selection of them) go to a project,
+    people judge them, and the judgments come back as a new version whose parent is the pushed one."""
+    from assay.datasets import DatasetStore, records_to_table
+
+    store = DatasetStore(api_env.settings.resolved_dataset_store)
+    recs = [Record(f"p{i}", [Message("user", f"What is {i} + {i}?")],
+                   completions=[Completion(f"{2 * i}", model="m1"), Completion(f"{2 * i + 1}", model="m2")],
+                   metadata={"n": i}) for i in range(4)]
+    src = store.write_version("to-judge", [records_to_table(recs)])
+    with api_env.sdk("lead") as c:
+        p = c.create_project({**PAIRWISE_SPEC, "name": "judged", "annotators_per_record": 1})
+        c.add_member(p.id, "ann")
+        pushed = c.push(src.ref, "judged", where="json_extract_string(metadata, '$.n')::INT < 3")
+        assert (pushed["ref"], pushed["created"], pushed["existing"]) == ("to-judge@1", 3, 0)
+        assert c.push(src.ref, p.id, where="json_extract_string(metadata, '$.n')::INT < 3")["existing"] == 3
+        done = annotate(api_env, "ann", p.id, 2, choice="b")
+        back = c.pull("judged", name="judged-back")
+        assert back.ref == "judged-back@1" and back.parents == [src.ref] and back.row_count == 3
+    from assay.datasets.schema import row_to_record
+
+    pulled = [row_to_record(r) for t in store.iter_tables(store.resolve(back.ref)) for r in t.to_pylist()]
+    assert sorted(r.external_id for r in pulled) == ["p0", "p1", "p2"]
+    judged = {r.external_id: r.metadata["judgments"] for r in pulled}
+    assert all(r.metadata["n"] < 3 and r.metadata["project"] == "judged" for r in pulled)
+    assert sum(len(j) for j in judged.values()) == len(done) == 2
+    assert all(j[0]["annotator"] == "ann" and j[0]["answers"]["preference"]["choice"] == "b"
+               for j in judged.values() if j)
+    with api_env.sdk("ann") as c:
+        with pytest.raises(assay.Forbidden):
+            c.pull(p.id)
+        with pytest.raises(assay.Forbidden):
+            c.push(src.ref, p.id)

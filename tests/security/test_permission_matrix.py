@@ -247,6 +247,7 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/explore/{ref}/lineage": Rule(LEADS),
     "POST /api/v1/explore/{ref}/export": Rule(LEADS, json={"format": "version", "name": "subset"}),
     "POST /api/v1/explore/{ref}/push": Rule(LEADS, json={"project_id": 1}),
+    "POST /api/v1/projects/{project_id}/pull": Rule(LEADS, json={"name": "pulled"}),
     # --- authoring: endpoints are site-wide (admins); tasks belong to their author ------------------------
     "GET /authoring/endpoints": Rule(LEADS, twin="GET /api/v1/authoring/endpoints"),
     "POST /authoring/endpoints": Rule(LEADS, form={"name": "local", "base_url": "http://127.0.0.1:9/v1",

@@ -280,3 +280,22 @@ class Client:
     def dataset_version(self, name: str, selector: str | int = "latest") -> DatasetVersionPublic:
         """One version's manifest: `selector` is a number, 'latest' or a content-hash prefix."""
         return DatasetVersionPublic.model_validate(self._get(f"/datasets/{name}/versions/{selector}"))
+
+    def push(self, ref: str, project: int | str, *, where: str = "", q: str = "",
+             conditions: list[str] | None = None) -> dict[str, Any]:
+        """Send a dataset version's records (all of them, or the selection `where` / `q` / `conditions`
+        make, as in the explorer) to a project you lead; records already there are left alone. Returns
+        {"ref", "project_id", "created", "existing"}.
+
+        Example: client.push("hh-clean@latest", "hh-review", where="pii__count = 0")"""
+        pid = self.project_id(project)
+        return dict(self._post(f"/explore/{ref}/push", {"project_id": pid, "where": where, "q": q,
+                                                        "conditions": list(conditions or [])}))
+
+    def pull(self, project: int | str, name: str | None = None) -> DatasetVersionPublic:
+        """Write the project's records with their submitted judgments as a new dataset version (in the
+        dataset `name`, default '<project>-judgments'); its parents are the versions the records came from.
+
+        Example: client.pull("hh-review", name="hh-judged")"""
+        pid = self.project_id(project)
+        return DatasetVersionPublic.model_validate(self._post(f"/projects/{pid}/pull", {"name": name}))

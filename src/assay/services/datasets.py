@@ -55,3 +55,9 @@ def pull(db: Db, store: DatasetStore, project_id: int, name: str | None = None) 
     return store.write_version(name or f"{project.name}-judgments", [records_to_table(out)], parents=parents,
                                pipeline={"pulled_from_project": project.name,
                                          "questions": [q.to_dict() for q in project.questions]})
+
+
+def pull_to_store(db: Db, project_id: int, name: str | None = None) -> Manifest:
+    """`pull` into the dataset store the settings name (what the API and SDK use)."""
+    return pull(db, DatasetStore(db.settings.resolved_dataset_store), project_id, name)
+

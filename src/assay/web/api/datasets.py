@@ -1,17 +1,21 @@
-"""Dataset versions over JSON (read-only): list datasets, a dataset's versions, one version's manifest."""
+"""Dataset versions over JSON: list datasets, a dataset's versions, one version's manifest, and pull a
+project's judgments back as a new version (sending a version's records to a project is
+`POST /explore/{ref}/push`, which takes a selection)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 
 from assay.datasets import Manifest
 from assay.domain.users import Role, User
 from assay.errors import Forbidden
 from assay.schemas import DatasetPublic, DatasetVersionPublic
-from assay.services import dataset_catalog
+from assay.services import dataset_catalog, datasets, policies
+from assay.services import projects as project_service
 from assay.services.auth import Principal
 from assay.web.context import ctx
-from assay.web.security import reader
+from assay.web.security import reader, writer
 
 router = APIRouter(tags=["datasets"])
 
@@ -56,3 +60,18 @@ def get_lineage(request: Request, name: str, selector: str,
     """The version and all its ancestors."""
     read_datasets(p.user)
     return [_version(m) for m in dataset_catalog.lineage(ctx(request).db, f"{name}@{selector}")]
+
+
+class PullRequest(BaseModel):
+    name: str | None = Field(None, description="Dataset to write the version into (default <project>-judgments).")
+
+
+@router.post("/projects/{project_id}/pull", response_model=DatasetVersionPublic)
+def pull(request: Request, project_id: int, body: PullRequest, p: Principal = Depends(writer)) -> DatasetVersionPublic:
+    """Write the project's records with their submitted judgments (and reviews) as a new dataset version
+    whose parents are the versions the records were pushed from. For admins and the project's leads."""
+    read_datasets(p.user)
+    db = ctx(request).db
+    policies.manage_project(p.user, project_service.member_role(db, project_id, p.user.id))
+    return _version(datasets.pull_to_store(db, project_id, body.name))
+
