@@ -51,19 +51,10 @@ from assay.store.tables import (
 from assay.store.tables_quality import ReviewRow, StandingRow
 from assay.store.tables_workspace import AnnotationRevisionRow
 
-projects = cast(Table, ProjectRow.__table__)
-members = cast(Table, MemberRow.__table__)
-questions = cast(Table, QuestionRow.__table__)
-records = cast(Table, RecordRow.__table__)
-completions = cast(Table, CompletionRow.__table__)
-assignments = cast(Table, AssignmentRow.__table__)
-annots = cast(Table, AnnotationRow.__table__)
-reviews = cast(Table, ReviewRow.__table__)
-standing = cast(Table, StandingRow.__table__)
-revisions = cast(Table, AnnotationRevisionRow.__table__)
-tokens = cast(Table, ApiTokenRow.__table__)
-sessions = cast(Table, SessionRow.__table__)
-users = cast(Table, UserRow.__table__)
+(projects, members, questions, records, completions, assignments, annots, reviews, standing, revisions, tokens,
+ sessions, users) = (cast(Table, row.__table__) for row in (
+    ProjectRow, MemberRow, QuestionRow, RecordRow, CompletionRow, AssignmentRow, AnnotationRow, ReviewRow,
+    StandingRow, AnnotationRevisionRow, ApiTokenRow, SessionRow, UserRow))
 
 # --- JSON rows inside a row: one round trip for a record and its completions, or a project and its
 # questions. The same statement renders json_agg / json_build_object on PostgreSQL and json_group_array /
