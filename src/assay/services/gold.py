@@ -101,13 +101,6 @@ def want_gold(s: Session | Connection, project_id: int, user_id: int, policy: Go
     return (rng or random).random() < policy.rate
 
 
-def check_not_paused(s: Session, project_id: int, user_id: int) -> None:
-    """Raise Forbidden with the reason when the person is paused in this project."""
-    row = s.get(StandingRow, (project_id, user_id))
-    if row is not None:
-        raise_if_paused(row.state, row.reason)
-
-
 def raise_if_paused(state: str | None, reason: str | None) -> None:
     """Raise Forbidden with the reason when a standing in this `state` is paused (None: no standing)."""
     if state == "paused":

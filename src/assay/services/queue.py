@@ -19,9 +19,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from assay.domain.questions import QuestionKind
 from assay.domain.work import Task
@@ -119,8 +119,8 @@ def claim_next(db: Db, project_id: int, user_id: int, authorize: Authorize | Non
 
 
 def _claim_once(db: Db, project_id: int, user_id: int, authorize: Authorize | None) -> Task | None:
-    """One claim in one transaction of 4 statements (5 when the sweep is due; the record comes with its completions), all prebuilt Core
-    statements on a bare connection (`assay.store.queue_statements`)."""
+    """One claim in one transaction of 4 statements (5 when the sweep is due; the record comes with its
+    completions), all prebuilt Core statements on a bare connection (`assay.store.queue_statements`)."""
     now = _now()
     with db.connection() as conn:
         # the project, the caller's role and standing, whether the form judges completions, their live lease
@@ -185,22 +185,18 @@ def release(db: Db, project_id: int, record_id: int, user_id: int, *, skip_reaso
             raise NotFound("this record is not in your queue")
         if a.status == "leased":
             _lock_record(s, db, record_id)
-            s.execute(update(RecordRow).where(RecordRow.id == record_id, RecordRow.leased_count > 0)
-                      .values(leased_count=RecordRow.leased_count - 1))
+            s.execute(Q.FREE_SLOT, {"rid": record_id})
         if a.status in ("leased", "expired"):
             a.status = "skipped" if skip_reason is not None else "released"
             a.skip_reason = skip_reason or ""
 
 
-def _lock_record(s: Session, db: Db, record_id: int, with_completions: bool = False) -> RecordRow:
-    """The record row, locked on PostgreSQL (SQLite transactions are already exclusive); with its
-    completions loaded in the same query when asked."""
+def _lock_record(s: Session, db: Db, record_id: int) -> RecordRow:
+    """The record row, locked on PostgreSQL (SQLite transactions are already exclusive)."""
     q = select(RecordRow).where(RecordRow.id == record_id)
-    if with_completions:
-        q = q.options(joinedload(RecordRow.completions))
     if db.is_postgres:
         q = q.with_for_update(of=RecordRow)
-    row = s.scalars(q).unique().first()
+    row = s.scalars(q).first()
     if row is None:
         raise NotFound(f"no record {record_id}")
     return row

@@ -214,7 +214,7 @@ SEEN_SUBMISSION = (select(revisions.c.record_id)
 LEASE_AND_ANNOTATION = (
     select(assignments.c.id.label("assignment_id"), assignments.c.status.label("lease_status"),
            assignments.c.expires_at, annots.c.id.label("annotation_id"), annots.c.status,
-           annots.c.answers, annots.c.active_seconds, annots.c.revision)
+           annots.c.active_seconds, annots.c.revision)
     .select_from(assignments.outerjoin(annots, and_(annots.c.record_id == assignments.c.record_id,
                                                          annots.c.user_id == assignments.c.user_id)))
     .where(assignments.c.record_id == bindparam("record_id"), assignments.c.user_id == bindparam("user_id"),

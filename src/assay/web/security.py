@@ -69,16 +69,24 @@ async def check_csrf(request: Request, p: Principal) -> None:
             ("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
         sent = str(form.get("csrf_token", ""))
+    _require_csrf_token(p, sent)
+
+
+def _require_csrf_token(p: Principal, sent: str) -> None:
     if not sent or not hmac.compare_digest(sent, p.csrf_token):
         raise Forbidden("missing or wrong CSRF token; reload the page and try again")
+
+
+def _require_write_scope(p: Principal) -> None:
+    if p.via == "token" and p.scope != "write":
+        raise Forbidden("this API token is read-only; create a token with scope 'write'")
 
 
 async def writer(request: Request) -> Principal:
     """Dependency for state-changing routes: signed in, CSRF-checked, and a write-scoped token."""
     p = principal(request)
     await check_csrf(request, p)
-    if p.via == "token" and p.scope != "write":
-        raise Forbidden("this API token is read-only; create a token with scope 'write'")
+    _require_write_scope(p)
     return p
 
 
@@ -98,11 +106,8 @@ def api_writer(request: Request) -> Principal:
     `X-CSRF-Token` header only (their body is JSON, never a form)."""
     p = principal(request)
     if p.via == "session":
-        sent = request.headers.get("x-csrf-token", "")
-        if not sent or not hmac.compare_digest(sent, p.csrf_token):
-            raise Forbidden("missing or wrong CSRF token; reload the page and try again")
-    elif p.scope != "write":
-        raise Forbidden("this API token is read-only; create a token with scope 'write'")
+        _require_csrf_token(p, request.headers.get("x-csrf-token", ""))
+    _require_write_scope(p)
     return p
 
 
