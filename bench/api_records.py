@@ -26,8 +26,8 @@ def main() -> None:
     from fastapi.testclient import TestClient
 
     from assay.config import load_settings
-    from assay.services import auth, users
-    from assay.services.db import open_db
+    from assay.services.accounts import auth, users
+    from assay.store.db import open_db
     from assay.web.app import create_app
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -32,7 +32,7 @@ def render() -> str:
     import tempfile
 
     from assay.config import load_settings
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.web.app import create_app
 
     with tempfile.TemporaryDirectory() as d:

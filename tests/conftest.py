@@ -136,7 +136,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no
 @pytest.fixture
 def db(settings):  # type: ignore[no-untyped-def]
     """An open Db on a fresh database (both back ends)."""
-    from assay.services.db import open_db
+    from assay.store.db import open_db
 
     handle = open_db(settings, migrate=False)
     yield handle

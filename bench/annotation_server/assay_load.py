@@ -92,7 +92,7 @@ def one(workers: int, n_records: int, n_annotators: int, url: str, rate: float |
     "asyncio" (`loadgen`, the generator both servers are measured with) or "threads" (the correctness
     tests' httpx threads)."""
     from assay.config import load_settings
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.store.migrate import upgrade
 
     data = Path(tempfile.mkdtemp(prefix="assay-bench-"))

@@ -44,8 +44,8 @@ def main() -> None:
     import uvicorn
 
     from assay.config import load_settings
-    from assay.services import auth, users
-    from assay.services.db import open_db
+    from assay.services.accounts import auth, users
+    from assay.store.db import open_db
     from assay.web.app import create_app
 
     data = Path(a.data_dir)

@@ -56,7 +56,7 @@ PEOPLE = [("admin", "admin"), ("lead", "lead"), ("ann", "annotator"), ("ann2", "
 
 
 def _populate(db: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    from assay.services import auth, users
+    from assay.services.accounts import auth, users
 
     people = {name: users.add_user(db, name, f"{name}-password-1", role) for name, role in PEOPLE}
     tokens = {name: auth.create_api_token(db, u.id, "test")[0] for name, u in people.items()}
@@ -69,7 +69,7 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     """A migrated SQLite database with the people and tokens, made once and copied per test (argon2 hashing
     and migrations cost seconds on a busy machine)."""
     from assay.config import load_settings
-    from assay.services.db import open_db
+    from assay.store.db import open_db
 
     root = tmp_path_factory.mktemp("api-template")
     db = open_db(load_settings(data_dir=root), migrate=True)
@@ -79,7 +79,7 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 
 
 def _env(settings: Any, people: dict[str, Any], tokens: dict[str, str]) -> ApiEnv:
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.web.app import create_app
 
     db = open_db(settings, migrate=False)
@@ -103,7 +103,7 @@ def api_env(_template: tuple[Path, dict[str, Any], dict[str, str]], tmp_path: Pa
 @pytest.fixture
 def api_env_any(settings: Any) -> Iterator[ApiEnv]:
     """The app on a fresh database of each back end (SQLite and PostgreSQL), for the tests that matter there."""
-    from assay.services.db import open_db
+    from assay.store.db import open_db
 
     db = open_db(settings, migrate=False)
     people, tokens = _populate(db)
@@ -115,7 +115,7 @@ def api_env_any(settings: Any) -> Iterator[ApiEnv]:
 
 def make_project(api_env: ApiEnv) -> dict[str, Any]:
     """The lead's pairwise project with 6 records, annotators `ann` and `ann2` as members."""
-    from assay.services import projects
+    from assay.services.projects import projects
 
     lead = api_env.raw("lead")
     p = lead.post("/api/v1/projects", json=PAIRWISE_SPEC).json()

@@ -8,7 +8,8 @@ from typing import Any
 
 from assay.llm import ChatClient, EndpointConfig, RetryPolicy
 from assay.llm.fake_server import FakeLLMServer
-from assay.services import exports, projects, suggestions
+from assay.services.annotation import suggestions
+from assay.services.projects import exports, projects
 from tests.api.conftest import ApiEnv, annotate
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from assay.domain.users import User
 from assay.llm.fake_server import FakeLLMServer
-from assay.services import users
-from assay.services.authoring_demo import AuthoringDemo, ensure_authoring_demo
-from assay.services.demo import ensure_demo
+from assay.services.accounts import users
+from assay.services.authoring.demo import AuthoringDemo, ensure_authoring_demo
+from assay.services.site.demo import ensure_demo
 
 API_KEY = "sk-assay-test-SECRET-9f3c2a"
 
@@ -57,7 +57,7 @@ class Web:
 
 @pytest.fixture
 def web(db, env) -> Web:  # type: ignore[no-untyped-def]
-    from assay.services import auth
+    from assay.services.accounts import auth
     from assay.web.app import create_app
 
     tokens = {u.username: auth.create_api_token(db, u.id, "t")[0] for u in (env.admin, env.trainer, env.other)}

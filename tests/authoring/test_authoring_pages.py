@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from assay.services import authoring, endpoints
+from assay.services.authoring import conversations as authoring
+from assay.services.authoring import endpoints
 
 
 def test_lead_configures_endpoint_and_project(env, web, db) -> None:  # type: ignore[no-untyped-def]
@@ -37,7 +38,7 @@ def test_lead_configures_endpoint_and_project(env, web, db) -> None:  # type: ig
 
 
 def test_model_html_is_inert_on_the_task_page(env, web, db) -> None:  # type: ignore[no-untyped-def]
-    from assay.services import authoring
+    from assay.services.authoring import conversations as authoring
 
     pid = env.project_id("redteam")
     task = authoring.start_task(db, pid, env.trainer, "say something nasty")

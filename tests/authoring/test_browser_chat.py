@@ -8,8 +8,9 @@ import pytest
 
 from assay.exporters import build
 from assay.llm.fake_server import FakeLLMServer
-from assay.services import authoring_export, exports
-from assay.services.authoring_demo import ensure_authoring_demo
+from assay.services.authoring import export as authoring_export
+from assay.services.authoring.demo import ensure_authoring_demo
+from assay.services.projects import exports
 from tests.authoring.conftest import API_KEY
 from tests.web.conftest import shot
 
@@ -156,7 +157,7 @@ def test_redteam_and_fact_check_in_the_browser(live_server, page, output_dir) ->
         shot(page, output_dir, "authoring-fact-check")
         assert not page.js_errors, page.js_errors
         # What the browser saved: one contradicted check on '1972', with its source and correction ...
-        from assay.services import authoring_factcheck
+        from assay.services.authoring import factcheck as authoring_factcheck
         checks = authoring_factcheck.list_fact_checks(live_server.db, pid, record_id=record_id)
         assert [(c.claim, c.verdict, c.correction) for c in checks] == [("1972", "contradicted", "1969")]
         assert checks[0].source == "https://www.nasa.gov/mission/apollo-11/"

@@ -4,7 +4,8 @@ turn, then the exports: 3 preference pairs (DPO) and one SFT path; model errors 
 from __future__ import annotations
 
 from assay.exporters import build
-from assay.services import authoring_export, exports
+from assay.services.authoring import export as authoring_export
+from assay.services.projects import exports
 from tests.authoring.conftest import sse
 
 

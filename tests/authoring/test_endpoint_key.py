@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from assay.errors import Forbidden, Unavailable
-from assay.services import endpoints
+from assay.services.authoring import endpoints
 from assay.store.tables import AuditRow
 from assay.store.tables_authoring import ModelEndpointRow
 from tests.authoring.conftest import API_KEY, sse

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from assay.services import queue
-from assay.services.demo import ensure_demo
+from assay.services.annotation import queue
+from assay.services.site.demo import ensure_demo
 
 
 def test_reported_record_leaves_the_queue_and_lead_resolves(env, web, db) -> None:  # type: ignore[no-untyped-def]

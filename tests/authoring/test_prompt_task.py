@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select
 
 from assay.exporters import build
-from assay.services import exports
+from assay.services.projects import exports
 from assay.store.tables import AnnotationRow, RecordRow
 from tests.authoring.conftest import sse
 
@@ -62,7 +62,7 @@ def test_prompt_task_becomes_a_judged_record(env, web, db) -> None:  # type: ign
 
 
 def test_call_limit_per_trainer(env, web, db) -> None:  # type: ignore[no-untyped-def]
-    from assay.services import authoring
+    from assay.services.authoring import conversations as authoring
 
     pid = env.project_id("prompt")
     authoring.update_settings(db, pid, env.admin, {**authoring.project_settings(db, pid).to_dict(),

@@ -7,7 +7,11 @@ import pytest
 
 from assay.errors import Invalid
 from assay.exporters import build
-from assay.services import authoring, authoring_export, authoring_factcheck, authoring_records, exports
+from assay.services.authoring import conversations as authoring
+from assay.services.authoring import export as authoring_export
+from assay.services.authoring import factcheck as authoring_factcheck
+from assay.services.authoring import records as authoring_records
+from assay.services.projects import exports
 from tests.authoring.conftest import sse
 
 

@@ -9,9 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from assay.cli.main import app
-from assay.services import annotations, queue, users
-from assay.services.db import open_db
-from assay.services.demo import ensure_demo
+from assay.services.accounts import users
+from assay.services.annotation import queue
+from assay.services.annotation import submissions as annotations
+from assay.services.site.demo import ensure_demo
+from assay.store.db import open_db
 from assay.store.migrate import current_revision, head_revision
 
 runner = CliRunner()

@@ -15,8 +15,9 @@ from assay.config import load_settings
 from assay.domain.projects import ProjectSpec
 from assay.domain.records import Message, Record
 from assay.llm.fake_server import FakeLLMServer
-from assay.services import generation, projects
-from assay.services.db import open_db
+from assay.services.authoring import generation
+from assay.services.projects import projects
+from assay.store.db import open_db
 from assay.store.tables import CompletionRow, RecordRow
 from assay.store.tables_generation import SuggestionRow
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from assay.cli.main import app
 from assay.config import load_settings
-from assay.services import projects
-from assay.services.db import open_db
+from assay.services.projects import projects
+from assay.store.db import open_db
 
 runner = CliRunner()
 PROJECT_YAML = """
@@ -52,7 +52,7 @@ def test_hh_test_split(cli_env, shared_data):  # type: ignore[no-untyped-def]
     again = runner.invoke(app, ["records", "import", "hh", str(path), "--format", "hh"], env=cli_env)
     assert "0 records added, 2312 already there" in again.output
 
-    from assay.services.exports import export_source
+    from assay.services.projects.exports import export_source
 
     s = load_settings(data_dir=Path(cli_env["ASSAY_DATA_DIR"]), database_url=cli_env["ASSAY_DATABASE_URL"] or None)
     db = open_db(s)

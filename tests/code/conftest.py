@@ -10,10 +10,10 @@ import pytest
 
 from assay.domain.projects import Project
 from assay.domain.users import User
-from assay.services import users
-from assay.services.code_demo import ensure_code_demo
-from assay.services.code_exec import CodeRunner
-from assay.services.demo import ensure_demo
+from assay.services.accounts import users
+from assay.services.code.demo import ensure_code_demo
+from assay.services.code.execution import CodeRunner
+from assay.services.site.demo import ensure_demo
 
 
 @dataclass

@@ -9,7 +9,9 @@ import re
 
 import pytest
 
-from assay.services import code_demo, queue, records
+from assay.services.annotation import queue
+from assay.services.code import demo as code_demo
+from assay.services.projects import records
 from tests.code.conftest import wait_for
 from tests.web.conftest import shot
 
@@ -110,5 +112,5 @@ def test_code_review_task_in_browser(live_server, page, output_dir):  # type: ig
 
 
 def _user_id(db, name):  # type: ignore[no-untyped-def]
-    from assay.services import users
+    from assay.services.accounts import users
     return users.find_user(db, name).id

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from assay.errors import Forbidden, Invalid, NotFound
-from assay.services import annotations, code_hidden, code_runs, queue
+from assay.services.annotation import queue
+from assay.services.annotation import submissions as annotations
+from assay.services.code import hidden as code_hidden
+from assay.services.code import runs as code_runs
 from tests.code.conftest import wait_for
 
 pytestmark = pytest.mark.sandbox
@@ -78,7 +81,7 @@ def test_visible_custom_mutation_and_hidden(db, code_demo, runner):  # type: ign
     assert rec.reviews[0]["verdicts"] == {"0": "correct", "1": "buggy"}
     assert rec.reviews[0]["mutation"]["killed"] == mutation.result["killed"]
 
-    from assay.services import records
+    from assay.services.projects import records
     meta = records.get_record(db, pid, rid).metadata["code_outcome"]["hidden"]
     assert meta["0"]["pass_rate"] == 1.0 and meta["1"]["pass_rate"] < 1.0
 
@@ -104,14 +107,14 @@ def test_permissions_and_bad_tests(db, code_demo, runner):  # type: ignore[no-un
     assert not hasattr(view, "hidden_tests") and not hasattr(view, "reference_solution")
     assert "has_close_elements" in view.candidates[0]["code"] and "```" not in view.candidates[0]["code"]
     assert len(view.visible_test_sources) == 2
-    from assay.services import users
+    from assay.services.accounts import users
     outsider = users.add_user(db, "outsider", "password123")
     with pytest.raises(NotFound):
         code_runs.code_view(db, pid, rid, outsider)
 
 
 def test_trainer_test_styles():  # type: ignore[no-untyped-def]
-    from assay.services.code_exec import split_trainer_tests
+    from assay.services.code.execution import split_trainer_tests
 
     parts, style, _ = split_trainer_tests("assert f(1) == 2\nassert f(2) == 3\n", "f")
     assert style == "assert" and [t.name for t in parts.tests] == ["assert_1", "assert_2"]

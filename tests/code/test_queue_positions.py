@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 
 from assay.sandbox import Limits, RunResult
-from assay.services import code_runs, queue
-from assay.services.code_exec import CodeRunner
+from assay.services.annotation import queue
+from assay.services.code import runs as code_runs
+from assay.services.code.execution import CodeRunner
 from tests.code.conftest import wait_for
 
 

@@ -69,7 +69,7 @@ def xdb(db, explorer_store, monkeypatch):  # type: ignore[no-untyped-def]
     """A Db whose settings point at the explorer store (cache under the test's data dir). Pages wait up
     to 60 s for the background cache build here (2 s in production), so a busy CI machine never sees the
     "building" page by accident; tests of that page set `explorer.WAIT_SECONDS` themselves."""
-    from assay.services import explorer
+    from assay.services.explorer import browse as explorer
 
     monkeypatch.setattr(explorer, "WAIT_SECONDS", 60.0)
     db.settings.dataset_store = explorer_store.url

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from assay.cli.main import app
-from assay.services.explorer_stats import stats_for, summary_lines
+from assay.services.explorer.stats import stats_for, summary_lines
 
 
 def test_show_stats_prints_the_same_summaries(explorer_store, tmp_path):  # type: ignore[no-untyped-def]

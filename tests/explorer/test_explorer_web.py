@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 
 from assay.domain.projects import ProjectSpec
 from assay.domain.questions import Question
-from assay.services import auth, projects, users
+from assay.services.accounts import auth, users
+from assay.services.projects import projects
 from assay.web.app import create_app
 
 

@@ -7,7 +7,7 @@ import pytest
 from assay.errors import Invalid
 from assay.pipelines.conditions import compile_conditions, parse_condition
 from assay.pipelines.steps.filtering import Filter
-from assay.services import explorer
+from assay.services.explorer import browse as explorer
 
 CASES = [
     ["chars<1500", "turns>=3"],

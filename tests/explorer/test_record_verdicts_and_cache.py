@@ -12,7 +12,10 @@ from fastapi.testclient import TestClient
 
 from assay.pipelines.runner import run_pipeline
 from assay.pipelines.spec import PipelineSpec
-from assay.services import auth, explorer, explorer_cache, explorer_record, users
+from assay.services.accounts import auth, users
+from assay.services.explorer import browse as explorer
+from assay.services.explorer import cache as explorer_cache
+from assay.services.explorer import record as explorer_record
 from assay.web.app import create_app
 
 

@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-import tests.exporters.exporter_sources as s
 import pyarrow.parquet as pq
 import pytest
+import tests.exporters.exporter_sources as s
 
 from assay.domain.annotations import ExportSource
 from assay.errors import Invalid

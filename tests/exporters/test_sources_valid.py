@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import tests.exporters.exporter_sources as s
 import pytest
+import tests.exporters.exporter_sources as s
 
 from assay.domain.annotations import ExportSource
 from assay.domain.questions import validate_answers

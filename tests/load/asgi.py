@@ -7,7 +7,7 @@ from typing import Any
 
 def make_app() -> Any:
     from assay.config import load_settings
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.web.app import create_app
 
     settings = load_settings()

@@ -125,7 +125,8 @@ def seed(db: object, n_records: int, k: int, n_annotators: int, name: str = "loa
     from assay.domain.projects import ProjectSpec
     from assay.domain.questions import Question
     from assay.domain.records import Completion, Message, Record
-    from assay.services import auth, projects, records
+    from assay.services.accounts import auth
+    from assay.services.projects import projects, records
     from assay.store.tables import MemberRow, UserRow
 
     spec = ProjectSpec(name=name, questions=[Question("preference", "pairwise"),

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow  # a real server process per test; about 30-90 s e
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request, tmp_path):  # type: ignore[no-untyped-def]
     from assay.config import load_settings
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.store.migrate import upgrade
 
     url = ""

@@ -70,7 +70,7 @@ def test_connection_reads_204_chunked_and_sized_answers_without_waiting_for_clos
 @pytest.mark.slow
 def test_loadgen_against_a_real_server_keeps_exactly_k(tmp_path: Path) -> None:
     from assay.config import load_settings
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.store.migrate import upgrade
 
     settings = load_settings(data_dir=tmp_path)

@@ -107,7 +107,7 @@ def test_export_downloads_files_and_loads_with_datasets(api_env: ApiEnv, project
 def test_suggestions_metrics_and_reviews(api_env: ApiEnv, project: dict) -> None:
     from assay.llm import ChatClient, EndpointConfig
     from assay.llm.fake_server import FakeLLMServer
-    from assay.services import suggestions
+    from assay.services.annotation import suggestions
 
     with FakeLLMServer() as srv, ChatClient(EndpointConfig(base_url=srv.base_url, model=srv.model)) as llm:
         suggestions.suggest(api_env.db, project["id"], llm, swap=False)

@@ -26,7 +26,7 @@ def test_sdk_against_uvicorn_on_loopback(api_env: ApiEnv, tmp_path: Path) -> Non
         with assay.Client(f"http://127.0.0.1:{port}", api_env.tokens["lead"]) as c:
             p = c.create_project(PAIRWISE_SPEC)
             assert c.add_records(p.id, [pair_record(i) for i in range(5)], batch_size=2).created == 5
-            from assay.services import projects
+            from assay.services.projects import projects
 
             projects.add_member(api_env.db, p.id, "ann")
             annotate(api_env, "ann", p.id, 3)

@@ -17,7 +17,7 @@ def cheap_password_hashing() -> Iterator[None]:
     verification is the real code path). test_passwords.py checks the production parameters."""
     from argon2 import PasswordHasher
 
-    import assay.services.passwords as pw
+    import assay.services.accounts.passwords as pw
 
     saved, pw._hasher = pw._hasher, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
@@ -36,7 +36,7 @@ def world(world_template: World, tmp_path: Path) -> World:
 
 @pytest.fixture
 def app(world: World):  # type: ignore[no-untyped-def]
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.web.app import create_app
 
     db = open_db(settings_for(world.path), migrate=False)

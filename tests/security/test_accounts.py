@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from assay.services.passwords import token_digest
+from assay.services.accounts.passwords import token_digest
 from assay.store.tables import ApiTokenRow, SessionRow
 from assay.store.tables_security import InviteRow
 from assay.web.security import SESSION_COOKIE

@@ -72,7 +72,7 @@ def real_ids(w: World) -> dict[str, list[Any]]:
 
 @pytest.fixture
 def fuzz_world(world_template: World, tmp_path: Path) -> Iterator[tuple[object, World]]:
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.web.app import create_app
 
     w = copy_world(world_template, tmp_path / "w")

@@ -42,8 +42,8 @@ def test_tokens_create_ls_revoke(cli) -> None:  # type: ignore[no-untyped-def]
     listing = run("tokens", "ls", "alice")
     assert "laptop" in listing and raw not in listing and "active" in listing
     from assay.config import load_settings
-    from assay.services import auth
-    from assay.services.db import open_db
+    from assay.services.accounts import auth
+    from assay.store.db import open_db
 
     db = open_db(load_settings(data_dir=Path(env["ASSAY_DATA_DIR"])))
     try:

@@ -23,9 +23,9 @@ SUBMIT_FORM = {"a.preference.choice": "b", "a.preference.strength": "1", "a.rati
 
 def _victim(world: World) -> tuple[str, str, str]:
     """Give `victim` a session and a write token; serve gold first in project P."""
-    from assay.services import auth
-    from assay.services.db import open_db
-    from assay.services.passwords import new_token, token_digest
+    from assay.services.accounts import auth
+    from assay.services.accounts.passwords import new_token, token_digest
+    from assay.store.db import open_db
     from assay.store.tables import ProjectRow, SessionRow
 
     db = open_db(settings_for(world.path), migrate=False)

@@ -56,7 +56,7 @@ def test_cannot_write_someone_elses_draft_or_submit_or_skip(client: TestClient, 
 
 
 def _ann2_token(client: TestClient, world: World) -> str:
-    from assay.services import auth
+    from assay.services.accounts import auth
 
     db = client.app.state.ctx.db  # type: ignore[attr-defined]
     return auth.create_api_token(db, world.user_ids["ann2"], "t", "read")[0]

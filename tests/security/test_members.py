@@ -94,7 +94,7 @@ def test_removing_a_member_ends_their_leases_at_once(client: TestClient, world: 
                     json={"answers": {"preference": {"choice": "a", "strength": 2}}, "active_seconds": 1},
                     headers={"X-CSRF-Token": w.csrf["annotator"]})
     assert r.status_code == 404
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.store.tables import RecordRow
     from tests.security.world import settings_for
 

@@ -10,7 +10,7 @@ def test_production_hasher_is_argon2id_with_owasp_minimums() -> None:
     load a second, untouched copy of the module and hash with that."""
     import importlib.util
 
-    import assay.services.passwords as pw
+    import assay.services.accounts.passwords as pw
 
     spec = importlib.util.spec_from_file_location("_passwords_as_shipped", pw.__file__)
     assert spec is not None and spec.loader is not None
@@ -24,7 +24,7 @@ def test_production_hasher_is_argon2id_with_owasp_minimums() -> None:
 
 
 def test_verify_rejects_near_misses_and_unknown_users() -> None:
-    from assay.services.passwords import hash_password, verify_password
+    from assay.services.accounts.passwords import hash_password, verify_password
 
     digest = hash_password("a-long-enough-password")
     assert digest.startswith("$argon2id$")

@@ -326,7 +326,7 @@ _APP: dict[str, object] = {}
 def _client(w: World) -> tuple[TestClient, object]:
     """A client over the world copy `w`. The app is built once (create_app costs about half a CPU second)
     and pointed at each copy's database and settings."""
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.web.app import create_app
 
     db = open_db(settings_for(w.path), migrate=False)

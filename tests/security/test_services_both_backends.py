@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import update
 
 from assay.errors import Conflict, Forbidden, NotFound, Unauthenticated
-from assay.services import auth, invites, users
-from assay.services.audit import list_events
-from assay.services.passwords import token_digest
+from assay.services.accounts import auth, invites, users
+from assay.services.accounts.audit import list_events
+from assay.services.accounts.passwords import token_digest
 from assay.store.tables import SessionRow
 from assay.store.tables_security import InviteRow
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from assay.services.passwords import token_digest
+from assay.services.accounts.passwords import token_digest
 from assay.store.tables import SessionRow
 from assay.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from tests.security.world import PASSWORD, World
@@ -48,7 +48,7 @@ def test_sign_in_sets_a_hardened_cookie_and_stores_only_its_hash(client: TestCli
 
 
 def test_secure_flag_when_configured(world: World) -> None:
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.web.app import create_app
     from tests.security.world import settings_for
 
@@ -165,7 +165,7 @@ def test_throttling_per_address_across_accounts(app) -> None:  # type: ignore[no
 
 def test_throttle_is_shared_by_every_process(world: World, app) -> None:  # type: ignore[no-untyped-def]
     """Two app instances (two worker processes) over one database see the same failure counts."""
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.web.app import create_app
     from tests.security.world import settings_for
 

@@ -51,7 +51,7 @@ def test_safe_settings_and_localhost_are_allowed(tmp_path: Path, no_listen: list
 
 
 def test_is_local() -> None:
-    from assay.services.startup import is_local
+    from assay.services.site.startup import is_local
 
     assert is_local("127.0.0.1") and is_local("::1") and is_local("localhost")
     assert not is_local("0.0.0.0") and not is_local("") and not is_local("::") and not is_local("10.0.0.5")
@@ -61,7 +61,7 @@ def test_is_local() -> None:
 
 def _factory_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **values: str) -> None:
     from assay.config import load_settings
-    from assay.services.db import open_db
+    from assay.store.db import open_db
 
     for key in [k for k in os.environ if k.startswith("ASSAY_")]:
         monkeypatch.delenv(key)
@@ -96,8 +96,8 @@ def test_factory_without_assay_host_counts_as_non_local(tmp_path: Path, monkeypa
 def test_factory_refuses_demo_accounts_off_localhost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from assay.config import load_settings
     from assay.errors import Invalid
-    from assay.services.db import open_db
-    from assay.services.demo import ensure_demo
+    from assay.services.site.demo import ensure_demo
+    from assay.store.db import open_db
     from assay.web.factory import create_app_from_env
 
     _factory_env(monkeypatch, tmp_path, ASSAY_HOST="10.1.2.3", ASSAY_SECRET_KEY="s3cret-" * 6)
@@ -115,8 +115,8 @@ def test_factory_on_loopback_keeps_the_demo_working(tmp_path: Path, monkeypatch:
     from starlette.testclient import TestClient
 
     from assay.config import load_settings
-    from assay.services.db import open_db
-    from assay.services.demo import ensure_demo
+    from assay.services.site.demo import ensure_demo
+    from assay.store.db import open_db
     from assay.web.factory import create_app_from_env
 
     _factory_env(monkeypatch, tmp_path, ASSAY_HOST="127.0.0.1")

@@ -94,7 +94,7 @@ def build_world(path: Path) -> World:
     (the hash records its parameters, so verification works as in production, only faster)."""
     from argon2 import PasswordHasher
 
-    import assay.services.passwords as pw
+    import assay.services.accounts.passwords as pw
 
     saved, pw._hasher = pw._hasher, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     try:
@@ -108,9 +108,12 @@ def _build(path: Path) -> World:
 
     from sqlalchemy import select, update
 
-    from assay.services import annotations, auth, invites, projects, queue, records, users
-    from assay.services.db import open_db
-    from assay.services.passwords import new_token, token_digest
+    from assay.services.accounts import auth, invites, users
+    from assay.services.accounts.passwords import new_token, token_digest
+    from assay.services.annotation import queue
+    from assay.services.annotation import submissions as annotations
+    from assay.services.projects import projects, records
+    from assay.store.db import open_db
     from assay.store.tables import AnnotationRow, AssignmentRow, RecordRow, SessionRow
 
     path.mkdir(parents=True, exist_ok=True)
@@ -180,13 +183,14 @@ def _build(path: Path) -> World:
         raw, t = auth.create_api_token(db, uid[name], f"{role}-write", "write")
         w.write_tokens[role], w.token_ids[role] = raw, t.id
         w.read_tokens[role] = auth.create_api_token(db, uid[name], f"{role}-read", "read")[0]
-    from assay.services import export_files, exports
+    from assay.services.projects import export_files, exports
 
     res = exports.export_project(db, p.id, "raw", "jsonl", actor=made["lead1"])
     w.export_id = export_files.export_id_of(res.card_path.parent)
     w.export_file = next(iter(res.paths.values())).name
     w.dataset, w.dataset_version = _dataset(db)
-    from assay.services import authoring, endpoints
+    from assay.services.authoring import conversations as authoring
+    from assay.services.authoring import endpoints
 
     ep = endpoints.save_endpoint(db, made["admin"], name="local", base_url="http://127.0.0.1:9/v1", model="m",
                                  api_key=ENDPOINT_KEY)
@@ -194,7 +198,7 @@ def _build(path: Path) -> World:
     authoring.update_settings(db, p.id, made["lead1"], {"mode": "prompt", "endpoints": ["local"]})
     w.task_id = authoring.start_task(db, p.id, made["ann1"], "Write a haiku about " + ANN1_SECRET).id
     try:
-        from assay.services import authoring_reports
+        from assay.services.annotation import problem_reports as authoring_reports
 
         w.report_id = authoring_reports.report_problem(db, p.id, made["ann2"], "other", "see " + ANN2_SECRET,
                                                        record_id=w.ann2_lease_record).id

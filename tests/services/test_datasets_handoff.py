@@ -7,7 +7,11 @@ from assay.datasets.store import DatasetStore
 from assay.domain.projects import ProjectSpec
 from assay.domain.questions import Question
 from assay.domain.records import Completion, Message, Record
-from assay.services import annotations, datasets, projects, queue, users
+from assay.services.accounts import users
+from assay.services.annotation import queue
+from assay.services.annotation import submissions as annotations
+from assay.services.datasets import handoff as datasets
+from assay.services.projects import projects
 
 
 def test_push_judge_pull(db, tmp_path):  # type: ignore[no-untyped-def]

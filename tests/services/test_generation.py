@@ -13,7 +13,8 @@ from assay.domain.projects import ProjectSpec
 from assay.domain.records import Message, Record
 from assay.llm import ChatClient, EndpointConfig, RetryPolicy
 from assay.llm.fake_server import FakeLLMServer
-from assay.services import generation, projects
+from assay.services.authoring import generation
+from assay.services.projects import projects
 from assay.store.tables import CompletionRow, RecordRow
 
 SPEC = {"name": "gen", "questions": [{"name": "preference", "kind": "pairwise"}], "annotators_per_record": 1}

@@ -9,7 +9,11 @@ from assay.domain.questions import Question
 from assay.domain.records import Completion, Message, Record
 from assay.errors import Forbidden
 from assay.schemas import TaskPublic
-from assay.services import annotations, dashboard, exports, gold, projects, queue, records, users
+from assay.services.accounts import users
+from assay.services.annotation import queue
+from assay.services.annotation import submissions as annotations
+from assay.services.projects import exports, projects, records
+from assay.services.quality import dashboard, gold
 from assay.store.tables import AuditRow
 
 A = {"preference": {"choice": "a", "strength": 2}}

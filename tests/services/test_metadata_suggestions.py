@@ -9,7 +9,9 @@ from assay.domain.projects import ProjectSpec
 from assay.domain.questions import Question
 from assay.domain.records import Completion, Message, Record
 from assay.errors import Invalid
-from assay.services import projects, records, suggestions, users
+from assay.services.accounts import users
+from assay.services.annotation import suggestions
+from assay.services.projects import projects, records
 from assay.store.tables import RecordRow
 
 

@@ -14,19 +14,12 @@ from assay.domain.records import Completion, Message, Record
 from assay.errors import Unauthenticated
 from assay.formats import read_records
 from assay.quality import fleiss_kappa, krippendorff_alpha
-from assay.services import (
-    annotations,
-    auth,
-    dashboard,
-    gold,
-    judgments,
-    metrics,
-    projects,
-    queue,
-    records,
-    timesheet,
-    users,
-)
+from assay.services.accounts import auth, users
+from assay.services.annotation import judgments, queue
+from assay.services.annotation import submissions as annotations
+from assay.services.projects import projects, records
+from assay.services.quality import dashboard, gold, metrics
+from assay.services.workforce import timesheet
 from assay.store.tables import AnnotationRow
 
 

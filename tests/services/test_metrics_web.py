@@ -10,7 +10,10 @@ from fastapi.testclient import TestClient
 from assay.domain.projects import ProjectSpec
 from assay.domain.questions import Question
 from assay.domain.records import Completion, Message, Record
-from assay.services import annotations, auth, projects, queue, records, users
+from assay.services.accounts import auth, users
+from assay.services.annotation import queue
+from assay.services.annotation import submissions as annotations
+from assay.services.projects import projects, records
 from assay.web.app import create_app
 
 

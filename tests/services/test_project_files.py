@@ -6,8 +6,12 @@ import pytest
 
 from assay.domain.projects import ProjectSpec
 from assay.errors import Conflict, Invalid
-from assay.services import annotations, project_files, projects, queue, users
-from assay.services.demo import ensure_demo
+from assay.services.accounts import users
+from assay.services.annotation import queue
+from assay.services.annotation import submissions as annotations
+from assay.services.projects import files as project_files
+from assay.services.projects import projects
+from assay.services.site.demo import ensure_demo
 
 
 def test_update_settings_and_questions_then_refuse_after_annotations(db) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,10 @@ from assay.domain.projects import ProjectSpec
 from assay.domain.questions import Question
 from assay.domain.records import Completion, Message, Record
 from assay.errors import Conflict, Invalid, NotFound
-from assay.services import annotations, projects, queue, records, users
+from assay.services.accounts import users
+from assay.services.annotation import queue
+from assay.services.annotation import submissions as annotations
+from assay.services.projects import projects, records
 from assay.store.tables import AssignmentRow
 
 ANSWER = {"preference": {"choice": "a", "strength": 2}}
@@ -159,8 +162,9 @@ def test_api_submit_retry_with_same_submission_id_is_one_revision(settings):
     """A retried API submit (same X-Submission-Id) is recognised: one revision, one count."""
     from fastapi.testclient import TestClient
 
-    from assay.services import annotation_history, auth
-    from assay.services.db import open_db
+    from assay.services.accounts import auth
+    from assay.services.annotation import history as annotation_history
+    from assay.store.db import open_db
     from assay.web.app import create_app
 
     db = open_db(settings, migrate=False)

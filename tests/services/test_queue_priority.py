@@ -6,7 +6,10 @@ from __future__ import annotations
 from assay.domain.projects import ProjectSpec
 from assay.domain.questions import Question
 from assay.domain.records import Completion, Message, Record
-from assay.services import annotations, projects, queue, records, users
+from assay.services.accounts import users
+from assay.services.annotation import queue
+from assay.services.annotation import submissions as annotations
+from assay.services.projects import projects, records
 
 ANSWER = {"preference": {"choice": "a", "strength": 2}}
 

@@ -8,7 +8,10 @@ from assay.domain.projects import ProjectSpec
 from assay.domain.questions import Question
 from assay.domain.records import Completion, Message, Record
 from assay.errors import Conflict, Forbidden, Invalid
-from assay.services import annotations, exports, projects, queue, records, review, users
+from assay.services.accounts import users
+from assay.services.annotation import queue, review
+from assay.services.annotation import submissions as annotations
+from assay.services.projects import exports, projects, records
 
 A = {"preference": {"choice": "a", "strength": 2}}
 B = {"preference": {"choice": "b", "strength": 1}}
@@ -79,6 +82,6 @@ def test_low_agreement_and_sample_modes(db):
     items = review.review_queue(db, p.id, lead.id)
     assert {i.record.external_id for i in items} == {"r1"} and items[0].agreement == 0.5
     assert review.ReviewPolicy.of({"review": {"mode": "sample", "rate": 0.0}}).mode == "sample"
-    from assay.services.review import _in_sample
+    from assay.services.annotation.review import _in_sample
     share = sum(_in_sample(i, 0.3) for i in range(5000)) / 5000
     assert 0.27 < share < 0.33

@@ -123,7 +123,7 @@ def test_postgres_read_connection_is_autocommit(tmp_path):  # type: ignore[no-un
     from tests.conftest import PG_URL, reset_postgres
 
     from assay.config import load_settings
-    from assay.services.db import open_db
+    from assay.store.db import open_db
 
     reset_postgres(PG_URL)
     settings = load_settings(data_dir=tmp_path, database_url=PG_URL)

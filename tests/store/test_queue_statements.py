@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from assay.domain.projects import ProjectSpec
 from assay.domain.questions import Question
 from assay.domain.records import Completion, Message, Record
-from assay.services import projects, records
+from assay.services.projects import projects, records
 from assay.store import queue_statements as Q
 from assay.store.mappers import question_from_row, questions_from_json, record_from_columns, record_from_row
 from assay.store.tables import CompletionRow, ProjectRow, RecordRow

@@ -36,8 +36,8 @@ def live_server(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-de
     """The real app with the demo data, served by uvicorn on 127.0.0.1 (both databases)."""
     import uvicorn
 
-    from assay.services.db import open_db
-    from assay.services.demo import ensure_demo
+    from assay.services.site.demo import ensure_demo
+    from assay.store.db import open_db
     from assay.web.app import create_app
 
     db = open_db(settings, migrate=False)

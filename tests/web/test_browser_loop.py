@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assay.services import exports, projects
+from assay.services.projects import exports, projects
 from tests.web.conftest import shot
 
 pytestmark = pytest.mark.browser

@@ -28,7 +28,7 @@ def test_settings_survive_the_environment(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_worker_app_serves_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assay.services.db import open_db
+    from assay.store.db import open_db
 
     settings = load_settings(data_dir=tmp_path)
     open_db(settings).close()  # the parent migrates SQLite before starting workers

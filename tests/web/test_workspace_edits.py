@@ -117,7 +117,9 @@ def test_reopen_edit_with_dropped_reply_keeps_one_revision_per_submit(ws, page, 
 
 
 def test_feedback_gold_warning_and_suggestion_summaries_on_the_page(ws, page, output_dir: Path) -> None:
-    from assay.services import annotations, queue, review, users
+    from assay.services.accounts import users
+    from assay.services.annotation import queue, review
+    from assay.services.annotation import submissions as annotations
     from assay.store.tables_quality import StandingRow
 
     db, pid = ws.db, ws.ids["ws-ranking"]

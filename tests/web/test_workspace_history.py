@@ -14,7 +14,11 @@ from assay.domain.projects import ProjectSpec
 from assay.domain.questions import Question
 from assay.domain.records import Completion, Message, Record
 from assay.errors import Conflict
-from assay.services import annotation_history, annotations, auth, projects, queue, records, review, users
+from assay.services.accounts import auth, users
+from assay.services.annotation import history as annotation_history
+from assay.services.annotation import queue, review
+from assay.services.annotation import submissions as annotations
+from assay.services.projects import projects, records
 from assay.store.tables_quality import StandingRow
 from assay.store.tables_workspace import AnnotationRevisionRow
 from assay.web.app import create_app

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from assay.services import annotations, projects, queue, users
+from assay.services.accounts import users
+from assay.services.annotation import queue
+from assay.services.annotation import submissions as annotations
+from assay.services.projects import projects
 from tests.web.conftest import LiveServer
 
 
@@ -22,7 +25,7 @@ def _csrf(c, path: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_setup_page_creates_and_edits(db, settings) -> None:  # type: ignore[no-untyped-def]
-    from assay.services.demo import ensure_demo
+    from assay.services.site.demo import ensure_demo
     from assay.web.app import create_app
 
     ensure_demo(db)
@@ -45,7 +48,7 @@ def test_setup_page_creates_and_edits(db, settings) -> None:  # type: ignore[no-
 
     # an annotation exists → a question change is refused and what was typed is shown again
     projects.add_member(db, p.id, "annotator1", "annotator")
-    from assay.services import records
+    from assay.services.projects import records
     from tests.web.workspace_support import workspace_records
 
     records.import_records(db, p.id, workspace_records(1))

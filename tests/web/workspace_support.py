@@ -117,8 +117,9 @@ def store_suggestions(db: Any, project_id: int, which: dict[str, tuple[dict[str,
 
 def setup_projects(db: Any) -> dict[str, int]:
     """Create the ws-* projects with records and members annotator1/annotator2; returns name → id."""
-    from assay.services import projects, records, users
-    from assay.services.demo import ensure_demo
+    from assay.services.accounts import users
+    from assay.services.projects import projects, records
+    from assay.services.site.demo import ensure_demo
 
     ensure_demo(db)
     admin = users.find_user(db, "admin")
@@ -166,7 +167,7 @@ class Served:
 def serve(tmp: Path) -> Iterator[Served]:
     """A migrated SQLite database with the demo and ws-* projects, served by uvicorn in a thread."""
     from assay.config import load_settings
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.store.migrate import upgrade
     from tests.web.conftest import free_port
 

@@ -29,7 +29,7 @@ def users_add(ctx: typer.Context, username: str = typer.Argument(..., help="Logi
 
     Example: assay users add alice --role lead
     """
-    from assay.services import users
+    from assay.services.accounts import users
 
     with database(settings_from(ctx)) as db:
         u = users.add_user(db, username, password, role, display_name)
@@ -43,7 +43,7 @@ def users_ls(ctx: typer.Context) -> None:
 
     Example: assay users ls
     """
-    from assay.services import users
+    from assay.services.accounts import users
 
     with database(settings_from(ctx)) as db:
         t = Table("id", "username", "role", "active")
@@ -62,7 +62,8 @@ def projects_create(ctx: typer.Context, spec_file: Path = typer.Argument(..., he
 
     Example: assay projects create project.yaml --lead alice -m bob -m carol:reviewer
     """
-    from assay.services import projects, users
+    from assay.services.accounts import users
+    from assay.services.projects import projects
 
     try:
         data = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
@@ -87,7 +88,8 @@ def projects_update(ctx: typer.Context, spec_file: Path = typer.Argument(..., he
 
     Example: assay projects update project.yaml
     """
-    from assay.services import project_files, projects
+    from assay.services.projects import files as project_files
+    from assay.services.projects import projects
 
     spec = project_files.read_spec_file(spec_file)
     with database(settings_from(ctx)) as db:
@@ -102,8 +104,8 @@ def projects_ls(ctx: typer.Context) -> None:
 
     Example: assay projects ls
     """
-    from assay.services import projects
-    from assay.services.demo import demo_user  # noqa: F401  (keeps import graph obvious)
+    from assay.services.projects import projects
+    from assay.services.site.demo import demo_user  # noqa: F401  (keeps import graph obvious)
 
     with database(settings_from(ctx)) as db:
         t = Table("id", "name", "k", "records", "done", "in progress", "to do", "annotations")
@@ -125,7 +127,7 @@ def projects_add_member(ctx: typer.Context, project: str = typer.Argument(..., h
 
     Example: assay projects add-member demo-pairwise bob --role reviewer
     """
-    from assay.services import projects
+    from assay.services.projects import projects
 
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)
@@ -142,7 +144,7 @@ def projects_remove_member(ctx: typer.Context, project: str = typer.Argument(...
     Refused for the project's only lead. Example: assay projects remove-member demo-pairwise bob
     """
     from assay.errors import NotFound
-    from assay.services import projects
+    from assay.services.projects import projects
 
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)
@@ -160,7 +162,7 @@ def projects_members(ctx: typer.Context, project: str = typer.Argument(..., help
 
     Example: assay projects members demo-pairwise
     """
-    from assay.services import projects
+    from assay.services.projects import projects
 
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)
@@ -188,7 +190,7 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
     Example: assay records import demo-pairwise ../shared/data/hh-rlhf-harmless-base/test.jsonl.gz --format hh
     """
     from assay.formats import load_records
-    from assay.services import projects, records
+    from assay.services.projects import projects, records
 
     if not path.exists():
         raise Invalid(f"{path} does not exist")
@@ -211,7 +213,7 @@ def export(ctx: typer.Context, project: str = typer.Argument(..., help="Project 
 
     Example: assay export demo-pairwise --format dpo --file-format parquet --out ./dpo-data
     """
-    from assay.services import exports, projects
+    from assay.services.projects import exports, projects
 
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from assay.config import Settings, load_settings
 from assay.errors import AssayError
-from assay.services.db import Db, open_db
+from assay.store.db import Db, open_db
 
 console = Console()
 err_console = Console(stderr=True)

@@ -110,7 +110,7 @@ def show(ctx: typer.Context,
     if m.steps:
         console.print(step_table(m.steps))
     if stats:
-        from assay.services.explorer_stats import stats_for, summary_lines
+        from assay.services.explorer.stats import stats_for, summary_lines
 
         for line in summary_lines(stats_for(s, m.ref, settings_from(ctx).data_dir / "explorer")):
             console.print(line, highlight=False, markup=False)

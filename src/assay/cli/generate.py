@@ -58,7 +58,8 @@ def generate(ctx: typer.Context,
 
     Example: assay generate --project prefs --model Qwen/Qwen2.5-7B-Instruct --base-url http://127.0.0.1:8000/v1 -n 2
     """
-    from assay.services import generation, projects
+    from assay.services.authoring import generation
+    from assay.services.projects import projects
 
     settings = settings_from(ctx)
     with database(settings) as db:
@@ -98,7 +99,8 @@ def suggest(ctx: typer.Context,
 
     Example: assay suggest --project prefs --model judge-7b --base-url http://127.0.0.1:8001/v1
     """
-    from assay.services import projects, suggestions
+    from assay.services.annotation import suggestions
+    from assay.services.projects import projects
 
     settings = settings_from(ctx)
     with database(settings) as db:

@@ -19,7 +19,8 @@ def push(ctx: typer.Context, ref: str = typer.Argument(..., help="Version to sen
     Example: assay data push hh-clean@latest --project hh-review
     """
     from assay.datasets.store import DatasetStore
-    from assay.services import datasets, projects
+    from assay.services.datasets import handoff as datasets
+    from assay.services.projects import projects
 
     settings = settings_from(ctx)
     with database(settings) as db:
@@ -39,7 +40,8 @@ def pull(ctx: typer.Context, project: str = typer.Option(..., "--project", "-p",
     Example: assay data pull --project hh-review --name hh-judged
     """
     from assay.datasets.store import DatasetStore
-    from assay.services import datasets, projects
+    from assay.services.datasets import handoff as datasets
+    from assay.services.projects import projects
 
     settings = settings_from(ctx)
     with database(settings) as db:

@@ -26,7 +26,8 @@ def agreement(ctx: typer.Context, project: str = typer.Argument(..., help="Proje
 
     Example: assay quality agreement pandalm
     """
-    from assay.services import metrics, projects
+    from assay.services.projects import projects
+    from assay.services.quality import metrics
 
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)
@@ -50,7 +51,8 @@ def aggregate(ctx: typer.Context, project: str = typer.Argument(..., help="Proje
     import json
     from collections import Counter
 
-    from assay.services import metrics, projects
+    from assay.services.projects import projects
+    from assay.services.quality import metrics
 
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)
@@ -71,7 +73,8 @@ def rank_models(ctx: typer.Context, project: str = typer.Argument(..., help="Pro
 
     Example: assay quality rank-models tulu --bootstrap 500
     """
-    from assay.services import metrics, projects
+    from assay.services.projects import projects
+    from assay.services.quality import metrics
 
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)
@@ -92,7 +95,8 @@ def timesheet_cmd(ctx: typer.Context, project: str = typer.Argument(..., help="P
     Example: assay quality timesheet myproject --from 2026-11-01 --to 2026-11-30 --csv hours.csv
     """
     from assay.errors import Invalid
-    from assay.services import projects, timesheet
+    from assay.services.projects import projects
+    from assay.services.workforce import timesheet
 
     try:
         d0, d1 = date.fromisoformat(start), date.fromisoformat(end)
@@ -119,7 +123,8 @@ def import_judgments(ctx: typer.Context, project: str = typer.Argument(..., help
     Example: assay quality import-judgments tulu ../shared/data/tulu1-human-eval/eval_annotations_tulu_1.jsonl --format tulu
     """
     from assay.formats import read_records
-    from assay.services import judgments, projects
+    from assay.services.annotation import judgments
+    from assay.services.projects import projects
 
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)

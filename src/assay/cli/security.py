@@ -22,7 +22,7 @@ def users_passwd(ctx: typer.Context, username: str = typer.Argument(..., help="W
 
     Example: assay users passwd alice
     """
-    from assay.services import users
+    from assay.services.accounts import users
 
     with database(settings_from(ctx)) as db:
         u = users.find_user(db, username)
@@ -36,7 +36,7 @@ def users_deactivate(ctx: typer.Context, username: str = typer.Argument(..., hel
 
     Example: assay users deactivate bob
     """
-    from assay.services import users
+    from assay.services.accounts import users
 
     with database(settings_from(ctx)) as db:
         users.set_active(db, users.find_user(db, username).id, False)
@@ -49,7 +49,7 @@ def users_activate(ctx: typer.Context, username: str = typer.Argument(..., help=
 
     Example: assay users activate bob
     """
-    from assay.services import users
+    from assay.services.accounts import users
 
     with database(settings_from(ctx)) as db:
         users.set_active(db, users.find_user(db, username).id, True)
@@ -63,7 +63,7 @@ def users_role(ctx: typer.Context, username: str = typer.Argument(...),
 
     Example: assay users role carol lead
     """
-    from assay.services import users
+    from assay.services.accounts import users
 
     with database(settings_from(ctx)) as db:
         u = users.set_role(db, users.find_user(db, username).id, role)
@@ -80,7 +80,7 @@ def users_invite(ctx: typer.Context, role: str = typer.Option("annotator", help=
 
     Example: assay users invite --role reviewer --hours 48 --base-url https://assay.example.org
     """
-    from assay.services import invites
+    from assay.services.accounts import invites
 
     with database(settings_from(ctx)) as db:
         raw, inv = invites.create_invite(db, role, None, hours, note)
@@ -97,7 +97,7 @@ def tokens_create(ctx: typer.Context, username: str = typer.Argument(..., help="
 
     Example: assay tokens create alice --name laptop --scope write
     """
-    from assay.services import auth, users
+    from assay.services.accounts import auth, users
 
     with database(settings_from(ctx)) as db:
         raw, tok = auth.create_api_token(db, users.find_user(db, username).id, name, scope)
@@ -112,7 +112,7 @@ def tokens_ls(ctx: typer.Context, username: str = typer.Argument(..., help="Whos
 
     Example: assay tokens ls alice
     """
-    from assay.services import auth, users
+    from assay.services.accounts import auth, users
 
     with database(settings_from(ctx)) as db:
         toks = auth.list_api_tokens(db, users.find_user(db, username).id)
@@ -131,7 +131,7 @@ def tokens_revoke(ctx: typer.Context, username: str = typer.Argument(..., help="
 
     Example: assay tokens revoke alice 3
     """
-    from assay.services import auth, users
+    from assay.services.accounts import auth, users
 
     with database(settings_from(ctx)) as db:
         auth.revoke_api_token(db, users.find_user(db, username).id, token_id)

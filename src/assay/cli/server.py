@@ -9,7 +9,7 @@ import typer
 from assay.cli.common import console, database, friendly, settings_from
 from assay.config import Settings
 from assay.errors import Invalid
-from assay.services.startup import check_safe_to_serve
+from assay.services.site.startup import check_safe_to_serve
 
 WORKER_HEALTHCHECK_SECONDS = 60
 
@@ -24,7 +24,7 @@ def _run_server(settings: Settings, workers: int = 1) -> None:
 
     import uvicorn
 
-    from assay.services.db import open_db
+    from assay.store.db import open_db
     from assay.web.app import create_app
     from assay.web.factory import settings_env
 
@@ -57,8 +57,8 @@ def demo(ctx: typer.Context,
 
     Example: assay demo --port 8000
     """
-    from assay.services.code_demo import ensure_code_demo
-    from assay.services.demo import ensure_demo
+    from assay.services.code.demo import ensure_code_demo
+    from assay.services.site.demo import ensure_demo
 
     settings = settings_from(ctx, data_dir=data_dir, host=host, port=port, demo_accounts=True)
     with database(settings) as db:

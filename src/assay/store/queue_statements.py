@@ -7,8 +7,8 @@ costs about 50–80 µs of Python on SQLite, against 250–400 µs for the same 
 compiled cache keeps one compiled form per statement and dialect. `FOR UPDATE [SKIP LOCKED]` renders on
 PostgreSQL only (SQLite transactions are already exclusive).
 
-This module owns only the SQL; the rules (exactly k, leases, gold, review) live in `assay.services.queue`
-and `assay.services.annotations`. UPDATE statements here have their SET columns given by the parameters
+This module owns only the SQL; the rules (exactly k, leases, gold, review) live in `assay.services.annotation.queue`
+and `assay.services.annotation.submissions`. UPDATE statements here have their SET columns given by the parameters
 of each call (`conn.execute(SET_RECORD_COUNTS, {"rid": …, "submitted_count": …})`), so the column types
 (JSON, timestamps) apply.
 """

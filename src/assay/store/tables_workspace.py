@@ -3,7 +3,7 @@
 - `annotation_revisions`: one row per accepted submit or resubmit of an annotation (who, when, the answers
   as stored, the active seconds so far). `submission_id` is the client-made id of the submit (the page's
   `X-Submission-Id`); it is unique per person, so a retried submit with the same id is recognised and never
-  recorded twice. Rows are written only inside the submit transaction (`assay.services.annotations.submit`).
+  recorded twice. Rows are written only inside the submit transaction (`assay.services.annotation.submissions.submit`).
 """
 
 from __future__ import annotations

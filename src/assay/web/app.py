@@ -10,8 +10,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from assay.config import Settings
-from assay.services.auth import LoginThrottle
-from assay.services.db import Db, open_db
+from assay.services.accounts.auth import LoginThrottle
+from assay.store.db import Db, open_db
 from assay.web import rendering
 from assay.web.context import AppContext
 from assay.web.errors import install_error_handlers

@@ -8,8 +8,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from assay.config import Settings
-from assay.services.auth import LoginThrottle
-from assay.services.db import Db
+from assay.services.accounts.auth import LoginThrottle
+from assay.store.db import Db
 
 
 @dataclass

@@ -42,8 +42,8 @@ def create_app_from_env() -> FastAPI:
     parent process migrated it before starting the workers). Raises Invalid (and builds nothing) when the
     settings are unsafe for a non-local server: default secret key or demo accounts, unless
     ASSAY_ALLOW_INSECURE=true."""
-    from assay.services.db import open_db
-    from assay.services.startup import check_safe_to_serve
+    from assay.services.site.startup import check_safe_to_serve
+    from assay.store.db import open_db
     from assay.web.app import create_app
 
     settings = load_settings()

@@ -16,8 +16,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assay.errors import Forbidden, Unauthenticated
-from assay.services import auth
-from assay.services.auth import Principal
+from assay.services.accounts import auth
+from assay.services.accounts.auth import Principal
 from assay.web.context import ctx
 
 SESSION_COOKIE = "assay_session"

@@ -2,8 +2,19 @@
 
 from fastapi import APIRouter
 
-from assay.web.api import (account, admin, annotations, code, datasets, explorer, exports, projects, quality, records,
-                           work)
+from assay.web.api import (
+                           account,
+                           admin,
+                           annotations,
+                           code,
+                           datasets,
+                           explorer,
+                           exports,
+                           projects,
+                           quality,
+                           records,
+                           work,
+)
 
 router = APIRouter()
 router.include_router(work.router)  # first: routes match in order, and next/submit are the hot path

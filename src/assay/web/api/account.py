@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from assay.services import auth, users
-from assay.services.auth import ApiToken, Principal
+from assay.services.accounts import auth, users
+from assay.services.accounts.auth import ApiToken, Principal
 from assay.web.context import ctx
 from assay.web.security import reader, writer
 

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from assay.schemas import UserPublic
-from assay.services import audit, invites, policies, users
-from assay.services.auth import Principal
-from assay.services.invites import Invite
+from assay.services.accounts import audit, invites, policies, users
+from assay.services.accounts.auth import Principal
+from assay.services.accounts.invites import Invite
 from assay.web.context import ctx
 from assay.web.security import reader, writer
 

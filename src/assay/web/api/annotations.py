@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from assay.schemas import AnnotationPage, AnnotationPublic
-from assay.services import feeds, policies, projects
-from assay.services.auth import Principal
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.projects import feeds, projects
 from assay.web.context import ctx
 from assay.web.security import reader
 

@@ -18,16 +18,14 @@ from pydantic import BaseModel, Field
 from starlette.responses import StreamingResponse
 
 from assay.errors import AssayError, NotFound
-from assay.services import (
-    authoring,
-    authoring_export,
-    authoring_factcheck,
-    authoring_records,
-    authoring_reports,
-    endpoints,
-)
-from assay.services.auth import Principal
-from assay.services.authoring_views import AttemptView, FactCheck, NodeView, TaskView
+from assay.services.accounts.auth import Principal
+from assay.services.annotation import problem_reports as authoring_reports
+from assay.services.authoring import conversations as authoring
+from assay.services.authoring import endpoints
+from assay.services.authoring import export as authoring_export
+from assay.services.authoring import factcheck as authoring_factcheck
+from assay.services.authoring import records as authoring_records
+from assay.services.authoring.views import AttemptView, FactCheck, NodeView, TaskView
 from assay.web.context import ctx
 from assay.web.security import reader, writer
 
@@ -171,7 +169,8 @@ def get_settings(request: Request, project_id: int, p: Principal = Depends(reade
     """The project's authoring settings (its lead and admins, like the settings page; trainers get what they
     need — mode, reply slots — with each task)."""
     db = ctx(request).db
-    from assay.services import policies, projects
+    from assay.services.accounts import policies
+    from assay.services.projects import projects
 
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     return authoring.project_settings(db, project_id).to_dict()

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from assay.domain.code_runs import CodeRun, RecordCodeOutcome
-from assay.services import code_hidden, code_runs
-from assay.services.auth import Principal
+from assay.services.accounts.auth import Principal
+from assay.services.code import hidden as code_hidden
+from assay.services.code import runs as code_runs
 from assay.web.context import ctx
 from assay.web.pages.code import code_runner
 from assay.web.security import reader, writer

@@ -11,9 +11,11 @@ from assay.datasets import Manifest
 from assay.domain.users import Role, User
 from assay.errors import Forbidden
 from assay.schemas import DatasetPublic, DatasetVersionPublic
-from assay.services import dataset_catalog, datasets, policies
-from assay.services import projects as project_service
-from assay.services.auth import Principal
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.datasets import catalog as dataset_catalog
+from assay.services.datasets import handoff as datasets
+from assay.services.projects import projects as project_service
 from assay.web.context import ctx
 from assay.web.security import reader, writer
 

@@ -9,9 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
-from assay.services import explorer, explorer_lineage, explorer_record, explorer_stats, policies
-from assay.services import projects as project_service
-from assay.services.auth import Principal
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.explorer import browse as explorer
+from assay.services.explorer import lineage as explorer_lineage
+from assay.services.explorer import record as explorer_record
+from assay.services.explorer import stats as explorer_stats
+from assay.services.projects import projects as project_service
 from assay.web.api.datasets import read_datasets
 from assay.web.context import ctx
 from assay.web.pages.explorer import selection_file, view_from

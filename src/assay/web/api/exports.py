@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import FileResponse
 
 from assay.schemas import ExportCreate, ExportPublic, ExportSummaryPublic
-from assay.services import export_files, exports, policies, projects
-from assay.services.auth import Principal
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.projects import export_files, exports, projects
 from assay.web.context import ctx
 from assay.web.security import reader, writer
 

@@ -8,8 +8,9 @@ from starlette.responses import Response
 
 from assay.domain.projects import ProjectSpec
 from assay.schemas import MemberCreate, MemberPublic, ProjectCreate, ProjectPublic, UserPublic
-from assay.services import policies, projects
-from assay.services.auth import Principal
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.projects import projects
 from assay.web.context import ctx
 from assay.web.security import reader, writer
 

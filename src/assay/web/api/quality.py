@@ -11,8 +11,12 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from assay.services import dashboard, gold, metrics, policies, projects, review, timesheet
-from assay.services.auth import Principal
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.annotation import review
+from assay.services.projects import projects
+from assay.services.quality import dashboard, gold, metrics
+from assay.services.workforce import timesheet
 from assay.web.context import ctx
 from assay.web.security import reader, writer
 

@@ -14,8 +14,11 @@ from assay.schemas import (
     StoredRecordPublic,
     SuggestionPublic,
 )
-from assay.services import feeds, generation, policies, projects, queue, records, suggestions
-from assay.services.auth import Principal
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.annotation import queue, suggestions
+from assay.services.authoring import generation
+from assay.services.projects import feeds, projects, records
 from assay.web.context import ctx
 from assay.web.security import reader, writer
 

@@ -8,9 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from assay.schemas import AnswersUpdate, SkipCreate, TaskPublic
-from assay.services import annotations as annotation_service
-from assay.services import policies, projects, queue
-from assay.services.auth import Principal
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.annotation import queue
+from assay.services.annotation import submissions as annotation_service
+from assay.services.projects import projects
 from assay.web.context import ctx
 from assay.web.security import api_writer, has_credentials, reader, writer
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from assay.errors import AssayError, Invalid
-from assay.services import audit, invites, policies, users
-from assay.services.auth import Principal
+from assay.services.accounts import audit, invites, policies, users
+from assay.services.accounts.auth import Principal
 from assay.web.context import ctx
 from assay.web.pages.common import page
 from assay.web.security import reader, writer

@@ -11,10 +11,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from assay.domain.projects import Project
 from assay.domain.work import Task
 from assay.errors import AssayError, Conflict, Forbidden, Invalid
-from assay.services import annotation_history, policies, projects, queue, suggestions
-from assay.services import annotations as annotation_service
-from assay.services.auth import Principal
-from assay.services.db import Db
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.annotation import history as annotation_history
+from assay.services.annotation import queue, suggestions
+from assay.services.annotation import submissions as annotation_service
+from assay.services.projects import projects
+from assay.store.db import Db
 from assay.web.context import ctx
 from assay.web.forms import answers_from_pairs
 from assay.web.pages import my_work, project_setup

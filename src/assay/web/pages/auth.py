@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from assay.errors import AssayError, Conflict, Forbidden, Invalid
-from assay.services import auth, invites
-from assay.services.auth import Principal
-from assay.services.passwords import new_token
+from assay.services.accounts import auth, invites
+from assay.services.accounts.auth import Principal
+from assay.services.accounts.passwords import new_token
 from assay.web.context import ctx
 from assay.web.pages.common import page
 from assay.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, optional_principal, writer

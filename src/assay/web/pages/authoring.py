@@ -15,17 +15,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from assay.errors import AssayError, Invalid, NotFound
-from assay.services import (
-    authoring,
-    authoring_factcheck,
-    authoring_records,
-    endpoints,
-    policies,
-    projects,
-    records,
-)
-from assay.services.auth import Principal
-from assay.services.authoring_views import SEVERITIES, AuthoringSettings
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.authoring import conversations as authoring
+from assay.services.authoring import endpoints
+from assay.services.authoring import factcheck as authoring_factcheck
+from assay.services.authoring import records as authoring_records
+from assay.services.authoring.views import SEVERITIES, AuthoringSettings
+from assay.services.projects import projects, records
 from assay.web.context import ctx
 from assay.web.pages import authoring_reports as authoring_reports_pages
 from assay.web.pages.common import page

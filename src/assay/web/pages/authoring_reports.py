@@ -7,8 +7,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from assay.errors import Invalid
-from assay.services import authoring_reports, policies, projects
-from assay.services.auth import Principal
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.annotation import problem_reports as authoring_reports
+from assay.services.projects import projects
 from assay.web.context import ctx
 from assay.web.pages.common import page
 from assay.web.security import reader, writer

@@ -17,9 +17,11 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from assay.errors import Invalid, Unavailable
-from assay.services import code_hidden, code_runs, projects
-from assay.services.auth import Principal
-from assay.services.code_exec import CodeRunner
+from assay.services.accounts.auth import Principal
+from assay.services.code import hidden as code_hidden
+from assay.services.code import runs as code_runs
+from assay.services.code.execution import CodeRunner
+from assay.services.projects import projects
 from assay.web.context import ctx
 from assay.web.pages.common import page
 from assay.web.security import reader, writer

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from assay.services.auth import Principal
+from assay.services.accounts.auth import Principal
 from assay.web.context import ctx
 
 

@@ -8,9 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
-from assay.services import dashboard, gold, policies, projects, timesheet
-from assay.services.auth import Principal
-from assay.services.dashboard import Bucket
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.projects import projects
+from assay.services.quality import dashboard, gold
+from assay.services.quality.dashboard import Bucket
+from assay.services.workforce import timesheet
 from assay.web.context import ctx
 from assay.web.pages.common import page
 from assay.web.security import reader, writer

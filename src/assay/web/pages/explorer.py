@@ -11,17 +11,15 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from assay.errors import Invalid
-from assay.services import (
-    dataset_catalog,
-    explorer,
-    explorer_lineage,
-    explorer_record,
-    explorer_stats,
-    policies,
-)
-from assay.services import projects as project_service
-from assay.services.auth import Principal
-from assay.services.db import Db
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.datasets import catalog as dataset_catalog
+from assay.services.explorer import browse as explorer
+from assay.services.explorer import lineage as explorer_lineage
+from assay.services.explorer import record as explorer_record
+from assay.services.explorer import stats as explorer_stats
+from assay.services.projects import projects as project_service
+from assay.store.db import Db
 from assay.web.api.datasets import read_datasets
 from assay.web.context import ctx
 from assay.web.pages.common import page

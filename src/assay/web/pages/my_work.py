@@ -10,9 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response
 
-from assay.services import annotation_history, gold, policies, projects
-from assay.services.auth import Principal
-from assay.services.db import Db
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.annotation import history as annotation_history
+from assay.services.projects import projects
+from assay.services.quality import gold
+from assay.store.db import Db
 from assay.web.context import ctx
 from assay.web.pages.answer_summary import summarize_all
 from assay.web.pages.common import page

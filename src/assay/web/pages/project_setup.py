@@ -9,8 +9,10 @@ from starlette.responses import RedirectResponse, Response
 
 from assay.domain.projects import ProjectSpec
 from assay.errors import AssayError, Invalid
-from assay.services import policies, project_files, projects
-from assay.services.auth import Principal
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.projects import files as project_files
+from assay.services.projects import projects
 from assay.web.context import ctx
 from assay.web.pages.common import page
 from assay.web.security import reader, writer

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from assay.errors import Invalid
-from assay.services import exports, gold, policies, projects
-from assay.services.auth import Principal
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.projects import exports, projects
+from assay.services.quality import gold
 from assay.web.context import ctx
 from assay.web.pages.common import page
 from assay.web.security import reader, writer

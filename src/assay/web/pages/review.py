@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
-from assay.services import policies, projects, review
-from assay.services.auth import Principal
+from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
+from assay.services.annotation import review
+from assay.services.projects import projects
 from assay.web.context import ctx
 from assay.web.pages.common import page
 from assay.web.security import reader, writer

@@ -1,0 +1,216 @@
+"""Sign-in, server-side sessions and API tokens.
+
+Sessions: the cookie holds a random token; the database keeps only its SHA-256, the CSRF token, the
+creation time (absolute expiry) and the last request time (idle expiry). API tokens are shown once and
+stored hashed, with a scope (read | write) and a last-used time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from assay.domain.users import Role, User
+from assay.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from assay.services.accounts.audit import record_event
+from assay.services.accounts.passwords import new_token, token_digest, verify_password
+from assay.store import queue_statements as Q
+from assay.store.db import Db
+from assay.store.mappers import user_from_row
+from assay.store.tables import ApiTokenRow, SessionRow, UserRow
+from assay.store.tables_security import LoginFailureRow
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Signin:
+    user: User
+    session_token: str
+    csrf_token: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the user, how (session or token), the CSRF token for sessions, token scope."""
+
+    user: User
+    via: str  # "session" | "token"
+    csrf_token: str = ""
+    scope: str = "write"
+
+
+class LoginThrottle:
+    """Counts failed sign-ins per account and per address over a sliding window.
+
+    The counts live in the database (`login_failures`), so every worker process of a deployment shares
+    them. `check` raises Forbidden once an account or an address has `max_failures` failures inside the
+    window; a successful sign-in clears the account's count (not the address's).
+    """
+
+    def __init__(self, max_failures: int, window_seconds: int) -> None:
+        self.max_failures, self.window = max_failures, window_seconds
+
+    @staticmethod
+    def keys(username: str, ip: str) -> tuple[str, str]:
+        return f"u:{username.strip().lower()[:190]}", f"ip:{ip[:64]}"
+
+    def check(self, db: Db, username: str, ip: str) -> None:
+        """Raise Forbidden (with the wait in seconds) when the account or the address is throttled."""
+        now = datetime.now(UTC)
+        since = now - timedelta(seconds=self.window)
+        with db.transaction() as s:
+            for key in self.keys(username, ip):
+                times = list(s.scalars(select(LoginFailureRow.at).where(
+                    LoginFailureRow.key == key, LoginFailureRow.at > since).order_by(LoginFailureRow.at)))
+                if len(times) >= self.max_failures:
+                    oldest = _aware(times[-self.max_failures])
+                    wait = int(self.window - (now - oldest).total_seconds()) + 1
+                    raise Forbidden(f"too many failed sign-ins; try again in {max(wait, 1)} seconds")
+
+    def fail(self, db: Db, username: str, ip: str) -> None:
+        """Count one failure against the account and the address (and forget failures past the window)."""
+        now = datetime.now(UTC)
+        with db.transaction() as s:
+            s.execute(delete(LoginFailureRow).where(LoginFailureRow.at < now - timedelta(seconds=self.window)))
+            for key in self.keys(username, ip):
+                s.add(LoginFailureRow(key=key, at=now))
+
+    def clear(self, db: Db, username: str) -> None:
+        with db.transaction() as s:
+            s.execute(delete(LoginFailureRow).where(LoginFailureRow.key == self.keys(username, "")[0]))
+
+
+def login(db: Db, username: str, password: str, ip: str = "", throttle: LoginThrottle | None = None) -> Signin:
+    """Check the password and open a new session. Raises Unauthenticated (same message for a wrong name
+    or password, or a deactivated account), Forbidden when the account or address is throttled. The
+    password is never logged or stored; the audit entry names the account and address only."""
+    if throttle:
+        throttle.check(db, username, ip)
+    with db.transaction() as s:
+        row = s.scalar(select(UserRow).where(UserRow.username == username))
+        ok = verify_password(row.password_hash if row else None, password)
+        signin: Signin | None = None
+        if ok and row is not None and row.is_active:
+            token, csrf = new_token(), new_token(24)
+            s.add(SessionRow(id=token_digest(token), user_id=row.id, csrf_token=csrf, ip=ip[:64]))
+            record_event(s, row.id, "session.login", row.username, ip=ip)
+            signin = Signin(user=user_from_row(row), session_token=token, csrf_token=csrf)
+    if signin is None:
+        if throttle:
+            throttle.fail(db, username, ip)
+        with db.transaction() as s:  # the name as typed (never the password) and the address
+            record_event(s, None, "session.login_failed", username[:80], ip=ip[:64])
+        raise Unauthenticated("wrong username or password (or the account is deactivated)")
+    if throttle:
+        throttle.clear(db, username)
+    return signin
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def resolve_session(db: Db, token: str) -> Principal:
+    """The principal behind a session cookie. Raises Unauthenticated if unknown, idle, too old or its
+    user is deactivated; an expired session row is deleted (committed before the error is raised).
+    One query (session joined to its user) in a read-only transaction; a write transaction only to delete
+    an ended session or to write `last_seen_at`, at most once a minute."""
+    now = datetime.now(UTC)
+    st = db.settings
+    sid = token_digest(token)
+    with db.read_connection() as conn:
+        found = conn.execute(Q.SESSION, {"sid": sid}).first()
+    if found is None:
+        raise Unauthenticated("your session has ended; sign in again")
+    idle = now - _aware(found.last_seen_at) > timedelta(minutes=st.session_idle_minutes)
+    old = now - _aware(found.created_at) > timedelta(hours=st.session_absolute_hours)
+    if idle or old or found.user_id is None or not found.is_active:
+        with db.connection() as conn:
+            conn.execute(delete(SessionRow).where(SessionRow.id == sid))
+        raise Unauthenticated("your session has expired; sign in again")
+    if now - _aware(found.last_seen_at) > TOUCH_EVERY:
+        with db.connection() as conn:
+            conn.execute(Q.TOUCH_SESSION, {"sid": sid, "last_seen_at": now})
+    return Principal(user=_user(found), via="session", csrf_token=found.csrf_token)
+
+
+def logout(db: Db, token: str) -> None:
+    """End the session on the server (idempotent; audited when a session ended)."""
+    with db.transaction() as s:
+        row = s.get(SessionRow, token_digest(token))
+        if row is not None:
+            record_event(s, row.user_id, "session.logout", "")
+            s.delete(row)
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: int
+    name: str
+    prefix: str
+    scope: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+def create_api_token(db: Db, user_id: int, name: str, scope: str = "write") -> tuple[str, ApiToken]:
+    """Mint a token for its owner. Returns (the token, shown once; its public record)."""
+    if scope not in ("read", "write"):
+        raise Invalid("scope must be 'read' or 'write'")
+    raw = "assay_" + new_token()
+    with db.transaction() as s:
+        row = ApiTokenRow(user_id=user_id, name=name, token_hash=token_digest(raw), prefix=raw[:12], scope=scope)
+        s.add(row)
+        s.flush()
+        record_event(s, user_id, "token.create", name, scope=scope, prefix=row.prefix)
+        return raw, _token(row)
+
+
+def _token(row: ApiTokenRow) -> ApiToken:
+    return ApiToken(id=row.id, name=row.name, prefix=row.prefix, scope=row.scope, created_at=row.created_at,
+                    last_used_at=row.last_used_at, revoked=row.revoked_at is not None)
+
+
+def list_api_tokens(db: Db, user_id: int) -> list[ApiToken]:
+    with db.transaction() as s:
+        rows = s.scalars(select(ApiTokenRow).where(ApiTokenRow.user_id == user_id).order_by(ApiTokenRow.id))
+        return [_token(r) for r in rows]
+
+
+def revoke_api_token(db: Db, user_id: int, token_id: int) -> None:
+    """Revoke one of the caller's own tokens. Raises NotFound for someone else's."""
+    with db.transaction() as s:
+        row = s.get(ApiTokenRow, token_id)
+        if row is None or row.user_id != user_id:
+            raise NotFound(f"you have no token with id {token_id}")
+        row.revoked_at = datetime.now(UTC)
+        record_event(s, user_id, "token.revoke", row.name, prefix=row.prefix)
+
+
+def resolve_api_token(db: Db, raw: str) -> Principal:
+    """The principal behind `Authorization: Bearer <token>`. Raises Unauthenticated.
+
+    One indexed query (token hash, joined to its owner; a prebuilt Core statement) in a read-only
+    transaction; `last_used_at` is written at most once a minute, in a write transaction of its own."""
+    now = datetime.now(UTC)
+    with db.read_connection() as conn:
+        found = conn.execute(Q.TOKEN, {"token_hash": token_digest(raw)}).first()
+    if found is None or found.revoked_at is not None:
+        raise Unauthenticated("unknown or revoked API token; create one with `assay tokens create`")
+    if found.user_id is None or not found.is_active:
+        raise Unauthenticated("the token's owner is deactivated")
+    if found.last_used_at is None or now - _aware(found.last_used_at) > TOUCH_EVERY:
+        with db.connection() as conn:
+            conn.execute(Q.TOUCH_TOKEN, {"tid": found.id, "last_used_at": now})
+    return Principal(user=_user(found), via="token", scope=found.scope)
+
+
+def _user(row: Any) -> User:
+    """The user from a row with `queue_statements.USER_COLUMNS`."""
+    return User(id=row.user_id, username=row.username, role=Role(row.role), display_name=row.display_name,
+                is_active=row.is_active)

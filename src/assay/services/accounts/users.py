@@ -1,0 +1,131 @@
+"""Users: create, find, list, change role and password, deactivate."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from assay.domain.users import Role, User
+from assay.errors import Conflict, Forbidden, Invalid, NotFound
+from assay.services.accounts.audit import record_event
+from assay.services.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from assay.store.db import Db
+from assay.store.mappers import user_from_row
+from assay.store.tables import SessionRow, UserRow
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def add_user(db: Db, username: str, password: str, role: Role | str = Role.annotator,
+             display_name: str = "", actor_id: int | None = None) -> User:
+    """Create a user. Raises Conflict if the username is taken, Invalid for a bad name, role or password."""
+    username = username.strip()
+    if not username or len(username) > 80 or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        raise Invalid("a username is 1-80 letters, digits, '.', '-' or '_'")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}")
+    _check_password(password)
+    with db.transaction() as s:
+        if s.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+            raise Conflict(f"user {username!r} already exists; pick another name")
+        row = UserRow(username=username, password_hash=hash_password(password), role=role.value,
+                      display_name=display_name)
+        s.add(row)
+        s.flush()
+        record_event(s, actor_id, "user.create", username, role=role.value)
+        return user_from_row(row)
+
+
+def get_user(db: Db, user_id: int) -> User:
+    with db.transaction() as s:
+        row = s.get(UserRow, user_id)
+        if row is None:
+            raise NotFound(f"no user with id {user_id}")
+        return user_from_row(row)
+
+
+def find_user(db: Db, username: str) -> User:
+    with db.transaction() as s:
+        row = s.scalar(select(UserRow).where(UserRow.username == username))
+        if row is None:
+            raise NotFound(f"no user named {username!r}; list users with `assay users ls`")
+        return user_from_row(row)
+
+
+def list_users(db: Db) -> list[User]:
+    with db.transaction() as s:
+        return [user_from_row(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
+
+
+def set_password(db: Db, user_id: int, password: str, actor_id: int | None = None) -> None:
+    """Change a password and end all of the user's sessions."""
+    _check_password(password)
+    with db.transaction() as s:
+        row = s.get(UserRow, user_id)
+        if row is None:
+            raise NotFound(f"no user with id {user_id}")
+        row.password_hash = hash_password(password)
+        s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+        record_event(s, actor_id, "user.password", row.username)
+
+
+def set_active(db: Db, user_id: int, active: bool, actor_id: int | None = None) -> User:
+    """Activate or deactivate; deactivation ends the person's sessions at once."""
+    with db.transaction() as s:
+        row = s.get(UserRow, user_id)
+        if row is None:
+            raise NotFound(f"no user with id {user_id}")
+        if not active and row.role == Role.admin.value and row.is_active:
+            _keep_an_admin(s, user_id)
+        row.is_active = active
+        if not active:
+            s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+        record_event(s, actor_id, "user.activate" if active else "user.deactivate", row.username)
+        return user_from_row(row)
+
+
+def change_own_password(db: Db, user_id: int, old_password: str, new_password: str) -> None:
+    """A person changes their own password: the old one must match. Ends all of their sessions (the
+    caller signs in again). Raises Forbidden for a wrong old password, Invalid for a weak new one."""
+    _check_password(new_password)
+    with db.transaction() as s:
+        row = s.get(UserRow, user_id)
+        if row is None:
+            raise NotFound(f"no user with id {user_id}")
+        if not verify_password(row.password_hash, old_password):
+            raise Forbidden("the current password is wrong; type it again")
+        if old_password == new_password:
+            raise Invalid("the new password is the same as the old one; choose a different one")
+        row.password_hash = hash_password(new_password)
+        s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+        record_event(s, user_id, "user.password_change", row.username)
+
+
+def set_role(db: Db, user_id: int, role: Role | str, actor_id: int | None = None) -> User:
+    """Change a person's site role. Raises Invalid for an unknown role, Conflict when it would leave no
+    active admin."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}")
+    with db.transaction() as s:
+        row = s.get(UserRow, user_id)
+        if row is None:
+            raise NotFound(f"no user with id {user_id}")
+        if row.role == Role.admin.value and role is not Role.admin:
+            _keep_an_admin(s, user_id)
+        old, row.role = row.role, role.value
+        record_event(s, actor_id, "user.role", row.username, old=old, new=role.value)
+        return user_from_row(row)
+
+
+def _keep_an_admin(s: Session, leaving_id: int) -> None:
+    others = s.scalar(select(func.count()).select_from(UserRow).where(
+        UserRow.role == Role.admin.value, UserRow.is_active, UserRow.id != leaving_id)) or 0
+    if others == 0:
+        raise Conflict("this is the last active admin; make someone else an admin first")

@@ -1,0 +1,1 @@
+"""Annotation: the queue (exactly k), drafts and submissions, history, review, suggestions, judgment imports, problem reports."""

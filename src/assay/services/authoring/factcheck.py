@@ -1,0 +1,114 @@
+"""Fact-checking completions: a claim span marked supported / contradicted / unverifiable, with a source and
+a correction; a per-record factuality summary; and what exports do with contradicted completions.
+
+Checks live in their own table (not in annotations), so any project's records can be fact-checked by its
+members without a spans question. For exports they are turned into the exporters' own conventions
+(`assay.exporters.signals`): a spans answer with label `contradicted` on the completion, read by the SFT
+exporter's `drop_flagged=True, span_labels=["contradicted"]` (see `authoring_export`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from assay.domain.users import User
+from assay.errors import Invalid, NotFound
+from assay.services.accounts import policies
+from assay.services.accounts.audit import record_event
+from assay.services.authoring.conversations import _role
+from assay.services.authoring.views import FactCheck, FactSummary
+from assay.store.db import Db
+from assay.store.tables import RecordRow, UserRow
+from assay.store.tables_authoring import FactCheckRow
+
+VERDICTS = ("supported", "contradicted", "unverifiable")
+
+
+def _fc(r: FactCheckRow, author: str) -> FactCheck:
+    return FactCheck(id=r.id, record_id=r.record_id, completion=r.completion, start=r.start, end=r.end,
+                     claim=r.claim, verdict=r.verdict, source=r.source, correction=r.correction, author=author,
+                     created_at=r.created_at)
+
+
+def add_fact_check(db: Db, project_id: int, record_id: int, user: User, *, completion: int, verdict: str,
+                   source: str = "", correction: str = "", start: int | None = None, end: int | None = None,
+                   claim: str = "") -> FactCheck:
+    """Mark a claim in completion `completion` of the record. Give the span by `start`/`end` (character
+    offsets into the completion text) or by `claim` (its first occurrence is used). Supported and
+    contradicted claims need a `source` (URL or citation); a contradicted claim should carry a
+    `correction` (without one, exports can only drop the completion, not fix it). Raises Invalid naming the
+    field; NotFound for a record outside the project or a caller who is not a member."""
+    if verdict not in VERDICTS:
+        raise Invalid(f"verdict must be one of {', '.join(VERDICTS)}", details={"field": "verdict"})
+    source, correction = (source or "").strip(), (correction or "").strip()
+    if verdict != "unverifiable" and not source:
+        raise Invalid(f"a {verdict} claim needs a source: a URL or a citation", details={"field": "source"})
+    with db.transaction() as s:
+        policies.annotate(user, _role(s, project_id, user.id))
+        rec = s.get(RecordRow, record_id, options=[selectinload(RecordRow.completions)])
+        if rec is None or rec.project_id != project_id:
+            raise NotFound(f"no record {record_id} in this project")
+        if not 0 <= completion < len(rec.completions):
+            raise Invalid(f"completion must be between 0 and {len(rec.completions) - 1}",
+                          details={"field": "completion"})
+        text = rec.completions[completion].text
+        if start is None or end is None:
+            claim = (claim or "").strip()
+            if not claim:
+                raise Invalid("select or paste the claim you checked", details={"field": "claim"})
+            found = text.find(claim)
+            if found < 0:
+                raise Invalid("the claim does not occur in that completion; copy it exactly",
+                              details={"field": "claim"})
+            start, end = found, found + len(claim)
+        if not 0 <= start < end <= len(text):
+            raise Invalid(f"the span {start}..{end} is outside the completion (0..{len(text)})",
+                          details={"field": "start"})
+        row = FactCheckRow(project_id=project_id, record_id=record_id, completion=completion, start=start, end=end,
+                           claim=text[start:end], verdict=verdict, source=source, correction=correction,
+                           user_id=user.id)
+        s.add(row)
+        s.flush()
+        record_event(s, user.id, "authoring.fact_check", str(project_id), record=record_id, verdict=verdict)
+        return _fc(row, user.username)
+
+
+def list_fact_checks(db: Db, project_id: int, user: User | None = None,
+                     record_id: int | None = None) -> list[FactCheck]:
+    """Checks of one record (or of the whole project) in order; `user` given: checked to be a member."""
+    with db.transaction() as s:
+        if user is not None:
+            policies.view_project(user, _role(s, project_id, user.id))
+        q = (select(FactCheckRow, UserRow.username).join(UserRow, UserRow.id == FactCheckRow.user_id)
+             .where(FactCheckRow.project_id == project_id))
+        if record_id is not None:
+            q = q.where(FactCheckRow.record_id == record_id)
+        return [_fc(r, u) for r, u in s.execute(q.order_by(FactCheckRow.record_id, FactCheckRow.id))]
+
+
+def delete_fact_check(db: Db, project_id: int, check_id: int, user: User) -> None:
+    """Remove one's own check (a lead or admin may remove any)."""
+    with db.transaction() as s:
+        role = _role(s, project_id, user.id)
+        policies.view_project(user, role)
+        row = s.get(FactCheckRow, check_id)
+        if row is None or row.project_id != project_id:
+            raise NotFound(f"no fact-check {check_id} in this project")
+        if row.user_id != user.id:
+            policies.manage_project(user, role)
+        s.delete(row)
+
+
+def summarise(checks: list[FactCheck]) -> FactSummary:
+    """Counts per completion and verdict (pure)."""
+    per: dict[int, dict[str, int]] = {}
+    for c in checks:
+        counts = per.setdefault(c.completion, {v: 0 for v in VERDICTS})
+        counts[c.verdict] += 1
+    return FactSummary(per_completion=per, checks=checks)
+
+
+def factuality(db: Db, project_id: int, record_id: int, user: User) -> FactSummary:
+    """The record's factuality summary (see `FactSummary`)."""
+    return summarise(list_fact_checks(db, project_id, user, record_id))

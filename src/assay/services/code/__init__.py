@@ -1,0 +1,1 @@
+"""Code tasks: runs in the sandbox, hidden tests, the code demo."""

@@ -1,0 +1,240 @@
+"""Executing code-task runs in the sandbox: the process-wide `CodeRunner` (sandbox + fair queue + worker
+threads) and the pure helpers that turn a code record into what the sandbox runs.
+
+Nothing here touches the database; `assay.services.code.runs` records what happens.
+
+- `solution_text(task, text)`: a candidate's code (the first fenced block if the text is markdown), with
+  the problem in front when the candidate is only a function body (HumanEval completions).
+- `split_script(script, entry_point)`: a record's visible or hidden test script (self-contained Python that
+  raises when the solution is wrong, see `assay.formats.code_tests`) → separately reported tests.
+- `split_trainer_tests(text, entry_point)`: a trainer's tests, in any of three styles (detected):
+  `def test_*()` functions (pytest style), `def check(candidate)` (HumanEval style) or plain top-level asserts.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from assay.domain.records import CodeTask
+from assay.errors import Invalid, Unavailable
+from assay.sandbox import (
+    BubblewrapSandbox,
+    Limits,
+    QueuedSandbox,
+    RunQueue,
+    Sandbox,
+    SplitTests,
+    TestCase,
+    TestReport,
+    Ticket,
+    mutation_score,
+    run_split,
+    split_tests,
+)
+
+RUN_LIMITS = Limits(cpu_seconds=5, wall_seconds=20, memory_bytes=512 << 20, max_output_bytes=256 << 10)
+PER_TEST_SECONDS = 5.0
+MAX_TESTS_CHARS = 20_000
+MAX_PENDING_PER_USER = 12
+_FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+
+
+def _parse(source: str) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except SyntaxError:
+        return None
+
+
+def _defines(tree: ast.Module | None, name: str) -> bool:
+    if tree is None:
+        return False
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            return True
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return True
+    return False
+
+
+def candidate_code(text: str) -> str:
+    """The code in a candidate: the first ```python fenced block when there is one, else the whole text."""
+    m = _FENCE.search(text or "")
+    return m.group(1) if m else (text or "")
+
+
+def solution_text(task: CodeTask, text: str) -> str:
+    """The module a candidate is run as (see the module docstring)."""
+    code = candidate_code(text)
+    if task.entry_point and not _defines(_parse(code), task.entry_point) \
+            and _defines(_parse(task.problem), task.entry_point):
+        return task.problem.rstrip() + "\n" + code
+    return code
+
+
+def _is_call_to(node: ast.stmt, name: str) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) \
+        and isinstance(node.value.func, ast.Name) and node.value.func.id == name
+
+
+def split_script(script: str, entry_point: str) -> SplitTests:
+    """Split a record's self-contained test script into reported tests.
+
+    A script that defines `check(candidate)` and, at top level, only calls `check(...)` runs as
+    HumanEval-style split tests; a script of plain top-level asserts as one test per assert; anything
+    else (e.g. HumanEval+ extra inputs) as one test holding the whole script. Raises Invalid for an
+    empty script."""
+    if not script.strip():
+        raise Invalid("this code task has no such tests")
+    tree = _parse(script)
+    if tree is not None:
+        has_check = any(isinstance(n, ast.FunctionDef) and n.name == "check" for n in tree.body)
+        others = [n for n in tree.body if isinstance(n, ast.Expr) and not _is_call_to(n, "check")
+                  and not isinstance(n.value, ast.Constant)]
+        if has_check and not others and entry_point:
+            body = [n for n in tree.body if not _is_call_to(n, "check")]
+            try:
+                return split_tests(ast.unparse(ast.Module(body=body, type_ignores=[])), "check",
+                                   entry_point=entry_point)
+            except Invalid:
+                pass
+        if not has_check and any(isinstance(n, ast.Assert) for n in tree.body):
+            try:
+                return split_tests(script, "assert")
+            except Invalid:
+                pass
+    return SplitTests(prelude="", tests=[TestCase(name="tests", code=script, source=script)])
+
+
+def split_trainer_tests(text: str, entry_point: str) -> tuple[SplitTests, str, str]:
+    """A trainer's tests → (split tests, style, the test text as run). Raises Invalid (with the line) when they do not parse,
+    are too long, or hold no test."""
+    if len(text) > MAX_TESTS_CHARS:
+        raise Invalid(f"your tests are {len(text)} characters; keep them under {MAX_TESTS_CHARS}")
+    if not text.strip():
+        raise Invalid("write at least one test first, e.g. `assert f(1) == 2`")
+    tree = _parse(text)
+    if tree is None:
+        split_tests(text, "assert")  # raises Invalid naming the line
+        raise Invalid("your tests do not parse")  # pragma: no cover - split_tests raised
+    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    if any(n.startswith("test") for n in names):
+        style = "pytest"
+        if any(isinstance(n, ast.Assert) for n in tree.body):  # mixed: each top-level assert becomes a test_ function
+            text = _asserts_as_functions(tree)
+    elif "check" in names:
+        style = "check"
+        body = [n for n in tree.body if not _is_call_to(n, "check")]
+        text = ast.unparse(ast.Module(body=body, type_ignores=[]))
+    else:
+        style = "assert"
+    return split_tests(text, style, entry_point=entry_point or None), style, text
+
+
+def _asserts_as_functions(tree: ast.Module) -> str:
+    body: list[ast.stmt] = []
+    n = 0
+    for node in tree.body:
+        if isinstance(node, ast.Assert):
+            n += 1
+            fn = ast.parse(f"def test_assert_{n}():\n    pass").body[0]
+            assert isinstance(fn, ast.FunctionDef)
+            fn.body = [node]
+            body.append(fn)
+        else:
+            body.append(node)
+    return ast.unparse(ast.Module(body=body, type_ignores=[]))
+
+
+def report_result(report: TestReport) -> dict[str, Any]:
+    """A `TestReport` as the JSON stored in `code_runs.result` (capped strings)."""
+    return {
+        "status": report.status, "message": report.message[:4000],
+        "passed": report.passed, "total": len(report.tests),
+        "wall_seconds": round(report.run.wall_seconds, 3),
+        "tests": [{"name": t.name, "status": t.status, "message": t.message[:4000], "output": t.output[:4000],
+                   "source": t.source[:4000]} for t in report.tests],
+    }
+
+
+class CodeRunner:
+    """One per process: the sandbox, a fair `RunQueue` and background threads for runs.
+
+    `submit(user_key, job)` enqueues a ticket for `user_key` at once (so queue positions are real and the
+    queue is fair per user) and runs `job(ticket)` in a daemon thread; the job waits for its slot with
+    `wait(ticket)`. At most `MAX_PENDING_PER_USER` unfinished jobs per user, else Unavailable.
+    """
+
+    def __init__(self, sandbox: Sandbox | None = None, max_concurrent: int | None = None) -> None:
+        self.sandbox: Sandbox = sandbox or BubblewrapSandbox()
+        self.queue = RunQueue(max_concurrent or os.cpu_count() or 1)
+        self._lock = threading.Lock()
+        self._pending: dict[str, int] = {}
+        self.tickets: dict[int, Ticket] = {}  # run id -> ticket while waiting or running
+        self.active: set[int] = set()  # run ids with a live thread in this process
+        self._threads: list[threading.Thread] = []
+        self.stop = threading.Event()
+
+    def submit(self, user_key: str, run_id: int, job: Callable[[Ticket | None], None], *,
+               queued: bool = True) -> None:
+        """Start `job` for run `run_id` in a thread (see the class docstring). With `queued=False` the job
+        gets no ticket (it queues its own sandbox runs, e.g. mutation testing)."""
+        with self._lock:
+            if self._pending.get(user_key, 0) >= MAX_PENDING_PER_USER:
+                raise Unavailable(f"you already have {MAX_PENDING_PER_USER} runs waiting; wait for them to finish")
+            self._pending[user_key] = self._pending.get(user_key, 0) + 1
+            self.active.add(run_id)
+        ticket = self.queue.enqueue(user_key) if queued else None
+        if ticket is not None:
+            self.tickets[run_id] = ticket
+
+        def body() -> None:
+            try:
+                job(ticket)
+            finally:
+                if ticket is not None and not self.queue.cancel(ticket):
+                    self.queue.release(ticket)
+                with self._lock:
+                    self._pending[user_key] -= 1
+                    self.active.discard(run_id)
+                self.tickets.pop(run_id, None)
+
+        t = threading.Thread(target=body, name=f"code-run-{run_id}", daemon=True)
+        self._threads.append(t)
+        self._threads = [x for x in self._threads if x.is_alive() or x is t]
+        t.start()
+
+    def position(self, run_id: int) -> int | None:
+        """The run's place in the queue (0 = has a slot), or None when it holds no ticket."""
+        ticket = self.tickets.get(run_id)
+        return None if ticket is None else self.queue.position(ticket)
+
+    def run_tests(self, ticket: Ticket | None, solution: str, parts: SplitTests) -> TestReport:
+        """Wait for the ticket's slot (if any), then run `solution` against `parts` in the sandbox."""
+        if ticket is not None:
+            self.queue.wait(ticket, timeout=600)
+        return run_split(self.sandbox, solution, parts, RUN_LIMITS, per_test_seconds=PER_TEST_SECONDS)
+
+    def mutation(self, user_key: str, reference: str, tests: str, style: str, entry_point: str,
+                 max_mutants: int = 20) -> dict[str, Any]:
+        """Score `tests` against mutants of `reference`; every sandbox run waits fairly as `user_key`."""
+        queued = QueuedSandbox(self.sandbox, self.queue, user_key, timeout=600)
+        score = mutation_score(queued, reference, tests, style, Limits(cpu_seconds=5, wall_seconds=10),
+                               entry_point=entry_point or None, max_mutants=max_mutants,
+                               workers=self.queue.max_concurrent)
+        return {"total": score.total, "killed": score.killed, "score": round(score.score, 4),
+                "killed_by_timeout": score.killed_by_timeout,
+                "survived": [m.description for m in score.survived]}
+
+    def join(self, timeout: float = 30.0) -> None:
+        """Wait for the threads started so far (tests and shutdown)."""
+        for t in list(self._threads):
+            t.join(timeout)

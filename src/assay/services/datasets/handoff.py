@@ -1,0 +1,63 @@
+"""The hand-off between dataset versions and people: push a version's records into a project, pull the
+judgments back as a new version joined to the records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+import pyarrow as pa
+
+from assay.datasets.schema import records_to_table, row_to_record
+from assay.datasets.store import DatasetStore, Manifest
+from assay.domain.users import User
+from assay.services.projects import exports, projects, records
+from assay.services.projects.records import ImportResult
+from assay.store.db import Db
+
+SOURCE_SEP = "#"
+
+
+def push(db: Db, store: DatasetStore, ref: str, project_id: int, actor: User | None = None,
+         priority: int = 0, tables: Iterable[pa.Table] | None = None) -> tuple[Manifest, ImportResult]:
+    """Add every record of version `ref` to the project (all or nothing; ids already there are kept).
+    Each record's source becomes '<dataset>@<version>#<id>' so judgments can be traced back.
+    `tables`, when given, are the rows to push instead of the whole version (a filtered selection of it,
+    e.g. from the explorer)."""
+    m = store.resolve(ref)
+    recs = []
+    for table in tables if tables is not None else store.iter_tables(m):
+        for row in table.to_pylist():
+            r = row_to_record(row)
+            recs.append(replace(r, source=f"{m.ref}{SOURCE_SEP}{r.external_id}"))
+    return m, records.import_records(db, project_id, recs, actor, priority=priority)
+
+
+def pull(db: Db, store: DatasetStore, project_id: int, name: str | None = None) -> Manifest:
+    """Write the project's records with their submitted judgments as a new dataset version.
+
+    Each record's metadata gains `judgments` (annotator, answers, submitted_at, active_seconds, review);
+    parents are the versions the records were pushed from.
+    """
+    project = projects.get_project(db, project_id)
+    source = exports.export_source(db, project_id)
+    parents: list[str] = []
+    out = []
+    for item in source.items:
+        r = item.record
+        origin = r.source.split(SOURCE_SEP, 1)[0] if SOURCE_SEP in r.source else ""
+        if origin and origin not in parents:
+            parents.append(origin)
+        judgments = [{"annotator": a.annotator, "answers": a.answers,
+                      "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
+                      "active_seconds": a.active_seconds, "review": a.review} for a in item.annotations]
+        out.append(replace(r, metadata={**r.metadata, "judgments": judgments, "project": project.name}))
+    return store.write_version(name or f"{project.name}-judgments", [records_to_table(out)], parents=parents,
+                               pipeline={"pulled_from_project": project.name,
+                                         "questions": [q.to_dict() for q in project.questions]})
+
+
+def pull_to_store(db: Db, project_id: int, name: str | None = None) -> Manifest:
+    """`pull` into the dataset store the settings name (what the API and SDK use)."""
+    return pull(db, DatasetStore(db.settings.resolved_dataset_store), project_id, name)
+

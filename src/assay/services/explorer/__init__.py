@@ -1,0 +1,1 @@
+"""The dataset explorer: browsing, search, statistics, lineage and its per-version cache."""

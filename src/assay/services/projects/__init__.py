@@ -1,0 +1,1 @@
+"""Projects: specs and files, records in, feeds and exports out."""

@@ -1,0 +1,107 @@
+"""Project specs as files and as edits: read a YAML/JSON project file, render a project back to one, and update
+an existing project's guidelines, questions and distribution settings.
+
+Changing the questions of a project that already has annotations (drafts or submitted) is refused: the stored
+answers were given to the old form. Titles and help texts may still change; anything else needs a new project.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from assay.domain.projects import Project, ProjectSpec
+from assay.domain.questions import Question
+from assay.domain.users import User
+from assay.errors import Conflict, Invalid, NotFound
+from assay.services.accounts.audit import record_event
+from assay.store.db import Db
+from assay.store.mappers import project_from_row
+from assay.store.tables import AnnotationRow, ProjectRow, QuestionRow
+
+
+def parse_spec_text(text: str) -> ProjectSpec:
+    """A project file's text (YAML or JSON) → ProjectSpec. Raises Invalid with the parser's message."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise Invalid(f"the project file is not valid YAML/JSON: {e}")
+    return ProjectSpec.from_dict(data)
+
+
+def read_spec_file(path: Path) -> ProjectSpec:
+    try:
+        return parse_spec_text(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise Invalid(f"cannot read {path}: {e}")
+
+
+def spec_dict(project: Project) -> dict[str, Any]:
+    """A project as the mapping a project file holds (round-trips through ProjectSpec.from_dict)."""
+    return {"name": project.name, "title": project.title, "guidelines": project.guidelines,
+            "annotators_per_record": project.annotators_per_record, "lease_minutes": project.lease_seconds // 60,
+            "settings": dict(project.settings), "questions": [q.to_dict() for q in project.questions]}
+
+
+def questions_yaml(questions: list[Question]) -> str:
+    return yaml.safe_dump([q.to_dict() for q in questions], sort_keys=False, allow_unicode=True)
+
+
+def parse_questions_text(text: str) -> list[Question]:
+    """The question list of the setup page's editor (YAML or JSON list) → Questions. Raises Invalid."""
+    try:
+        data = yaml.safe_load(text) or []
+    except yaml.YAMLError as e:
+        raise Invalid(f"questions are not valid YAML/JSON: {e}")
+    if not isinstance(data, list):
+        raise Invalid("questions must be a list, one item per question (- name: …, kind: …)")
+    return ProjectSpec.from_dict({"name": "check", "questions": data}).questions
+
+
+def _shape(q: Question | QuestionRow) -> str:
+    kind = q.kind.value if isinstance(q, Question) else q.kind
+    return json.dumps([q.name, kind, bool(q.required), q.options], sort_keys=True)
+
+
+def update_project(db: Db, project_id: int, spec: ProjectSpec, actor: User | None = None) -> Project:
+    """Replace title, guidelines, distribution settings and questions with the spec's.
+
+    The spec's name must be the project's name (renaming is not supported). Raises NotFound, Invalid, or
+    Conflict when the questions' names, kinds, required flags or options change while annotations exist.
+    """
+    with db.transaction() as s:
+        row = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+        if row is None:
+            raise NotFound(f"no project with id {project_id}")
+        if spec.name != row.name:
+            raise Invalid(f"the file names project {spec.name!r} but this is {row.name!r}; "
+                          "renaming is not supported")
+        old = [_shape(q) for q in sorted(row.questions, key=lambda q: q.position)]
+        new = [_shape(q) for q in spec.questions]
+        if old != new:
+            n = s.scalar(select(func.count()).select_from(AnnotationRow)
+                         .where(AnnotationRow.project_id == project_id)) or 0
+            if n:
+                raise Conflict(f"project {row.name!r} has {n} annotation(s) made with the current questions; "
+                               "only titles and help texts may change now. Create a new project for a new form.")
+            row.questions.clear()
+            s.flush()
+            row.questions.extend(QuestionRow(position=i, name=q.name, kind=q.kind.value, title=q.title,
+                                             help=q.help, required=q.required, options=q.options)
+                                 for i, q in enumerate(spec.questions))
+        else:
+            for qr, q in zip(sorted(row.questions, key=lambda q: q.position), spec.questions):
+                qr.title, qr.help = q.title, q.help
+        row.title, row.guidelines = spec.title, spec.guidelines
+        row.annotators_per_record = spec.annotators_per_record
+        row.lease_seconds = spec.lease_minutes * 60
+        row.settings = dict(spec.settings)
+        record_event(s, actor.id if actor else None, "project.update", row.name)
+        s.flush()
+        s.refresh(row)
+        return project_from_row(row)

@@ -1,0 +1,163 @@
+"""Adding records to a project: all-or-nothing, idempotent by external id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from assay.domain.projects import Project
+from assay.domain.questions import QuestionKind, validate_answer
+from assay.domain.records import Record
+from assay.domain.users import User
+from assay.errors import Invalid, NotFound
+from assay.services.accounts.audit import record_event
+from assay.store.db import Db
+from assay.store.mappers import project_from_row, record_from_row
+from assay.store.tables import CompletionRow, ProjectRow, RecordRow
+from assay.store.tables_generation import SuggestionRow
+
+MIN_COMPLETIONS = {QuestionKind.pairwise: 2, QuestionKind.ranking: 2, QuestionKind.rating: 1,
+                   QuestionKind.spans: 1, QuestionKind.code_review: 1}
+# A ranking is ordered by drag and by the number keys 1-9, so it holds at most nine completions.
+MAX_COMPLETIONS = {QuestionKind.ranking: 9}
+# The metadata key holding pre-filled answers (e.g. a model's predictions) that become suggestions on import.
+SUGGESTIONS_KEY = "suggestions"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    existing: int
+
+    @property
+    def total(self) -> int:
+        return self.created + self.existing
+
+
+def _where(record: Record) -> str:
+    """'file.jsonl line 17' from a source like 'file.jsonl:17'; else the record's id."""
+    head, _, tail = record.source.rpartition(":")
+    if head and tail.isdigit():
+        return f"{head} line {tail}"
+    return record.source or f"record {record.external_id!r}"
+
+
+def check_fits(project: Project, record: Record) -> None:
+    """Raise Invalid (naming the record's source) when the record cannot be judged with this project's form.
+
+    A record with no completions at all is accepted: it waits for `assay generate` and is not served
+    until it has completions. Some, but too few, is an error.
+    """
+    n = len(record.completions)
+    if n == 0:
+        return
+    for q in project.questions:
+        need = MIN_COMPLETIONS.get(q.kind, 0)
+        if q.kind is QuestionKind.pairwise:
+            need = max(need, int(q.options.get("a", 0)) + 1, int(q.options.get("b", 1)) + 1)
+        if n < need:
+            where = _where(record)
+            raise Invalid(f"{where}: question {q.name!r} ({q.kind.value}) needs at least {need} completions, "
+                          f"the record has {n}", details={"record": record.external_id, "field": "completions"})
+        most = MAX_COMPLETIONS.get(q.kind)
+        if most is not None and n > most:
+            raise Invalid(f"{_where(record)}: question {q.name!r} ({q.kind.value}) ranks at most {most} "
+                          f"completions, the record has {n}", details={"record": record.external_id,
+                                                                       "field": "completions"})
+        if q.kind is QuestionKind.code_review and record.code is None:
+            raise Invalid(f"{_where(record)}: a code_review question needs a code task "
+                          "(problem and tests)", details={"record": record.external_id, "field": "code"})
+
+
+def metadata_suggestions(project: Project, record: Record) -> list[tuple[str, dict[str, Any], str, str]]:
+    """Pre-filled answers a record brings in `metadata["suggestions"]`, checked against the form, as
+    (question, answer, rationale, model). Each entry is either the answer itself
+    (`{"preference": {"choice": "a", "strength": 2}}`) or `{"answer": {...}, "rationale": "...", "model": "..."}`.
+    Raises Invalid naming the record's line and the field for an unknown question or a malformed answer."""
+    raw = (record.metadata or {}).get(SUGGESTIONS_KEY)
+    if raw is None:
+        return []
+    field = f"metadata.{SUGGESTIONS_KEY}"
+    if not isinstance(raw, dict):
+        raise Invalid(f"{_where(record)}: {field} must be an object keyed by question name",
+                      details={"record": record.external_id, "field": field})
+    by_name = {q.name: q for q in project.questions}
+    texts = [c.text for c in record.completions]
+    out = []
+    for name, entry in raw.items():
+        q = by_name.get(name)
+        if q is None:
+            raise Invalid(f"{_where(record)}: {field}.{name}: the project has no question {name!r}; it has "
+                          f"{', '.join(by_name)}", details={"record": record.external_id, "field": f"{field}.{name}"})
+        long = isinstance(entry, dict) and isinstance(entry.get("answer"), dict)
+        answer = entry["answer"] if long else entry
+        try:
+            clean = validate_answer(q, answer, texts) if texts else answer
+        except Invalid as e:
+            raise Invalid(f"{_where(record)}: {field}.{name}: {e}",
+                          details={"record": record.external_id, "field": f"{field}.{name}"}) from e
+        if not isinstance(clean, dict) or not clean:
+            raise Invalid(f"{_where(record)}: {field}.{name}: a suggestion must be a non-empty answer object",
+                          details={"record": record.external_id, "field": f"{field}.{name}"})
+        out.append((name, clean, str(entry.get("rationale", "")) if long else "",
+                    str(entry.get("model") or "metadata") if long else "metadata"))
+    return out
+
+
+def import_records(db: Db, project_id: int, records: list[Record], actor: User | None = None,
+                   priority: int = 0) -> ImportResult:
+    """Add records in one transaction. Records whose external id already exists in the project are left as
+    they are (so re-running an import is safe). Any invalid record aborts the whole import. Answers in a
+    record's `metadata["suggestions"]` are stored as suggestions (see `metadata_suggestions`)."""
+    if not records:
+        raise Invalid("no records to import (the input is empty)")
+    seen: dict[str, str] = {}
+    for r in records:
+        if r.external_id in seen:
+            raise Invalid(f"{_where(r)}: id {r.external_id!r} repeats {seen[r.external_id]}; ids must be unique",
+                          details={"field": "id"})
+        seen[r.external_id] = r.source or r.external_id
+    with db.transaction() as s:
+        prow = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+        if prow is None:
+            raise NotFound(f"no project with id {project_id}")
+        project = project_from_row(prow)
+        prefilled = {}
+        for r in records:
+            check_fits(project, r)
+            prefilled[r.external_id] = metadata_suggestions(project, r)
+        existing: set[str] = set()
+        ids = list(seen)
+        for i in range(0, len(ids), 500):
+            existing.update(s.scalars(select(RecordRow.external_id).where(
+                RecordRow.project_id == project_id, RecordRow.external_id.in_(ids[i:i + 500]))))
+        created = 0
+        for r in records:
+            if r.external_id in existing:
+                continue
+            row = RecordRow(project_id=project_id, external_id=r.external_id,
+                            messages=[m.to_dict() for m in r.messages], meta=r.metadata,
+                            code=r.code.to_dict() if r.code else None, source=r.source[:500], priority=priority)
+            row.completions = [CompletionRow(position=i, model=c.model, text=c.text, meta=c.metadata)
+                               for i, c in enumerate(r.completions)]
+            s.add(row)
+            created += 1
+            if prefilled[r.external_id]:
+                s.flush()  # the record's id, for its suggestions
+                s.add_all(SuggestionRow(project_id=project_id, record_id=row.id, question=name, model=model,
+                                        answer=answer, rationale=rationale, meta={"from": "metadata"})
+                          for name, answer, rationale, model in prefilled[r.external_id])
+        record_event(s, actor.id if actor else None, "records.import", project.name, created=created,
+                     existing=len(existing))
+        return ImportResult(created=created, existing=len(existing))
+
+
+def get_record(db: Db, project_id: int, record_id: int) -> Record:
+    with db.transaction() as s:
+        row = s.get(RecordRow, record_id, options=[selectinload(RecordRow.completions)])
+        if row is None or row.project_id != project_id:
+            raise NotFound(f"no record {record_id} in this project")
+        return record_from_row(row)

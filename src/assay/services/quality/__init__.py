@@ -1,0 +1,1 @@
+"""Quality: agreement and rankings over submissions, gold tasks, the dashboard."""

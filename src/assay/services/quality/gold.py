@@ -1,0 +1,207 @@
+"""Gold tasks: records with a hidden reference answer, mixed into each person's queue.
+
+Project settings (`project.settings["gold"]`, every key optional):
+
+    gold:
+      first_n: 3          # the first 3 records a person is served are gold (while gold is left for them)
+      rate: 0.1           # afterwards each claim is gold with probability 0.1
+      min_items: 5        # judge a person only after this many gold answers
+      warn_below: 0.7     # accuracy under this: warned
+      pause_below: 0.5    # accuracy under this: paused (their next() refuses) and the lead is told
+
+Contracts:
+- gold answers live in `records.gold_answers` ({question name: answer}) and are never sent to annotators;
+  a gold record is served like any other (the API hides record metadata) and is not limited by k;
+- accuracy is scored with `assay.quality.gold` (pairwise and labels questions) over a person's submitted
+  gold annotations; the state only moves towards "paused" by itself — a lead resumes a paused person;
+- every state change writes an audit entry (`gold.warned`, `gold.paused`, `gold.resumed`).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session, selectinload
+
+from assay.domain.questions import validate_answers
+from assay.domain.users import User
+from assay.errors import Forbidden, Invalid, NotFound
+from assay.quality import GoldScore, gold_scores
+from assay.quality.gold import SCORED_KINDS
+from assay.services.accounts.audit import record_event
+from assay.store import queue_statements
+from assay.store.db import Db
+from assay.store.mappers import question_from_row
+from assay.store.tables import AnnotationRow, ProjectRow, QuestionRow, RecordRow, UserRow
+from assay.store.tables_quality import StandingRow
+
+
+@dataclass(frozen=True)
+class GoldPolicy:
+    """How gold is mixed in and how people are judged on it (see the module docstring)."""
+
+    first_n: int = 0
+    rate: float = 0.0
+    min_items: int = 5
+    warn_below: float = 0.7
+    pause_below: float = 0.5
+
+    @property
+    def enabled(self) -> bool:
+        return self.first_n > 0 or self.rate > 0
+
+    @classmethod
+    def of(cls, settings: dict[str, Any] | None) -> GoldPolicy:
+        """Read `settings["gold"]`. Raises Invalid naming a bad key."""
+        raw = (settings or {}).get("gold") or {}
+        if not isinstance(raw, dict):
+            raise Invalid("project setting 'gold' must be a mapping (first_n, rate, min_items, warn_below, "
+                          "pause_below)")
+        unknown = set(raw) - {"first_n", "rate", "min_items", "warn_below", "pause_below"}
+        if unknown:
+            raise Invalid(f"unknown gold setting(s): {', '.join(sorted(unknown))}")
+        try:
+            p = cls(first_n=int(raw.get("first_n", 0)), rate=float(raw.get("rate", 0.0)),
+                    min_items=int(raw.get("min_items", 5)), warn_below=float(raw.get("warn_below", 0.7)),
+                    pause_below=float(raw.get("pause_below", 0.5)))
+        except (TypeError, ValueError):
+            raise Invalid("gold settings must be numbers (first_n, min_items: integers; the rest: 0..1)")
+        if not 0 <= p.rate <= 1 or p.first_n < 0 or p.min_items < 1 or not 0 <= p.pause_below <= p.warn_below <= 1:
+            raise Invalid("gold settings: need 0 <= rate <= 1, first_n >= 0, min_items >= 1 and "
+                          "0 <= pause_below <= warn_below <= 1")
+        return p
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A person's gold standing in a project."""
+
+    user_id: int
+    username: str
+    state: str  # ok | warned | paused
+    gold_n: int
+    gold_accuracy: float | None
+    reason: str
+    updated_at: datetime | None
+
+
+def want_gold(s: Session | Connection, project_id: int, user_id: int, policy: GoldPolicy,
+              rng: random.Random | None = None) -> bool:
+    """Whether this claim should try a gold record first (the queue falls back to normal records)."""
+    if not policy.enabled:
+        return False
+    if policy.first_n > 0:
+        seen = s.scalar(queue_statements.GOLD_SEEN, {"project_id": project_id, "user_id": user_id}) or 0
+        if seen < policy.first_n:
+            return True
+    return (rng or random).random() < policy.rate
+
+
+def raise_if_paused(state: str | None, reason: str | None) -> None:
+    """Raise Forbidden with the reason when a standing in this `state` is paused (None: no standing)."""
+    if state == "paused":
+        raise Forbidden(f"your work on this project is paused: {reason} Your lead has been told and can "
+                        "resume you after talking it through.")
+
+
+def _scores(s: Session, project_id: int, user_id: int | None = None) -> list[GoldScore]:
+    kinds = {q.name: q.kind for q in s.scalars(select(QuestionRow).where(QuestionRow.project_id == project_id))
+             if q.kind in SCORED_KINDS}
+    q = (select(AnnotationRow.record_id, AnnotationRow.user_id, AnnotationRow.answers, RecordRow.gold_answers)
+         .join(RecordRow, RecordRow.id == AnnotationRow.record_id)
+         .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
+                RecordRow.is_gold.is_(True)))
+    if user_id is not None:
+        q = q.where(AnnotationRow.user_id == user_id)
+    answers, gold = [], {}
+    for rid, uid, ans, ga in s.execute(q):
+        for name, g in (ga or {}).items():
+            if name in kinds and isinstance(g, dict):
+                gold[(rid, name)] = g
+        for name, a in (ans or {}).items():
+            if name in kinds and isinstance(a, dict) and (rid, name) in gold:
+                answers.append((rid, uid, name, a))
+    try:
+        return gold_scores(answers, gold, kinds)
+    except Invalid:
+        return []
+
+
+def overall(scores: list[GoldScore]) -> tuple[int, float | None]:
+    """(gold answers scored, accuracy weighted by answers) over one person's per-question scores."""
+    n = sum(g.n for g in scores)
+    return n, (sum(g.score * g.n for g in scores) / n if n else None)
+
+
+def after_submit(s: Session, project_id: int, project_name: str, settings: dict[str, Any] | None,
+                 user_id: int) -> None:
+    """Called inside the submit transaction after the person submitted a gold record: rescore them and move
+    them to warned/paused (with an audit entry) when under the project's thresholds."""
+    policy = GoldPolicy.of(settings)
+    n, acc = overall(_scores(s, project_id, user_id))
+    row = s.get(StandingRow, (project_id, user_id))
+    if row is None:
+        row = StandingRow(project_id=project_id, user_id=user_id, state="ok", gold_n=0, reason="")
+        s.add(row)
+    row.gold_n, row.gold_accuracy, row.updated_at = n, acc, datetime.now(UTC)
+    if acc is None or n < policy.min_items or row.state == "paused":
+        return
+    new = "paused" if acc < policy.pause_below else "warned" if acc < policy.warn_below else "ok"
+    if new != row.state:
+        limit = policy.pause_below if new == "paused" else policy.warn_below
+        row.reason = (f"accuracy on check items is {acc:.0%} over {n} answers (the project asks for at least "
+                      f"{limit:.0%})." if new != "ok" else "")
+        record_event(s, user_id, f"gold.{new}", project_name, person=user_id, accuracy=round(acc, 4), n=n)
+        row.state = new
+
+
+def set_gold(db: Db, project_id: int, external_id: str, answers: dict[str, Any], actor: User | None = None) -> None:
+    """Make a record gold with reference answers (validated against the project's questions, like a
+    submission). Raises NotFound for an unknown record, Invalid for bad answers."""
+    with db.transaction() as s:
+        project = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+        if project is None:
+            raise NotFound(f"no project with id {project_id}")
+        rec = s.scalar(select(RecordRow).where(RecordRow.project_id == project_id, RecordRow.external_id == external_id)
+                       .options(selectinload(RecordRow.completions)))
+        if rec is None:
+            raise NotFound(f"no record {external_id!r} in project {project.name!r}")
+        questions = [question_from_row(q) for q in project.questions if q.name in answers]
+        if not questions:
+            raise Invalid("gold answers must answer at least one of the project's questions: "
+                          + ", ".join(q.name for q in project.questions))
+        rec.gold_answers = validate_answers(questions, answers, [c.text for c in rec.completions])
+        rec.is_gold = True
+        record_event(s, actor.id if actor else None, "gold.set", project.name, record=external_id)
+
+
+def standings(db: Db, project_id: int) -> list[Standing]:
+    """Every person with a gold standing in the project, paused first."""
+    order = {"paused": 0, "warned": 1, "ok": 2}
+    with db.transaction() as s:
+        rows = s.execute(select(StandingRow, UserRow.username).join(UserRow, UserRow.id == StandingRow.user_id)
+                         .where(StandingRow.project_id == project_id))
+        out = [Standing(r.user_id, name, r.state, r.gold_n, r.gold_accuracy, r.reason, r.updated_at) for r, name in rows]
+    return sorted(out, key=lambda x: (order.get(x.state, 3), x.username))
+
+
+def gold_accuracy(db: Db, project_id: int, user_id: int | None = None) -> list[GoldScore]:
+    """Per person per question accuracy on gold records (`annotator` is the user id)."""
+    with db.transaction() as s:
+        return _scores(s, project_id, user_id)
+
+
+def resume(db: Db, project_id: int, user_id: int, actor: User | None = None) -> None:
+    """A lead lets a paused (or warned) person work again; their accuracy keeps being watched."""
+    with db.transaction() as s:
+        row = s.get(StandingRow, (project_id, user_id))
+        if row is None:
+            raise NotFound("this person has no gold standing in the project")
+        row.state, row.reason, row.updated_at = "ok", "", datetime.now(UTC)
+        project = s.get(ProjectRow, project_id)
+        record_event(s, actor.id if actor else None, "gold.resumed", project.name if project else str(project_id),
+                     person=user_id)

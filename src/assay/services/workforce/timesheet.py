@@ -1,0 +1,75 @@
+"""Time reports: active hours per trainer per day, for paying people.
+
+Active time is what the annotate page measured (focused, recently used) and saved with each draft and
+submission (`annotations.active_seconds`, a running total per annotation). An annotation's active time is
+counted on the UTC day it was last saved (its submission time if submitted); a draft counts too, since
+the work was done. External annotators (imported judgments) have no active time and do not appear.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from assay.errors import Invalid, NotFound
+from assay.store.db import Db
+from assay.store.tables import AnnotationRow, ProjectRow, UserRow
+
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class TimesheetRow:
+    username: str
+    day: date
+    active_hours: float
+    annotations: int
+    submitted: int
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def timesheet(db: Db, project_id: int, start: date, end: date, user_id: int | None = None) -> list[TimesheetRow]:
+    """Rows (person, day) with active hours from `start` to `end` inclusive, by person then day; only one
+    person's rows when `user_id` is given. Raises Invalid for a reversed or over-a-year range."""
+    if end < start:
+        raise Invalid(f"the range ends ({end}) before it starts ({start}); swap --from and --to")
+    if (end - start).days >= MAX_DAYS:
+        raise Invalid(f"a time report covers at most {MAX_DAYS} days; ask for a shorter range")
+    lo = datetime.combine(start, time.min, tzinfo=UTC)
+    hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+    when = func.coalesce(AnnotationRow.submitted_at, AnnotationRow.updated_at)
+    with db.transaction() as s:
+        if s.get(ProjectRow, project_id) is None:
+            raise NotFound(f"no project with id {project_id}")
+        q = (select(UserRow.username, AnnotationRow.active_seconds, AnnotationRow.status, AnnotationRow.submitted_at,
+                    AnnotationRow.updated_at)
+             .join(UserRow, UserRow.id == AnnotationRow.user_id)
+             .where(AnnotationRow.project_id == project_id, AnnotationRow.active_seconds > 0, when >= lo, when < hi))
+        if user_id is not None:
+            q = q.where(AnnotationRow.user_id == user_id)
+        acc: dict[tuple[str, date], list[float]] = defaultdict(lambda: [0.0, 0, 0])
+        for name, secs, status, sub, upd in s.execute(q):
+            day = _aware(sub or upd).date()
+            cell = acc[(name, day)]
+            cell[0] += secs or 0.0
+            cell[1] += 1
+            cell[2] += status == "submitted"
+    return [TimesheetRow(n, d, round(v[0] / 3600.0, 4), int(v[1]), int(v[2])) for (n, d), v in sorted(acc.items())]
+
+
+def timesheet_csv(rows: list[TimesheetRow]) -> str:
+    """CSV with a header: username,date,active_hours,annotations,submitted."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["username", "date", "active_hours", "annotations", "submitted"])
+    for r in rows:
+        w.writerow([r.username, r.day.isoformat(), f"{r.active_hours:.4f}", r.annotations, r.submitted])
+    return out.getvalue()
