@@ -154,3 +154,10 @@ def open_db(settings: Settings, *, migrate: bool | None = None) -> Db:
         upgrade(url)
     engine = make_engine(url)
     return Db(engine=engine, sessions=make_session_factory(engine), settings=settings)
+
+
+Tx = Session
+"""The type of the session a `Db.transaction()` or `Db.read()` block yields, for services that pass it on
+to store queries without importing SQLAlchemy."""
+Conn = Connection
+"""The type of the bare connection a `Db.connection()` block yields (the hot path's prebuilt statements)."""
