@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from assay.domain.answers import A, Answer, answer_as, read_answer
 from assay.domain.questions import Question
 from assay.domain.records import Record
 
@@ -20,6 +21,14 @@ class AnnotationView:
     active_seconds: float = 0.0
     status: str = "submitted"
     review: str | None = None  # "accepted" | "rejected" | None
+
+    def answer_to(self, q: Question) -> Answer | None:
+        """The typed answer to question `q` (None when unanswered or unreadable; see `read_answer`)."""
+        return read_answer(q.kind.value, self.answers.get(q.name))
+
+    def answer_as(self, cls: type[A], name: str) -> A | None:
+        """The answer to the question called `name` read as kind `cls` (e.g. `PairwiseAnswer`), or None."""
+        return answer_as(cls, self.answers.get(name))
 
 
 @dataclass

@@ -15,7 +15,8 @@ An answer is a JSON-able dict whose shape depends on the question kind:
 - code_review: {"verdicts": {"<i>": "correct" | "buggy" | "fails_to_run"}, "preference": <pairwise answer>,
                "tests": str, "rationale": str}
 
-`validate_answer` normalises an answer or raises `Invalid` naming the question and the problem.
+`parse_answer` checks an answer and returns its typed model (`assay.domain.answers`); `validate_answer`
+returns the same in its stored JSON shape. Both raise `Invalid` naming the question and the problem.
 """
 
 from __future__ import annotations
@@ -24,6 +25,17 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from assay.domain.answers import (
+    Answer,
+    CodeReviewAnswer,
+    LabelsAnswer,
+    PairwiseAnswer,
+    RankingAnswer,
+    RatingAnswer,
+    Span,
+    SpansAnswer,
+    TextAnswer,
+)
 from assay.errors import Invalid
 
 
@@ -89,45 +101,45 @@ def _index(q: Question, raw: Any, n: int) -> int:
     return i
 
 
-def _pairwise(q: Question, a: dict[str, Any]) -> dict[str, Any]:
+def _pairwise(q: Question, a: dict[str, Any]) -> PairwiseAnswer:
     choice = a.get("choice")
     if choice not in ("a", "b", "tie"):
         raise _fail(q, "choice must be 'a', 'b' or 'tie'")
     if choice == "tie":
-        return {"choice": "tie", "strength": None}
+        return PairwiseAnswer("tie", None)
     try:
         strength = int(a.get("strength") or 0)
     except (TypeError, ValueError):
         raise _fail(q, "strength must be 1 (slightly), 2 (clearly) or 3 (much better)")
     if strength not in STRENGTHS:
         raise _fail(q, "strength must be 1 (slightly), 2 (clearly) or 3 (much better)")
-    return {"choice": choice, "strength": strength}
+    return PairwiseAnswer(choice, strength)
 
 
-def _ranking(q: Question, a: dict[str, Any], n: int) -> dict[str, Any]:
+def _ranking(q: Question, a: dict[str, Any], n: int) -> RankingAnswer:
     order = a.get("order")
     if not isinstance(order, list) or not order:
         raise _fail(q, "order must be a non-empty list of tie groups, best first")
     seen: list[int] = []
-    groups: list[list[int]] = []
+    groups: list[tuple[int, ...]] = []
     for g in order:
         group = g if isinstance(g, list) else [g]
         if not group:
             raise _fail(q, "a tie group is empty")
         idx = [_index(q, x, n) for x in group]
         seen.extend(idx)
-        groups.append(sorted(idx))
+        groups.append(tuple(sorted(idx)))
     if sorted(seen) != list(range(n)):
         raise _fail(q, f"order must place each of the {n} completions exactly once")
-    return {"order": groups}
+    return RankingAnswer(tuple(groups))
 
 
-def _rating(q: Question, a: dict[str, Any], n: int) -> dict[str, Any]:
+def _rating(q: Question, a: dict[str, Any], n: int) -> RatingAnswer:
     dims = {d["name"]: d for d in q.options.get("dimensions", [])}
     scores = a.get("scores")
     if not isinstance(scores, dict):
         raise _fail(q, "scores must map completion index to {dimension: score}")
-    out: dict[str, dict[str, int]] = {}
+    out: dict[int, dict[str, int]] = {}
     for key, per in scores.items():
         i = _index(q, key, n)
         if not isinstance(per, dict):
@@ -144,13 +156,13 @@ def _rating(q: Question, a: dict[str, Any], n: int) -> dict[str, Any]:
             if not lo <= v <= hi:
                 raise _fail(q, f"{dim} for completion {i} must be between {lo} and {hi}")
             row[dim] = v
-        out[str(i)] = row
+        out[i] = row
     if q.required:
         for i in range(n):
-            missing = [d for d in dims if d not in out.get(str(i), {})]
+            missing = [d for d in dims if d not in out.get(i, {})]
             if missing:
                 raise _fail(q, f"completion {i} lacks a score for {', '.join(missing)}")
-    return {"scores": out}
+    return RatingAnswer(out)
 
 
 def _label_list(q: Question, raw: Any) -> list[str]:
@@ -164,32 +176,30 @@ def _label_list(q: Question, raw: Any) -> list[str]:
     return sorted(set(labels), key=choices.index)
 
 
-def _labels(q: Question, a: dict[str, Any], n: int) -> dict[str, Any]:
+def _labels(q: Question, a: dict[str, Any], n: int) -> LabelsAnswer:
     if q.options.get("per_completion"):
         per = a.get("per_completion")
         if not isinstance(per, dict):
             raise _fail(q, "per_completion must map completion index to a list of labels")
-        return {"per_completion": {str(_index(q, k, n)): _label_list(q, v) for k, v in per.items()}}
+        return LabelsAnswer(per_completion={_index(q, k, n): tuple(_label_list(q, v)) for k, v in per.items()})
     labels = _label_list(q, a.get("labels"))
     if q.required and not labels:
         raise _fail(q, "choose at least one label")
-    return {"labels": labels}
+    return LabelsAnswer(labels=tuple(labels))
 
 
-def _text(q: Question, a: dict[str, Any], n: int) -> dict[str, Any]:
+def _text(q: Question, a: dict[str, Any], n: int) -> TextAnswer:
     text = a.get("text")
     if not isinstance(text, str):
         raise _fail(q, "text must be a string")
     min_length = int(q.options.get("min_length", 0))
     if q.required and len(text.strip()) < max(min_length, 1):
         raise _fail(q, f"write at least {max(min_length, 1)} characters")
-    out: dict[str, Any] = {"text": text}
-    if a.get("base") is not None:  # gold mode: the completion the text started from
-        out["base"] = _index(q, a["base"], n)
-    return out
+    base = a.get("base")  # gold mode: the completion the text started from
+    return TextAnswer(text, _index(q, base, n) if base is not None else None)
 
 
-def _spans(q: Question, a: dict[str, Any], texts: list[str]) -> dict[str, Any]:
+def _spans(q: Question, a: dict[str, Any], texts: list[str]) -> SpansAnswer:
     spans = a.get("spans", [])
     if not isinstance(spans, list):
         raise _fail(q, "spans must be a list")
@@ -206,35 +216,31 @@ def _spans(q: Question, a: dict[str, Any], texts: list[str]) -> dict[str, Any]:
         label = s.get("label", "")
         if allowed and label not in allowed:
             raise _fail(q, f"span label {label!r} is not one of {', '.join(allowed)}")
-        out.append({"completion": i, "start": start, "end": end, "label": label,
-                    "note": str(s.get("note", "")), "text": texts[i][start:end]})
+        out.append(Span(i, start, end, str(label), str(s.get("note", "")), texts[i][start:end]))
     if q.required and not out and not a.get("none_found"):
         raise _fail(q, "mark at least one span, or say none were found")
-    return {"spans": out, "none_found": bool(a.get("none_found")) and not out}
+    return SpansAnswer(tuple(out), bool(a.get("none_found")) and not out)
 
 
-def _code_review(q: Question, a: dict[str, Any], n: int) -> dict[str, Any]:
+def _code_review(q: Question, a: dict[str, Any], n: int) -> CodeReviewAnswer:
     verdicts = a.get("verdicts", {})
     if not isinstance(verdicts, dict):
         raise _fail(q, "verdicts must map completion index to a verdict")
-    out_v = {}
+    out_v: dict[int, str] = {}
     for k, v in verdicts.items():
         if v not in VERDICTS:
             raise _fail(q, f"verdict {v!r} must be one of {', '.join(VERDICTS)}")
-        out_v[str(_index(q, k, n))] = v
+        out_v[_index(q, k, n)] = v
     if q.required and len(out_v) < n:
         raise _fail(q, "give a verdict for every candidate")
-    out: dict[str, Any] = {"verdicts": out_v, "tests": str(a.get("tests", "")),
-                           "rationale": str(a.get("rationale", ""))}
-    if n >= 2 and a.get("preference"):
-        out["preference"] = _pairwise(q, a["preference"])
-    return out
+    preference = _pairwise(q, a["preference"]) if n >= 2 and a.get("preference") else None
+    return CodeReviewAnswer(out_v, str(a.get("tests", "")), str(a.get("rationale", "")), preference)
 
 
-def validate_answer(q: Question, answer: Any, completion_texts: list[str]) -> dict[str, Any] | None:
-    """Check one answer against its question and the record's completions.
+def parse_answer(q: Question, answer: Any, completion_texts: list[str]) -> Answer | None:
+    """Check one answer against its question and the record's completions: the edge where answers arrive.
 
-    Returns the normalised answer, or None for an optional question left empty.
+    Returns the typed answer (see `assay.domain.answers`), or None for an optional question left empty.
     Raises Invalid when the answer breaks the question's rules or a required answer is missing.
     """
     if answer is None or answer == {}:
@@ -257,6 +263,12 @@ def validate_answer(q: Question, answer: Any, completion_texts: list[str]) -> di
     if q.kind is QuestionKind.spans:
         return _spans(q, answer, completion_texts)
     return _code_review(q, answer, n)
+
+
+def validate_answer(q: Question, answer: Any, completion_texts: list[str]) -> dict[str, Any] | None:
+    """`parse_answer`, returned in its stored JSON shape (the normalised answer), or None when left empty."""
+    typed = parse_answer(q, answer, completion_texts)
+    return typed.to_json() if typed is not None else None
 
 
 def validate_answers(questions: list[Question], answers: dict[str, Any],

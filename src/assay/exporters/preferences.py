@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from assay.domain.annotations import AnnotationView, ExportSource, JudgedRecord
+from assay.domain.answers import CodeReviewAnswer, PairwiseAnswer, RankingAnswer
+from assay.domain.majority import TiePolicy, majority_of
 from assay.domain.questions import Question, QuestionKind
 from assay.errors import Invalid
 from assay.exporters.table import Tally, pick_question, used_annotations
@@ -72,17 +74,18 @@ def pairwise_votes(q: Question, anns: list[AnnotationView]) -> tuple[int, int, l
     a, b = _pair_indexes(q)
     votes: list[Vote] = []
     for ann in anns:
-        ans: Any = ann.answers.get(q.name)
-        if q.kind is QuestionKind.code_review and isinstance(ans, dict):
-            ans = ans.get("preference")
-        if not isinstance(ans, dict) or ans.get("choice") not in ("a", "b", "tie"):
+        if q.kind is QuestionKind.code_review:
+            review = ann.answer_as(CodeReviewAnswer, q.name)
+            ans = review.preference if review is not None else None
+        else:
+            ans = ann.answer_as(PairwiseAnswer, q.name)
+        if ans is None:
             continue
-        if ans["choice"] == "tie":
+        if ans.is_tie:
             votes.append(Vote(ann.annotator, None, None))
         else:
-            s = ans.get("strength")
-            votes.append(Vote(ann.annotator, a if ans["choice"] == "a" else b,
-                              float(s) if s is not None else None))
+            votes.append(Vote(ann.annotator, a if ans.choice == "a" else b,
+                              float(ans.strength) if ans.strength is not None else None))
     return a, b, votes
 
 
@@ -90,13 +93,10 @@ def ranking_orders(q: Question, anns: list[AnnotationView]) -> list[tuple[str, d
     """Each annotator's ranking as completion index → tie-group position (0 = best)."""
     out: list[tuple[str, dict[int, int]]] = []
     for ann in anns:
-        ans = ann.answers.get(q.name)
-        if not isinstance(ans, dict) or not isinstance(ans.get("order"), list):
+        ranking = ann.answer_as(RankingAnswer, q.name)
+        if ranking is None:
             continue
-        pos: dict[int, int] = {}
-        for g, group in enumerate(ans["order"]):
-            for i in group if isinstance(group, list) else [group]:
-                pos[int(i)] = g
+        pos = ranking.positions()
         if pos:
             out.append((ann.annotator, pos))
     return out
@@ -115,16 +115,23 @@ def ranking_votes(orders: list[tuple[str, dict[int, int]]], i: int, j: int) -> l
     return votes
 
 
+PAIR_TIES = TiePolicy.tie_label(2)  # the votes are counted as [a, b, tie]: a tie at the top is a tie
+
+
 def majority(a: int, b: int, votes: list[Vote]) -> int | str:
-    """The winning index of pair (a, b), or the reason it has none: 'excluded_tie' / 'excluded_split'."""
-    wa = sum(v.winner == a for v in votes)
-    wb = sum(v.winner == b for v in votes)
-    wt = sum(v.winner is None for v in votes)
-    if max(wa, wb) <= wt:
+    """The winning index of pair (a, b), or the reason it has none: 'excluded_tie' / 'excluded_split'.
+
+    `assay.domain.majority` over the counts [a, b, tie] with `PAIR_TIES`: ties at least as many as the
+    larger side make a tie; two equal sides with fewer ties, a split.
+    """
+    counts = [sum(v.winner == a for v in votes), sum(v.winner == b for v in votes),
+              sum(v.winner is None for v in votes)]
+    won = majority_of(counts, PAIR_TIES)
+    if won == 2:
         return "excluded_tie"
-    if wa == wb:
+    if won < 0:
         return "excluded_split"
-    return a if wa > wb else b
+    return a if won == 0 else b
 
 
 def mean_positions(orders: list[tuple[str, dict[int, int]]]) -> dict[int, float]:

@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from assay.domain.annotations import AnnotationView, ExportSource, JudgedRecord
+from assay.domain.answers import TextAnswer
 from assay.domain.questions import Question, QuestionKind
 from assay.errors import Invalid
 from assay.exporters.preferences import PREFERENCE_KINDS, best_completion, diverged
@@ -70,12 +71,11 @@ def gold_question(source: ExportSource, name: str | None) -> Question | None:
 
 
 def _gold(q: Question, anns: list[AnnotationView]) -> tuple[str, str] | None:
-    written = [a for a in anns if isinstance(a.answers.get(q.name), dict)
-               and str(a.answers[q.name].get("text", "")).strip()]
+    written = [(a, t.text) for a in anns if (t := a.answer_as(TextAnswer, q.name)) is not None and t.text.strip()]
     if not written:
         return None
-    best = max(written, key=lambda a: (a.review == "accepted", a.submitted_at or datetime.min))
-    return best.answers[q.name]["text"], best.annotator
+    best, text = max(written, key=lambda w: (w[0].review == "accepted", w[0].submitted_at or datetime.min))
+    return text, best.annotator
 
 
 def _row(item: JudgedRecord, reply: str, source: str, index: int | None, annotator: str | None,

@@ -18,6 +18,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from assay.domain.annotations import AnnotationView
+from assay.domain.answers import CodeReviewAnswer, LabelsAnswer, RatingAnswer, SpansAnswer
+from assay.domain.majority import TiePolicy, majority_of
 from assay.domain.questions import Question, QuestionKind
 
 
@@ -38,24 +40,24 @@ def flag_counts(questions: list[Question], anns: list[AnnotationView], n_complet
         if q.kind is QuestionKind.labels:
             flags = _flag_set(q, flag_labels)
             for ann in anns:
-                ans = ann.answers.get(q.name)
-                if not isinstance(ans, dict):
+                ans = ann.answer_as(LabelsAnswer, q.name)
+                if ans is None:
                     continue
-                if isinstance(ans.get("per_completion"), dict):
-                    for key, labels in ans["per_completion"].items():
+                if ans.per_completion is not None:
+                    for key, labels in ans.per_completion.items():
                         if any(flags is None or lab in flags for lab in labels):
-                            flagged.setdefault(int(key), set()).add(ann.annotator)
-                elif any(flags is None or lab in flags for lab in ans.get("labels") or []):
+                            flagged.setdefault(key, set()).add(ann.annotator)
+                elif any(flags is None or lab in flags for lab in ans.labels):
                     for i in range(n_completions):
                         flagged.setdefault(i, set()).add(ann.annotator)
         elif q.kind is QuestionKind.spans:
             for ann in anns:
-                ans = ann.answers.get(q.name)
-                if not isinstance(ans, dict):
+                marked = ann.answer_as(SpansAnswer, q.name)
+                if marked is None:
                     continue
-                for s in ans.get("spans") or []:
-                    if span_labels is None or s.get("label") in span_labels:
-                        flagged.setdefault(int(s.get("completion", 0)), set()).add(ann.annotator)
+                for s in marked.spans:
+                    if span_labels is None or s.label in span_labels:
+                        flagged.setdefault(s.completion, set()).add(ann.annotator)
     return {i: len(who) for i, who in flagged.items()}
 
 
@@ -74,14 +76,14 @@ def ratings(q: Question, anns: list[AnnotationView]) -> dict[int, Rating]:
     per: dict[int, dict[str, list[float]]] = {}
     raters: dict[int, set[str]] = {}
     for ann in anns:
-        ans = ann.answers.get(q.name)
-        if not isinstance(ans, dict) or not isinstance(ans.get("scores"), dict):
+        ans = ann.answer_as(RatingAnswer, q.name)
+        if ans is None:
             continue
-        for key, scores in ans["scores"].items():
+        for key, scores in ans.scores.items():
             for dim, v in scores.items():
                 if dim in dims:
-                    per.setdefault(int(key), {}).setdefault(dim, []).append(float(v))
-                    raters.setdefault(int(key), set()).add(ann.annotator)
+                    per.setdefault(key, {}).setdefault(dim, []).append(float(v))
+                    raters.setdefault(key, set()).add(ann.annotator)
     out: dict[int, Rating] = {}
     for i, by_dim in sorted(per.items()):
         means = {d: sum(vs) / len(vs) for d, vs in by_dim.items()}
@@ -92,17 +94,21 @@ def ratings(q: Question, anns: list[AnnotationView]) -> dict[int, Rating]:
 
 
 def verdicts(q: Question, anns: list[AnnotationView]) -> dict[int, str]:
-    """Completion index → strict-majority code-review verdict ('correct' | 'buggy' | 'fails_to_run')."""
+    """Completion index → strict-majority code-review verdict ('correct' | 'buggy' | 'fails_to_run').
+
+    `assay.domain.majority` with `TiePolicy.exclude()`: a completion whose top verdicts tie has none.
+    """
     votes: dict[int, Counter[str]] = {}
     for ann in anns:
-        ans = ann.answers.get(q.name)
-        if not isinstance(ans, dict) or not isinstance(ans.get("verdicts"), dict):
+        ans = ann.answer_as(CodeReviewAnswer, q.name)
+        if ans is None:
             continue
-        for key, v in ans["verdicts"].items():
-            votes.setdefault(int(key), Counter())[v] += 1
+        for key, v in ans.verdicts.items():
+            votes.setdefault(key, Counter())[v] += 1
     out: dict[int, str] = {}
     for i, c in sorted(votes.items()):
-        top = c.most_common(2)
-        if len(top) == 1 or top[0][1] > top[1][1]:
-            out[i] = top[0][0]
+        names = list(c)
+        won = majority_of([c[v] for v in names], TiePolicy.exclude())
+        if won >= 0:
+            out[i] = names[won]
     return out

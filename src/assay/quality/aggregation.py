@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from assay.domain.majority import TiePolicy, majority_choices
 from assay.errors import Invalid
 
 TieRule = Literal["random", "first", "none"]
@@ -184,27 +185,21 @@ def majority_vote(
 ) -> AggregationResult:
     """The most frequent label per item; confidence is its share of the votes.
 
-    Ties between the top labels: `tie="random"` picks one uniformly with `np.random.default_rng(seed)`
-    (reproducible, and free of any bias towards the first class, e.g. always "a"); `"first"` picks the
-    first in `classes` order; `"none"` leaves the label `None` (confidence is then the tied share).
+    The vote is `assay.domain.majority.majority_choices` (the one definition of majority). Ties between
+    the top labels: `tie="random"` (`TiePolicy.random(seed)`) picks one uniformly with
+    `np.random.default_rng(seed)` (reproducible, and free of any bias towards the first class, e.g. always
+    "a"); `"first"` (`TiePolicy.first()`) picks the first in `classes` order; `"none"`
+    (`TiePolicy.exclude()`) leaves the label `None` (confidence is then the tied share).
     Gold items take their gold label with confidence 1. `worker_skill` is each worker's agreement with
     the chosen labels (including their own vote, so it flatters small crowds).
     """
+    policies = {"random": TiePolicy.random(seed), "first": TiePolicy.first(), "none": TiePolicy.exclude()}
+    if tie not in policies:
+        raise Invalid(f"tie must be 'random', 'first' or 'none', not {tie!r}")
     cl = as_crowd_labels(data, classes)
     counts = cl.vote_counts()
     post = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
-    top = counts == counts.max(axis=1, keepdims=True)
-    n_top = top.sum(axis=1)
-    chosen = np.argmax(top, axis=1).astype(np.int64)  # first top class
-    tied = np.flatnonzero(n_top > 1)
-    if tied.size:
-        if tie == "random":
-            keys = np.random.default_rng(seed).random((tied.size, counts.shape[1]))
-            chosen[tied] = np.argmax(np.where(top[tied], keys, -1.0), axis=1)
-        elif tie == "none":
-            chosen[tied] = -1
-        elif tie != "first":
-            raise Invalid(f"tie must be 'random', 'first' or 'none', not {tie!r}")
+    chosen = majority_choices(counts, policies[tie])
     g_items, g_classes = cl.gold_indices(gold)
     clamp_gold(post, g_items, g_classes)
     chosen[g_items] = g_classes

@@ -16,6 +16,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from assay.domain.answers import Answer, LabelsAnswer, PairwiseAnswer
 from assay.errors import Invalid
 
 LabelMetric = Literal["exact", "jaccard"]
@@ -43,23 +44,41 @@ def _set_score(a: frozenset[Hashable], b: frozenset[Hashable], metric: LabelMetr
     return 1.0 if not union else len(a & b) / len(union)
 
 
+def _pairwise(x: Mapping[str, Any] | Answer) -> PairwiseAnswer:
+    typed = x if isinstance(x, PairwiseAnswer) else PairwiseAnswer.read(x)
+    if typed is None:
+        raise Invalid("pairwise answers and gold answers need a 'choice' of 'a', 'b' or 'tie'")
+    return typed
+
+
+def _labels(x: Mapping[str, Any] | Answer) -> LabelsAnswer:
+    typed = x if isinstance(x, LabelsAnswer) else LabelsAnswer.read(x)
+    if typed is None:
+        raise Invalid("labels answers and gold answers need 'labels' (or 'per_completion')")
+    return typed
+
+
 def score_answer(
-    kind: str, answer: Mapping[str, Any], gold: Mapping[str, Any], *, label_metric: LabelMetric = "jaccard"
+    kind: str,
+    answer: Mapping[str, Any] | Answer,
+    gold: Mapping[str, Any] | Answer,
+    *,
+    label_metric: LabelMetric = "jaccard",
 ) -> float:
     """Score one answer against the gold answer of the same question, in [0, 1].
 
-    Raises `Invalid` for a kind other than pairwise or labels, or an answer without the expected field.
+    Answers are stored JSON objects or typed answers (`assay.domain.answers`). Raises `Invalid` for a
+    kind other than pairwise or labels, or an answer that is not readable as that kind.
     """
     if kind == "pairwise":
-        if "choice" not in answer or "choice" not in gold:
-            raise Invalid("pairwise answers and gold answers need a 'choice'")
-        return float(answer["choice"] == gold["choice"])
+        return float(_pairwise(answer).choice == _pairwise(gold).choice)
     if kind == "labels":
         if label_metric not in ("exact", "jaccard"):
             raise Invalid(f"label_metric must be 'exact' or 'jaccard', not {label_metric!r}")
-        if "per_completion" in gold or "per_completion" in answer:
-            mine = {str(k): _label_set(v) for k, v in (answer.get("per_completion") or {}).items()}
-            ref = {str(k): _label_set(v) for k, v in (gold.get("per_completion") or {}).items()}
+        mine_a, ref_a = _labels(answer), _labels(gold)
+        if mine_a.per_completion is not None or ref_a.per_completion is not None:
+            mine = {k: _label_set(v) for k, v in (mine_a.per_completion or {}).items()}
+            ref = {k: _label_set(v) for k, v in (ref_a.per_completion or {}).items()}
             keys = set(mine) | set(ref)
             if not keys:
                 return 1.0
@@ -67,9 +86,7 @@ def score_answer(
                 _set_score(mine.get(k, frozenset()), ref.get(k, frozenset()), label_metric) for k in keys
             ]
             return sum(scores) / len(scores)
-        if "labels" not in answer or "labels" not in gold:
-            raise Invalid("labels answers and gold answers need 'labels' (or 'per_completion')")
-        return _set_score(_label_set(answer["labels"]), _label_set(gold["labels"]), label_metric)
+        return _set_score(_label_set(mine_a.labels), _label_set(ref_a.labels), label_metric)
     raise Invalid(f"gold scoring supports {', '.join(SCORED_KINDS)} questions, not {kind!r}")
 
 
