@@ -192,6 +192,28 @@ def test_stdout_flood_is_capped_and_stopped(sandbox):
     assert r.wall_seconds < 5
 
 
+def test_shared_memory_flood_is_capped(sandbox):
+    # /dev/shm was bubblewrap's /dev tmpfs, sized at half the host's RAM and outside every limit
+    code = """
+import os
+chunk = b"x" * (1 << 20)
+written = 0
+for i in range(64):
+    try:
+        with open(f"/dev/shm/fill-{i}", "wb") as f:
+            f.write(chunk)
+        written += 1
+    except OSError as e:
+        print("stopped", written, e.errno)
+        break
+"""
+    r = _py(sandbox, code, Limits(scratch_bytes=16 << 20))
+    assert r.ok, r.stderr
+    out = r.stdout.decode().split()
+    assert out[0] == "stopped" and out[2] == "28", out  # ENOSPC
+    assert int(out[1]) <= 16
+
+
 def test_large_files_are_refused(sandbox):
     code = "try:\n    open('big','wb').write(b'x' * (2 << 20))\nexcept OSError as e:\n    print('refused', e.errno)\n"
     r = _py(sandbox, code, Limits(max_file_bytes=1 << 20))

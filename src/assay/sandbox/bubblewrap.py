@@ -6,9 +6,11 @@ Each run gets:
   detached itself with setsid and a double fork included) dies when the run ends or is killed;
 - `--die-with-parent`, `--new-session` (no terminal injection), `--cap-drop ALL`, `--disable-userns`;
 - a read-only `/usr` (plus the interpreter's prefix when it lives elsewhere), `/proc`, a minimal `/dev`;
-- a private tmpfs at `/sandbox` (the working folder, holding the input files) and at `/tmp`, each capped
-  at `Limits.scratch_bytes`; the sandbox's root is remounted read-only and nothing of the host is
-  writable (`/dev/shm` is the sandbox's own small tmpfs from bubblewrap's `/dev`);
+- two private tmpfs, each capped at `Limits.scratch_bytes`: `/sandbox` (the working folder, holding the
+  input files) and `/dev/shm`, which `/tmp` is a symlink to, so POSIX shared memory and temporary files
+  draw on one budget. bubblewrap's own `/dev` is a tmpfs sized at half the host's RAM, so it is remounted
+  read-only once `/dev/shm` is mounted over it. The sandbox's root is remounted read-only too: nothing of
+  the host is writable, and no writable place in the sandbox is uncapped;
 - uid/gid 65534 inside. When Assay runs as root, bubblewrap itself is started as host uid 65534, so the
   sandbox's uid maps to an unprivileged host uid: the kernel ignores RLIMIT_NPROC for root, and a
   fork bomb is only contained this way;
@@ -40,6 +42,7 @@ from assay.sandbox.process import run_capped
 
 INSTALL_HINT = "install it with `apt-get install -y bubblewrap` (Debian/Ubuntu) or your system's package"
 WORKDIR = "/sandbox"
+SHM = "/dev/shm"
 SANDBOX_UID = 65534
 # pid 1 of the sandbox: runs the command as its child and waits for it, so that bubblewrap reaps it and
 # the run's CPU time reaches wait4 (bubblewrap's own reaper exits without being waited for).
@@ -117,7 +120,10 @@ class BubblewrapSandbox:
             args += ["--ro-bind", prefix, prefix]
         args += [
             "--proc", "/proc", "--dev", "/dev",
-            "--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", "/tmp",
+            # /dev/shm is bubblewrap's uncapped /dev tmpfs (half the host's RAM) unless replaced: one capped
+            # tmpfs serves /dev/shm and /tmp (a symlink to it), and /dev itself is then made read-only
+            "--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", SHM, "--remount-ro", "/dev",
+            "--symlink", SHM, "/tmp",
             "--size", str(limits.scratch_bytes), "--perms", "0755", "--tmpfs", WORKDIR,
             "--chdir", WORKDIR, "--clearenv",
             "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", WORKDIR, "--setenv", "LANG", "C.UTF-8",

@@ -24,7 +24,9 @@ class Limits:
     - `max_open_files`: RLIMIT_NOFILE.
     - `max_output_bytes`: stdout and stderr are each kept up to this size; more output ends the run
       (`killed_reason="output_limit"`).
-    - `scratch_bytes`: size of the private tmpfs at /sandbox (the working folder) and of /tmp.
+    - `scratch_bytes`: size of each of the two private tmpfs: /sandbox (the working folder) and /dev/shm,
+      which /tmp is a symlink to (shared memory and temporary files share that budget). Nothing else in
+      the sandbox is writable, so the file systems of a run hold at most twice this.
     """
 
     cpu_seconds: float = 10.0
