@@ -181,3 +181,40 @@ def test_api_submit_retry_with_same_submission_id_is_one_revision(settings):
     assert len(annotation_history.history(db, p.id, rid, a.id)) == 1
     assert projects.progress(db, p.id).submitted_annotations == 1
     db.close()
+
+
+def test_annotate_page_reads_in_at_most_two_transactions(settings):
+    """One annotate GET opens at most two transactions: the sign-in check and the page's one service call
+    (counted with SQLAlchemy's "begin" event on the engine, so a hidden transaction counts too)."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    from assay.services.accounts import auth
+    from assay.store.db import open_db
+    from assay.web.app import create_app
+
+    db = open_db(settings, migrate=False)
+    p = make_project(db, k=1, n=2)
+    a = users.add_user(db, "a", "password123")
+    token, _ = auth.create_api_token(db, a.id, "t")
+    projects.add_member(db, p.id, "a")
+    t = queue.claim_next(db, p.id, a.id)
+    annotations.save_draft(db, p.id, t.record_id, a.id, {"rationale": {"text": "so far"}}, 5)
+    client = TestClient(create_app(settings, db))
+    h = {"Authorization": f"Bearer {token}"}
+    url = f"/projects/{p.id}/records/{t.record_id}"
+    assert client.get(url, headers=h).status_code == 200  # the token's last use is written once a minute
+    begins: list[object] = []
+
+    def count(conn: object) -> None:
+        begins.append(conn)
+
+    event.listen(db.engine, "begin", count)
+    try:
+        r = client.get(url, headers=h)
+    finally:
+        event.remove(db.engine, "begin", count)
+    assert r.status_code == 200, r.text
+    assert "so far" in r.text  # the page shows the person's draft
+    assert 1 <= len(begins) <= 2, f"{len(begins)} transactions for one annotate GET"
+    db.close()

@@ -7,8 +7,9 @@ costs about 50–80 µs of Python on SQLite, against 250–400 µs for the same 
 compiled cache keeps one compiled form per statement and dialect. `FOR UPDATE [SKIP LOCKED]` renders on
 PostgreSQL only (SQLite transactions are already exclusive).
 
-This module owns only the SQL; the rules (exactly k, leases, gold, review) live in `assay.services.annotation.queue`
-and `assay.services.annotation.submissions`. UPDATE statements here have their SET columns given by the parameters
+This module owns only the SQL; the statements that change `records.leased_count` / `submitted_count` are run
+by `assay.store.slots` alone (the one owner of the exactly-k counters); the rules (leases, gold, review) live
+in `assay.services.annotation`. UPDATE statements here have their SET columns given by the parameters
 of each call (`conn.execute(SET_RECORD_COUNTS, {"rid": …, "submitted_count": …})`), so the column types
 (JSON, timestamps) apply.
 """
@@ -191,6 +192,21 @@ EXPIRE_LEASES = (update(assignments)
                  .values(status="expired").returning(assignments.c.record_id))
 FREE_SLOT = (update(records).where(records.c.id == bindparam("rid"), records.c.leased_count > 0)
              .values(leased_count=records.c.leased_count - 1))
+# a member's live leases end at once (member removal): parameters pid, uid, now; returns the record ids
+END_LEASES_OF = (update(assignments)
+                 .where(assignments.c.project_id == bindparam("pid"), assignments.c.user_id == bindparam("uid"),
+                        assignments.c.status == "leased")
+                 .values(status="expired", expires_at=bindparam("now")).returning(assignments.c.record_id))
+# one more submission counted, regardless of k (imported judgments, authored records)
+COUNT_SUBMISSION = (update(records).where(records.c.id == bindparam("rid"))
+                    .values(submitted_count=records.c.submitted_count + 1))
+# a submission no longer counted (review reject + requeue)
+UNCOUNT_SUBMISSION = (update(records).where(records.c.id == bindparam("rid"), records.c.submitted_count > 0)
+                      .values(submitted_count=records.c.submitted_count - 1))
+# a submission turned back into its author's lease (review reject + return): the slot stays theirs
+SUBMISSION_TO_LEASE = (update(records).where(records.c.id == bindparam("rid"), records.c.submitted_count > 0)
+                       .values(submitted_count=records.c.submitted_count - 1,
+                               leased_count=records.c.leased_count + 1))
 
 # --- submit --------------------------------------------------------------------------------------------
 
@@ -221,6 +237,8 @@ LEASE_AND_ANNOTATION = (
            assignments.c.project_id == bindparam("project_id")))
 
 LOCK_RECORD = select(*RECORD_COLUMNS).where(records.c.id == bindparam("record_id")).with_for_update(of=records)
+LOCK_RECORD_ROW = select(records.c.id).where(records.c.id == bindparam("record_id")).with_for_update(of=records)
+RECORD_EXISTS = select(records.c.id).where(records.c.id == bindparam("record_id"))
 
 REVIEW_OF_REVISION = (select(reviews.c.decision)
                       .where(reviews.c.annotation_id == bindparam("annotation_id"),

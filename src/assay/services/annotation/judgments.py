@@ -17,18 +17,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
-from assay.domain.questions import Question, QuestionKind, validate_answers
+from assay.domain.questions import Question, validate_answers
 from assay.domain.records import Record
 from assay.domain.users import User
 from assay.errors import Invalid, NotFound
 from assay.services.accounts.audit import record_event
 from assay.services.projects.records import import_records
+from assay.store import slots
 from assay.store.db import Db
 from assay.store.mappers import question_from_row
-from assay.store.tables import AnnotationRow, AssignmentRow, MemberRow, ProjectRow, RecordRow, UserRow
+from assay.store.queries import annotations as annotations_q
+from assay.store.queries import assignments
+from assay.store.queries import judgments as judgments_q
 
 UNUSABLE_HASH = "!external"
 
@@ -61,10 +61,7 @@ def _stamp(value: Any) -> datetime | None:
 def _clean(q: Question, answer: Any, texts: list[str]) -> dict[str, Any]:
     """Validate like a submission, except that a pairwise choice from a source without strengths keeps
     `strength: None` (the source never asked for one)."""
-    if (q.kind is QuestionKind.pairwise and isinstance(answer, dict) and answer.get("choice") in ("a", "b")
-            and answer.get("strength") is None):
-        return {q.name: {"choice": answer["choice"], "strength": None}}
-    return validate_answers([q], {q.name: answer}, texts)
+    return validate_answers([q], {q.name: answer}, texts, strength_optional=True)
 
 
 def import_judgments(db: Db, project_id: int, records: list[Record], question: str, *, source: str = "import",
@@ -75,7 +72,7 @@ def import_judgments(db: Db, project_id: int, records: list[Record], question: s
     result = import_records(db, project_id, records, actor=actor)
     now = datetime.now(UTC)
     with db.transaction() as s:
-        project = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+        project = assignments.project(s, project_id, with_questions=True)
         if project is None:
             raise NotFound(f"no project with id {project_id}")
         qrow = next((q for q in project.questions if q.name == question), None)
@@ -86,22 +83,13 @@ def import_judgments(db: Db, project_id: int, records: list[Record], question: s
         names = sorted({str(j["annotator"]) for r in records for j in r.metadata.get("judgments") or []})
         users: dict[str, int] = {}
         for name in names:
-            uname = external_username(source, name)
-            row = s.scalar(select(UserRow).where(UserRow.username == uname))
-            if row is None:
-                row = UserRow(username=uname, display_name=f"{name} ({source})", password_hash=UNUSABLE_HASH,
-                              role="annotator", is_active=False)
-                s.add(row)
-                s.flush()
-            if s.get(MemberRow, (project_id, row.id)) is None:
-                s.add(MemberRow(project_id=project_id, user_id=row.id, role="annotator"))
-            users[name] = row.id
+            uid = judgments_q.placeholder_user(s, external_username(source, name), f"{name} ({source})",
+                                               UNUSABLE_HASH)
+            judgments_q.ensure_member(s, project_id, uid, "annotator")
+            users[name] = uid
         ids = {r.external_id: r for r in records}
-        rows = {r.external_id: r for r in s.scalars(select(RecordRow).where(RecordRow.project_id == project_id)
-                                                    .options(selectinload(RecordRow.completions)))
-                if r.external_id in ids}
-        have = {(r, u) for r, u in s.execute(select(AnnotationRow.record_id, AnnotationRow.user_id)
-                                             .where(AnnotationRow.project_id == project_id))}
+        rows = {r.external_id: r for r in assignments.records_of_project(s, project_id) if r.external_id in ids}
+        have = annotations_q.pairs(s, project_id)
         created = skipped = 0
         for ext, rec in ids.items():
             rrow = rows[ext]
@@ -116,13 +104,8 @@ def import_judgments(db: Db, project_id: int, records: list[Record], question: s
                     skipped += 1
                     continue
                 at = _stamp(j.get("submitted_at")) or now
-                s.add(AssignmentRow(project_id=project_id, record_id=rrow.id, user_id=uid, status="submitted",
-                                    leased_at=at, expires_at=at))
-                s.add(AnnotationRow(project_id=project_id, record_id=rrow.id, user_id=uid, status="submitted",
-                                    answers=clean, active_seconds=0.0, revision=1, created_at=at, updated_at=at,
-                                    submitted_at=at))
+                slots.add_submitted(s, project_id=project_id, record_id=rrow.id, user_id=uid, answers=clean, at=at)
                 have.add((rrow.id, uid))
-                rrow.submitted_count += 1
                 created += 1
         record_event(s, actor.id if actor else None, "judgments.import", project.name, source=source,
                      annotations=created, skipped=skipped, annotators=len(users))

@@ -13,17 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-
 from assay.domain.users import User
 from assay.errors import Conflict, Invalid, NotFound
 from assay.services.accounts import policies
 from assay.services.accounts.audit import record_event
 from assay.services.annotation import queue
-from assay.services.authoring.conversations import _role
 from assay.store.db import Db
-from assay.store.tables import AssignmentRow, RecordRow, UserRow
-from assay.store.tables_authoring import AuthoringTaskRow, ProblemReportRow
+from assay.store.queries import assignments
+from assay.store.queries import problem_reports as reports_q
+from assay.store.tables_authoring import ProblemReportRow
 
 REASONS = {"broken_record": "broken record", "unclear_guideline": "unclear guideline",
            "offensive_content": "offensive content", "other": "other"}
@@ -67,33 +65,27 @@ def report_problem(db: Db, project_id: int, user: User, reason: str, note: str =
         raise Invalid("report either a record or an authoring task")
     leased = False
     with db.transaction() as s:
-        role = _role(s, project_id, user.id)
+        role = assignments.member_role(s, project_id, user.id)
         policies.annotate(user, role)
         oversees = user.is_admin or role in ("lead", "reviewer")
         if record_id is not None:
-            rec = s.get(RecordRow, record_id)
+            rec = assignments.record(s, record_id)
             if rec is None or rec.project_id != project_id:
                 raise NotFound(f"no record {record_id} in this project")
-            a = s.scalar(select(AssignmentRow).where(AssignmentRow.record_id == record_id,
-                                                     AssignmentRow.user_id == user.id))
+            a = assignments.of_record(s, record_id, user.id)
             if a is None and not oversees:  # annotators only know the records served to them
                 raise NotFound("this record is not in your queue")
             leased = a is not None and a.status in ("leased", "expired")
         else:
-            task = s.get(AuthoringTaskRow, task_id)
+            task = reports_q.authoring_task(s, task_id) if task_id is not None else None
             if task is None or task.project_id != project_id or (task.user_id != user.id and not oversees):
                 raise NotFound(f"no authoring task {task_id} in this project")
-        row = s.scalar(select(ProblemReportRow).where(
-            ProblemReportRow.project_id == project_id, ProblemReportRow.user_id == user.id,
-            ProblemReportRow.state == "open",
-            ProblemReportRow.record_id == record_id if record_id is not None else ProblemReportRow.task_id == task_id))
+        row = reports_q.open_report(s, project_id, user.id, record_id=record_id, task_id=task_id)
         if row is None:
-            row = ProblemReportRow(project_id=project_id, record_id=record_id, task_id=task_id, user_id=user.id,
-                                   reason=reason, note=note, state="open", resolution="")
-            s.add(row)
+            row = reports_q.add(s, project_id=project_id, user_id=user.id, record_id=record_id, task_id=task_id,
+                                reason=reason, note=note)
         else:
             row.reason, row.note = reason, note
-        s.flush()
         record_event(s, user.id, "problem.report", str(project_id), record=record_id, task=task_id, reason=reason)
         out = _view(row, user.username)
     if leased and record_id is not None:
@@ -103,26 +95,22 @@ def report_problem(db: Db, project_id: int, user: User, reason: str, note: str =
 
 def list_reports(db: Db, project_id: int, user: User, state: str | None = "open") -> list[ProblemReport]:
     """Reports of the project, newest first (leads, reviewers, admins); `state` None for all."""
-    with db.transaction() as s:
-        policies.review(user, _role(s, project_id, user.id))
-        q = (select(ProblemReportRow, UserRow.username).join(UserRow, UserRow.id == ProblemReportRow.user_id)
-             .where(ProblemReportRow.project_id == project_id))
-        if state is not None:
-            q = q.where(ProblemReportRow.state == state)
-        return [_view(r, u) for r, u in s.execute(q.order_by(ProblemReportRow.id.desc()))]
+    with db.read() as s:
+        policies.review(user, assignments.member_role(s, project_id, user.id))
+        return [_view(r, u) for r, u in reports_q.of_project(s, project_id, state)]
 
 
 def resolve(db: Db, project_id: int, report_id: int, user: User, resolution: str = "") -> ProblemReport:
     """Close a report with a note on what was done (the project's lead or reviewer, or an admin)."""
     with db.transaction() as s:
-        policies.review(user, _role(s, project_id, user.id))
-        row = s.get(ProblemReportRow, report_id)
+        policies.review(user, assignments.member_role(s, project_id, user.id))
+        row = reports_q.get(s, report_id)
         if row is None or row.project_id != project_id:
             raise NotFound(f"no problem report {report_id} in this project")
         if row.state == "resolved":
             raise Conflict("this report is already resolved")
         row.state, row.resolution = "resolved", (resolution or "").strip()
         row.resolved_by, row.resolved_at = user.id, datetime.now(UTC)
-        reporter = s.scalar(select(UserRow.username).where(UserRow.id == row.user_id)) or ""
+        reporter = reports_q.username(s, row.user_id)
         record_event(s, user.id, "problem.resolve", str(project_id), report=row.id)
         return _view(row, reporter)

@@ -28,18 +28,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
-
+from assay.domain.answers import LabelsAnswer, PairwiseAnswer, read_by_shape
 from assay.domain.records import Record
 from assay.domain.users import User
 from assay.errors import Conflict, Forbidden, Invalid, NotFound
 from assay.services.accounts.audit import record_event
 from assay.services.annotation.queue import lock_record
-from assay.store.db import Db
+from assay.store import slots
+from assay.store.db import Db, Tx
 from assay.store.mappers import record_from_row
-from assay.store.tables import AnnotationRow, AssignmentRow, ProjectRow, RecordRow, UserRow
-from assay.store.tables_quality import ReviewRow
+from assay.store.queries import annotations as annotations_q
+from assay.store.queries import assignments, reviews
 
 MODES = ("all", "sample", "low_agreement")
 RETURN_LEASE = timedelta(days=7)
@@ -91,12 +90,13 @@ class ReviewDecision:
 
 
 def _categorical(ans: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for name, a in (ans or {}).items():
-        if isinstance(a, dict) and "choice" in a:
-            out[name] = a["choice"]
-        elif isinstance(a, dict) and isinstance(a.get("labels"), list):
-            out[name] = tuple(sorted(map(str, a["labels"])))
+    out: dict[str, Any] = {}
+    for name, raw in (ans or {}).items():
+        a = read_by_shape(raw)
+        if isinstance(a, PairwiseAnswer):
+            out[name] = a.choice
+        elif isinstance(a, LabelsAnswer) and a.per_completion is None:
+            out[name] = tuple(sorted(a.labels))
     return out
 
 
@@ -115,42 +115,23 @@ def _in_sample(annotation_id: int, rate: float) -> bool:
     return (zlib.crc32(f"review:{annotation_id}".encode()) % 10_000) < rate * 10_000
 
 
-def _current(s: Session, ann: AnnotationRow) -> ReviewRow | None:
-    return s.scalar(select(ReviewRow).where(ReviewRow.annotation_id == ann.id, ReviewRow.revision == ann.revision)
-                    .order_by(ReviewRow.id.desc()).limit(1))
-
-
 def review_queue(db: Db, project_id: int, reviewer_id: int, limit: int = 20) -> list[ReviewItem]:
     """Submitted annotations that need review under the project's policy, oldest first; never the
     reviewer's own, never gold records, never ones already reviewed at their current revision."""
-    with db.transaction() as s:
-        project = s.get(ProjectRow, project_id)
+    with db.read() as s:
+        project = assignments.project(s, project_id)
         if project is None:
             raise NotFound(f"no project with id {project_id}")
         policy = ReviewPolicy.of(project.settings)
-        reviewed = select(ReviewRow.id).where(ReviewRow.annotation_id == AnnotationRow.id,
-                                              ReviewRow.revision == AnnotationRow.revision).exists()
-        rows = s.execute(
-            select(AnnotationRow, UserRow.username).join(UserRow, UserRow.id == AnnotationRow.user_id)
-            .join(RecordRow, RecordRow.id == AnnotationRow.record_id)
-            .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
-                   AnnotationRow.user_id != reviewer_id, RecordRow.is_gold.is_(False), ~reviewed)
-            .order_by(AnnotationRow.submitted_at, AnnotationRow.id)).all()
+        rows = reviews.unreviewed_submissions(s, project_id, reviewer_id)
         if policy.mode == "sample":
             rows = [r for r in rows if _in_sample(r[0].id, policy.rate)]
-        agreements: dict[int, float | None] = {}
-        rec_ids = sorted({a.record_id for a, _ in rows})
-        for i in range(0, len(rec_ids), 500):
-            sets: dict[int, list[dict[str, Any]]] = defaultdict(list)
-            for rid, ans in s.execute(select(AnnotationRow.record_id, AnnotationRow.answers).where(
-                    AnnotationRow.record_id.in_(rec_ids[i:i + 500]), AnnotationRow.status == "submitted")):
-                sets[rid].append(ans)
-            agreements.update({rid: record_agreement(v) for rid, v in sets.items()})
+        sets = annotations_q.submitted_answers(s, sorted({a.record_id for a, _ in rows}))
+        agreements = {rid: record_agreement(v) for rid, v in sets.items()}
         if policy.mode == "low_agreement":
             rows = [r for r in rows if (agreements.get(r[0].record_id) or 1.0) < policy.threshold]
         rows = rows[:limit]
-        recs = {r.id: r for r in s.scalars(select(RecordRow).where(RecordRow.id.in_([a.record_id for a, _ in rows]))
-                                           .options(selectinload(RecordRow.completions)))}
+        recs = assignments.records_by_id(s, [a.record_id for a, _ in rows])
         return [ReviewItem(a.id, a.record_id, name, dict(a.answers), a.submitted_at, record_from_row(recs[a.record_id]),
                            agreements.get(a.record_id)) for a, name in rows]
 
@@ -166,58 +147,44 @@ def decide(db: Db, project_id: int, annotation_id: int, reviewer: User, decision
         raise Invalid("say why you reject it: the comment is what the annotator reads")
     now = datetime.now(UTC)
     with db.transaction() as s:
-        project = s.get(ProjectRow, project_id)
-        ann = s.get(AnnotationRow, annotation_id)
+        project = assignments.project(s, project_id)
+        ann = annotations_q.get(s, annotation_id)
         if project is None or ann is None or ann.project_id != project_id:
             raise NotFound(f"no annotation {annotation_id} in this project")
         if ann.user_id == reviewer.id:
             raise Forbidden("you cannot review your own annotation")
         lock_record(s, db, ann.record_id)
-        s.refresh(ann)
+        annotations_q.refresh(s, ann)
         if ann.status != "submitted":
             raise Conflict("this annotation is not submitted (it was sent back or is still a draft)")
-        if _current(s, ann) is not None:
+        if reviews.current(s, ann.id, ann.revision) is not None:
             raise Conflict("this annotation was already reviewed; reload the review queue")
         action = ""
         if decision == "rejected":
             action = "returned" if ReviewPolicy.of(project.settings).on_reject == "return" else "requeued"
-            _apply_rejection(s, ann, action, now, project.lease_seconds)
-        s.add(ReviewRow(project_id=project_id, annotation_id=ann.id, revision=ann.revision, reviewer_id=reviewer.id,
-                        decision=decision, comment=comment, action=action, created_at=now))
+            _apply_rejection(s, ann.record_id, ann.user_id, ann.id, action, now, project.lease_seconds)
+        reviews.add(s, project_id=project_id, annotation_id=ann.id, revision=ann.revision, reviewer_id=reviewer.id,
+                    decision=decision, comment=comment, action=action, at=now)
         record_event(s, reviewer.id, f"review.{decision}", project.name, annotation=ann.id, then=action)
         return ReviewDecision(ann.id, decision, comment, action, reviewer.username, now)
 
 
-def _apply_rejection(s: Session, ann: AnnotationRow, action: str, now: datetime, lease_seconds: int) -> None:
-    rec = s.get(RecordRow, ann.record_id)
-    a = s.scalar(select(AssignmentRow).where(AssignmentRow.record_id == ann.record_id,
-                                             AssignmentRow.user_id == ann.user_id))
-    assert rec is not None and a is not None
-    rec.submitted_count = max(rec.submitted_count - 1, 0)
-    if action == "returned":
-        rec.leased_count += 1
-        a.status = "leased"
-        a.expires_at = now + max(RETURN_LEASE, timedelta(seconds=lease_seconds))
-        ann.status = "draft"
+def _apply_rejection(s: Tx, record_id: int, user_id: int, annotation_id: int, action: str, now: datetime,
+                     lease_seconds: int) -> None:
+    a = assignments.of_record(s, record_id, user_id)
+    assert a is not None
+    until = now + max(RETURN_LEASE, timedelta(seconds=lease_seconds)) if action == "returned" else None
+    slots.reject(s, record_id=record_id, assignment_id=a.id, annotation_id=annotation_id, return_until=until)
 
 
-def review_states(s: Session, project_id: int) -> dict[int, str]:
+def review_states(s: Tx, project_id: int) -> dict[int, str]:
     """annotation id → 'accepted' | 'rejected' for the review that applies to its current revision (inside
     the caller's transaction; for exports and metrics)."""
-    out: dict[int, str] = {}
-    rows = s.execute(select(ReviewRow.annotation_id, ReviewRow.revision, ReviewRow.decision, AnnotationRow.revision)
-                     .join(AnnotationRow, AnnotationRow.id == ReviewRow.annotation_id)
-                     .where(ReviewRow.project_id == project_id).order_by(ReviewRow.id))
-    for aid, rev, decision, current in rows:
-        if rev == current:
-            out[aid] = decision
-    return out
+    return reviews.states(s, project_id)
 
 
 def history(db: Db, project_id: int, limit: int = 50) -> list[ReviewDecision]:
     """The latest review decisions in the project, newest first."""
-    with db.transaction() as s:
-        rows = s.execute(select(ReviewRow, UserRow.username).outerjoin(UserRow, UserRow.id == ReviewRow.reviewer_id)
-                         .where(ReviewRow.project_id == project_id).order_by(ReviewRow.id.desc()).limit(limit))
-        return [ReviewDecision(r.annotation_id, r.decision, r.comment, r.action, name or "", r.created_at)
-                for r, name in rows]
+    with db.read() as s:
+        return [ReviewDecision(r.annotation_id, r.decision, r.comment, r.action, name, r.created_at)
+                for r, name in reviews.latest(s, project_id, limit)]

@@ -16,9 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from assay.domain.projects import Project
 from assay.domain.questions import QuestionKind
 from assay.domain.records import Record
@@ -26,9 +23,10 @@ from assay.domain.users import User
 from assay.errors import Invalid, NotFound
 from assay.llm import ChatClient, Judge, JudgeResult
 from assay.services.accounts.audit import record_event
-from assay.store.db import Db
+from assay.store.db import Db, Tx
 from assay.store.mappers import project_from_row, record_from_row
-from assay.store.tables import ProjectRow, RecordRow
+from assay.store.queries import assignments
+from assay.store.queries import suggestions as suggestions_q
 from assay.store.tables_generation import SuggestionRow
 
 JUDGED = (QuestionKind.pairwise, QuestionKind.rating, QuestionKind.labels)
@@ -64,19 +62,17 @@ def _of(row: SuggestionRow) -> Suggestion:
 
 
 def _load_project(db: Db, project_id: int) -> Project:
-    with db.transaction() as s:
-        row = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+    with db.read() as s:
+        row = assignments.project(s, project_id, with_questions=True)
         if row is None:
             raise NotFound(f"no project with id {project_id}")
         return project_from_row(row)
 
 
 def _todo(db: Db, project: Project, names: list[str], model: str) -> tuple[list[tuple[int, Record, str]], int]:
-    with db.transaction() as s:
-        done = {(rid, q) for rid, q in s.execute(select(SuggestionRow.record_id, SuggestionRow.question).where(
-            SuggestionRow.project_id == project.id, SuggestionRow.model == model))}
-        rows = s.scalars(select(RecordRow).where(RecordRow.project_id == project.id)
-                         .options(selectinload(RecordRow.completions)).order_by(RecordRow.id))
+    with db.read() as s:
+        done = suggestions_q.suggested_pairs(s, project.id, model)
+        rows = assignments.records_of_project(s, project.id)
         todo, skipped = [], 0
         for row in rows:
             rec = record_from_row(row)
@@ -136,28 +132,25 @@ def _store(db: Db, project_id: int, model: str, batch: list[tuple[int, Record, s
             if not res.ok or res.answer is None:
                 report.failed[f"{rec.external_id}/{name}"] = res.error or "no answer"
                 continue
-            row = s.scalar(select(SuggestionRow).where(SuggestionRow.record_id == record_id,
-                                                       SuggestionRow.question == name,
-                                                       SuggestionRow.model == model))
-            if row is None:
-                row = SuggestionRow(project_id=project_id, record_id=record_id, question=name, model=model)
-                s.add(row)
-            row.answer = res.answer
-            row.rationale = res.rationale
-            row.meta = {"consistent": res.consistent, "server_model": res.model}
+            suggestions_q.put(s, project_id=project_id, record_id=record_id, question=name, model=model,
+                              answer=res.answer, rationale=res.rationale,
+                              meta={"consistent": res.consistent, "server_model": res.model})
             report.stored += 1
+
+
+def list_in(s: Tx, project_id: int, record_id: int) -> list[Suggestion]:
+    """`list_suggestions` inside the caller's transaction."""
+    rec = assignments.record(s, record_id)
+    if rec is None or rec.project_id != project_id:
+        raise NotFound(f"no record {record_id} in this project")
+    return [_of(r) for r in suggestions_q.of_record(s, record_id)]
 
 
 def list_suggestions(db: Db, project_id: int, record_id: int) -> list[Suggestion]:
     """Every suggestion on one record (newest first per question). Raises NotFound for a record outside
     the project. Does not check visibility: callers use `visible_to_annotators` or a lead policy."""
-    with db.transaction() as s:
-        rec = s.get(RecordRow, record_id)
-        if rec is None or rec.project_id != project_id:
-            raise NotFound(f"no record {record_id} in this project")
-        rows = s.scalars(select(SuggestionRow).where(SuggestionRow.record_id == record_id)
-                         .order_by(SuggestionRow.question, SuggestionRow.created_at.desc(), SuggestionRow.id.desc()))
-        return [_of(r) for r in rows]
+    with db.read() as s:
+        return list_in(s, project_id, record_id)
 
 
 def visible_to_annotators(project: Project) -> bool:
@@ -165,12 +158,20 @@ def visible_to_annotators(project: Project) -> bool:
     return bool((project.settings or {}).get("show_suggestions", False))
 
 
+def for_workspace_in(s: Tx, project: Project, record_id: int) -> dict[str, dict[str, Any]]:
+    """`for_workspace` inside the caller's transaction (no query when the project shows none)."""
+    if not visible_to_annotators(project):
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for sug in list_in(s, project.id, record_id):
+        out.setdefault(sug.question, {"answer": sug.answer, "rationale": sug.rationale, "model": sug.model})
+    return out
+
+
 def for_workspace(db: Db, project: Project, record_id: int) -> dict[str, dict[str, Any]]:
     """What the annotate page shows: {question: {"answer", "rationale", "model"}} with the newest suggestion
     per question, or {} when the project does not show suggestions to annotators."""
     if not visible_to_annotators(project):
         return {}
-    out: dict[str, dict[str, Any]] = {}
-    for sug in list_suggestions(db, project.id, record_id):
-        out.setdefault(sug.question, {"answer": sug.answer, "rationale": sug.rationale, "model": sug.model})
-    return out
+    with db.read() as s:
+        return for_workspace_in(s, project, record_id)

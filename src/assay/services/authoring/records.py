@@ -29,9 +29,10 @@ from assay.services.accounts.audit import record_event
 from assay.services.authoring.conversations import _attempt, _view, conversation, load_task
 from assay.services.authoring.views import AttemptView, TaskView, parse_settings
 from assay.services.projects.records import check_fits
+from assay.store import slots
 from assay.store.db import Db
 from assay.store.mappers import question_from_row
-from assay.store.tables import AnnotationRow, AssignmentRow, CompletionRow, ProjectRow, RecordRow
+from assay.store.tables import CompletionRow, ProjectRow, RecordRow
 from assay.store.tables_authoring import AuthoringNodeRow, AuthoringTaskRow, RedteamAttemptRow
 
 
@@ -62,12 +63,7 @@ def _submit(s: Session, prow: ProjectRow, rec: RecordRow, user_id: int, answers:
     """A submitted annotation (and its assignment) by the author, validated against the answered questions."""
     qs = [q for q in _questions(prow) if q.name in answers]
     clean = validate_answers(qs, answers, [c.text for c in rec.completions])
-    now = datetime.now(UTC)
-    s.add(AssignmentRow(project_id=prow.id, record_id=rec.id, user_id=user_id, status="submitted", leased_at=now,
-                        expires_at=now))
-    s.add(AnnotationRow(project_id=prow.id, record_id=rec.id, user_id=user_id, status="submitted", answers=clean,
-                        active_seconds=0.0, revision=1, updated_at=now, submitted_at=now))
-    rec.submitted_count = (rec.submitted_count or 0) + 1
+    slots.add_submitted(s, project_id=prow.id, record_id=rec.id, user_id=user_id, answers=clean, at=datetime.now(UTC))
 
 
 def _project(s: Session, project_id: int) -> ProjectRow:
@@ -107,9 +103,8 @@ def finish_prompt(db: Db, task_id: int, user: User) -> int:
                                                  completions=comps))
         rec = _add_record(s, prow.id, ext, msgs, comps, meta)
         now = datetime.now(UTC)
-        s.add(AssignmentRow(project_id=prow.id, record_id=rec.id, user_id=row.user_id, status="leased",
-                            leased_at=now, expires_at=now + timedelta(seconds=max(prow.lease_seconds, 3600))))
-        rec.leased_count = (rec.leased_count or 0) + 1
+        slots.lease(s, project_id=prow.id, record_id=rec.id, user_id=row.user_id, now=now,
+                    expires=now + timedelta(seconds=max(prow.lease_seconds, 3600)))
         row.meta = {**(row.meta or {}), "record_id": rec.id}
         row.state = "done"
         s.get(AuthoringNodeRow, turn.user.id).record_id = rec.id  # type: ignore[union-attr]

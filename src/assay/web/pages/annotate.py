@@ -3,21 +3,18 @@ submission id), skip. A person's queue page and edit history live in `my_work`."
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from assay.domain.projects import Project
-from assay.domain.work import Task
 from assay.errors import AssayError, Conflict, Forbidden, Invalid
 from assay.services.accounts import policies
 from assay.services.accounts.auth import Principal
-from assay.services.annotation import history as annotation_history
-from assay.services.annotation import queue, suggestions
+from assay.services.annotation import queue, workspace
 from assay.services.annotation import submissions as annotation_service
 from assay.services.projects import projects
-from assay.store.db import Db
 from assay.web.context import ctx
 from assay.web.forms import answers_from_pairs
 from assay.web.pages import my_work, project_setup
@@ -53,40 +50,30 @@ def next_record(request: Request, project_id: int, p: Principal = Depends(reader
 @router.get("/projects/{project_id}/records/{record_id}")
 def annotate_page(request: Request, project_id: int, record_id: int, p: Principal = Depends(reader),
                   error: str = "") -> Response:
-    _check(request, project_id, p)
-    db = ctx(request).db
-    task = queue.current_task(db, project_id, record_id, p.user.id)
-    project = projects.get_project(db, project_id)
-    return page(request, "annotate.html", p, project=project, task=task, error=error,
-                **_extras(db, project, task, p.user.id))
+    """The person's task on a record of their queue: one service call (one read transaction) besides the
+    sign-in check."""
+    view = workspace.annotate_view(ctx(request).db, project_id, record_id, p.user.id,
+                                   authorize=functools.partial(policies.annotate, p.user))
+    return page(request, "annotate.html", p, error=error, **_template_data(view))
 
 
-def _suggestions(db: Db, project: Project, record_id: int) -> dict[str, dict[str, Any]]:
-    """The judge suggestions the project shows (`services.suggestions.for_workspace`), each with a readable
-    `summary`; only for questions of the form and answers that are objects."""
-    by_name = {q.name: q for q in project.questions}
-    out: dict[str, dict[str, Any]] = {}
-    for name, sug in suggestions.for_workspace(db, project, record_id).items():
-        if name in by_name and isinstance(sug.get("answer"), dict):
-            out[name] = {**sug, "summary": summarize(by_name[name], sug["answer"])}
-    return out
-
-
-def _extras(db: Db, project: Project, task: Task, user_id: int) -> dict[str, Any]:
-    """What the annotate template needs besides the task: progress, today's active time, settings, the
-    model suggestions the project chose to show, the person's gold standing (warned/paused), their own
-    edit history of this record and, for a submitted record, why it can no longer be edited ("" if it can)."""
+def _template_data(view: workspace.AnnotateView) -> dict[str, Any]:
+    """What the annotate template needs: the task and project, progress, today's active time, settings, the
+    model suggestions the project chose to show (each with a readable `summary`; only for questions of the
+    form and answers that are objects), the person's gold standing (warned/paused), their own edit history
+    of this record (newest first) and, for a submitted record, why it can no longer be edited ("" if it can)."""
+    project = view.project
     settings = project.settings or {}
-    history = annotation_history.history(db, project.id, task.record_id, user_id)
-    return {"progress": projects.progress(db, project.id, user_id),
-            "today_seconds": round(annotation_service.active_seconds_today(db, user_id,
-                                                                           exclude_record_id=task.record_id)),
+    by_name = {q.name: q for q in project.questions}
+    shown = {name: {**sug, "summary": summarize(by_name[name], sug["answer"])}
+             for name, sug in view.suggestions.items() if name in by_name and isinstance(sug.get("answer"), dict)}
+    return {"project": project, "task": view.task, "progress": view.progress,
+            "today_seconds": round(view.today_seconds),
             "idle_seconds": int(settings.get("idle_seconds", 60)),
             "show_models": bool(settings.get("show_models", False)),
-            "suggestions": _suggestions(db, project, task.record_id),
-            "standing": my_work.standing_of(db, project.id, user_id),
-            "history": [(r, summarize_all(project.questions, r.answers)) for r in reversed(history)],
-            "locked": annotation_history.locked_reason(db, project.id, task.record_id, user_id)}
+            "suggestions": shown, "standing": view.standing,
+            "history": [(r, summarize_all(project.questions, r.answers)) for r in reversed(view.history)],
+            "locked": view.locked}
 
 
 def _seconds(value: Any) -> float | None:
@@ -122,16 +109,14 @@ async def submit(request: Request, project_id: int, record_id: int, p: Principal
     try:
         annotation_service.submit(db, project_id, record_id, p.user.id, answers, _seconds(form.get("active_seconds")))
     except (Invalid, Conflict) as e:
-        task = queue.current_task(db, project_id, record_id, p.user.id)
         if isinstance(e, Invalid):  # keep what was typed on screen and in the draft
             try:
-                task = annotation_service.save_draft(db, project_id, record_id, p.user.id, answers,
-                                                     _seconds(form.get("active_seconds")))
+                annotation_service.save_draft(db, project_id, record_id, p.user.id, answers,
+                                              _seconds(form.get("active_seconds")))
             except AssayError:
                 pass
-        project = projects.get_project(db, project_id)
-        return page(request, "annotate.html", p, status_code=e.status, project=project,
-                    task=task, error=e.message, **_extras(db, project, task, p.user.id))
+        view = workspace.annotate_view(db, project_id, record_id, p.user.id)
+        return page(request, "annotate.html", p, status_code=e.status, error=e.message, **_template_data(view))
     return RedirectResponse(f"/projects/{project_id}/next", status_code=303)
 
 
