@@ -11,17 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
-
 from assay.domain.users import Role, User
 from assay.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from assay.services.accounts.audit import record_event
 from assay.services.accounts.passwords import new_token, token_digest, verify_password
-from assay.store import queue_statements as Q
 from assay.store.db import Db
 from assay.store.mappers import user_from_row
-from assay.store.tables import ApiTokenRow, SessionRow, UserRow
-from assay.store.tables_security import LoginFailureRow
+from assay.store.queries import sessions as sessions_q
+from assay.store.queries import tokens as tokens_q
+from assay.store.queries import users as users_q
+from assay.store.tables import ApiTokenRow
 
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -62,10 +61,9 @@ class LoginThrottle:
         """Raise Forbidden (with the wait in seconds) when the account or the address is throttled."""
         now = datetime.now(UTC)
         since = now - timedelta(seconds=self.window)
-        with db.transaction() as s:
+        with db.read() as s:
             for key in self.keys(username, ip):
-                times = list(s.scalars(select(LoginFailureRow.at).where(
-                    LoginFailureRow.key == key, LoginFailureRow.at > since).order_by(LoginFailureRow.at)))
+                times = sessions_q.failure_times(s, key, since)
                 if len(times) >= self.max_failures:
                     oldest = _aware(times[-self.max_failures])
                     wait = int(self.window - (now - oldest).total_seconds()) + 1
@@ -75,13 +73,11 @@ class LoginThrottle:
         """Count one failure against the account and the address (and forget failures past the window)."""
         now = datetime.now(UTC)
         with db.transaction() as s:
-            s.execute(delete(LoginFailureRow).where(LoginFailureRow.at < now - timedelta(seconds=self.window)))
-            for key in self.keys(username, ip):
-                s.add(LoginFailureRow(key=key, at=now))
+            sessions_q.add_failures(s, self.keys(username, ip), now, now - timedelta(seconds=self.window))
 
     def clear(self, db: Db, username: str) -> None:
         with db.transaction() as s:
-            s.execute(delete(LoginFailureRow).where(LoginFailureRow.key == self.keys(username, "")[0]))
+            sessions_q.clear_failures(s, self.keys(username, "")[0])
 
 
 def login(db: Db, username: str, password: str, ip: str = "", throttle: LoginThrottle | None = None) -> Signin:
@@ -91,12 +87,12 @@ def login(db: Db, username: str, password: str, ip: str = "", throttle: LoginThr
     if throttle:
         throttle.check(db, username, ip)
     with db.transaction() as s:
-        row = s.scalar(select(UserRow).where(UserRow.username == username))
+        row = users_q.by_name(s, username)
         ok = verify_password(row.password_hash if row else None, password)
         signin: Signin | None = None
         if ok and row is not None and row.is_active:
             token, csrf = new_token(), new_token(24)
-            s.add(SessionRow(id=token_digest(token), user_id=row.id, csrf_token=csrf, ip=ip[:64]))
+            sessions_q.add(s, token_digest(token), row.id, csrf, ip[:64])
             record_event(s, row.id, "session.login", row.username, ip=ip)
             signin = Signin(user=user_from_row(row), session_token=token, csrf_token=csrf)
     if signin is None:
@@ -123,28 +119,28 @@ def resolve_session(db: Db, token: str) -> Principal:
     st = db.settings
     sid = token_digest(token)
     with db.read_connection() as conn:
-        found = conn.execute(Q.SESSION, {"sid": sid}).first()
+        found = sessions_q.with_user(conn, sid)
     if found is None:
         raise Unauthenticated("your session has ended; sign in again")
     idle = now - _aware(found.last_seen_at) > timedelta(minutes=st.session_idle_minutes)
     old = now - _aware(found.created_at) > timedelta(hours=st.session_absolute_hours)
     if idle or old or found.user_id is None or not found.is_active:
         with db.connection() as conn:
-            conn.execute(delete(SessionRow).where(SessionRow.id == sid))
+            sessions_q.delete_by_id(conn, sid)
         raise Unauthenticated("your session has expired; sign in again")
     if now - _aware(found.last_seen_at) > TOUCH_EVERY:
         with db.connection() as conn:
-            conn.execute(Q.TOUCH_SESSION, {"sid": sid, "last_seen_at": now})
+            sessions_q.touch(conn, sid, now)
     return Principal(user=_user(found), via="session", csrf_token=found.csrf_token)
 
 
 def logout(db: Db, token: str) -> None:
     """End the session on the server (idempotent; audited when a session ended)."""
     with db.transaction() as s:
-        row = s.get(SessionRow, token_digest(token))
+        row = sessions_q.get(s, token_digest(token))
         if row is not None:
             record_event(s, row.user_id, "session.logout", "")
-            s.delete(row)
+            sessions_q.remove(s, row)
 
 
 @dataclass(frozen=True)
@@ -164,9 +160,7 @@ def create_api_token(db: Db, user_id: int, name: str, scope: str = "write") -> t
         raise Invalid("scope must be 'read' or 'write'")
     raw = "assay_" + new_token()
     with db.transaction() as s:
-        row = ApiTokenRow(user_id=user_id, name=name, token_hash=token_digest(raw), prefix=raw[:12], scope=scope)
-        s.add(row)
-        s.flush()
+        row = tokens_q.add(s, user_id, name, token_digest(raw), raw[:12], scope)
         record_event(s, user_id, "token.create", name, scope=scope, prefix=row.prefix)
         return raw, _token(row)
 
@@ -177,18 +171,17 @@ def _token(row: ApiTokenRow) -> ApiToken:
 
 
 def list_api_tokens(db: Db, user_id: int) -> list[ApiToken]:
-    with db.transaction() as s:
-        rows = s.scalars(select(ApiTokenRow).where(ApiTokenRow.user_id == user_id).order_by(ApiTokenRow.id))
-        return [_token(r) for r in rows]
+    with db.read() as s:
+        return [_token(r) for r in tokens_q.of_user(s, user_id)]
 
 
 def revoke_api_token(db: Db, user_id: int, token_id: int) -> None:
     """Revoke one of the caller's own tokens. Raises NotFound for someone else's."""
     with db.transaction() as s:
-        row = s.get(ApiTokenRow, token_id)
+        row = tokens_q.get(s, token_id)
         if row is None or row.user_id != user_id:
             raise NotFound(f"you have no token with id {token_id}")
-        row.revoked_at = datetime.now(UTC)
+        tokens_q.revoke(s, row, datetime.now(UTC))
         record_event(s, user_id, "token.revoke", row.name, prefix=row.prefix)
 
 
@@ -199,14 +192,14 @@ def resolve_api_token(db: Db, raw: str) -> Principal:
     transaction; `last_used_at` is written at most once a minute, in a write transaction of its own."""
     now = datetime.now(UTC)
     with db.read_connection() as conn:
-        found = conn.execute(Q.TOKEN, {"token_hash": token_digest(raw)}).first()
+        found = tokens_q.with_owner(conn, token_digest(raw))
     if found is None or found.revoked_at is not None:
         raise Unauthenticated("unknown or revoked API token; create one with `assay tokens create`")
     if found.user_id is None or not found.is_active:
         raise Unauthenticated("the token's owner is deactivated")
     if found.last_used_at is None or now - _aware(found.last_used_at) > TOUCH_EVERY:
         with db.connection() as conn:
-            conn.execute(Q.TOUCH_TOKEN, {"tid": found.id, "last_used_at": now})
+            tokens_q.touch(conn, found.id, now)
     return Principal(user=_user(found), via="token", scope=found.scope)
 
 

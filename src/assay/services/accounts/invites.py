@@ -9,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
 from assay.domain.users import Role, User
 from assay.errors import Invalid, NotFound
 from assay.services.accounts import users
 from assay.services.accounts.audit import record_event
 from assay.services.accounts.passwords import new_token, token_digest
-from assay.store.db import Db
+from assay.store.db import Db, Tx
+from assay.store.queries import invites as invites_q
 from assay.store.tables_security import InviteRow
 
 MAX_HOURS = 24 * 30
@@ -62,25 +61,19 @@ def create_invite(db: Db, role: Role | str, actor_id: int | None, hours: int = 7
     raw = new_token()
     now = datetime.now(UTC)
     with db.transaction() as s:
-        row = InviteRow(token_hash=token_digest(raw), role=role.value, note=note[:200], created_by=actor_id,
-                        created_at=now, expires_at=now + timedelta(hours=hours))
-        s.add(row)
-        s.flush()
+        row = invites_q.add(s, token_digest(raw), role.value, note[:200], actor_id, now, now + timedelta(hours=hours))
         record_event(s, actor_id, "invite.create", f"invite {row.id}", role=role.value, hours=hours)
         return raw, _invite(row, now)
 
 
 def list_invites(db: Db) -> list[Invite]:
     now = datetime.now(UTC)
-    with db.transaction() as s:
-        return [_invite(r, now) for r in s.scalars(select(InviteRow).order_by(InviteRow.id.desc()))]
+    with db.read() as s:
+        return [_invite(r, now) for r in invites_q.newest_first(s)]
 
 
-def _open_row(s: object, token: str) -> InviteRow:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(s, Session)
-    row = s.scalar(select(InviteRow).where(InviteRow.token_hash == token_digest(token)))
+def _open_row(s: Tx, token: str) -> InviteRow:
+    row = invites_q.by_token_hash(s, token_digest(token))
     if row is None or _state(row, datetime.now(UTC)) != "open":
         raise NotFound("this invite link is unknown, used, expired or revoked; ask an admin for a new one")
     return row
@@ -88,7 +81,7 @@ def _open_row(s: object, token: str) -> InviteRow:
 
 def check_invite(db: Db, token: str) -> Invite:
     """The open invite behind a link token. Raises NotFound for unknown, used, expired or revoked."""
-    with db.transaction() as s:
+    with db.read() as s:
         return _invite(_open_row(s, token), datetime.now(UTC))
 
 
@@ -98,11 +91,11 @@ def accept_invite(db: Db, token: str, username: str, password: str, display_name
     invite = check_invite(db, token)
     user = users.add_user(db, username, password, invite.role, display_name)
     with db.transaction() as s:
-        row = s.get(InviteRow, invite.id)
+        row = invites_q.get(s, invite.id)
         if row is None or row.used_at is not None:  # lost a race: undo the account
             users.set_active(db, user.id, False)
             raise NotFound("this invite link was used a moment ago; ask an admin for a new one")
-        row.used_at, row.used_by = datetime.now(UTC), user.id
+        invites_q.mark_used(s, row, datetime.now(UTC), user.id)
         record_event(s, user.id, "invite.accept", user.username, invite=invite.id, role=invite.role.value)
     return user
 
@@ -110,9 +103,9 @@ def accept_invite(db: Db, token: str, username: str, password: str, display_name
 def revoke_invite(db: Db, invite_id: int, actor_id: int | None) -> None:
     """Revoke an invite (idempotent for used or expired ones). Raises NotFound."""
     with db.transaction() as s:
-        row = s.get(InviteRow, invite_id)
+        row = invites_q.get(s, invite_id)
         if row is None:
             raise NotFound(f"no invite with id {invite_id}")
         if row.revoked_at is None and row.used_at is None:
-            row.revoked_at = datetime.now(UTC)
+            invites_q.revoke(s, row, datetime.now(UTC))
         record_event(s, actor_id, "invite.revoke", f"invite {invite_id}")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
-
 from assay.domain.users import Role, User
 from assay.errors import Conflict, Forbidden, Invalid, NotFound
 from assay.services.accounts.audit import record_event
 from assay.services.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
-from assay.store.db import Db
+from assay.store.db import Db, Tx
 from assay.store.mappers import user_from_row
-from assay.store.tables import SessionRow, UserRow
+from assay.store.queries import sessions as sessions_q
+from assay.store.queries import users as users_q
+from assay.store.tables import UserRow
 
 
 def _check_password(password: str) -> None:
@@ -31,60 +30,51 @@ def add_user(db: Db, username: str, password: str, role: Role | str = Role.annot
         raise Invalid(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}")
     _check_password(password)
     with db.transaction() as s:
-        if s.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+        if users_q.name_taken(s, username):
             raise Conflict(f"user {username!r} already exists; pick another name")
-        row = UserRow(username=username, password_hash=hash_password(password), role=role.value,
-                      display_name=display_name)
-        s.add(row)
-        s.flush()
+        row = users_q.add(s, username, hash_password(password), role.value, display_name)
         record_event(s, actor_id, "user.create", username, role=role.value)
         return user_from_row(row)
 
 
 def get_user(db: Db, user_id: int) -> User:
-    with db.transaction() as s:
-        row = s.get(UserRow, user_id)
-        if row is None:
-            raise NotFound(f"no user with id {user_id}")
-        return user_from_row(row)
+    """Raises NotFound for an unknown id."""
+    with db.read() as s:
+        return user_from_row(_row(s, user_id))
 
 
 def find_user(db: Db, username: str) -> User:
-    with db.transaction() as s:
-        row = s.scalar(select(UserRow).where(UserRow.username == username))
+    with db.read() as s:
+        row = users_q.by_name(s, username)
         if row is None:
             raise NotFound(f"no user named {username!r}; list users with `assay users ls`")
         return user_from_row(row)
 
 
 def list_users(db: Db) -> list[User]:
-    with db.transaction() as s:
-        return [user_from_row(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
+    with db.read() as s:
+        return [user_from_row(r) for r in users_q.all_by_name(s)]
 
 
 def set_password(db: Db, user_id: int, password: str, actor_id: int | None = None) -> None:
     """Change a password and end all of the user's sessions."""
     _check_password(password)
     with db.transaction() as s:
-        row = s.get(UserRow, user_id)
-        if row is None:
-            raise NotFound(f"no user with id {user_id}")
-        row.password_hash = hash_password(password)
-        s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+        row = _row(s, user_id)
+        users_q.set_password_hash(s, row, hash_password(password))
+        sessions_q.delete_for_user(s, user_id)
         record_event(s, actor_id, "user.password", row.username)
 
 
 def set_active(db: Db, user_id: int, active: bool, actor_id: int | None = None) -> User:
     """Activate or deactivate; deactivation ends the person's sessions at once."""
     with db.transaction() as s:
-        row = s.get(UserRow, user_id)
-        if row is None:
-            raise NotFound(f"no user with id {user_id}")
+        row = _row(s, user_id)
         if not active and row.role == Role.admin.value and row.is_active:
             _keep_an_admin(s, user_id)
-        row.is_active = active
+        users_q.set_active(s, row, active)
         if not active:
-            s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+            sessions_q.delete_for_user(s, user_id)
         record_event(s, actor_id, "user.activate" if active else "user.deactivate", row.username)
         return user_from_row(row)
 
@@ -94,15 +84,13 @@ def change_own_password(db: Db, user_id: int, old_password: str, new_password: s
     caller signs in again). Raises Forbidden for a wrong old password, Invalid for a weak new one."""
     _check_password(new_password)
     with db.transaction() as s:
-        row = s.get(UserRow, user_id)
-        if row is None:
-            raise NotFound(f"no user with id {user_id}")
+        row = _row(s, user_id)
         if not verify_password(row.password_hash, old_password):
             raise Forbidden("the current password is wrong; type it again")
         if old_password == new_password:
             raise Invalid("the new password is the same as the old one; choose a different one")
-        row.password_hash = hash_password(new_password)
-        s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+        users_q.set_password_hash(s, row, hash_password(new_password))
+        sessions_q.delete_for_user(s, user_id)
         record_event(s, user_id, "user.password_change", row.username)
 
 
@@ -114,18 +102,22 @@ def set_role(db: Db, user_id: int, role: Role | str, actor_id: int | None = None
     except ValueError:
         raise Invalid(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}")
     with db.transaction() as s:
-        row = s.get(UserRow, user_id)
-        if row is None:
-            raise NotFound(f"no user with id {user_id}")
+        row = _row(s, user_id)
         if row.role == Role.admin.value and role is not Role.admin:
             _keep_an_admin(s, user_id)
-        old, row.role = row.role, role.value
+        old = row.role
+        users_q.set_role(s, row, role.value)
         record_event(s, actor_id, "user.role", row.username, old=old, new=role.value)
         return user_from_row(row)
 
 
-def _keep_an_admin(s: Session, leaving_id: int) -> None:
-    others = s.scalar(select(func.count()).select_from(UserRow).where(
-        UserRow.role == Role.admin.value, UserRow.is_active, UserRow.id != leaving_id)) or 0
-    if others == 0:
+def _row(s: Tx, user_id: int) -> UserRow:
+    row = users_q.by_id(s, user_id)
+    if row is None:
+        raise NotFound(f"no user with id {user_id}")
+    return row
+
+
+def _keep_an_admin(s: Tx, leaving_id: int) -> None:
+    if users_q.other_active_admins(s, Role.admin.value, leaving_id) == 0:
         raise Conflict("this is the last active admin; make someone else an admin first")

@@ -6,9 +6,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from assay.domain.annotations import AnnotationView, ExportSource, JudgedRecord
 from assay.domain.users import User
 from assay.errors import NotFound
@@ -17,24 +14,21 @@ from assay.services.accounts.audit import record_event
 from assay.services.annotation.review import review_states
 from assay.store.db import Db
 from assay.store.mappers import project_from_row, record_from_row
-from assay.store.tables import AnnotationRow, ProjectRow, RecordRow, UserRow
+from assay.store.queries import feeds as feeds_q
+from assay.store.queries import projects as projects_q
+from assay.store.queries import records as records_q
 
 
 def export_source(db: Db, project_id: int, *, include_gold: bool = False) -> ExportSource:
     """Every record of the project (gold records only when asked) with its submitted annotations."""
-    with db.transaction() as s:
-        prow = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+    with db.read() as s:
+        prow = projects_q.get(s, project_id)
         if prow is None:
             raise NotFound(f"no project with id {project_id}")
         project = project_from_row(prow)
-        q = (select(RecordRow).where(RecordRow.project_id == project_id)
-             .options(selectinload(RecordRow.completions)).order_by(RecordRow.id))
-        if not include_gold:
-            q = q.where(RecordRow.is_gold.is_(False))
-        items = {r.id: JudgedRecord(record_id=r.id, record=record_from_row(r)) for r in s.scalars(q)}
-        rows = s.execute(select(AnnotationRow, UserRow.username).join(UserRow, UserRow.id == AnnotationRow.user_id)
-                         .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted")
-                         .order_by(AnnotationRow.record_id, AnnotationRow.submitted_at, AnnotationRow.id))
+        items = {r.id: JudgedRecord(record_id=r.id, record=record_from_row(r))
+                 for r in records_q.all_of(s, project_id, include_gold=include_gold)}
+        rows = feeds_q.submitted_by_record(s, project_id)
         reviews = review_states(s, project_id)
         for ann, username in rows:
             item = items.get(ann.record_id)

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from assay.domain.records import Record
 from assay.errors import Invalid, NotFound
-from assay.store.db import Db
+from assay.store.db import Db, Tx
 from assay.store.mappers import record_from_row
-from assay.store.tables import AnnotationRow, ProjectRow, RecordRow, UserRow
+from assay.store.queries import feeds as feeds_q
+from assay.store.queries import projects as projects_q
+from assay.store.queries import records as records_q
 
 MAX_LIMIT = 5000
 
@@ -49,25 +48,22 @@ class SubmittedAnnotation:
     submitted_at: datetime | None
 
 
-def _check(db: Db, project_id: int, after: int, limit: int) -> None:
+def _check(s: Tx, project_id: int, after: int, limit: int) -> None:
     if limit < 1 or limit > MAX_LIMIT:
         raise Invalid(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
     if after < 0:
         raise Invalid(f"after must be an id (0 or more), got {after}")
-    with db.transaction() as s:
-        if s.get(ProjectRow, project_id) is None:
-            raise NotFound(f"no project with id {project_id}")
+    if projects_q.get(s, project_id, with_questions=False) is None:
+        raise NotFound(f"no project with id {project_id}")
 
 
 def records_page(db: Db, project_id: int, *, after: int = 0, limit: int = 500) -> list[StoredRecord]:
     """Up to `limit` records of the project with id > `after`, by id. Raises Invalid for a bad limit or
     cursor, NotFound for an unknown project."""
-    _check(db, project_id, after, limit)
-    with db.transaction() as s:
-        rows = s.scalars(select(RecordRow).where(RecordRow.project_id == project_id, RecordRow.id > after)
-                         .options(selectinload(RecordRow.completions)).order_by(RecordRow.id).limit(limit))
+    with db.read() as s:
+        _check(s, project_id, after, limit)
         return [StoredRecord(record_id=r.id, is_gold=r.is_gold, submitted_count=r.submitted_count,
-                             record=record_from_row(r)) for r in rows]
+                             record=record_from_row(r)) for r in records_q.page(s, project_id, after, limit)]
 
 
 def annotations_page(db: Db, project_id: int, *, after: int = 0, limit: int = 500,
@@ -75,18 +71,10 @@ def annotations_page(db: Db, project_id: int, *, after: int = 0, limit: int = 50
     """Up to `limit` submitted annotations of the project with id > `after`, by id; only `user_id`'s own
     when given. Drafts are never listed. Raises Invalid for a bad limit or cursor, NotFound for an unknown
     project."""
-    _check(db, project_id, after, limit)
-    with db.transaction() as s:
-        q = (select(AnnotationRow, UserRow.username, RecordRow.external_id)
-             .join(UserRow, UserRow.id == AnnotationRow.user_id)
-             .join(RecordRow, RecordRow.id == AnnotationRow.record_id)
-             .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
-                    AnnotationRow.id > after)
-             .order_by(AnnotationRow.id).limit(limit))
-        if user_id is not None:
-            q = q.where(AnnotationRow.user_id == user_id)
+    with db.read() as s:
+        _check(s, project_id, after, limit)
         return [SubmittedAnnotation(id=a.id, project_id=a.project_id, record_id=a.record_id,
                                     record_external_id=ext, annotator=username, answers=dict(a.answers or {}),
                                     active_seconds=a.active_seconds, revision=a.revision,
                                     submitted_at=a.submitted_at)
-                for a, username, ext in s.execute(q)]
+                for a, username, ext in feeds_q.submitted_page(s, project_id, after, limit, user_id)]

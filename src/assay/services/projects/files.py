@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from assay.domain.projects import Project, ProjectSpec
 from assay.domain.questions import Question
@@ -22,7 +20,8 @@ from assay.errors import Conflict, Invalid, NotFound
 from assay.services.accounts.audit import record_event
 from assay.store.db import Db
 from assay.store.mappers import project_from_row
-from assay.store.tables import AnnotationRow, ProjectRow, QuestionRow
+from assay.store.queries import projects as projects_q
+from assay.store.tables import QuestionRow
 
 
 def parse_spec_text(text: str) -> ProjectSpec:
@@ -75,7 +74,7 @@ def update_project(db: Db, project_id: int, spec: ProjectSpec, actor: User | Non
     Conflict when the questions' names, kinds, required flags or options change while annotations exist.
     """
     with db.transaction() as s:
-        row = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+        row = projects_q.get(s, project_id)
         if row is None:
             raise NotFound(f"no project with id {project_id}")
         if spec.name != row.name:
@@ -84,24 +83,12 @@ def update_project(db: Db, project_id: int, spec: ProjectSpec, actor: User | Non
         old = [_shape(q) for q in sorted(row.questions, key=lambda q: q.position)]
         new = [_shape(q) for q in spec.questions]
         if old != new:
-            n = s.scalar(select(func.count()).select_from(AnnotationRow)
-                         .where(AnnotationRow.project_id == project_id)) or 0
+            n = projects_q.annotation_count(s, project_id)
             if n:
                 raise Conflict(f"project {row.name!r} has {n} annotation(s) made with the current questions; "
                                "only titles and help texts may change now. Create a new project for a new form.")
-            row.questions.clear()
-            s.flush()
-            row.questions.extend(QuestionRow(position=i, name=q.name, kind=q.kind.value, title=q.title,
-                                             help=q.help, required=q.required, options=q.options)
-                                 for i, q in enumerate(spec.questions))
+            projects_q.replace_questions(s, row, spec.questions)
         else:
-            for qr, q in zip(sorted(row.questions, key=lambda q: q.position), spec.questions):
-                qr.title, qr.help = q.title, q.help
-        row.title, row.guidelines = spec.title, spec.guidelines
-        row.annotators_per_record = spec.annotators_per_record
-        row.lease_seconds = spec.lease_minutes * 60
-        row.settings = dict(spec.settings)
+            projects_q.retitle_questions(s, row, spec.questions)
         record_event(s, actor.id if actor else None, "project.update", row.name)
-        s.flush()
-        s.refresh(row)
-        return project_from_row(row)
+        return project_from_row(projects_q.update_settings(s, row, spec))

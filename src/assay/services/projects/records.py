@@ -5,19 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from assay.domain.projects import Project
 from assay.domain.questions import QuestionKind, validate_answer
 from assay.domain.records import Record
 from assay.domain.users import User
 from assay.errors import Invalid, NotFound
+from assay.formats.text import refuse_in_record
 from assay.services.accounts.audit import record_event
 from assay.store.db import Db
 from assay.store.mappers import project_from_row, record_from_row
-from assay.store.tables import CompletionRow, ProjectRow, RecordRow
-from assay.store.tables_generation import SuggestionRow
+from assay.store.queries import projects as projects_q
+from assay.store.queries import records as records_q
 
 MIN_COMPLETIONS = {QuestionKind.pairwise: 2, QuestionKind.ranking: 2, QuestionKind.rating: 1,
                    QuestionKind.spans: 1, QuestionKind.code_review: 1}
@@ -116,12 +114,13 @@ def import_records(db: Db, project_id: int, records: list[Record], actor: User |
         raise Invalid("no records to import (the input is empty)")
     seen: dict[str, str] = {}
     for r in records:
+        refuse_in_record(r, _where(r))  # text that is not valid Unicode (a lone surrogate) names its field
         if r.external_id in seen:
             raise Invalid(f"{_where(r)}: id {r.external_id!r} repeats {seen[r.external_id]}; ids must be unique",
                           details={"field": "id"})
         seen[r.external_id] = r.source or r.external_id
     with db.transaction() as s:
-        prow = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+        prow = projects_q.get(s, project_id)
         if prow is None:
             raise NotFound(f"no project with id {project_id}")
         project = project_from_row(prow)
@@ -129,35 +128,22 @@ def import_records(db: Db, project_id: int, records: list[Record], actor: User |
         for r in records:
             check_fits(project, r)
             prefilled[r.external_id] = metadata_suggestions(project, r)
-        existing: set[str] = set()
-        ids = list(seen)
-        for i in range(0, len(ids), 500):
-            existing.update(s.scalars(select(RecordRow.external_id).where(
-                RecordRow.project_id == project_id, RecordRow.external_id.in_(ids[i:i + 500]))))
+        existing = records_q.existing_external_ids(s, project_id, list(seen))
         created = 0
         for r in records:
             if r.external_id in existing:
                 continue
-            row = RecordRow(project_id=project_id, external_id=r.external_id,
-                            messages=[m.to_dict() for m in r.messages], meta=r.metadata,
-                            code=r.code.to_dict() if r.code else None, source=r.source[:500], priority=priority)
-            row.completions = [CompletionRow(position=i, model=c.model, text=c.text, meta=c.metadata)
-                               for i, c in enumerate(r.completions)]
-            s.add(row)
+            records_q.add(s, project_id, r, priority, prefilled[r.external_id])
             created += 1
-            if prefilled[r.external_id]:
-                s.flush()  # the record's id, for its suggestions
-                s.add_all(SuggestionRow(project_id=project_id, record_id=row.id, question=name, model=model,
-                                        answer=answer, rationale=rationale, meta={"from": "metadata"})
-                          for name, answer, rationale, model in prefilled[r.external_id])
         record_event(s, actor.id if actor else None, "records.import", project.name, created=created,
                      existing=len(existing))
         return ImportResult(created=created, existing=len(existing))
 
 
 def get_record(db: Db, project_id: int, record_id: int) -> Record:
-    with db.transaction() as s:
-        row = s.get(RecordRow, record_id, options=[selectinload(RecordRow.completions)])
+    """Raises NotFound for an unknown record or one of another project."""
+    with db.read() as s:
+        row = records_q.get(s, record_id)
         if row is None or row.project_id != project_id:
             raise NotFound(f"no record {record_id} in this project")
         return record_from_row(row)

@@ -20,12 +20,10 @@ Contracts:
 from __future__ import annotations
 
 import random
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session, selectinload
 
 from assay.domain.questions import validate_answers
 from assay.domain.users import User
@@ -33,11 +31,11 @@ from assay.errors import Forbidden, Invalid, NotFound
 from assay.quality import GoldScore, gold_scores
 from assay.quality.gold import SCORED_KINDS
 from assay.services.accounts.audit import record_event
-from assay.store import queue_statements
-from assay.store.db import Db
+from assay.store.db import Conn, Db, Tx
 from assay.store.mappers import question_from_row
-from assay.store.tables import AnnotationRow, ProjectRow, QuestionRow, RecordRow, UserRow
-from assay.store.tables_quality import StandingRow
+from assay.store.queries import gold as gold_q
+from assay.store.queries import projects as projects_q
+from assay.store.queries import records as records_q
 
 
 @dataclass(frozen=True)
@@ -89,15 +87,13 @@ class Standing:
     updated_at: datetime | None
 
 
-def want_gold(s: Session | Connection, project_id: int, user_id: int, policy: GoldPolicy,
+def want_gold(s: Tx | Conn, project_id: int, user_id: int, policy: GoldPolicy,
               rng: random.Random | None = None) -> bool:
     """Whether this claim should try a gold record first (the queue falls back to normal records)."""
     if not policy.enabled:
         return False
-    if policy.first_n > 0:
-        seen = s.scalar(queue_statements.GOLD_SEEN, {"project_id": project_id, "user_id": user_id}) or 0
-        if seen < policy.first_n:
-            return True
+    if policy.first_n > 0 and gold_q.seen(s, project_id, user_id) < policy.first_n:
+        return True
     return (rng or random).random() < policy.rate
 
 
@@ -108,17 +104,11 @@ def raise_if_paused(state: str | None, reason: str | None) -> None:
                         "resume you after talking it through.")
 
 
-def _scores(s: Session, project_id: int, user_id: int | None = None) -> list[GoldScore]:
-    kinds = {q.name: q.kind for q in s.scalars(select(QuestionRow).where(QuestionRow.project_id == project_id))
-             if q.kind in SCORED_KINDS}
-    q = (select(AnnotationRow.record_id, AnnotationRow.user_id, AnnotationRow.answers, RecordRow.gold_answers)
-         .join(RecordRow, RecordRow.id == AnnotationRow.record_id)
-         .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
-                RecordRow.is_gold.is_(True)))
-    if user_id is not None:
-        q = q.where(AnnotationRow.user_id == user_id)
-    answers, gold = [], {}
-    for rid, uid, ans, ga in s.execute(q):
+def _scores(s: Tx, project_id: int, user_id: int | None = None) -> list[GoldScore]:
+    kinds = {name: kind for name, kind in gold_q.question_kinds(s, project_id).items() if kind in SCORED_KINDS}
+    answers: list[tuple[Hashable, Hashable, str, Mapping[str, Any]]] = []
+    gold: dict[tuple[Hashable, str], Mapping[str, Any]] = {}
+    for rid, uid, ans, ga in gold_q.answered(s, project_id, user_id):
         for name, g in (ga or {}).items():
             if name in kinds and isinstance(g, dict):
                 gold[(rid, name)] = g
@@ -137,71 +127,70 @@ def overall(scores: list[GoldScore]) -> tuple[int, float | None]:
     return n, (sum(g.score * g.n for g in scores) / n if n else None)
 
 
-def after_submit(s: Session, project_id: int, project_name: str, settings: dict[str, Any] | None,
+def after_submit(s: Tx, project_id: int, project_name: str, settings: dict[str, Any] | None,
                  user_id: int) -> None:
     """Called inside the submit transaction after the person submitted a gold record: rescore them and move
     them to warned/paused (with an audit entry) when under the project's thresholds."""
     policy = GoldPolicy.of(settings)
     n, acc = overall(_scores(s, project_id, user_id))
-    row = s.get(StandingRow, (project_id, user_id))
-    if row is None:
-        row = StandingRow(project_id=project_id, user_id=user_id, state="ok", gold_n=0, reason="")
-        s.add(row)
-    row.gold_n, row.gold_accuracy, row.updated_at = n, acc, datetime.now(UTC)
+    row = gold_q.standing_or_new(s, project_id, user_id)
+    gold_q.set_score(s, row, n, acc, datetime.now(UTC))
     if acc is None or n < policy.min_items or row.state == "paused":
         return
     new = "paused" if acc < policy.pause_below else "warned" if acc < policy.warn_below else "ok"
     if new != row.state:
         limit = policy.pause_below if new == "paused" else policy.warn_below
-        row.reason = (f"accuracy on check items is {acc:.0%} over {n} answers (the project asks for at least "
-                      f"{limit:.0%})." if new != "ok" else "")
+        reason = (f"accuracy on check items is {acc:.0%} over {n} answers (the project asks for at least "
+                  f"{limit:.0%})." if new != "ok" else "")
         record_event(s, user_id, f"gold.{new}", project_name, person=user_id, accuracy=round(acc, 4), n=n)
-        row.state = new
+        gold_q.set_state(s, row, new, reason)
 
 
 def set_gold(db: Db, project_id: int, external_id: str, answers: dict[str, Any], actor: User | None = None) -> None:
     """Make a record gold with reference answers (validated against the project's questions, like a
     submission). Raises NotFound for an unknown record, Invalid for bad answers."""
     with db.transaction() as s:
-        project = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+        project = projects_q.get(s, project_id)
         if project is None:
             raise NotFound(f"no project with id {project_id}")
-        rec = s.scalar(select(RecordRow).where(RecordRow.project_id == project_id, RecordRow.external_id == external_id)
-                       .options(selectinload(RecordRow.completions)))
+        rec = records_q.by_external_id(s, project_id, external_id)
         if rec is None:
             raise NotFound(f"no record {external_id!r} in project {project.name!r}")
         questions = [question_from_row(q) for q in project.questions if q.name in answers]
         if not questions:
             raise Invalid("gold answers must answer at least one of the project's questions: "
                           + ", ".join(q.name for q in project.questions))
-        rec.gold_answers = validate_answers(questions, answers, [c.text for c in rec.completions])
-        rec.is_gold = True
+        records_q.set_gold(s, rec, validate_answers(questions, answers, [c.text for c in rec.completions]))
         record_event(s, actor.id if actor else None, "gold.set", project.name, record=external_id)
 
 
 def standings(db: Db, project_id: int) -> list[Standing]:
     """Every person with a gold standing in the project, paused first."""
+    with db.read() as s:
+        return standings_in(s, project_id)
+
+
+def standings_in(s: Tx, project_id: int) -> list[Standing]:
+    """`standings` inside the caller's transaction."""
     order = {"paused": 0, "warned": 1, "ok": 2}
-    with db.transaction() as s:
-        rows = s.execute(select(StandingRow, UserRow.username).join(UserRow, UserRow.id == StandingRow.user_id)
-                         .where(StandingRow.project_id == project_id))
-        out = [Standing(r.user_id, name, r.state, r.gold_n, r.gold_accuracy, r.reason, r.updated_at) for r, name in rows]
+    out = [Standing(r.user_id, name, r.state, r.gold_n, r.gold_accuracy, r.reason, r.updated_at)
+           for r, name in gold_q.standings(s, project_id)]
     return sorted(out, key=lambda x: (order.get(x.state, 3), x.username))
 
 
 def gold_accuracy(db: Db, project_id: int, user_id: int | None = None) -> list[GoldScore]:
     """Per person per question accuracy on gold records (`annotator` is the user id)."""
-    with db.transaction() as s:
+    with db.read() as s:
         return _scores(s, project_id, user_id)
 
 
 def resume(db: Db, project_id: int, user_id: int, actor: User | None = None) -> None:
     """A lead lets a paused (or warned) person work again; their accuracy keeps being watched."""
     with db.transaction() as s:
-        row = s.get(StandingRow, (project_id, user_id))
+        row = gold_q.standing(s, project_id, user_id)
         if row is None:
             raise NotFound("this person has no gold standing in the project")
-        row.state, row.reason, row.updated_at = "ok", "", datetime.now(UTC)
-        project = s.get(ProjectRow, project_id)
+        gold_q.set_state(s, row, "ok", "", datetime.now(UTC))
+        project = projects_q.get(s, project_id, with_questions=False)
         record_event(s, actor.id if actor else None, "gold.resumed", project.name if project else str(project_id),
                      person=user_id)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from importlib import resources
 
 import yaml
-from sqlalchemy import select
 
 from assay.domain.projects import Project, ProjectSpec
 from assay.domain.records import Completion, Message, Record
@@ -16,7 +15,7 @@ from assay.services.accounts import users
 from assay.services.accounts.passwords import verify_password
 from assay.services.projects import projects, records
 from assay.store.db import Db
-from assay.store.tables import UserRow
+from assay.store.queries import users as users_q
 
 DEMO_ACCOUNTS = (("admin", "admin-demo-pass", "admin"),
                  ("annotator1", "annotator1-demo-pass", "annotator"),
@@ -73,9 +72,8 @@ def ensure_demo(db: Db) -> Demo:
 
 def demo_accounts_present(db: Db) -> bool:
     """True when any demo account still has its published password (unsafe off localhost)."""
-    with db.transaction() as s:
-        rows = {r.username: r.password_hash for r in s.scalars(
-            select(UserRow).where(UserRow.username.in_([a[0] for a in DEMO_ACCOUNTS]), UserRow.is_active))}
+    with db.read() as s:
+        rows = users_q.active_password_hashes(s, [a[0] for a in DEMO_ACCOUNTS])
     return any(verify_password(rows.get(name), pw) for name, pw, _ in DEMO_ACCOUNTS if name in rows)
 
 

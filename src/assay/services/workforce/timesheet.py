@@ -14,11 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
-
 from assay.errors import Invalid, NotFound
 from assay.store.db import Db
-from assay.store.tables import AnnotationRow, ProjectRow, UserRow
+from assay.store.queries import projects as projects_q
+from assay.store.queries import timesheet as timesheet_q
 
 MAX_DAYS = 366
 
@@ -45,18 +44,11 @@ def timesheet(db: Db, project_id: int, start: date, end: date, user_id: int | No
         raise Invalid(f"a time report covers at most {MAX_DAYS} days; ask for a shorter range")
     lo = datetime.combine(start, time.min, tzinfo=UTC)
     hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
-    when = func.coalesce(AnnotationRow.submitted_at, AnnotationRow.updated_at)
-    with db.transaction() as s:
-        if s.get(ProjectRow, project_id) is None:
+    with db.read() as s:
+        if projects_q.get(s, project_id, with_questions=False) is None:
             raise NotFound(f"no project with id {project_id}")
-        q = (select(UserRow.username, AnnotationRow.active_seconds, AnnotationRow.status, AnnotationRow.submitted_at,
-                    AnnotationRow.updated_at)
-             .join(UserRow, UserRow.id == AnnotationRow.user_id)
-             .where(AnnotationRow.project_id == project_id, AnnotationRow.active_seconds > 0, when >= lo, when < hi))
-        if user_id is not None:
-            q = q.where(AnnotationRow.user_id == user_id)
         acc: dict[tuple[str, date], list[float]] = defaultdict(lambda: [0.0, 0, 0])
-        for name, secs, status, sub, upd in s.execute(q):
+        for name, secs, status, sub, upd in timesheet_q.active_rows(s, project_id, lo, hi, user_id):
             day = _aware(sub or upd).date()
             cell = acc[(name, day)]
             cell[0] += secs or 0.0

@@ -1,0 +1,1 @@
+"""Query functions per noun: each takes a session or connection and never commits."""
