@@ -4,30 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, func, select, update
-from sqlalchemy.orm import Session, selectinload
-
 from assay.domain.projects import Project, ProjectProgress, ProjectSpec
 from assay.domain.users import Role, User
 from assay.errors import Conflict, Invalid, NotFound
 from assay.services.accounts.audit import record_event
-from assay.store.db import Db
-from assay.store.mappers import project_from_row
-from assay.store.tables import (
-    AnnotationRow,
-    AssignmentRow,
-    MemberRow,
-    ProjectRow,
-    QuestionRow,
-    RecordRow,
-    UserRow,
-)
+from assay.store import slots
+from assay.store.db import Db, Tx
+from assay.store.mappers import project_from_row, user_from_row
+from assay.store.queries import feeds as feeds_q
+from assay.store.queries import memberships as members_q
+from assay.store.queries import projects as projects_q
+from assay.store.queries import records as records_q
+from assay.store.queries import users as users_q
+from assay.store.tables import ProjectRow
 
 MEMBER_ROLES = ("lead", "reviewer", "annotator")
 
 
-def _load(s: Session, project_id: int) -> ProjectRow:
-    row = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+def _load(s: Tx, project_id: int) -> ProjectRow:
+    row = projects_q.get(s, project_id)
     if row is None:
         raise NotFound(f"no project with id {project_id}")
     return row
@@ -36,32 +31,27 @@ def _load(s: Session, project_id: int) -> ProjectRow:
 def create_project(db: Db, spec: ProjectSpec, actor: User | None = None) -> Project:
     """Create a project from a spec; the creator becomes its lead. Raises Conflict on a taken name."""
     with db.transaction() as s:
-        if s.scalar(select(ProjectRow.id).where(ProjectRow.name == spec.name)) is not None:
+        if projects_q.name_taken(s, spec.name):
             raise Conflict(f"a project named {spec.name!r} exists; choose another name or update it")
-        row = ProjectRow(name=spec.name, title=spec.title, guidelines=spec.guidelines,
-                         annotators_per_record=spec.annotators_per_record, lease_seconds=spec.lease_minutes * 60,
-                         settings=spec.settings, created_by=actor.id if actor else None)
-        row.questions = [QuestionRow(position=i, name=q.name, kind=q.kind.value, title=q.title, help=q.help,
-                                     required=q.required, options=q.options) for i, q in enumerate(spec.questions)]
-        s.add(row)
-        s.flush()
+        row = projects_q.add(s, spec, actor.id if actor else None)
         if actor is not None:
-            s.add(MemberRow(project_id=row.id, user_id=actor.id, role="lead"))
+            members_q.put(s, row.id, actor.id, "lead")
         record_event(s, actor.id if actor else None, "project.create", spec.name)
         return project_from_row(row)
 
 
 def get_project(db: Db, project_id: int) -> Project:
-    with db.transaction() as s:
+    """Raises NotFound for an unknown id."""
+    with db.read() as s:
         return project_from_row(_load(s, project_id))
 
 
 def find_project(db: Db, name_or_id: str) -> Project:
     """Look a project up by name, or by numeric id."""
-    with db.transaction() as s:
-        row = s.scalar(select(ProjectRow).where(ProjectRow.name == name_or_id))
+    with db.read() as s:
+        row = projects_q.by_name(s, name_or_id)
         if row is None and name_or_id.isdigit():
-            row = s.get(ProjectRow, int(name_or_id))
+            row = projects_q.get(s, int(name_or_id))
         if row is None:
             raise NotFound(f"no project named {name_or_id!r}; list them with `assay projects ls`")
         return project_from_row(row)
@@ -69,23 +59,19 @@ def find_project(db: Db, name_or_id: str) -> Project:
 
 def list_projects(db: Db, user: User) -> list[Project]:
     """Projects the person belongs to (all projects for an admin)."""
-    with db.transaction() as s:
-        q = select(ProjectRow).options(selectinload(ProjectRow.questions)).order_by(ProjectRow.id)
-        if not user.is_admin:
-            q = q.join(MemberRow, and_(MemberRow.project_id == ProjectRow.id, MemberRow.user_id == user.id))
-        return [project_from_row(r) for r in s.scalars(q)]
+    with db.read() as s:
+        return [project_from_row(r) for r in projects_q.visible(s, None if user.is_admin else user.id)]
 
 
 def member_role(db: Db, project_id: int, user_id: int) -> str | None:
     """The person's role in the project, or None when not a member."""
-    with db.transaction() as s:
+    with db.read() as s:
         return role_in(s, project_id, user_id)
 
 
-def role_in(s: Session, project_id: int, user_id: int) -> str | None:
+def role_in(s: Tx, project_id: int, user_id: int) -> str | None:
     """`member_role` inside the caller's transaction (one primary-key lookup)."""
-    return s.scalar(select(MemberRow.role).where(MemberRow.project_id == project_id,
-                                                 MemberRow.user_id == user_id))
+    return members_q.role_of(s, project_id, user_id)
 
 
 def add_member(db: Db, project_id: int, username: str, role: str = "annotator", actor: User | None = None) -> None:
@@ -94,14 +80,10 @@ def add_member(db: Db, project_id: int, username: str, role: str = "annotator", 
         raise Invalid(f"member role must be one of {', '.join(MEMBER_ROLES)}")
     with db.transaction() as s:
         project = _load(s, project_id)
-        user = s.scalar(select(UserRow).where(UserRow.username == username))
+        user = users_q.by_name(s, username)
         if user is None:
             raise NotFound(f"no user named {username!r}; add them with `assay users add`")
-        row = s.get(MemberRow, (project_id, user.id))
-        if row is None:
-            s.add(MemberRow(project_id=project_id, user_id=user.id, role=role))
-        else:
-            row.role = role
+        members_q.put(s, project_id, user.id, role)
         record_event(s, actor.id if actor else None, "project.member", project.name, user=username, role=role)
 
 
@@ -112,62 +94,42 @@ def remove_member(db: Db, project_id: int, user_id: int, actor: User | None = No
     its only lead (make someone else lead first)."""
     with db.transaction() as s:
         project = _load(s, project_id)
-        row = s.get(MemberRow, (project_id, user_id))
+        row = members_q.get(s, project_id, user_id)
         if row is None:
             raise NotFound(f"user {user_id} is not a member of project {project.name!r}")
-        if row.role == "lead":
-            leads = s.scalar(select(func.count()).select_from(MemberRow).where(
-                MemberRow.project_id == project_id, MemberRow.role == "lead")) or 0
-            if leads <= 1:
-                raise Conflict(f"that is the only lead of {project.name!r}; make someone else lead first")
-        username = s.scalar(select(UserRow.username).where(UserRow.id == user_id)) or str(user_id)
-        s.delete(row)
+        if row.role == "lead" and members_q.count_in_role(s, project_id, "lead") <= 1:
+            raise Conflict(f"that is the only lead of {project.name!r}; make someone else lead first")
+        username = users_q.username_of(s, user_id) or str(user_id)
+        members_q.remove(s, row)
         now = datetime.now(timezone.utc)
-        ended = s.execute(update(AssignmentRow).where(
-            AssignmentRow.project_id == project_id, AssignmentRow.user_id == user_id,
-            AssignmentRow.status == "leased").values(status="expired", expires_at=now)
-            .returning(AssignmentRow.record_id)).scalars().all()
-        for rid in sorted(ended):
-            s.execute(update(RecordRow).where(RecordRow.id == rid, RecordRow.leased_count > 0)
-                      .values(leased_count=RecordRow.leased_count - 1))
+        ended = slots.end_leases_of(s, project_id, user_id, now)  # their slots go back to the pool
         record_event(s, actor.id if actor else None, "project.member.remove", project.name, user=username,
-                     role=row.role, leases_ended=len(ended))
+                     role=row.role, leases_ended=ended)
 
 
 def list_members(db: Db, project_id: int) -> list[tuple[User, str]]:
     """(person, role in the project) for every member, by username. NotFound for an unknown project."""
-    from assay.store.mappers import user_from_row
-
-    with db.transaction() as s:
+    with db.read() as s:
         _load(s, project_id)
-        rows = s.execute(select(UserRow, MemberRow.role).join(MemberRow, MemberRow.user_id == UserRow.id)
-                         .where(MemberRow.project_id == project_id).order_by(UserRow.username))
-        return [(user_from_row(u), r) for u, r in rows]
+        return [(user_from_row(u), r) for u, r in members_q.members(s, project_id)]
 
 
 def progress(db: Db, project_id: int, user_id: int | None = None) -> ProjectProgress:
     """Records done (k submitted) / in progress (some judgments or live leases) / to do."""
+    with db.read() as s:
+        return progress_in(s, project_id, user_id)
+
+
+def progress_in(s: Tx, project_id: int, user_id: int | None = None) -> ProjectProgress:
+    """`progress` inside the caller's transaction."""
     now = datetime.now(timezone.utc)
-    with db.transaction() as s:
-        project = _load(s, project_id)
-        k = project.annotators_per_record
-        total = s.scalar(select(func.count()).select_from(RecordRow).where(RecordRow.project_id == project_id)) or 0
-        done = s.scalar(select(func.count()).select_from(RecordRow).where(
-            RecordRow.project_id == project_id, RecordRow.submitted_count >= k)) or 0
-        leased = select(AssignmentRow.record_id).where(
-            AssignmentRow.project_id == project_id, AssignmentRow.status == "leased", AssignmentRow.expires_at > now)
-        in_progress = s.scalar(select(func.count()).select_from(RecordRow).where(
-            RecordRow.project_id == project_id, RecordRow.submitted_count < k,
-            (RecordRow.submitted_count > 0) | RecordRow.id.in_(leased))) or 0
-        submitted = s.scalar(select(func.count()).select_from(AnnotationRow).where(
-            AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted")) or 0
-        mine = 0
-        if user_id is not None:
-            mine = s.scalar(select(func.count()).select_from(AnnotationRow).where(
-                AnnotationRow.project_id == project_id, AnnotationRow.user_id == user_id,
-                AnnotationRow.status == "submitted")) or 0
-        return ProjectProgress(records=total, done=done, in_progress=in_progress,
-                               submitted_annotations=submitted, mine_submitted=mine)
+    project = _load(s, project_id)
+    total, done, in_progress = records_q.progress_counts(s, project_id, project.annotators_per_record, now,
+                                                         include_gold=True)
+    submitted = feeds_q.submitted_count(s, project_id)
+    mine = feeds_q.submitted_count(s, project_id, user_id) if user_id is not None else 0
+    return ProjectProgress(records=total, done=done, in_progress=in_progress,
+                           submitted_annotations=submitted, mine_submitted=mine)
 
 
 def site_role_may_create(user: User) -> bool:
