@@ -10,14 +10,12 @@ from collections import Counter
 from typing import Any
 
 import pyarrow.compute as pc
-from sqlalchemy import select
 
 from assay.datasets import DatasetStore, Manifest
 from assay.services.annotation.review import record_agreement
 from assay.services.explorer.browse import get_record, store_of
 from assay.store.db import Db
-from assay.store.tables import AnnotationRow, ProjectRow, RecordRow, UserRow
-from assay.store.tables_quality import ReviewRow
+from assay.store.queries import feeds as feeds_q
 
 
 def _decisions(answers: dict[str, Any]) -> dict[str, str]:
@@ -53,22 +51,13 @@ def project_judgments(db: Db, source: str) -> list[dict[str, Any]]:
     """Live judgments of records pushed with `source` ('<version>#<id>') in any project: project, annotator,
     status, answers, active seconds, submitted time and every review of it."""
     out: list[dict[str, Any]] = []
-    with db.transaction() as s:
-        rows = s.execute(
-            select(AnnotationRow, UserRow.username, ProjectRow.name)
-            .join(RecordRow, RecordRow.id == AnnotationRow.record_id)
-            .join(UserRow, UserRow.id == AnnotationRow.user_id)
-            .join(ProjectRow, ProjectRow.id == RecordRow.project_id)
-            .where(RecordRow.source == source).order_by(AnnotationRow.id)).all()
-        ids = [a.id for a, _, _ in rows]
+    with db.read() as s:
+        rows = feeds_q.of_source(s, source)
         reviews: dict[int, list[dict[str, Any]]] = {}
-        if ids:
-            for r, who in s.execute(select(ReviewRow, UserRow.username)
-                                    .outerjoin(UserRow, UserRow.id == ReviewRow.reviewer_id)
-                                    .where(ReviewRow.annotation_id.in_(ids)).order_by(ReviewRow.id)):
-                reviews.setdefault(r.annotation_id, []).append(
-                    {"reviewer": who or "", "decision": r.decision, "comment": r.comment, "action": r.action,
-                     "revision": r.revision, "at": r.created_at.isoformat()})
+        for r, who in feeds_q.reviews_of(s, [a.id for a, _, _ in rows]):
+            reviews.setdefault(r.annotation_id, []).append(
+                {"reviewer": who or "", "decision": r.decision, "comment": r.comment, "action": r.action,
+                 "revision": r.revision, "at": r.created_at.isoformat()})
         for a, username, project in rows:
             revs = reviews.get(a.id, [])
             current = [r for r in revs if r["revision"] == a.revision]

@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
 from assay.errors import Invalid, NotFound
 from assay.services.quality import gold
-from assay.services.quality.metrics import QuestionAgreement, agreement, load_judgments
-from assay.store.db import Db
-from assay.store.tables import AnnotationRow, AssignmentRow, ProjectRow, RecordRow, UserRow
-from assay.store.tables_quality import ReviewRow, StandingRow
+from assay.services.quality.metrics import Judgments, QuestionAgreement, agreement_of, load_judgments
+from assay.store.db import Db, Tx
+from assay.store.queries import dashboard as dashboard_q
+from assay.store.queries import gold as gold_q
+from assay.store.queries import projects as projects_q
+from assay.store.queries import records as records_q
+from assay.store.queries import users as users_q
+from assay.store.tables import ProjectRow
 
 
 @dataclass(frozen=True)
@@ -66,27 +68,27 @@ class Dashboard:
     notices: list[str] = field(default_factory=list)
 
 
+def _project(s: Tx, project_id: int) -> ProjectRow:
+    project = projects_q.get(s, project_id, with_questions=False)
+    if project is None:
+        raise NotFound(f"no project with id {project_id}")
+    return project
+
+
 def progress(db: Db, project_id: int) -> Progress:
-    now = datetime.now(UTC)
-    with db.transaction() as s:
-        project = s.get(ProjectRow, project_id)
-        if project is None:
-            raise NotFound(f"no project with id {project_id}")
-        k = project.annotators_per_record
-        base = (RecordRow.project_id == project_id, RecordRow.is_gold.is_(False))
-        total = s.scalar(select(func.count()).select_from(RecordRow).where(*base)) or 0
-        n_gold = s.scalar(select(func.count()).select_from(RecordRow).where(
-            RecordRow.project_id == project_id, RecordRow.is_gold.is_(True))) or 0
-        done = s.scalar(select(func.count()).select_from(RecordRow).where(*base, RecordRow.submitted_count >= k)) or 0
-        leased = select(AssignmentRow.record_id).where(AssignmentRow.project_id == project_id,
-                                                       AssignmentRow.status == "leased", AssignmentRow.expires_at > now)
-        busy = s.scalar(select(func.count()).select_from(RecordRow).where(
-            *base, RecordRow.submitted_count < k, (RecordRow.submitted_count > 0) | RecordRow.id.in_(leased))) or 0
-    return Progress(total, done, busy, total - done - busy, n_gold)
+    """Progress over the project's non-gold records (see the module docstring). Raises NotFound."""
+    with db.read() as s:
+        return _progress(s, _project(s, project_id), datetime.now(UTC))
 
 
-def throughput(db: Db, project_id: int, unit: str = "hour", now: datetime | None = None) -> list[Bucket]:
-    """Submitted annotations per hour (48 buckets) or per day (30 buckets), oldest first, ending now."""
+def _progress(s: Tx, project: ProjectRow, now: datetime) -> Progress:
+    total, done, busy = records_q.progress_counts(s, project.id, project.annotators_per_record, now,
+                                                  include_gold=False)
+    return Progress(total, done, busy, total - done - busy, records_q.gold_count(s, project.id))
+
+
+def _window(unit: str, now: datetime | None) -> tuple[datetime, timedelta, int]:
+    """(start, bucket width, buckets) of the throughput chart ending with the bucket that holds `now`."""
     if unit not in ("hour", "day"):
         raise Invalid("throughput unit must be 'hour' or 'day'")
     step, n = (timedelta(hours=1), 48) if unit == "hour" else (timedelta(days=1), 30)
@@ -94,18 +96,26 @@ def throughput(db: Db, project_id: int, unit: str = "hour", now: datetime | None
     end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     if unit == "day":
         end = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    start = end - n * step
+    return end - n * step, step, n
+
+
+def throughput(db: Db, project_id: int, unit: str = "hour", now: datetime | None = None) -> list[Bucket]:
+    """Submitted annotations per hour (48 buckets) or per day (30 buckets), oldest first, ending now."""
+    _window(unit, now)  # a bad unit is refused before any database work
+    with db.read() as s:
+        return _throughput(s, project_id, unit, now)
+
+
+def _throughput(s: Tx, project_id: int, unit: str, now: datetime | None) -> list[Bucket]:
+    start, step, n = _window(unit, now)
     counts = [0] * n
-    with db.transaction() as s:
-        for (at,) in s.execute(select(AnnotationRow.submitted_at).where(
-                AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
-                AnnotationRow.submitted_at >= start)):
-            if at is None:
-                continue
-            at = at if at.tzinfo else at.replace(tzinfo=UTC)
-            i = int((at - start) / step)
-            if 0 <= i < n:
-                counts[i] += 1
+    for at in dashboard_q.submission_times(s, project_id, start):
+        if at is None:
+            continue
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        i = int((at - start) / step)
+        if 0 <= i < n:
+            counts[i] += 1
     return [Bucket(start + i * step, c) for i, c in enumerate(counts)]
 
 
@@ -142,30 +152,20 @@ def _consensus(answers: list[tuple[int, str, dict[str, Any]]], gold_ids: set[int
 
 def trainer_stats(db: Db, project_id: int, user_id: int | None = None) -> list[TrainerStats]:
     """One row per person who submitted in the project (only `user_id`'s row when given)."""
-    with db.transaction() as s:
-        j = load_judgments(s, project_id)
-        rows: dict[str, TrainerStats] = {}
-        q = (select(UserRow.id, UserRow.username, func.count(AnnotationRow.id), func.sum(AnnotationRow.active_seconds))
-             .join(AnnotationRow, AnnotationRow.user_id == UserRow.id)
-             .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted")
-             .group_by(UserRow.id, UserRow.username))
-        if user_id is not None:
-            q = q.where(UserRow.id == user_id)
-        ids: dict[int, str] = {}
-        for uid, name, n, secs in s.execute(q):
-            ids[uid] = name
-            rows[name] = TrainerStats(name, int(n), round(float(secs or 0.0) / 3600.0, 3))
-        for st, name in s.execute(select(StandingRow, UserRow.username).join(UserRow, UserRow.id == StandingRow.user_id)
-                                  .where(StandingRow.project_id == project_id)):
-            if name in rows:
-                rows[name].gold_n, rows[name].gold_accuracy, rows[name].state = st.gold_n, st.gold_accuracy, st.state
-        rv = s.execute(select(UserRow.username, ReviewRow.decision, func.count())
-                       .join(AnnotationRow, AnnotationRow.id == ReviewRow.annotation_id)
-                       .join(UserRow, UserRow.id == AnnotationRow.user_id)
-                       .where(ReviewRow.project_id == project_id).group_by(UserRow.username, ReviewRow.decision))
-        reviews: dict[str, Counter[str]] = defaultdict(Counter)
-        for name, decision, n in rv:
-            reviews[name][decision] += n
+    with db.read() as s:
+        return _trainer_stats(s, project_id, load_judgments(s, project_id), user_id)
+
+
+def _trainer_stats(s: Tx, project_id: int, j: Judgments, user_id: int | None = None) -> list[TrainerStats]:
+    rows: dict[str, TrainerStats] = {}
+    for _uid, name, n, secs in dashboard_q.submitter_totals(s, project_id, user_id):
+        rows[name] = TrainerStats(name, n, round(float(secs or 0.0) / 3600.0, 3))
+    for st, name in gold_q.standings(s, project_id):
+        if name in rows:
+            rows[name].gold_n, rows[name].gold_accuracy, rows[name].state = st.gold_n, st.gold_accuracy, st.state
+    reviews: dict[str, Counter[str]] = defaultdict(Counter)
+    for name, decision, n in dashboard_q.review_decisions(s, project_id):
+        reviews[name][decision] += n
     for name, (n, hits) in _consensus(j.answers, set(j.gold)).items():
         if name in rows:
             rows[name].consensus_n, rows[name].consensus_agreement = n, hits / n
@@ -178,25 +178,27 @@ def trainer_stats(db: Db, project_id: int, user_id: int | None = None) -> list[T
 
 
 def dashboard(db: Db, project_id: int, unit: str = "hour") -> Dashboard:
-    """Everything the lead's dashboard shows, in one call (the page and its JSON twin use it)."""
-    with db.transaction() as s:
-        project = s.get(ProjectRow, project_id)
-        if project is None:
-            raise NotFound(f"no project with id {project_id}")
-        name, k = project.name, project.annotators_per_record
-    notices = [f"{st.username} is {st.state}: {st.reason}" for st in gold.standings(db, project_id)
-               if st.state in ("paused", "warned")]
-    return Dashboard(name, k, progress(db, project_id), unit, throughput(db, project_id, unit),
-                     agreement(db, project_id), trainer_stats(db, project_id), notices)
+    """Everything the lead's dashboard shows, from one read transaction (the page and its JSON twin use
+    it). Raises NotFound for an unknown project, Invalid for a bad unit."""
+    _window(unit, None)
+    now = datetime.now(UTC)
+    with db.read() as s:
+        project = _project(s, project_id)
+        j = load_judgments(s, project_id)
+        notices = [f"{st.username} is {st.state}: {st.reason}" for st in gold.standings_in(s, project_id)
+                   if st.state in ("paused", "warned")]
+        return Dashboard(project.name, project.annotators_per_record, _progress(s, project, now), unit,
+                         _throughput(s, project_id, unit, now), agreement_of(j), _trainer_stats(s, project_id, j),
+                         notices)
 
 
 def my_stats(db: Db, project_id: int, user_id: int) -> tuple[TrainerStats, str]:
     """The person's own row (zeros when they have not submitted yet) and a message about their gold
     standing ("" when all is well)."""
-    rows = trainer_stats(db, project_id, user_id)
-    with db.transaction() as s:
-        user = s.get(UserRow, user_id)
-        st = s.get(StandingRow, (project_id, user_id))
+    with db.read() as s:
+        rows = _trainer_stats(s, project_id, load_judgments(s, project_id), user_id)
+        user = users_q.by_id(s, user_id)
+        st = gold_q.standing(s, project_id, user_id)
         mine = rows[0] if rows else TrainerStats(user.username if user else str(user_id))
         note = ""
         if st is not None and st.state != "ok":

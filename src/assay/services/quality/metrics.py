@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
 
 from assay.errors import Invalid, NotFound
 from assay.quality import (
@@ -42,8 +40,10 @@ from assay.quality import (
     ranks_from_order,
 )
 from assay.services.annotation.review import review_states
-from assay.store.db import Db
-from assay.store.tables import AnnotationRow, ProjectRow, RecordRow, UserRow
+from assay.store.db import Db, Tx
+from assay.store.queries import feeds as feeds_q
+from assay.store.queries import projects as projects_q
+from assay.store.queries import records as records_q
 
 METHODS = ("majority", "dawid_skene", "one_coin")
 PAIRWISE_ORDER = ["b", "tie", "a"]
@@ -62,24 +62,20 @@ class Judgments:
     answers: list[tuple[int, str, dict[str, Any]]]  # (record id, annotator, answers)
 
 
-def load_judgments(s: Session, project_id: int) -> Judgments:
+def load_judgments(s: Tx, project_id: int) -> Judgments:
     """Read everything the metrics need in one transaction (rejected annotations left out)."""
-    project = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+    project = projects_q.get(s, project_id)
     if project is None:
         raise NotFound(f"no project with id {project_id}")
     ext, models, gold = {}, {}, {}
-    for r in s.scalars(select(RecordRow).where(RecordRow.project_id == project_id)
-                       .options(selectinload(RecordRow.completions))):
+    for r in records_q.all_of(s, project_id):
         ext[r.id] = r.external_id
         models[r.id] = [c.model for c in r.completions]
         if r.is_gold and r.gold_answers:
             gold[r.id] = dict(r.gold_answers)
     rejected = {a for a, d in review_states(s, project_id).items() if d == "rejected"}
-    rows = s.execute(select(AnnotationRow.id, AnnotationRow.record_id, UserRow.username, AnnotationRow.answers)
-                     .join(UserRow, UserRow.id == AnnotationRow.user_id)
-                     .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted")
-                     .order_by(AnnotationRow.id))
-    answers = [(rid, name, dict(ans or {})) for aid, rid, name, ans in rows if aid not in rejected]
+    answers = [(rid, name, dict(ans or {})) for aid, rid, name, ans in feeds_q.submitted_answers(s, project_id)
+               if aid not in rejected]
     return Judgments(project.name, {q.name: q.kind for q in project.questions},
                      {q.name: dict(q.options or {}) for q in project.questions}, ext, models, gold, answers)
 
@@ -162,8 +158,13 @@ def _score(name: str, kind: str, triples: list[tuple[Any, str, Any]], levels: tu
 
 def agreement(db: Db, project_id: int) -> list[QuestionAgreement]:
     """Agreement per question (per dimension for ratings) over the project's submitted annotations."""
-    with db.transaction() as s:
+    with db.read() as s:
         j = load_judgments(s, project_id)
+    return agreement_of(j)
+
+
+def agreement_of(j: Judgments) -> list[QuestionAgreement]:
+    """`agreement` over judgments already loaded."""
     out: list[QuestionAgreement] = []
     for q, kind in j.kinds.items():
         if kind == "ranking":
@@ -233,7 +234,7 @@ def aggregate(db: Db, project_id: int, question: str, method: str = "dawid_skene
     result. Raises Invalid for an unknown method or a question that cannot be aggregated."""
     if method not in METHODS:
         raise Invalid(f"method must be one of {', '.join(METHODS)}")
-    with db.transaction() as s:
+    with db.read() as s:
         j = load_judgments(s, project_id)
     if question not in j.kinds:
         raise NotFound(f"project {j.project!r} has no question {question!r}")
@@ -260,7 +261,7 @@ def rank_models(db: Db, project_id: int, n_bootstrap: int = 200) -> tuple[int, l
     """Bradley–Terry ranking of the completions' models from every pairwise and ranking answer (ties
     count half), best first, with percentile-bootstrap intervals. Returns (comparisons, scores); no
     comparisons gives (0, [])."""
-    with db.transaction() as s:
+    with db.read() as s:
         j = load_judgments(s, project_id)
     comps: list[tuple[Any, Any, Any]] = []
     rankings: list[list[list[str]]] = []
