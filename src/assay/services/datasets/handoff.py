@@ -11,7 +11,7 @@ import pyarrow as pa
 from assay.datasets.schema import records_to_table, row_to_record
 from assay.datasets.store import DatasetStore, Manifest
 from assay.domain.users import User
-from assay.services.projects import exports, projects, records
+from assay.services.projects import exports, records
 from assay.services.projects.records import ImportResult
 from assay.store.db import Db
 
@@ -39,8 +39,7 @@ def pull(db: Db, store: DatasetStore, project_id: int, name: str | None = None) 
     Each record's metadata gains `judgments` (annotator, answers, submitted_at, active_seconds, review);
     parents are the versions the records were pushed from.
     """
-    project = projects.get_project(db, project_id)
-    source = exports.export_source(db, project_id)
+    source = exports.export_source(db, project_id)  # one read transaction; NotFound for an unknown project
     parents: list[str] = []
     out = []
     for item in source.items:
@@ -51,10 +50,10 @@ def pull(db: Db, store: DatasetStore, project_id: int, name: str | None = None) 
         judgments = [{"annotator": a.annotator, "answers": a.answers,
                       "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
                       "active_seconds": a.active_seconds, "review": a.review} for a in item.annotations]
-        out.append(replace(r, metadata={**r.metadata, "judgments": judgments, "project": project.name}))
-    return store.write_version(name or f"{project.name}-judgments", [records_to_table(out)], parents=parents,
-                               pipeline={"pulled_from_project": project.name,
-                                         "questions": [q.to_dict() for q in project.questions]})
+        out.append(replace(r, metadata={**r.metadata, "judgments": judgments, "project": source.project}))
+    return store.write_version(name or f"{source.project}-judgments", [records_to_table(out)], parents=parents,
+                               pipeline={"pulled_from_project": source.project,
+                                         "questions": [q.to_dict() for q in source.questions]})
 
 
 def pull_to_store(db: Db, project_id: int, name: str | None = None) -> Manifest:

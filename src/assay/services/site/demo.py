@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from importlib import resources
 
@@ -31,8 +32,6 @@ class Demo:
 
 def demo_records() -> list[Record]:
     """The demo dataset shipped inside the package (assay/demo/records.jsonl)."""
-    import json
-
     text = resources.files("assay.demo").joinpath("records.jsonl").read_text(encoding="utf-8")
     out = []
     for n, line in enumerate(text.splitlines(), 1):
