@@ -267,3 +267,27 @@ def read_answer(kind: str, raw: object) -> Answer | None:
 def answer_as(cls: type[A], raw: object) -> A | None:
     """`raw` read as the answer kind `cls` (e.g. `answer_as(PairwiseAnswer, x)`), or None."""
     return cls.read(raw)  # type: ignore[return-value]
+
+
+# The field that only answers of one kind have, in the order `read_by_shape` tries them.
+_SHAPES: tuple[tuple[str, type[Answer]], ...] = (
+    ("choice", PairwiseAnswer), ("order", RankingAnswer), ("scores", RatingAnswer),
+    ("per_completion", LabelsAnswer), ("labels", LabelsAnswer), ("verdicts", CodeReviewAnswer),
+    ("spans", SpansAnswer), ("none_found", SpansAnswer), ("text", TextAnswer))
+
+
+def read_by_shape(raw: object) -> Answer | None:
+    """A stored answer read without its question, by the field only its kind has (`choice` → pairwise,
+    `order` → ranking, `scores` → rating, `per_completion`/`labels` → labels, `verdicts` → code review,
+    `spans`/`none_found` → spans, `text` → text); None when no such field is present or it is malformed.
+
+    For callers that hold answer sets without the project's questions (review agreement, dashboards, the
+    explorer); prefer `read_answer` when the kind is known.
+    """
+    if not isinstance(raw, Mapping):
+        return None
+    for key, cls in _SHAPES:
+        if key in raw:
+            return cls.read(raw)
+    return None
+

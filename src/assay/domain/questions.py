@@ -101,12 +101,12 @@ def _index(q: Question, raw: Any, n: int) -> int:
     return i
 
 
-def _pairwise(q: Question, a: dict[str, Any]) -> PairwiseAnswer:
+def _pairwise(q: Question, a: dict[str, Any], strength_optional: bool = False) -> PairwiseAnswer:
     choice = a.get("choice")
     if choice not in ("a", "b", "tie"):
         raise _fail(q, "choice must be 'a', 'b' or 'tie'")
-    if choice == "tie":
-        return PairwiseAnswer("tie", None)
+    if choice == "tie" or (strength_optional and a.get("strength") is None):
+        return PairwiseAnswer(choice, None)
     try:
         strength = int(a.get("strength") or 0)
     except (TypeError, ValueError):
@@ -237,10 +237,13 @@ def _code_review(q: Question, a: dict[str, Any], n: int) -> CodeReviewAnswer:
     return CodeReviewAnswer(out_v, str(a.get("tests", "")), str(a.get("rationale", "")), preference)
 
 
-def parse_answer(q: Question, answer: Any, completion_texts: list[str]) -> Answer | None:
+def parse_answer(q: Question, answer: Any, completion_texts: list[str], *,
+                 strength_optional: bool = False) -> Answer | None:
     """Check one answer against its question and the record's completions: the edge where answers arrive.
 
     Returns the typed answer (see `assay.domain.answers`), or None for an optional question left empty.
+    `strength_optional` (for imported judgments from sources that never asked for one) lets a pairwise
+    answer choose a side with no strength: it keeps `strength: None`.
     Raises Invalid when the answer breaks the question's rules or a required answer is missing.
     """
     if answer is None or answer == {}:
@@ -251,7 +254,7 @@ def parse_answer(q: Question, answer: Any, completion_texts: list[str]) -> Answe
         raise _fail(q, "an answer must be an object")
     n = len(completion_texts)
     if q.kind is QuestionKind.pairwise:
-        return _pairwise(q, answer)
+        return _pairwise(q, answer, strength_optional)
     if q.kind is QuestionKind.ranking:
         return _ranking(q, answer, n)
     if q.kind is QuestionKind.rating:
@@ -265,22 +268,24 @@ def parse_answer(q: Question, answer: Any, completion_texts: list[str]) -> Answe
     return _code_review(q, answer, n)
 
 
-def validate_answer(q: Question, answer: Any, completion_texts: list[str]) -> dict[str, Any] | None:
+def validate_answer(q: Question, answer: Any, completion_texts: list[str], *,
+                    strength_optional: bool = False) -> dict[str, Any] | None:
     """`parse_answer`, returned in its stored JSON shape (the normalised answer), or None when left empty."""
-    typed = parse_answer(q, answer, completion_texts)
+    typed = parse_answer(q, answer, completion_texts, strength_optional=strength_optional)
     return typed.to_json() if typed is not None else None
 
 
-def validate_answers(questions: list[Question], answers: dict[str, Any],
-                     completion_texts: list[str]) -> dict[str, Any]:
-    """Validate a whole form. Unknown question names are an error; returns only non-empty answers."""
+def validate_answers(questions: list[Question], answers: dict[str, Any], completion_texts: list[str], *,
+                     strength_optional: bool = False) -> dict[str, Any]:
+    """Validate a whole form (stored JSON shapes). Unknown question names are an error; returns only
+    non-empty answers. `strength_optional` as for `parse_answer`."""
     known = {q.name for q in questions}
     unknown = sorted(set(answers) - known)
     if unknown:
         raise Invalid(f"unknown question(s) {', '.join(unknown)}; this project asks {', '.join(sorted(known))}")
     out = {}
     for q in questions:
-        v = validate_answer(q, answers.get(q.name), completion_texts)
+        v = validate_answer(q, answers.get(q.name), completion_texts, strength_optional=strength_optional)
         if v is not None:
             out[q.name] = v
     return out
