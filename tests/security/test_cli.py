@@ -6,23 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from assay.cli import admin, security
-from assay.cli.main import main as main_callback
+from assay.cli.main import app
 
 
 @pytest.fixture
 def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A fresh `assay` app with the security commands mounted, over a new data folder."""
-    app = typer.Typer()
-    app.callback()(main_callback)
-    users_app = typer.Typer()
-    for cmd in admin.users_app.registered_commands:
-        users_app.registered_commands.append(cmd)
-    app.add_typer(users_app, name="users")
-    security.mount(app, users_app)
+    """The `assay` app (the security commands are mounted by assay.cli.main), over a new data folder."""
     env = {"ASSAY_DATA_DIR": str(tmp_path / "data"), "ASSAY_DATABASE_URL": ""}
     runner = CliRunner()
 

@@ -9,17 +9,16 @@ import yaml
 from rich.progress import Progress
 from rich.table import Table
 
-from assay.cli.common import console, database, friendly, settings_from
+from assay.cli.common import console, database, group, settings_from
 from assay.domain.projects import ProjectSpec
 from assay.errors import Invalid
 
-users_app = typer.Typer(help="Manage people.", no_args_is_help=True)
-projects_app = typer.Typer(help="Manage projects.", no_args_is_help=True)
-records_app = typer.Typer(help="Put records into projects.", no_args_is_help=True)
+users_app = group("Manage people.")
+projects_app = group("Manage projects.")
+records_app = group("Put records into projects.")
 
 
 @users_app.command("add")
-@friendly
 def users_add(ctx: typer.Context, username: str = typer.Argument(..., help="Login name."),
               role: str = typer.Option("annotator", help="admin | lead | reviewer | annotator"),
               password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
@@ -37,7 +36,6 @@ def users_add(ctx: typer.Context, username: str = typer.Argument(..., help="Logi
 
 
 @users_app.command("ls")
-@friendly
 def users_ls(ctx: typer.Context) -> None:
     """List users.
 
@@ -53,7 +51,6 @@ def users_ls(ctx: typer.Context) -> None:
 
 
 @projects_app.command("create")
-@friendly
 def projects_create(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Project YAML or JSON file."),
                     lead: str = typer.Option(None, help="Username that becomes the project's lead."),
                     member: list[str] = typer.Option([], "--member", "-m",
@@ -80,7 +77,6 @@ def projects_create(ctx: typer.Context, spec_file: Path = typer.Argument(..., he
 
 
 @projects_app.command("update")
-@friendly
 def projects_update(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Project YAML or JSON file.")) -> None:
     """Update the project the file names: title, guidelines, questions, annotators_per_record, lease, settings.
 
@@ -98,7 +94,6 @@ def projects_update(ctx: typer.Context, spec_file: Path = typer.Argument(..., he
 
 
 @projects_app.command("ls")
-@friendly
 def projects_ls(ctx: typer.Context) -> None:
     """List projects with their progress.
 
@@ -119,7 +114,6 @@ def projects_ls(ctx: typer.Context) -> None:
 
 
 @projects_app.command("add-member")
-@friendly
 def projects_add_member(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
                         username: str = typer.Argument(...),
                         role: str = typer.Option("annotator", help="annotator | reviewer | lead")) -> None:
@@ -136,7 +130,6 @@ def projects_add_member(ctx: typer.Context, project: str = typer.Argument(..., h
 
 
 @projects_app.command("remove-member")
-@friendly
 def projects_remove_member(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
                            username: str = typer.Argument(...)) -> None:
     """Take a person out of a project; their live leases end (drafts and submitted work stay).
@@ -156,7 +149,6 @@ def projects_remove_member(ctx: typer.Context, project: str = typer.Argument(...
 
 
 @projects_app.command("members")
-@friendly
 def projects_members(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id.")) -> None:
     """List a project's members and their roles in it.
 
@@ -173,7 +165,6 @@ def projects_members(ctx: typer.Context, project: str = typer.Argument(..., help
 
 
 @records_app.command("import")
-@friendly
 def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
                    path: Path = typer.Argument(..., help="JSONL (or .jsonl.gz) file of records."),
                    fmt: str = typer.Option("auto", "--format", help="auto | assay | hh | openai | sharegpt | "
@@ -204,7 +195,6 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
     console.print(f"{p.name}: {res.created} records added, {res.existing} already there (from {path})")
 
 
-@friendly
 def export(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
            fmt: str = typer.Option("dpo", "--format", "-f", help="dpo | sft | reward | kto | raw"),
            file_format: str = typer.Option("jsonl", "--file-format", help="jsonl | parquet"),

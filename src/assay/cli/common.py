@@ -1,13 +1,18 @@
-"""What every command shares: settings from flags and environment, opening the database, error output."""
+"""What every command shares: settings from flags and environment, opening the database, and the one way
+a command reports an error.
+
+The error style: every command group is a `CommandGroup`, which wraps each command it registers in
+`reported`. An `AssayError` (and an input file that cannot be opened) becomes one red line on stderr,
+`error: <message>`, then one indented line per detail, and exit code 1 — never a traceback. Any other
+exception is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,6 +24,10 @@ from assay.store.db import Db, open_db
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+#: Exit code of a command that failed with an AssayError or unreadable input (usage errors found by the
+#: argument parser exit 2, as click does).
+ERROR_EXIT = 1
+REPORTED = "__assay_reported__"
 
 
 def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
@@ -30,6 +39,7 @@ def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
 
 @contextmanager
 def database(settings: Settings) -> Iterator[Db]:
+    """An open Db for the length of a command (migrated on SQLite), closed afterwards."""
     db = open_db(settings)
     try:
         yield db
@@ -37,27 +47,54 @@ def database(settings: Settings) -> Iterator[Db]:
         db.close()
 
 
-def friendly(fn: F) -> F:
-    """Print AssayErrors as one clear line (plus details) and exit 1, instead of a traceback."""
+def fail(message: str, details: dict[str, Any] | None = None, *, code: int = ERROR_EXIT) -> NoReturn:
+    """Print `error: message` in red on stderr (then `  key: value` per detail) and exit with `code`."""
+    err_console.print("[bold red]error:[/] ", end="")
+    err_console.print(message, highlight=False, markup=False, soft_wrap=True)
+    for k, v in (details or {}).items():
+        err_console.print(f"  {k}: {v}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def reported(fn: F) -> F:
+    """`fn`, with AssayError and unreadable input files reported through `fail` instead of a traceback.
+
+    An OSError counts as bad input only when it names a file (`filename` set): "cannot open PATH: reason".
+    """
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except AssayError as e:
-            err_console.print(f"[bold red]error:[/] {e.message}", highlight=False)
-            for k, v in e.details.items():
-                err_console.print(f"  {k}: {v}", highlight=False)
-            sys.exit(1)
+            fail(e.message, e.details)
+        except OSError as e:
+            if e.filename is None:
+                raise
+            fail(f"cannot open {e.filename}: {e.strerror or e}")
 
+    setattr(wrapper, REPORTED, True)
     return wrapper  # type: ignore[return-value]
 
 
-def data_dir_option() -> Any:
-    return typer.Option(None, "--data-dir", help="Data folder (default ./assay-data; env ASSAY_DATA_DIR).")
+class CommandGroup(typer.Typer):
+    """A Typer app whose every command reports errors the one way (`reported`).
+
+    Use it for every command group of `assay` (`assay.cli.main` mounts them); `command()` takes the same
+    arguments as Typer's and registers the wrapped function, returning the original one.
+    """
+
+    def command(self, name: str | None = None, **kwargs: Any) -> Callable[[F], F]:  # type: ignore[override]
+        register = super().command(name, **kwargs)
+
+        def decorator(fn: F) -> F:
+            register(reported(fn))
+            return fn
+
+        return decorator
 
 
-def existing_file(path: Path) -> Path:
-    if not path.exists():
-        raise typer.BadParameter(f"{path} does not exist")
-    return path
+def group(help: str) -> CommandGroup:
+    """A command group with `help` (its first line is the summary; give an example) that shows its help
+    when called without a subcommand."""
+    return CommandGroup(help=help, no_args_is_help=True)

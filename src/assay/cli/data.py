@@ -2,7 +2,7 @@
 
 `data_app` and `pipeline_app` are mounted by `assay.cli.main`. The store is `--store`, else
 `ASSAY_DATASET_STORE`, else `<data dir>/datasets` where the data dir is the global `assay --data-dir`, else
-`ASSAY_DATA_DIR` (see `assay.config.Settings`).
+`ASSAY_DATA_DIR` (see `assay.config.Settings`). Errors are reported by `assay.cli.common.reported`.
 """
 
 from __future__ import annotations
@@ -12,24 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assay.cli.common import settings_from
+from assay.cli.common import console, group, settings_from
 from assay.datasets.diff import diff_versions
 from assay.datasets.schema import records_to_table, row_to_record
 from assay.datasets.store import DatasetStore, open_store
-from assay.errors import AssayError
 
-console = Console()
-data_app = typer.Typer(help="Dataset versions: import, list, inspect, compare and export.\n\n"
-                            "Example: assay data import ../shared/data/gsm8k/train.jsonl --name gsm8k",
-                       no_args_is_help=True)
-pipeline_app = typer.Typer(help="Run pipelines over dataset versions.\n\n"
-                                "Example: assay pipeline run clean.yaml --input hh@latest",
-                           no_args_is_help=True)
-
+data_app = group("Dataset versions: import, list, inspect, compare and export.\n\n"
+                 "Example: assay data import ../shared/data/gsm8k/train.jsonl --name gsm8k")
+pipeline_app = group("Run pipelines over dataset versions.\n\n"
+                     "Example: assay pipeline run clean.yaml --input hh@latest")
 
 
 @pipeline_app.callback()
@@ -46,11 +40,6 @@ def _store(ctx: typer.Context, url: str | None) -> DatasetStore:
     return open_store(url) if url else DatasetStore(settings_from(ctx).resolved_dataset_store)
 
 
-def _fail(e: AssayError) -> None:
-    console.print(f"[red]error:[/red] {e.message}")
-    raise typer.Exit(1)
-
-
 @data_app.command("import")
 def import_(ctx: typer.Context,
             path: Path = typer.Argument(..., help="File to import (JSONL, JSON, CSV, Parquet; .gz ok)."),
@@ -64,13 +53,9 @@ def import_(ctx: typer.Context,
     """
     from assay.formats.reader import load_records
 
-    try:
-        records = load_records(path, fmt)
-        m = _store(ctx, store).write_version(name, [records_to_table(records)], note=note or f"import {path}",
-                                        pipeline={"import": str(path), "format": fmt})
-    except AssayError as e:
-        _fail(e)
-        return
+    records = load_records(path, fmt)
+    m = _store(ctx, store).write_version(name, [records_to_table(records)], note=note or f"import {path}",
+                                         pipeline={"import": str(path), "format": fmt})
     console.print(f"[green]{m.ref}[/green] {m.row_count} records, hash {m.content_hash[:12]}")
 
 
@@ -99,12 +84,8 @@ def show(ctx: typer.Context,
 
     Example: assay data show hh@2 --rows 5 --stats
     """
-    try:
-        s = _store(ctx, store)
-        m = s.resolve(ref)
-    except AssayError as e:
-        _fail(e)
-        return
+    s = _store(ctx, store)
+    m = s.resolve(ref)
     console.print(f"[bold]{m.ref}[/bold]  rows={m.row_count}  hash={m.content_hash}  parents={m.parents}")
     console.print("columns: " + ", ".join(c["name"] for c in m.schema))
     if m.steps:
@@ -126,11 +107,7 @@ def log(ctx: typer.Context, ref: str = typer.Argument(..., help="Version whose l
 
     Example: assay data log hh-clean@latest
     """
-    try:
-        chain = _store(ctx, store).lineage(ref)
-    except AssayError as e:
-        _fail(e)
-        return
+    chain = _store(ctx, store).lineage(ref)
     table = Table("version", "rows", "parents", "made by")
     for m in chain:
         made = ", ".join(s.get("step", "?") for s in (m.pipeline or {}).get("steps", [])) or \
@@ -148,11 +125,7 @@ def diff(ctx: typer.Context, a: str = typer.Argument(..., help="Old version."),
 
     Example: assay data diff hh@1 hh-clean@1
     """
-    try:
-        d = diff_versions(_store(ctx, store), a, b, examples=examples)
-    except AssayError as e:
-        _fail(e)
-        return
+    d = diff_versions(_store(ctx, store), a, b, examples=examples)
     console.print(f"{d.a} -> {d.b}: +{d.added} added, -{d.removed} removed, ~{d.changed} changed, "
                   f"{d.unchanged} unchanged")
     if d.added_ids:
@@ -172,21 +145,17 @@ def export(ctx: typer.Context,
 
     Example: assay data export gsm8k-clean@latest gsm8k.jsonl
     """
-    try:
-        s = _store(ctx, store)
-        m = s.resolve(ref)
-        if out.suffix == ".parquet":
-            import pyarrow.parquet as pq
+    s = _store(ctx, store)
+    m = s.resolve(ref)
+    if out.suffix == ".parquet":
+        import pyarrow.parquet as pq
 
-            pq.write_table(s.read_table(m), out, compression="zstd")
-        else:
-            with out.open("w", encoding="utf-8") as f:
-                for t in s.iter_tables(m):
-                    for row in t.to_pylist():
-                        f.write(json.dumps(row_to_record(row).to_dict(), ensure_ascii=False, default=str) + "\n")
-    except AssayError as e:
-        _fail(e)
-        return
+        pq.write_table(s.read_table(m), out, compression="zstd")
+    else:
+        with out.open("w", encoding="utf-8") as f:
+            for t in s.iter_tables(m):
+                for row in t.to_pylist():
+                    f.write(json.dumps(row_to_record(row).to_dict(), ensure_ascii=False, default=str) + "\n")
     console.print(f"wrote {m.row_count} records of {m.ref} to {out}")
 
 
@@ -218,23 +187,19 @@ def run(ctx: typer.Context,
     from assay.pipelines.runner import run_pipeline
     from assay.pipelines.spec import PipelineSpec
 
-    try:
-        s = _store(ctx, store)
-        ps = PipelineSpec.load(spec)
-        ex = make_executor(executor, workers=workers, address=ray_address)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console) as bar:
-            tasks: dict[str, Any] = {}
+    s = _store(ctx, store)
+    ps = PipelineSpec.load(spec)
+    ex = make_executor(executor, workers=workers, address=ray_address)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as bar:
+        tasks: dict[str, Any] = {}
 
-            def progress(label: str, done: int, total: int) -> None:
-                if label not in tasks:
-                    tasks[label] = bar.add_task(label, total=total)
-                bar.update(tasks[label], completed=done)
+        def progress(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total)
+            bar.update(tasks[label], completed=done)
 
-            res = run_pipeline(s, ps, input_ref, output=output, executor=ex, progress=progress)
-    except AssayError as e:
-        _fail(e)
-        return
+        res = run_pipeline(s, ps, input_ref, output=output, executor=ex, progress=progress)
     console.print(step_table(res.step_stats))
     skipped = f" ({res.shards_skipped} shard tasks resumed from an earlier run)" if res.shards_skipped else ""
     console.print(f"[green]{res.manifest.ref}[/green] {res.manifest.row_count} records from {input_ref}{skipped}")

@@ -1,11 +1,7 @@
 """`assay generate` and `assay suggest` (model work on a project's records, run where the database is) and
 `assay remote …` (SDK commands that talk to a running Assay server over HTTP).
 
-Mount in cli/main.py:
-    from assay.cli import generate
-    app.command("generate")(generate.generate)
-    app.command("suggest")(generate.suggest)
-    app.add_typer(generate.remote_app, name="remote")
+`assay.cli.main` mounts them.
 """
 
 from __future__ import annotations
@@ -18,10 +14,10 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from assay.cli.common import console, database, err_console, friendly, settings_from
+from assay.cli.common import console, database, err_console, group, settings_from
+from assay.errors import Invalid
 
-remote_app = typer.Typer(help="Talk to a running Assay server with the Python SDK (URL and API token).",
-                         no_args_is_help=True)
+remote_app = group("Talk to a running Assay server with the Python SDK (URL and API token).")
 
 
 def _client(base_url: str, model: str, api_key_env: str, concurrency: int, timeout: float, retries: int,
@@ -39,7 +35,6 @@ def _bar() -> Progress:
                     console=err_console)
 
 
-@friendly
 def generate(ctx: typer.Context,
              project: str = typer.Option(..., "--project", "-p", help="Project name or id."),
              model: str = typer.Option(..., "--model", "-m", help="Model name the server serves."),
@@ -82,7 +77,6 @@ def generate(ctx: typer.Context,
         raise typer.Exit(2)
 
 
-@friendly
 def suggest(ctx: typer.Context,
             project: str = typer.Option(..., "--project", "-p", help="Project name or id."),
             model: str = typer.Option(..., "--model", "-m", help="Judge model name."),
@@ -123,7 +117,7 @@ def _sdk(url: str, token: str) -> Any:
     import assay
 
     if not token:
-        raise typer.BadParameter("give --token or set ASSAY_TOKEN (create one in the web UI or `assay tokens create`)")
+        raise Invalid("give --token or set ASSAY_TOKEN (create one in the web UI or `assay tokens create`)")
     return assay.Client(url, token)
 
 
@@ -132,7 +126,6 @@ TOKEN = typer.Option("", "--token", envvar="ASSAY_TOKEN", help="API token (env A
 
 
 @remote_app.command("annotations")
-@friendly
 def remote_annotations(project: str = typer.Argument(..., help="Project name or id."),
                        out: Path = typer.Option(..., "--out", "-o", help="JSONL file to append to."),
                        after: int = typer.Option(0, help="Only annotations with a larger id."),
@@ -150,7 +143,6 @@ def remote_annotations(project: str = typer.Argument(..., help="Project name or 
 
 
 @remote_app.command("add-records")
-@friendly
 def remote_add_records(project: str = typer.Argument(..., help="Project name or id."),
                        file: Path = typer.Argument(..., help="Assay JSONL: one record per line (id, prompt or messages, completions)."),
                        pending: bool = typer.Option(False, help="Records may lack completions (fill with generate)."),
@@ -167,7 +159,6 @@ def remote_add_records(project: str = typer.Argument(..., help="Project name or 
 
 
 @remote_app.command("export")
-@friendly
 def remote_export(project: str = typer.Argument(..., help="Project name or id."),
                   fmt: str = typer.Option("dpo", "--format", "-f", help="dpo | sft | reward | kto | raw"),
                   file_format: str = typer.Option("jsonl", "--file-format", help="jsonl | parquet"),

@@ -1,15 +1,15 @@
-"""`assay data push` and `assay data pull`: records from a dataset version to a project and judgments back."""
+"""`assay data push` and `assay data pull`: records from a dataset version to a project and judgments back.
+
+`assay.cli.main` mounts them on `assay data`.
+"""
 
 from __future__ import annotations
 
 import typer
 
-from assay.cli.common import console, database, friendly, settings_from
-from assay.cli.data import data_app
+from assay.cli.common import console, database, settings_from
 
 
-@data_app.command("push")
-@friendly
 def push(ctx: typer.Context, ref: str = typer.Argument(..., help="Version to send, e.g. hh-clean@latest."),
          project: str = typer.Option(..., "--project", "-p", help="Project name or id."),
          priority: int = typer.Option(0, help="Higher is served first."),
@@ -30,8 +30,6 @@ def push(ctx: typer.Context, ref: str = typer.Argument(..., help="Version to sen
     console.print(f"{m.ref} → {p.name}: {res.created} records added, {res.existing} already there")
 
 
-@data_app.command("pull")
-@friendly
 def pull(ctx: typer.Context, project: str = typer.Option(..., "--project", "-p", help="Project name or id."),
          name: str = typer.Option(None, "--name", "-n", help="Dataset name (default <project>-judgments)."),
          store: str = typer.Option(None, "--store", help="Dataset store (default from settings).")) -> None:

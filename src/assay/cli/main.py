@@ -1,4 +1,11 @@
-"""The `assay` command. Each command is a thin front over one service (or SDK) call."""
+"""The `assay` command: every command and command group is mounted here, in one place, plainly.
+
+Each command is a thin front over one service (or SDK) call. A module that fails to import fails the
+whole command loudly (never a silently missing group); a command whose optional extra is missing (Ray,
+for `assay pipeline run --executor ray`) says when run which `uv sync --extra ...` / `pip install` command
+installs it. Every group is an `assay.cli.common.CommandGroup`, so every command reports errors the one
+way: `error: <message>` in red on stderr and exit code 1.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,11 @@ from pathlib import Path
 
 import typer
 
-from assay.cli import admin, generate, security, server
-from assay.cli.quality import quality_app
+from assay.cli import admin, data, generate, handoff, quality, security, server
+from assay.cli.common import CommandGroup
 
-app = typer.Typer(name="assay", help="Assay: make LLM post-training data — judge, curate, export.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app = CommandGroup(name="assay", help="Assay: make LLM post-training data — judge, curate, export.",
+                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 
 
 @app.callback()
@@ -23,29 +30,36 @@ def main(ctx: typer.Context,
     ctx.obj = {k: v for k, v in {"data_dir": data_dir, "database_url": database_url}.items() if v is not None}
 
 
+# Top-level commands.
 app.command("demo")(server.demo)
 app.command("serve")(server.serve)
 app.command("export")(admin.export)
 app.command("generate")(generate.generate)
 app.command("suggest")(generate.suggest)
-app.add_typer(generate.remote_app, name="remote")
-app.add_typer(quality_app, name="quality")
-app.add_typer(server.db_app, name="db")
-security.mount(app, admin.users_app)
+
+# People and access.
+admin.users_app.command("passwd")(security.users_passwd)
+admin.users_app.command("deactivate")(security.users_deactivate)
+admin.users_app.command("activate")(security.users_activate)
+admin.users_app.command("role")(security.users_role)
+admin.users_app.command("invite")(security.users_invite)
 app.add_typer(admin.users_app, name="users")
+app.add_typer(security.tokens_app, name="tokens")
+
+# Projects, records, quality.
 app.add_typer(admin.projects_app, name="projects")
 app.add_typer(admin.records_app, name="records")
+app.add_typer(quality.quality_app, name="quality")
 
+# Datasets and pipelines.
+data.data_app.command("push")(handoff.push)
+data.data_app.command("pull")(handoff.pull)
+app.add_typer(data.data_app, name="data")
+app.add_typer(data.pipeline_app, name="pipeline")
 
-def _mount_optional() -> None:
-    """Sub-apps owned by other packages, mounted when present."""
-    try:
-        from assay.cli import handoff  # noqa: F401  (adds push/pull to data_app)
-        from assay.cli.data import data_app, pipeline_app
-    except ImportError:
-        return
-    app.add_typer(data_app, name="data")
-    app.add_typer(pipeline_app, name="pipeline")
+# Servers, schema, remote.
+app.add_typer(server.db_app, name="db")
+app.add_typer(generate.remote_app, name="remote")
 
-
-_mount_optional()
+#: The command groups `assay` has (tests/cli/test_cli_mount.py checks each is mounted and documented).
+GROUPS = ("data", "db", "pipeline", "projects", "quality", "records", "remote", "tokens", "users")

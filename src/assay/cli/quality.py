@@ -10,9 +10,9 @@ from pathlib import Path
 
 import typer
 
-from assay.cli.common import console, database, friendly, settings_from
+from assay.cli.common import console, database, group, settings_from
 
-quality_app = typer.Typer(help="Quality control: agreement, aggregation, rankings, time reports.", no_args_is_help=True)
+quality_app = group("Quality control: agreement, aggregation, rankings, time reports.")
 
 
 def _f(x: float | None) -> str:
@@ -20,7 +20,6 @@ def _f(x: float | None) -> str:
 
 
 @quality_app.command("agreement")
-@friendly
 def agreement(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id.")) -> None:
     """Agreement per question (raw, Cohen κ, Fleiss κ, Krippendorff α, Kendall τ).
 
@@ -39,7 +38,6 @@ def agreement(ctx: typer.Context, project: str = typer.Argument(..., help="Proje
 
 
 @quality_app.command("aggregate")
-@friendly
 def aggregate(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
               question: str = typer.Argument(..., help="A pairwise or single-label question."),
               method: str = typer.Option("dawid_skene", help="majority | dawid_skene | one_coin"),
@@ -66,7 +64,6 @@ def aggregate(ctx: typer.Context, project: str = typer.Argument(..., help="Proje
 
 
 @quality_app.command("rank-models")
-@friendly
 def rank_models(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
                 bootstrap: int = typer.Option(200, help="Bootstrap resamples for the intervals (0: none).")) -> None:
     """Bradley–Terry ranking of the completions' models from pairwise and ranking answers.
@@ -85,7 +82,6 @@ def rank_models(ctx: typer.Context, project: str = typer.Argument(..., help="Pro
 
 
 @quality_app.command("timesheet")
-@friendly
 def timesheet_cmd(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
                   start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD."),
                   end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD (inclusive)."),
@@ -113,7 +109,6 @@ def timesheet_cmd(ctx: typer.Context, project: str = typer.Argument(..., help="P
 
 
 @quality_app.command("import-judgments")
-@friendly
 def import_judgments(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
                      path: Path = typer.Argument(..., help="File with judged pairs (PandaLM JSON, Tulu JSONL)."),
                      fmt: str = typer.Option(..., "--format", help="pandalm | tulu"),

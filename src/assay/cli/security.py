@@ -1,7 +1,7 @@
 """Account commands: `assay users passwd|deactivate|activate|role|invite` and `assay tokens create|ls|revoke`.
 
 These run against the database directly (whoever can run them can read the database anyway), and are
-recorded in the audit log as done by the system. Mount them with `mount(app, users_app)`.
+recorded in the audit log as done by the system. `assay.cli.main` mounts them.
 """
 
 from __future__ import annotations
@@ -9,12 +9,11 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from assay.cli.common import console, database, friendly, settings_from
+from assay.cli.common import console, database, group, settings_from
 
-tokens_app = typer.Typer(help="API tokens for the SDK and CLI (shown once, stored hashed).", no_args_is_help=True)
+tokens_app = group("API tokens for the SDK and CLI (shown once, stored hashed).")
 
 
-@friendly
 def users_passwd(ctx: typer.Context, username: str = typer.Argument(..., help="Whose password to set."),
                  password: str = typer.Option(..., prompt="New password", hide_input=True, confirmation_prompt=True,
                                               help="At least 8 characters (prompted when omitted).")) -> None:
@@ -30,7 +29,6 @@ def users_passwd(ctx: typer.Context, username: str = typer.Argument(..., help="W
     console.print(f"password of [bold]{username}[/] changed; their sessions have ended")
 
 
-@friendly
 def users_deactivate(ctx: typer.Context, username: str = typer.Argument(..., help="Who to deactivate.")) -> None:
     """Deactivate a person: their sessions end and their API tokens stop working at once.
 
@@ -43,7 +41,6 @@ def users_deactivate(ctx: typer.Context, username: str = typer.Argument(..., hel
     console.print(f"[bold]{username}[/] is deactivated")
 
 
-@friendly
 def users_activate(ctx: typer.Context, username: str = typer.Argument(..., help="Who to activate again.")) -> None:
     """Activate a deactivated person again.
 
@@ -56,7 +53,6 @@ def users_activate(ctx: typer.Context, username: str = typer.Argument(..., help=
     console.print(f"[bold]{username}[/] is active")
 
 
-@friendly
 def users_role(ctx: typer.Context, username: str = typer.Argument(...),
                role: str = typer.Argument(..., help="admin | lead | reviewer | annotator")) -> None:
     """Change someone's site role.
@@ -70,7 +66,6 @@ def users_role(ctx: typer.Context, username: str = typer.Argument(...),
     console.print(f"[bold]{u.username}[/] is now {u.role.value}")
 
 
-@friendly
 def users_invite(ctx: typer.Context, role: str = typer.Option("annotator", help="admin | lead | reviewer | annotator"),
                  hours: int = typer.Option(72, help="How long the link works (1..720)."),
                  note: str = typer.Option("", help="Who it is for (shown to admins)."),
@@ -89,7 +84,6 @@ def users_invite(ctx: typer.Context, role: str = typer.Option("annotator", help=
 
 
 @tokens_app.command("create")
-@friendly
 def tokens_create(ctx: typer.Context, username: str = typer.Argument(..., help="The token's owner."),
                   name: str = typer.Option(..., "--name", help="What the token is for."),
                   scope: str = typer.Option("read", help="read (GET only) | write")) -> None:
@@ -106,7 +100,6 @@ def tokens_create(ctx: typer.Context, username: str = typer.Argument(..., help="
 
 
 @tokens_app.command("ls")
-@friendly
 def tokens_ls(ctx: typer.Context, username: str = typer.Argument(..., help="Whose tokens.")) -> None:
     """List a person's tokens (prefix, scope, last use; never the token).
 
@@ -124,7 +117,6 @@ def tokens_ls(ctx: typer.Context, username: str = typer.Argument(..., help="Whos
 
 
 @tokens_app.command("revoke")
-@friendly
 def tokens_revoke(ctx: typer.Context, username: str = typer.Argument(..., help="The token's owner."),
                   token_id: int = typer.Argument(..., help="Token id (from `assay tokens ls`).")) -> None:
     """Revoke a token at once.
@@ -136,13 +128,3 @@ def tokens_revoke(ctx: typer.Context, username: str = typer.Argument(..., help="
     with database(settings_from(ctx)) as db:
         auth.revoke_api_token(db, users.find_user(db, username).id, token_id)
     console.print(f"token {token_id} of {username} revoked")
-
-
-def mount(app: typer.Typer, users_app: typer.Typer) -> None:
-    """Add the account commands to `assay users` and `assay tokens` to the main app."""
-    users_app.command("passwd")(users_passwd)
-    users_app.command("deactivate")(users_deactivate)
-    users_app.command("activate")(users_activate)
-    users_app.command("role")(users_role)
-    users_app.command("invite")(users_invite)
-    app.add_typer(tokens_app, name="tokens")

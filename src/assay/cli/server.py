@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-from assay.cli.common import console, database, friendly, settings_from
+from assay.cli.common import console, database, group, settings_from
 from assay.config import Settings
 from assay.errors import Invalid
 from assay.services.site.startup import check_safe_to_serve
 
 WORKER_HEALTHCHECK_SECONDS = 60
 
-db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+db_app = group("Database schema commands.")
 
 
 def _run_server(settings: Settings, workers: int = 1) -> None:
@@ -47,7 +47,6 @@ def _run_server(settings: Settings, workers: int = 1) -> None:
                 timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
 
 
-@friendly
 def demo(ctx: typer.Context,
          data_dir: Path = typer.Option(None, "--data-dir", help="Where the demo database lives (default ./assay-data)."),
          host: str = typer.Option("127.0.0.1", help="Address to listen on."),
@@ -74,7 +73,6 @@ def demo(ctx: typer.Context,
         _run_server(settings)
 
 
-@friendly
 def serve(ctx: typer.Context,
           host: str = typer.Option(None, help="Address to listen on (env ASSAY_HOST, default 127.0.0.1)."),
           port: int = typer.Option(None, help="Port (env ASSAY_PORT, default 8000)."),
@@ -91,7 +89,6 @@ def serve(ctx: typer.Context,
 
 
 @db_app.command("upgrade")
-@friendly
 def db_upgrade(ctx: typer.Context,
                database_url: str = typer.Option(None, "--database-url", help="Database URL (env ASSAY_DATABASE_URL)."),
                data_dir: Path = typer.Option(None, "--data-dir", help="Data folder (env ASSAY_DATA_DIR).")) -> None:
