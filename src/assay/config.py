@@ -35,7 +35,10 @@ class Settings(BaseSettings):
     default_lease_minutes: int = Field(30, description="How long a served record stays reserved for its annotator.")
     login_max_failures: int = Field(5, description="Failed sign-ins per account or address before throttling.")
     login_window_seconds: int = Field(300, description="Window over which failed sign-ins are counted.")
-    worker_threads: int = Field(2, description="Threads the server uses to run background jobs.")
+    worker_threads: int = Field(2, ge=1, description=(
+        "Threads of the server's job runner that claim queued background jobs from the jobs table (explorer "
+        "cache builds, code runs resumed after a restart); a code run a request starts runs at once in a "
+        "thread of the same runner."))
     sandbox_concurrency: int = Field(2, description="Sandbox runs allowed at once on this machine.")
     allow_insecure: bool = Field(False, description="Allow a non-local server with default secrets or demo "
                                  "accounts (never in production).")

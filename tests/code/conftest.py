@@ -10,7 +10,9 @@ import pytest
 
 from assay.domain.projects import Project
 from assay.domain.users import User
+from assay.jobs import JobRunner
 from assay.services.accounts import users
+from assay.services.code.background import register
 from assay.services.code.demo import ensure_code_demo
 from assay.services.code.execution import CodeRunner
 from assay.services.site.demo import ensure_demo
@@ -32,13 +34,22 @@ def code_demo(db) -> CodeDemo:  # type: ignore[no-untyped-def]
                     annotator1=users.find_user(db, "annotator1"), annotator2=users.find_user(db, "annotator2"))
 
 
+def start_code_runner(db, sandbox=None, max_concurrent: int = 2) -> CodeRunner:  # type: ignore[no-untyped-def]
+    """A CodeRunner over `sandbox` (default: the real bubblewrap one) with a started job runner of its own
+    (code runs and the hidden sweep registered); stop it with `runner.jobs.stop()`."""
+    jobs = JobRunner(db, threads=2)
+    r = CodeRunner(jobs, sandbox=sandbox, max_concurrent=max_concurrent)
+    register(jobs, r, sweep_seconds=3600)  # the tests call the sweep themselves
+    jobs.start()
+    return r
+
+
 @pytest.fixture
-def runner() -> Iterator[CodeRunner]:
+def runner(db) -> Iterator[CodeRunner]:  # type: ignore[no-untyped-def]
     """A CodeRunner over the real bubblewrap sandbox (tests using it are marked `sandbox`)."""
-    r = CodeRunner(max_concurrent=2)
+    r = start_code_runner(db)
     yield r
-    r.stop.set()
-    r.join(60)
+    assert r.jobs.stop(60) == []
 
 
 def wait_for(predicate, timeout: float = 60.0, every: float = 0.1):  # type: ignore[no-untyped-def]

@@ -8,8 +8,7 @@ import threading
 from assay.sandbox import Limits, RunResult
 from assay.services.annotation import queue
 from assay.services.code import runs as code_runs
-from assay.services.code.execution import CodeRunner
-from tests.code.conftest import wait_for
+from tests.code.conftest import start_code_runner, wait_for
 
 
 class GateSandbox:
@@ -29,7 +28,7 @@ class GateSandbox:
 def test_second_trainer_is_served_next(db, code_demo):  # type: ignore[no-untyped-def]
     demo, pid = code_demo, code_demo.project.id
     sandbox = GateSandbox()
-    runner = CodeRunner(sandbox=sandbox, max_concurrent=1)
+    runner = start_code_runner(db, sandbox=sandbox, max_concurrent=1)
     try:
         t1 = queue.claim_next(db, pid, demo.annotator1.id)
         t2 = queue.claim_next(db, pid, demo.annotator2.id)
@@ -47,7 +46,10 @@ def test_second_trainer_is_served_next(db, code_demo):  # type: ignore[no-untype
         assert len(first) == len(second) == 2
     finally:
         sandbox.gate.set()
-        runner.join(30)
-    done = code_runs.get_runs(db, runner, pid, t1.record_id, demo.annotator1)
-    assert all(r.finished for r in done)
+    def all_finished():  # type: ignore[no-untyped-def]
+        runs = code_runs.get_runs(db, runner, pid, t1.record_id, demo.annotator1)
+        return runs if all(r.finished for r in runs) else None
+    done = wait_for(all_finished, 30)
+    assert len(done) == 4
+    assert runner.jobs.stop(30) == []
     assert all(r.result.get("status") == "crashed" for r in done)  # no report came back from the fake

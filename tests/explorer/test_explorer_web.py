@@ -23,7 +23,8 @@ def env(xdb):  # type: ignore[no-untyped-def]
     def client(u):  # type: ignore[no-untyped-def]
         return TestClient(app, headers={"Authorization": f"Bearer {auth.create_api_token(xdb, u.id, 't')[0]}"})
 
-    return {"db": xdb, "lead": client(lead), "ann": client(ann), "lead_user": lead}
+    with client(lead) as lead_client:  # runs the app's lifespan: its job runner builds the explorer caches
+        yield {"db": xdb, "lead": lead_client, "ann": client(ann), "lead_user": lead}
 
 
 def test_pages_render_and_twins_agree(env):  # type: ignore[no-untyped-def]

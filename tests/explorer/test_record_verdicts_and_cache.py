@@ -10,6 +10,7 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 
+from assay.jobs import JobRunner
 from assay.pipelines.runner import run_pipeline
 from assay.pipelines.spec import PipelineSpec
 from assay.services.accounts import auth, users
@@ -23,7 +24,9 @@ from assay.web.app import create_app
 def lead(xdb):  # type: ignore[no-untyped-def]
     u = users.add_user(xdb, "lead", "password123", "lead")
     app = create_app(xdb.settings, xdb)
-    return TestClient(app, headers={"Authorization": f"Bearer {auth.create_api_token(xdb, u.id, 't')[0]}"})
+    # as a context manager: the app's lifespan runs its job runner, which builds the caches
+    with TestClient(app, headers={"Authorization": f"Bearer {auth.create_api_token(xdb, u.id, 't')[0]}"}) as c:
+        yield c
 
 
 def test_runs_keep_one_decision_per_dropped_record(explorer_store):  # type: ignore[no-untyped-def]
@@ -101,7 +104,7 @@ def test_cache_builds_in_the_background_and_pages_show_building(xdb, explorer_st
     assert lead.get(f"/api/v1/explore/{ref}/cache").json()["state"] == "building"
     release.set()
     for _ in range(200):
-        if explorer_cache.status(explorer_store.resolve(ref), explorer.cache_root(xdb)).ready:
+        if explorer_cache.status(xdb, explorer_store.resolve(ref), explorer.cache_root(xdb)).ready:
             break
         threading.Event().wait(0.05)
     assert lead.get(f"/api/v1/explore/{ref}/cache").json()["state"] == "ready"
@@ -123,5 +126,13 @@ def test_failed_build_is_shown_and_can_be_retried(xdb, explorer_store, lead, mon
 def test_an_explorer_export_starts_the_new_versions_build(xdb, explorer_store):  # type: ignore[no-untyped-def]
     res = explorer.export_selection(xdb, "hh@1", explorer.View(conditions=("meta.split=dev",)), name="hh-dev-x")
     assert res.manifest is not None
-    st = explorer.prepare(xdb, res.manifest.ref, wait=30)
-    assert st.ready
+    # the export queued the build (no runner is running yet, so it waits in the jobs table)
+    assert explorer_cache.status(xdb, res.manifest, explorer.cache_root(xdb)).state == "building"
+    jobs = JobRunner(xdb, threads=1)
+    explorer_cache.register(jobs)
+    jobs.start()
+    try:
+        st = explorer.prepare(xdb, res.manifest.ref, wait=30)
+        assert st.ready
+    finally:
+        assert jobs.stop() == []

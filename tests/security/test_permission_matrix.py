@@ -327,7 +327,7 @@ def _client(w: World) -> tuple[TestClient, object]:
     """A client over the world copy `w`. The app is built once (create_app costs about half a CPU second)
     and pointed at each copy's database and settings."""
     from assay.store.db import open_db
-    from assay.web.app import create_app
+    from assay.web.app import create_app, install_background
 
     db = open_db(settings_for(w.path), migrate=False)
     app = _APP.get("app")
@@ -335,9 +335,10 @@ def _client(w: World) -> tuple[TestClient, object]:
         app = _APP["app"] = create_app(settings_for(w.path), db)
     else:
         app.state.ctx.db, app.state.ctx.settings = db, db.settings  # type: ignore[attr-defined]
-        if hasattr(app.state, "code_runner"):  # type: ignore[attr-defined]
-            del app.state.code_runner  # type: ignore[attr-defined]
-    return TestClient(app, follow_redirects=False), db  # type: ignore[arg-type]
+        install_background(app, db)  # type: ignore[arg-type]  # background work over this copy's database
+    client = TestClient(app, follow_redirects=False)  # type: ignore[arg-type]
+    client.__enter__()  # runs the app's lifespan: its job runner builds explorer caches, runs code
+    return client, db
 
 
 def run_rule(world_template: World, tmp: Path, key: str, *, bearer: bool = False) -> dict[str, str]:
@@ -352,7 +353,7 @@ def run_rule(world_template: World, tmp: Path, key: str, *, bearer: bool = False
         for n, role in enumerate(ORDER):
             if client is None or rule.fresh:
                 if client is not None:
-                    client.close()
+                    client.__exit__(None, None, None)  # ends the app's lifespan (its job runner)
                     db.close()  # type: ignore[attr-defined]
                 w = copy_world(world_template, tmp / str(n))
                 client, db = _client(w)
@@ -373,7 +374,7 @@ def run_rule(world_template: World, tmp: Path, key: str, *, bearer: bool = False
                 pytest.fail(f"{where}: the table's request is invalid for this route: {resp.text[:300]}")
     finally:
         if client is not None:
-            client.close()
+            client.__exit__(None, None, None)  # ends the app's lifespan (its job runner)
             db.close()  # type: ignore[attr-defined]
     return got
 
@@ -433,7 +434,7 @@ def test_state_change_without_csrf_token_is_refused(world_template: World, tmp_p
                 if resp.status_code != 403 or "CSRF" not in resp.text:
                     bad.append(f"{key} as {role}: {resp.status_code} {resp.text[:120]}")
     finally:
-        client.close()
+        client.__exit__(None, None, None)  # ends the app's lifespan (its job runner)
         db.close()  # type: ignore[attr-defined]
     assert not bad, "state changes accepted without the CSRF token:\n" + "\n".join(bad)
 
@@ -453,6 +454,6 @@ def test_read_scoped_token_is_refused_on_writes(world_template: World, tmp_path:
             if resp.status_code != 403 or "read-only" not in resp.text:
                 bad.append(f"{key} as {role}: {resp.status_code} {resp.text[:120]}")
     finally:
-        client.close()
+        client.__exit__(None, None, None)  # ends the app's lifespan (its job runner)
         db.close()  # type: ignore[attr-defined]
     assert not bad, "writes accepted with a read-scoped token:\n" + "\n".join(bad)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -10,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from assay.config import Settings
+from assay.jobs import JobRunner
 from assay.services.accounts.auth import LoginThrottle
 from assay.store.db import Db, open_db
 from assay.web import rendering
@@ -17,6 +21,7 @@ from assay.web.context import AppContext
 from assay.web.errors import install_error_handlers
 from assay.web.security import SecurityHeaders
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 API_VERSION = "v1"
 
@@ -29,17 +34,49 @@ def _templates() -> Jinja2Templates:
     return t
 
 
+def install_background(app: FastAPI, db: Db) -> JobRunner:
+    """Build the app's job runner over `db` (`worker_threads` threads; not started) with every kind of
+    background work registered: code runs and the hidden-test sweep (`app.state.code_runner` is the code
+    runner's sandbox queue), explorer cache builds. Kept on `app.state.jobs`; the lifespan starts it."""
+    from assay.services.code import background as code_background
+    from assay.services.code.execution import CodeRunner
+    from assay.services.explorer import cache as explorer_cache
+
+    jobs = JobRunner(db, threads=db.settings.worker_threads)
+    app.state.code_runner = CodeRunner(jobs)
+    code_background.register(jobs, app.state.code_runner)
+    explorer_cache.register(jobs)
+    app.state.jobs = jobs
+    return jobs
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the job runner; at shutdown stop it (joining every thread it started) and close the database."""
+    jobs: JobRunner = app.state.jobs
+    jobs.start()
+    try:
+        yield
+    finally:
+        left = jobs.stop()
+        if left:
+            log.warning("background threads still running at shutdown: %s", ", ".join(left))
+        app.state.ctx.db.close()
+
+
 def create_app(settings: Settings, db: Db | None = None) -> FastAPI:
-    """Build the web app over `settings` (opening, and for SQLite migrating, the database unless given)."""
+    """Build the web app over `settings` (opening, and for SQLite migrating, the database unless given).
+    Nothing starts before the app's lifespan does (the job runner); at its end the database is closed."""
     from assay import __version__
     from assay.web.api import router as api_router
     from assay.web.pages import router as pages_router
 
     app = FastAPI(title="Assay", version=__version__, docs_url="/api/docs", redoc_url=None,
-                  openapi_url=f"/api/{API_VERSION}/openapi.json")
+                  openapi_url=f"/api/{API_VERSION}/openapi.json", lifespan=lifespan)
     app.state.ctx = AppContext(
         settings=settings, db=db or open_db(settings), templates=_templates(),
         throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds))
+    install_background(app, app.state.ctx.db)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -1,5 +1,5 @@
-"""Executing code-task runs in the sandbox: the process-wide `CodeRunner` (sandbox + fair queue + worker
-threads) and the pure helpers that turn a code record into what the sandbox runs.
+"""Executing code-task runs in the sandbox: the process-wide `CodeRunner` (sandbox + fair queue; its runs
+are jobs of the process's `JobRunner`) and the pure helpers that turn a code record into what the sandbox runs.
 
 Nothing here touches the database; `assay.services.code.runs` records what happens.
 
@@ -17,17 +17,19 @@ import ast
 import os
 import re
 import threading
+import time
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 from assay.domain.records import CodeTask
 from assay.errors import Invalid, Unavailable
+from assay.jobs import Job, JobRunner, Stopped
 from assay.sandbox import (
     BubblewrapSandbox,
     Limits,
     QueuedSandbox,
     RunQueue,
+    RunResult,
     Sandbox,
     SplitTests,
     TestCase,
@@ -166,75 +168,100 @@ def report_result(report: TestReport) -> dict[str, Any]:
 
 
 class CodeRunner:
-    """One per process: the sandbox, a fair `RunQueue` and background threads for runs.
+    """One per process: the sandbox and a fair `RunQueue` for code runs. It starts no thread: each run is
+    a job of kind "code.run" run by the process's `JobRunner` (`assay.services.code.background`).
 
-    `submit(user_key, job)` enqueues a ticket for `user_key` at once (so queue positions are real and the
-    queue is fair per user) and runs `job(ticket)` in a daemon thread; the job waits for its slot with
-    `wait(ticket)`. At most `MAX_PENDING_PER_USER` unfinished jobs per user, else Unavailable.
+    A run launched in this process takes its ticket at once (so queue positions are real and the queue
+    is fair per user) and holds it until its job ends; a run resumed from the jobs table (after a
+    restart) takes its ticket when its job starts. At most `MAX_PENDING_PER_USER` unfinished runs per
+    user (`check_room` raises Unavailable).
     """
 
-    def __init__(self, sandbox: Sandbox | None = None, max_concurrent: int | None = None) -> None:
+    def __init__(self, jobs: JobRunner, sandbox: Sandbox | None = None, max_concurrent: int | None = None) -> None:
+        self.jobs = jobs
         self.sandbox: Sandbox = sandbox or BubblewrapSandbox()
         self.queue = RunQueue(max_concurrent or os.cpu_count() or 1)
         self._lock = threading.Lock()
-        self._pending: dict[str, int] = {}
         self.tickets: dict[int, Ticket] = {}  # run id -> ticket while waiting or running
-        self.active: set[int] = set()  # run ids with a live thread in this process
-        self._threads: list[threading.Thread] = []
-        self.stop = threading.Event()
+        self.active: dict[int, str] = {}  # run id -> user key, for runs launched or running in this process
 
-    def submit(self, user_key: str, run_id: int, job: Callable[[Ticket | None], None], *,
-               queued: bool = True) -> None:
-        """Start `job` for run `run_id` in a thread (see the class docstring). With `queued=False` the job
-        gets no ticket (it queues its own sandbox runs, e.g. mutation testing)."""
+    def check_room(self, user_key: str, n: int) -> None:
+        """Raise Unavailable when `n` more runs would pass the user's limit of unfinished runs."""
         with self._lock:
-            if self._pending.get(user_key, 0) >= MAX_PENDING_PER_USER:
-                raise Unavailable(f"you already have {MAX_PENDING_PER_USER} runs waiting; wait for them to finish")
-            self._pending[user_key] = self._pending.get(user_key, 0) + 1
-            self.active.add(run_id)
-        ticket = self.queue.enqueue(user_key) if queued else None
-        if ticket is not None:
-            self.tickets[run_id] = ticket
+            pending = sum(1 for k in self.active.values() if k == user_key)
+        if pending + n > MAX_PENDING_PER_USER:
+            raise Unavailable(f"you already have {pending} runs waiting (at most {MAX_PENDING_PER_USER}); "
+                              "wait for them to finish")
 
-        def body() -> None:
-            try:
-                job(ticket)
-            finally:
-                if ticket is not None and not self.queue.cancel(ticket):
-                    self.queue.release(ticket)
-                with self._lock:
-                    self._pending[user_key] -= 1
-                    self.active.discard(run_id)
-                self.tickets.pop(run_id, None)
+    def launch(self, job: Job, run_id: int, user_key: str, *, queued: bool) -> None:
+        """Start a run whose job this process claimed: take its ticket now (unless `queued` is False: a
+        mutation run queues each of its sandbox runs itself), then hand the job to the job runner."""
+        with self._lock:
+            self.active[run_id] = user_key
+            if queued:
+                self.tickets[run_id] = self.queue.enqueue(user_key)
+        if not self.jobs.run_claimed(job):
+            self.end(run_id)
 
-        t = threading.Thread(target=body, name=f"code-run-{run_id}", daemon=True)
-        self._threads.append(t)
-        self._threads = [x for x in self._threads if x.is_alive() or x is t]
-        t.start()
+    def begin(self, run_id: int, user_key: str, *, queued: bool) -> Ticket | None:
+        """Called when a run's job starts: its ticket (taken at launch, or now)."""
+        with self._lock:
+            self.active[run_id] = user_key
+            ticket = self.tickets.get(run_id)
+            if ticket is None and queued:
+                ticket = self.tickets[run_id] = self.queue.enqueue(user_key)
+            return ticket
+
+    def end(self, run_id: int) -> None:
+        """Called when a run's job ends (however): give back or withdraw its ticket."""
+        with self._lock:
+            ticket = self.tickets.pop(run_id, None)
+            self.active.pop(run_id, None)
+        if ticket is not None and not self.queue.cancel(ticket):
+            self.queue.release(ticket)
 
     def position(self, run_id: int) -> int | None:
         """The run's place in the queue (0 = has a slot), or None when it holds no ticket."""
         ticket = self.tickets.get(run_id)
         return None if ticket is None else self.queue.position(ticket)
 
-    def run_tests(self, ticket: Ticket | None, solution: str, parts: SplitTests) -> TestReport:
-        """Wait for the ticket's slot (if any), then run `solution` against `parts` in the sandbox."""
-        if ticket is not None:
-            self.queue.wait(ticket, timeout=600)
+    def wait_slot(self, ticket: Ticket, stopping: threading.Event, timeout: float = 600.0) -> None:
+        """Wait for the ticket's slot. Raises Stopped when the runner stops first, Unavailable after
+        `timeout` seconds (the ticket is withdrawn either way)."""
+        deadline = time.monotonic() + timeout
+        while not ticket.granted.wait(0.2):
+            if (stopping.is_set() or time.monotonic() > deadline) and self.queue.cancel(ticket):
+                if stopping.is_set():
+                    raise Stopped("the server is stopping")
+                raise Unavailable(f"the sandbox queue is busy ({self.queue.max_concurrent} runs at once); "
+                                  "try again in a moment")
+
+    def run_tests(self, solution: str, parts: SplitTests) -> TestReport:
+        """Run `solution` against `parts` in the sandbox (the caller holds a slot)."""
         return run_split(self.sandbox, solution, parts, RUN_LIMITS, per_test_seconds=PER_TEST_SECONDS)
 
     def mutation(self, user_key: str, reference: str, tests: str, style: str, entry_point: str,
-                 max_mutants: int = 20) -> dict[str, Any]:
-        """Score `tests` against mutants of `reference`; every sandbox run waits fairly as `user_key`."""
-        queued = QueuedSandbox(self.sandbox, self.queue, user_key, timeout=600)
+                 stopping: threading.Event, max_mutants: int = 20) -> dict[str, Any]:
+        """Score `tests` against mutants of `reference`; every sandbox run waits fairly as `user_key`, and
+        none starts once `stopping` is set (then Stopped is raised)."""
+        queued = QueuedSandbox(_StopAware(self.sandbox, stopping), self.queue, user_key, timeout=600)
         score = mutation_score(queued, reference, tests, style, Limits(cpu_seconds=5, wall_seconds=10),
                                entry_point=entry_point or None, max_mutants=max_mutants,
                                workers=self.queue.max_concurrent)
+        if stopping.is_set():
+            raise Stopped("the server is stopping")
         return {"total": score.total, "killed": score.killed, "score": round(score.score, 4),
                 "killed_by_timeout": score.killed_by_timeout,
                 "survived": [m.description for m in score.survived]}
 
-    def join(self, timeout: float = 30.0) -> None:
-        """Wait for the threads started so far (tests and shutdown)."""
-        for t in list(self._threads):
-            t.join(timeout)
+
+class _StopAware:
+    """A sandbox that refuses new runs once `stopping` is set."""
+
+    def __init__(self, sandbox: Sandbox, stopping: threading.Event) -> None:
+        self.sandbox, self.stopping = sandbox, stopping
+
+    def run(self, files: dict[str, str], command: list[str], limits: Limits) -> RunResult:
+        if self.stopping.is_set():
+            raise Stopped("the server is stopping")
+        return self.sandbox.run(files, command, limits)

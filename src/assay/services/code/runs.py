@@ -1,6 +1,7 @@
 """Code runs on a code record: who may run, starting runs (visible tests, the trainer's own tests, mutation
-scoring), reading them back with queue positions. Sandbox work happens in `CodeRunner` threads, outside
-any database transaction; each run's state and result live in the `code_runs` table.
+scoring), reading them back with queue positions. Each run is a "code.run" job of the process's
+`JobRunner` (state in `jobs`); its sandbox work happens outside any database transaction, and the run's
+own state and result live in the `code_runs` table.
 
 Permission (`may_run_code`): admins and the project's leads may run code on any of its records; anyone
 else only on a record assigned to them (leased, expired lease or submitted). Annotators only ever see
@@ -12,17 +13,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
 
 from assay.domain.code_runs import TRAINER_KINDS, CodeRun
 from assay.domain.records import CodeTask
 from assay.domain.users import User
 from assay.errors import AssayError, Forbidden, Invalid, NotFound
+from assay.jobs import Job, Stopped
 from assay.sandbox import Ticket
 from assay.services.code.execution import (
     CodeRunner,
@@ -31,11 +30,16 @@ from assay.services.code.execution import (
     split_script,
     split_trainer_tests,
 )
-from assay.store.db import Db
-from assay.store.tables import AssignmentRow, MemberRow, RecordRow
+from assay.services.code.outcome import after_hidden_run
+from assay.store.db import Db, Tx
+from assay.store.queries import code as code_q
+from assay.store.queries import jobs as jobs_q
+from assay.store.tables import RecordRow
 from assay.store.tables_code import CodeRunRow
 
 log = logging.getLogger(__name__)
+CODE_RUN = "code.run"
+"""The job kind of one code run (params: run_id, user_key, queued); see `assay.services.code.background`."""
 LEAD = "lead"
 ANNOTATOR = "annotator"
 
@@ -56,23 +60,17 @@ class CodeView:
     runs: list[CodeRun] = field(default_factory=list)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def access(s: Session, project_id: int, record_id: int, user: User) -> str:
+def access(s: Tx, project_id: int, record_id: int, user: User) -> str:
     """The `may_run_code` policy: "lead" (admin or project lead), "annotator" (record assigned to them);
     raises NotFound for non-members and Forbidden for members the record is not assigned to."""
     if user.is_admin:
         return LEAD
-    role = s.scalar(select(MemberRow.role).where(MemberRow.project_id == project_id, MemberRow.user_id == user.id))
+    role = code_q.member_role(s, project_id, user.id)
     if role is None:
         raise NotFound("no such project (or you are not a member of it)")
     if role == "lead":
         return LEAD
-    status = s.scalar(select(AssignmentRow.status).where(
-        AssignmentRow.project_id == project_id, AssignmentRow.record_id == record_id,
-        AssignmentRow.user_id == user.id).order_by(AssignmentRow.id.desc()).limit(1))
+    status = code_q.latest_assignment_status(s, project_id, record_id, user.id)
     if status not in ("leased", "expired", "submitted"):
         raise Forbidden("only the annotator this record is assigned to (or a lead) may run code on it; "
                         "open it from your queue first")
@@ -81,12 +79,13 @@ def access(s: Session, project_id: int, record_id: int, user: User) -> str:
 
 def may_run_code(db: Db, project_id: int, record_id: int, user: User) -> str:
     """Check the policy in its own transaction; returns the access level (see `access`)."""
-    with db.transaction() as s:
+    with db.read() as s:
         return access(s, project_id, record_id, user)
 
 
-def _record(s: Session, project_id: int, record_id: int) -> tuple[RecordRow, CodeTask]:
-    rec = s.get(RecordRow, record_id, options=[selectinload(RecordRow.completions)])
+def code_record(s: Tx, project_id: int, record_id: int) -> tuple[RecordRow, CodeTask]:
+    """The project's code record with its candidates, and its task. Raises NotFound or Invalid."""
+    rec = code_q.record_with_completions(s, record_id)
     if rec is None or rec.project_id != project_id:
         raise NotFound(f"no record {record_id} in this project")
     if not rec.code:
@@ -107,16 +106,14 @@ def to_run(row: CodeRunRow, runner: CodeRunner | None, level: str) -> CodeRun:
 
 def code_view(db: Db, project_id: int, record_id: int, user: User, runner: CodeRunner | None = None) -> CodeView:
     """The record as the code-review widget shows it, with the caller's own recent runs."""
-    with db.transaction() as s:
+    with db.read() as s:
         level = access(s, project_id, record_id, user)
-        rec, task = _record(s, project_id, record_id)
+        rec, task = code_record(s, project_id, record_id)
         try:
             sources = [t.source for t in split_script(task.visible_tests, task.entry_point).tests]
         except Invalid:
             sources = []
-        rows = s.scalars(select(CodeRunRow).where(
-            CodeRunRow.record_id == record_id, CodeRunRow.user_id == user.id,
-            CodeRunRow.kind.in_(TRAINER_KINDS)).order_by(CodeRunRow.id.desc()).limit(50)).all()
+        rows = code_q.runs_of(s, project_id, record_id, user_id=user.id, kinds=TRAINER_KINDS)
         return CodeView(record_id=record_id, problem=task.problem, language=task.language,
                         entry_point=task.entry_point, visible_tests=task.visible_tests,
                         visible_test_sources=sources,
@@ -138,9 +135,10 @@ def start_runs(db: Db, runner: CodeRunner, project_id: int, record_id: int, user
     if kind not in ("visible", "custom"):
         raise Invalid(f"kind must be 'visible' or 'custom', not {kind!r}")
     batch = secrets.token_hex(8)
-    with db.transaction() as s:
+    key = f"user:{user.id}"
+    with db.read() as s:  # check everything before anything is stored
         level = access(s, project_id, record_id, user)
-        rec, task = _record(s, project_id, record_id)
+        rec, task = code_record(s, project_id, record_id)
         n = len(rec.completions)
         if n == 0:
             raise Invalid("this record has no candidate solutions to run")
@@ -151,73 +149,79 @@ def start_runs(db: Db, runner: CodeRunner, project_id: int, record_id: int, user
             tests = ""
         else:
             split_trainer_tests(tests, task.entry_point)
-        which = [candidate] if candidate is not None else list(range(n))
-        rows = [CodeRunRow(project_id=project_id, record_id=record_id, user_id=user.id, batch=batch, kind=kind,
-                           candidate=i, state="queued", tests=tests, result={}) for i in which]
+        which: list[tuple[str, int | None]] = [(kind, i) for i in ([candidate] if candidate is not None else range(n))]
         if kind == "custom" and task.reference_solution.strip():
-            rows.append(CodeRunRow(project_id=project_id, record_id=record_id, user_id=user.id, batch=batch,
-                                   kind="mutation", candidate=None, state="queued", tests=tests, result={}))
-        s.add_all(rows)
-        s.flush()
-        ids = [(r.id, r.kind) for r in rows]
-    key = f"user:{user.id}"
-    for run_id, run_kind in ids:
-        launch(db, runner, run_id, key, queued=run_kind != "mutation")
+            which.append(("mutation", None))
+    runner.check_room(key, len(which))
+    with db.transaction() as s:
+        rows = code_q.add_runs(s, project_id, record_id, user.id, batch, which, tests)
+        started = add_jobs(s, runner, rows, key, user.id)
+    launch(runner, started)
     return get_runs(db, runner, project_id, record_id, user, batch=batch, level=level)
+
+
+Started = list[tuple[Job, int, str, bool]]
+"""Runs whose jobs this process claimed: (job, run id, user key, queued), for `launch`."""
+
+
+def add_jobs(s: Tx, runner: CodeRunner, rows: list[CodeRunRow], user_key: str, created_by: int | None) -> Started:
+    """Store one "code.run" job per run, claimed by this process (in the transaction that stores the runs)."""
+    out: Started = []
+    for r in rows:
+        queued = r.kind != "mutation"
+        params = {"run_id": r.id, "user_key": user_key, "queued": queued}
+        job = jobs_q.add(s, CODE_RUN, params, created_by=created_by, owner=runner.jobs.owner)
+        out.append((Job(job.id, CODE_RUN, params, created_by), r.id, user_key, queued))
+    return out
+
+
+def launch(runner: CodeRunner, started: Started) -> None:
+    """Hand runs stored by `add_jobs` (after their transaction committed) to the runner."""
+    for job, run_id, user_key, queued in started:
+        runner.launch(job, run_id, user_key, queued=queued)
 
 
 def get_runs(db: Db, runner: CodeRunner | None, project_id: int, record_id: int, user: User, *,
              batch: str | None = None, level: str | None = None) -> list[CodeRun]:
     """The caller's runs on a record (one batch, or the last 50); a lead also sees hidden runs and
     everyone's runs."""
-    with db.transaction() as s:
+    with db.read() as s:
         level = level or access(s, project_id, record_id, user)
-        q = select(CodeRunRow).where(CodeRunRow.project_id == project_id, CodeRunRow.record_id == record_id)
         if level != LEAD:
-            q = q.where(CodeRunRow.user_id == user.id, CodeRunRow.kind.in_(TRAINER_KINDS))
-        if batch is not None:
-            q = q.where(CodeRunRow.batch == batch)
-        rows = s.scalars(q.order_by(CodeRunRow.id.desc()).limit(50)).all()
+            rows = code_q.runs_of(s, project_id, record_id, user_id=user.id, kinds=TRAINER_KINDS, batch=batch)
+        else:
+            rows = code_q.runs_of(s, project_id, record_id, batch=batch)
         return [to_run(r, runner, level) for r in reversed(rows)]
 
 
-def launch(db: Db, runner: CodeRunner, run_id: int, user_key: str, *, queued: bool = True) -> None:
-    """Hand run `run_id` (already stored as queued) to the runner's threads."""
-    runner.submit(user_key, run_id, lambda ticket: execute(db, runner, run_id, user_key, ticket), queued=queued)
-
-
-def _mark(db: Db, run_id: int, state: str, result: dict[str, Any] | None = None) -> None:
-    from assay.services.code.hidden import after_hidden_run  # hidden outcome summary; avoids an import cycle
-
+def mark(db: Db, run_id: int, state: str, result: dict[str, Any] | None = None) -> None:
+    """Store a run's new state (and result); a finished hidden run refreshes the record's outcome."""
     with db.transaction() as s:
-        row = s.get(CodeRunRow, run_id)
+        row = code_q.get_run(s, run_id)
         if row is None:
             return
-        row.state = state
-        if state == "running":
-            row.started_at = _now()
-        if result is not None:
-            row.result = result
-            row.finished_at = _now()
+        code_q.set_run_state(s, row, state, result)
         if row.kind == "hidden" and state in ("done", "failed"):
             after_hidden_run(s, row)
 
 
-def execute(db: Db, runner: CodeRunner, run_id: int, user_key: str, ticket: Ticket | None) -> None:
+def execute(db: Db, runner: CodeRunner, run_id: int, user_key: str, ticket: Ticket | None,
+            stopping: threading.Event) -> None:
     """Run one stored run to its end: load (short transaction), wait for a slot, run in the sandbox (no
-    transaction open), store the result. Never raises: failures are stored as state "failed"."""
+    transaction open), store the result. Failures are stored as state "failed"; raises only Stopped
+    (the runner is stopping: the run stays as it is and its job is queued again)."""
     try:
-        with db.transaction() as s:
-            row = s.get(CodeRunRow, run_id)
+        with db.read() as s:
+            row = code_q.get_run(s, run_id)
             if row is None or row.state not in ("queued", "running"):
                 return
-            rec, task = _record(s, row.project_id, row.record_id)
+            rec, task = code_record(s, row.project_id, row.record_id)
             texts = [c.text for c in rec.completions]
             kind, cand, tests = row.kind, row.candidate, row.tests
         if kind == "mutation":
-            _mark(db, run_id, "running")
+            mark(db, run_id, "running")
             _, style, text = split_trainer_tests(tests, task.entry_point)
-            result = runner.mutation(user_key, task.reference_solution, text, style, task.entry_point)
+            result = runner.mutation(user_key, task.reference_solution, text, style, task.entry_point, stopping)
         else:
             assert cand is not None
             if kind == "custom":
@@ -226,10 +230,12 @@ def execute(db: Db, runner: CodeRunner, run_id: int, user_key: str, ticket: Tick
                 parts = split_script(task.hidden_tests if kind == "hidden" else task.visible_tests,
                                      task.entry_point)
             if ticket is not None:
-                runner.queue.wait(ticket, timeout=600)
-            _mark(db, run_id, "running")
-            result = report_result(runner.run_tests(None, solution_text(task, texts[cand]), parts))
-        _mark(db, run_id, "done", result)
+                runner.wait_slot(ticket, stopping)
+            mark(db, run_id, "running")
+            result = report_result(runner.run_tests(solution_text(task, texts[cand]), parts))
+        mark(db, run_id, "done", result)
+    except Stopped:
+        raise
     except AssayError as e:
         _safe_mark(db, run_id, {"message": e.message})
     except Exception as e:
@@ -239,15 +245,13 @@ def execute(db: Db, runner: CodeRunner, run_id: int, user_key: str, ticket: Tick
 
 def _safe_mark(db: Db, run_id: int, result: dict[str, Any]) -> None:
     try:
-        _mark(db, run_id, "failed", result)
+        mark(db, run_id, "failed", result)
     except Exception:
         log.exception("could not record the failure of code run %s", run_id)
 
 
 def latest_mutation(db: Db, project_id: int, record_id: int, user_id: int) -> CodeRun | None:
     """The user's latest finished mutation run on a record (what the lead page shows as test robustness)."""
-    with db.transaction() as s:
-        row = s.scalar(select(CodeRunRow).where(
-            CodeRunRow.project_id == project_id, CodeRunRow.record_id == record_id, CodeRunRow.user_id == user_id,
-            CodeRunRow.kind == "mutation", CodeRunRow.state == "done").order_by(CodeRunRow.id.desc()).limit(1))
+    with db.read() as s:
+        row = code_q.latest_done_mutation(s, record_id, user_id, project_id)
         return to_run(row, None, LEAD) if row is not None else None

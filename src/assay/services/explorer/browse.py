@@ -55,12 +55,12 @@ def cache_root(db: Db) -> Path:
 
 
 def prepare(db: Db, ref: str, *, wait: float | None = None, retry: bool = False) -> CacheStatus:
-    """Make sure the version's explorer cache is ready or being built (in a background thread); wait at
+    """Make sure the version's explorer cache is ready or being built (a job of the server's job runner); wait at
     most `wait` seconds (default WAIT_SECONDS) for it. `retry` starts a failed build again. Raises
     NotFound for an unknown version."""
     store = store_of(db)
     m = store.resolve(ref)
-    return explorer_cache.start_build(store, m, cache_root(db), wait=WAIT_SECONDS if wait is None else wait,
+    return explorer_cache.start_build(db, store, m, cache_root(db), wait=WAIT_SECONDS if wait is None else wait,
                                       retry=retry)
 
 
@@ -306,7 +306,7 @@ def export_selection(db: Db, ref: str, view: View, *, name: str = "", path: str 
     store = store_of(db)
     out = store.write_version(name or m.dataset, [table], parents=[m.ref], pipeline=spec, steps=steps,
                               note=f"explorer selection of {m.ref}")
-    explorer_cache.start_build(store, out, cache_root(db))  # ready by the time the new page opens
+    explorer_cache.start_build(db, store, out, cache_root(db))  # ready by the time the new page opens
     return ExportResult(rows=table.num_rows, manifest=out, spec=spec)
 
 

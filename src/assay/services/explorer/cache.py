@@ -13,19 +13,18 @@ Versions are immutable, so the cache is built once per version id and never inva
 The build writes `records-v3.duckdb.tmp-<pid>` and renames it, so readers never see half a file and two
 processes building at once both end with a complete file.
 
-Pages never build inside a request: `start_build` runs the build in a background thread of the server
-process (it is started when a version is created in the server, e.g. an explorer export, or else on the
-first visit) and `status` says `ready`, `building` or `failed` (with the error), so a page can show
-"building" and reload. While a build runs, `<version id>/building.json` names the process doing it, so
-other server processes report `building` instead of starting a second build. `build` itself stays
-synchronous for the CLI (`assay data show --stats`) and the services that need the rows at once. Readers open it read-only with external access
+Pages never build inside a request: `start_build` queues the build as a job of kind `KIND` (it is queued
+when a version is created in the server, e.g. an explorer export, or else on the first visit), which the
+server's job runner (`assay.jobs`) runs; `status` reads the job and says `ready`, `building` or `failed`
+(with the error), so a page can show "building" and reload. The jobs table is shared, so every server
+process sees the same build and none starts a second one. `build` itself stays synchronous for the CLI
+(`assay data show --stats`) and the services that need the rows at once. Readers open it read-only with external access
 disabled and the configuration locked: a user's `where` (raw SQL, as in the pipeline filter step) cannot
 read or write files.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -33,26 +32,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from assay import jobs
 from assay.datasets import DatasetStore, Manifest
 from assay.errors import Unavailable
+from assay.jobs import JobContext, JobRunner
 from assay.pipelines.conditions import DERIVED
 from assay.services.explorer.search import build_index
+from assay.store.db import Db
 
 #: Derived fields stored in the cache, and the column each one is stored in.
 MATERIALIZED: dict[str, str] = {name: f"_f_{name}" for name in DERIVED}
 ROW_GROUP = 20_000
 
-_lock = threading.Lock()
-_building: dict[str, threading.Lock] = {}
-_open: dict[str, duckdb.DuckDBPyConnection] = {}
-_threads: dict[str, threading.Thread] = {}
-_failed: dict[str, str] = {}
-_started: dict[str, float] = {}
-MARKER = "building.json"
+KIND = "explorer.cache"
+"""The job kind of a cache build (params: store, ref, root, key = the cache folder)."""
+
+_lock = threading.Lock()  # guards the two maps below
+_building: dict[str, threading.Lock] = {}  # version id -> held while this process builds it (no double work)
+_open: dict[str, duckdb.DuckDBPyConnection] = {}  # cache file -> the process's read-only connection
 
 
 def cache_dir(root: Path, m: Manifest) -> Path:
@@ -101,80 +103,47 @@ class CacheStatus:
         return {"ref": self.ref, "state": self.state, "seconds": round(self.seconds, 1), "error": self.error}
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _marker_building(folder: Path) -> float | None:
-    """When another live process is building this cache: the time it started, else None."""
-    try:
-        d = json.loads((folder / MARKER).read_text())
-    except (OSError, ValueError):
-        return None
-    pid = int(d.get("pid", 0))
-    if pid == os.getpid() or not _pid_alive(pid):
-        return None
-    return float(d.get("started", time.time()))
-
-
-def status(m: Manifest, root: Path) -> CacheStatus:
-    """The state of version `m`'s cache, without starting anything."""
+def status(db: Db, m: Manifest, root: Path) -> CacheStatus:
+    """The state of version `m`'s cache, without starting anything: ready when the file exists, else the
+    state of its newest build job (queued or running: building; failed: the job's error)."""
     if db_path_of(root, m).exists():
         return CacheStatus(m.ref, "ready")
-    key = str(cache_dir(root, m))
-    with _lock:
-        t = _threads.get(key)
-        if t is not None and t.is_alive():
-            return CacheStatus(m.ref, "building", time.time() - _started.get(key, time.time()))
-        if key in _failed:
-            return CacheStatus(m.ref, "failed", error=_failed[key])
-    other = _marker_building(cache_dir(root, m))
-    if other is not None:
-        return CacheStatus(m.ref, "building", time.time() - other)
-    return CacheStatus(m.ref, "missing")
+    job = jobs.latest_with_key(db, KIND, str(cache_dir(root, m)))
+    if job is None or job.state == "done":  # done but no file: the cache folder was removed since
+        return CacheStatus(m.ref, "missing")
+    if job.state == "failed":
+        return CacheStatus(m.ref, "failed", error=job.message)
+    return CacheStatus(m.ref, "building", job.seconds())
 
 
-def start_build(store: DatasetStore, m: Manifest, root: Path, *, wait: float = 0.0,
+def start_build(db: Db, store: DatasetStore, m: Manifest, root: Path, *, wait: float = 0.0,
                 retry: bool = False) -> CacheStatus:
-    """Build version `m`'s cache in a background thread unless it is ready or being built (here or by
-    another live process); then wait up to `wait` seconds for it. A failed build is not retried unless
+    """Queue a build of version `m`'s cache (a job of kind `KIND`, run by the server's job runner) unless
+    it is ready or being built; then wait up to `wait` seconds for it. A failed build is not retried unless
     `retry`. Returns the status."""
-    st = status(m, root)
-    key = str(cache_dir(root, m))
+    st = status(db, m, root)
     if st.state == "missing" or (st.state == "failed" and retry):
-        with _lock:
-            t = _threads.get(key)
-            if t is None or not t.is_alive():
-                _failed.pop(key, None)
-                _started[key] = time.time()
-                t = threading.Thread(target=_build_in_background, args=(store, m, root),
-                                     name=f"explorer-cache-{m.ref}", daemon=True)
-                _threads[key] = t
-                t.start()
-    with _lock:
-        t = _threads.get(key)
-    if wait > 0 and t is not None:
-        t.join(wait)
-    return status(m, root)
+        jobs.enqueue_unless_active(db, KIND, str(cache_dir(root, m)),
+                                   {"store": store.url, "ref": m.ref, "root": str(root)})
+        st = status(db, m, root)
+    deadline = time.monotonic() + wait
+    while st.state == "building" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        st = status(db, m, root)
+    return st
 
 
-def _build_in_background(store: DatasetStore, m: Manifest, root: Path) -> None:
-    folder = cache_dir(root, m)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / MARKER).write_text(json.dumps({"pid": os.getpid(), "started": time.time(), "ref": m.ref}))
-        build(store, m, root)
-    except Exception as e:  # noqa: BLE001 - any failure is shown on the page; a thread must not die silently
-        with _lock:
-            _failed[str(folder)] = f"{type(e).__name__}: {e}"
-    finally:
-        (folder / MARKER).unlink(missing_ok=True)
+def register(runner: JobRunner) -> None:
+    """Run cache builds in `runner`. Idempotent: a build a stopped process left running is queued again
+    (a half-written file is never renamed into place)."""
+    runner.register(KIND, _handle, idempotent=True)
+
+
+def _handle(ctx: JobContext) -> dict[str, Any]:
+    p = ctx.job.params
+    store = DatasetStore(str(p["store"]))
+    path = build(store, store.resolve(str(p["ref"])), Path(str(p["root"])))
+    return {"path": str(path)}
 
 
 def build(store: DatasetStore, m: Manifest, root: Path) -> Path:

@@ -1,15 +1,15 @@
 """Code-review pages: the code panel of the annotate page, run buttons (htmx fragments that poll until
 their runs finish), the diff between two candidates, and the lead's outcome page.
 
-The process-wide `CodeRunner` (sandbox + fair queue) and the hidden-test `Sweeper` are created on first
-use and kept on `app.state.code_runner` (a test may put its own runner there first).
+The app's `CodeRunner` (sandbox + fair queue) is built with the app's job runner by `create_app` and kept
+on `app.state.code_runner`; the app's lifespan starts and stops the job runner (code runs, hidden-test
+sweep).
 """
 
 from __future__ import annotations
 
 import difflib
 import html
-import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -27,20 +27,13 @@ from assay.web.pages.common import page
 from assay.web.security import reader, writer
 
 router = APIRouter()
-_RUNNER_LOCK = threading.Lock()
 LETTERS = "ABCDEFGHIJ"
 
 
 def code_runner(request: Request) -> CodeRunner:
-    """The app's CodeRunner, created (with its hidden-test sweeper) on first use."""
-    state = request.app.state
-    with _RUNNER_LOCK:
-        runner = getattr(state, "code_runner", None)
-        if runner is None:
-            runner = state.code_runner = CodeRunner()
-        if getattr(state, "code_sweeper", None) is None:
-            state.code_sweeper = code_hidden.Sweeper(ctx(request).db, runner).start()
-        return runner
+    """The app's CodeRunner (see the module docstring)."""
+    runner: CodeRunner = request.app.state.code_runner
+    return runner
 
 
 def render_diff(a: str, b: str, name_a: str, name_b: str) -> Markup:

@@ -1,0 +1,66 @@
+"""Reading and queueing jobs without a runner at hand: services enqueue work that whichever runner of
+the deployment claims (the server's threads, or another server process), and read a job's state to show
+its progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from assay.store.db import Db
+from assay.store.queries import jobs as q
+from assay.store.tables import JobRow
+
+
+@dataclass(frozen=True)
+class JobState:
+    """Where one job stands: state (queued | running | done | failed), progress 0..1, message (why it
+    failed, or what it is doing), result, and when it was created (UTC, on either database)."""
+
+    id: int
+    kind: str
+    state: str
+    progress: float
+    message: str
+    result: dict[str, Any]
+    created_at: datetime
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("queued", "running")
+
+    def seconds(self) -> float:
+        """Seconds since the job was created."""
+        return max(0.0, (datetime.now(UTC) - self.created_at).total_seconds())
+
+
+def _state(row: JobRow) -> JobState:
+    return JobState(id=row.id, kind=row.kind, state=row.state, progress=row.progress, message=row.message,
+                    result=dict(row.result or {}),
+                    created_at=row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC))
+
+
+def get(db: Db, job_id: int) -> JobState | None:
+    with db.read() as s:
+        row = q.get(s, job_id)
+        return None if row is None else _state(row)
+
+
+def latest_with_key(db: Db, kind: str, key: str) -> JobState | None:
+    """The newest job of `kind` whose params hold `"key": key`, or None."""
+    with db.read() as s:
+        row = q.latest_with_key(s, kind, key)
+        return None if row is None else _state(row)
+
+
+def enqueue_unless_active(db: Db, kind: str, key: str, params: dict[str, Any], *,
+                          created_by: int | None = None) -> JobState:
+    """Queue a job of `kind` for `key` (stored in its params) unless one is queued or running already;
+    returns that one or the new one. Check and insert share one write transaction (on PostgreSQL two
+    callers at the same instant may both insert; the handler must then be idempotent)."""
+    with db.transaction() as s:
+        row = q.latest_with_key(s, kind, key)
+        if row is None or row.state not in ("queued", "running"):
+            row = q.add(s, kind, {**params, "key": key}, created_by=created_by)
+        return _state(row)
