@@ -15,7 +15,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from starlette.routing import Mount
 
 from tests.security.world import World
 
@@ -25,22 +24,33 @@ DENY_STATUSES = {401, 403, 404}
 Value = Any | Callable[[World, str], Any]
 
 
-def all_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """Every (METHOD, full path) the app answers, HEAD left out; mounts appear as ("MOUNT", path)."""
-    try:  # FastAPI >= 0.16x keeps included routers lazily; this walks them with their prefixes
-        from fastapi.routing import _iter_routes_with_context
+# Routes `create_app` adds itself, outside both routers (and outside the OpenAPI document): (method, route
+# name as `app.url_path_for` knows it, path parameters). A name that stops resolving fails `all_routes`.
+APP_ROUTES = [("MOUNT", "static", {"path": ""}), ("GET", "pygments_css", {}), ("GET", "favicon", {}),
+              ("GET", "healthz", {})]
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "trace"}
 
-        pairs = [(r, c.path if c is not None else getattr(r, "path", "")) for r, c in
-                 _iter_routes_with_context(app.routes)]
-    except ImportError:  # older FastAPI flattens included routers into app.routes
-        pairs = [(r, getattr(r, "path", "")) for r in app.routes]
-    out = []
-    for route, path in pairs:
-        if isinstance(route, Mount):
-            out.append(("MOUNT", path))
-            continue
-        for m in sorted((getattr(route, "methods", None) or set()) - {"HEAD"}):
-            out.append((m, path))
+
+def _schema_routes(schema: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(m.upper(), path) for path, ops in schema.get("paths", {}).items() for m in ops if m in HTTP_METHODS]
+
+
+def all_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (METHOD, full path) the app answers, HEAD left out; mounts appear as ("MOUNT", path).
+
+    Read through public interfaces only (no router internals): the JSON API from the app's OpenAPI
+    document; the HTML pages (left out of that document) from the OpenAPI document of a bare app that
+    includes only the pages router; FastAPI's own documentation routes from the app's settings; the few
+    routes `create_app` adds itself (APP_ROUTES) through `app.url_path_for`."""
+    from assay.web.pages import router as pages_router
+
+    pages = FastAPI(openapi_url="/openapi.json", docs_url=None, redoc_url=None)
+    pages.include_router(pages_router)
+    out = _schema_routes(app.openapi()) + _schema_routes(pages.openapi())
+    out += [("GET", url) for url in (app.openapi_url, app.docs_url, app.redoc_url,
+                                      app.swagger_ui_oauth2_redirect_url if app.docs_url else None) if url]
+    for method, name, params in APP_ROUTES:
+        out.append((method, app.url_path_for(name, **params).rstrip("/")))
     return sorted(set(out))
 
 

@@ -1,4 +1,5 @@
-"""`assay.Client`: the Python SDK over the REST API v1, using the same pydantic schemas as the server.
+"""`assay.Client`: the Python SDK over the REST API v1, using the same pydantic schemas as the server
+(`assay.schemas`): requests are built and answers validated with them.
 
     client = assay.Client("http://127.0.0.1:8000", token="assay_…")
     project = client.create_project("project.yaml")
@@ -34,8 +35,12 @@ from assay.schemas import (
     MemberPublic,
     ProjectCreate,
     ProjectPublic,
+    PullRequest,
+    PushPublic,
+    PushRequest,
     RecordCreate,
     RecordPage,
+    ReviewCreate,
     StoredRecordPublic,
     SuggestionPublic,
     UserPublic,
@@ -222,8 +227,8 @@ class Client:
     def review(self, project: int | str, annotation_id: int, decision: str, comment: str = "") -> Any:
         """Accept or reject one annotation (`decision` as the server documents: accepted | rejected)."""
         pid = self.project_id(project)
-        return self._post(f"/projects/{pid}/annotations/{annotation_id}/review",
-                          {"decision": decision, "comment": comment})
+        body = ReviewCreate(decision=decision, comment=comment)
+        return self._post(f"/projects/{pid}/annotations/{annotation_id}/review", body.model_dump(mode="json"))
 
     # -- exports ---------------------------------------------------------------------------------------
     def export(self, project: int | str, format: str = "dpo", file_format: str = "jsonl", *,
@@ -288,9 +293,8 @@ class Client:
         {"ref", "project_id", "created", "existing"}.
 
         Example: client.push("hh-clean@latest", "hh-review", where="pii__count = 0")"""
-        pid = self.project_id(project)
-        return dict(self._post(f"/explore/{ref}/push", {"project_id": pid, "where": where, "q": q,
-                                                        "conditions": list(conditions or [])}))
+        body = PushRequest(project_id=self.project_id(project), where=where, q=q, conditions=list(conditions or []))
+        return PushPublic.model_validate(self._post(f"/explore/{ref}/push", body.model_dump(mode="json"))).model_dump()
 
     def pull(self, project: int | str, name: str | None = None) -> DatasetVersionPublic:
         """Write the project's records with their submitted judgments as a new dataset version (in the
@@ -298,4 +302,5 @@ class Client:
 
         Example: client.pull("hh-review", name="hh-judged")"""
         pid = self.project_id(project)
-        return DatasetVersionPublic.model_validate(self._post(f"/projects/{pid}/pull", {"name": name}))
+        body = PullRequest(name=name)
+        return DatasetVersionPublic.model_validate(self._post(f"/projects/{pid}/pull", body.model_dump(mode="json")))

@@ -8,11 +8,8 @@ or header `X-CSRF-Token`).
 from __future__ import annotations
 
 import hmac
-import re
 
 from fastapi import Request
-from sqlalchemy.exc import DataError
-from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assay.errors import Forbidden, Unauthenticated
@@ -116,38 +113,6 @@ def reader(request: Request) -> Principal:
     return principal(request)
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL (and fit SQLite's 64-bit ones)
-_INT = re.compile(r"^[+-]?\d+$")
-_TEN_DIGITS = re.compile(r"\d{10}")  # no whole number of 9 digits or fewer can pass MAX_ID
-_TEN_DIGITS_BYTES = re.compile(rb"\d{10}")
-
-
-def _may_hold_a_big_number(scope: Scope) -> bool:
-    """False when neither the path nor the query can hold a number over MAX_ID (the common case, decided
-    without parsing the URL): no run of ten digits, and no percent-escape in the query that could hide one."""
-    query: bytes = scope.get("query_string", b"")
-    return bool(_TEN_DIGITS.search(scope["path"])) or b"%" in query or bool(_TEN_DIGITS_BYTES.search(query))
-
-
-def out_of_range_number(request: Request) -> Response | None:
-    """A 404 (path) or 422 (query) for a whole number no id or count can reach, or None.
-
-    Such numbers would overflow the database driver (a 500) instead of simply matching nothing."""
-    for seg in request.url.path.split("/"):
-        if _INT.match(seg) and abs(int(seg)) > MAX_ID:
-            return _error(request, 404, "not_found", f"no such item: {seg[:30]} is not a valid id")
-    for key, value in request.query_params.multi_items():
-        if _INT.match(value.strip()) and abs(int(value)) > MAX_ID:
-            return _error(request, 422, "invalid", f"{key}: {value[:30]} is out of range (at most {MAX_ID})")
-    return None
-
-
-def _error(request: Request, status: int, code: str, message: str) -> Response:
-    if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
-        return JSONResponse({"error": {"code": code, "message": message, "details": {}}}, status_code=status)
-    return PlainTextResponse(message, status_code=status)
-
-
 _STATIC_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
                    (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"DENY"),
                    (b"cross-origin-opener-policy", b"same-origin")]
@@ -155,7 +120,8 @@ _DYNAMIC_HEADERS = [*_STATIC_HEADERS, (b"cache-control", b"no-store")]
 
 
 class SecurityHeaders:
-    """Adds the security headers to every response, and turns numbers no id can reach into 404/422.
+    """Adds the security headers to every response. (Ids and counts too big for the database are refused
+    by the typed parameters of `assay.web.deps` and the bounded fields of `assay.schemas`, with 422.)
 
     A plain ASGI middleware (no BaseHTTPMiddleware task and stream per request): headers the app already
     set are kept; the rest are added to the response start message."""
@@ -169,26 +135,12 @@ class SecurityHeaders:
             return
         static = scope["path"].startswith("/static/")
 
-        started = False
-
         async def send_with_headers(message: Message) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
                 raw = list(message.get("headers", []))
                 have = {name.lower() for name, _ in raw}
                 raw += [h for h in (_DYNAMIC_HEADERS if not static else _STATIC_HEADERS) if h[0] not in have]
                 message["headers"] = raw
             await send(message)
 
-        refused = out_of_range_number(Request(scope)) if _may_hold_a_big_number(scope) else None
-        if refused is not None:
-            await refused(scope, receive, send_with_headers)
-        else:
-            try:
-                await self.app(scope, receive, send_with_headers)
-            except (OverflowError, DataError):  # a number in a body that the database cannot hold
-                if started:
-                    raise
-                await _error(Request(scope), 422, "invalid", "a number in the request is out of range "
-                             f"(ids and counts are at most {MAX_ID})")(scope, receive, send_with_headers)
+        await self.app(scope, receive, send_with_headers)

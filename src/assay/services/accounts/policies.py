@@ -49,6 +49,12 @@ def create_project(user: User) -> None:
         raise Forbidden("only admins and leads may create projects")
 
 
+def read_datasets(user: User) -> None:
+    """Datasets are site-wide, so only admins and leads read them (and explore, push or pull them)."""
+    if user.role not in (Role.admin, Role.lead):
+        raise Forbidden("only admins and leads may read datasets")
+
+
 def manage_users(user: User) -> None:
     if not user.is_admin:
         raise Forbidden("only admins may manage users")

@@ -1,19 +1,21 @@
-"""JSON API v1: the twins of the pages, backed by the same service calls."""
+"""JSON API v1: the twins of the pages, backed by the same service calls. Wire models: `assay.schemas`;
+dependencies (caller, database, typed ids): `assay.web.deps`."""
 
 from fastapi import APIRouter
 
 from assay.web.api import (
-                           account,
-                           admin,
-                           annotations,
-                           code,
-                           datasets,
-                           explorer,
-                           exports,
-                           projects,
-                           quality,
-                           records,
-                           work,
+    account,
+    admin,
+    annotations,
+    authoring,
+    code,
+    datasets,
+    explorer,
+    exports,
+    projects,
+    quality,
+    records,
+    work,
 )
 
 router = APIRouter()
@@ -28,7 +30,4 @@ router.include_router(datasets.router)
 router.include_router(code.router)
 router.include_router(explorer.router)
 router.include_router(quality.router)
-
-from assay.web.api import authoring as _authoring  # noqa: E402
-
-router.include_router(_authoring.router)
+router.include_router(authoring.router)

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from assay.schemas import AnnotationPage, AnnotationPublic
 from assay.services.accounts import policies
-from assay.services.accounts.auth import Principal
 from assay.services.projects import feeds, projects
-from assay.web.context import ctx
-from assay.web.security import reader
+from assay.web.deps import AfterId, DbDep, ProjectId, Reader
 
 router = APIRouter(tags=["annotations"])
 
 
 @router.get("/projects/{project_id}/annotations", response_model=AnnotationPage)
-def list_annotations(request: Request, project_id: int,
-                     after: int = Query(0, description="Last annotation id seen (0 to start)."),
-                     limit: int = Query(500, description=f"Page size, 1..{feeds.MAX_LIMIT}."),
-                     p: Principal = Depends(reader)) -> AnnotationPage:
+def list_annotations(project_id: ProjectId, p: Reader, db: DbDep, after: AfterId = 0,
+                     limit: Annotated[int, Query(ge=1, le=feeds.MAX_LIMIT,
+                                                 description=f"Page size, 1..{feeds.MAX_LIMIT}.")] = 500,
+                     ) -> AnnotationPage:
     """Submitted annotations in id order (drafts never). Leads and admins get everyone's; other members
     get only their own."""
-    db = ctx(request).db
     role = projects.member_role(db, project_id, p.user.id)
     policies.view_project(p.user, role)
     mine_only = not (p.user.is_admin or role == "lead")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import FileResponse
 
 from assay.schemas import ExportCreate, ExportPublic, ExportSummaryPublic
 from assay.services.accounts import policies
-from assay.services.accounts.auth import Principal
 from assay.services.projects import export_files, exports, projects
-from assay.web.context import ctx
-from assay.web.security import reader, writer
+from assay.web.deps import DbDep, ProjectId, Reader, Writer
 
 router = APIRouter(tags=["exports"])
 MEDIA = {".jsonl": "application/x-ndjson", ".parquet": "application/vnd.apache.parquet", ".md": "text/markdown"}
@@ -22,11 +20,9 @@ def _downloads(request: Request, project_id: int, export_id: str, names: list[st
 
 
 @router.post("/projects/{project_id}/exports", response_model=ExportPublic, status_code=201)
-def create_export(request: Request, project_id: int, body: ExportCreate,
-                  p: Principal = Depends(writer)) -> ExportPublic:
+def create_export(request: Request, project_id: ProjectId, body: ExportCreate, p: Writer, db: DbDep) -> ExportPublic:
     """Render `format` (dpo | sft | reward | kto | raw) as `file_format` (jsonl | parquet) with a dataset
     card; `options` go to the format (e.g. test_fraction, min_agreement, pairs)."""
-    db = ctx(request).db
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     res = exports.export_project(db, project_id, body.format, body.file_format, actor=p.user, **body.options)
     export_id = export_files.export_id_of(res.card_path.parent)
@@ -37,9 +33,8 @@ def create_export(request: Request, project_id: int, body: ExportCreate,
 
 
 @router.get("/projects/{project_id}/exports", response_model=list[ExportSummaryPublic])
-def list_exports(request: Request, project_id: int, p: Principal = Depends(reader)) -> list[ExportSummaryPublic]:
+def list_exports(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> list[ExportSummaryPublic]:
     """The project's rendered exports, newest first (leads and admins)."""
-    db = ctx(request).db
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     return [ExportSummaryPublic(id=e.id, format=e.format, files=e.files, created_at=e.created_at,
                                 downloads=_downloads(request, project_id, e.id, e.files))
@@ -48,10 +43,8 @@ def list_exports(request: Request, project_id: int, p: Principal = Depends(reade
 
 @router.get("/projects/{project_id}/exports/{export_id}/files/{name}", name="download_export_file",
             response_class=FileResponse, responses={200: {"content": {"application/octet-stream": {}}}})
-def download_export_file(request: Request, project_id: int, export_id: str, name: str,
-                         p: Principal = Depends(reader)) -> FileResponse:
+def download_export_file(project_id: ProjectId, export_id: str, name: str, p: Reader, db: DbDep) -> FileResponse:
     """One file of an export: `train.jsonl`, `test.parquet`, `README.md` (the dataset card), …"""
-    db = ctx(request).db
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     path = export_files.export_file(db, project_id, export_id, name)
     return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"), filename=name)

@@ -7,28 +7,24 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from fastapi import APIRouter
 from starlette.responses import Response
 
+from assay.schemas import ModelRankingPublic, MyStatsPublic, ReviewCreate
 from assay.services.accounts import policies
 from assay.services.accounts.auth import Principal
 from assay.services.annotation import review
 from assay.services.projects import projects
 from assay.services.quality import dashboard, gold, metrics
 from assay.services.workforce import timesheet
-from assay.web.context import ctx
-from assay.web.security import reader, writer
+from assay.store.db import Db
+from assay.web.deps import AnnotationId, DbDep, IntQuery, ProjectId, Reader, UserId, Writer
 
 router = APIRouter(tags=["quality"])
 
 
-def _role(request: Request, project_id: int, p: Principal) -> str | None:
-    return projects.member_role(ctx(request).db, project_id, p.user.id)
-
-
-def _lead(request: Request, project_id: int, p: Principal) -> None:
-    policies.manage_project(p.user, _role(request, project_id, p))
+def _lead(db: Db, project_id: int, p: Principal) -> None:
+    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
 
 
 def plain(obj: Any) -> Any:
@@ -47,46 +43,45 @@ def plain(obj: Any) -> Any:
 
 
 @router.get("/projects/{project_id}/dashboard")
-def get_dashboard(request: Request, project_id: int, unit: str = "hour", p: Principal = Depends(reader)) -> Any:
+def get_dashboard(project_id: ProjectId, p: Reader, db: DbDep, unit: str = "hour") -> Any:
     """The lead's dashboard: progress, throughput, agreement per question, a row per trainer, notices."""
-    _lead(request, project_id, p)
-    return plain(dashboard.dashboard(ctx(request).db, project_id, unit))
+    _lead(db, project_id, p)
+    return plain(dashboard.dashboard(db, project_id, unit))
 
 
-@router.get("/projects/{project_id}/my-stats")
-def my_stats(request: Request, project_id: int, p: Principal = Depends(reader)) -> Any:
+@router.get("/projects/{project_id}/my-stats", response_model=MyStatsPublic)
+def my_stats(project_id: ProjectId, p: Reader, db: DbDep) -> MyStatsPublic:
     """The caller's own numbers in the project (never anyone else's)."""
-    policies.annotate(p.user, _role(request, project_id, p))
-    mine, note = dashboard.my_stats(ctx(request).db, project_id, p.user.id)
-    return {"stats": plain(mine), "notice": note}
+    policies.annotate(p.user, projects.member_role(db, project_id, p.user.id))
+    mine, note = dashboard.my_stats(db, project_id, p.user.id)
+    return MyStatsPublic(stats=plain(mine), notice=note)
 
 
 @router.get("/projects/{project_id}/agreement")
-def agreement(request: Request, project_id: int, p: Principal = Depends(reader)) -> Any:
-    _lead(request, project_id, p)
-    return plain(metrics.agreement(ctx(request).db, project_id))
+def agreement(project_id: ProjectId, p: Reader, db: DbDep) -> Any:
+    _lead(db, project_id, p)
+    return plain(metrics.agreement(db, project_id))
 
 
 @router.get("/projects/{project_id}/aggregate/{question}")
-def aggregate(request: Request, project_id: int, question: str, method: str = "dawid_skene",
-              p: Principal = Depends(reader)) -> Any:
-    _lead(request, project_id, p)
-    return plain(metrics.aggregate(ctx(request).db, project_id, question, method))
+def aggregate(project_id: ProjectId, question: str, p: Reader, db: DbDep, method: str = "dawid_skene") -> Any:
+    _lead(db, project_id, p)
+    return plain(metrics.aggregate(db, project_id, question, method))
 
 
-@router.get("/projects/{project_id}/model-ranking")
-def model_ranking(request: Request, project_id: int, bootstrap: int = 200, p: Principal = Depends(reader)) -> Any:
-    _lead(request, project_id, p)
-    n, scores = metrics.rank_models(ctx(request).db, project_id, n_bootstrap=max(0, min(bootstrap, 2000)))
-    return {"comparisons": n, "models": plain(scores)}
+@router.get("/projects/{project_id}/model-ranking", response_model=ModelRankingPublic)
+def model_ranking(project_id: ProjectId, p: Reader, db: DbDep, bootstrap: IntQuery = 200) -> ModelRankingPublic:
+    _lead(db, project_id, p)
+    n, scores = metrics.rank_models(db, project_id, n_bootstrap=max(0, min(bootstrap, 2000)))
+    return ModelRankingPublic(comparisons=n, models=plain(scores))
 
 
 @router.get("/projects/{project_id}/timesheet")
-def get_timesheet(request: Request, project_id: int, start: date, end: date, format: str = "json",
-                  p: Principal = Depends(reader)) -> Any:
+def get_timesheet(project_id: ProjectId, start: date, end: date, p: Reader, db: DbDep,
+                  format: str = "json") -> Any:
     """Active hours per trainer per day (`start`..`end` inclusive); `format=csv` for a CSV file."""
-    _lead(request, project_id, p)
-    rows = timesheet.timesheet(ctx(request).db, project_id, start, end)
+    _lead(db, project_id, p)
+    rows = timesheet.timesheet(db, project_id, start, end)
     if format == "csv":
         return Response(timesheet.timesheet_csv(rows), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="timesheet-{project_id}-{start}-{end}.csv"'})
@@ -94,31 +89,25 @@ def get_timesheet(request: Request, project_id: int, start: date, end: date, for
 
 
 @router.get("/projects/{project_id}/gold/standing")
-def standing(request: Request, project_id: int, p: Principal = Depends(reader)) -> Any:
-    _lead(request, project_id, p)
-    return plain(gold.standings(ctx(request).db, project_id))
+def standing(project_id: ProjectId, p: Reader, db: DbDep) -> Any:
+    _lead(db, project_id, p)
+    return plain(gold.standings(db, project_id))
 
 
 @router.post("/projects/{project_id}/gold/standing/{user_id}/resume", status_code=204)
-def resume(request: Request, project_id: int, user_id: int, p: Principal = Depends(writer)) -> Response:
-    _lead(request, project_id, p)
-    gold.resume(ctx(request).db, project_id, user_id, p.user)
+def resume(project_id: ProjectId, user_id: UserId, p: Writer, db: DbDep) -> Response:
+    _lead(db, project_id, p)
+    gold.resume(db, project_id, user_id, p.user)
     return Response(status_code=204)
 
 
 @router.get("/projects/{project_id}/review/queue")
-def review_queue(request: Request, project_id: int, limit: int = 20, p: Principal = Depends(reader)) -> Any:
-    policies.review(p.user, _role(request, project_id, p))
-    return plain(review.review_queue(ctx(request).db, project_id, p.user.id, limit=max(1, min(limit, 200))))
-
-
-class ReviewCreate(BaseModel):
-    decision: str
-    comment: str = ""
+def review_queue(project_id: ProjectId, p: Reader, db: DbDep, limit: IntQuery = 20) -> Any:
+    policies.review(p.user, projects.member_role(db, project_id, p.user.id))
+    return plain(review.review_queue(db, project_id, p.user.id, limit=max(1, min(limit, 200))))
 
 
 @router.post("/projects/{project_id}/annotations/{annotation_id}/review")
-def decide(request: Request, project_id: int, annotation_id: int, body: ReviewCreate,
-           p: Principal = Depends(writer)) -> Any:
-    policies.review(p.user, _role(request, project_id, p))
-    return plain(review.decide(ctx(request).db, project_id, annotation_id, p.user, body.decision, body.comment))
+def decide(project_id: ProjectId, annotation_id: AnnotationId, body: ReviewCreate, p: Writer, db: DbDep) -> Any:
+    policies.review(p.user, projects.member_role(db, project_id, p.user.id))
+    return plain(review.decide(db, project_id, annotation_id, p.user, body.decision, body.comment))

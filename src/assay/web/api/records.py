@@ -3,7 +3,9 @@ judge suggestions on one record."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from assay.domain.records import Completion, Message, Record
 from assay.schemas import (
@@ -15,12 +17,10 @@ from assay.schemas import (
     SuggestionPublic,
 )
 from assay.services.accounts import policies
-from assay.services.accounts.auth import Principal
 from assay.services.annotation import queue, suggestions
 from assay.services.authoring import generation
 from assay.services.projects import feeds, projects, records
-from assay.web.context import ctx
-from assay.web.security import reader, writer
+from assay.web.deps import AfterId, DbDep, ProjectId, Reader, RecordId, Writer
 
 router = APIRouter(tags=["records"])
 
@@ -35,12 +35,11 @@ def to_record(r: RecordCreate, i: int) -> Record:
 
 
 @router.post("/projects/{project_id}/records", response_model=ImportPublic)
-def add_records(request: Request, project_id: int, body: list[RecordCreate],
-                pending: bool = Query(False, description="Accept records that still lack the completions the "
-                                      "questions need (they get them from `assay generate`)."),
-                p: Principal = Depends(writer)) -> ImportPublic:
+def add_records(project_id: ProjectId, body: list[RecordCreate], p: Writer, db: DbDep,
+                pending: Annotated[bool, Query(description="Accept records that still lack the completions the "
+                                               "questions need (they get them from `assay generate`).")] = False,
+                ) -> ImportPublic:
     """Add records (idempotent by id: ids already in the project are left as they are; all-or-nothing)."""
-    db = ctx(request).db
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     items = [to_record(r, i) for i, r in enumerate(body)]
     if pending:
@@ -51,11 +50,10 @@ def add_records(request: Request, project_id: int, body: list[RecordCreate],
 
 
 @router.get("/projects/{project_id}/records", response_model=RecordPage)
-def list_records(request: Request, project_id: int, after: int = Query(0, description="Last record id seen."),
-                 limit: int = Query(500, description=f"Page size, 1..{feeds.MAX_LIMIT}."),
-                 p: Principal = Depends(reader)) -> RecordPage:
+def list_records(project_id: ProjectId, p: Reader, db: DbDep, after: AfterId = 0,
+                 limit: Annotated[int, Query(ge=1, le=feeds.MAX_LIMIT,
+                                             description=f"Page size, 1..{feeds.MAX_LIMIT}.")] = 500) -> RecordPage:
     """The project's records in id order, with their metadata (leads and admins)."""
-    db = ctx(request).db
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     page = feeds.records_page(db, project_id, after=after, limit=limit)
     items = [StoredRecordPublic(record_id=x.record_id, is_gold=x.is_gold, submitted_count=x.submitted_count,
@@ -64,11 +62,9 @@ def list_records(request: Request, project_id: int, after: int = Query(0, descri
 
 
 @router.get("/projects/{project_id}/records/{record_id}/suggestions", response_model=list[SuggestionPublic])
-def list_suggestions(request: Request, project_id: int, record_id: int,
-                     p: Principal = Depends(reader)) -> list[SuggestionPublic]:
+def list_suggestions(project_id: ProjectId, record_id: RecordId, p: Reader, db: DbDep) -> list[SuggestionPublic]:
     """Judge suggestions on one record. Leads and admins always; annotators only for a record in their
     queue and only when the project's setting `show_suggestions` is true (otherwise an empty list)."""
-    db = ctx(request).db
     role = projects.member_role(db, project_id, p.user.id)
     policies.view_project(p.user, role)
     if not (p.user.is_admin or role == "lead"):

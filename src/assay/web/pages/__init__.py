@@ -1,10 +1,22 @@
-"""HTML pages (server-rendered, enhanced with htmx and small JS modules)."""
+"""HTML pages (server-rendered, enhanced with htmx and small JS modules). The app mounts `router` with
+`include_in_schema=False`: pages are not part of the API's OpenAPI document."""
 
 from fastapi import APIRouter
 
-from assay.web.pages import account, admin, annotate, auth, code, dashboard, explorer, projects, review
+from assay.web.pages import (
+    account,
+    admin,
+    annotate,
+    auth,
+    authoring,
+    code,
+    dashboard,
+    explorer,
+    projects,
+    review,
+)
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter()
 router.include_router(auth.router)
 router.include_router(projects.router)
 router.include_router(annotate.router)
@@ -14,7 +26,4 @@ router.include_router(code.router)
 router.include_router(explorer.router)
 router.include_router(dashboard.router)
 router.include_router(review.router)
-
-from assay.web.pages import authoring as _authoring  # noqa: E402
-
-router.include_router(_authoring.router)
+router.include_router(authoring.router)

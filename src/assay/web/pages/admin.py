@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from assay.errors import AssayError, Invalid
 from assay.services.accounts import audit, invites, policies, users
 from assay.services.accounts.auth import Principal
 from assay.web.context import ctx
+from assay.web.deps import BeforeId, DbDep, FormInt, InviteId, Reader, UserId, Writer
 from assay.web.pages.common import page
-from assay.web.security import reader, writer
 
 router = APIRouter()
 
@@ -36,51 +36,48 @@ def _done(request: Request, p: Principal, action: Callable[[], object]) -> Respo
 
 
 @router.get("/admin/users")
-def users_page(request: Request, p: Principal = Depends(reader)) -> Response:
+def users_page(request: Request, p: Reader) -> Response:
     policies.manage_users(p.user)
     return _users_page(request, p)
 
 
 @router.post("/admin/users")
-def create_user(request: Request, username: str = Form(...), password: str = Form(...),
-                role: str = Form("annotator"), display_name: str = Form(""),
-                p: Principal = Depends(writer)) -> Response:
+def create_user(request: Request, p: Writer, db: DbDep, username: str = Form(...), password: str = Form(...),
+                role: str = Form("annotator"), display_name: str = Form("")) -> Response:
     policies.manage_users(p.user)
-    return _done(request, p, lambda: users.add_user(ctx(request).db, username, password, role, display_name,
+    return _done(request, p, lambda: users.add_user(db, username, password, role, display_name,
                                                     actor_id=p.user.id))
 
 
 @router.post("/admin/users/{user_id}/password")
-def reset_password(request: Request, user_id: int, password: str = Form(...),
-                   p: Principal = Depends(writer)) -> Response:
+def reset_password(request: Request, p: Writer, db: DbDep, user_id: UserId, password: str = Form(...)) -> Response:
     """Set a new password for someone (ends all of their sessions)."""
     policies.manage_users(p.user)
-    return _done(request, p, lambda: users.set_password(ctx(request).db, user_id, password, actor_id=p.user.id))
+    return _done(request, p, lambda: users.set_password(db, user_id, password, actor_id=p.user.id))
 
 
 @router.post("/admin/users/{user_id}/active")
-def set_active(request: Request, user_id: int, active: str = Form(...), p: Principal = Depends(writer)) -> Response:
+def set_active(request: Request, p: Writer, db: DbDep, user_id: UserId, active: str = Form(...)) -> Response:
     """Activate (active=true) or deactivate (active=false; ends their sessions and tokens at once)."""
     policies.manage_users(p.user)
     if active not in ("true", "false"):
         raise Invalid("active must be 'true' or 'false'")
-    return _done(request, p, lambda: users.set_active(ctx(request).db, user_id, active == "true",
+    return _done(request, p, lambda: users.set_active(db, user_id, active == "true",
                                                       actor_id=p.user.id))
 
 
 @router.post("/admin/users/{user_id}/role")
-def set_role(request: Request, user_id: int, role: str = Form(...), p: Principal = Depends(writer)) -> Response:
+def set_role(request: Request, p: Writer, db: DbDep, user_id: UserId, role: str = Form(...)) -> Response:
     policies.manage_users(p.user)
-    return _done(request, p, lambda: users.set_role(ctx(request).db, user_id, role, actor_id=p.user.id))
+    return _done(request, p, lambda: users.set_role(db, user_id, role, actor_id=p.user.id))
 
 
 @router.post("/admin/invites")
-def create_invite(request: Request, role: str = Form("annotator"), hours: int = Form(72), note: str = Form(""),
-                  p: Principal = Depends(writer)) -> Response:
+def create_invite(request: Request, p: Writer, db: DbDep, role: str = Form("annotator"), hours: FormInt = 72, note: str = Form("")) -> Response:
     """Create an invite link and show it once."""
     policies.manage_users(p.user)
     try:
-        raw, inv = invites.create_invite(ctx(request).db, role, p.user.id, hours, note)
+        raw, inv = invites.create_invite(db, role, p.user.id, hours, note)
     except AssayError as e:
         return _users_page(request, p, status_code=e.status, error=e.message)
     link = str(request.base_url).rstrip("/") + f"/invite/{raw}"
@@ -89,16 +86,15 @@ def create_invite(request: Request, role: str = Form("annotator"), hours: int = 
 
 
 @router.post("/admin/invites/{invite_id}/revoke")
-def revoke_invite(request: Request, invite_id: int, p: Principal = Depends(writer)) -> Response:
+def revoke_invite(request: Request, p: Writer, db: DbDep, invite_id: InviteId) -> Response:
     policies.manage_users(p.user)
-    return _done(request, p, lambda: invites.revoke_invite(ctx(request).db, invite_id, p.user.id))
+    return _done(request, p, lambda: invites.revoke_invite(db, invite_id, p.user.id))
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request, action: str = "", username: str = "", before: int | None = None,
-               p: Principal = Depends(reader)) -> Response:
+def audit_page(request: Request, p: Reader, db: DbDep, action: str = "", username: str = "", before: BeforeId = None) -> Response:
     """The audit log, newest first, 200 per page (filter by action prefix and actor)."""
     policies.manage_users(p.user)
-    events = audit.list_events(ctx(request).db, 200, before, action, username)
+    events = audit.list_events(db, 200, before, action, username)
     return page(request, "admin_audit.html", p, events=events, action=action, username=username,
                 older=events[-1].id if len(events) == 200 else None)

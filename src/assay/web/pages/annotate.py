@@ -6,21 +6,22 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from assay.errors import AssayError, Conflict, Forbidden, Invalid
+from assay.schemas import PageSubmitPublic
 from assay.services.accounts import policies
 from assay.services.accounts.auth import Principal
 from assay.services.annotation import queue, workspace
 from assay.services.annotation import submissions as annotation_service
 from assay.services.projects import projects
 from assay.web.context import ctx
+from assay.web.deps import ProjectId, Reader, RecordId, Writer
 from assay.web.forms import answers_from_pairs
 from assay.web.pages import my_work, project_setup
 from assay.web.pages.answer_summary import summarize, summarize_all
 from assay.web.pages.common import page
-from assay.web.security import reader, writer
 
 router = APIRouter()
 router.include_router(project_setup.router)  # the lead's setup pages ride on this router
@@ -32,7 +33,7 @@ def _check(request: Request, project_id: int, p: Principal) -> None:
 
 
 @router.get("/projects/{project_id}/next")
-def next_record(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
+def next_record(request: Request, project_id: ProjectId, p: Reader) -> Response:
     """Lease the person's next record and show it (a GET so reloads are safe: a live lease is reused).
     A person the gold check paused gets their queue page with the reason (403)."""
     _check(request, project_id, p)
@@ -48,7 +49,7 @@ def next_record(request: Request, project_id: int, p: Principal = Depends(reader
 
 
 @router.get("/projects/{project_id}/records/{record_id}")
-def annotate_page(request: Request, project_id: int, record_id: int, p: Principal = Depends(reader),
+def annotate_page(request: Request, project_id: ProjectId, record_id: RecordId, p: Reader,
                   error: str = "") -> Response:
     """The person's task on a record of their queue: one service call (one read transaction) besides the
     sign-in check."""
@@ -88,7 +89,7 @@ def _wants_json_body(request: Request) -> bool:
 
 
 @router.post("/projects/{project_id}/records/{record_id}/submit")
-async def submit(request: Request, project_id: int, record_id: int, p: Principal = Depends(writer)) -> Response:
+async def submit(request: Request, project_id: ProjectId, record_id: RecordId, p: Writer) -> Response:
     """Submit from the page. A JSON body `{answers, active_seconds, submission_id}` (the page's script;
     `X-Submission-Id` header also read) answers JSON: the task on success, `{"error": …}` otherwise; a
     retry with the same submission id is recognised and not recorded twice. A form post (the no-script or
@@ -102,8 +103,8 @@ async def submit(request: Request, project_id: int, record_id: int, p: Principal
         sid = str(body.get("submission_id") or request.headers.get("x-submission-id") or "") or None
         task = annotation_service.submit(db, project_id, record_id, p.user.id, body["answers"],
                                          _seconds(body.get("active_seconds")), submission_id=sid)
-        return JSONResponse({"record_id": task.record_id, "status": task.status, "revision": task.revision,
-                             "next": f"/projects/{project_id}/next"})
+        return JSONResponse(PageSubmitPublic(record_id=task.record_id, status=task.status, revision=task.revision,
+                                             next=f"/projects/{project_id}/next").model_dump())
     form = await request.form()
     answers = answers_from_pairs(form.multi_items())
     try:
@@ -121,7 +122,7 @@ async def submit(request: Request, project_id: int, record_id: int, p: Principal
 
 
 @router.post("/projects/{project_id}/records/{record_id}/skip")
-async def skip(request: Request, project_id: int, record_id: int, p: Principal = Depends(writer)) -> Response:
+async def skip(request: Request, project_id: ProjectId, record_id: RecordId, p: Writer) -> Response:
     _check(request, project_id, p)
     form = await request.form()
     reason = str(form.get("reason", "")).strip() or "no reason given"

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from assay.errors import AssayError, Conflict, Forbidden, Invalid
 from assay.services.accounts import auth, invites
-from assay.services.accounts.auth import Principal
 from assay.services.accounts.passwords import new_token
 from assay.web.context import ctx
+from assay.web.deps import DbDep, Writer
 from assay.web.pages.common import page
-from assay.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, optional_principal, writer
+from assay.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, optional_principal
 
 router = APIRouter()
 
@@ -67,27 +67,26 @@ def login(request: Request, username: str = Form(...), password: str = Form(...)
 
 
 @router.post("/logout")
-def logout(request: Request, p: Principal = Depends(writer)) -> Response:
+def logout(request: Request, p: Writer, db: DbDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        auth.logout(ctx(request).db, token)
+        auth.logout(db, token)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE)
     return resp
 
 
 @router.get("/invite/{token}")
-def invite_form(request: Request, token: str) -> Response:
+def invite_form(request: Request, token: str, db: DbDep) -> Response:
     """The page an invite link opens: choose a username and password (no sign-in needed)."""
-    invite = invites.check_invite(ctx(request).db, token)
+    invite = invites.check_invite(db, token)
     return _anon_form(request, "invite.html", token=token, invite=invite, error="")
 
 
 @router.post("/invite/{token}")
-def invite_accept(request: Request, token: str, username: str = Form(...), password: str = Form(...),
+def invite_accept(request: Request, token: str, db: DbDep, username: str = Form(...), password: str = Form(...),
                   confirm: str = Form(...), display_name: str = Form(""), csrf_token: str = Form("")) -> Response:
     """Create the invited account (the link is then used up) and send the person to sign in."""
-    db = ctx(request).db
     invite = invites.check_invite(db, token)
     try:
         _check_anon_csrf(request, csrf_token)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from assay.errors import AssayError, Invalid, NotFound
@@ -24,9 +24,21 @@ from assay.services.authoring import records as authoring_records
 from assay.services.authoring.views import SEVERITIES, AuthoringSettings
 from assay.services.projects import projects, records
 from assay.web.context import ctx
+from assay.web.deps import (
+    AttemptId,
+    CheckId,
+    DbDep,
+    EndpointId,
+    FormId,
+    FormInt,
+    ProjectId,
+    Reader,
+    RecordId,
+    TaskId,
+    Writer,
+)
 from assay.web.pages import authoring_reports as authoring_reports_pages
 from assay.web.pages.common import page
-from assay.web.security import reader, writer
 
 router = APIRouter()
 router.include_router(authoring_reports_pages.router)  # "report a problem" pages ride on this router
@@ -39,9 +51,9 @@ def _go(url: str) -> RedirectResponse:
 # -- endpoints ------------------------------------------------------------------------------------
 
 @router.get("/authoring/endpoints")
-def endpoints_page(request: Request, p: Principal = Depends(reader), error: str = "", ok: str = "") -> Response:
+def endpoints_page(request: Request, p: Reader, db: DbDep, error: str = "", ok: str = "") -> Response:
     endpoints.manage_endpoints(p.user)
-    return page(request, "authoring_endpoints.html", p, items=endpoints.list_endpoints(ctx(request).db),
+    return page(request, "authoring_endpoints.html", p, items=endpoints.list_endpoints(db),
                 error=error, ok=ok)
 
 
@@ -50,12 +62,11 @@ def _sampling(temperature: str, top_p: str, max_tokens: str, timeout: str) -> di
 
 
 @router.post("/authoring/endpoints")
-def save_endpoint(request: Request, name: str = Form(""), base_url: str = Form(""), model: str = Form(""),
+def save_endpoint(request: Request, p: Writer, db: DbDep, name: str = Form(""), base_url: str = Form(""), model: str = Form(""),
                   temperature: str = Form(""), top_p: str = Form(""), max_tokens: str = Form(""),
                   timeout: str = Form(""), api_key: str = Form(""), remove_key: str = Form(""),
-                  endpoint_id: str = Form(""), p: Principal = Depends(writer)) -> Response:
+                  endpoint_id: str = Form("")) -> Response:
     """Create (no endpoint_id) or update an endpoint. An empty key field keeps the stored key."""
-    db = ctx(request).db
     key: str | None = api_key if api_key else ("" if remove_key else None)
     try:
         endpoints.save_endpoint(db, p.user, name=name, base_url=base_url, model=model,
@@ -71,16 +82,15 @@ def save_endpoint(request: Request, name: str = Form(""), base_url: str = Form("
 
 
 @router.post("/authoring/endpoints/{endpoint_id}/delete")
-def delete_endpoint(request: Request, endpoint_id: int, p: Principal = Depends(writer)) -> Response:
-    endpoints.delete_endpoint(ctx(request).db, p.user, endpoint_id)
+def delete_endpoint(p: Writer, db: DbDep, endpoint_id: EndpointId) -> Response:
+    endpoints.delete_endpoint(db, p.user, endpoint_id)
     return _go("/authoring/endpoints?ok=deleted")
 
 
 @router.post("/authoring/endpoints/{endpoint_id}/check")
-def check_endpoint(request: Request, endpoint_id: int, p: Principal = Depends(writer)) -> Response:
+def check_endpoint(request: Request, p: Writer, db: DbDep, endpoint_id: EndpointId) -> Response:
     """Ask the server which models it serves: a quick check of URL and key (errors shown on the page)."""
     endpoints.manage_endpoints(p.user)
-    db = ctx(request).db
     try:
         with endpoints.client_for(db, endpoint_id, timeout=10, max_retries=0) as client:
             models = client.list_models()
@@ -102,16 +112,14 @@ def _current(db: Any, project_id: int) -> AuthoringSettings | None:
 
 
 @router.get("/projects/{project_id}/authoring/settings")
-def settings_page(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
-    db = ctx(request).db
+def settings_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId) -> Response:
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     return page(request, "authoring_settings.html", p, project=projects.get_project(db, project_id),
                 current=_current(db, project_id), endpoints=endpoints.list_endpoints(db), error="")
 
 
 @router.post("/projects/{project_id}/authoring/settings")
-async def save_settings(request: Request, project_id: int, p: Principal = Depends(writer)) -> Response:
-    db = ctx(request).db
+async def save_settings(request: Request, p: Writer, db: DbDep, project_id: ProjectId) -> Response:
     form = await request.form()
     raw = {k: str(form.get(k, "")) for k in ("mode", "categories", "difficulties", "replies", "temperatures",
                                               "system_prompt", "max_calls_per_day", "timeout",
@@ -144,15 +152,15 @@ def _home(request: Request, project_id: int, p: Principal, status_code: int = 20
 
 
 @router.get("/projects/{project_id}/author")
-def home(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
+def home(request: Request, p: Reader, project_id: ProjectId) -> Response:
     return _home(request, project_id, p)
 
 
 @router.post("/projects/{project_id}/author/tasks")
-def start(request: Request, project_id: int, content: str = Form(""), category: str = Form(""),
-          difficulty: str = Form(""), reference_answer: str = Form(""), p: Principal = Depends(writer)) -> Response:
+def start(request: Request, p: Writer, db: DbDep, project_id: ProjectId, content: str = Form(""), category: str = Form(""),
+          difficulty: str = Form(""), reference_answer: str = Form("")) -> Response:
     try:
-        view = authoring.start_task(ctx(request).db, project_id, p.user, content, category=category,
+        view = authoring.start_task(db, project_id, p.user, content, category=category,
                                     difficulty=difficulty, reference_answer=reference_answer)
     except Invalid as e:
         return _home(request, project_id, p, status_code=e.status, error=e.message,
@@ -175,15 +183,14 @@ def _task_page(request: Request, project_id: int, task_id: int, p: Principal, st
 
 
 @router.get("/projects/{project_id}/author/tasks/{task_id}")
-def task_page(request: Request, project_id: int, task_id: int, p: Principal = Depends(reader)) -> Response:
+def task_page(request: Request, p: Reader, project_id: ProjectId, task_id: TaskId) -> Response:
     return _task_page(request, project_id, task_id, p)
 
 
 @router.post("/projects/{project_id}/author/tasks/{task_id}/messages")
-def add_message(request: Request, project_id: int, task_id: int, content: str = Form(""),
-                p: Principal = Depends(writer)) -> Response:
+def add_message(request: Request, p: Writer, db: DbDep, project_id: ProjectId, task_id: TaskId, content: str = Form("")) -> Response:
     try:
-        authoring.add_message(ctx(request).db, task_id, p.user, content)
+        authoring.add_message(db, task_id, p.user, content)
     except (Invalid, AssayError) as e:
         if isinstance(e, NotFound):
             raise
@@ -192,10 +199,10 @@ def add_message(request: Request, project_id: int, task_id: int, content: str = 
 
 
 @router.post("/projects/{project_id}/author/tasks/{task_id}/choose")
-def choose(request: Request, project_id: int, task_id: int, message_id: int = Form(...), slot: int = Form(...),
-           strength: int = Form(2), edited_text: str = Form(""), p: Principal = Depends(writer)) -> Response:
+def choose(request: Request, p: Writer, db: DbDep, project_id: ProjectId, task_id: TaskId, message_id: FormId,
+           slot: FormInt, strength: FormInt = 2, edited_text: str = Form("")) -> Response:
     try:
-        authoring_records.choose(ctx(request).db, task_id, message_id, p.user, slot, strength, edited_text or None)
+        authoring_records.choose(db, task_id, message_id, p.user, slot, strength, edited_text or None)
     except (Invalid, AssayError) as e:
         if isinstance(e, NotFound):
             raise
@@ -204,8 +211,7 @@ def choose(request: Request, project_id: int, task_id: int, message_id: int = Fo
 
 
 @router.post("/projects/{project_id}/author/tasks/{task_id}/finish")
-def finish(request: Request, project_id: int, task_id: int, p: Principal = Depends(writer)) -> Response:
-    db = ctx(request).db
+def finish(p: Writer, db: DbDep, project_id: ProjectId, task_id: TaskId) -> Response:
     view = authoring.get_task(db, task_id, p.user)
     if view.mode == "prompt":
         rid = authoring_records.finish_prompt(db, task_id, p.user)
@@ -215,11 +221,11 @@ def finish(request: Request, project_id: int, task_id: int, p: Principal = Depen
 
 
 @router.post("/projects/{project_id}/author/tasks/{task_id}/attempts")
-def add_attempt(request: Request, project_id: int, task_id: int, reply_id: int = Form(...),
+def add_attempt(request: Request, p: Writer, db: DbDep, project_id: ProjectId, task_id: TaskId, reply_id: FormId,
                 attack_category: str = Form(""), succeeded: str = Form(""), harm_category: str = Form(""),
-                severity: int = Form(0), notes: str = Form(""), p: Principal = Depends(writer)) -> Response:
+                severity: FormInt = 0, notes: str = Form("")) -> Response:
     try:
-        authoring_records.record_attempt(ctx(request).db, task_id, reply_id, p.user, attack_category=attack_category,
+        authoring_records.record_attempt(db, task_id, reply_id, p.user, attack_category=attack_category,
                                          succeeded=succeeded == "yes", harm_category=harm_category,
                                          severity=severity, notes=notes)
     except Invalid as e:
@@ -228,10 +234,10 @@ def add_attempt(request: Request, project_id: int, task_id: int, reply_id: int =
 
 
 @router.post("/projects/{project_id}/author/attempts/{attempt_id}/training")
-def make_training(request: Request, project_id: int, attempt_id: int, task_id: int = Form(...),
-                  safe_reply: str = Form(""), p: Principal = Depends(writer)) -> Response:
+def make_training(request: Request, p: Writer, db: DbDep, project_id: ProjectId, attempt_id: AttemptId, task_id: FormId,
+                  safe_reply: str = Form("")) -> Response:
     try:
-        authoring_records.make_training_record(ctx(request).db, attempt_id, p.user, safe_reply)
+        authoring_records.make_training_record(db, attempt_id, p.user, safe_reply)
     except (Invalid, AssayError) as e:
         if isinstance(e, NotFound):
             raise
@@ -273,17 +279,17 @@ def _segments(text: str, checks: list[Any]) -> list[tuple[str, str | None, int |
 
 
 @router.get("/projects/{project_id}/records/{record_id}/fact-check")
-def fact_page(request: Request, project_id: int, record_id: int, p: Principal = Depends(reader)) -> Response:
+def fact_page(request: Request, p: Reader, project_id: ProjectId, record_id: RecordId) -> Response:
     return _fact_page(request, project_id, record_id, p)
 
 
 @router.post("/projects/{project_id}/records/{record_id}/fact-check")
-def add_fact(request: Request, project_id: int, record_id: int, completion: int = Form(0), claim: str = Form(""),
+def add_fact(request: Request, p: Writer, db: DbDep, project_id: ProjectId, record_id: RecordId, completion: FormInt = 0, claim: str = Form(""),
              start: str = Form(""), end: str = Form(""), verdict: str = Form(""), source: str = Form(""),
-             correction: str = Form(""), p: Principal = Depends(writer)) -> Response:
+             correction: str = Form("")) -> Response:
     try:
         authoring_factcheck.add_fact_check(
-            ctx(request).db, project_id, record_id, p.user, completion=completion, verdict=verdict, source=source,
+            db, project_id, record_id, p.user, completion=completion, verdict=verdict, source=source,
             correction=correction, claim=claim, start=int(start) if start.isdigit() else None,
             end=int(end) if end.isdigit() else None)
     except Invalid as e:
@@ -294,7 +300,6 @@ def add_fact(request: Request, project_id: int, record_id: int, completion: int 
 
 
 @router.post("/projects/{project_id}/records/{record_id}/fact-check/{check_id}/delete")
-def delete_fact(request: Request, project_id: int, record_id: int, check_id: int,
-                p: Principal = Depends(writer)) -> Response:
-    authoring_factcheck.delete_fact_check(ctx(request).db, project_id, check_id, p.user)
+def delete_fact(p: Writer, db: DbDep, project_id: ProjectId, record_id: RecordId, check_id: CheckId) -> Response:
+    authoring_factcheck.delete_fact_check(db, project_id, check_id, p.user)
     return _go(f"/projects/{project_id}/records/{record_id}/fact-check")

@@ -3,7 +3,7 @@ of an authoring task, and the leads' list of open reports with a resolve button.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from assay.errors import Invalid
@@ -12,8 +12,8 @@ from assay.services.accounts.auth import Principal
 from assay.services.annotation import problem_reports as authoring_reports
 from assay.services.projects import projects
 from assay.web.context import ctx
+from assay.web.deps import DbDep, ProjectId, Reader, RecordId, ReportId, TaskId, Writer
 from assay.web.pages.common import page
-from assay.web.security import reader, writer
 
 router = APIRouter()
 
@@ -28,16 +28,15 @@ def _form(request: Request, project_id: int, p: Principal, *, record_id: int | N
 
 
 @router.get("/projects/{project_id}/records/{record_id}/report")
-def record_report_form(request: Request, project_id: int, record_id: int, p: Principal = Depends(reader)) -> Response:
+def record_report_form(request: Request, p: Reader, project_id: ProjectId, record_id: RecordId) -> Response:
     return _form(request, project_id, p, record_id=record_id, task_id=None)
 
 
 @router.post("/projects/{project_id}/records/{record_id}/report")
-def report_record(request: Request, project_id: int, record_id: int, reason: str = Form(""), note: str = Form(""),
-                  p: Principal = Depends(writer)) -> Response:
+def report_record(request: Request, p: Writer, db: DbDep, project_id: ProjectId, record_id: RecordId, reason: str = Form(""), note: str = Form("")) -> Response:
     """File the report; the record leaves your queue and you get the next one."""
     try:
-        authoring_reports.report_problem(ctx(request).db, project_id, p.user, reason, note, record_id=record_id)
+        authoring_reports.report_problem(db, project_id, p.user, reason, note, record_id=record_id)
     except Invalid as e:
         return _form(request, project_id, p, record_id=record_id, task_id=None, status_code=e.status,
                      error=e.message, typed={"reason": reason, "note": note})
@@ -45,15 +44,14 @@ def report_record(request: Request, project_id: int, record_id: int, reason: str
 
 
 @router.get("/projects/{project_id}/author/tasks/{task_id}/report")
-def task_report_form(request: Request, project_id: int, task_id: int, p: Principal = Depends(reader)) -> Response:
+def task_report_form(request: Request, p: Reader, project_id: ProjectId, task_id: TaskId) -> Response:
     return _form(request, project_id, p, record_id=None, task_id=task_id)
 
 
 @router.post("/projects/{project_id}/author/tasks/{task_id}/report")
-def report_task(request: Request, project_id: int, task_id: int, reason: str = Form(""), note: str = Form(""),
-                p: Principal = Depends(writer)) -> Response:
+def report_task(request: Request, p: Writer, db: DbDep, project_id: ProjectId, task_id: TaskId, reason: str = Form(""), note: str = Form("")) -> Response:
     try:
-        authoring_reports.report_problem(ctx(request).db, project_id, p.user, reason, note, task_id=task_id)
+        authoring_reports.report_problem(db, project_id, p.user, reason, note, task_id=task_id)
     except Invalid as e:
         return _form(request, project_id, p, record_id=None, task_id=task_id, status_code=e.status,
                      error=e.message, typed={"reason": reason, "note": note})
@@ -61,15 +59,13 @@ def report_task(request: Request, project_id: int, task_id: int, reason: str = F
 
 
 @router.get("/projects/{project_id}/reports")
-def reports_page(request: Request, project_id: int, show: str = "open", p: Principal = Depends(reader)) -> Response:
-    db = ctx(request).db
+def reports_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId, show: str = "open") -> Response:
     items = authoring_reports.list_reports(db, project_id, p.user, None if show == "all" else "open")
     return page(request, "authoring_reports.html", p, project=projects.get_project(db, project_id), items=items,
                 show=show)
 
 
 @router.post("/projects/{project_id}/reports/{report_id}/resolve")
-def resolve(request: Request, project_id: int, report_id: int, resolution: str = Form(""),
-            p: Principal = Depends(writer)) -> Response:
-    authoring_reports.resolve(ctx(request).db, project_id, report_id, p.user, resolution)
+def resolve(p: Writer, db: DbDep, project_id: ProjectId, report_id: ReportId, resolution: str = Form("")) -> Response:
+    authoring_reports.resolve(db, project_id, report_id, p.user, resolution)
     return RedirectResponse(f"/projects/{project_id}/reports", status_code=303)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from assay.services.accounts import policies
@@ -15,8 +15,8 @@ from assay.services.quality import dashboard, gold
 from assay.services.quality.dashboard import Bucket
 from assay.services.workforce import timesheet
 from assay.web.context import ctx
+from assay.web.deps import DbDep, ProjectId, Reader, UserId, Writer
 from assay.web.pages.common import page
-from assay.web.security import reader, writer
 
 router = APIRouter()
 
@@ -48,9 +48,8 @@ def _lead(request: Request, project_id: int, p: Principal) -> None:
 
 
 @router.get("/projects/{project_id}/dashboard")
-def dashboard_page(request: Request, project_id: int, unit: str = "hour", p: Principal = Depends(reader)) -> Response:
+def dashboard_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId, unit: str = "hour") -> Response:
     _lead(request, project_id, p)
-    db = ctx(request).db
     board = dashboard.dashboard(db, project_id, unit)
     bars, top = chart_bars(board.throughput)
     return page(request, "dashboard.html", p, project=projects.get_project(db, project_id), board=board, bars=bars,
@@ -58,25 +57,23 @@ def dashboard_page(request: Request, project_id: int, unit: str = "hour", p: Pri
 
 
 @router.post("/projects/{project_id}/standing/{user_id}/resume")
-async def resume(request: Request, project_id: int, user_id: int, p: Principal = Depends(writer)) -> Response:
+async def resume(request: Request, p: Writer, db: DbDep, project_id: ProjectId, user_id: UserId) -> Response:
     _lead(request, project_id, p)
-    gold.resume(ctx(request).db, project_id, user_id, p.user)
+    gold.resume(db, project_id, user_id, p.user)
     return RedirectResponse(f"/projects/{project_id}/dashboard", status_code=303)
 
 
 @router.get("/projects/{project_id}/my-stats")
-def my_stats_page(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
-    db = ctx(request).db
+def my_stats_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId) -> Response:
     policies.annotate(p.user, projects.member_role(db, project_id, p.user.id))
     mine, note = dashboard.my_stats(db, project_id, p.user.id)
     return page(request, "dashboard_mine.html", p, project=projects.get_project(db, project_id), mine=mine, note=note)
 
 
 @router.get("/projects/{project_id}/timesheet")
-def timesheet_page(request: Request, project_id: int, start: date | None = None, end: date | None = None,
-                   format: str = "html", p: Principal = Depends(reader)) -> Response:
+def timesheet_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId, start: date | None = None, end: date | None = None,
+                   format: str = "html") -> Response:
     _lead(request, project_id, p)
-    db = ctx(request).db
     end = end or datetime.now(UTC).date()
     start = start or end - timedelta(days=6)
     rows = timesheet.timesheet(db, project_id, start, end)

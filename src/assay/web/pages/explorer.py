@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from assay.errors import Invalid
@@ -20,10 +21,9 @@ from assay.services.explorer import record as explorer_record
 from assay.services.explorer import stats as explorer_stats
 from assay.services.projects import projects as project_service
 from assay.store.db import Db
-from assay.web.api.datasets import read_datasets
 from assay.web.context import ctx
+from assay.web.deps import DbDep, FormId, IntQuery, Reader, Writer
 from assay.web.pages.common import page
-from assay.web.security import reader, writer
 
 router = APIRouter()
 
@@ -38,24 +38,23 @@ def cache_wait(request: Request, ref: str, p: Principal, retry: bool = False) ->
                 s=st, ref=st.ref, again=str(request.url.remove_query_params("rebuild")))
 
 
-def view_from(f: list[str], q: str, where: str, page_no: int, per_page: int) -> explorer.View:
+def view_from(f: list[str] | None, q: str, where: str, page_no: int, per_page: int) -> explorer.View:
     """A View from URL parameters (blank conditions ignored)."""
-    return explorer.View(conditions=tuple(c.strip() for c in f if c.strip()), q=q.strip(), where=where.strip(),
+    return explorer.View(conditions=tuple(c.strip() for c in f or [] if c.strip()), q=q.strip(), where=where.strip(),
                          page=page_no, per_page=per_page)
 
 
 @router.get("/explore")
-def explore_home(request: Request, p: Principal = Depends(reader)) -> Response:
-    read_datasets(p.user)
-    return page(request, "explorer_list.html", p, datasets=dataset_catalog.list_datasets(ctx(request).db))
+def explore_home(request: Request, p: Reader, db: DbDep) -> Response:
+    policies.read_datasets(p.user)
+    return page(request, "explorer_list.html", p, datasets=dataset_catalog.list_datasets(db))
 
 
 @router.get("/explore/{ref}")
-def explore_version(request: Request, ref: str, f: list[str] = Query([]), q: str = "", where: str = "",
-                    page_no: int = Query(1, alias="page"), per_page: int = 25, rebuild: bool = False,
-                    p: Principal = Depends(reader)) -> Response:
-    read_datasets(p.user)
-    db = ctx(request).db
+def explore_version(request: Request, p: Reader, db: DbDep, ref: str, f: Annotated[list[str] | None, Query()] = None, q: str = "", where: str = "",
+                    page_no: Annotated[int, Query(alias="page", ge=-2**31, le=2**31 - 1)] = 1,
+                    per_page: IntQuery = 25, rebuild: bool = False) -> Response:
+    policies.read_datasets(p.user)
     view = view_from(f, q, where, page_no, per_page)
     if (wait := cache_wait(request, ref, p, rebuild)) is not None:
         return wait
@@ -67,39 +66,36 @@ def explore_version(request: Request, ref: str, f: list[str] = Query([]), q: str
 
 
 @router.get("/explore/{ref}/records/{record_id}")
-def explore_record(request: Request, ref: str, record_id: str, rebuild: bool = False,
-                   p: Principal = Depends(reader)) -> Response:
-    read_datasets(p.user)
+def explore_record(request: Request, p: Reader, db: DbDep, ref: str, record_id: str, rebuild: bool = False) -> Response:
+    policies.read_datasets(p.user)
     if (wait := cache_wait(request, ref, p, rebuild)) is not None:
         return wait
-    detail = explorer_record.record_detail(ctx(request).db, ref, record_id)
+    detail = explorer_record.record_detail(db, ref, record_id)
     return page(request, "explorer_record.html", p, r=detail, ref=detail["version"])
 
 
 @router.get("/explore/{ref}/stats")
-def explore_stats(request: Request, ref: str, rebuild: bool = False, p: Principal = Depends(reader)) -> Response:
-    read_datasets(p.user)
+def explore_stats(request: Request, p: Reader, db: DbDep, ref: str, rebuild: bool = False) -> Response:
+    policies.read_datasets(p.user)
     if (wait := cache_wait(request, ref, p, rebuild)) is not None:
         return wait
-    stats = explorer_stats.version_stats(ctx(request).db, ref)
+    stats = explorer_stats.version_stats(db, ref)
     return page(request, "explorer_stats.html", p, s=stats, ref=stats["ref"])
 
 
 @router.get("/explore/{ref}/lineage")
-def explore_lineage(request: Request, ref: str, against: str = "", p: Principal = Depends(reader)) -> Response:
-    read_datasets(p.user)
-    db = ctx(request).db
+def explore_lineage(request: Request, p: Reader, db: DbDep, ref: str, against: str = "") -> Response:
+    policies.read_datasets(p.user)
     graph = explorer_lineage.lineage_graph(db, ref)
     diff = explorer_lineage.version_diff(db, against, graph.ref) if against else None
     return page(request, "explorer_lineage.html", p, g=graph, ref=graph.ref, diff=diff, against=against)
 
 
 @router.post("/explore/{ref}/export")
-def explore_export(request: Request, ref: str, f: list[str] = Form([]), q: str = Form(""), where: str = Form(""),
-                   name: str = Form(""), format: str = Form("version"), p: Principal = Depends(writer)) -> Response:
+def explore_export(p: Writer, db: DbDep, ref: str, f: Annotated[list[str] | None, Form()] = None, q: str = Form(""), where: str = Form(""),
+                   name: str = Form(""), format: str = Form("version")) -> Response:
     """Write the selection as a new version and open it, or send it as a JSONL / Parquet file."""
-    read_datasets(p.user)
-    db = ctx(request).db
+    policies.read_datasets(p.user)
     view = view_from(f, q, where, 1, 25)
     if format != "version":
         return selection_file(db, ref, view, format)
@@ -118,11 +114,10 @@ def selection_file(db: Db, ref: str, view: explorer.View, fmt: str) -> Response:
 
 
 @router.post("/explore/{ref}/push")
-def explore_push(request: Request, ref: str, f: list[str] = Form([]), q: str = Form(""), where: str = Form(""),
-                 project_id: int = Form(...), p: Principal = Depends(writer)) -> Response:
+def explore_push(ref: str, project_id: FormId, p: Writer, db: DbDep,
+                 f: Annotated[list[str] | None, Form()] = None, q: str = Form(""), where: str = Form("")) -> Response:
     """Send the selection to a project the caller leads, then show the project."""
-    read_datasets(p.user)
-    db = ctx(request).db
+    policies.read_datasets(p.user)
     policies.manage_project(p.user, project_service.member_role(db, project_id, p.user.id))
     _, res = explorer.push_selection(db, ref, view_from(f, q, where, 1, 25), project_id, p.user)
     if res.total == 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from assay.domain.projects import ProjectSpec
@@ -13,9 +13,8 @@ from assay.services.accounts import policies
 from assay.services.accounts.auth import Principal
 from assay.services.projects import files as project_files
 from assay.services.projects import projects
-from assay.web.context import ctx
+from assay.web.deps import DbDep, ProjectId, Reader, Writer
 from assay.web.pages.common import page
-from assay.web.security import reader, writer
 
 router = APIRouter()
 
@@ -72,7 +71,7 @@ def _render(request: Request, p: Principal, values: dict[str, Any], project_id: 
 
 
 @router.get("/new-project")
-def new_project(request: Request, p: Principal = Depends(reader)) -> Response:
+def new_project(request: Request, p: Reader) -> Response:
     policies.create_project(p.user)
     return _render(request, p, {"name": "", "title": "", "guidelines": "", "annotators_per_record": 1,
                                 "lease_minutes": 30, "settings": {"idle_seconds": 60}, "questions": KIND_EXAMPLES},
@@ -80,19 +79,18 @@ def new_project(request: Request, p: Principal = Depends(reader)) -> Response:
 
 
 @router.post("/new-project")
-async def create_project(request: Request, p: Principal = Depends(writer)) -> Response:
+async def create_project(request: Request, p: Writer, db: DbDep) -> Response:
     policies.create_project(p.user)
     form = dict(await request.form())
     try:
-        project = projects.create_project(ctx(request).db, _form_spec(form, str(form.get("name", "")).strip()), p.user)
+        project = projects.create_project(db, _form_spec(form, str(form.get("name", "")).strip()), p.user)
     except AssayError as e:
         return _render(request, p, _echo(form), None, e.message, e.status)
     return RedirectResponse(f"/projects/{project.id}", status_code=303)
 
 
 @router.get("/projects/{project_id}/setup")
-def setup_page(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
-    db = ctx(request).db
+def setup_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId) -> Response:
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     project = projects.get_project(db, project_id)
     values = project_files.spec_dict(project)
@@ -101,8 +99,7 @@ def setup_page(request: Request, project_id: int, p: Principal = Depends(reader)
 
 
 @router.post("/projects/{project_id}/setup")
-async def save_setup(request: Request, project_id: int, p: Principal = Depends(writer)) -> Response:
-    db = ctx(request).db
+async def save_setup(request: Request, p: Writer, db: DbDep, project_id: ProjectId) -> Response:
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     project = projects.get_project(db, project_id)
     form = dict(await request.form())

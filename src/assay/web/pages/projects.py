@@ -5,31 +5,27 @@ from __future__ import annotations
 import io
 import zipfile
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from assay.errors import Invalid
 from assay.services.accounts import policies
-from assay.services.accounts.auth import Principal
 from assay.services.projects import exports, projects
 from assay.services.quality import gold
-from assay.web.context import ctx
+from assay.web.deps import DbDep, ProjectId, Reader, UserId, Writer
 from assay.web.pages.common import page
-from assay.web.security import reader, writer
 
 router = APIRouter()
 
 
 @router.get("/projects")
-def project_list(request: Request, p: Principal = Depends(reader)) -> Response:
-    db = ctx(request).db
+def project_list(request: Request, p: Reader, db: DbDep) -> Response:
     items = [(proj, projects.progress(db, proj.id, p.user.id)) for proj in projects.list_projects(db, p.user)]
     return page(request, "projects.html", p, items=items)
 
 
 @router.get("/projects/{project_id}")
-def project_page(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
-    db = ctx(request).db
+def project_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId) -> Response:
     role = projects.member_role(db, project_id, p.user.id)
     policies.view_project(p.user, role)
     project = projects.get_project(db, project_id)
@@ -43,19 +39,16 @@ def project_page(request: Request, project_id: int, p: Principal = Depends(reade
 
 
 @router.post("/projects/{project_id}/members")
-def add_member(request: Request, project_id: int, username: str = Form(...), role: str = Form("annotator"),
-               p: Principal = Depends(writer)) -> Response:
+def add_member(p: Writer, db: DbDep, project_id: ProjectId, username: str = Form(...), role: str = Form("annotator")) -> Response:
     """The lead's "add member" form: add a person by username or change their role, then back."""
-    db = ctx(request).db
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     projects.add_member(db, project_id, username.strip(), role, actor=p.user)
     return RedirectResponse(f"/projects/{project_id}#members", status_code=303)
 
 
 @router.post("/projects/{project_id}/members/{user_id}/remove")
-def remove_member(request: Request, project_id: int, user_id: int, p: Principal = Depends(writer)) -> Response:
+def remove_member(p: Writer, db: DbDep, project_id: ProjectId, user_id: UserId) -> Response:
     """The lead's "remove" button on a member row."""
-    db = ctx(request).db
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     projects.remove_member(db, project_id, user_id, actor=p.user)
     return RedirectResponse(f"/projects/{project_id}#members", status_code=303)
@@ -65,10 +58,9 @@ EXPORT_FORMATS = ("dpo", "sft", "reward", "kto", "raw")
 
 
 @router.post("/projects/{project_id}/export")
-def export_download(request: Request, project_id: int, fmt: str = Form("dpo"),
-                    file_format: str = Form("jsonl"), p: Principal = Depends(writer)) -> Response:
+def export_download(p: Writer, db: DbDep, project_id: ProjectId, fmt: str = Form("dpo"),
+                    file_format: str = Form("jsonl")) -> Response:
     """Render an export and send it as a zip (data files + dataset card)."""
-    db = ctx(request).db
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     if fmt not in EXPORT_FORMATS:
         raise Invalid(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")

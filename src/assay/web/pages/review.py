@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from assay.services.accounts import policies
@@ -10,8 +10,8 @@ from assay.services.accounts.auth import Principal
 from assay.services.annotation import review
 from assay.services.projects import projects
 from assay.web.context import ctx
+from assay.web.deps import AnnotationId, DbDep, ProjectId, Reader, Writer
 from assay.web.pages.common import page
-from assay.web.security import reader, writer
 
 router = APIRouter()
 
@@ -21,18 +21,17 @@ def _check(request: Request, project_id: int, p: Principal) -> None:
 
 
 @router.get("/projects/{project_id}/review")
-def review_page(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
+def review_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId) -> Response:
     _check(request, project_id, p)
-    db = ctx(request).db
     project = projects.get_project(db, project_id)
     return page(request, "review.html", p, project=project, items=review.review_queue(db, project_id, p.user.id, 10),
                 history=review.history(db, project_id, 20), policy=review.ReviewPolicy.of(project.settings))
 
 
 @router.post("/projects/{project_id}/review/{annotation_id}")
-async def decide(request: Request, project_id: int, annotation_id: int, p: Principal = Depends(writer)) -> Response:
+async def decide(request: Request, p: Writer, db: DbDep, project_id: ProjectId, annotation_id: AnnotationId) -> Response:
     _check(request, project_id, p)
     form = await request.form()
-    review.decide(ctx(request).db, project_id, annotation_id, p.user, str(form.get("decision", "")),
+    review.decide(db, project_id, annotation_id, p.user, str(form.get("decision", "")),
                   str(form.get("comment", "")))
     return RedirectResponse(f"/projects/{project_id}/review", status_code=303)
