@@ -25,19 +25,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from assay.domain.answers import PairwiseAnswer
 from assay.domain.records import Completion, Message, Record
 from assay.formats.checks import Options, Where, content_id, describe, opt_str, req_str, require, source_id
 from assay.formats.rows import Row
 
 PANDALM_CHOICE = {1: "a", 2: "b", 0: "tie"}
-TULU_SCALE: dict[str, dict[str, Any]] = {
-    "a-is-better": {"choice": "a", "strength": 2},
-    "a-is-slightly-better": {"choice": "a", "strength": 1},
-    "tie": {"choice": "tie", "strength": None},
-    "b-is-slightly-better": {"choice": "b", "strength": 1},
-    "b-is-better": {"choice": "b", "strength": 2},
+TULU_SCALE: dict[str, PairwiseAnswer] = {
+    "a-is-better": PairwiseAnswer("a", 2),
+    "a-is-slightly-better": PairwiseAnswer("a", 1),
+    "tie": PairwiseAnswer("tie", None),
+    "b-is-slightly-better": PairwiseAnswer("b", 1),
+    "b-is-better": PairwiseAnswer("b", 2),
 }
-MIRROR = {"a": "b", "b": "a", "tie": "tie"}
 YES_NO = {"yes": True, "no": False}
 
 
@@ -118,7 +118,7 @@ def from_llmbar(where: Where, row: dict[str, Any], opts: Options) -> Record:
     )
 
 
-def _tulu_vote(where: Where, row: dict[str, Any]) -> tuple[dict[str, Any], bool | None, bool | None]:
+def _tulu_vote(where: Where, row: dict[str, Any]) -> tuple[PairwiseAnswer, bool | None, bool | None]:
     pref = require(row, "preference", where)
     if pref not in TULU_SCALE:
         raise where.invalid(
@@ -130,7 +130,7 @@ def _tulu_vote(where: Where, row: dict[str, Any]) -> tuple[dict[str, Any], bool 
         if value is not None and value not in YES_NO:
             raise where.invalid(f"expected 'yes' or 'no', got {describe(value)}", key)
         accept.append(YES_NO.get(value) if value is not None else None)
-    return dict(TULU_SCALE[pref]), accept[0], accept[1]
+    return TULU_SCALE[pref], accept[0], accept[1]
 
 
 def _tulu_text(row: dict[str, Any], key: str, where: Where, opts: Options) -> str:
@@ -156,10 +156,10 @@ def from_tulu(rows: Iterator[Row], opts: Options) -> Iterator[Record]:
         group = groups.setdefault(key, {"where": where, "sides": sides, "votes": {}, "ids": []})
         swapped = sides != group["sides"]
         if swapped:
-            answer["choice"] = MIRROR[answer["choice"]]
+            answer = answer.mirrored()
             acc_a, acc_b = acc_b, acc_a
         annotator = str(require(row, "evaluator", where))
-        vote = {"annotator": annotator, "answer": answer, "presented_swapped": swapped}
+        vote = {"annotator": annotator, "answer": answer.to_json(), "presented_swapped": swapped}
         stamp = opt_str(row, "timestamp", where)
         if stamp:
             vote["submitted_at"] = stamp

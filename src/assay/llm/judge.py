@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from assay.domain.answers import PairwiseAnswer, answer_as
 from assay.domain.questions import Question, QuestionKind
 from assay.domain.records import Record
 from assay.errors import AssayError, Invalid
@@ -47,8 +48,8 @@ class JudgeResult:
 
 
 def _flip(answer: dict[str, Any]) -> dict[str, Any]:
-    swap = {"a": "b", "b": "a", "tie": "tie"}
-    return {**answer, "choice": swap[answer["choice"]]}
+    typed = answer_as(PairwiseAnswer, answer)
+    return {**answer, "choice": typed.mirrored().choice} if typed is not None else answer
 
 
 class Judge:
@@ -118,14 +119,14 @@ class Judge:
         if not swap:
             result.answer = result.orders[0]
             return result
-        one, two = result.orders
-        result.consistent = one["choice"] == two["choice"]
-        if not result.consistent:
-            result.answer = {"choice": "tie", "strength": None}
-        elif one["choice"] == "tie":
-            result.answer = one
+        one, two = (answer_as(PairwiseAnswer, o) for o in result.orders)
+        result.consistent = one is not None and two is not None and one.choice == two.choice
+        if not result.consistent or one is None or two is None:
+            result.answer = PairwiseAnswer("tie", None).to_json()
+        elif one.is_tie:
+            result.answer = result.orders[0]
         else:
-            result.answer = {"choice": one["choice"], "strength": min(one["strength"], two["strength"])}
+            result.answer = PairwiseAnswer(one.choice, min(one.strength or 0, two.strength or 0)).to_json()
         return result
 
     def judge_many(

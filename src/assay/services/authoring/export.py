@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.domain.annotations import AnnotationView, ExportSource, JudgedRecord
+from assay.domain.answers import SpansAnswer, TextAnswer, read_by_shape
 from assay.domain.questions import Question, QuestionKind
 from assay.domain.records import Completion
 from assay.domain.users import User
@@ -107,21 +108,22 @@ def _gold_follows(ann: AnnotationView, before: list[Completion], after: list[Com
     completion: fixed with it, or removed when the completion stays contradicted."""
     changed = dict(ann.answers)
     bad = {before[c.completion].text for c in unfixed}
-    for name, ans in ann.answers.items():
-        if isinstance(ans, dict) and isinstance(ans.get("text"), str):
-            if ans["text"] in bad:
+    for name, raw in ann.answers.items():
+        ans = read_by_shape(raw)
+        if isinstance(ans, TextAnswer):
+            if ans.text in bad:
                 del changed[name]
                 continue
             for b, a in zip(before, after):
-                if ans["text"] == b.text and a.text != b.text:
-                    changed[name] = {**ans, "text": a.text}
+                if ans.text == b.text and a.text != b.text:
+                    changed[name] = dataclasses.replace(ans, text=a.text).to_json()
     return dataclasses.replace(ann, answers=changed) if changed != ann.answers else ann
 
 
 def _drop_contradicted(source: ExportSource) -> ExportSource:
     """For non-SFT formats: leave out records with a (still) contradicted completion."""
     def bad(item: JudgedRecord) -> bool:
-        return any(isinstance(a.answers.get(FACT_QUESTION), dict) and a.answers[FACT_QUESTION].get("spans")
+        return any((marked := a.answer_as(SpansAnswer, FACT_QUESTION)) is not None and marked.spans
                    for a in item.annotations)
     return dataclasses.replace(source, items=[i for i in source.items if not bad(i)])
 

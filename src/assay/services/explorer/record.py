@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow.compute as pc
 
 from assay.datasets import DatasetStore, Manifest
+from assay.domain.answers import CodeReviewAnswer, LabelsAnswer, PairwiseAnswer, read_by_shape
 from assay.services.annotation.review import record_agreement
 from assay.services.explorer.browse import get_record, store_of
 from assay.store.db import Db
@@ -21,15 +22,14 @@ from assay.store.queries import feeds as feeds_q
 def _decisions(answers: dict[str, Any]) -> dict[str, str]:
     """question → a comparable decision (pairwise choice, labels, verdicts) of one judgment."""
     out: dict[str, str] = {}
-    for q, a in (answers or {}).items():
-        if not isinstance(a, dict):
-            continue
-        if "choice" in a:
-            out[q] = str(a["choice"])
-        elif isinstance(a.get("labels"), list):
-            out[q] = ", ".join(sorted(map(str, a["labels"])))
-        elif isinstance(a.get("verdicts"), dict):
-            out[q] = ", ".join(f"{k}:{v}" for k, v in sorted(a["verdicts"].items()))
+    for q, raw in (answers or {}).items():
+        a = read_by_shape(raw)
+        if isinstance(a, PairwiseAnswer):
+            out[q] = a.choice
+        elif isinstance(a, LabelsAnswer) and a.per_completion is None:
+            out[q] = ", ".join(sorted(a.labels))
+        elif isinstance(a, CodeReviewAnswer):
+            out[q] = ", ".join(f"{k}:{v}" for k, v in sorted((str(k), v) for k, v in a.verdicts.items()))
     return out
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from assay.domain.answers import LabelsAnswer, PairwiseAnswer, read_by_shape
+from assay.domain.majority import TiePolicy, majority_of
 from assay.errors import Invalid, NotFound
 from assay.services.quality import gold
 from assay.services.quality.metrics import Judgments, QuestionAgreement, agreement_of, load_judgments
@@ -119,11 +121,12 @@ def _throughput(s: Tx, project_id: int, unit: str, now: datetime | None) -> list
     return [Bucket(start + i * step, c) for i, c in enumerate(counts)]
 
 
-def _categorical(a: Any) -> Any:
-    if isinstance(a, dict) and "choice" in a:
-        return a["choice"]
-    if isinstance(a, dict) and isinstance(a.get("labels"), list):
-        return tuple(sorted(map(str, a["labels"])))
+def _categorical(raw: Any) -> Any:
+    a = read_by_shape(raw)
+    if isinstance(a, PairwiseAnswer):
+        return a.choice
+    if isinstance(a, LabelsAnswer) and a.per_completion is None:
+        return tuple(sorted(a.labels))
     return None
 
 
@@ -142,11 +145,12 @@ def _consensus(answers: list[tuple[int, str, dict[str, Any]]], gold_ids: set[int
         if len(votes) < 2:
             continue
         for i, (who, v) in enumerate(votes):
-            top = Counter(x for j, (_, x) in enumerate(votes) if j != i).most_common(2)
-            if len(top) > 1 and top[0][1] == top[1][1]:
+            others = Counter(x for j, (_, x) in enumerate(votes) if j != i)
+            won = majority_of(list(others.values()), TiePolicy.exclude())
+            if won < 0:
                 continue
             out[who][0] += 1
-            out[who][1] += top[0][0] == v
+            out[who][1] += list(others)[won] == v
     return {w: (n, h) for w, (n, h) in out.items()}
 
 

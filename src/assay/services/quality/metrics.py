@@ -24,6 +24,15 @@ from typing import Any
 
 import numpy as np
 
+from assay.domain.answers import (
+    CodeReviewAnswer,
+    LabelsAnswer,
+    PairwiseAnswer,
+    RankingAnswer,
+    RatingAnswer,
+    answer_as,
+    read_answer,
+)
 from assay.errors import Invalid, NotFound
 from assay.quality import (
     ReliabilityData,
@@ -110,29 +119,23 @@ def _parts(j: Judgments, question: str) -> dict[str, list[tuple[Any, str, Any]]]
     for rid, who, answers in j.answers:
         if rid in j.gold:
             continue
-        a = answers.get(question)
-        if not isinstance(a, dict):
-            continue
-        if kind == "pairwise" and a.get("choice") in ("a", "b", "tie"):
-            parts[question].append((rid, who, a["choice"]))
-            st = a.get("strength")
-            signed = 0 if a["choice"] == "tie" else (st if isinstance(st, int) else None)
-            if signed is not None and a["choice"] == "b":
-                signed = -signed
-            parts[f"{question}#signed"].append((rid, who, signed))
-        elif kind == "labels" and isinstance(a.get("per_completion"), dict):
-            for i, labs in a["per_completion"].items():
-                parts[question].append(((rid, str(i)), who, "|".join(sorted(map(str, labs or [])))))
-        elif kind == "labels" and isinstance(a.get("labels"), list):
-            labs = sorted(map(str, a["labels"]))
+        a = read_answer(kind, answers.get(question))
+        if isinstance(a, PairwiseAnswer):
+            parts[question].append((rid, who, a.choice))
+            parts[f"{question}#signed"].append((rid, who, a.signed_strength))
+        elif isinstance(a, LabelsAnswer) and a.per_completion is not None:
+            for i, per in a.per_completion.items():
+                parts[question].append(((rid, str(i)), who, "|".join(sorted(per))))
+        elif isinstance(a, LabelsAnswer):
+            labs = sorted(a.labels)
             parts[question].append((rid, who, "|".join(labs) if opts.get("multi") else (labs[0] if labs else None)))
-        elif kind == "rating" and isinstance(a.get("scores"), dict):
-            for i, dims in a["scores"].items():
-                for dim, v in (dims or {}).items():
+        elif isinstance(a, RatingAnswer):
+            for i, dims in a.scores.items():
+                for dim, v in dims.items():
                     parts[f"{question}.{dim}"].append(((rid, str(i)), who, v))
-        elif kind == "code_review" and isinstance(a.get("verdicts"), dict):
-            for i, v in a["verdicts"].items():
-                parts[question].append(((rid, str(i)), who, v))
+        elif isinstance(a, CodeReviewAnswer):
+            for i, verdict in a.verdicts.items():
+                parts[question].append(((rid, str(i)), who, verdict))
     return parts
 
 
@@ -170,10 +173,10 @@ def agreement_of(j: Judgments) -> list[QuestionAgreement]:
         if kind == "ranking":
             triples = []
             for rid, who, answers in j.answers:
-                a = answers.get(q)
-                if rid not in j.gold and isinstance(a, dict) and a.get("order"):
+                a = answer_as(RankingAnswer, answers.get(q))
+                if rid not in j.gold and a is not None and a.order:
                     try:
-                        triples.append((rid, who, ranks_from_order(a["order"])))
+                        triples.append((rid, who, ranks_from_order(a.order)))
                     except Invalid:
                         continue
             tau = mean_pairwise_tau(triples)
@@ -216,13 +219,11 @@ def _choice_triples(j: Judgments, question: str) -> tuple[list[tuple[int, str, A
     if kind not in ("pairwise", "labels") or (kind == "labels" and (j.options[question].get("multi")
                                                                     or j.options[question].get("per_completion"))):
         raise Invalid(f"aggregation works on pairwise and single-label questions; {question!r} is {kind}")
-    def value(a: Any) -> Any:
-        if not isinstance(a, dict):
-            return None
-        if kind == "pairwise":
-            return a.get("choice")
-        labs = a.get("labels") or []
-        return labs[0] if labs else None
+    def value(raw: Any) -> Any:
+        a = read_answer(kind, raw)
+        if isinstance(a, PairwiseAnswer):
+            return a.choice
+        return a.labels[0] if isinstance(a, LabelsAnswer) and a.labels else None
     triples = [(rid, who, value(ans.get(question))) for rid, who, ans in j.answers]
     gold = {rid: value(g.get(question)) for rid, g in j.gold.items() if value(g.get(question)) is not None}
     return [t for t in triples if t[2] is not None], gold
@@ -270,16 +271,13 @@ def rank_models(db: Db, project_id: int, n_bootstrap: int = 200) -> tuple[int, l
             continue
         models = j.models.get(rid, [])
         for q, kind in j.kinds.items():
-            a = answers.get(q)
-            if not isinstance(a, dict):
-                continue
-            if kind == "pairwise" and a.get("choice") in ("a", "b", "tie"):
+            a = read_answer(kind, answers.get(q))
+            if isinstance(a, PairwiseAnswer):
                 ia, ib = int(j.options[q].get("a", 0)), int(j.options[q].get("b", 1))
                 if max(ia, ib) < len(models) and models[ia] and models[ib] and models[ia] != models[ib]:
-                    comps.append((models[ia], models[ib], a["choice"]))
-            elif kind == "ranking" and a.get("order"):
-                groups = [[models[i] for i in (g if isinstance(g, list) else [g]) if i < len(models)]
-                          for g in a["order"]]
+                    comps.append((models[ia], models[ib], a.choice))
+            elif isinstance(a, RankingAnswer) and a.order:
+                groups = [[models[i] for i in g if i < len(models)] for g in a.order]
                 if all(m for g in groups for m in g) and len({m for g in groups for m in g}) == sum(map(len, groups)):
                     rankings.append(groups)
     comps.extend(comparisons_from_rankings(rankings))
