@@ -29,7 +29,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from assay.domain.answers import LabelsAnswer, PairwiseAnswer, read_by_shape
-from assay.domain.answers import LabelsAnswer, PairwiseAnswer, read_by_shape
 from assay.domain.records import Record
 from assay.domain.users import User
 from assay.errors import Conflict, Forbidden, Invalid, NotFound

@@ -20,7 +20,6 @@ import logging
 import secrets
 
 from assay.domain.answers import CodeReviewAnswer, answer_as
-from assay.domain.answers import CodeReviewAnswer, answer_as
 from assay.domain.code_runs import CandidateOutcome, CodeRun, RecordCodeOutcome
 from assay.domain.users import User
 from assay.errors import NotFound
