@@ -1,4 +1,5 @@
-"""Executors: how shard tasks run. Each has `name` and `map(fn, tasks) -> iterator of results`.
+"""Executors: how shard tasks run. Every executor implements the `Executor` protocol: a `name` (recorded in
+the output version's manifest) and `map(fn, tasks) -> iterator of results`; callers type against the protocol.
 
 `LocalExecutor(workers=1)`: in this process when `workers` is 1 (the default; see docs/pipelines.md for
 the measurement on 2 cores), else a `concurrent.futures.ProcessPoolExecutor` of `workers` processes.
@@ -13,10 +14,31 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Any
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from assay.errors import Invalid, Unavailable
 from assay.pipelines.base import Requirement
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs shard tasks for `assay.pipelines.runner.run_pipeline`.
+
+    Contract: `map(fn, tasks)` calls `fn` once on each task (wherever and in whatever order the executor
+    likes; `fn` and the tasks are picklable) and yields the results, in any order; it returns nothing for
+    no tasks, and an exception `fn` raises reaches the caller. `name` is a short label stored in the
+    manifest of the version the run makes ("local", "ray"). Outputs do not depend on the executor: the
+    runner reads every result back from the shard files, in shard order.
+    """
+
+    name: str
+
+    def map(self, fn: Callable[[T], R], tasks: list[T]) -> Iterator[R]:
+        """Apply `fn` to every task; yield the results (any order)."""
+        ...
 
 
 class LocalExecutor:
@@ -29,7 +51,8 @@ class LocalExecutor:
             raise Invalid(f"local executor: workers must be at least 1, got {workers}")
         self.workers = workers
 
-    def map(self, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterator[Any]:
+    def map(self, fn: Callable[[T], R], tasks: list[T]) -> Iterator[R]:
+        """In order, in this process (one worker or one task); else as the pool finishes them."""
         if self.workers == 1 or len(tasks) <= 1:
             for t in tasks:
                 yield fn(t)
@@ -63,7 +86,8 @@ class RayExecutor:
             ray.init(num_cpus=self.num_cpus, include_dashboard=False, log_to_driver=False,
                      configure_logging=False)
 
-    def map(self, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterator[Any]:
+    def map(self, fn: Callable[[T], R], tasks: list[T]) -> Iterator[R]:
+        """All tasks as one Ray Data dataset (a block per task); results in task order."""
         if not tasks:
             return iter(())
         self._init()
@@ -84,7 +108,7 @@ class RayExecutor:
         return iter([pickle.loads(r["result"]) for r in rows])
 
 
-def make_executor(name: str, *, workers: int = 1, address: str | None = None) -> LocalExecutor | RayExecutor:
+def make_executor(name: str, *, workers: int = 1, address: str | None = None) -> Executor:
     """An executor by name (`local` or `ray`). Raises Invalid for other names."""
     if name == "local":
         return LocalExecutor(workers=workers)

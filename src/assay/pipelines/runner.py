@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -39,6 +39,9 @@ from assay.datasets.store import DatasetStore, Manifest
 from assay.errors import Invalid
 from assay.pipelines.base import GlobalStep, Step, StepStats
 from assay.pipelines.spec import PipelineSpec
+
+if TYPE_CHECKING:
+    from assay.pipelines.executors import Executor
 
 Progress = Callable[[str, int, int], None]
 #: Per-record decisions of a run (one row per record a step dropped or flagged `would_drop`), kept with
@@ -158,18 +161,17 @@ def default_run_dir(store: DatasetStore, input_id: str, spec: PipelineSpec) -> P
 
 
 def run_pipeline(store: DatasetStore, spec: PipelineSpec, input_ref: str, *, output: str | None = None,
-                 executor: Any = None, run_dir: str | Path | None = None, progress: Progress | None = None,
+                 executor: Executor | None = None, run_dir: str | Path | None = None, progress: Progress | None = None,
                  keep_run_dir: bool = False) -> RunResult:
     """Run `spec` over version `input_ref` and commit the result as a new version.
 
-    `executor` is an object with `map(fn, tasks) -> list` (see `assay.pipelines.executors`); default:
-    `LocalExecutor()`. `progress(label, done, total)` is called as shards finish. Output name: `output`,
+    `executor` is any `assay.pipelines.executors.Executor` (local, ray, ...); default: `LocalExecutor()`. `progress(label, done, total)` is called as shards finish. Output name: `output`,
     else `spec.name`, else the input dataset's name. Raises NotFound for an unknown input, Invalid for a
     bad spec, and whatever a step raises.
     """
     from assay.pipelines.executors import LocalExecutor
 
-    ex = executor or LocalExecutor()
+    ex: Executor = executor or LocalExecutor()
     m = store.resolve(input_ref)
     rd = Path(run_dir) if run_dir else default_run_dir(store, m.id, spec)
     rd.mkdir(parents=True, exist_ok=True)
