@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loadgen
-from tests.load.harness import ANSWER, AssayServer, Seeded, check, percentile, run_load, seed
+from bench.annotation_server.harness import ANSWER, AssayServer, Seeded, check, percentile, run_load, seed
 
 
 def reset_database(url: str) -> None:

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loadgen
-from tests.load.harness import _children, free_port, percentile
+from bench.annotation_server.harness import _children, free_port, percentile
 
 HERE = Path(__file__).resolve().parent
 LS_VENV = Path(os.environ.get("LABEL_STUDIO_VENV", "/work/peers/label-studio"))
@@ -58,7 +58,7 @@ RESULT = [{"from_name": "preference", "to_name": "answer1", "type": "pairwise", 
 
 
 def tasks(n: int) -> list[dict[str, dict[str, str]]]:
-    """The records of `tests.load.harness.seed`, as Label Studio tasks."""
+    """The records of `bench.annotation_server.harness.seed`, as Label Studio tasks."""
     return [{"data": {"prompt": f"Question {i}: explain item {i}.", "answer1": f"Answer A to {i}. " * 20,
                       "answer2": f"Answer B to {i}. " * 20}} for i in range(n)]
 

@@ -1,7 +1,7 @@
 """The load generator both servers are measured with: N annotators as coroutines on one asyncio loop, each
 with its own HTTP/1.1 connection, looping *next* → *submit* until its queue is empty.
 
-Why not one thread and one httpx client per annotator (as `tests/load/harness.run_load` does for the
+Why not one thread and one httpx client per annotator (as `harness.run_load` does for the
 correctness tests): on this 2-core machine the generator shares the CPU with the server under test, and 20
 Python threads with httpx cost about 0.5–1 ms of CPU per request and make every response wait for the GIL
 before its time is taken, which shows up in the measured latency of whichever server is faster. Here a
@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.load.harness import LoadResult  # the same result as the threaded harness: acks, latencies, errors
+from bench.annotation_server.harness import LoadResult  # the same result as the threaded harness: acks, latencies, errors
 
 
 @dataclass

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.conftest import PG_URL, reset_postgres
-from tests.load.harness import AssayServer, check, run_load, seed
+from bench.annotation_server.harness import AssayServer, check, run_load, seed
 
 N_ANNOTATORS, N_RECORDS, K = 50, 60, 2
 

@@ -17,7 +17,7 @@ sys.path.insert(0, str(BENCH))
 import assay_load
 import loadgen
 
-from tests.load.harness import AssayServer, check, seed
+from bench.annotation_server.harness import AssayServer, check, seed
 
 
 def _in_thread(fn):  # type: ignore[no-untyped-def]

@@ -1,7 +1,8 @@
-"""Claim-and-submit load against a real Assay server process (shared by tests/load and
-bench/annotation_server).
+"""Claim-and-submit load against a real Assay server process (shared by bench/annotation_server and
+tests/load, which imports it as `bench.annotation_server.harness` with the repository root on sys.path;
+bench code never imports tests).
 
-- `AssayServer`: uvicorn in a subprocess (`--factory tests.load.asgi:make_app`, 1..N workers) on a free
+- `AssayServer`: uvicorn in a subprocess (`--factory bench.annotation_server.asgi:make_app`, 1..N workers) on a free
   port over a SQLite file or a PostgreSQL URL; `start`, `stop`, `kill9` (SIGKILL to the whole process group).
 - `seed`: a pairwise project with k annotators per record, n records and m annotators with API tokens
   (written straight through the services; users have no password).
@@ -56,7 +57,7 @@ class AssayServer:
         return env
 
     def start(self, timeout: float = 60.0) -> None:
-        cmd = [sys.executable, "-m", "uvicorn", "--factory", "tests.load.asgi:make_app", "--host", "127.0.0.1",
+        cmd = [sys.executable, "-m", "uvicorn", "--factory", "bench.annotation_server.asgi:make_app", "--host", "127.0.0.1",
                "--port", str(self.port), "--workers", str(self.workers), "--log-level", "warning",
                "--no-access-log"]
         self.log = open(self.data_dir / f"server-{self.port}.log", "ab")
