@@ -2,7 +2,8 @@
 
 A row is `(Where, dict)`. Readers stream; a JSONL line longer than `max_line_bytes` is refused after reading
 at most that many bytes of it (never the whole line). Empty files, broken JSON, bad UTF-8 and non-object
-rows raise `Invalid` naming the file and line.
+rows raise `Invalid` naming the file and line, and so does text that is not valid Unicode (a lone
+surrogate, see `assay.formats.text`), with the field.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import IO, Any, cast
 
 from assay.errors import Invalid
 from assay.formats.checks import Where, describe
+from assay.formats.text import refuse_in_row
 
 DEFAULT_MAX_LINE_BYTES = 10 * 1024 * 1024
 FILE_TYPES = ("jsonl", "json", "csv", "parquet")
@@ -191,12 +193,21 @@ def iter_parquet(path: Path, batch_size: int = 1024) -> Iterator[Row]:
 
 
 def iter_rows(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Row]:
-    """Rows of any supported file type, chosen by `file_type`."""
+    """Rows of any supported file type, chosen by `file_type`. A row holding a lone surrogate (text that
+    is not valid Unicode, see `assay.formats.text`) raises Invalid naming its line and field."""
     kind = file_type(path)
     if kind == "parquet":
-        return iter_parquet(path)
-    if kind == "csv":
-        return iter_csv(path, max_line_bytes)
-    if kind == "json":
-        return iter_json_array(path, max_line_bytes)
-    return iter_jsonl(path, max_line_bytes)
+        rows = iter_parquet(path)
+    elif kind == "csv":
+        rows = iter_csv(path, max_line_bytes)
+    elif kind == "json":
+        rows = iter_json_array(path, max_line_bytes)
+    else:
+        rows = iter_jsonl(path, max_line_bytes)
+    return _valid_text(rows)
+
+
+def _valid_text(rows: Iterator[Row]) -> Iterator[Row]:
+    for where, row in rows:
+        refuse_in_row(where, row)
+        yield where, row
