@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from assay.domain.answers import A, Answer, answer_as, read_answer
+from assay.domain.answers import A, answer_as
 from assay.domain.questions import Question
 from assay.domain.records import Record
 
@@ -21,10 +21,6 @@ class AnnotationView:
     active_seconds: float = 0.0
     status: str = "submitted"
     review: str | None = None  # "accepted" | "rejected" | None
-
-    def answer_to(self, q: Question) -> Answer | None:
-        """The typed answer to question `q` (None when unanswered or unreadable; see `read_answer`)."""
-        return read_answer(q.kind.value, self.answers.get(q.name))
 
     def answer_as(self, cls: type[A], name: str) -> A | None:
         """The answer to the question called `name` read as kind `cls` (e.g. `PairwiseAnswer`), or None."""
