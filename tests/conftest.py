@@ -1,18 +1,31 @@
 """Shared test configuration.
 
 Markers name the real components a test needs: `postgres`, `browser`, `sandbox`, `ray`. Without the
-component a test skips with the reason on a laptop; under CI=true it fails instead, never skipping silently.
+component a test skips with the reason on a laptop; under CI=true it fails instead, never skipping silently
+(`missing`, `require_module` and `require_file` below are the one way a test gives up for a missing thing).
+
+`slow` marks what the fast loop (`uv run pytest -m "not slow"`, docs/dev.md) leaves out; every `browser`
+and `ray` test is slow without saying so (see `pytest_collection_modifyitems`). CI runs everything.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
+
+# pytest rewrites the assertions of every test module (and of the hypothesis/anyio plugin packages) on each
+# import; with PYTHONDONTWRITEBYTECODE set (as on this machine) it never caches the result and collection
+# redoes about 5 s of AST work per run. Let the rewritten modules be cached in __pycache__ (git-ignored).
+sys.dont_write_bytecode = False
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_SERVER_URL = os.environ.get("ASSAY_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -68,25 +81,56 @@ def _ray() -> str | None:
 CHECKS = {"postgres": _postgres, "browser": _browser, "sandbox": _sandbox, "ray": _ray}
 
 
+def missing(why: str) -> NoReturn:
+    """A component or file the test needs is not here: skip with `why` on a laptop, fail under CI=true.
+
+    The one way a test may give up for a missing thing (instead of `pytest.importorskip` or a bare
+    `pytest.skip`, which would pass silently in CI). Works in a test, a fixture or at module level.
+    """
+    if IN_CI:
+        pytest.fail(f"CI=true and a required component is missing: {why}", pytrace=False)
+    pytest.skip(why, allow_module_level=True)
+
+
+def require_module(name: str, install: str = "uv sync") -> ModuleType:
+    """`import name`, or `missing(...)` naming the command that installs it (importorskip, CI-safe)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as e:
+        missing(f"{name} is not installed ({install}): {e}")
+
+
+def require_file(path: Path) -> Path:
+    """`path` if it exists, else `missing(...)` (e.g. a data file under ../shared/data)."""
+    if not path.exists():
+        missing(f"{path} is missing")
+    return path
+
+
+#: Markers that make a test slow by themselves: a browser or a Ray start costs seconds before the first assert.
+SLOW_BY_MARKER = ("browser", "ray")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every `browser` and `ray` test is also `slow` (so `-m "not slow"` leaves them out)."""
+    for item in items:
+        if any(item.get_closest_marker(m) for m in SLOW_BY_MARKER) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for marker, check in CHECKS.items():
         if item.get_closest_marker(marker) is None:
             continue
         why = check()
         if why:
-            if IN_CI:
-                pytest.fail(f"CI=true and a required component is missing: {why}")
-            pytest.skip(why)
+            missing(why)
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The shared real data folder (../shared/data); fails under CI when it is missing."""
-    if not SHARED_DATA.exists():
-        if IN_CI:
-            pytest.fail(f"shared data folder missing: {SHARED_DATA}")
-        pytest.skip(f"shared data folder missing: {SHARED_DATA}")
-    return SHARED_DATA
+    return require_file(SHARED_DATA)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from tests.conftest import require_file
 from tests.exporters.exporter_sources import PAIRWISE, ann, item, pick
 
 from assay.domain.annotations import ExportSource
@@ -13,9 +13,7 @@ from assay.formats import load_records
 
 
 def test_hh_to_dpo_excludes_divergent_pairs_and_keeps_the_chosen_side(shared_data: Path) -> None:
-    path = shared_data / "hh-rlhf-harmless-base" / "test.jsonl.gz"
-    if not path.exists():
-        pytest.skip(f"{path} is missing")
+    path = require_file(shared_data / "hh-rlhf-harmless-base" / "test.jsonl.gz")
     records = load_records(path, "hh", on_divergence="keep")
     assert len(records) == 2312
     items = [item(n, rec, ann("hh", pref=pick("a" if rec.metadata["hh_chosen"] == 0 else "b", 2)))

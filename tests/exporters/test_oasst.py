@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import require_file
 from tests.exporters.exporter_sources import RANKING, ann, item
 
 from assay.domain.annotations import ExportSource, JudgedRecord
@@ -42,10 +43,7 @@ def _records(path: Path) -> list[tuple[JudgedRecord, dict[int, int]]]:
 
 @pytest.fixture(scope="module")
 def oasst(shared_data: Path) -> list[tuple[JudgedRecord, dict[int, int]]]:
-    path = shared_data / "oasst-en-100-trees" / "en_100_tree.jsonl"
-    if not path.exists():
-        pytest.skip(f"{path} is missing")
-    return _records(path)
+    return _records(require_file(shared_data / "oasst-en-100-trees" / "en_100_tree.jsonl"))
 
 
 def test_all_pairs_gives_k_choose_2_with_the_better_rank_chosen(oasst: list[Any]) -> None:

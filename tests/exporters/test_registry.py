@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 import tests.exporters.exporter_sources as s
+from tests.conftest import require_module
 
 from assay.domain.annotations import ExportSource
 from assay.errors import Invalid
@@ -17,34 +18,46 @@ from assay.exporters import EXPORTERS, build, export
 from assay.exporters.writers import holdout_share
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-datasets = pytest.importorskip("datasets")
 
-MESSAGES = datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")})
 
-# format, options, source, the columns TRL's trainer reads and their `datasets` feature types
-CASES: list[tuple[str, dict[str, Any], Any, dict[str, Any]]] = [
-    ("dpo", {}, s.pairwise_source, {"prompt": MESSAGES, "chosen": MESSAGES, "rejected": MESSAGES}),
-    ("dpo", {"mode": "best_vs_worst"}, s.ranking_source,
-     {"prompt": MESSAGES, "chosen": MESSAGES, "rejected": MESSAGES}),
-    ("sft", {}, s.rating_source, {"messages": MESSAGES}),
-    ("reward", {}, s.pairwise_source,
-     {"prompt": MESSAGES, "chosen": MESSAGES, "rejected": MESSAGES, "margin": datasets.Value("float64")}),
-    ("reward", {"form": "implicit"}, s.ranking_source, {"chosen": MESSAGES, "rejected": MESSAGES}),
-    ("reward", {"form": "pointwise"}, s.rating_source,
-     {"prompt": MESSAGES, "completion": MESSAGES, "score": datasets.Value("float64")}),
-    ("kto", {}, s.rating_source, {"prompt": MESSAGES, "completion": MESSAGES, "label": datasets.Value("bool")}),
-    ("raw", {}, s.pairwise_source, {"answers": datasets.Value("string"), "prompt": MESSAGES}),
-    ("raw", {"form": "ranking"}, s.ranking_source, {"order": datasets.List(datasets.List(datasets.Value("int64")))}),
+@pytest.fixture(scope="module")
+def datasets() -> Any:
+    """The `datasets` library (dev group), imported only by the tests that load with it: it takes seconds."""
+    return require_module("datasets")
+
+
+def _messages(d: Any) -> Any:
+    return d.List({"role": d.Value("string"), "content": d.Value("string")})
+
+
+def _trl(*columns: str, **features: str) -> Any:
+    """The `datasets` features TRL's trainer reads: `columns` are message lists, `features` named Values."""
+    return lambda d: {**{c: _messages(d) for c in columns}, **{k: d.Value(v) for k, v in features.items()}}
+
+
+# format, options, source, the columns TRL's trainer reads and their `datasets` feature types (given `datasets`)
+CASES: list[tuple[str, dict[str, Any], Any, Any]] = [
+    ("dpo", {}, s.pairwise_source, _trl("prompt", "chosen", "rejected")),
+    ("dpo", {"mode": "best_vs_worst"}, s.ranking_source, _trl("prompt", "chosen", "rejected")),
+    ("sft", {}, s.rating_source, _trl("messages")),
+    ("reward", {}, s.pairwise_source, _trl("prompt", "chosen", "rejected", margin="float64")),
+    ("reward", {"form": "implicit"}, s.ranking_source, _trl("chosen", "rejected")),
+    ("reward", {"form": "pointwise"}, s.rating_source, _trl("prompt", "completion", score="float64")),
+    ("kto", {}, s.rating_source, _trl("prompt", "completion", label="bool")),
+    ("raw", {}, s.pairwise_source, _trl("prompt", answers="string")),
+    ("raw", {"form": "ranking"}, s.ranking_source,
+     lambda d: {"order": d.List(d.List(d.Value("int64")))}),
 ]
 
 
-def _ids(case: tuple[str, dict[str, Any], Any, dict[str, Any]]) -> str:
+def _ids(case: tuple[str, dict[str, Any], Any, Any]) -> str:
     return case[0] + "-" + "-".join(str(v) for v in case[1].values())
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
-def test_parquet_loads_with_datasets_in_trl_types(case: Any, tmp_path: Path) -> None:
-    fmt, options, make, expected = case
+def test_parquet_loads_with_datasets_in_trl_types(case: Any, tmp_path: Path, datasets: Any) -> None:
+    fmt, options, make, features = case
+    expected = features(datasets)
     src = make()
     result = export(src, fmt, tmp_path / "out", file_format="parquet", **options)
     table = build(src, fmt, **options)
@@ -72,7 +85,7 @@ def test_parquet_schema_is_nested_not_strings(tmp_path: Path) -> None:
     assert str(schema.field("prompt").type) == "list<element: struct<role: string, content: string>>"
 
 
-def test_folder_loads_by_its_card(tmp_path: Path) -> None:
+def test_folder_loads_by_its_card(tmp_path: Path, datasets: Any) -> None:
     export(s.pairwise_source(), "dpo", tmp_path / "dpo", file_format="parquet", test_fraction=0.5)
     dd = datasets.load_dataset(str(tmp_path / "dpo"), cache_dir=str(tmp_path / "cache"))
     assert sum(len(d) for d in dd.values()) == 2

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.conftest import IN_CI
+from tests.conftest import missing, require_file
 
 ROOT = Path(__file__).resolve().parents[2]
 TRL_PYTHON = Path(os.environ.get("ASSAY_TRL_PYTHON", "/work/peers/trl/bin/python"))
@@ -23,9 +23,8 @@ TRL_PYTHON = Path(os.environ.get("ASSAY_TRL_PYTHON", "/work/peers/trl/bin/python
 def test_trl_trains_on_every_export(tmp_path: Path, shared_data: Path) -> None:
     if not TRL_PYTHON.exists():
         why = f"no TRL venv at {TRL_PYTHON}; scripts/test.sh or bench/trl_load/check_with_trl.py makes one"
-        (pytest.fail if IN_CI else pytest.skip)(why)
-    if not (shared_data / "oasst-en-100-trees").exists():
-        (pytest.fail if IN_CI else pytest.skip)("../shared/data/oasst-en-100-trees is missing")
+        missing(why)
+    require_file(shared_data / "oasst-en-100-trees")
     made = subprocess.run([sys.executable, str(ROOT / "bench/trl_load/make_exports.py"), str(tmp_path)],
                           check=False, capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from tests.conftest import require_module
 
 from assay.errors import Invalid
 from assay.quality import ReliabilityData, krippendorff_alpha
@@ -31,7 +32,7 @@ def test_krippendorff_2011_example(level: str, expected: float) -> None:
 
 @pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
 def test_matches_krippendorff_package_on_random_data_with_missing_values(level: str) -> None:
-    krippendorff = pytest.importorskip("krippendorff")  # dev group; GPL-3.0, used only here
+    krippendorff = require_module("krippendorff")  # dev group; GPL-3.0, used only here
     rng = np.random.default_rng(42)
     for trial in range(25):
         raters, units = int(rng.integers(2, 7)), int(rng.integers(5, 60))

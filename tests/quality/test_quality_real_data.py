@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.conftest import require_module
 
 from assay.quality import (
     ReliabilityData,
@@ -74,7 +75,7 @@ def test_pandalm_agreement_and_aggregation(pandalm: list, output_dir: Path) -> N
     from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
     assert fleiss == pytest.approx(sm_fleiss(choices.counts()), abs=1e-9)
-    krippendorff = pytest.importorskip("krippendorff")
+    krippendorff = require_module("krippendorff")
     ref = krippendorff.alpha(reliability_data=choices.codes.astype(float), level_of_measurement="nominal")
     assert alpha == pytest.approx(ref, abs=1e-9)
     # With complete data and 3 raters, alpha and Fleiss' kappa differ only by the small-sample correction.
@@ -115,7 +116,7 @@ def test_tulu_partial_overlap(tulu: list, output_dir: Path) -> None:
         "fleiss_kappa_choice": fleiss_kappa(choices),
         "observed_agreement_choice": observed_agreement(choices),
     }
-    krippendorff = pytest.importorskip("krippendorff")
+    krippendorff = require_module("krippendorff")
     for key, data, level in [
         ("krippendorff_alpha_nominal_choice", choices, "nominal"),
         ("krippendorff_alpha_ordinal_5way", signed, "ordinal"),
