@@ -115,7 +115,7 @@ class DatasetStore:
         """All versions of `name`, oldest first. Raises NotFound when the dataset has none."""
         nums = self._version_numbers(name)
         if not nums:
-            raise NotFound(f"no dataset named {name!r} in {self.url}; `assay data ls` lists them")
+            raise NotFound(f"no dataset named {name!r}; `assay data ls` lists them")  # never the store's path or URL
         return [self._load(name, n) for n in nums]
 
     def _load(self, name: str, n: int) -> Manifest:
@@ -138,7 +138,7 @@ class DatasetStore:
             have = self._version_numbers(name)
             if n not in have:
                 if not have:
-                    raise NotFound(f"no dataset named {name!r} in {self.url}; `assay data ls` lists them")
+                    raise NotFound(f"no dataset named {name!r}; `assay data ls` lists them")
                 raise NotFound(f"{name} has no version {n}; it has versions 1..{have[-1]}")
             return self._load(name, n)
         if HEX_RE.match(sel):

@@ -85,8 +85,8 @@ class AuthoringExport(BaseModel):
 class AuthoringExportPublic(BaseModel):
     rows: int
     counts: dict[str, int]
-    paths: dict[str, str] = Field(description="Split name → path of the written file on the server.")
-    card: str = Field(description="Path of the dataset card on the server.")
+    paths: dict[str, str] = Field(description="Split name → name of the written file (never a server path).")
+    card: str = Field(description="Name of the dataset card file (README.md).")
 
 
 class NodePublic(BaseModel):

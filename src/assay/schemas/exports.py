@@ -18,7 +18,7 @@ class ExportPublic(BaseModel):
     format: str
     file_format: str
     rows: int
-    files: list[str] = Field(description="Paths of the written files on the server.")
+    files: list[str] = Field(description="Names of the written files (never server paths; see `downloads`).")
     card: str
     counts: dict[str, int]
     id: str = Field("", description="The export's id, for listing and downloading its files.")

@@ -21,7 +21,7 @@ SESSION_COOKIE = "assay_session"
 LOGIN_CSRF_COOKIE = "assay_login_csrf"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
 

@@ -254,7 +254,7 @@ def export(project_id: ProjectId, body: AuthoringExport, p: Writer, db: DbDep) -
                                                file_format=body.file_format, fact_checks=body.fact_checks,
                                                final_paths_only=body.final_paths_only, **body.options)
     return AuthoringExportPublic(rows=result.rows, counts=result.counts,
-                                 paths={k: str(v) for k, v in result.paths.items()}, card=str(result.card_path))
+                                 paths={k: v.name for k, v in result.paths.items()}, card=result.card_path.name)
 
 
 # -- problem reports ---------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ def create_export(request: Request, project_id: ProjectId, body: ExportCreate, p
     export_id = export_files.export_id_of(res.card_path.parent)
     names = [x.name for x in res.paths.values()] + [res.card_path.name]
     return ExportPublic(format=body.format, file_format=body.file_format, rows=res.rows,
-                        files=[str(x) for x in res.paths.values()], card=str(res.card_path), counts=res.counts,
+                        files=[x.name for x in res.paths.values()], card=res.card_path.name, counts=res.counts,
                         id=export_id, downloads=_downloads(request, project_id, export_id, names))
 
 
