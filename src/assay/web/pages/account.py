@@ -30,8 +30,8 @@ def account_page(request: Request, p: Reader) -> Response:
 
 
 @router.post("/account/password")
-def change_password(request: Request, p: Writer, db: DbDep, old_password: str = Form(...), new_password: str = Form(...),
-                    confirm: str = Form(...)) -> Response:
+def change_password(request: Request, p: Writer, db: DbDep, old_password: str = Form(...),
+                    new_password: str = Form(...), confirm: str = Form(...)) -> Response:
     """Change one's own password (old one required). All of the person's sessions end; sign in again."""
     try:
         if new_password != confirm:
@@ -45,13 +45,14 @@ def change_password(request: Request, p: Writer, db: DbDep, old_password: str = 
 
 
 @router.post("/account/tokens")
-def create_token(request: Request, p: Writer, db: DbDep, name: str = Form(...), scope: str = Form("read")) -> Response:
+def create_token(request: Request, p: Writer, db: DbDep, name: str = Form(...), scope: str = Form("read")
+                 ) -> Response:
     """Mint an API token and show it once on the page (never in a URL, never again)."""
     raw, tok = auth.create_api_token(db, p.user.id, name.strip() or "unnamed", scope)
     return _account(request, p, new_token=raw, message=f"token {tok.name!r} created")
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(p: Writer, db: DbDep, token_id: TokenId) -> Response:
+def revoke_token(token_id: TokenId, p: Writer, db: DbDep) -> Response:
     auth.revoke_api_token(db, p.user.id, token_id)
     return RedirectResponse("/account", status_code=303)

@@ -50,14 +50,15 @@ def create_user(request: Request, p: Writer, db: DbDep, username: str = Form(...
 
 
 @router.post("/admin/users/{user_id}/password")
-def reset_password(request: Request, p: Writer, db: DbDep, user_id: UserId, password: str = Form(...)) -> Response:
+def reset_password(request: Request, user_id: UserId, p: Writer, db: DbDep, password: str = Form(...)
+                   ) -> Response:
     """Set a new password for someone (ends all of their sessions)."""
     policies.manage_users(p.user)
     return _done(request, p, lambda: users.set_password(db, user_id, password, actor_id=p.user.id))
 
 
 @router.post("/admin/users/{user_id}/active")
-def set_active(request: Request, p: Writer, db: DbDep, user_id: UserId, active: str = Form(...)) -> Response:
+def set_active(request: Request, user_id: UserId, p: Writer, db: DbDep, active: str = Form(...)) -> Response:
     """Activate (active=true) or deactivate (active=false; ends their sessions and tokens at once)."""
     policies.manage_users(p.user)
     if active not in ("true", "false"):
@@ -67,13 +68,14 @@ def set_active(request: Request, p: Writer, db: DbDep, user_id: UserId, active: 
 
 
 @router.post("/admin/users/{user_id}/role")
-def set_role(request: Request, p: Writer, db: DbDep, user_id: UserId, role: str = Form(...)) -> Response:
+def set_role(request: Request, user_id: UserId, p: Writer, db: DbDep, role: str = Form(...)) -> Response:
     policies.manage_users(p.user)
     return _done(request, p, lambda: users.set_role(db, user_id, role, actor_id=p.user.id))
 
 
 @router.post("/admin/invites")
-def create_invite(request: Request, p: Writer, db: DbDep, role: str = Form("annotator"), hours: FormInt = 72, note: str = Form("")) -> Response:
+def create_invite(request: Request, p: Writer, db: DbDep, role: str = Form("annotator"), hours: FormInt = 72,
+                  note: str = Form("")) -> Response:
     """Create an invite link and show it once."""
     policies.manage_users(p.user)
     try:
@@ -86,13 +88,14 @@ def create_invite(request: Request, p: Writer, db: DbDep, role: str = Form("anno
 
 
 @router.post("/admin/invites/{invite_id}/revoke")
-def revoke_invite(request: Request, p: Writer, db: DbDep, invite_id: InviteId) -> Response:
+def revoke_invite(request: Request, invite_id: InviteId, p: Writer, db: DbDep) -> Response:
     policies.manage_users(p.user)
     return _done(request, p, lambda: invites.revoke_invite(db, invite_id, p.user.id))
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request, p: Reader, db: DbDep, action: str = "", username: str = "", before: BeforeId = None) -> Response:
+def audit_page(request: Request, p: Reader, db: DbDep, action: str = "", username: str = "",
+               before: BeforeId = None) -> Response:
     """The audit log, newest first, 200 per page (filter by action prefix and actor)."""
     policies.manage_users(p.user)
     events = audit.list_events(db, 200, before, action, username)

@@ -47,8 +47,8 @@ def login_form(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form(...), password: str = Form(...),
-          csrf_token: str = Form(""), next: str = Form("/")) -> Response:
+def login(request: Request, username: str = Form(...), password: str = Form(...), csrf_token: str = Form(""),
+          next: str = Form("/")) -> Response:
     c = ctx(request)
     try:
         _check_anon_csrf(request, csrf_token)
@@ -84,8 +84,9 @@ def invite_form(request: Request, token: str, db: DbDep) -> Response:
 
 
 @router.post("/invite/{token}")
-def invite_accept(request: Request, token: str, db: DbDep, username: str = Form(...), password: str = Form(...),
-                  confirm: str = Form(...), display_name: str = Form(""), csrf_token: str = Form("")) -> Response:
+def invite_accept(request: Request, token: str, db: DbDep, username: str = Form(...),
+                  password: str = Form(...), confirm: str = Form(...), display_name: str = Form(""),
+                  csrf_token: str = Form("")) -> Response:
     """Create the invited account (the link is then used up) and send the person to sign in."""
     invite = invites.check_invite(db, token)
     try:

@@ -62,10 +62,10 @@ def _sampling(temperature: str, top_p: str, max_tokens: str, timeout: str) -> di
 
 
 @router.post("/authoring/endpoints")
-def save_endpoint(request: Request, p: Writer, db: DbDep, name: str = Form(""), base_url: str = Form(""), model: str = Form(""),
-                  temperature: str = Form(""), top_p: str = Form(""), max_tokens: str = Form(""),
-                  timeout: str = Form(""), api_key: str = Form(""), remove_key: str = Form(""),
-                  endpoint_id: str = Form("")) -> Response:
+def save_endpoint(request: Request, p: Writer, db: DbDep, name: str = Form(""), base_url: str = Form(""),
+                  model: str = Form(""), temperature: str = Form(""), top_p: str = Form(""),
+                  max_tokens: str = Form(""), timeout: str = Form(""), api_key: str = Form(""),
+                  remove_key: str = Form(""), endpoint_id: str = Form("")) -> Response:
     """Create (no endpoint_id) or update an endpoint. An empty key field keeps the stored key."""
     key: str | None = api_key if api_key else ("" if remove_key else None)
     try:
@@ -82,13 +82,13 @@ def save_endpoint(request: Request, p: Writer, db: DbDep, name: str = Form(""), 
 
 
 @router.post("/authoring/endpoints/{endpoint_id}/delete")
-def delete_endpoint(p: Writer, db: DbDep, endpoint_id: EndpointId) -> Response:
+def delete_endpoint(endpoint_id: EndpointId, p: Writer, db: DbDep) -> Response:
     endpoints.delete_endpoint(db, p.user, endpoint_id)
     return _go("/authoring/endpoints?ok=deleted")
 
 
 @router.post("/authoring/endpoints/{endpoint_id}/check")
-def check_endpoint(request: Request, p: Writer, db: DbDep, endpoint_id: EndpointId) -> Response:
+def check_endpoint(request: Request, endpoint_id: EndpointId, p: Writer, db: DbDep) -> Response:
     """Ask the server which models it serves: a quick check of URL and key (errors shown on the page)."""
     endpoints.manage_endpoints(p.user)
     try:
@@ -112,14 +112,14 @@ def _current(db: Any, project_id: int) -> AuthoringSettings | None:
 
 
 @router.get("/projects/{project_id}/authoring/settings")
-def settings_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId) -> Response:
+def settings_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     return page(request, "authoring_settings.html", p, project=projects.get_project(db, project_id),
                 current=_current(db, project_id), endpoints=endpoints.list_endpoints(db), error="")
 
 
 @router.post("/projects/{project_id}/authoring/settings")
-async def save_settings(request: Request, p: Writer, db: DbDep, project_id: ProjectId) -> Response:
+async def save_settings(request: Request, project_id: ProjectId, p: Writer, db: DbDep) -> Response:
     form = await request.form()
     raw = {k: str(form.get(k, "")) for k in ("mode", "categories", "difficulties", "replies", "temperatures",
                                               "system_prompt", "max_calls_per_day", "timeout",
@@ -152,13 +152,13 @@ def _home(request: Request, project_id: int, p: Principal, status_code: int = 20
 
 
 @router.get("/projects/{project_id}/author")
-def home(request: Request, p: Reader, project_id: ProjectId) -> Response:
+def home(request: Request, project_id: ProjectId, p: Reader) -> Response:
     return _home(request, project_id, p)
 
 
 @router.post("/projects/{project_id}/author/tasks")
-def start(request: Request, p: Writer, db: DbDep, project_id: ProjectId, content: str = Form(""), category: str = Form(""),
-          difficulty: str = Form(""), reference_answer: str = Form("")) -> Response:
+def start(request: Request, project_id: ProjectId, p: Writer, db: DbDep, content: str = Form(""),
+          category: str = Form(""), difficulty: str = Form(""), reference_answer: str = Form("")) -> Response:
     try:
         view = authoring.start_task(db, project_id, p.user, content, category=category,
                                     difficulty=difficulty, reference_answer=reference_answer)
@@ -183,12 +183,13 @@ def _task_page(request: Request, project_id: int, task_id: int, p: Principal, st
 
 
 @router.get("/projects/{project_id}/author/tasks/{task_id}")
-def task_page(request: Request, p: Reader, project_id: ProjectId, task_id: TaskId) -> Response:
+def task_page(request: Request, project_id: ProjectId, task_id: TaskId, p: Reader) -> Response:
     return _task_page(request, project_id, task_id, p)
 
 
 @router.post("/projects/{project_id}/author/tasks/{task_id}/messages")
-def add_message(request: Request, p: Writer, db: DbDep, project_id: ProjectId, task_id: TaskId, content: str = Form("")) -> Response:
+def add_message(request: Request, project_id: ProjectId, task_id: TaskId, p: Writer, db: DbDep,
+                content: str = Form("")) -> Response:
     try:
         authoring.add_message(db, task_id, p.user, content)
     except (Invalid, AssayError) as e:
@@ -199,8 +200,8 @@ def add_message(request: Request, p: Writer, db: DbDep, project_id: ProjectId, t
 
 
 @router.post("/projects/{project_id}/author/tasks/{task_id}/choose")
-def choose(request: Request, p: Writer, db: DbDep, project_id: ProjectId, task_id: TaskId, message_id: FormId,
-           slot: FormInt, strength: FormInt = 2, edited_text: str = Form("")) -> Response:
+def choose(request: Request, project_id: ProjectId, task_id: TaskId, message_id: FormId, slot: FormInt,
+           p: Writer, db: DbDep, strength: FormInt = 2, edited_text: str = Form("")) -> Response:
     try:
         authoring_records.choose(db, task_id, message_id, p.user, slot, strength, edited_text or None)
     except (Invalid, AssayError) as e:
@@ -211,7 +212,7 @@ def choose(request: Request, p: Writer, db: DbDep, project_id: ProjectId, task_i
 
 
 @router.post("/projects/{project_id}/author/tasks/{task_id}/finish")
-def finish(p: Writer, db: DbDep, project_id: ProjectId, task_id: TaskId) -> Response:
+def finish(project_id: ProjectId, task_id: TaskId, p: Writer, db: DbDep) -> Response:
     view = authoring.get_task(db, task_id, p.user)
     if view.mode == "prompt":
         rid = authoring_records.finish_prompt(db, task_id, p.user)
@@ -221,9 +222,9 @@ def finish(p: Writer, db: DbDep, project_id: ProjectId, task_id: TaskId) -> Resp
 
 
 @router.post("/projects/{project_id}/author/tasks/{task_id}/attempts")
-def add_attempt(request: Request, p: Writer, db: DbDep, project_id: ProjectId, task_id: TaskId, reply_id: FormId,
-                attack_category: str = Form(""), succeeded: str = Form(""), harm_category: str = Form(""),
-                severity: FormInt = 0, notes: str = Form("")) -> Response:
+def add_attempt(request: Request, project_id: ProjectId, task_id: TaskId, reply_id: FormId, p: Writer,
+                db: DbDep, attack_category: str = Form(""), succeeded: str = Form(""),
+                harm_category: str = Form(""), severity: FormInt = 0, notes: str = Form("")) -> Response:
     try:
         authoring_records.record_attempt(db, task_id, reply_id, p.user, attack_category=attack_category,
                                          succeeded=succeeded == "yes", harm_category=harm_category,
@@ -234,8 +235,8 @@ def add_attempt(request: Request, p: Writer, db: DbDep, project_id: ProjectId, t
 
 
 @router.post("/projects/{project_id}/author/attempts/{attempt_id}/training")
-def make_training(request: Request, p: Writer, db: DbDep, project_id: ProjectId, attempt_id: AttemptId, task_id: FormId,
-                  safe_reply: str = Form("")) -> Response:
+def make_training(request: Request, project_id: ProjectId, attempt_id: AttemptId, task_id: FormId, p: Writer,
+                  db: DbDep, safe_reply: str = Form("")) -> Response:
     try:
         authoring_records.make_training_record(db, attempt_id, p.user, safe_reply)
     except (Invalid, AssayError) as e:
@@ -279,14 +280,14 @@ def _segments(text: str, checks: list[Any]) -> list[tuple[str, str | None, int |
 
 
 @router.get("/projects/{project_id}/records/{record_id}/fact-check")
-def fact_page(request: Request, p: Reader, project_id: ProjectId, record_id: RecordId) -> Response:
+def fact_page(request: Request, project_id: ProjectId, record_id: RecordId, p: Reader) -> Response:
     return _fact_page(request, project_id, record_id, p)
 
 
 @router.post("/projects/{project_id}/records/{record_id}/fact-check")
-def add_fact(request: Request, p: Writer, db: DbDep, project_id: ProjectId, record_id: RecordId, completion: FormInt = 0, claim: str = Form(""),
-             start: str = Form(""), end: str = Form(""), verdict: str = Form(""), source: str = Form(""),
-             correction: str = Form("")) -> Response:
+def add_fact(request: Request, project_id: ProjectId, record_id: RecordId, p: Writer, db: DbDep,
+             completion: FormInt = 0, claim: str = Form(""), start: str = Form(""), end: str = Form(""),
+             verdict: str = Form(""), source: str = Form(""), correction: str = Form("")) -> Response:
     try:
         authoring_factcheck.add_fact_check(
             db, project_id, record_id, p.user, completion=completion, verdict=verdict, source=source,
@@ -300,6 +301,7 @@ def add_fact(request: Request, p: Writer, db: DbDep, project_id: ProjectId, reco
 
 
 @router.post("/projects/{project_id}/records/{record_id}/fact-check/{check_id}/delete")
-def delete_fact(p: Writer, db: DbDep, project_id: ProjectId, record_id: RecordId, check_id: CheckId) -> Response:
+def delete_fact(project_id: ProjectId, record_id: RecordId, check_id: CheckId, p: Writer, db: DbDep
+                ) -> Response:
     authoring_factcheck.delete_fact_check(db, project_id, check_id, p.user)
     return _go(f"/projects/{project_id}/records/{record_id}/fact-check")

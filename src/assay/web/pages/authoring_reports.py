@@ -28,12 +28,13 @@ def _form(request: Request, project_id: int, p: Principal, *, record_id: int | N
 
 
 @router.get("/projects/{project_id}/records/{record_id}/report")
-def record_report_form(request: Request, p: Reader, project_id: ProjectId, record_id: RecordId) -> Response:
+def record_report_form(request: Request, project_id: ProjectId, record_id: RecordId, p: Reader) -> Response:
     return _form(request, project_id, p, record_id=record_id, task_id=None)
 
 
 @router.post("/projects/{project_id}/records/{record_id}/report")
-def report_record(request: Request, p: Writer, db: DbDep, project_id: ProjectId, record_id: RecordId, reason: str = Form(""), note: str = Form("")) -> Response:
+def report_record(request: Request, project_id: ProjectId, record_id: RecordId, p: Writer, db: DbDep,
+                  reason: str = Form(""), note: str = Form("")) -> Response:
     """File the report; the record leaves your queue and you get the next one."""
     try:
         authoring_reports.report_problem(db, project_id, p.user, reason, note, record_id=record_id)
@@ -44,12 +45,13 @@ def report_record(request: Request, p: Writer, db: DbDep, project_id: ProjectId,
 
 
 @router.get("/projects/{project_id}/author/tasks/{task_id}/report")
-def task_report_form(request: Request, p: Reader, project_id: ProjectId, task_id: TaskId) -> Response:
+def task_report_form(request: Request, project_id: ProjectId, task_id: TaskId, p: Reader) -> Response:
     return _form(request, project_id, p, record_id=None, task_id=task_id)
 
 
 @router.post("/projects/{project_id}/author/tasks/{task_id}/report")
-def report_task(request: Request, p: Writer, db: DbDep, project_id: ProjectId, task_id: TaskId, reason: str = Form(""), note: str = Form("")) -> Response:
+def report_task(request: Request, project_id: ProjectId, task_id: TaskId, p: Writer, db: DbDep,
+                reason: str = Form(""), note: str = Form("")) -> Response:
     try:
         authoring_reports.report_problem(db, project_id, p.user, reason, note, task_id=task_id)
     except Invalid as e:
@@ -59,13 +61,15 @@ def report_task(request: Request, p: Writer, db: DbDep, project_id: ProjectId, t
 
 
 @router.get("/projects/{project_id}/reports")
-def reports_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId, show: str = "open") -> Response:
+def reports_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep, show: str = "open"
+                 ) -> Response:
     items = authoring_reports.list_reports(db, project_id, p.user, None if show == "all" else "open")
     return page(request, "authoring_reports.html", p, project=projects.get_project(db, project_id), items=items,
                 show=show)
 
 
 @router.post("/projects/{project_id}/reports/{report_id}/resolve")
-def resolve(p: Writer, db: DbDep, project_id: ProjectId, report_id: ReportId, resolution: str = Form("")) -> Response:
+def resolve(project_id: ProjectId, report_id: ReportId, p: Writer, db: DbDep, resolution: str = Form("")
+            ) -> Response:
     authoring_reports.resolve(db, project_id, report_id, p.user, resolution)
     return RedirectResponse(f"/projects/{project_id}/reports", status_code=303)

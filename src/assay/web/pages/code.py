@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import difflib
 import html
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from markupsafe import Markup
 from starlette.responses import Response
 
@@ -22,9 +22,8 @@ from assay.services.code import hidden as code_hidden
 from assay.services.code import runs as code_runs
 from assay.services.code.execution import CodeRunner
 from assay.services.projects import projects
-from assay.web.context import ctx
+from assay.web.deps import DbDep, IndexQuery, ProjectId, Reader, RecordId, Writer
 from assay.web.pages.common import page
-from assay.web.security import reader, writer
 
 router = APIRouter()
 LETTERS = "ABCDEFGHIJ"
@@ -54,20 +53,20 @@ def _fragment(request: Request, template: str, p: Principal, **data: Any) -> Res
 
 
 @router.get("/projects/{project_id}/records/{record_id}/code/panel")
-def panel(request: Request, project_id: int, record_id: int, q: str = "review",
-          p: Principal = Depends(reader)) -> Response:
+def panel(request: Request, project_id: ProjectId, record_id: RecordId, p: Reader, db: DbDep,
+          q: str = "review") -> Response:
     """The problem, candidates (highlighted), diff, visible tests and run buttons (htmx fragment)."""
-    view = code_runs.code_view(ctx(request).db, project_id, record_id, p.user, code_runner(request))
+    view = code_runs.code_view(db, project_id, record_id, p.user, code_runner(request))
     diff = render_diff(view.candidates[0]["code"], view.candidates[1]["code"], "A", "B") \
         if len(view.candidates) >= 2 else None
     return _fragment(request, "code/panel.html", p, view=view, q=q, project_id=project_id, diff=diff)
 
 
 @router.get("/projects/{project_id}/records/{record_id}/code/diff")
-def diff(request: Request, project_id: int, record_id: int, a: int = 0, b: int = 1,
-         p: Principal = Depends(reader)) -> Response:
+def diff(project_id: ProjectId, record_id: RecordId, p: Reader, db: DbDep, a: IndexQuery = 0,
+         b: IndexQuery = 1) -> Response:
     """The diff between candidates `a` and `b` (htmx fragment)."""
-    view = code_runs.code_view(ctx(request).db, project_id, record_id, p.user)
+    view = code_runs.code_view(db, project_id, record_id, p.user)
     n = len(view.candidates)
     if not (0 <= a < n and 0 <= b < n):
         raise Invalid(f"candidates must be between 0 and {n - 1}")
@@ -76,12 +75,13 @@ def diff(request: Request, project_id: int, record_id: int, a: int = 0, b: int =
 
 
 @router.post("/projects/{project_id}/records/{record_id}/code/runs")
-def start(request: Request, project_id: int, record_id: int, kind: str = "visible", candidate: int | None = None,
-          tests: str = Form(""), p: Principal = Depends(writer)) -> Response:
+def start(request: Request, project_id: ProjectId, record_id: RecordId, p: Writer, db: DbDep,
+          kind: str = "visible", candidate: Annotated[int | None, Query(ge=0, le=10_000)] = None,
+          tests: str = Form("")) -> Response:
     """Start runs (see `code_runs.start_runs`) and answer with a fragment that polls until they finish.
     A bad test file or a full queue is shown in the fragment (status 200, so htmx swaps it in)."""
     try:
-        runs = code_runs.start_runs(ctx(request).db, code_runner(request), project_id, record_id, p.user, kind,
+        runs = code_runs.start_runs(db, code_runner(request), project_id, record_id, p.user, kind,
                                     candidate, tests)
     except (Invalid, Unavailable) as e:
         return _fragment(request, "code/runs.html", p, runs=[], error=e.message, project_id=project_id,
@@ -91,17 +91,17 @@ def start(request: Request, project_id: int, record_id: int, kind: str = "visibl
 
 
 @router.get("/projects/{project_id}/records/{record_id}/code/batches/{batch}")
-def batch(request: Request, project_id: int, record_id: int, batch: str, p: Principal = Depends(reader)) -> Response:
+def batch(request: Request, project_id: ProjectId, record_id: RecordId, batch: str, p: Reader, db: DbDep
+          ) -> Response:
     """One click's runs, with queue positions; keeps polling while any is unfinished."""
-    runs = code_runs.get_runs(ctx(request).db, code_runner(request), project_id, record_id, p.user, batch=batch)
+    runs = code_runs.get_runs(db, code_runner(request), project_id, record_id, p.user, batch=batch)
     return _fragment(request, "code/runs.html", p, runs=runs, error="", project_id=project_id,
                      record_id=record_id, batch=batch)
 
 
 @router.get("/projects/{project_id}/code")
-def outcomes(request: Request, project_id: int, p: Principal = Depends(reader)) -> Response:
+def outcomes(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
     """The lead's page: hidden pass rate per candidate, each trainer's verdicts and test robustness."""
-    db = ctx(request).db
     code_hidden.sweep(db, code_runner(request))  # start what is due now rather than at the next tick
     rows = code_hidden.outcomes(db, project_id, p.user)
     return _fragment(request, "code/outcomes.html", p, project=projects.get_project(db, project_id), rows=rows)

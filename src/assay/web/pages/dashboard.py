@@ -48,7 +48,8 @@ def _lead(request: Request, project_id: int, p: Principal) -> None:
 
 
 @router.get("/projects/{project_id}/dashboard")
-def dashboard_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId, unit: str = "hour") -> Response:
+def dashboard_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep, unit: str = "hour"
+                   ) -> Response:
     _lead(request, project_id, p)
     board = dashboard.dashboard(db, project_id, unit)
     bars, top = chart_bars(board.throughput)
@@ -57,22 +58,22 @@ def dashboard_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId
 
 
 @router.post("/projects/{project_id}/standing/{user_id}/resume")
-async def resume(request: Request, p: Writer, db: DbDep, project_id: ProjectId, user_id: UserId) -> Response:
+async def resume(request: Request, project_id: ProjectId, user_id: UserId, p: Writer, db: DbDep) -> Response:
     _lead(request, project_id, p)
     gold.resume(db, project_id, user_id, p.user)
     return RedirectResponse(f"/projects/{project_id}/dashboard", status_code=303)
 
 
 @router.get("/projects/{project_id}/my-stats")
-def my_stats_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId) -> Response:
+def my_stats_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
     policies.annotate(p.user, projects.member_role(db, project_id, p.user.id))
     mine, note = dashboard.my_stats(db, project_id, p.user.id)
     return page(request, "dashboard_mine.html", p, project=projects.get_project(db, project_id), mine=mine, note=note)
 
 
 @router.get("/projects/{project_id}/timesheet")
-def timesheet_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId, start: date | None = None, end: date | None = None,
-                   format: str = "html") -> Response:
+def timesheet_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep, start: date | None = None,
+                   end: date | None = None, format: str = "html") -> Response:
     _lead(request, project_id, p)
     end = end or datetime.now(UTC).date()
     start = start or end - timedelta(days=6)

@@ -51,7 +51,8 @@ def explore_home(request: Request, p: Reader, db: DbDep) -> Response:
 
 
 @router.get("/explore/{ref}")
-def explore_version(request: Request, p: Reader, db: DbDep, ref: str, f: Annotated[list[str] | None, Query()] = None, q: str = "", where: str = "",
+def explore_version(request: Request, ref: str, p: Reader, db: DbDep,
+                    f: Annotated[list[str] | None, Query()] = None, q: str = "", where: str = "",
                     page_no: Annotated[int, Query(alias="page", ge=-2**31, le=2**31 - 1)] = 1,
                     per_page: IntQuery = 25, rebuild: bool = False) -> Response:
     policies.read_datasets(p.user)
@@ -66,7 +67,8 @@ def explore_version(request: Request, p: Reader, db: DbDep, ref: str, f: Annotat
 
 
 @router.get("/explore/{ref}/records/{record_id}")
-def explore_record(request: Request, p: Reader, db: DbDep, ref: str, record_id: str, rebuild: bool = False) -> Response:
+def explore_record(request: Request, ref: str, record_id: str, p: Reader, db: DbDep, rebuild: bool = False
+                   ) -> Response:
     policies.read_datasets(p.user)
     if (wait := cache_wait(request, ref, p, rebuild)) is not None:
         return wait
@@ -75,7 +77,7 @@ def explore_record(request: Request, p: Reader, db: DbDep, ref: str, record_id: 
 
 
 @router.get("/explore/{ref}/stats")
-def explore_stats(request: Request, p: Reader, db: DbDep, ref: str, rebuild: bool = False) -> Response:
+def explore_stats(request: Request, ref: str, p: Reader, db: DbDep, rebuild: bool = False) -> Response:
     policies.read_datasets(p.user)
     if (wait := cache_wait(request, ref, p, rebuild)) is not None:
         return wait
@@ -84,7 +86,7 @@ def explore_stats(request: Request, p: Reader, db: DbDep, ref: str, rebuild: boo
 
 
 @router.get("/explore/{ref}/lineage")
-def explore_lineage(request: Request, p: Reader, db: DbDep, ref: str, against: str = "") -> Response:
+def explore_lineage(request: Request, ref: str, p: Reader, db: DbDep, against: str = "") -> Response:
     policies.read_datasets(p.user)
     graph = explorer_lineage.lineage_graph(db, ref)
     diff = explorer_lineage.version_diff(db, against, graph.ref) if against else None
@@ -92,8 +94,9 @@ def explore_lineage(request: Request, p: Reader, db: DbDep, ref: str, against: s
 
 
 @router.post("/explore/{ref}/export")
-def explore_export(p: Writer, db: DbDep, ref: str, f: Annotated[list[str] | None, Form()] = None, q: str = Form(""), where: str = Form(""),
-                   name: str = Form(""), format: str = Form("version")) -> Response:
+def explore_export(ref: str, p: Writer, db: DbDep, f: Annotated[list[str] | None, Form()] = None,
+                   q: str = Form(""), where: str = Form(""), name: str = Form(""),
+                   format: str = Form("version")) -> Response:
     """Write the selection as a new version and open it, or send it as a JSONL / Parquet file."""
     policies.read_datasets(p.user)
     view = view_from(f, q, where, 1, 25)
@@ -115,7 +118,8 @@ def selection_file(db: Db, ref: str, view: explorer.View, fmt: str) -> Response:
 
 @router.post("/explore/{ref}/push")
 def explore_push(ref: str, project_id: FormId, p: Writer, db: DbDep,
-                 f: Annotated[list[str] | None, Form()] = None, q: str = Form(""), where: str = Form("")) -> Response:
+                 f: Annotated[list[str] | None, Form()] = None, q: str = Form(""), where: str = Form("")
+                 ) -> Response:
     """Send the selection to a project the caller leads, then show the project."""
     policies.read_datasets(p.user)
     policies.manage_project(p.user, project_service.member_role(db, project_id, p.user.id))

@@ -90,7 +90,7 @@ async def create_project(request: Request, p: Writer, db: DbDep) -> Response:
 
 
 @router.get("/projects/{project_id}/setup")
-def setup_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId) -> Response:
+def setup_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     project = projects.get_project(db, project_id)
     values = project_files.spec_dict(project)
@@ -99,7 +99,7 @@ def setup_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId) ->
 
 
 @router.post("/projects/{project_id}/setup")
-async def save_setup(request: Request, p: Writer, db: DbDep, project_id: ProjectId) -> Response:
+async def save_setup(request: Request, project_id: ProjectId, p: Writer, db: DbDep) -> Response:
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     project = projects.get_project(db, project_id)
     form = dict(await request.form())

@@ -25,7 +25,7 @@ def project_list(request: Request, p: Reader, db: DbDep) -> Response:
 
 
 @router.get("/projects/{project_id}")
-def project_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId) -> Response:
+def project_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
     role = projects.member_role(db, project_id, p.user.id)
     policies.view_project(p.user, role)
     project = projects.get_project(db, project_id)
@@ -39,7 +39,8 @@ def project_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId) 
 
 
 @router.post("/projects/{project_id}/members")
-def add_member(p: Writer, db: DbDep, project_id: ProjectId, username: str = Form(...), role: str = Form("annotator")) -> Response:
+def add_member(project_id: ProjectId, p: Writer, db: DbDep, username: str = Form(...),
+               role: str = Form("annotator")) -> Response:
     """The lead's "add member" form: add a person by username or change their role, then back."""
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     projects.add_member(db, project_id, username.strip(), role, actor=p.user)
@@ -47,7 +48,7 @@ def add_member(p: Writer, db: DbDep, project_id: ProjectId, username: str = Form
 
 
 @router.post("/projects/{project_id}/members/{user_id}/remove")
-def remove_member(p: Writer, db: DbDep, project_id: ProjectId, user_id: UserId) -> Response:
+def remove_member(project_id: ProjectId, user_id: UserId, p: Writer, db: DbDep) -> Response:
     """The lead's "remove" button on a member row."""
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     projects.remove_member(db, project_id, user_id, actor=p.user)
@@ -58,7 +59,7 @@ EXPORT_FORMATS = ("dpo", "sft", "reward", "kto", "raw")
 
 
 @router.post("/projects/{project_id}/export")
-def export_download(p: Writer, db: DbDep, project_id: ProjectId, fmt: str = Form("dpo"),
+def export_download(project_id: ProjectId, p: Writer, db: DbDep, fmt: str = Form("dpo"),
                     file_format: str = Form("jsonl")) -> Response:
     """Render an export and send it as a zip (data files + dataset card)."""
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))

@@ -21,7 +21,7 @@ def _check(request: Request, project_id: int, p: Principal) -> None:
 
 
 @router.get("/projects/{project_id}/review")
-def review_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId) -> Response:
+def review_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
     _check(request, project_id, p)
     project = projects.get_project(db, project_id)
     return page(request, "review.html", p, project=project, items=review.review_queue(db, project_id, p.user.id, 10),
@@ -29,7 +29,8 @@ def review_page(request: Request, p: Reader, db: DbDep, project_id: ProjectId) -
 
 
 @router.post("/projects/{project_id}/review/{annotation_id}")
-async def decide(request: Request, p: Writer, db: DbDep, project_id: ProjectId, annotation_id: AnnotationId) -> Response:
+async def decide(request: Request, project_id: ProjectId, annotation_id: AnnotationId, p: Writer, db: DbDep
+                 ) -> Response:
     _check(request, project_id, p)
     form = await request.form()
     review.decide(db, project_id, annotation_id, p.user, str(form.get("decision", "")),
