@@ -19,9 +19,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from assay.domain.users import User
 from assay.errors import Conflict, Invalid, NotFound, Unavailable
 from assay.services.accounts import policies
@@ -36,8 +33,10 @@ from assay.services.authoring.views import (
     Turn,
     parse_settings,
 )
-from assay.store.db import Db
-from assay.store.tables import MemberRow, ProjectRow, UserRow
+from assay.store.db import Db, Tx
+from assay.store.queries import authoring as aq
+from assay.store.queries import endpoints as endpoints_q
+from assay.store.tables import ProjectRow
 from assay.store.tables_authoring import (
     AuthoringNodeRow,
     AuthoringTaskRow,
@@ -49,12 +48,8 @@ MAX_MESSAGE = 50_000
 SECOND_TEMPERATURE = 1.2
 
 
-def _role(s: Session, project_id: int, user_id: int) -> str | None:
-    return s.scalar(select(MemberRow.role).where(MemberRow.project_id == project_id, MemberRow.user_id == user_id))
-
-
-def _project(s: Session, project_id: int) -> ProjectRow:
-    row = s.get(ProjectRow, project_id)
+def _project(s: Tx, project_id: int) -> ProjectRow:
+    row = aq.project(s, project_id)
     if row is None:
         raise NotFound(f"no project with id {project_id}")
     return row
@@ -62,7 +57,7 @@ def _project(s: Session, project_id: int) -> ProjectRow:
 
 def project_settings(db: Db, project_id: int) -> AuthoringSettings:
     """The project's authoring settings; Invalid when it is not set up for authoring."""
-    with db.transaction() as s:
+    with db.read() as s:
         return parse_settings((_project(s, project_id).settings or {}).get("authoring"))
 
 
@@ -71,25 +66,23 @@ def update_settings(db: Db, project_id: int, actor: User, raw: dict[str, Any]) -
     parsed = parse_settings(raw)
     with db.transaction() as s:
         row = _project(s, project_id)
-        policies.manage_project(actor, _role(s, project_id, actor.id))
+        policies.manage_project(actor, aq.member_role(s, project_id, actor.id))
         for name in parsed.endpoints:
             _endpoint_row(s, name)
-        row.settings = {**(row.settings or {}), "authoring": parsed.to_dict()}
+        aq.set_project_settings(s, row, {**(row.settings or {}), "authoring": parsed.to_dict()})
         record_event(s, actor.id, "authoring.settings", row.name, mode=parsed.mode, endpoints=parsed.endpoints)
     return parsed
 
 
-def _endpoint_row(s: Session, name: str) -> ModelEndpointRow:
-    row = s.scalar(select(ModelEndpointRow).where(ModelEndpointRow.name == name))
-    if row is None and name.isdigit():
-        row = s.get(ModelEndpointRow, int(name))
+def _endpoint_row(s: Tx, name: str) -> ModelEndpointRow:
+    row = endpoints_q.by_name_or_id(s, name)
     if row is None:
         raise Invalid(f"model endpoint {name!r} does not exist; a lead adds it on the model endpoints page",
                       details={"field": "endpoints"})
     return row
 
 
-def _slots(s: Session, cfg: AuthoringSettings) -> list[Slot]:
+def _slots(s: Tx, cfg: AuthoringSettings) -> list[Slot]:
     rows = [_endpoint_row(s, n) for n in cfg.endpoints]
     out = []
     for i in range(cfg.slots):
@@ -112,37 +105,35 @@ def _node(r: AuthoringNodeRow) -> NodeView:
                     created_at=r.created_at)
 
 
-def _attempt(r: RedteamAttemptRow, author: str = "") -> AttemptView:
+def attempt_view(r: RedteamAttemptRow, author: str = "") -> AttemptView:
     return AttemptView(id=r.id, node_id=r.node_id, attack_category=r.attack_category, succeeded=r.succeeded,
                        harm_category=r.harm_category, severity=r.severity, notes=r.notes, safe_reply=r.safe_reply,
                        record_id=r.record_id, author=author, created_at=r.created_at)
 
 
-def load_task(s: Session, task_id: int, user: User, *, write: bool = False) -> AuthoringTaskRow:
+def load_task(s: Tx, task_id: int, user: User, *, write: bool = False) -> AuthoringTaskRow:
     """The task row if `user` may see it (owner, project lead/reviewer, admin) — or change it (owner only,
     or admin). Raises NotFound otherwise, never revealing others' tasks."""
-    row = s.get(AuthoringTaskRow, task_id)
+    row = aq.task(s, task_id)
     if row is None:
         raise NotFound(f"no authoring task {task_id}")
     if row.user_id == user.id or user.is_admin:
         return row
-    if not write and _role(s, row.project_id, user.id) in ("lead", "reviewer"):
+    if not write and aq.member_role(s, row.project_id, user.id) in ("lead", "reviewer"):
         return row
     raise NotFound(f"no authoring task {task_id} of yours")
 
 
-def path_turns(s: Session, task: AuthoringTaskRow, slots: int) -> list[Turn]:
+def path_turns(s: Tx, task: AuthoringTaskRow, slots: int) -> list[Turn]:
     """The turns along the current path: each user node whose parent is the previous turn's chosen reply (or,
     in prompt/red-team tasks, its latest reply)."""
-    nodes = list(s.scalars(select(AuthoringNodeRow).where(AuthoringNodeRow.task_id == task.id)
-                           .order_by(AuthoringNodeRow.id)))
+    nodes = aq.nodes_of_task(s, task.id)
     children: dict[int | None, list[AuthoringNodeRow]] = {}
     for n in nodes:
         children.setdefault(n.parent_id, []).append(n)
     attempts: dict[int, list[AttemptView]] = {}
-    for a in s.scalars(select(RedteamAttemptRow).where(RedteamAttemptRow.task_id == task.id)
-                       .order_by(RedteamAttemptRow.id)):
-        attempts.setdefault(a.node_id, []).append(_attempt(a))
+    for a in aq.attempts_of_task(s, task.id):
+        attempts.setdefault(a.node_id, []).append(attempt_view(a))
     turns: list[Turn] = []
     parent: int | None = None
     while True:
@@ -163,7 +154,8 @@ def path_turns(s: Session, task: AuthoringTaskRow, slots: int) -> list[Turn]:
         parent = nxt.id
 
 
-def _view(s: Session, row: AuthoringTaskRow) -> TaskView:
+def task_view(s: Tx, row: AuthoringTaskRow) -> TaskView:
+    """The task as the pages show it: its current path of turns and its reply slots."""
     cfg = parse_settings((_project(s, row.project_id).settings or {}).get("authoring"))
     cfg_mode = AuthoringSettings(**{**cfg.__dict__, "mode": row.mode})
     return TaskView(id=row.id, project_id=row.project_id, user_id=row.user_id, mode=row.mode, state=row.state,
@@ -172,21 +164,18 @@ def _view(s: Session, row: AuthoringTaskRow) -> TaskView:
 
 
 def get_task(db: Db, task_id: int, user: User) -> TaskView:
-    with db.transaction() as s:
-        return _view(s, load_task(s, task_id, user))
+    with db.read() as s:
+        return task_view(s, load_task(s, task_id, user))
 
 
 def list_tasks(db: Db, project_id: int, user: User, *, everyone: bool = False) -> list[TaskView]:
     """The caller's tasks in the project, newest first (`everyone`: all trainers' — leads/reviewers only)."""
-    with db.transaction() as s:
-        role = _role(s, project_id, user.id)
+    with db.read() as s:
+        role = aq.member_role(s, project_id, user.id)
         policies.view_project(user, role)
-        q = select(AuthoringTaskRow).where(AuthoringTaskRow.project_id == project_id)
         if everyone:
             policies.review(user, role)
-        else:
-            q = q.where(AuthoringTaskRow.user_id == user.id)
-        return [_view(s, r) for r in s.scalars(q.order_by(AuthoringTaskRow.id.desc()).limit(200))]
+        return [task_view(s, r) for r in aq.tasks_of_project(s, project_id, None if everyone else user.id)]
 
 
 def _text(content: str) -> str:
@@ -214,19 +203,16 @@ def start_task(db: Db, project_id: int, user: User, content: str, *, category: s
     text = _text(content)
     with db.transaction() as s:
         prow = _project(s, project_id)
-        policies.annotate(user, _role(s, project_id, user.id))
+        policies.annotate(user, aq.member_role(s, project_id, user.id))
         cfg = parse_settings((prow.settings or {}).get("authoring"))
-        row = AuthoringTaskRow(project_id=project_id, user_id=user.id, mode=cfg.mode, state="open",
+        row = aq.add_task(s, project_id=project_id, user_id=user.id, mode=cfg.mode, state="open",
                                category=_pick(category, cfg.categories, "category", cfg.mode == "prompt"),
                                difficulty=_pick(difficulty, cfg.difficulties, "difficulty", cfg.mode == "prompt"),
                                meta={"reference_answer": reference_answer.strip()} if reference_answer.strip()
                                else {})
-        s.add(row)
-        s.flush()
-        s.add(AuthoringNodeRow(task_id=row.id, parent_id=None, role="user", text=text, original=text, meta={}))
-        s.flush()
+        aq.add_node(s, task_id=row.id, parent_id=None, role="user", text=text, original=text, meta={})
         record_event(s, user.id, "authoring.start", prow.name, task=row.id, mode=cfg.mode)
-        return _view(s, row)
+        return task_view(s, row)
 
 
 def add_message(db: Db, task_id: int, user: User, content: str) -> TaskView:
@@ -235,7 +221,7 @@ def add_message(db: Db, task_id: int, user: User, content: str) -> TaskView:
     text = _text(content)
     with db.transaction() as s:
         row = load_task(s, task_id, user, write=True)
-        view = _view(s, row)
+        view = task_view(s, row)
         if row.mode == "prompt":
             raise Conflict("a prompt task has one prompt; start a new task for another prompt")
         if view.waiting_for != "message":
@@ -246,10 +232,9 @@ def add_message(db: Db, task_id: int, user: User, content: str) -> TaskView:
         last = view.turns[-1]
         parent = last.chosen or last.replies[-1]
         assert parent is not None
-        s.add(AuthoringNodeRow(task_id=row.id, parent_id=parent.id, role="user", text=text, original=text, meta={}))
-        row.updated_at = datetime.now(UTC)
-        s.flush()
-        return _view(s, row)
+        aq.add_node(s, task_id=row.id, parent_id=parent.id, role="user", text=text, original=text, meta={})
+        aq.update_task(s, row)
+        return task_view(s, row)
 
 
 def conversation(view: TaskView, upto_user_node: int, system_prompt: str = "") -> list[dict[str, str]]:
@@ -268,14 +253,9 @@ def conversation(view: TaskView, upto_user_node: int, system_prompt: str = "") -
     raise NotFound(f"message {upto_user_node} is not on this task's current path")
 
 
-def calls_today(s: Session, project_id: int, user_id: int) -> int:
+def calls_today(s: Tx, project_id: int, user_id: int) -> int:
     """Model replies stored for the trainer in the project over the last 24 hours."""
-    since = datetime.now(UTC) - timedelta(days=1)
-    return int(s.scalar(select(func.count()).select_from(AuthoringNodeRow)
-                        .join(AuthoringTaskRow, AuthoringTaskRow.id == AuthoringNodeRow.task_id)
-                        .where(AuthoringTaskRow.project_id == project_id, AuthoringTaskRow.user_id == user_id,
-                               AuthoringNodeRow.role == "assistant", AuthoringNodeRow.created_at >= since))
-               or 0)
+    return aq.replies_since(s, project_id, user_id, datetime.now(UTC) - timedelta(days=1))
 
 
 class ReplyStream:
@@ -290,12 +270,12 @@ class ReplyStream:
     def __init__(self, db: Db, task_id: int, user_node_id: int, slot: int, user: User) -> None:
         self.db, self.user = db, user
         self.node: NodeView | None = None
-        with db.transaction() as s:
+        with db.read() as s:
             row = load_task(s, task_id, user, write=True)
             if row.state == "done":
                 raise Conflict("this task is finished; start a new one")
             cfg = parse_settings((_project(s, row.project_id).settings or {}).get("authoring"))
-            view = _view(s, row)
+            view = task_view(s, row)
             turn = next((t for t in view.turns if t.user.id == user_node_id), None)
             if turn is None:
                 raise NotFound(f"message {user_node_id} is not on this task's current path")
@@ -336,23 +316,19 @@ class ReplyStream:
 def store_reply(db: Db, task_id: int, user_node_id: int, slot: Slot, text: str, seconds: float) -> NodeView:
     """Store a complete reply in its slot (if two requests raced, the first stored reply wins)."""
     with db.transaction() as s:
-        have = s.scalar(select(AuthoringNodeRow).where(AuthoringNodeRow.parent_id == user_node_id,
-                                                       AuthoringNodeRow.slot == slot.index,
-                                                       AuthoringNodeRow.role == "assistant"))
+        have = aq.reply_in_slot(s, user_node_id, slot.index)
         if have is not None:
             return _node(have)
-        row = AuthoringNodeRow(task_id=task_id, parent_id=user_node_id, role="assistant", slot=slot.index,
+        row = aq.add_node(s, task_id=task_id, parent_id=user_node_id, role="assistant", slot=slot.index,
                                text=text, original=text, model=slot.model, endpoint_id=slot.endpoint_id,
                                meta={"endpoint": slot.endpoint_name, "sampling": slot.overrides,
                                      "latency_s": round(seconds, 3)})
-        s.add(row)
-        task = s.get(AuthoringTaskRow, task_id)
+        task = aq.task(s, task_id)
         if task is not None:
-            task.updated_at = datetime.now(UTC)
-        s.flush()
+            aq.update_task(s, task)
         return _node(row)
 
 
 def author_names(db: Db, user_ids: set[int]) -> dict[int, str]:
-    with db.transaction() as s:
-        return {u.id: u.username for u in s.scalars(select(UserRow).where(UserRow.id.in_(user_ids)))}
+    with db.read() as s:
+        return aq.usernames(s, user_ids)

@@ -17,13 +17,13 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select
 
 from assay.domain.users import Role, User
 from assay.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from assay.llm import ChatClient, EndpointConfig, RetryPolicy
 from assay.services.accounts.audit import record_event
 from assay.store.db import Db
+from assay.store.queries import endpoints as endpoints_q
 from assay.store.tables_authoring import ModelEndpointRow
 
 SAMPLING_FIELDS = ("temperature", "top_p", "max_tokens", "timeout", "max_retries", "extra")
@@ -119,24 +119,23 @@ def save_endpoint(db: Db, actor: User, *, name: str, base_url: str, model: str,
     clean = _clean_sampling(sampling)
     cfg = _config(name, base_url, (model or "").strip(), clean)  # validates everything but the key
     with db.transaction() as s:
-        clash = s.scalar(select(ModelEndpointRow.id).where(ModelEndpointRow.name == name))
+        clash = endpoints_q.id_of_name(s, name)
         if clash is not None and clash != endpoint_id:
             raise Conflict(f"an endpoint named {name!r} exists; choose another name or edit it")
         if endpoint_id is None:
-            row = ModelEndpointRow(name=name, base_url=cfg.base_url, model=cfg.model, sampling=clean,
-                                   key_encrypted=encrypt_key(db.settings.secret_key, api_key or ""),
-                                   created_by=actor.id)
-            s.add(row)
+            row = endpoints_q.add(s, name=name, base_url=cfg.base_url, model=cfg.model, sampling=clean,
+                                  key_encrypted=encrypt_key(db.settings.secret_key, api_key or ""),
+                                  created_by=actor.id)
         else:
-            found = s.get(ModelEndpointRow, endpoint_id)
+            found = endpoints_q.get(s, endpoint_id)
             if found is None:
                 raise NotFound(f"no model endpoint with id {endpoint_id}")
             row = found
-            row.name, row.base_url, row.model, row.sampling = name, cfg.base_url, cfg.model, clean
+            fields: dict[str, Any] = {"name": name, "base_url": cfg.base_url, "model": cfg.model, "sampling": clean,
+                                      "updated_at": datetime.now(UTC)}
             if api_key is not None:
-                row.key_encrypted = encrypt_key(db.settings.secret_key, api_key)
-            row.updated_at = datetime.now(UTC)
-        s.flush()
+                fields["key_encrypted"] = encrypt_key(db.settings.secret_key, api_key)
+            endpoints_q.update(s, row, **fields)
         record_event(s, actor.id, "endpoint.save", name, base_url=cfg.base_url, model=cfg.model,
                      key_changed=api_key is not None)
         return _view(row)
@@ -144,13 +143,13 @@ def save_endpoint(db: Db, actor: User, *, name: str, base_url: str, model: str,
 
 def list_endpoints(db: Db) -> list[ModelEndpoint]:
     """Every configured endpoint, by name (no keys)."""
-    with db.transaction() as s:
-        return [_view(r) for r in s.scalars(select(ModelEndpointRow).order_by(ModelEndpointRow.name))]
+    with db.read() as s:
+        return [_view(r) for r in endpoints_q.all_by_name(s)]
 
 
 def get_endpoint(db: Db, endpoint_id: int) -> ModelEndpoint:
-    with db.transaction() as s:
-        row = s.get(ModelEndpointRow, endpoint_id)
+    with db.read() as s:
+        row = endpoints_q.get(s, endpoint_id)
         if row is None:
             raise NotFound(f"no model endpoint with id {endpoint_id}")
         return _view(row)
@@ -158,10 +157,8 @@ def get_endpoint(db: Db, endpoint_id: int) -> ModelEndpoint:
 
 def find_endpoint(db: Db, name_or_id: str | int) -> ModelEndpoint:
     """By name, or by numeric id."""
-    with db.transaction() as s:
-        row = s.scalar(select(ModelEndpointRow).where(ModelEndpointRow.name == str(name_or_id)))
-        if row is None and str(name_or_id).isdigit():
-            row = s.get(ModelEndpointRow, int(name_or_id))
+    with db.read() as s:
+        row = endpoints_q.by_name_or_id(s, str(name_or_id))
         if row is None:
             raise NotFound(f"no model endpoint named {name_or_id!r}; a lead adds it on the endpoints page")
         return _view(row)
@@ -170,11 +167,11 @@ def find_endpoint(db: Db, name_or_id: str | int) -> ModelEndpoint:
 def delete_endpoint(db: Db, actor: User, endpoint_id: int) -> None:
     manage_endpoints(actor)
     with db.transaction() as s:
-        row = s.get(ModelEndpointRow, endpoint_id)
+        row = endpoints_q.get(s, endpoint_id)
         if row is None:
             raise NotFound(f"no model endpoint with id {endpoint_id}")
         record_event(s, actor.id, "endpoint.delete", row.name)
-        s.delete(row)
+        endpoints_q.delete(s, row)
 
 
 def client_for(db: Db, endpoint_id: int, *, timeout: float | None = None,
@@ -182,8 +179,8 @@ def client_for(db: Db, endpoint_id: int, *, timeout: float | None = None,
     """A ChatClient for the endpoint, with its key decrypted (server-side only). No cache: live authoring
     wants fresh samples. `timeout` / `max_retries` override the endpoint's (a trainer waiting on a reply
     is better served by a quick error and a Retry button than by minutes of backoff)."""
-    with db.transaction() as s:
-        row = s.get(ModelEndpointRow, endpoint_id)
+    with db.read() as s:
+        row = endpoints_q.get(s, endpoint_id)
         if row is None:
             raise NotFound(f"no model endpoint with id {endpoint_id}")
         sampling = dict(row.sampling or {})

@@ -9,17 +9,13 @@ exporter's `drop_flagged=True, span_labels=["contradicted"]` (see `authoring_exp
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from assay.domain.users import User
 from assay.errors import Invalid, NotFound
 from assay.services.accounts import policies
 from assay.services.accounts.audit import record_event
-from assay.services.authoring.conversations import _role
 from assay.services.authoring.views import FactCheck, FactSummary
 from assay.store.db import Db
-from assay.store.tables import RecordRow, UserRow
+from assay.store.queries import authoring as aq
 from assay.store.tables_authoring import FactCheckRow
 
 VERDICTS = ("supported", "contradicted", "unverifiable")
@@ -45,8 +41,8 @@ def add_fact_check(db: Db, project_id: int, record_id: int, user: User, *, compl
     if verdict != "unverifiable" and not source:
         raise Invalid(f"a {verdict} claim needs a source: a URL or a citation", details={"field": "source"})
     with db.transaction() as s:
-        policies.annotate(user, _role(s, project_id, user.id))
-        rec = s.get(RecordRow, record_id, options=[selectinload(RecordRow.completions)])
+        policies.annotate(user, aq.member_role(s, project_id, user.id))
+        rec = aq.record_with_completions(s, record_id)
         if rec is None or rec.project_id != project_id:
             raise NotFound(f"no record {record_id} in this project")
         if not 0 <= completion < len(rec.completions):
@@ -65,11 +61,9 @@ def add_fact_check(db: Db, project_id: int, record_id: int, user: User, *, compl
         if not 0 <= start < end <= len(text):
             raise Invalid(f"the span {start}..{end} is outside the completion (0..{len(text)})",
                           details={"field": "start"})
-        row = FactCheckRow(project_id=project_id, record_id=record_id, completion=completion, start=start, end=end,
-                           claim=text[start:end], verdict=verdict, source=source, correction=correction,
-                           user_id=user.id)
-        s.add(row)
-        s.flush()
+        row = aq.add_fact_check(s, project_id=project_id, record_id=record_id, completion=completion, start=start,
+                                end=end, claim=text[start:end], verdict=verdict, source=source,
+                                correction=correction, user_id=user.id)
         record_event(s, user.id, "authoring.fact_check", str(project_id), record=record_id, verdict=verdict)
         return _fc(row, user.username)
 
@@ -77,27 +71,23 @@ def add_fact_check(db: Db, project_id: int, record_id: int, user: User, *, compl
 def list_fact_checks(db: Db, project_id: int, user: User | None = None,
                      record_id: int | None = None) -> list[FactCheck]:
     """Checks of one record (or of the whole project) in order; `user` given: checked to be a member."""
-    with db.transaction() as s:
+    with db.read() as s:
         if user is not None:
-            policies.view_project(user, _role(s, project_id, user.id))
-        q = (select(FactCheckRow, UserRow.username).join(UserRow, UserRow.id == FactCheckRow.user_id)
-             .where(FactCheckRow.project_id == project_id))
-        if record_id is not None:
-            q = q.where(FactCheckRow.record_id == record_id)
-        return [_fc(r, u) for r, u in s.execute(q.order_by(FactCheckRow.record_id, FactCheckRow.id))]
+            policies.view_project(user, aq.member_role(s, project_id, user.id))
+        return [_fc(r, u) for r, u in aq.fact_checks(s, project_id, record_id)]
 
 
 def delete_fact_check(db: Db, project_id: int, check_id: int, user: User) -> None:
     """Remove one's own check (a lead or admin may remove any)."""
     with db.transaction() as s:
-        role = _role(s, project_id, user.id)
+        role = aq.member_role(s, project_id, user.id)
         policies.view_project(user, role)
-        row = s.get(FactCheckRow, check_id)
+        row = aq.fact_check(s, check_id)
         if row is None or row.project_id != project_id:
             raise NotFound(f"no fact-check {check_id} in this project")
         if row.user_id != user.id:
             policies.manage_project(user, role)
-        s.delete(row)
+        aq.delete_fact_check(s, row)
 
 
 def summarise(checks: list[FactCheck]) -> FactSummary:

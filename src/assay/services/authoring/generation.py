@@ -21,9 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
-
 from assay.domain.records import Record
 from assay.domain.users import User
 from assay.errors import Invalid, NotFound
@@ -32,7 +29,7 @@ from assay.services.accounts.audit import record_event
 from assay.services.projects.records import ImportResult, import_records
 from assay.store.db import Db
 from assay.store.mappers import record_from_row
-from assay.store.tables import CompletionRow, ProjectRow, RecordRow
+from assay.store.queries import generation as gen_q
 
 
 def add_prompts(db: Db, project_id: int, records: list[Record], actor: User | None = None) -> ImportResult:
@@ -47,22 +44,14 @@ def add_prompts(db: Db, project_id: int, records: list[Record], actor: User | No
     return import_records(db, project_id, records, actor)
 
 
-def _generated_count(s: Session, record_id: int, model: str) -> int:
-    rows = s.scalars(select(CompletionRow.meta).where(CompletionRow.record_id == record_id,
-                                                      CompletionRow.model == model))
-    return sum(1 for meta in rows if isinstance(meta, dict) and "generation" in meta)
-
-
 def missing(db: Db, project_id: int, model: str, n: int) -> list[tuple[int, Record]]:
     """(record id, record) of the project's records holding fewer than `n` generated completions of `model`,
     in id order. Gold records are included (they are records like any other)."""
-    with db.transaction() as s:
-        if s.get(ProjectRow, project_id) is None:
+    with db.read() as s:
+        if not gen_q.project_exists(s, project_id):
             raise NotFound(f"no project with id {project_id}")
-        rows = s.scalars(select(RecordRow).where(RecordRow.project_id == project_id)
-                         .options(selectinload(RecordRow.completions)).order_by(RecordRow.id))
         out = []
-        for row in rows:
+        for row in gen_q.records_with_completions(s, project_id):
             have = sum(1 for c in row.completions if c.model == model and "generation" in (c.meta or {}))
             if have < n:
                 out.append((row.id, record_from_row(row)))
@@ -73,19 +62,18 @@ def store_generations(db: Db, record_id: int, model: str, base_url: str, gens: l
     """Append `gens` to the record as completions of `model`, unless it already holds that many generated
     completions of `model` (then nothing is stored and False is returned)."""
     with db.transaction() as s:
-        row = s.get(RecordRow, record_id)
-        if row is None:
+        if not gen_q.record_exists(s, record_id):
             raise NotFound(f"record {record_id} no longer exists")
-        if _generated_count(s, record_id, model) >= len(gens):
+        if gen_q.generated_count(s, record_id, model) >= len(gens):
             return False
-        pos = s.scalar(select(func.max(CompletionRow.position)).where(CompletionRow.record_id == record_id))
+        pos = gen_q.last_position(s, record_id)
         start = -1 if pos is None else pos
         for j, g in enumerate(gens):
             meta: dict[str, Any] = {"generation": {
                 "model": model, "base_url": base_url, "sample_index": j, "sampling": g.sampling,
                 "finish_reason": g.finish_reason, "usage": g.usage, "latency_s": round(g.latency_s, 4),
                 "server_model": g.model}}
-            s.add(CompletionRow(record_id=record_id, position=start + 1 + j, model=model, text=g.text, meta=meta))
+            gen_q.add_completion(s, record_id, start + 1 + j, model, g.text, meta)
         return True
 
 
@@ -114,9 +102,8 @@ def generate(db: Db, project_id: int, client: ChatClient, *, n: int = 2, concurr
                                 is_done=lambda key: False, n=n, concurrency=concurrency, on_progress=progress,
                                 **sampling)
     with db.transaction() as s:
-        name = s.scalar(select(ProjectRow.name).where(ProjectRow.id == project_id)) or str(project_id)
-        records = s.scalar(select(func.count()).select_from(RecordRow).where(RecordRow.project_id == project_id))
-        report.skipped = int(records or 0) - total
+        name = gen_q.project_name(s, project_id) or str(project_id)
+        report.skipped = gen_q.record_count(s, project_id) - total
         record_event(s, actor.id if actor else None, "records.generate", name, model=model, n=n,
                      generated=report.generated, failed=len(report.failed))
     return report

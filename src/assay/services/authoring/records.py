@@ -18,22 +18,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
-
 from assay.domain.questions import Question, QuestionKind, validate_answers
 from assay.domain.records import Completion, Message, Record
 from assay.domain.users import User
 from assay.errors import Conflict, Invalid, NotFound
+from assay.services.accounts import policies
 from assay.services.accounts.audit import record_event
-from assay.services.authoring.conversations import _attempt, _view, conversation, load_task
+from assay.services.authoring.conversations import attempt_view, conversation, load_task, task_view
 from assay.services.authoring.views import AttemptView, TaskView, parse_settings
 from assay.services.projects.records import check_fits
 from assay.store import slots
-from assay.store.db import Db
-from assay.store.mappers import question_from_row
-from assay.store.tables import CompletionRow, ProjectRow, RecordRow
-from assay.store.tables_authoring import AuthoringNodeRow, AuthoringTaskRow, RedteamAttemptRow
+from assay.store.db import Db, Tx
+from assay.store.mappers import project_from_row, question_from_row
+from assay.store.queries import authoring as aq
+from assay.store.tables import ProjectRow, RecordRow
 
 
 def _questions(prow: ProjectRow) -> list[Question]:
@@ -48,26 +46,21 @@ def gold_question(questions: list[Question]) -> Question | None:
     return next((q for q in questions if q.kind is QuestionKind.text and q.options.get("gold")), None)
 
 
-def _add_record(s: Session, project_id: int, external_id: str, messages: list[dict[str, str]],
+def _add_record(s: Tx, project_id: int, external_id: str, messages: list[dict[str, str]],
                 completions: list[Completion], meta: dict[str, Any]) -> RecordRow:
-    row = RecordRow(project_id=project_id, external_id=external_id, messages=messages, meta=meta,
-                    source=f"authoring:{external_id}")
-    row.completions = [CompletionRow(position=i, model=c.model, text=c.text, meta=c.metadata)
-                       for i, c in enumerate(completions)]
-    s.add(row)
-    s.flush()
-    return row
+    return aq.add_record(s, project_id, external_id, messages, [(c.model, c.text, c.metadata) for c in completions],
+                         meta, source=f"authoring:{external_id}")
 
 
-def _submit(s: Session, prow: ProjectRow, rec: RecordRow, user_id: int, answers: dict[str, Any]) -> None:
+def _submit(s: Tx, prow: ProjectRow, rec: RecordRow, user_id: int, answers: dict[str, Any]) -> None:
     """A submitted annotation (and its assignment) by the author, validated against the answered questions."""
     qs = [q for q in _questions(prow) if q.name in answers]
     clean = validate_answers(qs, answers, [c.text for c in rec.completions])
     slots.add_submitted(s, project_id=prow.id, record_id=rec.id, user_id=user_id, answers=clean, at=datetime.now(UTC))
 
 
-def _project(s: Session, project_id: int) -> ProjectRow:
-    prow = s.get(ProjectRow, project_id, options=[selectinload(ProjectRow.questions)])
+def _project(s: Tx, project_id: int) -> ProjectRow:
+    prow = aq.project(s, project_id, with_questions=True)
     if prow is None:
         raise NotFound(f"no project with id {project_id}")
     return prow
@@ -87,7 +80,7 @@ def finish_prompt(db: Db, task_id: int, user: User) -> int:
             raise Invalid("only prompt tasks are finished into a record this way")
         if (row.meta or {}).get("record_id") is not None:
             return int(row.meta["record_id"])
-        view = _view(s, row)
+        view = task_view(s, row)
         turn = view.turns[0]
         if not turn.complete:
             raise Conflict("some replies are missing: retry them before judging")
@@ -99,23 +92,22 @@ def finish_prompt(db: Db, task_id: int, user: User) -> int:
                               "difficulty": row.difficulty, "author": user.username,
                               "reference_answer": (row.meta or {}).get("reference_answer", "")}}
         ext = f"authoring-{row.id}"
-        check_fits(_project_domain(prow), Record(external_id=ext, messages=[Message(role=m["role"], content=m["content"]) for m in msgs],
+        check_fits(project_from_row(prow), Record(external_id=ext, messages=[Message(role=m["role"], content=m["content"]) for m in msgs],
                                                  completions=comps))
         rec = _add_record(s, prow.id, ext, msgs, comps, meta)
         now = datetime.now(UTC)
         slots.lease(s, project_id=prow.id, record_id=rec.id, user_id=row.user_id, now=now,
                     expires=now + timedelta(seconds=max(prow.lease_seconds, 3600)))
-        row.meta = {**(row.meta or {}), "record_id": rec.id}
-        row.state = "done"
-        s.get(AuthoringNodeRow, turn.user.id).record_id = rec.id  # type: ignore[union-attr]
+        aq.update_task(s, row, meta={**(row.meta or {}), "record_id": rec.id}, state="done")
+        _set_node_record(s, turn.user.id, rec.id)
         record_event(s, user.id, "authoring.prompt_record", prow.name, task=row.id, record=rec.id)
         return rec.id
 
 
-def _project_domain(prow: ProjectRow) -> Any:
-    from assay.store.mappers import project_from_row
-
-    return project_from_row(prow)
+def _set_node_record(s: Tx, node_id: int, record_id: int) -> None:
+    node = aq.node(s, node_id)
+    assert node is not None
+    aq.update_node(s, node, record_id=record_id)
 
 
 def choose(db: Db, task_id: int, user_node_id: int, user: User, slot: int, strength: int,
@@ -132,7 +124,7 @@ def choose(db: Db, task_id: int, user_node_id: int, user: User, slot: int, stren
         pq, gq = preference_question(_questions(prow)), gold_question(_questions(prow))
         if pq is None:
             raise Invalid("this chat project has no pairwise question to store the choice in; a lead adds one")
-        view = _view(s, row)
+        view = task_view(s, row)
         idx = next((i for i, t in enumerate(view.turns) if t.user.id == user_node_id), None)
         if idx is None:
             raise NotFound(f"message {user_node_id} is not on this task's current path")
@@ -145,12 +137,13 @@ def choose(db: Db, task_id: int, user_node_id: int, user: User, slot: int, stren
             raise Invalid("choose reply A (0) or B (1)")
         if strength not in (1, 2, 3):
             raise Invalid("strength must be 1 (slightly), 2 (clearly) or 3 (much better)")
-        node = s.get(AuthoringNodeRow, turn.replies[slot].id)  # type: ignore[union-attr]
+        reply = turn.replies[slot]
+        node = aq.node(s, reply.id) if reply is not None else None
         assert node is not None
         final = node.original
         if edited_text is not None and edited_text.strip() and edited_text.strip() != node.original.strip():
             final = edited_text.strip()
-        node.chosen, node.text = True, final
+        aq.update_node(s, node, chosen=True, text=final)
         cfg = parse_settings((prow.settings or {}).get("authoring"))
         msgs = conversation(view, user_node_id, cfg.system_prompt)
         comps = [_reply_completion(r) for r in turn.replies if r is not None]
@@ -164,20 +157,18 @@ def choose(db: Db, task_id: int, user_node_id: int, user: User, slot: int, stren
         if gq is not None:
             answers[gq.name] = {"text": final}
         _submit(s, prow, rec, row.user_id, answers)
-        s.get(AuthoringNodeRow, user_node_id).record_id = rec.id  # type: ignore[union-attr]
-        row.updated_at = datetime.now(UTC)
+        _set_node_record(s, user_node_id, rec.id)
+        aq.update_task(s, row)
         record_event(s, user.id, "authoring.choose", prow.name, task=row.id, turn=idx + 1, record=rec.id)
-        s.flush()
-        return _view(s, row)
+        return task_view(s, row)
 
 
 def finish_task(db: Db, task_id: int, user: User) -> TaskView:
     """Mark a chat or red-team task done (no more messages)."""
     with db.transaction() as s:
         row = load_task(s, task_id, user, write=True)
-        row.state = "done"
-        row.updated_at = datetime.now(UTC)
-        return _view(s, row)
+        aq.update_task(s, row, state="done")
+        return task_view(s, row)
 
 
 def record_attempt(db: Db, task_id: int, node_id: int, user: User, *, attack_category: str, succeeded: bool,
@@ -189,7 +180,7 @@ def record_attempt(db: Db, task_id: int, node_id: int, user: User, *, attack_cat
         if row.mode != "redteam":
             raise Invalid("attempts are recorded in red-team tasks")
         cfg = parse_settings((_project(s, row.project_id).settings or {}).get("authoring"))
-        node = s.get(AuthoringNodeRow, node_id)
+        node = aq.node(s, node_id)
         if node is None or node.task_id != row.id or node.role != "assistant":
             raise NotFound(f"reply {node_id} is not part of this task")
         if attack_category not in cfg.attack_categories:
@@ -204,13 +195,11 @@ def record_attempt(db: Db, task_id: int, node_id: int, user: User, *, attack_cat
                               details={"field": "severity"})
         else:
             harm_category, severity = "", 0
-        a = RedteamAttemptRow(task_id=row.id, node_id=node.id, user_id=user.id, attack_category=attack_category,
-                              succeeded=succeeded, harm_category=harm_category, severity=severity,
-                              notes=notes.strip(), safe_reply="")
-        s.add(a)
-        s.flush()
+        a = aq.add_attempt(s, task_id=row.id, node_id=node.id, user_id=user.id, attack_category=attack_category,
+                           succeeded=succeeded, harm_category=harm_category, severity=severity,
+                           notes=notes.strip(), safe_reply="")
         record_event(s, user.id, "authoring.attempt", str(row.project_id), task=row.id, succeeded=succeeded)
-        return _attempt(a, user.username)
+        return attempt_view(a, user.username)
 
 
 def make_training_record(db: Db, attempt_id: int, user: User, safe_reply: str) -> int:
@@ -220,7 +209,7 @@ def make_training_record(db: Db, attempt_id: int, user: User, safe_reply: str) -
     if not safe:
         raise Invalid("write the safe reply the model should have given", details={"field": "safe_reply"})
     with db.transaction() as s:
-        a = s.get(RedteamAttemptRow, attempt_id)
+        a = aq.attempt(s, attempt_id)
         if a is None:
             raise NotFound(f"no red-team attempt {attempt_id}")
         row = load_task(s, a.task_id, user, write=True)
@@ -233,10 +222,10 @@ def make_training_record(db: Db, attempt_id: int, user: User, safe_reply: str) -
         if pq is None and gq is None:
             raise Invalid("this project has neither a pairwise question nor a gold text question to store the "
                           "safe reply in; a lead adds one")
-        node = s.get(AuthoringNodeRow, a.node_id)
+        node = aq.node(s, a.node_id)
         assert node is not None and node.parent_id is not None
         cfg = parse_settings((prow.settings or {}).get("authoring"))
-        msgs = conversation(_view(s, row), node.parent_id, cfg.system_prompt)
+        msgs = conversation(task_view(s, row), node.parent_id, cfg.system_prompt)
         comps = [Completion(text=safe, model=f"human:{user.username}", metadata={"authoring": {"safe_reply": True}}),
                  _reply_completion(node)]
         meta = {"authoring": {"mode": "redteam", "task_id": row.id, "attempt_id": a.id,
@@ -249,7 +238,7 @@ def make_training_record(db: Db, attempt_id: int, user: User, safe_reply: str) -
         if gq is not None:
             answers[gq.name] = {"text": safe}
         _submit(s, prow, rec, row.user_id, answers)
-        a.safe_reply, a.record_id = safe, rec.id
+        aq.update_attempt(s, a, safe_reply=safe, record_id=rec.id)
         record_event(s, user.id, "authoring.redteam_record", prow.name, attempt=a.id, record=rec.id)
         return rec.id
 
@@ -257,22 +246,9 @@ def make_training_record(db: Db, attempt_id: int, user: User, safe_reply: str) -
 def list_attempts(db: Db, project_id: int, user: User) -> list[tuple[AttemptView, str]]:
     """(attempt, attack prompt) of the project's red-team attempts: the caller's own, or everyone's for the
     project's leads, reviewers and admins."""
-    from assay.services.accounts import policies
-    from assay.services.authoring.conversations import _role
-    from assay.store.tables import UserRow
-
-    with db.transaction() as s:
-        role = _role(s, project_id, user.id)
+    with db.read() as s:
+        role = aq.member_role(s, project_id, user.id)
         policies.view_project(user, role)
-        q = (select(RedteamAttemptRow, UserRow.username, AuthoringNodeRow.parent_id)
-             .join(AuthoringTaskRow, AuthoringTaskRow.id == RedteamAttemptRow.task_id)
-             .join(UserRow, UserRow.id == RedteamAttemptRow.user_id)
-             .join(AuthoringNodeRow, AuthoringNodeRow.id == RedteamAttemptRow.node_id)
-             .where(AuthoringTaskRow.project_id == project_id).order_by(RedteamAttemptRow.id))
-        if not (user.is_admin or role in ("lead", "reviewer")):
-            q = q.where(RedteamAttemptRow.user_id == user.id)
-        out = []
-        for a, username, parent_id in s.execute(q):
-            prompt = s.scalar(select(AuthoringNodeRow.text).where(AuthoringNodeRow.id == parent_id)) or ""
-            out.append((_attempt(a, username), prompt))
-        return out
+        everyone = user.is_admin or role in ("lead", "reviewer")
+        return [(attempt_view(a, username), aq.node_text(s, parent_id) or "")
+                for a, username, parent_id in aq.attempts_of_project(s, project_id, None if everyone else user.id)]
