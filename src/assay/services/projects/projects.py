@@ -63,6 +63,20 @@ def list_projects(db: Db, user: User) -> list[Project]:
         return [project_from_row(r) for r in projects_q.visible(s, None if user.is_admin else user.id)]
 
 
+def list_with_progress(db: Db, user: User) -> list[tuple[Project, ProjectProgress]]:
+    """`list_projects`, each project with its `progress` for the person, in one read transaction (the
+    project list page and `GET /api/v1/projects`)."""
+    with db.read() as s:
+        return [(project_from_row(r), progress_in(s, r.id, user.id))
+                for r in projects_q.visible(s, None if user.is_admin else user.id)]
+
+
+def with_progress(db: Db, project_id: int, user_id: int) -> tuple[Project, ProjectProgress]:
+    """The project and its `progress` for the person, in one read transaction. NotFound for an unknown id."""
+    with db.read() as s:
+        return project_from_row(_load(s, project_id)), progress_in(s, project_id, user_id)
+
+
 def member_role(db: Db, project_id: int, user_id: int) -> str | None:
     """The person's role in the project, or None when not a member."""
     with db.read() as s:

@@ -45,14 +45,13 @@ def create_user(body: UserCreate, p: Writer, db: DbDep) -> UserPublic:
 def update_user(user_id: UserId, body: UserUpdate, p: Writer, db: DbDep) -> UserPublic:
     """Change role and/or active state (deactivation ends sessions and stops tokens at once)."""
     policies.manage_users(p.user)
-    # several service calls: get_user (the 404), set_role and set_active each own a transaction; one
-    # `users.update_user` service would make this a single transaction (left to the accounts owner)
-    u = users.get_user(db, user_id)
+    # set_role and set_active each own a transaction (and raise NotFound); read only when neither is asked
+    u = None
     if body.role is not None:
         u = users.set_role(db, user_id, body.role, actor_id=p.user.id)
     if body.is_active is not None:
         u = users.set_active(db, user_id, body.is_active, actor_id=p.user.id)
-    return UserPublic.of(u)
+    return UserPublic.of(u if u is not None else users.get_user(db, user_id))
 
 
 @router.post("/admin/users/{user_id}/password", status_code=204)

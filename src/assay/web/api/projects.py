@@ -22,7 +22,7 @@ def me(p: Reader) -> UserPublic:
 
 @router.get("/projects", response_model=list[ProjectPublic])
 def list_projects(p: Reader, db: DbDep) -> list[ProjectPublic]:
-    return [ProjectPublic.of(x, projects.progress(db, x.id, p.user.id)) for x in projects.list_projects(db, p.user)]
+    return [ProjectPublic.of(x, progress) for x, progress in projects.list_with_progress(db, p.user)]
 
 
 @router.post("/projects", response_model=ProjectPublic, status_code=201)
@@ -35,7 +35,7 @@ def create_project(body: ProjectCreate, p: Writer, db: DbDep) -> ProjectPublic:
 @router.get("/projects/{project_id}", response_model=ProjectPublic)
 def get_project(project_id: ProjectId, p: Reader, db: DbDep) -> ProjectPublic:
     policies.view_project(p.user, projects.member_role(db, project_id, p.user.id))
-    return ProjectPublic.of(projects.get_project(db, project_id), projects.progress(db, project_id, p.user.id))
+    return ProjectPublic.of(*projects.with_progress(db, project_id, p.user.id))
 
 
 @router.get("/projects/{project_id}/members", response_model=list[MemberPublic])

@@ -20,8 +20,7 @@ router = APIRouter()
 
 @router.get("/projects")
 def project_list(request: Request, p: Reader, db: DbDep) -> Response:
-    items = [(proj, projects.progress(db, proj.id, p.user.id)) for proj in projects.list_projects(db, p.user)]
-    return page(request, "projects.html", p, items=items)
+    return page(request, "projects.html", p, items=projects.list_with_progress(db, p.user))
 
 
 @router.get("/projects/{project_id}")
