@@ -92,11 +92,13 @@ def accept_invite(db: Db, token: str, username: str, password: str, display_name
     user = users.add_user(db, username, password, invite.role, display_name)
     with db.transaction() as s:
         row = invites_q.get(s, invite.id)
-        if row is None or row.used_at is not None:  # lost a race: undo the account
-            users.set_active(db, user.id, False)
-            raise NotFound("this invite link was used a moment ago; ask an admin for a new one")
-        invites_q.mark_used(s, row, datetime.now(UTC), user.id)
-        record_event(s, user.id, "invite.accept", user.username, invite=invite.id, role=invite.role.value)
+        lost = row is None or row.used_at is not None
+        if row is not None and not lost:
+            invites_q.mark_used(s, row, datetime.now(UTC), user.id)
+            record_event(s, user.id, "invite.accept", user.username, invite=invite.id, role=invite.role.value)
+    if lost:  # lost a race: undo the account (in a transaction of its own, after this one ended)
+        users.set_active(db, user.id, False)
+        raise NotFound("this invite link was used a moment ago; ask an admin for a new one")
     return user
 
 
