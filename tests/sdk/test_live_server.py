@@ -33,7 +33,8 @@ def test_sdk_against_uvicorn_on_loopback(api_env: ApiEnv, tmp_path: Path) -> Non
             assert len(list(c.iter_annotations(p.name, page_size=2))) == 3
             res = c.export(p.name, "sft", "jsonl", out_dir=tmp_path / "sft")
             assert (tmp_path / "sft" / "README.md").is_file() and (tmp_path / "sft" / "train.jsonl").is_file()
-            assert res.id and res.rows >= 0
+            lines = (tmp_path / "sft" / "train.jsonl").read_text(encoding="utf-8").splitlines()
+            assert res.id and res.rows == len(lines) > 0  # one SFT row per judged record
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -50,6 +51,7 @@ def test_two_annotators_judge_and_dpo_export_matches(live_server, page, output_d
     url, db = live_server.url, live_server.db
     project = projects.find_project(db, "demo-pairwise")
     expected: dict[int, list[tuple[str, str, int | None]]] = {}
+    started = time.monotonic()
 
     for who, plan in (("annotator1", [("1", "6", "a"), ("2", "4", "b"), None]),
                       ("annotator2", [("1", "5", "a"), ("2", "6", "b"), None])):
@@ -81,12 +83,15 @@ def test_two_annotators_judge_and_dpo_export_matches(live_server, page, output_d
     source = exports.export_source(db, project.id)
     stored = {(item.record_id, a.annotator): a for item in source.items for a in item.annotations}
     assert len(stored) == 6
+    # The page counts whole seconds of activity; each judgment took at most the test's own wall time.
+    elapsed = time.monotonic() - started
     for rid, judged in expected.items():
         for who, side, strength in judged:
             ans = stored[(rid, who)].answers
             assert ans["preference"] == {"choice": side, "strength": strength}
             assert ans["rationale"]["text"].startswith(who)
-            assert stored[(rid, who)].active_seconds >= 0
+            seconds = stored[(rid, who)].active_seconds
+            assert seconds == int(seconds) and 0 <= seconds <= elapsed, (rid, who, seconds, elapsed)
 
     out = output_dir / "dpo-export"
     result = exports.export_project(db, project.id, "dpo", "jsonl", out_dir=out)
