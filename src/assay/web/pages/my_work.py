@@ -34,8 +34,9 @@ def queue_page(request: Request, project_id: int, p: Principal, *, status_code: 
     """Render the person's queue page (the caller has checked the annotate policy). `refused`: why `next`
     refused to serve a record (e.g. the gold pause), shown at the top."""
     db = ctx(request).db
-    return page(request, "my_work.html", p, status_code=status_code, project=projects.get_project(db, project_id),
-                progress=projects.progress(db, project_id, p.user.id), refused=refused,
+    project, progress = projects.with_progress(db, project_id, p.user.id)
+    return page(request, "my_work.html", p, status_code=status_code, project=project, progress=progress,
+                refused=refused,
                 standing=standing_of(db, project_id, p.user.id),
                 items=annotation_history.recent(db, project_id, p.user.id, limit=limit))
 
