@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import String, cast, exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from assay.store.tables import AnnotationRow, AssignmentRow, MemberRow, QuestionRow, RecordRow, UserRow
@@ -101,11 +101,13 @@ def hidden_runs_of(s: Session, record_id: int, project_id: int | None = None) ->
 
 
 def submitted_without_hidden(s: Session, limit: int) -> list[tuple[int, int]]:
-    """(project id, record id) of records with a submitted annotation and no hidden runs yet."""
+    """(project id, record id) of code records (`records.code` holds a task, not JSON null) with a submitted
+    annotation and no hidden runs yet."""
     has_hidden = exists().where(CodeRunRow.record_id == RecordRow.id, CodeRunRow.kind == "hidden")
+    is_code = cast(RecordRow.code, String) != "null"  # a record without a task stores JSON null (or SQL NULL)
     rows = s.execute(select(RecordRow.project_id, RecordRow.id).join(
         AnnotationRow, AnnotationRow.record_id == RecordRow.id).where(
-        AnnotationRow.status == "submitted", ~has_hidden).distinct().limit(limit)).all()
+        AnnotationRow.status == "submitted", is_code, ~has_hidden).distinct().limit(limit)).all()
     return [(int(p), int(r)) for p, r in rows]
 
 
