@@ -125,3 +125,22 @@ def test_trainer_test_styles():  # type: ignore[no-untyped-def]
     assert style == "check" and len(parts.tests) == 2
     with pytest.raises(Invalid, match="write at least one test"):
         split_trainer_tests("  \n", "f")
+
+
+def test_sweep_schedules_code_records_past_other_projects_submissions(db, code_demo, runner):  # type: ignore[no-untyped-def]
+    """Submitted records of a project without code tasks never take the sweep's places (its batch is 1
+    here): the code record behind them still gets its hidden runs."""
+    from assay.services.projects import projects
+
+    demo, me = code_demo, code_demo.annotator1
+    pairwise = projects.find_project(db, "demo-pairwise")
+    t = queue.claim_next(db, pairwise.id, me.id)
+    assert t is not None
+    annotations.submit(db, pairwise.id, t.record_id, me.id, {"preference": {"choice": "a", "strength": 1}}, 5)
+    rid = _claim_close_elements(db, demo)
+    annotations.submit(db, demo.project.id, rid, me.id,
+                       {"review": {"verdicts": {"0": "correct", "1": "buggy"}, "preference": {"choice": "a", "strength": 1},
+                                   "tests": "", "rationale": "A is right."}}, 10)
+    assert code_hidden.sweep(db, runner, limit=1) == 2  # both candidates of the code record
+    assert code_hidden.sweep(db, runner, limit=1) == 0
+    wait_for(lambda: all(r.finished for r in code_hidden.hidden_runs(db, demo.project.id, rid, demo.admin)))
