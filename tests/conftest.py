@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
@@ -125,6 +126,26 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         why = check()
         if why:
             missing(why)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Hash passwords in this process with argon2id at cheap parameters (1 pass, 1 MiB, 1 lane).
+
+    The shipped parameters cost about 0.3-0.6 s per hash or login on this machine, which made most of
+    the suite's time; a hash records its parameters, so verification works exactly as in production.
+    tests/security/test_passwords.py checks the shipped hasher on an untouched copy of the module.
+    Servers the tests start in a subprocess hash with the shipped parameters.
+    """
+    from argon2 import PasswordHasher
+
+    import assay.services.accounts.passwords as pw
+
+    saved, pw._hasher = pw._hasher, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    pw._dummy_hash.cache_clear()
+    yield
+    pw._hasher = saved
+    pw._dummy_hash.cache_clear()
 
 
 @pytest.fixture(scope="session")
