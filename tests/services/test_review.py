@@ -12,6 +12,7 @@ from assay.services.accounts import users
 from assay.services.annotation import queue, review
 from assay.services.annotation import submissions as annotations
 from assay.services.projects import exports, projects, records
+from assay.store import slots
 
 A = {"preference": {"choice": "a", "strength": 2}}
 B = {"preference": {"choice": "b", "strength": 1}}
@@ -67,6 +68,8 @@ def test_reject_requeues_for_someone_else(db):
     work(db, p, u, lambda e: A)
     (item,) = review.review_queue(db, p.id, lead.id)
     review.decide(db, p.id, item.annotation_id, lead, "rejected", "careless")
+    with db.read() as s:  # u's assignment no longer counts: the record's one slot is free again
+        assert slots.drift(s, p.id) == []
     assert queue.claim_next(db, p.id, u.id) is None  # never back to u
     t = queue.claim_next(db, p.id, v.id)
     assert t is not None and t.feedback == ""

@@ -148,10 +148,12 @@ class CompletionRow(Base):
 
 
 class AssignmentRow(Base):
-    """A record leased to one annotator. status: leased | submitted | skipped | expired | released.
+    """A record leased to one annotator. status: leased | submitted | skipped | expired | released |
+    requeued (a reviewer rejected the submission and sent the record to someone else).
 
-    Invariant kept by the queue service: records.leased_count counts this record's assignments in status
-    'leased', records.submitted_count those in 'submitted'; their sum never exceeds the project's k.
+    Invariant kept by `assay.store.slots` (the only writer of statuses and counters): records.leased_count
+    counts this record's assignments in status 'leased', records.submitted_count those in 'submitted'; their
+    sum never exceeds the project's k (imported judgments may count beyond it).
     """
 
     __tablename__ = "assignments"
