@@ -33,6 +33,7 @@ def main(ctx: typer.Context,
 # Top-level commands.
 app.command("demo")(server.demo)
 app.command("serve")(server.serve)
+app.command("worker")(server.worker)
 app.command("export")(admin.export)
 app.command("generate")(generate.generate)
 app.command("suggest")(generate.suggest)

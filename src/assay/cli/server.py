@@ -1,4 +1,4 @@
-"""`assay demo`, `assay serve` and `assay db upgrade`."""
+"""`assay demo`, `assay serve`, `assay worker` and `assay db upgrade`."""
 
 from __future__ import annotations
 
@@ -86,6 +86,42 @@ def serve(ctx: typer.Context,
     Example: ASSAY_DATABASE_URL=postgresql+psycopg://assay@db/assay assay serve --host 0.0.0.0 --workers 2
     """
     _run_server(settings_from(ctx, host=host, port=port, data_dir=data_dir, database_url=database_url), workers)
+
+
+def worker(ctx: typer.Context,
+           threads: int = typer.Option(None, "--threads", min=1,
+                                       help="Threads claiming jobs (env ASSAY_WORKER_THREADS, default 2)."),
+           data_dir: Path = typer.Option(None, "--data-dir", help="Data folder (env ASSAY_DATA_DIR)."),
+           database_url: str = typer.Option(None, "--database-url",
+                                            help="Database URL (env ASSAY_DATABASE_URL).")) -> None:
+    """Run background jobs (explorer cache builds, code runs queued again after a restart) from the jobs
+    table until Ctrl+C or SIGTERM, beside or instead of the server's own job threads; several workers share
+    the table (FOR UPDATE SKIP LOCKED on PostgreSQL).
+
+    Example: ASSAY_DATABASE_URL=postgresql+psycopg://assay@db/assay assay worker --threads 4
+    """
+    import signal
+    import threading
+
+    from assay.jobs import JobRunner
+    from assay.services.site.background import register_all
+
+    settings = settings_from(ctx, worker_threads=threads, data_dir=data_dir, database_url=database_url)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    with database(settings) as db:
+        jobs = JobRunner(db, threads=settings.worker_threads)
+        register_all(jobs)
+        jobs.start()
+        n = settings.worker_threads
+        console.print(f"worker running ({n} thread{'s' if n != 1 else ''} claiming "
+                      f"{', '.join(sorted(jobs.kinds))}); Ctrl+C stops it")
+        try:
+            done.wait()
+        finally:
+            left = jobs.stop()
+        console.print("worker stopped" + (f"; threads still running: {', '.join(left)}" if left else ""))
 
 
 @db_app.command("upgrade")

@@ -36,16 +36,12 @@ def _templates() -> Jinja2Templates:
 
 def install_background(app: FastAPI, db: Db) -> JobRunner:
     """Build the app's job runner over `db` (`worker_threads` threads; not started) with every kind of
-    background work registered: code runs and the hidden-test sweep (`app.state.code_runner` is the code
-    runner's sandbox queue), explorer cache builds. Kept on `app.state.jobs`; the lifespan starts it."""
-    from assay.services.code import background as code_background
-    from assay.services.code.execution import CodeRunner
-    from assay.services.explorer import cache as explorer_cache
+    background work registered (`services.site.background.register_all`; `app.state.code_runner` is the
+    code runner's sandbox queue). Kept on `app.state.jobs`; the lifespan starts it."""
+    from assay.services.site.background import register_all
 
     jobs = JobRunner(db, threads=db.settings.worker_threads)
-    app.state.code_runner = CodeRunner(jobs)
-    code_background.register(jobs, app.state.code_runner)
-    explorer_cache.register(jobs)
+    app.state.code_runner = register_all(jobs)
     app.state.jobs = jobs
     return jobs
 

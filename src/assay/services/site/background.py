@@ -1,0 +1,19 @@
+"""Every kind of background work a process runs, registered with its `JobRunner` in one place: the web app's
+lifespan and `assay worker` both call `register_all`."""
+
+from __future__ import annotations
+
+from assay.jobs import JobRunner
+from assay.services.code import background as code_background
+from assay.services.code.execution import CodeRunner
+from assay.services.explorer import cache as explorer_cache
+
+
+def register_all(jobs: JobRunner, *, sandbox_concurrency: int | None = None) -> CodeRunner:
+    """Register code runs (kind "code.run") with the hidden-test sweep, and explorer cache builds (kind
+    "explorer.cache"), with `jobs` (not started). Returns the process's code runner (its sandbox queue:
+    `sandbox_concurrency` runs at once, default the CPU count)."""
+    code = CodeRunner(jobs, max_concurrent=sandbox_concurrency)
+    code_background.register(jobs, code)
+    explorer_cache.register(jobs)
+    return code
