@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 
 import pytest
 from sqlalchemy import select, update
@@ -64,7 +64,7 @@ def test_expired_lease_returns_to_pool(db):
     annotations.save_draft(db, p.id, t.record_id, a.id, {"rationale": {"text": "half"}}, 5)
     assert queue.claim_next(db, p.id, b.id) is None
     with db.transaction() as s:
-        s.execute(update(AssignmentRow).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        s.execute(update(AssignmentRow).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     tb = queue.claim_next(db, p.id, b.id)
     assert tb is not None and tb.record_id == t.record_id and tb.answers == {}  # b never sees a's draft
     annotations.submit(db, p.id, tb.record_id, b.id, ANSWER)
@@ -81,12 +81,12 @@ def test_draft_saves_renew_the_lease(db):
     t = queue.claim_next(db, p.id, a.id)
     # The lease's time ran out while a was typing (not yet swept): a's next autosave renews it.
     with db.transaction() as s:
-        s.execute(update(AssignmentRow).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        s.execute(update(AssignmentRow).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     annotations.save_draft(db, p.id, t.record_id, a.id, {"rationale": {"text": "still typing"}}, 400)
     with db.transaction() as s:
         expires = s.scalar(select(AssignmentRow.expires_at).where(AssignmentRow.user_id == a.id))
-    expires = expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)
-    assert expires > datetime.now(timezone.utc) + timedelta(minutes=29)
+    expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+    assert expires > datetime.now(UTC) + timedelta(minutes=29)
     assert queue.claim_next(db, p.id, b.id) is None  # k=1 is held by a, who is still working
     assert queue.claim_next(db, p.id, a.id).record_id == t.record_id  # a keeps the record and the draft
     annotations.submit(db, p.id, t.record_id, a.id, ANSWER)

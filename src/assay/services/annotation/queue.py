@@ -1,9 +1,9 @@
 """Serving records to annotators: leases, exactly k judgments per record.
 
 Invariant: for every record, leased_count + submitted_count <= the project's k, where both counters live
-on the record row and change only while that row is locked (PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED,
-so concurrent claimers take different records; SQLite: every transaction is BEGIN IMMEDIATE, so claims
-are serialised). Expired leases are turned into status 'expired' (freeing their slot) before each claim.
+on the record row and change only in `assay.store.slots` (their one owner), while that row is locked
+(PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so concurrent claimers take different records; SQLite: every
+transaction is BEGIN IMMEDIATE, so claims are serialised). Expired leases are turned into status 'expired' (freeing their slot) before each claim.
 A person never gets a record they already had (submitted, skipped or let expire).
 
 Gold records (`records.is_gold`) are kept out of the normal pool: the gold service decides per claim
