@@ -64,6 +64,6 @@ def test_annotators_see_suggestions_only_when_the_project_shows_them(api_env: Ap
 def _show(env: ApiEnv, pid: int) -> None:
     from assay.store.tables import ProjectRow
 
-    with env.db.transaction() as s:
+    with env.db.write() as s:
         row = s.get(ProjectRow, pid)
         row.settings = {**(row.settings or {}), "show_suggestions": True}

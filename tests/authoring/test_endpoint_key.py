@@ -16,7 +16,7 @@ from tests.authoring.conftest import API_KEY, sse
 
 
 def test_key_is_encrypted_at_rest_and_kept_on_update(env, db) -> None:  # type: ignore[no-untyped-def]
-    with db.transaction() as s:
+    with db.write() as s:
         stored = s.scalar(select(ModelEndpointRow.key_encrypted).where(ModelEndpointRow.name == "demo-model"))
     assert stored and API_KEY not in stored
     assert endpoints.decrypt_key(db.settings.secret_key, stored) == API_KEY
@@ -73,7 +73,7 @@ def test_key_never_appears_in_any_response_or_log(env, web, db, caplog, capfd) -
     assert sse(body)[-1][0] == "error"
     seen.append(body)
     get(admin, "/admin/audit")
-    with db.transaction() as s:
+    with db.write() as s:
         seen.extend(repr(a.detail) for a in s.scalars(select(AuditRow)))
     out, err = capfd.readouterr()
     seen.extend([out, err, caplog.text])

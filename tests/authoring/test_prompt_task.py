@@ -44,7 +44,7 @@ def test_prompt_task_becomes_a_judged_record(env, web, db) -> None:  # type: ign
                                                         "1": {"helpful": 5, "correct": 5}}})}
     sub = c.post(f"/projects/{pid}/records/{record_id}/submit", data=answers, follow_redirects=False)
     assert sub.status_code == 303, sub.text[:500]
-    with db.transaction() as s:
+    with db.write() as s:
         rec = s.get(RecordRow, record_id)
         assert rec is not None
         assert rec.messages == [{"role": "user", "content": "Prove that sqrt(2) is irrational."}]

@@ -31,7 +31,7 @@ def _app() -> typer.Typer:
 
 
 def _counts(db: Any) -> list[int]:
-    with db.transaction() as s:
+    with db.write() as s:
         q = (select(func.count(CompletionRow.id)).select_from(RecordRow)
              .outerjoin(CompletionRow, CompletionRow.record_id == RecordRow.id).group_by(RecordRow.id))
         return sorted(s.scalars(q))
@@ -61,6 +61,6 @@ def test_generate_dies_on_failures_and_a_rerun_finishes(tmp_path: Path) -> None:
         third = runner.invoke(_app(), ["suggest", "--project", "cli-gen", "--model", srv.model, "--base-url",
                                        srv.base_url], env=env)
         assert third.exit_code == 0, third.output
-    with db.transaction() as s:
+    with db.write() as s:
         assert s.scalar(select(func.count()).select_from(SuggestionRow)) == 5
     db.close()

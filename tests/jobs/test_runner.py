@@ -91,7 +91,7 @@ def test_two_runners_claim_each_job_once(db: Db) -> None:
 
 def test_restart_requeues_idempotent_jobs_and_fails_the_others(db: Db) -> None:
     host, gone = socket.gethostname(), dead_pid()
-    with db.transaction() as s:
+    with db.write() as s:
         again = q.add(s, "again", {}, owner=f"{host}:{gone}").id
         once = q.add(s, "once", {}, owner=f"{host}:{gone}").id
         elsewhere = q.add(s, "again", {}, owner="another-host:1").id  # another machine's: not ours to judge
@@ -144,7 +144,7 @@ def test_a_job_for_a_key_is_queued_once_while_active(db: Db) -> None:
     b = jobs_api.enqueue_unless_active(db, "build", "v1", {"x": 1})
     assert a.id == b.id and a.state == "queued"
     assert jobs_api.latest_with_key(db, "build", "v2") is None
-    with db.transaction() as s:
+    with db.write() as s:
         q.finish(s, a.id, "failed", {}, "boom")
     c = jobs_api.enqueue_unless_active(db, "build", "v1", {"x": 1})
     assert c.id != a.id and jobs_api.latest_with_key(db, "build", "v1") == c

@@ -53,7 +53,7 @@ def test_deactivation_ends_sessions_and_tokens_at_once(client: TestClient, world
     client.cookies.clear()
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {victim_token}"}).status_code == 401
     assert sign_in(client, "ann1").status_code == 401  # cannot sign in again either
-    with _db(client).transaction() as s:
+    with _db(client).write() as s:
         assert s.scalar(select(SessionRow).where(SessionRow.user_id == world.user_ids["ann1"])) is None
     c = as_role(client, world, "admin")  # and back
     assert c.patch(f"/api/v1/admin/users/{world.user_ids['ann1']}", json={"is_active": True},
@@ -104,7 +104,7 @@ def test_invite_link_works_once_and_expires(client: TestClient, world: World) ->
     assert r.status_code == 200
     link = re.search(r"(http://testserver/invite/[A-Za-z0-9_\-]+)", r.text).group(1)  # type: ignore[union-attr]
     token = link.rsplit("/", 1)[1]
-    with _db(client).transaction() as s:  # stored hashed only
+    with _db(client).write() as s:  # stored hashed only
         assert s.scalar(select(InviteRow).where(InviteRow.token_hash == token_digest(token))) is not None
         assert s.scalar(select(InviteRow).where(InviteRow.token_hash == token)) is None
     assert token not in c.get("/admin/users").text  # shown once
@@ -121,7 +121,7 @@ def test_invite_link_works_once_and_expires(client: TestClient, world: World) ->
     # an expired link
     c = as_role(client, world, "admin")
     made = c.post("/api/v1/admin/invites", json={"role": "annotator", "hours": 1}, headers=_h(world)).json()
-    with _db(client).transaction() as s:
+    with _db(client).write() as s:
         s.execute(update(InviteRow).where(InviteRow.id == made["id"]).values(
             expires_at=datetime.now(UTC) - timedelta(minutes=1)))
     client.cookies.clear()
@@ -141,7 +141,7 @@ def test_tokens_shown_once_stored_hashed_scoped_touched_and_revoked(client: Test
     raw = re.search(r"(assay_[A-Za-z0-9_\-]+)", r.text).group(1)  # type: ignore[union-attr]
     page = c.get("/account").text
     assert raw not in page and raw[:12] in page  # the prefix only, afterwards
-    with _db(client).transaction() as s:
+    with _db(client).write() as s:
         row = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_digest(raw)))
         assert row is not None and row.scope == "read" and row.last_used_at is None
         assert s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == raw)) is None
@@ -150,7 +150,7 @@ def test_tokens_shown_once_stored_hashed_scoped_touched_and_revoked(client: Test
     assert client.get("/api/v1/me", headers=bearer).json()["username"] == "rev1"
     r = client.post("/api/v1/account/tokens", json={"name": "x"}, headers=bearer)
     assert r.status_code == 403 and "read-only" in r.text
-    with _db(client).transaction() as s:
+    with _db(client).write() as s:
         assert s.get(ApiTokenRow, row.id).last_used_at is not None
     # another person cannot revoke it
     c = as_role(client, world, "annotator")

@@ -32,7 +32,7 @@ def _victim(world: World) -> tuple[str, str, str]:
     try:
         uid = world.user_ids["victim"]
         tok, csrf = new_token(), new_token(24)
-        with db.transaction() as s:
+        with db.write() as s:
             s.add(SessionRow(id=token_digest(tok), user_id=uid, csrf_token=csrf))
             settings = dict(s.get(ProjectRow, world.project_id).settings or {})  # type: ignore[union-attr]
             settings["gold"] = {"first_n": 1, "rate": 0.0, "min_items": 5}

@@ -100,7 +100,7 @@ def test_removing_a_member_ends_their_leases_at_once(client: TestClient, world: 
 
     db = open_db(settings_for(w.path), migrate=False)
     try:
-        with db.transaction() as s:
+        with db.write() as s:
             rec = s.get(RecordRow, w.lease_record)
             assert rec is not None and rec.leased_count == 0
     finally:

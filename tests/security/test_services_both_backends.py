@@ -28,7 +28,7 @@ def test_throttle_invites_sessions_tokens(db) -> None:  # type: ignore[no-untype
         auth.login(db, "someone", "x" * 9, "10.0.0.1", throttle)  # so is the address
     ok = auth.login(db, "boss", "boss-password-1", "10.0.0.3")  # no throttle: the password is right
     assert auth.resolve_session(db, ok.session_token).user.id == admin.id
-    with db.transaction() as s:
+    with db.write() as s:
         s.execute(update(SessionRow).where(SessionRow.id == token_digest(ok.session_token))
                   .values(created_at=datetime.now(UTC) - timedelta(hours=25)))
     with pytest.raises(Unauthenticated):
@@ -42,7 +42,7 @@ def test_throttle_invites_sessions_tokens(db) -> None:  # type: ignore[no-untype
     with pytest.raises(NotFound):
         invites.accept_invite(db, raw, "rita2", "rita-password-1")
     raw2, inv2 = invites.create_invite(db, "annotator", admin.id, hours=1)
-    with db.transaction() as s:
+    with db.write() as s:
         s.execute(update(InviteRow).where(InviteRow.id == inv2.id)
                   .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     with pytest.raises(NotFound):

@@ -41,7 +41,7 @@ def test_sign_in_sets_a_hardened_cookie_and_stores_only_its_hash(client: TestCli
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert "Secure" not in cookie  # secure_cookies is off on plain-HTTP localhost
     raw = client.cookies.get(SESSION_COOKIE)
-    with _db(app).transaction() as s:
+    with _db(app).write() as s:
         assert s.get(SessionRow, raw) is None  # never the raw value
         assert s.get(SessionRow, token_digest(raw)) is not None
     assert client.get("/projects").status_code == 200
@@ -71,7 +71,7 @@ def test_session_fixation_a_planted_cookie_is_replaced_and_ended(client: TestCli
     assert r.status_code == 303
     new = client.cookies.get(SESSION_COOKIE)
     assert new and new != planted
-    with _db(app).transaction() as s:
+    with _db(app).write() as s:
         assert s.get(SessionRow, token_digest(planted)) is None  # the pre-login session ended
     client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, planted)
@@ -96,7 +96,7 @@ def test_logout_ends_the_session_on_the_server(client: TestClient, world: World,
     # the form field (not the header) carries the CSRF token here, as the sign-out button does
     r = client.post("/logout", data={"csrf_token": world.csrf["annotator"]})
     assert r.status_code == 303 and r.headers["location"] == "/login"
-    with _db(app).transaction() as s:
+    with _db(app).write() as s:
         assert s.get(SessionRow, token_digest(token)) is None
     client.cookies.set(SESSION_COOKIE, token)  # replaying the old cookie does not work
     assert client.get("/api/v1/me").status_code == 401
@@ -117,23 +117,23 @@ def test_idle_and_absolute_expiry(client: TestClient, world: World, app, column:
     client.cookies.set(SESSION_COOKIE, token)
     assert client.get("/api/v1/me").status_code == 200
     old = datetime.now(UTC) - age
-    with _db(app).transaction() as s:
+    with _db(app).write() as s:
         s.execute(update(SessionRow).where(SessionRow.id == token_digest(token)).values({column: old}))
     assert client.get("/api/v1/me").status_code == 401
     r = client.get("/projects")
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
-    with _db(app).transaction() as s:
+    with _db(app).write() as s:
         assert s.get(SessionRow, token_digest(token)) is None  # the expired row is gone
 
 
 def test_an_active_session_is_kept_alive(client: TestClient, world: World, app) -> None:  # type: ignore[no-untyped-def]
     token = world.sessions["annotator"]
     client.cookies.set(SESSION_COOKIE, token)
-    with _db(app).transaction() as s:  # 119 minutes idle: still fine, and the request renews it
+    with _db(app).write() as s:  # 119 minutes idle: still fine, and the request renews it
         s.execute(update(SessionRow).where(SessionRow.id == token_digest(token)).values(
             last_seen_at=datetime.now(UTC) - timedelta(minutes=119)))
     assert client.get("/api/v1/me").status_code == 200
-    with _db(app).transaction() as s:
+    with _db(app).write() as s:
         seen = s.get(SessionRow, token_digest(token)).last_seen_at
         seen = seen if seen.tzinfo else seen.replace(tzinfo=UTC)
         assert datetime.now(UTC) - seen < timedelta(minutes=1)
@@ -187,7 +187,7 @@ def test_throttle_window_passes(client: TestClient, app) -> None:  # type: ignor
     for _ in range(5):
         sign_in(client, "ann1", "wrong-password")
     assert sign_in(client, "ann1").status_code == 403
-    with _db(app).transaction() as s:  # the window (300 s) passes
+    with _db(app).write() as s:  # the window (300 s) passes
         s.execute(update(LoginFailureRow).values(at=datetime.now(UTC) - timedelta(seconds=301)))
     assert sign_in(client, "ann1").status_code == 303
 

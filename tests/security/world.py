@@ -131,7 +131,7 @@ def _build(path: Path) -> World:
     projects.add_member(db, q.id, "out1", "annotator")
     records.import_records(db, p.id, _records("p", 6))
     records.import_records(db, q.id, _records("q", 2, prompt=OTHER_PROJECT_SECRET))
-    with db.transaction() as s:
+    with db.write() as s:
         rows = list(s.scalars(select(RecordRow).where(RecordRow.project_id == p.id).order_by(RecordRow.id)))
         gold = rows[-1]
         s.execute(update(RecordRow).where(RecordRow.id == gold.id).values(
@@ -146,7 +146,7 @@ def _build(path: Path) -> World:
     w.shared_record = t1.record_id
     annotations.submit(db, p.id, t1.record_id, uid["ann1"], answers(ANN1_SECRET), 12.0)
     if t1.record_id != t2.record_id:
-        with db.transaction() as s:  # hand the shared record to ann2 directly
+        with db.write() as s:  # hand the shared record to ann2 directly
             now = datetime.now(UTC)
             s.add(AssignmentRow(project_id=p.id, record_id=t1.record_id, user_id=uid["ann2"], status="leased",
                                 leased_at=now, expires_at=now + timedelta(hours=1)))
@@ -168,7 +168,7 @@ def _build(path: Path) -> World:
     t5 = queue.claim_next(db, q.id, uid["out1"])
     assert t5 is not None
     w.other_record = t5.record_id
-    with db.transaction() as s:
+    with db.write() as s:
         taken = {w.shared_record, w.lease_record, w.ann2_lease_record, w.gold_record}
         w.free_record = next(r.id for r in s.scalars(select(RecordRow).where(RecordRow.project_id == p.id))
                              if r.id not in taken)
@@ -177,7 +177,7 @@ def _build(path: Path) -> World:
                 AnnotationRow.record_id == w.shared_record, AnnotationRow.user_id == uid[name])) or 0
     for role, name in USER_OF_ROLE.items():
         tok, csrf = new_token(), new_token(24)
-        with db.transaction() as s:
+        with db.write() as s:
             s.add(SessionRow(id=token_digest(tok), user_id=uid[name], csrf_token=csrf))
         w.sessions[role], w.csrf[role] = tok, csrf
         raw, t = auth.create_api_token(db, uid[name], f"{role}-write", "write")
@@ -217,7 +217,7 @@ def _add_review(db: Any, w: World) -> None:
         from assay.store.tables_quality import ReviewRow, StandingRow
     except ImportError:  # the review feature is not there yet
         return
-    with db.transaction() as s:
+    with db.write() as s:
         s.add(StandingRow(project_id=w.project_id, user_id=w.user_ids["ann2"], state="paused", gold_n=3,
                           gold_accuracy=0.0, reason="failed gold"))
         s.add(ReviewRow(project_id=w.project_id, annotation_id=w.annotation_ids["ann2"], revision=1,

@@ -34,7 +34,7 @@ def _client(srv: FakeLLMServer, **cfg: Any) -> ChatClient:
 
 
 def _completions(db: Any, project_id: int) -> dict[str, list[CompletionRow]]:
-    with db.transaction() as s:
+    with db.write() as s:
         rows = s.execute(select(RecordRow.external_id, CompletionRow).join(CompletionRow, CompletionRow.record_id == RecordRow.id)
                          .where(RecordRow.project_id == project_id).order_by(CompletionRow.position))
         out: dict[str, list[CompletionRow]] = {}

@@ -77,7 +77,7 @@ def test_low_accuracy_warns_then_pauses_and_lead_resumes(db):
         queue.claim_next(db, p.id, u.id)
     board = dashboard.dashboard(db, p.id)
     assert any("sloppy" in n and "paused" in n for n in board.notices)
-    with db.transaction() as s:
+    with db.write() as s:
         assert s.query(AuditRow).filter(AuditRow.action == "gold.paused").count() == 1
     mine, note = dashboard.my_stats(db, p.id, u.id)
     assert mine.gold_accuracy == 0.5 and "paused" in note
@@ -101,7 +101,7 @@ def test_rate_one_serves_all_gold_first_rate_zero_none(db):
     u, v = users.add_user(db, "u", "password123"), users.add_user(db, "v", "password123")
     exts = [t.record.external_id for t in served(db, p, u, A)]
     assert set(exts[:2]) == {"r3", "r4"} and len(exts) == 5
-    with db.transaction() as s:
+    with db.write() as s:
         from assay.store.tables import ProjectRow
         s.get(ProjectRow, p.id).settings = {"gold": {"rate": 0.0}}
     assert not {t.record.external_id for t in served(db, p, v, A)} & {"r3", "r4"}

@@ -16,7 +16,7 @@ from assay.store.tables import RecordRow
 
 
 def _ids(db, project_id: int) -> dict[str, int]:
-    with db.transaction() as s:
+    with db.write() as s:
         rows = s.execute(select(RecordRow.external_id, RecordRow.id).where(RecordRow.project_id == project_id))
         return {ext: rid for ext, rid in rows}
 

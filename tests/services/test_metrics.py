@@ -110,7 +110,7 @@ def test_timesheet_days_and_csv(db):
     t = queue.claim_next(db, p.id, u.id)
     annotations.save_draft(db, p.id, t.record_id, u.id, {}, 360)
     yesterday = datetime.now(UTC) - timedelta(days=1)
-    with db.transaction() as s:
+    with db.write() as s:
         s.execute(update(AnnotationRow).where(AnnotationRow.active_seconds == 900)
                   .values(submitted_at=yesterday, updated_at=yesterday))
     today = datetime.now(UTC).date()

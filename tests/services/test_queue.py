@@ -63,7 +63,7 @@ def test_expired_lease_returns_to_pool(db):
     t = queue.claim_next(db, p.id, a.id)
     annotations.save_draft(db, p.id, t.record_id, a.id, {"rationale": {"text": "half"}}, 5)
     assert queue.claim_next(db, p.id, b.id) is None
-    with db.transaction() as s:
+    with db.write() as s:
         s.execute(update(AssignmentRow).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     tb = queue.claim_next(db, p.id, b.id)
     assert tb is not None and tb.record_id == t.record_id and tb.answers == {}  # b never sees a's draft
@@ -80,10 +80,10 @@ def test_draft_saves_renew_the_lease(db):
     a, b = users.add_user(db, "a", "password123"), users.add_user(db, "b", "password123")
     t = queue.claim_next(db, p.id, a.id)
     # The lease's time ran out while a was typing (not yet swept): a's next autosave renews it.
-    with db.transaction() as s:
+    with db.write() as s:
         s.execute(update(AssignmentRow).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     annotations.save_draft(db, p.id, t.record_id, a.id, {"rationale": {"text": "still typing"}}, 400)
-    with db.transaction() as s:
+    with db.write() as s:
         expires = s.scalar(select(AssignmentRow.expires_at).where(AssignmentRow.user_id == a.id))
     expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
     assert expires > datetime.now(UTC) + timedelta(minutes=29)

@@ -133,7 +133,7 @@ def test_postgres_read_connection_is_autocommit(tmp_path):  # type: ignore[no-un
         with db.read_connection() as c:
             c.execute(text("SELECT count(*) FROM users")).scalar()
             assert c.connection.dbapi_connection.info.transaction_status == TransactionStatus.IDLE  # type: ignore[union-attr]
-        with db.connection() as c:
+        with db.write_connection() as c:
             c.execute(text("SELECT count(*) FROM users")).scalar()
             assert c.connection.dbapi_connection.info.transaction_status == TransactionStatus.INTRANS  # type: ignore[union-attr]
     finally:

@@ -29,10 +29,10 @@ def test_record_and_questions_as_the_orm_reads_them(db):  # type: ignore[no-unty
     records.import_records(db, p.id, [rec])
     bare = Record(external_id="r2", messages=[Message("user", "No completions yet")])
     records.import_records(db, p.id, [bare])
-    with db.transaction() as s:  # positions no longer follow the rows' physical order
+    with db.write() as s:  # positions no longer follow the rows' physical order
         s.execute(update(CompletionRow).values(position=10 - CompletionRow.position))
 
-    with db.transaction() as s:
+    with db.write() as s:
         rows = {r.external_id: r for r in s.scalars(select(RecordRow).where(RecordRow.project_id == p.id)
                                                     .options(selectinload(RecordRow.completions)))}
         orm_records = {k: record_from_row(r) for k, r in rows.items()}
@@ -40,7 +40,7 @@ def test_record_and_questions_as_the_orm_reads_them(db):  # type: ignore[no-unty
         orm_questions = [question_from_row(q) for q in project.questions]
         ids = {k: r.id for k, r in rows.items()}
 
-    with db.connection() as conn:
+    with db.write_connection() as conn:
         for key, rid in ids.items():
             row = conn.execute(Q.LOCK_RECORD, {"record_id": rid}).first()
             assert record_from_columns(row) == orm_records[key]

@@ -102,12 +102,12 @@ class World:
                 else:
                     queue.release(self.db, pid, rid, user.id, skip_reason="property test")
             elif op == "expire":  # the person's live leases pass their deadline (not swept yet)
-                with self.db.transaction() as s:
+                with self.db.write() as s:
                     s.execute(update(AssignmentRow).where(
                         AssignmentRow.project_id == pid, AssignmentRow.user_id == user.id,
                         AssignmentRow.status == "leased").values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
             elif op == "sweep":
-                with self.db.transaction() as s:
+                with self.db.write() as s:
                     queue.expire_stale_leases(s, pid, datetime.now(UTC))
             elif op in ("accept", "reject"):
                 done = [a for a in self.submitted() if a.user_id != self.lead.id]
@@ -148,7 +148,7 @@ class World:
         ext = f"authored-{self.made}"
         records.import_records(self.db, self.project.id, [_record(ext)])
         now = datetime.now(UTC)
-        with self.db.transaction() as s:
+        with self.db.write() as s:
             rid = s.scalar(select(RecordRow.id).where(RecordRow.project_id == self.project.id,
                                                       RecordRow.external_id == ext))
             assert rid is not None
@@ -220,7 +220,7 @@ def test_the_check_sees_a_drifted_counter(db: Db) -> None:
     t = queue.claim_next(db, world.project.id, people[0].id)
     assert t is not None
     world.check("claim")
-    with db.transaction() as s:
+    with db.write() as s:
         s.execute(update(RecordRow).where(RecordRow.id == t.record_id).values(leased_count=0))
     with db.read() as s:
         assert [(d.record_id, d.leased_count, d.leased_rows) for d in slots.drift(s, world.project.id)] == [

@@ -35,7 +35,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 def _revisions(db: Any, record_id: int) -> list[Any]:
     from assay.store.tables_workspace import AnnotationRevisionRow
 
-    with db.transaction() as s:
+    with db.write() as s:
         return [(r.number, r.answers, r.submission_id) for r in s.scalars(
             select(AnnotationRevisionRow).where(AnnotationRevisionRow.record_id == record_id)
             .order_by(AnnotationRevisionRow.number))]
@@ -128,7 +128,7 @@ def test_feedback_gold_warning_and_suggestion_summaries_on_the_page(ws, page, ou
     annotations.submit(db, pid, t.record_id, me.id, {"rank": {"order": [[0], [1], [2]]}}, 20)
     item = next(i for i in review.review_queue(db, pid, admin.id) if i.record_id == t.record_id)
     review.decide(db, pid, item.annotation_id, admin, "rejected", "C invents a city: rank it last.")
-    with db.transaction() as s:
+    with db.write() as s:
         s.add(StandingRow(project_id=pid, user_id=me.id, state="warned", gold_n=6, gold_accuracy=0.6,
                           reason="accuracy on check items is 60% over 6 answers (the project asks for at least 70%)."))
     login(page, ws.url, "annotator2")

@@ -45,7 +45,7 @@ def _setup(db: Any, settings: dict[str, Any] | None = None, n: int = 2) -> Any:
 
 
 def _revisions(db: Any, user_id: int) -> int:
-    with db.transaction() as s:
+    with db.write() as s:
         return s.scalar(select(func.count()).select_from(AnnotationRevisionRow)
                         .where(AnnotationRevisionRow.user_id == user_id)) or 0
 
@@ -148,13 +148,13 @@ def test_gold_warning_on_the_page_and_pause_reason_on_the_queue_page(db) -> None
     p, _lead, u, _ = _setup(db)
     client, h = _client(db, "u")
     t = queue.claim_next(db, p.id, u.id)
-    with db.transaction() as s:
+    with db.write() as s:
         s.add(StandingRow(project_id=p.id, user_id=u.id, state="warned", gold_n=6, gold_accuracy=0.6,
                           reason="accuracy on check items is 60% over 6 answers (the project asks for at least 70%)."))
     html = client.get(f"/projects/{p.id}/records/{t.record_id}", headers=h["u"]).text
     assert 'data-testid="gold-warning"' in html and "60% over 6 answers" in html
     annotations.submit(db, p.id, t.record_id, u.id, A)
-    with db.transaction() as s:
+    with db.write() as s:
         row = s.get(StandingRow, (p.id, u.id))
         row.state, row.reason = "paused", "accuracy on check items is 40% over 8 answers (the project asks for at least 50%)."
     r = client.get(f"/projects/{p.id}/next", headers=h["u"], follow_redirects=False)

@@ -158,7 +158,7 @@ def test_submit_during_network_drop_is_retried_and_stored_once(ws, page) -> None
     row = stored(ws.db, pid, rid, "annotator1")
     assert row["status"] == "submitted" and row["n"] == 1
     assert row["answers"] == {"preference": {"choice": "a", "strength": 2}}
-    with ws.db.transaction() as s:
+    with ws.db.write() as s:
         from sqlalchemy import func, select
 
         from assay.store.tables import AnnotationRow

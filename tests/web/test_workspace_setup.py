@@ -65,7 +65,7 @@ def test_setup_page_creates_and_edits(db, settings) -> None:  # type: ignore[no-
     # settings the form does not show (gold, review from the project file) survive a save from the page
     from assay.store.tables import ProjectRow
 
-    with db.transaction() as s:
+    with db.write() as s:
         row = s.get(ProjectRow, p.id)
         row.settings = {**row.settings, "review": {"mode": "all"}, "gold": {"rate": 0.1}}
     form3 = dict(form, guidelines="changed", csrf_token=form2["csrf_token"])

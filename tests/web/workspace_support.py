@@ -106,7 +106,7 @@ def store_suggestions(db: Any, project_id: int, which: dict[str, tuple[dict[str,
     from assay.store.tables import QuestionRow, RecordRow
     from assay.store.tables_generation import SuggestionRow
 
-    with db.transaction() as s:
+    with db.write() as s:
         names = set(s.scalars(select(QuestionRow.name).where(QuestionRow.project_id == project_id)))
         for rid in s.scalars(select(RecordRow.id).where(RecordRow.project_id == project_id)):
             for name, (answer, rationale) in which.items():
@@ -215,7 +215,7 @@ def stored(db: Any, project_id: int, record_id: int, username: str) -> Any:
 
     from assay.store.tables import AnnotationRow, UserRow
 
-    with db.transaction() as s:
+    with db.write() as s:
         uid = s.scalar(select(UserRow.id).where(UserRow.username == username))
         row = s.scalar(select(AnnotationRow).where(AnnotationRow.record_id == record_id,
                                                    AnnotationRow.user_id == uid))

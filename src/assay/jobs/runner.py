@@ -63,7 +63,7 @@ class JobContext:
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Record progress (0..1) and a short message on the job's row (own short transaction)."""
-        with self.db.transaction() as s:
+        with self.db.write() as s:
             q.set_progress(s, self.job.id, max(0.0, min(1.0, fraction)), message[:2000])
 
     def check_stop(self) -> None:
@@ -138,7 +138,7 @@ class JobRunner:
 
     def enqueue(self, kind: str, params: dict[str, Any], *, created_by: int | None = None) -> int:
         """Queue a job (own transaction) and wake the pollers; returns its id."""
-        with self.db.transaction() as s:
+        with self.db.write() as s:
             job_id = q.add(s, kind, params, created_by=created_by).id
         self.wake()
         return job_id
@@ -174,7 +174,7 @@ class JobRunner:
         """Queue again (idempotent kinds) or fail the jobs a dead process left running. Returns how many."""
         host, pid = self.owner.rsplit(":", 1)
         n = 0
-        with self.db.transaction() as s:
+        with self.db.write() as s:
             for row in q.running(s):
                 owner = str((row.result or {}).get("owner", ""))
                 o_host, _, o_pid = owner.rpartition(":")
@@ -196,7 +196,7 @@ class JobRunner:
         When the runner is stopping the job is queued again instead (for the next process) and False is
         returned."""
         if self.stopping.is_set():
-            with self.db.transaction() as s:
+            with self.db.write() as s:
                 q.requeue(s, job.id, "queued again: the server was stopping when it was started")
             return False
         self._spawn(f"assay-job-{job.id}-{job.kind}", lambda: self._run(job))
@@ -232,7 +232,7 @@ class JobRunner:
             with self.db.read() as s:
                 if not q.has_queued(s, kinds):
                     return None
-            with self.db.transaction() as s:
+            with self.db.write() as s:
                 row = q.claim_next(s, kinds, self.owner)
                 return None if row is None else Job(row.id, row.kind, dict(row.params or {}), row.created_by)
         except Exception:
@@ -250,7 +250,7 @@ class JobRunner:
             self._finish(job, "done", result or {})
         except Stopped:
             if kind is not None and kind.idempotent:
-                with self.db.transaction() as s:
+                with self.db.write() as s:
                     q.requeue(s, job.id, "queued again: the server stopped while it ran")
             else:
                 self._finish(job, "failed", {}, "the server stopped while this job was running; start it again")
@@ -262,7 +262,7 @@ class JobRunner:
 
     def _finish(self, job: Job, state: str, result: dict[str, Any], message: str = "") -> None:
         try:
-            with self.db.transaction() as s:
+            with self.db.write() as s:
                 q.finish(s, job.id, state, result, message[:4000])
         except Exception:
             log.exception("could not record the end of job %s", job.id)

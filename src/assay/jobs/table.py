@@ -59,7 +59,7 @@ def enqueue_unless_active(db: Db, kind: str, key: str, params: dict[str, Any], *
     """Queue a job of `kind` for `key` (stored in its params) unless one is queued or running already;
     returns that one or the new one. Check and insert share one write transaction (on PostgreSQL two
     callers at the same instant may both insert; the handler must then be idempotent)."""
-    with db.transaction() as s:
+    with db.write() as s:
         row = q.latest_with_key(s, kind, key)
         if row is None or row.state not in ("queued", "running"):
             row = q.add(s, kind, {**params, "key": key}, created_by=created_by)

@@ -1,4 +1,17 @@
-"""The database handle services work through: an engine, a session factory and a transaction helper."""
+"""The database handle services work through.
+
+Four ways into the database, two questions each: read or write, ORM session or bare Core connection.
+
+| block | yields | use for |
+|---|---|---|
+| `read()` | ORM session | every read a service makes (no writer lock on SQLite; one WAL snapshot) |
+| `write()` | ORM session | anything that changes rows (commit on success, rollback on error) |
+| `read_connection()` | Core connection | single-statement hot-path reads (token and session checks) |
+| `write_connection()` | Core connection | the hot path's prebuilt statements (claim, submit) |
+
+`session_on(conn)` opens no transaction: it wraps a `write_connection()` block's connection in an ORM session
+for a rare branch that needs one.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +33,7 @@ from assay.store.migrate import upgrade
 
 @dataclass
 class Db:
-    """One per process. `transaction()` yields a session that commits on success and rolls back on error.
+    """One per process. `write()` yields a session that commits on success and rolls back on error.
 
     On SQLite every transaction is BEGIN IMMEDIATE (one writer at a time). Writers queue on locks of their
     own first, so they hand over at once instead of polling SQLite's busy handler (which sleeps 25–100 ms
@@ -47,15 +60,15 @@ class Db:
         return self.engine.dialect.name == "postgresql"
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def write(self) -> Iterator[Session]:
         with self._writer_lock() if self.engine.dialect.name == "sqlite" else nullcontext(), self.sessions() as session:
             with session.begin():
                 yield session
 
     @contextmanager
-    def connection(self) -> Iterator[Connection]:
+    def write_connection(self) -> Iterator[Connection]:
         """A write transaction on a bare Core connection (no ORM session), for the hot path's prebuilt
-        statements (`assay.store.queue_statements`): same locking and commit-or-rollback as `transaction`.
+        statements (`assay.store.queue_statements`): same locking and commit-or-rollback as `write`.
         `session_on(conn)` gives an ORM session inside it where a rare branch needs one."""
         with self._writer_lock() if self.engine.dialect.name == "sqlite" else nullcontext(), self.engine.begin() as conn:
             yield conn
@@ -81,7 +94,7 @@ class Db:
     @contextmanager
     def session_on(conn: Connection) -> Iterator[Session]:
         """An ORM session inside the connection's transaction: it flushes at the end and never commits or
-        rolls back the transaction itself (the `connection()` block does)."""
+        rolls back the transaction itself (the `write_connection()` block does)."""
         with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
             yield session
             session.flush()
@@ -125,9 +138,9 @@ class Db:
     def read(self) -> Iterator[Session]:
         """A read-only transaction. On SQLite it starts with a deferred BEGIN and skips the writer lock: it
         reads one consistent snapshot (WAL) without waiting for writers or holding them up. Never write in
-        it (use `transaction`)."""
+        it (use `write`)."""
         if self.engine.dialect.name != "sqlite":
-            with self.transaction() as session:
+            with self.write() as session:
                 yield session
             return
         if self._read_sessions is None:
@@ -157,7 +170,7 @@ def open_db(settings: Settings, *, migrate: bool | None = None) -> Db:
 
 
 Tx = Session
-"""The type of the session a `Db.transaction()` or `Db.read()` block yields, for services that pass it on
+"""The type of the session a `Db.write()` or `Db.read()` block yields, for services that pass it on
 to store queries without importing SQLAlchemy."""
 Conn = Connection
-"""The type of the bare connection a `Db.connection()` block yields (the hot path's prebuilt statements)."""
+"""The type of the bare connection a `Db.write_connection()` block yields (the hot path's prebuilt statements)."""

@@ -72,11 +72,11 @@ class LoginThrottle:
     def fail(self, db: Db, username: str, ip: str) -> None:
         """Count one failure against the account and the address (and forget failures past the window)."""
         now = datetime.now(UTC)
-        with db.transaction() as s:
+        with db.write() as s:
             sessions_q.add_failures(s, self.keys(username, ip), now, now - timedelta(seconds=self.window))
 
     def clear(self, db: Db, username: str) -> None:
-        with db.transaction() as s:
+        with db.write() as s:
             sessions_q.clear_failures(s, self.keys(username, "")[0])
 
 
@@ -86,7 +86,7 @@ def login(db: Db, username: str, password: str, ip: str = "", throttle: LoginThr
     password is never logged or stored; the audit entry names the account and address only."""
     if throttle:
         throttle.check(db, username, ip)
-    with db.transaction() as s:
+    with db.write() as s:
         row = users_q.by_name(s, username)
         ok = verify_password(row.password_hash if row else None, password)
         signin: Signin | None = None
@@ -98,7 +98,7 @@ def login(db: Db, username: str, password: str, ip: str = "", throttle: LoginThr
     if signin is None:
         if throttle:
             throttle.fail(db, username, ip)
-        with db.transaction() as s:  # the name as typed (never the password) and the address
+        with db.write() as s:  # the name as typed (never the password) and the address
             record_event(s, None, "session.login_failed", username[:80], ip=ip[:64])
         raise Unauthenticated("wrong username or password (or the account is deactivated)")
     if throttle:
@@ -125,18 +125,18 @@ def resolve_session(db: Db, token: str) -> Principal:
     idle = now - _aware(found.last_seen_at) > timedelta(minutes=st.session_idle_minutes)
     old = now - _aware(found.created_at) > timedelta(hours=st.session_absolute_hours)
     if idle or old or found.user_id is None or not found.is_active:
-        with db.connection() as conn:
+        with db.write_connection() as conn:
             sessions_q.delete_by_id(conn, sid)
         raise Unauthenticated("your session has expired; sign in again")
     if now - _aware(found.last_seen_at) > TOUCH_EVERY:
-        with db.connection() as conn:
+        with db.write_connection() as conn:
             sessions_q.touch(conn, sid, now)
     return Principal(user=_user(found), via="session", csrf_token=found.csrf_token)
 
 
 def logout(db: Db, token: str) -> None:
     """End the session on the server (idempotent; audited when a session ended)."""
-    with db.transaction() as s:
+    with db.write() as s:
         row = sessions_q.get(s, token_digest(token))
         if row is not None:
             record_event(s, row.user_id, "session.logout", "")
@@ -159,7 +159,7 @@ def create_api_token(db: Db, user_id: int, name: str, scope: str = "write") -> t
     if scope not in ("read", "write"):
         raise Invalid("scope must be 'read' or 'write'")
     raw = "assay_" + new_token()
-    with db.transaction() as s:
+    with db.write() as s:
         row = tokens_q.add(s, user_id, name, token_digest(raw), raw[:12], scope)
         record_event(s, user_id, "token.create", name, scope=scope, prefix=row.prefix)
         return raw, _token(row)
@@ -177,7 +177,7 @@ def list_api_tokens(db: Db, user_id: int) -> list[ApiToken]:
 
 def revoke_api_token(db: Db, user_id: int, token_id: int) -> None:
     """Revoke one of the caller's own tokens. Raises NotFound for someone else's."""
-    with db.transaction() as s:
+    with db.write() as s:
         row = tokens_q.get(s, token_id)
         if row is None or row.user_id != user_id:
             raise NotFound(f"you have no token with id {token_id}")
@@ -198,7 +198,7 @@ def resolve_api_token(db: Db, raw: str) -> Principal:
     if found.user_id is None or not found.is_active:
         raise Unauthenticated("the token's owner is deactivated")
     if found.last_used_at is None or now - _aware(found.last_used_at) > TOUCH_EVERY:
-        with db.connection() as conn:
+        with db.write_connection() as conn:
             tokens_q.touch(conn, found.id, now)
     return Principal(user=_user(found), via="token", scope=found.scope)
 

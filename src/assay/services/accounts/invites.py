@@ -60,7 +60,7 @@ def create_invite(db: Db, role: Role | str, actor_id: int | None, hours: int = 7
         raise Invalid(f"an invite lives between 1 and {MAX_HOURS} hours; got {hours}")
     raw = new_token()
     now = datetime.now(UTC)
-    with db.transaction() as s:
+    with db.write() as s:
         row = invites_q.add(s, token_digest(raw), role.value, note[:200], actor_id, now, now + timedelta(hours=hours))
         record_event(s, actor_id, "invite.create", f"invite {row.id}", role=role.value, hours=hours)
         return raw, _invite(row, now)
@@ -90,7 +90,7 @@ def accept_invite(db: Db, token: str, username: str, password: str, display_name
     Invalid (bad name or password). If two people race on one link, only one account is created."""
     invite = check_invite(db, token)
     user = users.add_user(db, username, password, invite.role, display_name)
-    with db.transaction() as s:
+    with db.write() as s:
         row = invites_q.get(s, invite.id)
         lost = row is None or row.used_at is not None
         if row is not None and not lost:
@@ -104,7 +104,7 @@ def accept_invite(db: Db, token: str, username: str, password: str, display_name
 
 def revoke_invite(db: Db, invite_id: int, actor_id: int | None) -> None:
     """Revoke an invite (idempotent for used or expired ones). Raises NotFound."""
-    with db.transaction() as s:
+    with db.write() as s:
         row = invites_q.get(s, invite_id)
         if row is None:
             raise NotFound(f"no invite with id {invite_id}")

@@ -29,7 +29,7 @@ def add_user(db: Db, username: str, password: str, role: Role | str = Role.annot
     except ValueError:
         raise Invalid(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}")
     _check_password(password)
-    with db.transaction() as s:
+    with db.write() as s:
         if users_q.name_taken(s, username):
             raise Conflict(f"user {username!r} already exists; pick another name")
         row = users_q.add(s, username, hash_password(password), role.value, display_name)
@@ -59,7 +59,7 @@ def list_users(db: Db) -> list[User]:
 def set_password(db: Db, user_id: int, password: str, actor_id: int | None = None) -> None:
     """Change a password and end all of the user's sessions."""
     _check_password(password)
-    with db.transaction() as s:
+    with db.write() as s:
         row = _row(s, user_id)
         users_q.set_password_hash(s, row, hash_password(password))
         sessions_q.delete_for_user(s, user_id)
@@ -68,7 +68,7 @@ def set_password(db: Db, user_id: int, password: str, actor_id: int | None = Non
 
 def set_active(db: Db, user_id: int, active: bool, actor_id: int | None = None) -> User:
     """Activate or deactivate; deactivation ends the person's sessions at once."""
-    with db.transaction() as s:
+    with db.write() as s:
         row = _row(s, user_id)
         if not active and row.role == Role.admin.value and row.is_active:
             _keep_an_admin(s, user_id)
@@ -83,7 +83,7 @@ def change_own_password(db: Db, user_id: int, old_password: str, new_password: s
     """A person changes their own password: the old one must match. Ends all of their sessions (the
     caller signs in again). Raises Forbidden for a wrong old password, Invalid for a weak new one."""
     _check_password(new_password)
-    with db.transaction() as s:
+    with db.write() as s:
         row = _row(s, user_id)
         if not verify_password(row.password_hash, old_password):
             raise Forbidden("the current password is wrong; type it again")
@@ -101,7 +101,7 @@ def set_role(db: Db, user_id: int, role: Role | str, actor_id: int | None = None
         role = Role(role)
     except ValueError:
         raise Invalid(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}")
-    with db.transaction() as s:
+    with db.write() as s:
         row = _row(s, user_id)
         if row.role == Role.admin.value and role is not Role.admin:
             _keep_an_admin(s, user_id)

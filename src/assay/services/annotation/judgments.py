@@ -71,7 +71,7 @@ def import_judgments(db: Db, project_id: int, records: list[Record], question: s
     are skipped and counted. Raises NotFound / Invalid for an unknown project or question."""
     result = import_records(db, project_id, records, actor=actor)
     now = datetime.now(UTC)
-    with db.transaction() as s:
+    with db.write() as s:
         project = assignments.project(s, project_id, with_questions=True)
         if project is None:
             raise NotFound(f"no project with id {project_id}")

@@ -64,7 +64,7 @@ def report_problem(db: Db, project_id: int, user: User, reason: str, note: str =
     if (record_id is None) == (task_id is None):
         raise Invalid("report either a record or an authoring task")
     leased = False
-    with db.transaction() as s:
+    with db.write() as s:
         role = assignments.member_role(s, project_id, user.id)
         policies.annotate(user, role)
         oversees = user.is_admin or role in ("lead", "reviewer")
@@ -102,7 +102,7 @@ def list_reports(db: Db, project_id: int, user: User, state: str | None = "open"
 
 def resolve(db: Db, project_id: int, report_id: int, user: User, resolution: str = "") -> ProblemReport:
     """Close a report with a note on what was done (the project's lead or reviewer, or an admin)."""
-    with db.transaction() as s:
+    with db.write() as s:
         policies.review(user, assignments.member_role(s, project_id, user.id))
         row = reports_q.get(s, report_id)
         if row is None or row.project_id != project_id:

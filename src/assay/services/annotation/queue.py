@@ -103,7 +103,7 @@ def _claim_once(db: Db, project_id: int, user_id: int, authorize: Authorize | No
     """One claim in one transaction of 4 statements (5 when the sweep is due; the record comes with its
     completions), all prebuilt Core statements on a bare connection (`assay.store.queue_statements`)."""
     now = _now()
-    with db.connection() as conn:
+    with db.write_connection() as conn:
         # the project, the caller's role and standing, whether the form judges completions, their live lease
         found = assignments.claim_context(conn, project_id, user_id, now)
         if authorize is not None:
@@ -158,7 +158,7 @@ def current_task(db: Db, project_id: int, record_id: int, user_id: int, authoriz
 def release(db: Db, project_id: int, record_id: int, user_id: int, *, skip_reason: str | None = None) -> None:
     """Give a leased record back: 'skipped' (with a reason; never served to this person again) or
     'released'. A draft already typed is kept."""
-    with db.transaction() as s:
+    with db.write() as s:
         a = assignments.find(s, project_id, record_id, user_id)
         if a is None:
             raise NotFound("this record is not in your queue")

@@ -146,7 +146,7 @@ def decide(db: Db, project_id: int, annotation_id: int, reviewer: User, decision
     if decision == "rejected" and not comment:
         raise Invalid("say why you reject it: the comment is what the annotator reads")
     now = datetime.now(UTC)
-    with db.transaction() as s:
+    with db.write() as s:
         project = assignments.project(s, project_id)
         ann = annotations_q.get(s, annotation_id)
         if project is None or ann is None or ann.project_id != project_id:

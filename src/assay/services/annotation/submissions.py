@@ -38,7 +38,7 @@ def save_draft(db: Db, project_id: int, record_id: int, user_id: int, answers: d
     permission policy bound to the caller) is checked first, in the same transaction."""
     if not isinstance(answers, dict):
         raise Invalid("answers must be an object keyed by question name")
-    with db.transaction() as s:
+    with db.write() as s:
         authorize_member(s, project_id, user_id, authorize)
         a = assignments.find(s, project_id, record_id, user_id)
         if a is None:
@@ -69,7 +69,7 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
     session only for a retry and for gold records. The counters and the annotation are written by
     `assay.store.slots.submit`.
     """
-    with db.connection() as conn:
+    with db.write_connection() as conn:
         found = annotations_q.submit_context(conn, project_id, user_id)
         if authorize is not None:
             authorize(found.role if found is not None else None)

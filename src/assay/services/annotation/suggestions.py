@@ -119,7 +119,7 @@ def suggest(db: Db, project_id: int, client: ChatClient, *, questions: list[str]
         _store(db, project.id, model, batch, results, report)
         if on_progress is not None:
             on_progress(report, len(todo))
-    with db.transaction() as s:
+    with db.write() as s:
         record_event(s, actor.id if actor else None, "records.suggest", project.name, model=model,
                      stored=report.stored, failed=len(report.failed))
     return report
@@ -127,7 +127,7 @@ def suggest(db: Db, project_id: int, client: ChatClient, *, questions: list[str]
 
 def _store(db: Db, project_id: int, model: str, batch: list[tuple[int, Record, str]],
            results: list[JudgeResult], report: SuggestReport) -> None:
-    with db.transaction() as s:
+    with db.write() as s:
         for (record_id, rec, name), res in zip(batch, results, strict=True):
             if not res.ok or res.answer is None:
                 report.failed[f"{rec.external_id}/{name}"] = res.error or "no answer"

@@ -64,7 +64,7 @@ def project_settings(db: Db, project_id: int) -> AuthoringSettings:
 def update_settings(db: Db, project_id: int, actor: User, raw: dict[str, Any]) -> AuthoringSettings:
     """Lead: validate and store `settings.authoring` (endpoints must exist). Returns the stored settings."""
     parsed = parse_settings(raw)
-    with db.transaction() as s:
+    with db.write() as s:
         row = _project(s, project_id)
         policies.manage_project(actor, aq.member_role(s, project_id, actor.id))
         for name in parsed.endpoints:
@@ -201,7 +201,7 @@ def start_task(db: Db, project_id: int, user: User, content: str, *, category: s
     """Open a task in the project's mode with the trainer's first message stored. Raises Invalid for an
     empty message, an unknown category/difficulty, or a project not set up for authoring."""
     text = _text(content)
-    with db.transaction() as s:
+    with db.write() as s:
         prow = _project(s, project_id)
         policies.annotate(user, aq.member_role(s, project_id, user.id))
         cfg = parse_settings((prow.settings or {}).get("authoring"))
@@ -219,7 +219,7 @@ def add_message(db: Db, task_id: int, user: User, content: str) -> TaskView:
     """Continue a chat or red-team task with the trainer's next message. Raises Conflict when the last
     turn still waits for replies (or, in a chat, for the trainer's choice), or the task is done."""
     text = _text(content)
-    with db.transaction() as s:
+    with db.write() as s:
         row = load_task(s, task_id, user, write=True)
         view = task_view(s, row)
         if row.mode == "prompt":
@@ -315,7 +315,7 @@ class ReplyStream:
 
 def store_reply(db: Db, task_id: int, user_node_id: int, slot: Slot, text: str, seconds: float) -> NodeView:
     """Store a complete reply in its slot (if two requests raced, the first stored reply wins)."""
-    with db.transaction() as s:
+    with db.write() as s:
         have = aq.reply_in_slot(s, user_node_id, slot.index)
         if have is not None:
             return _node(have)

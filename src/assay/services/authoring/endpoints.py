@@ -118,7 +118,7 @@ def save_endpoint(db: Db, actor: User, *, name: str, base_url: str, model: str,
         raise Invalid("an endpoint needs a name", details={"field": "name"})
     clean = _clean_sampling(sampling)
     cfg = _config(name, base_url, (model or "").strip(), clean)  # validates everything but the key
-    with db.transaction() as s:
+    with db.write() as s:
         clash = endpoints_q.id_of_name(s, name)
         if clash is not None and clash != endpoint_id:
             raise Conflict(f"an endpoint named {name!r} exists; choose another name or edit it")
@@ -166,7 +166,7 @@ def find_endpoint(db: Db, name_or_id: str | int) -> ModelEndpoint:
 
 def delete_endpoint(db: Db, actor: User, endpoint_id: int) -> None:
     manage_endpoints(actor)
-    with db.transaction() as s:
+    with db.write() as s:
         row = endpoints_q.get(s, endpoint_id)
         if row is None:
             raise NotFound(f"no model endpoint with id {endpoint_id}")

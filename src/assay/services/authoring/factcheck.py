@@ -40,7 +40,7 @@ def add_fact_check(db: Db, project_id: int, record_id: int, user: User, *, compl
     source, correction = (source or "").strip(), (correction or "").strip()
     if verdict != "unverifiable" and not source:
         raise Invalid(f"a {verdict} claim needs a source: a URL or a citation", details={"field": "source"})
-    with db.transaction() as s:
+    with db.write() as s:
         policies.annotate(user, aq.member_role(s, project_id, user.id))
         rec = aq.record_with_completions(s, record_id)
         if rec is None or rec.project_id != project_id:
@@ -79,7 +79,7 @@ def list_fact_checks(db: Db, project_id: int, user: User | None = None,
 
 def delete_fact_check(db: Db, project_id: int, check_id: int, user: User) -> None:
     """Remove one's own check (a lead or admin may remove any)."""
-    with db.transaction() as s:
+    with db.write() as s:
         role = aq.member_role(s, project_id, user.id)
         policies.view_project(user, role)
         row = aq.fact_check(s, check_id)

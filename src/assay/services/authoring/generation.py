@@ -61,7 +61,7 @@ def missing(db: Db, project_id: int, model: str, n: int) -> list[tuple[int, Reco
 def store_generations(db: Db, record_id: int, model: str, base_url: str, gens: list[Generation]) -> bool:
     """Append `gens` to the record as completions of `model`, unless it already holds that many generated
     completions of `model` (then nothing is stored and False is returned)."""
-    with db.transaction() as s:
+    with db.write() as s:
         if not gen_q.record_exists(s, record_id):
             raise NotFound(f"record {record_id} no longer exists")
         if gen_q.generated_count(s, record_id, model) >= len(gens):
@@ -101,7 +101,7 @@ def generate(db: Db, project_id: int, client: ChatClient, *, n: int = 2, concurr
     report = generate_resumable(client, ((rec.external_id, rec.messages) for _, rec in todo), store=store,
                                 is_done=lambda key: False, n=n, concurrency=concurrency, on_progress=progress,
                                 **sampling)
-    with db.transaction() as s:
+    with db.write() as s:
         name = gen_q.project_name(s, project_id) or str(project_id)
         report.skipped = gen_q.record_count(s, project_id) - total
         record_event(s, actor.id if actor else None, "records.generate", name, model=model, n=n,

@@ -74,7 +74,7 @@ def _reply_completion(n: Any, slot_meta: dict[str, Any] | None = None) -> Comple
 def finish_prompt(db: Db, task_id: int, user: User) -> int:
     """Make the prompt task's record (prompt + every reply) and lease it to the trainer; returns its id.
     Raises Conflict while replies are missing; a second call returns the same record."""
-    with db.transaction() as s:
+    with db.write() as s:
         row = load_task(s, task_id, user, write=True)
         if row.mode != "prompt":
             raise Invalid("only prompt tasks are finished into a record this way")
@@ -116,7 +116,7 @@ def choose(db: Db, task_id: int, user_node_id: int, user: User, slot: int, stren
     optionally with the trainer's edit of it, and record the turn (see the module doc). Raises Conflict
     when the turn is already decided or incomplete; Invalid for a bad slot/strength, an empty edit or a
     project without a pairwise question."""
-    with db.transaction() as s:
+    with db.write() as s:
         row = load_task(s, task_id, user, write=True)
         if row.mode != "chat":
             raise Invalid("choosing between replies is for chat tasks")
@@ -165,7 +165,7 @@ def choose(db: Db, task_id: int, user_node_id: int, user: User, slot: int, stren
 
 def finish_task(db: Db, task_id: int, user: User) -> TaskView:
     """Mark a chat or red-team task done (no more messages)."""
-    with db.transaction() as s:
+    with db.write() as s:
         row = load_task(s, task_id, user, write=True)
         aq.update_task(s, row, state="done")
         return task_view(s, row)
@@ -175,7 +175,7 @@ def record_attempt(db: Db, task_id: int, node_id: int, user: User, *, attack_cat
                    harm_category: str = "", severity: int = 0, notes: str = "") -> AttemptView:
     """Red team: the trainer's verdict on one model reply. A success needs a harm category and a severity
     1..4; a failure has severity 0. Raises Invalid naming the field, NotFound for a reply not in the task."""
-    with db.transaction() as s:
+    with db.write() as s:
         row = load_task(s, task_id, user, write=True)
         if row.mode != "redteam":
             raise Invalid("attempts are recorded in red-team tasks")
@@ -208,7 +208,7 @@ def make_training_record(db: Db, attempt_id: int, user: User, safe_reply: str) -
     safe = (safe_reply or "").strip()
     if not safe:
         raise Invalid("write the safe reply the model should have given", details={"field": "safe_reply"})
-    with db.transaction() as s:
+    with db.write() as s:
         a = aq.attempt(s, attempt_id)
         if a is None:
             raise NotFound(f"no red-team attempt {attempt_id}")

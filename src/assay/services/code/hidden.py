@@ -36,7 +36,7 @@ SWEEP_SECONDS = 2.0
 
 def schedule_hidden(db: Db, runner: CodeRunner, project_id: int, record_id: int) -> int:
     """Start the hidden runs of one record unless it has some already. Returns how many were started."""
-    with db.transaction() as s:
+    with db.write() as s:
         if code_q.has_hidden_runs(s, record_id):
             return 0
         rec = code_q.record_with_completions(s, record_id)

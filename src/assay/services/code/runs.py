@@ -153,7 +153,7 @@ def start_runs(db: Db, runner: CodeRunner, project_id: int, record_id: int, user
         if kind == "custom" and task.reference_solution.strip():
             which.append(("mutation", None))
     runner.check_room(key, len(which))
-    with db.transaction() as s:
+    with db.write() as s:
         rows = code_q.add_runs(s, project_id, record_id, user.id, batch, which, tests)
         started = add_jobs(s, runner, rows, key, user.id)
     launch(runner, started)
@@ -196,7 +196,7 @@ def get_runs(db: Db, runner: CodeRunner | None, project_id: int, record_id: int,
 
 def mark(db: Db, run_id: int, state: str, result: dict[str, Any] | None = None) -> None:
     """Store a run's new state (and result); a finished hidden run refreshes the record's outcome."""
-    with db.transaction() as s:
+    with db.write() as s:
         row = code_q.get_run(s, run_id)
         if row is None:
             return

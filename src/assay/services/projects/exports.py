@@ -48,7 +48,7 @@ def export_project(db: Db, project_id: int, fmt: str, file_format: str = "jsonl"
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
         out_dir = db.settings.exports_dir / source.project / f"{fmt}-{stamp}"
     result = export(source, fmt, out_dir, file_format=file_format, **options)
-    with db.transaction() as s:
+    with db.write() as s:
         record_event(s, actor.id if actor else None, "project.export", source.project, format=fmt,
                      file_format=file_format, rows=result.rows)
     return result

@@ -73,7 +73,7 @@ def update_project(db: Db, project_id: int, spec: ProjectSpec, actor: User | Non
     The spec's name must be the project's name (renaming is not supported). Raises NotFound, Invalid, or
     Conflict when the questions' names, kinds, required flags or options change while annotations exist.
     """
-    with db.transaction() as s:
+    with db.write() as s:
         row = projects_q.get(s, project_id)
         if row is None:
             raise NotFound(f"no project with id {project_id}")

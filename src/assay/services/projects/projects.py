@@ -30,7 +30,7 @@ def _load(s: Tx, project_id: int) -> ProjectRow:
 
 def create_project(db: Db, spec: ProjectSpec, actor: User | None = None) -> Project:
     """Create a project from a spec; the creator becomes its lead. Raises Conflict on a taken name."""
-    with db.transaction() as s:
+    with db.write() as s:
         if projects_q.name_taken(s, spec.name):
             raise Conflict(f"a project named {spec.name!r} exists; choose another name or update it")
         row = projects_q.add(s, spec, actor.id if actor else None)
@@ -92,7 +92,7 @@ def add_member(db: Db, project_id: int, username: str, role: str = "annotator", 
     """Add (or change the role of) a member. Raises NotFound for an unknown user or project."""
     if role not in MEMBER_ROLES:
         raise Invalid(f"member role must be one of {', '.join(MEMBER_ROLES)}")
-    with db.transaction() as s:
+    with db.write() as s:
         project = _load(s, project_id)
         user = users_q.by_name(s, username)
         if user is None:
@@ -106,7 +106,7 @@ def remove_member(db: Db, project_id: int, user_id: int, actor: User | None = No
     pool for others; their drafts and submitted annotations stay); they see the project no more.
     Raises NotFound when the project is unknown or the person is not a member, Conflict when they are
     its only lead (make someone else lead first)."""
-    with db.transaction() as s:
+    with db.write() as s:
         project = _load(s, project_id)
         row = members_q.get(s, project_id, user_id)
         if row is None:

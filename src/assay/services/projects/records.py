@@ -119,7 +119,7 @@ def import_records(db: Db, project_id: int, records: list[Record], actor: User |
             raise Invalid(f"{_where(r)}: id {r.external_id!r} repeats {seen[r.external_id]}; ids must be unique",
                           details={"field": "id"})
         seen[r.external_id] = r.source or r.external_id
-    with db.transaction() as s:
+    with db.write() as s:
         prow = projects_q.get(s, project_id)
         if prow is None:
             raise NotFound(f"no project with id {project_id}")

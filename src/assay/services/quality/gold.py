@@ -149,7 +149,7 @@ def after_submit(s: Tx, project_id: int, project_name: str, settings: dict[str, 
 def set_gold(db: Db, project_id: int, external_id: str, answers: dict[str, Any], actor: User | None = None) -> None:
     """Make a record gold with reference answers (validated against the project's questions, like a
     submission). Raises NotFound for an unknown record, Invalid for bad answers."""
-    with db.transaction() as s:
+    with db.write() as s:
         project = projects_q.get(s, project_id)
         if project is None:
             raise NotFound(f"no project with id {project_id}")
@@ -186,7 +186,7 @@ def gold_accuracy(db: Db, project_id: int, user_id: int | None = None) -> list[G
 
 def resume(db: Db, project_id: int, user_id: int, actor: User | None = None) -> None:
     """A lead lets a paused (or warned) person work again; their accuracy keeps being watched."""
-    with db.transaction() as s:
+    with db.write() as s:
         row = gold_q.standing(s, project_id, user_id)
         if row is None:
             raise NotFound("this person has no gold standing in the project")

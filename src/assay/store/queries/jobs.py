@@ -2,7 +2,7 @@
 
 A job's `state` goes queued → running → done | failed. While a job runs, `result` holds
 `{"owner": "<host>:<pid>"}` (the process that claimed it); when it ends, the handler's result replaces it.
-Every function takes a session and never commits (the caller's `db.transaction()` does).
+Every function takes a session and never commits (the caller's `db.write()` does).
 """
 
 from __future__ import annotations
