@@ -84,7 +84,7 @@ class CommandGroup(typer.Typer):
     arguments as Typer's and registers the wrapped function, returning the original one.
     """
 
-    def command(self, name: str | None = None, **kwargs: Any) -> Callable[[F], F]:  # type: ignore[override]
+    def command(self, name: str | None = None, **kwargs: Any) -> Callable[[F], F]:
         register = super().command(name, **kwargs)
 
         def decorator(fn: F) -> F:

@@ -266,7 +266,7 @@ def read_answer(kind: str, raw: object) -> Answer | None:
 
 def answer_as(cls: type[A], raw: object) -> A | None:
     """`raw` read as the answer kind `cls` (e.g. `answer_as(PairwiseAnswer, x)`), or None."""
-    return cls.read(raw)  # type: ignore[return-value]
+    return cls.read(raw)
 
 
 # The field that only answers of one kind have, in the order `read_by_shape` tries them.

@@ -70,7 +70,7 @@ def majority_choices(counts: ArrayLike, policy: TiePolicy) -> NDArray[np.int64]:
     if table.shape[0] == 0 or table.shape[1] == 0:
         return np.full(table.shape[0], -1, dtype=np.int64)
     top = table == table.max(axis=1, keepdims=True)
-    chosen = np.argmax(top, axis=1).astype(np.int64)  # the first top class
+    chosen: NDArray[np.int64] = np.argmax(top, axis=1).astype(np.int64)  # the first top class
     tied = np.flatnonzero(top.sum(axis=1) > 1)
     if not tied.size:
         return chosen

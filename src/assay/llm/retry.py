@@ -35,7 +35,7 @@ class RetryPolicy:
         d *= 1 - self.jitter * r.random()
         if retry_after is not None:
             d = max(d, min(retry_after, self.max_delay))
-        return d
+        return float(d)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:

@@ -169,7 +169,8 @@ def _components(n: int, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     _, labels = connected_components(graph, directed=False)
     first = np.full(int(labels.max()) + 1, n, np.int64)
     np.minimum.at(first, labels, np.arange(n, dtype=np.int64))
-    return first[labels]
+    leaders: npt.NDArray[np.int64] = first[labels]
+    return leaders
 
 
 def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], config: LshConfig,

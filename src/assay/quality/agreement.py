@@ -73,9 +73,10 @@ def fleiss_kappa(data: Any, *, counts: bool = False) -> float:
 
 def _weight_matrix(k: int, weights: Weights) -> NDArray[np.float64]:
     idx = np.arange(k)
-    dist = np.abs(idx[:, None] - idx[None, :]).astype(float)
+    dist: NDArray[np.float64] = np.abs(idx[:, None] - idx[None, :]).astype(float)
     if weights is None:
-        return (dist > 0).astype(float)
+        nominal: NDArray[np.float64] = (dist > 0).astype(float)
+        return nominal
     if weights == "linear":
         return dist
     if weights == "quadratic":

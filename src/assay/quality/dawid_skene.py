@@ -55,7 +55,8 @@ def _initial(
     counts = cl.vote_counts()
     post = counts / counts.sum(axis=1, keepdims=True)
     clamp_gold(post, g_items, g_classes)
-    return post
+    posterior: NDArray[np.float64] = post
+    return posterior
 
 
 def _gold_observations(cl: CrowdLabels, g_items: NDArray[np.int64]) -> NDArray[np.float64]:

@@ -34,7 +34,8 @@ def coincidence_matrix(data: ReliabilityData) -> NDArray[np.float64]:
     keep = m >= 2
     counts, m = counts[keep], m[keep]
     scaled = counts / (m - 1)[:, None]
-    return counts.T @ scaled - np.diag(scaled.sum(axis=0))
+    coincidences: NDArray[np.float64] = counts.T @ scaled - np.diag(scaled.sum(axis=0))
+    return coincidences
 
 
 def distance_matrix(
@@ -49,7 +50,7 @@ def distance_matrix(
         i = np.arange(k)
         lo, hi = np.minimum.outer(i, i), np.maximum.outer(i, i)
         between = cum[hi + 1] - cum[lo]
-        d = between - (marginals[lo] + marginals[hi]) / 2.0
+        d: NDArray[np.float64] = between - (marginals[lo] + marginals[hi]) / 2.0
         return d**2
     if level == "interval":
         v = data.numeric_values()

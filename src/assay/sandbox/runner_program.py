@@ -17,6 +17,7 @@ import signal
 import sys
 import traceback
 import types
+from typing import Any
 
 SPEC = "assay_tests.json"
 
@@ -26,16 +27,16 @@ class _TestTimeout(BaseException):
 
 
 class _CappedText(io.TextIOBase):
-    def __init__(self, cap):
+    def __init__(self, cap: int) -> None:
         self.cap = cap
-        self.parts = []
+        self.parts: list[str] = []
         self.size = 0
         self.truncated = False
 
-    def writable(self):
+    def writable(self) -> bool:
         return True
 
-    def write(self, s):
+    def write(self, s: str) -> int:
         room = self.cap - self.size
         if len(s) > room:
             self.truncated = True
@@ -44,22 +45,23 @@ class _CappedText(io.TextIOBase):
         self.size += len(s)
         return len(s)
 
-    def value(self):
+    def value(self) -> str:
         return "".join(self.parts) + ("\n[output truncated]" if self.truncated else "")
 
 
-def _on_alarm(signum, frame):
+def _on_alarm(signum: int, frame: object) -> None:
     raise _TestTimeout()
 
 
-def _short_traceback(exc, filename_prefix):
+def _short_traceback(exc: BaseException, filename_prefix: str) -> str:
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
     # drop frames of this runner
     kept = [ln for ln in lines if "runner_program" not in ln and "assay_runner.py" not in ln]
     return "".join(kept)[-8000:]
 
 
-def _run_captured(code, namespace, filename, seconds, cap):
+def _run_captured(code: str, namespace: dict[str, Any], filename: str, seconds: float,
+                  cap: int) -> tuple[str, str, str]:
     """Run code; return (status, message, output)."""
     out = _CappedText(cap)
     old_out, old_err = sys.stdout, sys.stderr
@@ -85,7 +87,7 @@ def _run_captured(code, namespace, filename, seconds, cap):
     return status, message, out.value()
 
 
-def main():
+def main() -> None:
     report = os.fdopen(int(os.environ["ASSAY_REPORT_FD"]), "w", buffering=1, encoding="utf-8")
     with open(SPEC, encoding="utf-8") as f:
         spec = json.load(f)
@@ -94,7 +96,7 @@ def main():
     seconds = float(spec["per_test_seconds"])
     cap = int(spec["max_test_output"])
 
-    def emit(**fields):
+    def emit(**fields: Any) -> None:
         fields["nonce"] = nonce
         report.write(json.dumps(fields) + "\n")
         report.flush()

@@ -49,7 +49,7 @@ def _read_items(path: str) -> list[dict[str, Any]]:
     if not p.is_file():
         raise Invalid(f"decontaminate: eval file {path} does not exist")
     opener = gzip.open if p.suffix == ".gz" else open
-    with opener(p, "rt", encoding="utf-8") as f:  # type: ignore[operator]
+    with opener(p, "rt", encoding="utf-8") as f:
         text = f.read()
     if text.lstrip().startswith("["):
         return list(json.loads(text))

