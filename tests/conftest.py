@@ -4,8 +4,8 @@ Markers name the real components a test needs: `postgres`, `browser`, `sandbox`,
 component a test skips with the reason on a laptop; under CI=true it fails instead, never skipping silently
 (`missing`, `require_module` and `require_file` below are the one way a test gives up for a missing thing).
 
-`slow` marks what the fast loop (`uv run pytest -m "not slow"`, docs/dev.md) leaves out; every `browser`
-and `ray` test is slow without saying so (see `pytest_collection_modifyitems`). CI runs everything.
+`slow` marks what the fast loop (`uv run pytest -m "not slow"`, docs/dev.md) leaves out; every `browser`,
+`ray` and `postgres` test is slow without saying so (see `pytest_collection_modifyitems`). CI runs everything.
 """
 
 from __future__ import annotations
@@ -108,12 +108,13 @@ def require_file(path: Path) -> Path:
     return path
 
 
-#: Markers that make a test slow by themselves: a browser or a Ray start costs seconds before the first assert.
-SLOW_BY_MARKER = ("browser", "ray")
+#: Markers that make a test slow by themselves: a browser or a Ray start costs seconds before the first
+#: assert, and the fast loop runs on SQLite only (the PostgreSQL variant of each test runs in the full suite).
+SLOW_BY_MARKER = ("browser", "ray", "postgres")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every `browser` and `ray` test is also `slow` (so `-m "not slow"` leaves them out)."""
+    """Every `browser`, `ray` and `postgres` test is also `slow` (so `-m "not slow"` leaves them out)."""
     for item in items:
         if any(item.get_closest_marker(m) for m in SLOW_BY_MARKER) and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)

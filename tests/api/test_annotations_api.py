@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.conftest import ApiEnv, annotate, make_project
 
 
+@pytest.mark.slow
 def test_cursor_reads_only_new_submitted_annotations(api_env_any: ApiEnv) -> None:
     api_env = api_env_any
     pid = make_project(api_env)["id"]

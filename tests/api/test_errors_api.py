@@ -3,6 +3,8 @@ covers the routes programs need."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.conftest import ApiEnv
 
 
@@ -13,6 +15,7 @@ def _err(r) -> dict:  # type: ignore[no-untyped-def]
     return body["error"]
 
 
+@pytest.mark.slow
 def test_error_shapes(api_env: ApiEnv, project: dict) -> None:
     anon, lead = api_env.raw(None), api_env.raw("lead")
     pid = project["id"]
@@ -47,6 +50,7 @@ def TestClientWith(env: ApiEnv, token: str):  # type: ignore[no-untyped-def]
     return TestClient(env.app, headers={"Authorization": f"Bearer {token}"})
 
 
+@pytest.mark.slow
 def test_openapi_covers_the_program_routes(api_env: ApiEnv) -> None:
     doc = api_env.raw(None).get("/api/v1/openapi.json").json()
     paths = doc["paths"]

@@ -20,6 +20,7 @@ def _json_error(r) -> dict:  # type: ignore[no-untyped-def]
     return body["error"]
 
 
+@pytest.mark.slow
 def test_bad_ids_on_api_routes_answer_422_json(api_env_any: ApiEnv) -> None:
     lead = api_env_any.raw("lead")
     pid = make_project(api_env_any)["id"]
@@ -48,6 +49,7 @@ def test_bad_ids_on_api_routes_answer_422_json(api_env_any: ApiEnv) -> None:
 
 
 @pytest.mark.parametrize("bad", [str(2**63), "-1", "abc"])
+@pytest.mark.slow
 def test_bad_ids_on_pages_answer_an_error_page(api_env: ApiEnv, project: dict, bad: str) -> None:
     lead = api_env.raw("lead")
     for url, param in ((f"/projects/{bad}", "project_id"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from assay.llm import ChatClient, EndpointConfig, RetryPolicy
 from assay.llm.fake_server import FakeLLMServer
 from assay.services.annotation import suggestions
@@ -19,6 +21,7 @@ def _suggest(env: ApiEnv, pid: int, srv: FakeLLMServer) -> Any:
         return suggestions.suggest(env.db, pid, client, swap=True, concurrency=2)
 
 
+@pytest.mark.slow
 def test_suggestions_are_stored_apart_and_resume(api_env: ApiEnv, project: dict, tmp_path: Any) -> None:
     pid = project["id"]
     with FakeLLMServer(model="judge-1") as srv:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assay.services.authoring import conversations as authoring
 from assay.services.authoring import endpoints
 
 
+@pytest.mark.slow
 def test_lead_configures_endpoint_and_project(env, web, db) -> None:  # type: ignore[no-untyped-def]
     admin, trainer = web.client("admin"), web.client("annotator1")
     assert trainer.get("/authoring/endpoints").status_code == 403
@@ -37,6 +40,7 @@ def test_lead_configures_endpoint_and_project(env, web, db) -> None:  # type: ig
         .status_code == 404
 
 
+@pytest.mark.slow
 def test_model_html_is_inert_on_the_task_page(env, web, db) -> None:  # type: ignore[no-untyped-def]
     from assay.services.authoring import conversations as authoring
 

@@ -3,6 +3,8 @@ turn, then the exports: 3 preference pairs (DPO) and one SFT path; model errors 
 
 from __future__ import annotations
 
+import pytest
+
 from assay.exporters import build
 from assay.services.authoring import export as authoring_export
 from assay.services.projects import exports
@@ -17,6 +19,7 @@ def _stream(client, pid: int, task: dict, slot: int) -> list[tuple[str, object]]
     return sse(r.text)
 
 
+@pytest.mark.slow
 def test_three_turn_chat_gives_three_pairs_and_one_sft_path(env, web, db) -> None:  # type: ignore[no-untyped-def]
     pid = env.project_id("chat")
     c = web.client("annotator1")
@@ -65,6 +68,7 @@ def test_three_turn_chat_gives_three_pairs_and_one_sft_path(env, web, db) -> Non
     assert out.rows == 1 and out.paths["train"].exists()
 
 
+@pytest.mark.slow
 def test_model_errors_are_shown_and_retry_keeps_the_message(env, web, db) -> None:  # type: ignore[no-untyped-def]
     pid = env.project_id("chat")
     c = web.client("annotator1")

@@ -33,6 +33,7 @@ def test_key_is_encrypted_at_rest_and_kept_on_update(env, db) -> None:  # type: 
         endpoints.save_endpoint(db, env.trainer, name="x", base_url="http://h/v1", model="m")
 
 
+@pytest.mark.slow
 def test_key_never_appears_in_any_response_or_log(env, web, db, caplog, capfd) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.DEBUG)
     admin, trainer = web.client("admin"), web.client("annotator1")

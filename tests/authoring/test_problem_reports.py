@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assay.services.annotation import queue
 from assay.services.site.demo import ensure_demo
 
 
+@pytest.mark.slow
 def test_reported_record_leaves_the_queue_and_lead_resolves(env, web, db) -> None:  # type: ignore[no-untyped-def]
     project = ensure_demo(db).project
     pid = project.id
@@ -46,6 +49,7 @@ def test_reported_record_leaves_the_queue_and_lead_resolves(env, web, db) -> Non
     assert r.status_code == 201 and r.json()["task_id"] == task["id"]
 
 
+@pytest.mark.slow
 def test_annotator_cannot_report_a_record_outside_their_queue(env, web, db) -> None:  # type: ignore[no-untyped-def]
     project = ensure_demo(db).project
     pid = project.id

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from assay.exporters import build
@@ -13,6 +14,7 @@ from assay.store.tables import AnnotationRow, RecordRow
 from tests.authoring.conftest import sse
 
 
+@pytest.mark.slow
 def test_prompt_task_becomes_a_judged_record(env, web, db) -> None:  # type: ignore[no-untyped-def]
     pid = env.project_id("prompt")
     c = web.client("annotator1")

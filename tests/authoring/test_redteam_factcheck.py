@@ -21,6 +21,7 @@ def _reply(c, pid: int, task: dict, slot: int = 0) -> str:  # type: ignore[no-un
     return "".join(d for e, d in sse(body) if e == "delta")
 
 
+@pytest.mark.slow
 def test_redteam_attempt_becomes_training_record(env, web, db) -> None:  # type: ignore[no-untyped-def]
     pid = env.project_id("redteam")
     c = web.client("annotator1")
@@ -68,6 +69,7 @@ def test_redteam_attempt_becomes_training_record(env, web, db) -> None:  # type:
         authoring_records.make_training_record(db, held.id, env.trainer, "safe")
 
 
+@pytest.mark.slow
 def test_fact_checks_summary_and_exports(env, web, db) -> None:  # type: ignore[no-untyped-def]
     pid = env.project_id("chat")
     c = web.client("annotator1")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from assay.cli.main import app
@@ -22,6 +23,7 @@ questions:
 """
 
 
+@pytest.mark.slow
 def test_global_data_dir_is_used_by_data_pipeline_push_and_pull(tmp_path: Path, shared_data: Path) -> None:
     data, elsewhere = tmp_path / "chosen", tmp_path / "env-default"
     env = {"ASSAY_DATA_DIR": str(elsewhere), "ASSAY_DATASET_STORE": "", "ASSAY_DATABASE_URL": "",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -37,6 +38,7 @@ def _counts(db: Any) -> list[int]:
         return sorted(s.scalars(q))
 
 
+@pytest.mark.slow
 def test_generate_dies_on_failures_and_a_rerun_finishes(tmp_path: Path) -> None:
     data = tmp_path / "data"
     db = open_db(load_settings(data_dir=data))

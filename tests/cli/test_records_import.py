@@ -14,6 +14,8 @@ from assay.config import load_settings
 from assay.services.projects import projects
 from assay.store.db import open_db
 
+pytestmark = pytest.mark.slow  # imports real data sets (2312 HH pairs and more)
+
 runner = CliRunner()
 PROJECT_YAML = """
 name: hh

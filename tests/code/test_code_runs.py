@@ -35,6 +35,7 @@ def _finished(db, runner, demo, rid, user, batch):  # type: ignore[no-untyped-de
     return wait_for(check)
 
 
+@pytest.mark.slow
 def test_visible_custom_mutation_and_hidden(db, code_demo, runner):  # type: ignore[no-untyped-def]
     demo, pid = code_demo, code_demo.project.id
     rid = _claim_close_elements(db, demo)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from assay.cli.main import app
 from assay.services.explorer.stats import stats_for, summary_lines
 
 
+@pytest.mark.slow
 def test_show_stats_prints_the_same_summaries(explorer_store, tmp_path):  # type: ignore[no-untyped-def]
     env = {"ASSAY_DATA_DIR": str(tmp_path / "data"), "ASSAY_DATASET_STORE": explorer_store.url, "COLUMNS": "200"}
     r = CliRunner().invoke(app, ["data", "show", "hh-judged@1", "--rows", "0", "--stats"], env=env)

@@ -27,6 +27,7 @@ def env(xdb):  # type: ignore[no-untyped-def]
         yield {"db": xdb, "lead": lead_client, "ann": client(ann), "lead_user": lead}
 
 
+@pytest.mark.slow
 def test_pages_render_and_twins_agree(env):  # type: ignore[no-untyped-def]
     c = env["lead"]
     assert "hh-clean@1" in c.get("/explore").text
@@ -76,6 +77,7 @@ def test_lineage_and_diff(env):  # type: ignore[no-untyped-def]
     assert html.count("<rect") == 3 and 'data-testid="diff-summary"' in html
 
 
+@pytest.mark.slow
 def test_export_and_push_the_selection(env):  # type: ignore[no-untyped-def]
     c, db = env["lead"], env["db"]
     sel = {"conditions": ["meta.split=dev"], "q": "you"}
@@ -94,6 +96,7 @@ def test_export_and_push_the_selection(env):  # type: ignore[no-untyped-def]
     assert env["ann"].post("/api/v1/explore/hh@1/push", json={**sel, "project_id": p.id}).status_code in (403, 404)
 
 
+@pytest.mark.slow
 def test_annotators_cannot_see_datasets(env):  # type: ignore[no-untyped-def]
     a = env["ann"]
     for url in ["/explore", "/explore/hh@1", "/explore/hh@1/stats", "/explore/hh@1/lineage",

@@ -9,6 +9,8 @@ from assay.pipelines.conditions import compile_conditions, parse_condition
 from assay.pipelines.steps.filtering import Filter
 from assay.services.explorer import browse as explorer
 
+pytestmark = pytest.mark.slow  # each filter checked on three engines: about 25 s
+
 CASES = [
     ["chars<1500", "turns>=3"],
     ["prompt_chars>200"],

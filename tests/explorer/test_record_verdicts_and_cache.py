@@ -43,6 +43,7 @@ def test_runs_keep_one_decision_per_dropped_record(explorer_store):  # type: ign
     assert explorer_store.read_decisions("hh@1") is None  # imported, not made by a run
 
 
+@pytest.mark.slow
 def test_record_page_says_which_step_dropped_it_and_why(xdb, explorer_store, lead):  # type: ignore[no-untyped-def]
     t = explorer_store.read_decisions("hh-clean@1").to_pylist()
     short = next(d for d in t if d["step"] == "filter")
@@ -80,6 +81,7 @@ def test_annotate_only_step_shows_would_drop_with_reason(xdb, explorer_store):  
     assert flagged["verdict"] == "kept" and flagged["flags"][0]["reason"] == "too_few_words"
 
 
+@pytest.mark.slow
 def test_cache_builds_in_the_background_and_pages_show_building(xdb, explorer_store, lead, monkeypatch):  # type: ignore[no-untyped-def]
     release, started = threading.Event(), threading.Event()
     real_build = explorer_cache.build
@@ -113,6 +115,7 @@ def test_cache_builds_in_the_background_and_pages_show_building(xdb, explorer_st
     assert lead.get(f"/api/v1/explore/{ref}/records").json()["total"] == 40
 
 
+@pytest.mark.slow
 def test_failed_build_is_shown_and_can_be_retried(xdb, explorer_store, lead, monkeypatch):  # type: ignore[no-untyped-def]
     real_build = explorer_cache.build
     monkeypatch.setattr(explorer_cache, "build", lambda *a: (_ for _ in ()).throw(OSError("disk full")))

@@ -55,6 +55,7 @@ def _ids(case: tuple[str, dict[str, Any], Any, Any]) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
+@pytest.mark.slow
 def test_parquet_loads_with_datasets_in_trl_types(case: Any, tmp_path: Path, datasets: Any) -> None:
     fmt, options, make, features = case
     expected = features(datasets)

@@ -48,6 +48,7 @@ def _wrong(task: CodeTask) -> str:
     return f"def {task.entry_point}(*args, **kwargs):\n    return 'wrong'\n"
 
 
+@pytest.mark.slow
 def test_counts_and_fields(humaneval: dict, humaneval_plus: dict, mbpp: dict) -> None:
     assert (len(humaneval), len(humaneval_plus), len(mbpp)) == (164, 164, 427)
     for records, dataset in ((humaneval, "humaneval"), (humaneval_plus, "humaneval_plus"), (mbpp, "mbpp")):
@@ -85,6 +86,7 @@ def test_humaneval_plus_adds_extra_inputs(humaneval: dict, humaneval_plus: dict)
     assert "check_plus(has_close_elements)" in plus.hidden_tests
 
 
+@pytest.mark.slow
 def test_reference_passes_and_stub_fails_on_sample(
     humaneval: dict, humaneval_plus: dict, mbpp: dict, tmp_path: Path
 ) -> None:

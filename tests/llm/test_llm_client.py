@@ -91,6 +91,7 @@ def test_retries_503_then_succeeds(fake, make_client):
     assert len(fake.chat_requests()) == 3
 
 
+@pytest.mark.slow
 def test_429_waits_for_retry_after(fake, make_client):
     fake.fail_next(1, 429, retry_after=1)
     t0 = time.monotonic()

@@ -10,6 +10,7 @@ import time
 
 import httpx
 import openai
+import pytest
 
 from assay.llm.fake_server import FakeLLMServer
 
@@ -76,6 +77,7 @@ def test_works_with_the_openai_client_directly(fake):
     client.close()
 
 
+@pytest.mark.slow
 def test_runs_as_a_module_for_demos():
     with FakeLLMServer() as probe:  # borrow a free port, then release it
         port = probe.port

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from assay.cli.data import data_app, pipeline_app
 
 
+@pytest.mark.slow
 def test_import_run_log_diff_export(tmp_path: Path, shared_data: Path) -> None:
     store = ["--store", str(tmp_path / "store")]
     r = CliRunner()

@@ -36,6 +36,7 @@ def test_every_example_spec_parses() -> None:
         assert PipelineSpec.load(p).steps, p
 
 
+@pytest.mark.slow
 def test_cli_help_example_runs(tmp_path: Path, shared_data: Path) -> None:
     """`assay pipeline run docs/examples/clean-hh.yaml --input hh@latest --output hh-clean` (the command
     in the CLI help) on the first 300 HH harmless-base pairs."""
@@ -67,6 +68,7 @@ def test_cli_help_example_runs(tmp_path: Path, shared_data: Path) -> None:
     assert m.steps[2]["rows_in"] == m.steps[2]["kept"]  # redact never drops
 
 
+@pytest.mark.slow
 def test_gsm8k_example_runs_from_the_repository_root(tmp_path: Path, shared_data: Path) -> None:
     """clean-gsm8k.yaml names its eval sets relative to the repository root, where the docs run it."""
     gsm = _slice(shared_data / "gsm8k" / "train.jsonl", tmp_path / "gsm.jsonl", 400)

@@ -28,6 +28,7 @@ ODD_TEXTS = [
 
 @pytest.mark.parametrize("ngram", [1, 3, 5])
 @pytest.mark.parametrize("num_perm", [1, 16, 128])
+@pytest.mark.slow
 def test_kernel_equals_the_numpy_reference(ngram: int, num_perm: int) -> None:
     texts, _, _ = planted_corpus()
     texts = ODD_TEXTS + texts[:200] + ODD_TEXTS

@@ -10,6 +10,8 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 from assay.datasets import DatasetStore, records_to_table
 from assay.domain.records import Completion, Message, Record
 from assay.pipelines.executors import LocalExecutor
@@ -31,6 +33,7 @@ def test_shard_of_is_stable() -> None:
     assert len({shard_of(f"x{i}", 8) for i in range(200)}) == 8
 
 
+@pytest.mark.slow
 def test_run_dedups_across_shards_and_records_lineage(tmp_path: Path) -> None:
     store = DatasetStore(str(tmp_path / "s"))
     make_input(store)
@@ -49,6 +52,7 @@ def test_run_dedups_across_shards_and_records_lineage(tmp_path: Path) -> None:
     assert again.manifest.ref == "out@1"  # same content, same parents and spec: no copy
 
 
+@pytest.mark.slow
 def test_process_pool_gives_same_rows_as_in_process(tmp_path: Path) -> None:
     store = DatasetStore(str(tmp_path / "s"))
     make_input(store)
@@ -66,6 +70,7 @@ def test_memory_store(tmp_path: Path) -> None:
     assert store.resolve("out@latest").row_count == res.manifest.row_count > 0
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_skipping_done_shards(tmp_path: Path) -> None:
     store = DatasetStore(str(tmp_path / "s"))
     make_input(store)

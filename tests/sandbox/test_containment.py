@@ -145,6 +145,7 @@ def test_memory_hog_gets_memory_error(sandbox):
     assert not r.timed_out
 
 
+@pytest.mark.slow
 def test_infinite_loop_hits_cpu_limit(sandbox):
     r = _py(sandbox, "while True:\n    pass\n", Limits(cpu_seconds=1, wall_seconds=10))
     assert r.killed_reason == "cpu_limit"
@@ -152,6 +153,7 @@ def test_infinite_loop_hits_cpu_limit(sandbox):
     assert r.wall_seconds < 5
 
 
+@pytest.mark.slow
 def test_sleeping_forever_hits_wall_clock(sandbox):
     r = _py(sandbox, "import time\ntime.sleep(60)\n", Limits(wall_seconds=1))
     assert r.timed_out and r.killed_reason == "wall_timeout" and r.exit_code is None
@@ -159,6 +161,7 @@ def test_sleeping_forever_hits_wall_clock(sandbox):
     assert "timed out" in r.describe()
 
 
+@pytest.mark.slow
 def test_detached_grandchild_dies_with_the_run(sandbox):
     token = f"assay-grandchild-{uuid.uuid4().hex}"
     code = f"""
@@ -240,6 +243,7 @@ def test_bad_file_names_are_invalid(name):
         BubblewrapSandbox().run({name: "x"}, ["python3", "x.py"], Limits())
 
 
+@pytest.mark.slow
 def test_many_concurrent_runs_leave_nothing_behind(sandbox):
     before = _uid_processes(65534)
     results = []

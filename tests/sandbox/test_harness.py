@@ -42,6 +42,7 @@ def test_syntax_error_is_a_setup_error_for_every_test(sandbox):
     assert r.tests[0].message.startswith("not run: the solution failed to load")
 
 
+@pytest.mark.slow
 def test_hanging_test_times_out_alone_and_others_still_run(sandbox):
     solution = "def f(x):\n    while x == 0:\n        pass\n    return x\n"
     r = run_tests(sandbox, solution, "assert f(1) == 1\nassert f(0) == 0\nassert f(2) == 2\n", "assert",
@@ -50,6 +51,7 @@ def test_hanging_test_times_out_alone_and_others_still_run(sandbox):
     assert r.tests[1].message.startswith("timed out")
 
 
+@pytest.mark.slow
 def test_whole_run_timeout_is_reported(sandbox):
     solution = "import time\ndef f():\n    time.sleep(30)\n"
     r = run_tests(sandbox, solution, "assert f() is None\n", "assert", Limits(wall_seconds=1.5), per_test_seconds=20)

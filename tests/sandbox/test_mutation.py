@@ -61,6 +61,7 @@ def _problem(shared_data, task_id: str) -> dict:
     ("HumanEval/0", "def check(candidate):\n    assert candidate([1.0, 5.0], 0.5) is False\n"),
     ("HumanEval/3", "def check(candidate):\n    assert candidate([]) is False\n"),
 ])
+@pytest.mark.slow
 def test_good_tests_kill_most_mutants_and_a_trivial_test_few(shared_data, task_id, trivial):
     p = _problem(shared_data, task_id)
     box = BubblewrapSandbox()
@@ -74,6 +75,7 @@ def test_good_tests_kill_most_mutants_and_a_trivial_test_few(shared_data, task_i
 
 
 @pytest.mark.sandbox
+@pytest.mark.slow
 def test_a_hanging_mutant_counts_as_killed_by_timeout():
     reference = "def count_down(n):\n    steps = 0\n    while n > 0:\n        n -= 1\n        steps += 1\n    return steps\n"
     score = mutation_score(BubblewrapSandbox(), reference, "assert count_down(3) == 3\n", "assert",

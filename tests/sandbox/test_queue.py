@@ -50,6 +50,7 @@ def test_positions_follow_round_robin_over_users():
     assert [t.user for t in order] == ["bob", "carol", "alice", "alice", "alice"]
 
 
+@pytest.mark.slow
 def test_a_busy_user_does_not_starve_a_late_one():
     q = RunQueue(max_concurrent=2)
     box = CountingSandbox()

@@ -36,6 +36,7 @@ def test_me_projects_and_create_from_spec_forms(api_env: ApiEnv, tmp_path: Path)
             c.get_project("no-such-project")
 
 
+@pytest.mark.slow
 def test_add_records_in_batches_and_iterate(api_env: ApiEnv, project: dict) -> None:
     with api_env.sdk("lead") as c:
         recs: list[Any] = [pair_record(i) for i in range(6, 40)]
@@ -76,6 +77,7 @@ def test_iter_annotations_follows_the_cursor(api_env: ApiEnv, project: dict) -> 
         assert {a.annotator for a in c.iter_annotations(pid)} == {"ann"}
 
 
+@pytest.mark.slow
 def test_export_downloads_files_and_loads_with_datasets(api_env: ApiEnv, project: dict, tmp_path: Path) -> None:
     annotate(api_env, "ann", project["id"], 6, choice="a")
     annotate(api_env, "ann2", project["id"], 6, choice="a")
@@ -175,6 +177,7 @@ def test_errors_map_to_assay_classes(api_env: ApiEnv, project: dict) -> None:
 
 
 
+@pytest.mark.slow
 def test_push_a_version_then_pull_the_judgments_back(api_env: ApiEnv) -> None:
     """The researcher's loop from Python: a version's records (a selection of them) go to a project,
     people judge them, and the judgments come back as a new version whose parent is the pushed one."""

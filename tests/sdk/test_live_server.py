@@ -6,11 +6,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 import assay
 from tests.api.conftest import PAIRWISE_SPEC, ApiEnv, annotate, pair_record
 from tests.web.conftest import free_port
 
 
+@pytest.mark.slow
 def test_sdk_against_uvicorn_on_loopback(api_env: ApiEnv, tmp_path: Path) -> None:
     import uvicorn
 

@@ -12,6 +12,7 @@ from tests.security.conftest import app, cheap_password_hashing, client, world, 
 from tests.security.world import World
 
 
+@pytest.mark.slow
 def test_lead_manages_members_and_annotator_is_refused(client: TestClient, world: World) -> None:  # noqa: F811
     w = world
     client.cookies.clear()

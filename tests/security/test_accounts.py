@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -26,6 +27,7 @@ def _h(w: World, role: str = "admin") -> dict[str, str]:
     return {"X-CSRF-Token": w.csrf[role]}
 
 
+@pytest.mark.slow
 def test_admin_creates_a_user_in_the_ui_who_can_then_sign_in(client: TestClient, world: World) -> None:
     c = as_role(client, world, "admin")
     r = c.post("/admin/users", data={"username": "carol", "password": "carol-password-1", "role": "reviewer",
@@ -39,6 +41,7 @@ def test_admin_creates_a_user_in_the_ui_who_can_then_sign_in(client: TestClient,
     assert sign_in(client, "carol", "carol-password-1").status_code == 303
 
 
+@pytest.mark.slow
 def test_deactivation_ends_sessions_and_tokens_at_once(client: TestClient, world: World) -> None:
     victim_session = world.sessions["annotator"]
     victim_token = world.write_tokens["annotator"]
@@ -70,6 +73,7 @@ def test_the_last_admin_cannot_be_removed(client: TestClient, world: World) -> N
     assert r.status_code == 409
 
 
+@pytest.mark.slow
 def test_admin_reset_password_ends_the_persons_sessions(client: TestClient, world: World) -> None:
     c = as_role(client, world, "admin")
     r = c.post(f"/api/v1/admin/users/{world.user_ids['ann1']}/password", json={"password": "reset-pass-123"},
@@ -82,6 +86,7 @@ def test_admin_reset_password_ends_the_persons_sessions(client: TestClient, worl
     assert sign_in(client, "ann1", "reset-pass-123").status_code == 303
 
 
+@pytest.mark.slow
 def test_own_password_change_needs_the_old_password(client: TestClient, world: World) -> None:
     c = as_role(client, world, "annotator")
     r = c.post("/account/password", data={"old_password": "not-it-at-all", "new_password": "new-pass-1234",
@@ -98,6 +103,7 @@ def test_own_password_change_needs_the_old_password(client: TestClient, world: W
     assert sign_in(client, "ann1", "new-pass-1234").status_code == 303
 
 
+@pytest.mark.slow
 def test_invite_link_works_once_and_expires(client: TestClient, world: World) -> None:
     c = as_role(client, world, "admin")
     r = c.post("/admin/invites", data={"role": "reviewer", "hours": "48", "note": "for dana"}, headers=_h(world))

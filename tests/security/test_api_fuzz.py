@@ -35,6 +35,8 @@ from hypothesis import strategies as st
 from tests.security.test_permission_matrix import FORBIDDEN_TEXT, RULES
 from tests.security.world import ENDPOINT_KEY, World, copy_world, settings_for
 
+pytestmark = pytest.mark.slow  # schemathesis over the whole API: about 40 s
+
 EXAMPLES = int(os.environ.get("ASSAY_FUZZ_EXAMPLES", "8"))
 ANNOTATOR_DENIED = {403, 404}
 MALFORMED = {400, 422}

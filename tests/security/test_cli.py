@@ -26,6 +26,7 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
     return run, env, app
 
 
+@pytest.mark.slow
 def test_tokens_create_ls_revoke(cli) -> None:  # type: ignore[no-untyped-def]
     run, env, _app = cli
     out = run("tokens", "create", "alice", "--name", "laptop", "--scope", "write")
@@ -50,6 +51,7 @@ def test_tokens_create_ls_revoke(cli) -> None:  # type: ignore[no-untyped-def]
     assert "revoked" in run("tokens", "ls", "alice")
 
 
+@pytest.mark.slow
 def test_passwd_deactivate_role_invite(cli) -> None:  # type: ignore[no-untyped-def]
     run, env, app = cli
     run("users", "passwd", "alice", input="another-pass-1\nanother-pass-1\n")

@@ -54,6 +54,7 @@ PAGES = sorted(k for k in RULES if k.startswith("GET /") and not k.startswith("G
                and k not in ("GET /api/docs", "GET /docs/oauth2-redirect"))
 
 
+@pytest.mark.slow
 def test_pages_escape_hostile_record_text(world_template: World, tmp_path: Path) -> None:
     w = copy_world(world_template, tmp_path / "w")
     client, db = _client(w)

@@ -38,6 +38,7 @@ def test_non_leads_cannot_export_by_any_path(client: TestClient, world: World, r
             assert secret not in r.text, f"{what} as {role} leaks {secret}"
 
 
+@pytest.mark.slow
 def test_a_lead_cannot_export_or_push_into_a_project_they_do_not_lead(client: TestClient, world: World) -> None:
     w, q = world, world.other_project_id
     ref = f"{w.dataset}@{w.dataset_version}"
@@ -51,6 +52,7 @@ def test_a_lead_cannot_export_or_push_into_a_project_they_do_not_lead(client: Te
     assert r.status_code == 200, r.text[:300]
 
 
+@pytest.mark.slow
 def test_a_bad_where_in_an_explorer_export_or_push_is_a_422_not_a_500(client: TestClient, world: World) -> None:
     """Found by the API fuzzer: a `where` DuckDB cannot bind or parse made export/push fail with a 500."""
     w = world

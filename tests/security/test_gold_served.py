@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -51,6 +52,7 @@ def _normalise(html: str) -> str:
     return re.sub(r"\d+", "N", html)
 
 
+@pytest.mark.slow
 def test_served_gold_record_never_shows_its_answer_or_that_it_is_gold(client: TestClient, world: World) -> None:
     from assay.web.security import SESSION_COOKIE
 

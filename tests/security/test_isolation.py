@@ -23,6 +23,7 @@ def _assert_hidden(r: object, what: str) -> None:
         assert secret not in text, f"{what} leaks {secret}"
 
 
+@pytest.mark.slow
 def test_other_records_by_guessed_ids_are_not_found(client: TestClient, world: World) -> None:
     c = as_role(client, world, "annotator")
     p, q = world.project_id, world.other_project_id
@@ -39,6 +40,7 @@ def test_other_records_by_guessed_ids_are_not_found(client: TestClient, world: W
         _assert_hidden(r, "fragment")
 
 
+@pytest.mark.slow
 def test_cannot_write_someone_elses_draft_or_submit_or_skip(client: TestClient, world: World) -> None:
     c = as_role(client, world, "annotator")
     p, rid = world.project_id, world.ann2_lease_record
@@ -97,6 +99,7 @@ def test_other_project_is_invisible(client: TestClient, world: World) -> None:
 
 
 @pytest.mark.parametrize("role", ["annotator", "reviewer", "outsider"])
+@pytest.mark.slow
 def test_exports_are_refused_to_non_leads(client: TestClient, world: World, role: str) -> None:
     c = as_role(client, world, role)
     p = world.project_id

@@ -3,6 +3,7 @@ the JSON API, the project page's controls, the SDK and the CLI; annotators, revi
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -107,6 +108,7 @@ def test_removing_a_member_ends_their_leases_at_once(client: TestClient, world: 
         db.close()
 
 
+@pytest.mark.slow
 def test_project_page_has_member_controls_for_leads_only(client: TestClient, world: World) -> None:
     w = world
     as_role(client, w, "lead")
@@ -132,6 +134,7 @@ def test_project_page_has_member_controls_for_leads_only(client: TestClient, wor
     assert r.status_code == 403
 
 
+@pytest.mark.slow
 def test_cli_members_and_remove_member(world: World) -> None:
     from assay.cli.main import app
     from tests.security.world import settings_for

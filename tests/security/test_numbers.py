@@ -5,12 +5,14 @@ middleware), and the largest id itself is an ordinary miss."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.security.conftest import as_role
 from tests.security.world import World
 
 
+@pytest.mark.slow
 def test_huge_numbers_in_path_query_and_body(client: TestClient, world: World) -> None:
     c = as_role(client, world, "admin")
     r = c.post(f"/api/v1/explore/{world.dataset}@{world.dataset_version}/push", json={"project_id": 2**63},

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from argon2 import extract_parameters
 
 
+@pytest.mark.slow
 def test_production_hasher_is_argon2id_with_owasp_minimums() -> None:
     """The module's own hasher, as production builds it: these tests swap `_hasher` for a cheap one, so
     load a second, untouched copy of the module and hash with that."""

@@ -36,6 +36,8 @@ from tests.security.world import (
     settings_for,
 )
 
+pytestmark = pytest.mark.slow  # every route x every role: about 170 cases, a minute and a half
+
 A, L, R, N, O, X = "admin", "lead", "reviewer", "annotator", "outsider", "anon"
 SIGNED_IN = {A, L, R, N, O}
 EVERYONE = SIGNED_IN | {X}

@@ -64,6 +64,7 @@ def test_secure_flag_when_configured(world: World) -> None:
         db.close()
 
 
+@pytest.mark.slow
 def test_session_fixation_a_planted_cookie_is_replaced_and_ended(client: TestClient, world: World, app) -> None:  # type: ignore[no-untyped-def]
     planted = world.sessions["annotator"]  # an attacker's session, planted in the victim's browser
     client.cookies.set(SESSION_COOKIE, planted, domain="testserver.local")
@@ -83,6 +84,7 @@ def test_login_without_the_form_cookie_is_refused(client: TestClient) -> None:
     assert r.status_code == 403 and SESSION_COOKIE not in r.headers.get("set-cookie", "")
 
 
+@pytest.mark.slow
 def test_wrong_password_and_unknown_user_get_the_same_answer(client: TestClient) -> None:
     a = sign_in(client, "ann1", "wrong-password")
     b = sign_in(client, "nobody-here", "wrong-password")
@@ -111,6 +113,7 @@ def test_logout_without_csrf_is_refused(client: TestClient, world: World) -> Non
 
 @pytest.mark.parametrize("column,age", [("last_seen_at", timedelta(minutes=121)),
                                         ("created_at", timedelta(hours=25))])
+@pytest.mark.slow
 def test_idle_and_absolute_expiry(client: TestClient, world: World, app, column: str, age: timedelta) -> None:  # type: ignore[no-untyped-def]
     """Move the clock by editing the session row: past the idle limit (120 min) or the absolute one (24 h)."""
     token = world.sessions["annotator"]
@@ -139,6 +142,7 @@ def test_an_active_session_is_kept_alive(client: TestClient, world: World, app) 
         assert datetime.now(UTC) - seen < timedelta(minutes=1)
 
 
+@pytest.mark.slow
 def test_throttling_per_account(app) -> None:  # type: ignore[no-untyped-def]
     """Five failures from five different addresses lock the account (even with the right password),
     while another account from a fresh address signs in."""
@@ -163,6 +167,7 @@ def test_throttling_per_address_across_accounts(app) -> None:  # type: ignore[no
         assert sign_in(c, "ann1").status_code == 303
 
 
+@pytest.mark.slow
 def test_throttle_is_shared_by_every_process(world: World, app) -> None:  # type: ignore[no-untyped-def]
     """Two app instances (two worker processes) over one database see the same failure counts."""
     from assay.store.db import open_db
@@ -220,6 +225,7 @@ def test_no_secret_is_ever_logged(client: TestClient, world: World, caplog: pyte
 @pytest.mark.parametrize("target,expected", [("/projects/1", "/projects/1"), ("//evil.example/x", "/"),
                                              ("/\\evil.example", "/"), ("https://evil.example", "/"),
                                              ("/ok\r\nSet-Cookie: x=1", "/")])
+@pytest.mark.slow
 def test_sign_in_redirects_only_within_the_site(client: TestClient, target: str, expected: str) -> None:
     token = _login_csrf(client)
     r = client.post("/login", data={"username": "ann1", "password": PASSWORD, "csrf_token": token, "next": target})

@@ -33,6 +33,7 @@ def test_default_secret_off_localhost_is_refused(tmp_path: Path, no_listen: list
     assert no_listen == []
 
 
+@pytest.mark.slow
 def test_demo_accounts_off_localhost_are_refused(tmp_path: Path, no_listen: list[str]) -> None:
     env = _env(tmp_path)
     assert CliRunner().invoke(app, ["demo", "--no-serve", "--data-dir", env["ASSAY_DATA_DIR"]],
@@ -110,6 +111,7 @@ def test_factory_refuses_demo_accounts_off_localhost(tmp_path: Path, monkeypatch
     assert create_app_from_env() is not None
 
 
+@pytest.mark.slow
 def test_factory_on_loopback_keeps_the_demo_working(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`assay demo` / `assay serve --workers 2` on 127.0.0.1: default secret and demo accounts are fine."""
     from starlette.testclient import TestClient

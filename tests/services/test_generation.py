@@ -44,6 +44,7 @@ def _completions(db: Any, project_id: int) -> dict[str, list[CompletionRow]]:
         return out
 
 
+@pytest.mark.slow
 def test_flaky_server_fills_every_record_exactly_once(db: Any) -> None:
     pid = _setup(db, 8)
     with FakeLLMServer() as srv:
@@ -75,6 +76,7 @@ class Stop(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_with_only_the_missing_records(db: Any) -> None:
     pid = _setup(db, 7)
     with FakeLLMServer() as srv:
@@ -97,6 +99,7 @@ def test_interrupted_run_resumes_with_only_the_missing_records(db: Any) -> None:
     assert all(len(v) == 2 for v in _completions(db, pid).values()) and len(_completions(db, pid)) == 7
 
 
+@pytest.mark.slow
 def test_permanent_failures_are_reported_and_retried_next_run(db: Any) -> None:
     pid = _setup(db, 4)
     with FakeLLMServer() as srv, _client(srv, max_retries=1) as client:

@@ -75,6 +75,7 @@ def test_gold_anchors_dawid_skene(db):
     assert res.labels == {} and res.gold_items == 1  # nothing submitted yet: empty, no crash
 
 
+@pytest.mark.slow
 def test_real_pandalm_and_tulu_through_the_app(db, shared_data):
     p, lead = _project(db, "pandalm", [Question("preference", "pairwise")])
     recs = list(read_records(shared_data / "pandalm-testset" / "testset-v1.json", fmt="pandalm"))

@@ -75,6 +75,7 @@ def test_expired_lease_returns_to_pool(db):
     assert queue.claim_next(db, p.id, a.id) is None  # a never gets the record again
 
 
+@pytest.mark.slow
 def test_draft_saves_renew_the_lease(db):
     p = make_project(db, k=1, n=1, lease_minutes=30)
     a, b = users.add_user(db, "a", "password123"), users.add_user(db, "b", "password123")

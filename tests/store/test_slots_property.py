@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
@@ -197,6 +198,7 @@ def _people(db: Db) -> tuple[User, list[User]]:
     return lead, [users.add_user(db, f"u{i}", "password123") for i in range(PEOPLE)]
 
 
+@pytest.mark.slow
 def test_counters_hold_under_any_interleaving(db: Db) -> None:
     lead, people = _people(db)
 

@@ -69,6 +69,7 @@ def test_submits_keep_a_history_and_a_repeated_submission_id_is_not_recorded_twi
     assert [(m.record_id, m.revisions, m.state, m.editable) for m in mine] == [(t.record_id, 3, "submitted", True)]
 
 
+@pytest.mark.slow
 def test_a_reviewed_annotation_is_locked_and_a_returned_one_is_editable_again(db) -> None:
     p, lead, u, _ = _setup(db, {"review": {"mode": "all", "on_reject": "return"}})
     t1 = queue.claim_next(db, p.id, u.id)
