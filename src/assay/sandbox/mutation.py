@@ -11,7 +11,9 @@ Each mutant differs from the original and from every other mutant (compared as u
 compiles. When there are more than `max_mutants`, a deterministic sample (seeded) is kept, in
 source order.
 
-`mutation_score` runs the tests on the reference (they must all pass, else Invalid) and then on each
+`mutation_score` runs the tests on the reference (they must all pass, else Invalid, whose message says
+only how the run ended and which tests failed, never what the run wrote: the reference is hidden from the
+test author, and the tests can read it) and then on each
 mutant in the sandbox, in parallel. A mutant is killed when any test fails or errors, the run times
 out, or it crashes. A mutant that makes the tests hang is killed by the per-test alarm or by the
 wall-clock limit and is counted in `killed_by_timeout` too. Surviving mutants may be equivalent to
@@ -152,7 +154,7 @@ def _replacements(node: ast.AST, parent: ast.AST | None) -> list[Replacement]:
 
 def _short(node: ast.AST) -> str:
     text = ast.unparse(node).splitlines()[0] if not isinstance(node, (ast.If, ast.While)) else \
-        f"{'if' if isinstance(node, ast.If) else 'while'} {ast.unparse(node.test)}:"  # type: ignore[attr-defined]
+        f"{'if' if isinstance(node, ast.If) else 'while'} {ast.unparse(node.test)}:"
     return text if len(text) <= 70 else text[:67] + "..."
 
 
@@ -198,6 +200,23 @@ def generate_mutants(source: str, *, max_mutants: int = 30, seed: int = 0) -> li
     return mutants
 
 
+_RUN_ENDINGS = {"setup_error": "the tests' setup failed", "timed_out": "the run timed out",
+                "crashed": "the run ended early"}
+
+
+def reference_failure(report: TestReport) -> str:
+    """Why tests failed on a hidden reference, in words that carry nothing the run wrote: how the run ended
+    and how many tests failed, with the names of the failing tests (the test author's own names). Never the
+    messages, output or tracebacks: they are written by code that could read the reference."""
+    if report.status != "completed":
+        return _RUN_ENDINGS.get(report.status, "the run failed")
+    bad = [t.name for t in report.tests if t.status != "passed"]
+    if not bad:
+        return "no test reported"
+    shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    return f"{len(bad)} of {len(report.tests)} failed: {shown}"
+
+
 def _timed_out(report: TestReport) -> bool:
     return report.status == "timed_out" or any(t.message.startswith("timed out") for t in report.tests)
 
@@ -224,10 +243,12 @@ def mutation_score(
     parts = split_tests(tests, style, entry_point=entry_point)
     baseline = run_split(sandbox, reference, parts, limits, per_test_seconds=per_test_seconds)
     if not baseline.all_passed:
-        bad = next((t for t in baseline.tests if t.status != "passed"), None)
-        detail = baseline.message or (f"{bad.name}: {bad.message.strip().splitlines()[-1:]}" if bad else "")
-        raise Invalid(f"the tests do not pass on the reference solution ({detail}); fix them before scoring")
-    mutants = generate_mutants(reference, max_mutants=max_mutants, seed=seed)
+        raise Invalid(f"the tests do not pass on the reference solution ({reference_failure(baseline)}); "
+                      "fix them before scoring")
+    try:
+        mutants = generate_mutants(reference, max_mutants=max_mutants, seed=seed)
+    except Invalid:
+        raise Invalid("the reference solution cannot be mutated; ask the project's lead to check it") from None
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         reports = list(pool.map(lambda m: run_split(sandbox, m.source, parts, limits,
                                                     per_test_seconds=per_test_seconds), mutants))
