@@ -17,7 +17,7 @@ tokens_app = group("API tokens for the SDK and CLI (shown once, stored hashed)."
 def users_passwd(ctx: typer.Context, username: str = typer.Argument(..., help="Whose password to set."),
                  password: str = typer.Option(..., prompt="New password", hide_input=True, confirmation_prompt=True,
                                               help="At least 8 characters (prompted when omitted).")) -> None:
-    """Set someone's password (an admin reset); ends all of their sessions.
+    """Set someone's password (an admin reset); ends all of their sessions and revokes their API tokens.
 
     Example: assay users passwd alice
     """
@@ -25,8 +25,8 @@ def users_passwd(ctx: typer.Context, username: str = typer.Argument(..., help="W
 
     with database(settings_from(ctx)) as db:
         u = users.find_user(db, username)
-        users.set_password(db, u.id, password)
-    console.print(f"password of [bold]{username}[/] changed; their sessions have ended")
+        ended = users.set_password(db, u.id, password)
+    console.print(f"password of [bold]{username}[/] changed; {ended.describe()}")
 
 
 def users_deactivate(ctx: typer.Context, username: str = typer.Argument(..., help="Who to deactivate.")) -> None:

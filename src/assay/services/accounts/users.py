@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 from assay.domain.users import Role, User
 from assay.errors import Conflict, Forbidden, Invalid, NotFound
 from assay.services.accounts.audit import record_event
@@ -9,6 +12,7 @@ from assay.services.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password
 from assay.store.db import Db, Tx
 from assay.store.mappers import user_from_row
 from assay.store.queries import sessions as sessions_q
+from assay.store.queries import tokens as tokens_q
 from assay.store.queries import users as users_q
 from assay.store.tables import UserRow
 
@@ -56,14 +60,42 @@ def list_users(db: Db) -> list[User]:
         return [user_from_row(r) for r in users_q.all_by_name(s)]
 
 
-def set_password(db: Db, user_id: int, password: str, actor_id: int | None = None) -> None:
-    """Change a password and end all of the user's sessions."""
+@dataclass(frozen=True)
+class CredentialsEnded:
+    """What a password change ended: the person's sessions and API tokens (both, always)."""
+
+    sessions: int
+    tokens: int
+
+    def describe(self) -> str:
+        """'2 sessions and 1 API token ended' — for the page or the CLI to say what happened."""
+        def n(count: int, noun: str) -> str:
+            return f"{count} {noun}{'' if count == 1 else 's'}"
+        return f"{n(self.sessions, 'session')} and {n(self.tokens, 'API token')} ended"
+
+    def header(self) -> str:
+        """The same for an API answer's `Assay-Credentials-Ended` header: 'sessions=2; api_tokens=1'."""
+        return f"sessions={self.sessions}; api_tokens={self.tokens}"
+
+
+def _end_credentials(s: Tx, user_id: int) -> CredentialsEnded:
+    """End every session and revoke every API token of the user (inside the caller's transaction), so a
+    password change shuts out whoever held the old password or anything minted with it."""
+    return CredentialsEnded(sessions=sessions_q.delete_for_user(s, user_id),
+                            tokens=tokens_q.revoke_all_of_user(s, user_id, datetime.now(UTC)))
+
+
+def set_password(db: Db, user_id: int, password: str, actor_id: int | None = None) -> CredentialsEnded:
+    """Change a password (an admin reset) and end all of the user's sessions and API tokens, in one
+    transaction. Returns what was ended."""
     _check_password(password)
     with db.write() as s:
         row = _row(s, user_id)
         users_q.set_password_hash(s, row, hash_password(password))
-        sessions_q.delete_for_user(s, user_id)
-        record_event(s, actor_id, "user.password", row.username)
+        ended = _end_credentials(s, user_id)
+        record_event(s, actor_id, "user.password", row.username, sessions_ended=ended.sessions,
+                     tokens_revoked=ended.tokens)
+        return ended
 
 
 def set_active(db: Db, user_id: int, active: bool, actor_id: int | None = None) -> User:
@@ -79,9 +111,10 @@ def set_active(db: Db, user_id: int, active: bool, actor_id: int | None = None) 
         return user_from_row(row)
 
 
-def change_own_password(db: Db, user_id: int, old_password: str, new_password: str) -> None:
+def change_own_password(db: Db, user_id: int, old_password: str, new_password: str) -> CredentialsEnded:
     """A person changes their own password: the old one must match. Ends all of their sessions (the
-    caller signs in again). Raises Forbidden for a wrong old password, Invalid for a weak new one."""
+    caller signs in again) and revokes all of their API tokens; returns what was ended. Raises Forbidden
+    for a wrong old password, Invalid for a weak new one."""
     _check_password(new_password)
     with db.write() as s:
         row = _row(s, user_id)
@@ -90,8 +123,10 @@ def change_own_password(db: Db, user_id: int, old_password: str, new_password: s
         if old_password == new_password:
             raise Invalid("the new password is the same as the old one; choose a different one")
         users_q.set_password_hash(s, row, hash_password(new_password))
-        sessions_q.delete_for_user(s, user_id)
-        record_event(s, user_id, "user.password_change", row.username)
+        ended = _end_credentials(s, user_id)
+        record_event(s, user_id, "user.password_change", row.username, sessions_ended=ended.sessions,
+                     tokens_revoked=ended.tokens)
+        return ended
 
 
 def set_role(db: Db, user_id: int, role: Role | str, actor_id: int | None = None) -> User:

@@ -39,9 +39,10 @@ def touch(conn: Connection, sid: str, now: datetime) -> None:
     conn.execute(Q.TOUCH_SESSION, {"sid": sid, "last_seen_at": now})
 
 
-def delete_for_user(s: Session, user_id: int) -> None:
-    """End every session of the user."""
-    s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+def delete_for_user(s: Session, user_id: int) -> int:
+    """End every session of the user; returns how many there were."""
+    result = s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def failure_times(s: Session, key: str, since: datetime) -> list[datetime]:

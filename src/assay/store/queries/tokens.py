@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from assay.store import queue_statements as Q
@@ -40,3 +40,10 @@ def with_owner(conn: Connection, token_hash: str) -> Any:
 
 def touch(conn: Connection, token_id: int, now: datetime) -> None:
     conn.execute(Q.TOUCH_TOKEN, {"tid": token_id, "last_used_at": now})
+
+
+def revoke_all_of_user(s: Session, user_id: int, at: datetime) -> int:
+    """Revoke every live token of the user; returns how many were live."""
+    result = s.execute(update(ApiTokenRow).where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
+                       .values(revoked_at=at))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

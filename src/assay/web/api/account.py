@@ -31,6 +31,7 @@ def revoke_token(token_id: TokenId, p: Writer, db: DbDep) -> Response:
 
 @router.post("/account/password", status_code=204)
 def change_password(body: PasswordChange, p: Writer, db: DbDep) -> Response:
-    """Change your own password; every session of yours ends (API tokens keep working)."""
-    users.change_own_password(db, p.user.id, body.old_password, body.new_password)
-    return Response(status_code=204)
+    """Change your own password; every session of yours ends and every API token of yours is revoked,
+    this one included (the header `Assay-Credentials-Ended` says how many of each)."""
+    ended = users.change_own_password(db, p.user.id, body.old_password, body.new_password)
+    return Response(status_code=204, headers={"Assay-Credentials-Ended": ended.header()})

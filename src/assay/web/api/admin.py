@@ -56,9 +56,11 @@ def update_user(user_id: UserId, body: UserUpdate, p: Writer, db: DbDep) -> User
 
 @router.post("/admin/users/{user_id}/password", status_code=204)
 def reset_password(user_id: UserId, body: PasswordReset, p: Writer, db: DbDep) -> Response:
+    """Set someone's password: every session of theirs ends and every API token of theirs is revoked
+    (the header `Assay-Credentials-Ended` says how many of each, e.g. `sessions=2; api_tokens=1`)."""
     policies.manage_users(p.user)
-    users.set_password(db, user_id, body.password, actor_id=p.user.id)
-    return Response(status_code=204)
+    ended = users.set_password(db, user_id, body.password, actor_id=p.user.id)
+    return Response(status_code=204, headers={"Assay-Credentials-Ended": ended.header()})
 
 
 @router.get("/admin/invites", response_model=list[InvitePublic])

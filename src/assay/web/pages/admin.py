@@ -52,9 +52,14 @@ def create_user(request: Request, p: Writer, db: DbDep, username: str = Form(...
 @router.post("/admin/users/{user_id}/password")
 def reset_password(request: Request, user_id: UserId, p: Writer, db: DbDep, password: str = Form(...)
                    ) -> Response:
-    """Set a new password for someone (ends all of their sessions)."""
+    """Set a new password for someone; ends all of their sessions and API tokens, and the page says how many."""
     policies.manage_users(p.user)
-    return _done(request, p, lambda: users.set_password(db, user_id, password, actor_id=p.user.id))
+    try:
+        ended = users.set_password(db, user_id, password, actor_id=p.user.id)
+    except AssayError as e:
+        return _users_page(request, p, status_code=e.status, error=e.message)
+    return _users_page(request, p, message=f"password of {users.get_user(db, user_id).username} reset; "
+                       f"{ended.describe()}")
 
 
 @router.post("/admin/users/{user_id}/active")
