@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from assay.config import load_settings
 from assay.datasets import DatasetStore, records_to_table
 from assay.domain.records import Completion, Message, Record
@@ -16,6 +18,7 @@ from assay.services.explorer import cache as explorer_cache
 from assay.store.db import open_db
 
 
+@pytest.mark.slow  # starts `assay worker` in a subprocess
 def test_worker_builds_a_queued_cache_and_stops_on_sigterm(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path / "d")
     db = open_db(settings)
