@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def documented_groups() -> set[str]:
     """The `## \\`assay NAME\\`` headings of docs/cli.md (one per command group)."""
     text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    return set(re.findall(r"^## `assay ([a-z-]+)`$", text, flags=re.M))
+    return set(re.findall(r"^## `assay ([a-z-]+)`$", text, flags=re.MULTILINE))
 
 
 def commands(t: typer.Typer, path: str = "assay") -> Iterator[tuple[str, object]]:
@@ -40,7 +40,7 @@ def test_every_documented_group_is_mounted() -> None:
     # and the help of the root command lists each of them
     out = CliRunner().invoke(app, ["--help"]).output
     for name in GROUPS:
-        assert re.search(rf"^\W*{name}\b", out, flags=re.M), f"`assay --help` does not list {name}"
+        assert re.search(rf"^\W*{name}\b", out, flags=re.MULTILINE), f"`assay --help` does not list {name}"
 
 
 def test_every_command_reports_errors_the_one_way() -> None:
