@@ -80,7 +80,9 @@ def test_low_accuracy_warns_then_pauses_and_lead_resumes(db):
     with db.write() as s:
         assert s.query(AuditRow).filter(AuditRow.action == "gold.paused").count() == 1
     mine, note = dashboard.my_stats(db, p.id, u.id)
-    assert mine.gold_accuracy == 0.5 and "paused" in note
+    # the trainer's own figure waits for a whole block of a past day (issue 18, finding 4); the lead sees 0.5
+    assert mine.gold_accuracy is None and "paused" in note
+    assert [st.gold_accuracy for st in gold.standings(db, p.id)] == [0.5]
     gold.resume(db, p.id, u.id, lead)
     assert queue.claim_next(db, p.id, u.id) is not None
 

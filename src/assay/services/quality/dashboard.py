@@ -5,7 +5,11 @@
 - per trainer: submitted, active hours, gold accuracy, agreement with consensus (the share of their
   pairwise/labels answers equal to the majority of the *other* people's answers on the record, ties and
   lone answers left out), review acceptance (accepted / reviewed);
-- `my_stats` is one trainer's row, plus their gold standing; it never shows other people's numbers.
+- `my_stats` is one trainer's row, plus their gold standing; it never shows other people's numbers, and
+  it never tells which record was gold: its gold accuracy and its agreement with others count only what the
+  trainer submitted before today (UTC), gold accuracy over whole blocks of `TRAINER_GOLD_BLOCK` gold answers
+  (see `gold.trainer_view` and docs/quality.md), so a submit changes only `submitted` and `active_hours`,
+  the same way whether the record was gold or not.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ from assay.store.queries import projects as projects_q
 from assay.store.queries import records as records_q
 from assay.store.queries import users as users_q
 from assay.store.tables import ProjectRow
+
+
+TRAINER_GOLD_BLOCK = 10
+"""A trainer sees their gold accuracy over whole blocks of this many gold answers (see `my_stats`)."""
 
 
 @dataclass(frozen=True)
@@ -130,11 +138,13 @@ def _categorical(raw: Any) -> Any:
     return None
 
 
-def _consensus(answers: list[tuple[int, str, dict[str, Any]]], gold_ids: set[int]) -> dict[str, tuple[int, int]]:
-    """annotator → (answers compared, answers equal to the others' majority)."""
+def _consensus(answers: list[tuple[int, str, dict[str, Any]]], gold_ids: set[int],
+               only: tuple[str, set[int]] | None = None) -> dict[str, tuple[int, int]]:
+    """annotator → (answers compared, answers equal to the others' majority). With `only` = (name, record
+    ids), that person's answers count only on those records (everyone else's count everywhere)."""
     by_rq: dict[tuple[int, str], list[tuple[str, Any]]] = defaultdict(list)
     for rid, who, ans in answers:
-        if rid in gold_ids:
+        if rid in gold_ids or (only is not None and who == only[0] and rid not in only[1]):
             continue
         for q, a in ans.items():
             v = _categorical(a)
@@ -198,12 +208,20 @@ def dashboard(db: Db, project_id: int, unit: str = "hour") -> Dashboard:
 
 def my_stats(db: Db, project_id: int, user_id: int) -> tuple[TrainerStats, str]:
     """The person's own row (zeros when they have not submitted yet) and a message about their gold
-    standing ("" when all is well)."""
+    standing ("" when all is well). Gold accuracy and agreement are as of the start of today (UTC), gold
+    accuracy over whole blocks of `TRAINER_GOLD_BLOCK` answers (see the module docstring)."""
+    now = datetime.now(UTC)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     with db.read() as s:
-        rows = _trainer_stats(s, project_id, load_judgments(s, project_id), user_id)
+        j = load_judgments(s, project_id)
+        rows = _trainer_stats(s, project_id, j, user_id)
         user = users_q.by_id(s, user_id)
         st = gold_q.standing(s, project_id, user_id)
         mine = rows[0] if rows else TrainerStats(user.username if user else str(user_id))
+        mine.gold_n, mine.gold_accuracy = gold.trainer_view(s, project_id, user_id, TRAINER_GOLD_BLOCK, now)
+        before = dashboard_q.records_submitted_before(s, project_id, user_id, day)
+        n, hits = _consensus(j.answers, set(j.gold), (mine.username, before)).get(mine.username, (0, 0))
+        mine.consensus_n, mine.consensus_agreement = n, (hits / n if n else None)
         note = ""
         if st is not None and st.state != "ok":
             mine.state = st.state

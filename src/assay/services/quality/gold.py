@@ -104,11 +104,16 @@ def raise_if_paused(state: str | None, reason: str | None) -> None:
                         "resume you after talking it through.")
 
 
-def _scores(s: Tx, project_id: int, user_id: int | None = None) -> list[GoldScore]:
+AnsweredGold = list[tuple[int, int, dict[str, Any] | None, dict[str, Any] | None]]
+"""(record id, user id, submitted answers, gold answers) per submitted annotation of a gold record."""
+
+
+def _scores(s: Tx, project_id: int, user_id: int | None = None, rows: AnsweredGold | None = None
+            ) -> list[GoldScore]:
     kinds = {name: kind for name, kind in gold_q.question_kinds(s, project_id).items() if kind in SCORED_KINDS}
     answers: list[tuple[Hashable, Hashable, str, Mapping[str, Any]]] = []
     gold: dict[tuple[Hashable, str], Mapping[str, Any]] = {}
-    for rid, uid, ans, ga in gold_q.answered(s, project_id, user_id):
+    for rid, uid, ans, ga in (gold_q.answered(s, project_id, user_id) if rows is None else rows):
         for name, g in (ga or {}).items():
             if name in kinds and isinstance(g, dict):
                 gold[(rid, name)] = g
@@ -125,6 +130,20 @@ def overall(scores: list[GoldScore]) -> tuple[int, float | None]:
     """(gold answers scored, accuracy weighted by answers) over one person's per-question scores."""
     n = sum(g.n for g in scores)
     return n, (sum(g.score * g.n for g in scores) / n if n else None)
+
+
+def trainer_view(s: Tx, project_id: int, user_id: int, block: int, now: datetime) -> tuple[int, float | None]:
+    """(gold answers, accuracy) as the trainer themself may see them: over their gold annotations submitted
+    before the start of `now`'s UTC day, oldest first, cut down to whole blocks of `block` annotations
+    (accuracy None until the first block is complete). So no submit changes what the trainer sees (the
+    figures move only when a day ends), and what they see then is an average over at least `block` gold
+    records, never one record's result. Leads see the live figures (`gold_accuracy`, the dashboard)."""
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = gold_q.answered_before(s, project_id, user_id, day)
+    rows = rows[: len(rows) // block * block]
+    if not rows:
+        return 0, None
+    return overall(_scores(s, project_id, user_id, rows))
 
 
 def after_submit(s: Tx, project_id: int, project_name: str, settings: dict[str, Any] | None,

@@ -31,6 +31,13 @@ def submitter_totals(s: Session, project_id: int, user_id: int | None = None
     return [(uid, name, int(n), secs) for uid, name, n, secs in s.execute(q)]
 
 
+def records_submitted_before(s: Session, project_id: int, user_id: int, before: datetime) -> set[int]:
+    """Ids of the records the person submitted an annotation of before `before`."""
+    return set(s.scalars(select(AnnotationRow.record_id).where(
+        AnnotationRow.project_id == project_id, AnnotationRow.user_id == user_id,
+        AnnotationRow.status == "submitted", AnnotationRow.submitted_at < before)))
+
+
 def review_decisions(s: Session, project_id: int) -> list[tuple[str, str, int]]:
     """(annotator's username, decision, how many reviews) over every review in the project."""
     return [(name, decision, int(n)) for name, decision, n in s.execute(

@@ -36,6 +36,19 @@ def answered(s: Session, project_id: int, user_id: int | None = None
     return [(rid, uid, ans, ga) for rid, uid, ans, ga in s.execute(q)]
 
 
+def answered_before(s: Session, project_id: int, user_id: int, before: datetime
+                    ) -> list[tuple[int, int, dict[str, Any] | None, dict[str, Any] | None]]:
+    """Like `answered` for one person, only annotations submitted before `before`, in the order they were
+    submitted (oldest first)."""
+    q = (select(AnnotationRow.record_id, AnnotationRow.user_id, AnnotationRow.answers, RecordRow.gold_answers)
+         .join(RecordRow, RecordRow.id == AnnotationRow.record_id)
+         .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
+                AnnotationRow.user_id == user_id, RecordRow.is_gold.is_(True),
+                AnnotationRow.submitted_at < before)
+         .order_by(AnnotationRow.submitted_at, AnnotationRow.id))
+    return [(rid, uid, ans, ga) for rid, uid, ans, ga in s.execute(q)]
+
+
 def standing(s: Session, project_id: int, user_id: int) -> StandingRow | None:
     return s.get(StandingRow, (project_id, user_id))
 
