@@ -35,15 +35,37 @@ class Settings(BaseSettings):
     default_lease_minutes: int = Field(30, description="How long a served record stays reserved for its annotator.")
     login_max_failures: int = Field(5, description="Failed sign-ins per account or address before throttling.")
     login_window_seconds: int = Field(300, description="Window over which failed sign-ins are counted.")
+    login_max_address_failures: int = Field(100, ge=1, description=(
+        "Failed sign-ins from one client address (over all accounts) before that address is throttled; much "
+        "higher than the per-account limit, since many people may share an address (an office, a proxy)."))
+    trusted_proxies: str = Field("", description=(
+        "Comma-separated addresses or CIDR networks of reverse proxies in front of the server. Only when "
+        "a request comes from one of them is its X-Forwarded-For header used for the client's address "
+        "(the rightmost entry that is not itself a trusted proxy); otherwise the header is ignored."))
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024, description=(
+        "Largest request body accepted by any route except imports (bigger ones get 413 before being read)."))
+    max_import_bytes: int = Field(64 * 1024 * 1024, ge=1024, description=(
+        "Largest request body accepted by the record import route (POST /api/v1/projects/{id}/records)."))
+    max_anonymous_body_bytes: int = Field(64 * 1024, ge=1024, description=(
+        "Largest request body accepted from a caller with no credentials (sign-in and invite forms)."))
     worker_threads: int = Field(2, ge=1, description=(
         "Threads of the server's job runner that claim queued background jobs from the jobs table (explorer "
         "cache builds, code runs resumed after a restart); a code run a request starts runs at once in a "
         "thread of the same runner."))
+    explorer_query_seconds: float = Field(10.0, gt=0, description=(
+        "Longest an explorer query (a page of a filtered view, or a selection sent to a project or saved) may "
+        "run; DuckDB is interrupted then and the filter is refused as too slow (422, code query_timeout)."))
     sandbox_concurrency: int = Field(2, description="Sandbox runs allowed at once on this machine.")
     allow_insecure: bool = Field(False, description="Allow a non-local server with default secrets or demo "
                                  "accounts (never in production).")
     demo_accounts: bool = Field(False, description="Set by `assay demo`: demo accounts with printed passwords exist.")
     log_level: str = Field("info", description="Logging level of the server.")
+    outbound_allowed_hosts: str = Field("", description=(
+        "Comma-separated hosts the server may call out to (model endpoints): names (`api.openai.com`), "
+        "wildcards (`*.example.com`), `*` (any public host), IP addresses or CIDR networks. Every address a "
+        "name resolves to must be public, unless it lies in a listed IP/network: loopback and private "
+        "ranges are reachable only when listed explicitly (e.g. `127.0.0.1`, `10.0.0.0/8`). Empty: no "
+        "outbound calls. `assay demo` allows 127.0.0.1 and ::1."))
 
     @property
     def resolved_database_url(self) -> str:
@@ -61,6 +83,11 @@ class Settings(BaseSettings):
     def exports_dir(self) -> Path:
         """Where rendered exports are written."""
         return self.data_dir / "exports"
+
+    @property
+    def outbound_hosts(self) -> tuple[str, ...]:
+        """`outbound_allowed_hosts` as a tuple of non-empty entries."""
+        return tuple(h.strip() for h in self.outbound_allowed_hosts.split(",") if h.strip())
 
     @property
     def is_sqlite(self) -> bool:

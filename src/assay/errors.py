@@ -42,6 +42,12 @@ class Invalid(AssayError):
     status = 422
 
 
+class TooSlow(Invalid):
+    """A query the caller wrote (e.g. the explorer's raw `where`) ran past its time limit and was stopped."""
+
+    code = "query_timeout"
+
+
 class Forbidden(AssayError):
     """The caller is known but may not do this."""
 

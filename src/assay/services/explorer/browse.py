@@ -3,7 +3,9 @@ filtered selection to a project or to a new version / file.
 
 A *view* is what the URL carries: conditions in the shared filter language (`assay.pipelines.conditions`,
 the same one the pipeline `filter` step takes as `match:`), an optional raw DuckDB `where` (as in the
-filter step), a full-text query and a page. Queries run in DuckDB over the version's cache
+filter step), a full-text query and a page. A view's queries share a time limit (the
+`explorer_query_seconds` setting): DuckDB is interrupted when it runs out and TooSlow (422,
+`query_timeout`) says the filter took too long. Queries run in DuckDB over the version's cache
 (`explorer_cache`; seconds per 100k records to build, kept for good). Pages call `prepare` first: it
 starts the build in a background thread and waits at most WAIT_SECONDS, so a large version shows a
 "building" page instead of holding the request; versions made in the server (`export_selection`) start
@@ -30,13 +32,13 @@ import pyarrow.parquet as pq
 from assay.datasets import DatasetStore, Manifest
 from assay.datasets.schema import DOCUMENT_COLUMNS
 from assay.domain.users import User
-from assay.errors import Invalid, NotFound
+from assay.errors import Invalid, NotFound, TooSlow
 from assay.pipelines.base import ATTR_SEP
 from assay.pipelines.conditions import compile_conditions, list_columns_of, parse_conditions
 from assay.services.datasets import handoff as datasets
 from assay.services.explorer import cache as explorer_cache
 from assay.services.explorer import search as explorer_search
-from assay.services.explorer.cache import MATERIALIZED, CacheStatus, cache_dir, cursor
+from assay.services.explorer.cache import MATERIALIZED, CacheStatus, TimeLimit, cache_dir, cursor, time_limit
 from assay.services.projects.records import ImportResult
 from assay.store.db import Db
 
@@ -201,7 +203,7 @@ def browse(db: Db, ref: str, view: View) -> RecordPage:
     m = store.resolve(ref)
     cols = _columns(m)
     off = (view.page - 1) * view.per_page
-    with cursor(store, m, cache_root(db)) as cur:
+    with cursor(store, m, cache_root(db)) as cur, time_limit(cur, _seconds(db)) as limit:
         try:
             if not view.is_filtered:
                 total = m.row_count
@@ -216,9 +218,7 @@ def browse(db: Db, ref: str, view: View) -> RecordPage:
                                                       f"LIMIT {view.per_page} OFFSET {off}").fetchall()]
                 rows = _fetch_rids(cur, m, rids)
         except Exception as e:  # duckdb.Error: a bad `where` or value
-            if isinstance(e, (Invalid, NotFound)):
-                raise
-            raise Invalid(f"the filter failed: {e}") from e
+            raise _query_error(e, limit) from e
     return RecordPage(m.ref, view, int(total), rows, cols, (time.perf_counter() - t0) * 1000)
 
 
@@ -258,16 +258,30 @@ def selection_table(db: Db, ref: str, view: View) -> tuple[Manifest, pa.Table]:
     store = store_of(db)
     m = store.resolve(ref)
     cols = _columns(m)
-    with cursor(store, m, cache_root(db)) as cur:
+    with cursor(store, m, cache_root(db)) as cur, time_limit(cur, _seconds(db)) as limit:
         try:
             w = _selection(cur, m, view, cols, cache_dir(cache_root(db), m))[0] if view.is_filtered else "true"
             table = cur.sql(f"SELECT {', '.join(repr_col(c) for c in cols)} FROM records WHERE {w} "
                             f"ORDER BY _rid").to_arrow_table()
         except Exception as e:  # duckdb.Error: a bad `where` or value
-            if isinstance(e, (Invalid, NotFound)):
-                raise
-            raise Invalid(f"the filter failed: {e}") from e
+            raise _query_error(e, limit) from e
     return m, table
+
+
+def _seconds(db: Db) -> float:
+    return float(db.settings.explorer_query_seconds)
+
+
+def _query_error(e: Exception, limit: TimeLimit) -> Exception:
+    """What a failed view query raises: our own errors as they are, TooSlow when the time limit interrupted
+    it, else Invalid with DuckDB's message."""
+    if isinstance(e, (Invalid, NotFound)):
+        return e
+    if limit.fired:
+        return TooSlow(f"the filter took too long: it was stopped after {limit.seconds:g} s. Narrow it (a simpler "
+                       "`where`, fewer or more selective conditions) and try again",
+                       details={"seconds": limit.seconds})
+    return Invalid(f"the filter failed: {e}")
 
 
 def repr_col(c: str) -> str:

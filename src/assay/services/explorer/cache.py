@@ -206,6 +206,45 @@ def cursor(store: DatasetStore, m: Manifest, root: Path) -> Iterator[duckdb.Duck
         cur.close()
 
 
+class TimeLimit:
+    """Interrupts a DuckDB cursor from a timer thread once `seconds` have passed (see `time_limit`).
+    `fired` says whether it did; an interrupt never reaches the cursor after the block ended."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, seconds: float) -> None:
+        self.cur, self.seconds, self.fired = cur, seconds, False
+        self._lock = threading.Lock()
+        self._done = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            self.cur.interrupt()
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+
+
+@contextmanager
+def time_limit(cur: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[TimeLimit]:
+    """Every statement run on `cur` inside the block shares one budget of `seconds`: when it is spent, the
+    running statement is interrupted (it raises duckdb.InterruptException; check `.fired`)."""
+    limit = TimeLimit(cur, seconds)
+    limit.start()
+    try:
+        yield limit
+    finally:
+        limit.stop()
+
+
 def close_all() -> None:
     """Close every open cache connection (tests; a server never needs to)."""
     with _lock:
