@@ -34,6 +34,9 @@ PG_SERVER_URL = os.environ.get("ASSAY_TEST_DATABASE_URL", "postgresql+psycopg://
 PG_SCHEMA = f"assay_test_{os.getpid()}"
 PG_URL = f"{PG_SERVER_URL}{'&' if '?' in PG_SERVER_URL else '?'}options=-csearch_path%3D{PG_SCHEMA}"
 CHROMIUM = os.environ.get("ASSAY_CHROMIUM", "/usr/bin/chromium")
+# The tests' fake LLM servers listen on loopback: allow it explicitly, as `assay demo` does (issue 18: outbound
+# calls go only to allowed hosts). Tests of the allow-list pass their own `outbound_allowed_hosts`.
+os.environ.setdefault("ASSAY_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1,::1")
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OUTPUT_DIR = Path(os.environ.get("ASSAY_TEST_OUTPUT", Path(__file__).resolve().parents[1] / "test-output"))
 

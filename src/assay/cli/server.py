@@ -60,6 +60,8 @@ def demo(ctx: typer.Context,
     from assay.services.site.demo import ensure_demo
 
     settings = settings_from(ctx, data_dir=data_dir, host=host, port=port, demo_accounts=True)
+    if not settings.outbound_allowed_hosts:  # the demo's fake model server listens on loopback
+        settings = settings.model_copy(update={"outbound_allowed_hosts": "127.0.0.1,::1"})
     with database(settings) as db:
         d = ensure_demo(db)
         code_project = ensure_code_demo(db)

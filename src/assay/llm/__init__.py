@@ -18,6 +18,7 @@ from assay.llm.config import EndpointConfig
 from assay.llm.generate import GenerationReport, generate_resumable
 from assay.llm.judge import Judge, JudgeResult
 from assay.llm.judge_parse import JudgeOutputError
+from assay.llm.outbound import OutboundPolicy
 from assay.llm.retry import RetryPolicy
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Judge",
     "JudgeOutputError",
     "JudgeResult",
+    "OutboundPolicy",
     "RetryPolicy",
     "generate_resumable",
 ]

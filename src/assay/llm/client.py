@@ -19,9 +19,10 @@ from typing import Any, Self, TypeVar, cast
 import openai
 
 from assay.domain.records import Completion, Message
-from assay.errors import AssayError, Invalid, Unavailable
+from assay.errors import AssayError, Forbidden, Invalid, Unavailable
 from assay.llm.cache import CompletionCache, cache_key
 from assay.llm.config import EndpointConfig
+from assay.llm.outbound import OutboundPolicy, guarded_http_client
 from assay.llm.retry import RetryPolicy, is_retryable, retry_after_of, to_assay_error
 
 log = logging.getLogger("assay.llm")
@@ -87,17 +88,30 @@ class ChatClient:
     """A client for one `EndpointConfig`. Thread-safe: one instance may serve many threads.
 
     `cache_dir` turns on the on-disk completion cache (None disables it). `retry` changes the backoff;
-    the number of retries comes from `config.max_retries`.
+    the number of retries comes from `config.max_retries`. `outbound` (the server passes its
+    `OutboundPolicy`) limits where calls may go: the base URL is checked before every call (Forbidden, not
+    retried, nothing connects) and every connection is checked again as it is made (`llm.outbound`).
     """
 
     def __init__(
-        self, config: EndpointConfig, *, cache_dir: str | Path | None = None, retry: RetryPolicy | None = None
+        self,
+        config: EndpointConfig,
+        *,
+        cache_dir: str | Path | None = None,
+        retry: RetryPolicy | None = None,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
         self.config = config
         self.retry = retry or RetryPolicy()
+        self.outbound = outbound
         self.cache = CompletionCache(cache_dir) if cache_dir is not None else None
+        http_client = guarded_http_client(outbound, timeout=config.timeout) if outbound is not None else None
         self._openai = openai.OpenAI(
-            api_key=config.api_key or "EMPTY", base_url=config.base_url, timeout=config.timeout, max_retries=0
+            api_key=config.api_key or "EMPTY",
+            base_url=config.base_url,
+            timeout=config.timeout,
+            max_retries=0,
+            http_client=http_client,
         )
 
     def __repr__(self) -> str:
@@ -254,10 +268,15 @@ class ChatClient:
     def _with_retries(self, fn: Callable[[], T]) -> tuple[T, int]:
         """Run `fn`, retrying per policy; returns (result, attempts made) or raises a mapped AssayError."""
         max_retries = self.config.max_retries
+        if self.outbound is not None:
+            self.outbound.check_url(self.config.base_url)
         for attempt in range(max_retries + 1):
             try:
                 return fn(), attempt + 1
             except openai.OpenAIError as e:
+                refused = e.__cause__ or e.__context__
+                if isinstance(refused, Forbidden):  # the guarded connection refused an address
+                    raise refused from None
                 if not is_retryable(e) or attempt == max_retries:
                     log.warning(
                         "model call failed endpoint=%s base_url=%s attempts=%d error=%s",

@@ -22,6 +22,7 @@ class EndpointPublic(BaseModel):
     model: str
     sampling: dict[str, Any]
     has_key: bool
+    project_id: int | None = Field(None, description="The project that owns it; null: site-wide (admins').")
 
 
 class EndpointWrite(BaseModel):
@@ -30,7 +31,11 @@ class EndpointWrite(BaseModel):
     model: str
     sampling: dict[str, Any] = Field(default_factory=dict,
                                      description="temperature, top_p, max_tokens, timeout, max_retries, extra")
-    api_key: str | None = Field(None, description="Write-only. Omit to keep the stored key; '' removes it.")
+    api_key: str | None = Field(None, description="Write-only. Omit to keep the stored key (refused with 422 "
+                                "when base_url changes: a key is only sent to the URL it was entered for); "
+                                "'' removes it.")
+    project_id: int | None = Field(None, description="On create: the project (you lead) that owns the endpoint; "
+                                   "omit for a site-wide endpoint (admins only). Never changes afterwards.")
 
 
 class TaskCreate(BaseModel):

@@ -68,7 +68,9 @@ def update_settings(db: Db, project_id: int, actor: User, raw: dict[str, Any]) -
         row = _project(s, project_id)
         policies.manage_project(actor, aq.member_role(s, project_id, actor.id))
         for name in parsed.endpoints:
-            _endpoint_row(s, name)
+            if endpoints.usable_in(s, name, project_id) is None:  # site-wide or this project's own only
+                raise Invalid(f"model endpoint {name!r} does not exist for this project; a lead adds it on the "
+                              "model endpoints page", details={"field": "endpoints"})
         aq.set_project_settings(s, row, {**(row.settings or {}), "authoring": parsed.to_dict()})
         record_event(s, actor.id, "authoring.settings", row.name, mode=parsed.mode, endpoints=parsed.endpoints)
     return parsed

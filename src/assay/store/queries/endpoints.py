@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assay.store.tables import MemberRow, ProjectRow
 from assay.store.tables_authoring import ModelEndpointRow
 
 
@@ -52,3 +53,21 @@ def update(s: Session, row: ModelEndpointRow, **fields: Any) -> None:
 def delete(s: Session, row: ModelEndpointRow) -> None:
     s.delete(row)
     s.flush()
+
+
+def member_role(s: Session, project_id: int, user_id: int) -> str | None:
+    """The user's role in the project (for endpoint ownership), or None for a non-member."""
+    return s.scalar(select(MemberRow.role).where(MemberRow.project_id == project_id, MemberRow.user_id == user_id))
+
+
+def project_name(s: Session, project_id: int) -> str | None:
+    return s.scalar(select(ProjectRow.name).where(ProjectRow.id == project_id))
+
+
+def projects_led_by(s: Session, user_id: int | None) -> list[tuple[int, str]]:
+    """(id, name) of the projects `user_id` leads, or of every project for None, by name."""
+    q = select(ProjectRow.id, ProjectRow.name).order_by(ProjectRow.name)
+    if user_id is not None:
+        q = q.join(MemberRow, MemberRow.project_id == ProjectRow.id).where(
+            MemberRow.user_id == user_id, MemberRow.role == "lead")
+    return [(int(i), str(n)) for i, n in s.execute(q)]

@@ -83,21 +83,25 @@ router = APIRouter(tags=["authoring"])
 
 @router.get("/authoring/endpoints", response_model=list[EndpointPublic])
 def list_endpoints(p: Reader, db: DbDep) -> list[EndpointPublic]:
+    """The endpoints you may see: site-wide ones and those of projects you lead (admins: all)."""
     endpoints.manage_endpoints(p.user)
-    return [endpoint_public(e) for e in endpoints.list_endpoints(db)]
+    return [endpoint_public(e) for e in endpoints.list_endpoints(db, p.user)]
 
 
 @router.post("/authoring/endpoints", response_model=EndpointPublic, status_code=201)
 def create_endpoint(body: EndpointWrite, p: Writer, db: DbDep) -> EndpointPublic:
+    """Site-wide without `project_id` (admins only); a lead gives a project they lead."""
     return endpoint_public(endpoints.save_endpoint(db, p.user, name=body.name, base_url=body.base_url,
-                                                   model=body.model, sampling=body.sampling, api_key=body.api_key))
+                                                   model=body.model, sampling=body.sampling, api_key=body.api_key,
+                                                   project_id=body.project_id))
 
 
 @router.put("/authoring/endpoints/{endpoint_id}", response_model=EndpointPublic)
 def update_endpoint(endpoint_id: EndpointId, body: EndpointWrite, p: Writer, db: DbDep) -> EndpointPublic:
+    """Change an endpoint you own; a new `base_url` needs `api_key` again (422 otherwise) when a key is set."""
     return endpoint_public(endpoints.save_endpoint(db, p.user, name=body.name, base_url=body.base_url,
                                                    model=body.model, sampling=body.sampling, api_key=body.api_key,
-                                                   endpoint_id=endpoint_id))
+                                                   endpoint_id=endpoint_id, project_id=body.project_id))
 
 
 @router.delete("/authoring/endpoints/{endpoint_id}", status_code=204)

@@ -24,7 +24,7 @@ from assay.services.authoring.views import AttemptView, FactCheck, FactSummary, 
 def endpoint_public(e: ModelEndpoint) -> EndpointPublic:
     """Never the key: only whether one is set."""
     return EndpointPublic(id=e.id, name=e.name, base_url=e.base_url, model=e.model, sampling=e.sampling,
-                          has_key=e.has_key)
+                          has_key=e.has_key, project_id=e.project_id)
 
 
 def node_public(n: NodeView | None) -> NodePublic | None:

@@ -52,9 +52,19 @@ def _go(url: str) -> RedirectResponse:
 
 @router.get("/authoring/endpoints")
 def endpoints_page(request: Request, p: Reader, db: DbDep, error: str = "", ok: str = "") -> Response:
+    return _endpoints_page(request, p, db, error=error, ok=ok)
+
+
+def _endpoints_page(request: Request, p: Principal, db: Any, status_code: int = 200, **data: Any) -> Response:
+    """The endpoints the user may see, which of them they may change, and the projects they may add to."""
     endpoints.manage_endpoints(p.user)
-    return page(request, "authoring_endpoints.html", p, items=endpoints.list_endpoints(db),
-                error=error, ok=ok)
+    items = endpoints.list_endpoints(db, p.user)
+    data.setdefault("error", "")
+    data.setdefault("ok", "")
+    return page(request, "authoring_endpoints.html", p, status_code=status_code, items=items,
+                editable={e.id for e in items if endpoints.may_change(db, p.user, e)},
+                owner_projects=endpoints.owner_choices(db, p.user), project_names=dict(
+                    endpoints.owner_choices(db, p.user)), **data)
 
 
 def _sampling(temperature: str, top_p: str, max_tokens: str, timeout: str) -> dict[str, Any]:
@@ -65,19 +75,22 @@ def _sampling(temperature: str, top_p: str, max_tokens: str, timeout: str) -> di
 def save_endpoint(request: Request, p: Writer, db: DbDep, name: str = Form(""), base_url: str = Form(""),
                   model: str = Form(""), temperature: str = Form(""), top_p: str = Form(""),
                   max_tokens: str = Form(""), timeout: str = Form(""), api_key: str = Form(""),
-                  remove_key: str = Form(""), endpoint_id: str = Form("")) -> Response:
-    """Create (no endpoint_id) or update an endpoint. An empty key field keeps the stored key."""
+                  remove_key: str = Form(""), endpoint_id: str = Form(""), project_id: str = Form("")) -> Response:
+    """Create (no endpoint_id) or update an endpoint. An empty key field keeps the stored key (refused when
+    the base URL changes). `project_id` empty: site-wide (admins only)."""
     key: str | None = api_key if api_key else ("" if remove_key else None)
     try:
         endpoints.save_endpoint(db, p.user, name=name, base_url=base_url, model=model,
                                 sampling=_sampling(temperature, top_p, max_tokens, timeout), api_key=key,
-                                endpoint_id=int(endpoint_id) if endpoint_id.isdigit() else None)
+                                endpoint_id=int(endpoint_id) if endpoint_id.isdigit() else None,
+                                project_id=int(project_id) if project_id.isdigit() else None)
     except (Invalid, AssayError) as e:
-        endpoints.manage_endpoints(p.user)
-        return page(request, "authoring_endpoints.html", p, status_code=e.status,
-                    items=endpoints.list_endpoints(db), error=e.message, ok="",
-                    form={"name": name, "base_url": base_url, "model": model, "temperature": temperature,
-                          "top_p": top_p, "max_tokens": max_tokens, "timeout": timeout})
+        if isinstance(e, NotFound):
+            raise
+        return _endpoints_page(request, p, db, status_code=e.status, error=e.message,
+                               form={"name": name, "base_url": base_url, "model": model,
+                                     "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens,
+                                     "timeout": timeout, "project_id": project_id})
     return _go("/authoring/endpoints?ok=saved")
 
 
@@ -89,17 +102,14 @@ def delete_endpoint(endpoint_id: EndpointId, p: Writer, db: DbDep) -> Response:
 
 @router.post("/authoring/endpoints/{endpoint_id}/check")
 def check_endpoint(request: Request, endpoint_id: EndpointId, p: Writer, db: DbDep) -> Response:
-    """Ask the server which models it serves: a quick check of URL and key (errors shown on the page)."""
-    endpoints.manage_endpoints(p.user)
+    """Ask the server which models it serves: a quick check of URL and key (errors shown on the page), for
+    whoever may change the endpoint; a refused host is refused before anything connects."""
+    endpoints.owned_endpoint(db, p.user, endpoint_id)  # NotFound / Forbidden answer as such
     try:
-        with endpoints.client_for(db, endpoint_id, timeout=10, max_retries=0) as client:
-            models = client.list_models()
-    except AssayError as e:
-        return page(request, "authoring_endpoints.html", p, items=endpoints.list_endpoints(db), error=e.message,
-                    ok="")
-    ep = endpoints.get_endpoint(db, endpoint_id)
-    return page(request, "authoring_endpoints.html", p, items=endpoints.list_endpoints(db), error="",
-                ok=f"{ep.name} answers; it serves: {', '.join(models) or '(no models listed)'}")
+        ep, models = endpoints.check_endpoint(db, p.user, endpoint_id)
+    except AssayError as e:  # the server's answer, a refused host, a key entered for another URL
+        return _endpoints_page(request, p, db, error=e.message)
+    return _endpoints_page(request, p, db, ok=f"{ep.name} answers; it serves: {', '.join(models) or '(no models listed)'}")
 
 
 # -- project settings ---------------------------------------------------------------------------
@@ -115,7 +125,8 @@ def _current(db: Any, project_id: int) -> AuthoringSettings | None:
 def settings_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     return page(request, "authoring_settings.html", p, project=projects.get_project(db, project_id),
-                current=_current(db, project_id), endpoints=endpoints.list_endpoints(db), error="")
+                current=_current(db, project_id),
+                endpoints=endpoints.list_endpoints(db, p.user, project_id=project_id), error="")
 
 
 @router.post("/projects/{project_id}/authoring/settings")
@@ -132,7 +143,7 @@ async def save_settings(request: Request, project_id: ProjectId, p: Writer, db: 
     except Invalid as e:
         return page(request, "authoring_settings.html", p, status_code=e.status,
                     project=projects.get_project(db, project_id), current=_current(db, project_id),
-                    endpoints=endpoints.list_endpoints(db), error=e.message)
+                    endpoints=endpoints.list_endpoints(db, p.user, project_id=project_id), error=e.message)
     return _go(f"/projects/{project_id}/author")
 
 
