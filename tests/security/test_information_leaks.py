@@ -54,13 +54,13 @@ def test_csp_allows_images_only_from_this_server(client: TestClient) -> None:
 
 
 def test_markdown_images_in_model_output_are_links_not_fetched(world_template: World, tmp_path: Path) -> None:
-    from assay.web.security import SESSION_COOKIE
     from assay.store.tables import CompletionRow
+    from assay.web.security import SESSION_COOKIE
 
     w = copy_world(world_template, tmp_path / "w")
     client, db = _client(w)
     try:
-        with db.transaction() as s:  # type: ignore[attr-defined]
+        with db.write() as s:  # type: ignore[attr-defined]
             s.execute(update(CompletionRow).values(text=f"Look: ![chart]({TRACKER}) and ![](//cdn.example/x.gif)"))
         client.cookies.set(SESSION_COOKIE, w.sessions["annotator"])
         page = client.get(f"/projects/{w.project_id}/records/{w.lease_record}")
