@@ -18,14 +18,16 @@ from assay.store.tables_security import InviteRow
 
 def test_throttle_invites_sessions_tokens(db) -> None:  # type: ignore[no-untyped-def]
     admin = users.add_user(db, "boss", "boss-password-1", "admin")
-    throttle = auth.LoginThrottle(max_failures=2, window_seconds=300)
+    throttle = auth.LoginThrottle(max_failures=2, window_seconds=300, max_address_failures=3)
     for _ in range(2):
         with pytest.raises(Unauthenticated):
             auth.login(db, "boss", "wrong-password", "10.0.0.1", throttle)
     with pytest.raises(Forbidden):
         auth.login(db, "boss", "boss-password-1", "10.0.0.2", throttle)  # the account is locked
+    with pytest.raises(Unauthenticated):  # the address has its own, higher limit
+        auth.login(db, "someone", "x" * 9, "10.0.0.1", throttle)
     with pytest.raises(Forbidden):
-        auth.login(db, "someone", "x" * 9, "10.0.0.1", throttle)  # so is the address
+        auth.login(db, "someone-else", "x" * 9, "10.0.0.1", throttle)  # now the address is at it
     ok = auth.login(db, "boss", "boss-password-1", "10.0.0.3")  # no throttle: the password is right
     assert auth.resolve_session(db, ok.session_token).user.id == admin.id
     with db.write() as s:

@@ -17,6 +17,7 @@ from assay.jobs import JobRunner
 from assay.services.accounts.auth import LoginThrottle
 from assay.store.db import Db, open_db
 from assay.web import rendering
+from assay.web.body_limit import BodyLimit
 from assay.web.context import AppContext
 from assay.web.errors import install_error_handlers
 from assay.web.security import SecurityHeaders
@@ -71,10 +72,12 @@ def create_app(settings: Settings, db: Db | None = None) -> FastAPI:
                   openapi_url=f"/api/{API_VERSION}/openapi.json", lifespan=lifespan)
     app.state.ctx = AppContext(
         settings=settings, db=db or open_db(settings), templates=_templates(),
-        throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds))
+        throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds,
+                               settings.login_max_address_failures))
     install_background(app, app.state.ctx.db)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)  # inside SecurityHeaders (added last, so outermost)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.get("/static-gen/pygments.css", include_in_schema=False)

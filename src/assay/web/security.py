@@ -8,6 +8,8 @@ or header `X-CSRF-Token`).
 from __future__ import annotations
 
 import hmac
+from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,8 +28,37 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "frame-ancestors 'none'")
 
 
+@lru_cache(maxsize=8)
+def _networks(spec: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """The trusted proxies of the `trusted_proxies` setting (addresses or CIDR networks, comma-separated)."""
+    return tuple(ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip())
+
+
+def _trusted(address: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        ip = ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(peer: str, forwarded_for: str, trusted_proxies: str) -> str:
+    """The client's address: the peer's, unless the peer is a trusted proxy — then the rightmost
+    X-Forwarded-For entry that is not itself a trusted proxy (entries further left were written by the
+    client and can be forged). A header from an untrusted peer is ignored."""
+    networks = _networks(trusted_proxies)
+    if not networks or not forwarded_for or not _trusted(peer, networks):
+        return peer
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if not _trusted(hop, networks):
+            return hop[:64]
+    return peer
+
+
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The caller's address for throttling and the audit log (see `client_address`)."""
+    peer = request.client.host if request.client else ""
+    return client_address(peer, request.headers.get("x-forwarded-for", ""), ctx(request).settings.trusted_proxies)
 
 
 def optional_principal(request: Request) -> Principal | None:

@@ -15,7 +15,7 @@ from assay.domain.users import Role, User
 from assay.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from assay.services.accounts.audit import record_event
 from assay.services.accounts.passwords import new_token, token_digest, verify_password
-from assay.store.db import Db
+from assay.store.db import Db, Tx
 from assay.store.mappers import user_from_row
 from assay.store.queries import sessions as sessions_q
 from assay.store.queries import tokens as tokens_q
@@ -43,66 +43,81 @@ class Principal:
 
 
 class LoginThrottle:
-    """Counts failed sign-ins per account and per address over a sliding window.
+    """Counts sign-in attempts per account and per address over a sliding window, with a limit for each.
 
     The counts live in the database (`login_failures`), so every worker process of a deployment shares
-    them. `check` raises Forbidden once an account or an address has `max_failures` failures inside the
-    window; a successful sign-in clears the account's count (not the address's).
+    them. `begin` is atomic: in one write transaction it counts the account's and the address's failures
+    and, unless either is at its limit (Forbidden), records this attempt as a failure *before* the password
+    is checked — so N concurrent guesses get at most `max_failures` real password checks. A good sign-in
+    takes its own attempt back and clears the account's count (not the address's).
+
+    The address limit (`max_address_failures`) is much higher than the account one: many people may sign
+    in from one address (an office, a reverse proxy), and one person's typos must not lock out the rest.
+    An attempt without an address (the CLI, a test) is counted against the account only.
     """
 
-    def __init__(self, max_failures: int, window_seconds: int) -> None:
+    def __init__(self, max_failures: int, window_seconds: int, max_address_failures: int | None = None) -> None:
         self.max_failures, self.window = max_failures, window_seconds
+        self.max_address_failures = max_address_failures if max_address_failures is not None else 20 * max_failures
 
     @staticmethod
     def keys(username: str, ip: str) -> tuple[str, str]:
         return f"u:{username.strip().lower()[:190]}", f"ip:{ip[:64]}"
 
-    def check(self, db: Db, username: str, ip: str) -> None:
-        """Raise Forbidden (with the wait in seconds) when the account or the address is throttled."""
+    def _limits(self, username: str, ip: str) -> list[tuple[str, int]]:
+        account, address = self.keys(username, ip)
+        return [(account, self.max_failures)] + ([(address, self.max_address_failures)] if ip else [])
+
+    def begin(self, db: Db, username: str, ip: str) -> list[int]:
+        """Count and record one attempt atomically. Raises Forbidden (with the wait in seconds) when the
+        account or the address is at its limit (then nothing is recorded). Returns the recorded rows, for
+        `succeeded`."""
         now = datetime.now(UTC)
         since = now - timedelta(seconds=self.window)
-        with db.read() as s:
-            for key in self.keys(username, ip):
+        limits = self._limits(username, ip)
+        with db.write() as s:
+            sessions_q.lock_failure_keys(s, tuple(k for k, _ in limits))
+            for key, limit in limits:
                 times = sessions_q.failure_times(s, key, since)
-                if len(times) >= self.max_failures:
-                    oldest = _aware(times[-self.max_failures])
+                if len(times) >= limit:
+                    oldest = _aware(times[-limit])
                     wait = int(self.window - (now - oldest).total_seconds()) + 1
                     raise Forbidden(f"too many failed sign-ins; try again in {max(wait, 1)} seconds")
+            return sessions_q.add_failures(s, tuple(k for k, _ in limits), now, since)
 
-    def fail(self, db: Db, username: str, ip: str) -> None:
-        """Count one failure against the account and the address (and forget failures past the window)."""
-        now = datetime.now(UTC)
-        with db.write() as s:
-            sessions_q.add_failures(s, self.keys(username, ip), now, now - timedelta(seconds=self.window))
-
-    def clear(self, db: Db, username: str) -> None:
-        with db.write() as s:
-            sessions_q.clear_failures(s, self.keys(username, "")[0])
+    def succeeded(self, s: Tx, username: str, attempt: list[int]) -> None:
+        """Inside the sign-in's transaction: take the attempt back and clear the account's failures."""
+        sessions_q.remove_failures(s, attempt)
+        sessions_q.clear_failures(s, self.keys(username, "")[0])
 
 
 def login(db: Db, username: str, password: str, ip: str = "", throttle: LoginThrottle | None = None) -> Signin:
     """Check the password and open a new session. Raises Unauthenticated (same message for a wrong name
-    or password, or a deactivated account), Forbidden when the account or address is throttled. The
-    password is never logged or stored; the audit entry names the account and address only."""
-    if throttle:
-        throttle.check(db, username, ip)
-    with db.write() as s:
+    or password, or a deactivated account), Forbidden when the account or address is throttled (checked
+    and recorded before the password is, see `LoginThrottle.begin`). The password hash is checked outside
+    any transaction (argon2 is slow; the SQLite writer lock is never held for it). The password is never
+    logged or stored; the audit entry names the account and address only."""
+    attempt = throttle.begin(db, username, ip) if throttle else []
+    with db.read() as s:
         row = users_q.by_name(s, username)
-        ok = verify_password(row.password_hash if row else None, password)
-        signin: Signin | None = None
-        if ok and row is not None and row.is_active:
-            token, csrf = new_token(), new_token(24)
-            sessions_q.add(s, token_digest(token), row.id, csrf, ip[:64])
-            record_event(s, row.id, "session.login", row.username, ip=ip)
-            signin = Signin(user=user_from_row(row), session_token=token, csrf_token=csrf)
+        stored = row.password_hash if row else None
+    ok = verify_password(stored, password)
+    signin: Signin | None = None
+    if ok and row is not None:
+        with db.write() as s:
+            fresh = users_q.by_id(s, row.id)
+            # the account may have been deactivated or its password changed while the hash was checked
+            if fresh is not None and fresh.is_active and fresh.password_hash == stored:
+                token, csrf = new_token(), new_token(24)
+                sessions_q.add(s, token_digest(token), fresh.id, csrf, ip[:64])
+                record_event(s, fresh.id, "session.login", fresh.username, ip=ip)
+                if throttle:
+                    throttle.succeeded(s, username, attempt)
+                signin = Signin(user=user_from_row(fresh), session_token=token, csrf_token=csrf)
     if signin is None:
-        if throttle:
-            throttle.fail(db, username, ip)
         with db.write() as s:  # the name as typed (never the password) and the address
             record_event(s, None, "session.login_failed", username[:80], ip=ip[:64])
         raise Unauthenticated("wrong username or password (or the account is deactivated)")
-    if throttle:
-        throttle.clear(db, username)
     return signin
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, select, text
 from sqlalchemy.orm import Session
 
 from assay.store import queue_statements as Q
@@ -51,11 +51,30 @@ def failure_times(s: Session, key: str, since: datetime) -> list[datetime]:
                           .order_by(LoginFailureRow.at)))
 
 
-def add_failures(s: Session, keys: tuple[str, ...], at: datetime, forget_before: datetime) -> None:
-    """Count one failure against each key, and forget every failure older than `forget_before`."""
+def lock_failure_keys(s: Session, keys: tuple[str, ...]) -> None:
+    """Serialise sign-in attempts on these keys until the transaction ends. On SQLite the write transaction
+    already holds the one writer lock; on PostgreSQL a transaction-scoped advisory lock per key (taken in a
+    fixed order, so two attempts never deadlock) makes count-then-record atomic."""
+    if s.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(keys):
+        s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+
+def add_failures(s: Session, keys: tuple[str, ...], at: datetime, forget_before: datetime) -> list[int]:
+    """Count one failure against each key, and forget every failure older than `forget_before`. Returns
+    the new rows' ids (so an attempt that then succeeds can be taken back)."""
     s.execute(delete(LoginFailureRow).where(LoginFailureRow.at < forget_before))
-    for key in keys:
-        s.add(LoginFailureRow(key=key, at=at))
+    rows = [LoginFailureRow(key=key, at=at) for key in keys]
+    s.add_all(rows)
+    s.flush()
+    return [r.id for r in rows]
+
+
+def remove_failures(s: Session, ids: list[int]) -> None:
+    """Take back the failures with these ids (an attempt that turned out to be a good sign-in)."""
+    if ids:
+        s.execute(delete(LoginFailureRow).where(LoginFailureRow.id.in_(ids)))
 
 
 def clear_failures(s: Session, key: str) -> None:
