@@ -69,6 +69,7 @@ def catcher() -> Iterator[Catcher]:
     t = threading.Thread(target=c.serve, daemon=True)
     t.start()
     yield c
+    sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() (close alone does not, on Linux)
     sock.close()
     t.join(timeout=5)
 

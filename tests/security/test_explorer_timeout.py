@@ -28,6 +28,7 @@ def lead_client(xdb):  # type: ignore[no-untyped-def]  # noqa: F811
         yield c
 
 
+@pytest.mark.slow  # waits for a query to hit its time limit
 def test_a_slow_where_is_stopped_with_a_clear_answer(lead_client: TestClient) -> None:
     t0 = time.monotonic()
     r = lead_client.get("/api/v1/explore/hh-clean@1/records", params={"where": SLOW})

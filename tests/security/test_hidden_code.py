@@ -28,7 +28,7 @@ from assay.services.site.demo import ensure_demo
 from assay.store.db import Db
 from assay.web.app import create_app
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]  # runs hidden tests in the sandbox: seconds
 
 REF_SECRET = "REFSECRET7f3a"
 HIDDEN_SECRET = "HIDSECRET9c1e"

@@ -181,6 +181,7 @@ API_GETS = sorted(k for k in RULES if k.startswith("GET /api/v1/") and "{" in k)
 DATASET_ROUTES = ("GET /explore", "GET /api/v1/explore/", "GET /api/v1/datasets")
 
 
+@pytest.mark.slow  # every page and API read over a copied world: several seconds
 def test_no_page_or_api_read_answers_500_over_stored_lone_surrogates(world_template: World,
                                                                      tmp_path: Path) -> None:
     """Every GET page and every GET API route of the permission matrix that takes an id (but the dataset
