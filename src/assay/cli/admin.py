@@ -207,7 +207,7 @@ def export(ctx: typer.Context, project: str = typer.Argument(..., help="Project 
 
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)
-        res = exports.export_project(db, p.id, fmt, file_format, out_dir=out)
+        res = exports.export_project(db, p.id, fmt, file_format, out_dir=out)  # a local, trusted path
     for split, path in res.paths.items():
         console.print(f"{split}: [bold]{path}[/]")
     console.print(f"{res.rows} rows; card: {res.card_path}")

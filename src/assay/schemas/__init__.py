@@ -48,7 +48,13 @@ from assay.schemas.explorer import (
     Selection,
     SelectionExportPublic,
 )
-from assay.schemas.exports import ExportCreate, ExportPublic, ExportSummaryPublic
+from assay.schemas.exports import (
+    ExportCreate,
+    ExportJobPublic,
+    ExportOptions,
+    ExportPublic,
+    ExportSummaryPublic,
+)
 from assay.schemas.projects import (
     MemberCreate,
     MemberPublic,
@@ -88,7 +94,7 @@ __all__ = [
     "AttemptPublic", "AttemptWithPrompt", "AuditEventPublic", "AuthoringExport", "AuthoringExportPublic",
     "AuthoringTaskPublic", "CacheStatePublic", "CandidateOutcomePublic", "Choice", "CodeRunCreate",
     "CodeRunPublic", "CodeViewPublic", "CompletionPublic", "Count", "DatasetPublic", "DatasetVersionPublic",
-    "EndpointPublic", "EndpointWrite", "ErrorBody", "ErrorPublic", "ExportCreate", "ExportPublic",
+    "EndpointPublic", "EndpointWrite", "ErrorBody", "ErrorPublic", "ExportCreate", "ExportJobPublic", "ExportOptions", "ExportPublic",
     "ExportRequest", "ExportSummaryPublic", "FactCheckCreate", "FactCheckPublic", "FactualityPublic",
     "FinishPublic", "HistoryPublic", "Id", "ImportPublic", "InviteCreate", "InviteCreated", "InvitePublic",
     "LineagePublic", "MemberCreate", "MemberPublic", "MessageCreate", "MessagePublic", "ModelRankingPublic",

@@ -6,11 +6,12 @@ the authoring services' views (`assay.web.api.authoring_views`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from assay.schemas.common import Id, Position
+from assay.schemas.exports import ExportOptions
 
 
 class EndpointPublic(BaseModel):
@@ -80,11 +81,15 @@ class FactCheckCreate(BaseModel):
 
 
 class AuthoringExport(BaseModel):
-    format: str = "sft"
-    file_format: str = "jsonl"
-    fact_checks: str = Field("keep", description="keep | drop | fix")
+    """Only what to render; where it goes is the server's choice (unknown fields or options: 422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: str = Field("sft", max_length=20)
+    file_format: Literal["jsonl", "parquet"] = "jsonl"
+    fact_checks: Literal["keep", "drop", "fix"] = Field("keep", description="keep | drop | fix")
     final_paths_only: bool = False
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: ExportOptions = ExportOptions()
 
 
 class AuthoringExportPublic(BaseModel):
@@ -92,6 +97,9 @@ class AuthoringExportPublic(BaseModel):
     counts: dict[str, int]
     paths: dict[str, str] = Field(description="Split name → name of the written file (never a server path).")
     card: str = Field(description="Name of the dataset card file (README.md).")
+    id: str = Field("", description="The export's id, for listing and downloading its files.")
+    downloads: dict[str, str] = Field({}, description="File name → download URL (relative to the server).")
+    job_id: int | None = Field(None, description="The job that rendered it.")
 
 
 class NodePublic(BaseModel):

@@ -13,6 +13,7 @@ Unavailable) built from the server's JSON error code. `project` arguments take a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Self
@@ -27,7 +28,7 @@ from assay.schemas import (
     AnnotationPublic,
     DatasetPublic,
     DatasetVersionPublic,
-    ExportCreate,
+    ExportJobPublic,
     ExportPublic,
     ExportSummaryPublic,
     ImportPublic,
@@ -234,11 +235,22 @@ class Client:
     def export(self, project: int | str, format: str = "dpo", file_format: str = "jsonl", *,
                out_dir: str | Path | None = None, **options: Any) -> ExportPublic:
         """Render an export on the server (dpo | sft | reward | kto | raw, as jsonl | parquet, with a dataset
-        card); with `out_dir`, also download its files there. `options` go to the format (test_fraction,
-        min_agreement, pairs, ...). Raises Invalid for an unknown format or option."""
+        card); with `out_dir`, also download its files there. `options` are the split and the format's
+        filters (test_fraction, min_agreement, ...; see `ExportOptions`). The server renders it as a job:
+        a long one is polled until done. Raises Invalid for an unknown format or option, or a failed export."""
         pid = self.project_id(project)
-        body = ExportCreate(format=format, file_format=file_format, options=options)
-        res = ExportPublic.model_validate(self._post(f"/projects/{pid}/exports", body.model_dump(mode="json")))
+        body = {"format": format, "file_format": file_format, "options": options}
+        answer = self._post(f"/projects/{pid}/exports", body)
+        while "rows" not in answer:  # 202: still rendering
+            job = ExportJobPublic.model_validate(answer)
+            if job.state == "failed":
+                raise Invalid(job.message or "the export failed")
+            if job.export is not None:
+                answer = job.export.model_dump(mode="json")
+                break
+            time.sleep(0.5)
+            answer = send(self._http, "GET", job.poll).json()
+        res = ExportPublic.model_validate(answer)
         if out_dir is not None:
             self.download_export(pid, res.id, out_dir)
         return res

@@ -61,6 +61,7 @@ AttemptId = Annotated[int, _id("red-team attempt")]
 EndpointId = Annotated[int, _id("model endpoint")]
 CheckId = Annotated[int, _id("fact-check")]
 ReportId = Annotated[int, _id("problem report")]
+JobId = Annotated[int, _id("job")]
 Slot = Annotated[int, Path(ge=0, le=10_000, description="The reply slot: 0 = reply A, 1 = reply B, …")]
 
 AfterId = Annotated[int, Query(ge=0, le=MAX_ID, description="The last id seen (0 to start).")]

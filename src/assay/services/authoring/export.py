@@ -16,7 +16,7 @@ Pure transforms of an `ExportSource` (usable without a database):
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +26,16 @@ from assay.domain.questions import Question, QuestionKind
 from assay.domain.records import Completion
 from assay.domain.users import User
 from assay.errors import Invalid
-from assay.exporters.registry import ExportResult, export
+from assay.exporters.registry import ExportResult
 from assay.services.accounts import policies
 from assay.services.authoring.factcheck import list_fact_checks
 from assay.services.authoring.views import FactCheck
+from assay.services.projects.export_files import new_export_dir
 from assay.store.db import Db
 
 FACT_MODES = ("keep", "drop", "fix")
 FACT_QUESTION = "fact_check"
+Progress = Callable[[float, str], None]
 
 
 def final_paths(source: ExportSource) -> ExportSource:
@@ -130,26 +132,35 @@ def _drop_contradicted(source: ExportSource) -> ExportSource:
 
 def export_authoring(db: Db, project_id: int, fmt: str, *, actor: User, out_dir: Path | None = None,
                      file_format: str = "jsonl", fact_checks: str = "keep", final_paths_only: bool = False,
-                     **options: Any) -> ExportResult:
-    """Export the project like `services.exports.export_project`, after `final_paths` (when asked) and
-    `apply_fact_checks`. For `sft` with `fact_checks` drop/fix, `drop_flagged` and `span_labels` are set
-    so contradicted chosen replies are dropped. Lead/admin only (Forbidden otherwise)."""
+                     options: Mapping[str, Any] | None = None, progress: Progress | None = None) -> ExportResult:
+    """Export the project like `services.projects.exports.export_project`, after `final_paths` (when asked)
+    and `apply_fact_checks`. For `sft` with `fact_checks` drop/fix, `drop_flagged` and `span_labels` are set
+    so contradicted chosen replies are dropped. `options` are those `exports.EXPORT_OPTIONS` names (Invalid
+    for others); files go into a new folder `<exports_dir>/<project>/<fmt>-authoring-<time>/` (`out_dir`
+    only for trusted local callers). Lead/admin only (Forbidden otherwise)."""
     from assay.services.projects import exports, projects
 
+    report = progress or (lambda fraction, message: None)
     policies.manage_project(actor, projects.member_role(db, project_id, actor.id))
     if fact_checks not in FACT_MODES:
         raise Invalid(f"fact_checks must be one of {', '.join(FACT_MODES)}")
+    opts = exports.check_options(options or {})
+    report(0.05, "reading the project's annotations")
     source = exports.export_source(db, project_id)
     if final_paths_only:
         source = final_paths(source)
     if fact_checks != "keep":
+        report(0.3, "applying fact-checks")
         source = apply_fact_checks(source, list_fact_checks(db, project_id), fact_checks)
         if fmt == "sft":
-            options.setdefault("drop_flagged", True)
-            options.setdefault("span_labels", ["contradicted"])
+            opts.setdefault("drop_flagged", True)
+            opts.setdefault("span_labels", ["contradicted"])
         elif fmt != "raw":
             source = _drop_contradicted(source)
+    chosen = out_dir is None
     if out_dir is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        out_dir = db.settings.exports_dir / source.project / f"{fmt}-authoring-{stamp}"
-    return export(source, fmt, out_dir, file_format=file_format, **options)
+        out_dir = new_export_dir(db.settings, source.project, fmt, authoring=True)
+    report(0.5, f"rendering {fmt} ({len(source.items)} records)")
+    result = exports.render(source, fmt, out_dir, file_format, opts, remove_on_failure=chosen)
+    report(1.0, f"{result.rows} rows written")
+    return result

@@ -1,9 +1,11 @@
-"""Finding a project's rendered exports on disk, for listing and downloading over the API.
+"""Where a project's exports are written, and finding them on disk for listing and downloading.
 
-An export rendered by `services.exports.export_project` lives in `<exports_dir>/<project name>/<id>/`
-where `<id>` is `<format>-<UTC time stamp>`; it holds `train.<ext>`, maybe `test.<ext>`, and `README.md`
-(the dataset card). Only names matching those patterns are ever served, so a request cannot reach any other
-file.
+An export rendered by `services.exports.export_project` (or an authoring export) lives in
+`<exports_dir>/<project name>/<id>/` where `<id>` is `<format>-<UTC time stamp>` (authoring exports:
+`<format>-authoring-<stamp>`); it holds `train.<ext>`, maybe `test.<ext>`, and `README.md` (the dataset
+card). `new_export_dir` is the only place a request's export folder is chosen: the server picks the name,
+always a new folder inside the project's own folder. Only names matching those patterns are ever served,
+so a request cannot reach any other file.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assay.errors import NotFound
+from assay.config import Settings
+from assay.errors import Invalid, NotFound
 from assay.services.projects.projects import get_project
 from assay.store.db import Db
 
-EXPORT_ID_RE = re.compile(r"^[a-z]+-\d{8}T\d{6,12}$")
+EXPORT_ID_RE = re.compile(r"^[a-z]+(-authoring)?-\d{8}T\d{6,12}$")
 FILE_RE = re.compile(r"^(train|test)\.(jsonl|parquet)$|^README\.md$")
 
 
@@ -29,6 +32,20 @@ class ExportListing:
     format: str
     files: list[str]
     created_at: datetime
+
+
+def new_export_dir(settings: Settings, project_name: str, fmt: str, *, authoring: bool = False) -> Path:
+    """A new, empty folder (created) for one export of the project:
+    `<exports_dir>/<project>/<fmt>[-authoring]-<stamp>`. Raises Invalid for a format name that is not lowercase letters (it becomes part of the path)."""
+    if not re.fullmatch(r"[a-z]{1,20}", fmt):
+        raise Invalid(f"export format {fmt!r} is unknown; use one of dpo, sft, reward, kto, raw")
+    root = (settings.exports_dir / project_name).resolve()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    folder = (root / f"{fmt}{'-authoring' if authoring else ''}-{stamp}").resolve()
+    if folder.parent != root or not EXPORT_ID_RE.match(folder.name) or root.parent != settings.exports_dir.resolve():
+        raise Invalid(f"cannot export project {project_name!r} into its folder")  # a project name with a path
+    folder.mkdir(parents=True, exist_ok=False)  # a new folder: an export never writes into another's
+    return folder
 
 
 def export_dir(db: Db, project_id: int, export_id: str) -> Path:
@@ -57,7 +74,7 @@ def list_exports(db: Db, project_id: int) -> list[ExportListing]:
             files = sorted(f.name for f in d.iterdir() if FILE_RE.match(f.name))
             when = datetime.fromtimestamp(d.stat().st_mtime, tz=UTC)
             out.append(ExportListing(id=d.name, format=d.name.split("-", 1)[0], files=files, created_at=when))
-    return sorted(out, key=lambda e: e.id.split("-", 1)[1], reverse=True)
+    return sorted(out, key=lambda e: e.id.rsplit("-", 1)[1], reverse=True)
 
 
 def export_file(db: Db, project_id: int, export_id: str, name: str) -> Path:

@@ -7,13 +7,15 @@ from assay.jobs import JobRunner
 from assay.services.code import background as code_background
 from assay.services.code.execution import CodeRunner
 from assay.services.explorer import cache as explorer_cache
+from assay.services.projects import export_jobs
 
 
 def register_all(jobs: JobRunner, *, sandbox_concurrency: int | None = None) -> CodeRunner:
-    """Register code runs (kind "code.run") with the hidden-test sweep, and explorer cache builds (kind
-    "explorer.cache"), with `jobs` (not started). Returns the process's code runner (its sandbox queue:
+    """Register code runs (kind "code.run") with the hidden-test sweep, explorer cache builds (kind
+    "explorer.cache") and exports (kind "project.export"), with `jobs` (not started). Returns the process's code runner (its sandbox queue:
     `sandbox_concurrency` runs at once, default the CPU count)."""
     code = CodeRunner(jobs, max_concurrent=sandbox_concurrency)
     code_background.register(jobs, code)
     explorer_cache.register(jobs)
+    export_jobs.register(jobs)
     return code

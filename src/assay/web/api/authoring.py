@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from assay.errors import AssayError, NotFound
@@ -29,6 +29,7 @@ from assay.schemas import (
     Choice,
     EndpointPublic,
     EndpointWrite,
+    ExportJobPublic,
     FactCheckCreate,
     FactCheckPublic,
     FactualityPublic,
@@ -46,11 +47,10 @@ from assay.services.accounts.auth import Principal
 from assay.services.annotation import problem_reports as authoring_reports
 from assay.services.authoring import conversations as authoring
 from assay.services.authoring import endpoints
-from assay.services.authoring import export as authoring_export
 from assay.services.authoring import factcheck as authoring_factcheck
 from assay.services.authoring import records as authoring_records
 from assay.services.authoring.views import TaskView
-from assay.services.projects import projects
+from assay.services.projects import export_jobs, projects
 from assay.store.db import Db
 from assay.web.api.authoring_views import (
     attempt_public,
@@ -61,6 +61,7 @@ from assay.web.api.authoring_views import (
     report_public,
     task_public,
 )
+from assay.web.api.exports import WaitSeconds, downloads, finished_or_accepted, runner_of
 from assay.web.deps import (
     AttemptId,
     CheckId,
@@ -251,14 +252,25 @@ def delete_fact_check(project_id: ProjectId, check_id: CheckId, p: Writer, db: D
     return Response(status_code=204)
 
 
-@router.post("/projects/{project_id}/authoring/export", response_model=AuthoringExportPublic)
-def export(project_id: ProjectId, body: AuthoringExport, p: Writer, db: DbDep) -> AuthoringExportPublic:
-    """Render an export with the authoring options (lead/admin); answers with the files and counts."""
-    result = authoring_export.export_authoring(db, project_id, body.format, actor=p.user,
-                                               file_format=body.file_format, fact_checks=body.fact_checks,
-                                               final_paths_only=body.final_paths_only, **body.options)
-    return AuthoringExportPublic(rows=result.rows, counts=result.counts,
-                                 paths={k: v.name for k, v in result.paths.items()}, card=result.card_path.name)
+@router.post("/projects/{project_id}/authoring/export", response_model=AuthoringExportPublic,
+             responses={202: {"model": ExportJobPublic, "description": "Still rendering: poll `poll`."}})
+def export(request: Request, project_id: ProjectId, body: AuthoringExport, p: Writer, db: DbDep,
+           wait: WaitSeconds = 10.0) -> AuthoringExportPublic | Response:
+    """Render an export with the authoring options (lead/admin) as a job: answers 200 with the files and
+    counts when it finished within `wait` seconds, else 202 with the job to poll
+    (`GET /projects/{p}/exports/jobs/{job_id}`). Only whitelisted options (422 for others); the files go
+    into a new folder the server names."""
+    job_id = export_jobs.start_export(db, runner_of(request), p.user, project_id, body.format, body.file_format,
+                                      options=body.options.as_kwargs(),
+                                      authoring={"fact_checks": body.fact_checks,
+                                                 "final_paths_only": body.final_paths_only})
+    return finished_or_accepted(request, db, p.user, project_id, job_id, wait, _authoring_public)
+
+
+def _authoring_public(request: Request, job: export_jobs.ExportJob) -> AuthoringExportPublic:
+    return AuthoringExportPublic(rows=job.rows, counts=job.counts, paths=job.paths, card=job.card, id=job.export_id,
+                                 job_id=job.id, downloads=downloads(request, job.project_id, job.export_id,
+                                                                    [*job.files, job.card]))
 
 
 # -- problem reports ---------------------------------------------------------------------------------

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 from fastapi import APIRouter, Form, Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 
-from assay.errors import Invalid
 from assay.services.accounts import policies
-from assay.services.projects import exports, projects
+from assay.services.projects import projects
 from assay.services.quality import gold
 from assay.web.deps import DbDep, ProjectId, Reader, UserId, Writer
+from assay.web.pages import exports as exports_pages
 from assay.web.pages.common import page
 
 router = APIRouter()
+router.include_router(exports_pages.router)  # the export form's job, its progress page and the zip
 
 
 @router.get("/projects")
@@ -52,24 +50,3 @@ def remove_member(project_id: ProjectId, user_id: UserId, p: Writer, db: DbDep) 
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
     projects.remove_member(db, project_id, user_id, actor=p.user)
     return RedirectResponse(f"/projects/{project_id}#members", status_code=303)
-
-
-EXPORT_FORMATS = ("dpo", "sft", "reward", "kto", "raw")
-
-
-@router.post("/projects/{project_id}/export")
-def export_download(project_id: ProjectId, p: Writer, db: DbDep, fmt: str = Form("dpo"),
-                    file_format: str = Form("jsonl")) -> Response:
-    """Render an export and send it as a zip (data files + dataset card)."""
-    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
-    if fmt not in EXPORT_FORMATS:
-        raise Invalid(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
-    result = exports.export_project(db, project_id, fmt, file_format, actor=p.user)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for path in [*result.paths.values(), result.card_path]:
-            z.write(path, path.name)
-    buf.seek(0)
-    name = f"{projects.get_project(db, project_id).name}-{fmt}.zip"
-    return StreamingResponse(buf, media_type="application/zip",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
