@@ -40,6 +40,7 @@ def test_db_upgrade_on_postgres():  # type: ignore[no-untyped-def]
     assert current_revision(PG_URL) == head_revision()
 
 
+@pytest.mark.slow
 def test_export_dpo_and_raw(settings, tmp_path):  # type: ignore[no-untyped-def]
     db = open_db(settings, migrate=False)
     demo = ensure_demo(db)

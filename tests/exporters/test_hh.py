@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tests.conftest import require_file
 from tests.exporters.exporter_sources import PAIRWISE, ann, item, pick
 
@@ -12,6 +13,7 @@ from assay.exporters.dpo import dpo_rows
 from assay.formats import load_records
 
 
+@pytest.mark.slow
 def test_hh_to_dpo_excludes_divergent_pairs_and_keeps_the_chosen_side(shared_data: Path) -> None:
     path = require_file(shared_data / "hh-rlhf-harmless-base" / "test.jsonl.gz")
     records = load_records(path, "hh", on_divergence="keep")

@@ -48,6 +48,7 @@ def test_known_record_prompt_split(hh_records: list, hh_path: Path) -> None:
     assert chosen.text.startswith("No, sorry!")
 
 
+@pytest.mark.slow
 def test_completion_order_is_neutral_and_deterministic(hh_records: list, hh_path: Path) -> None:
     models = {c.model for r in hh_records for c in r.completions}
     assert models == {"hh-rlhf"}

@@ -43,6 +43,7 @@ def test_kernel_equals_the_numpy_reference(ngram: int, num_perm: int) -> None:
     assert not (sh.hashes == NO_SHINGLE).any()
 
 
+@pytest.mark.slow
 def test_kernel_matches_the_shingle_reference_across_batch_sizes_and_threads() -> None:
     texts, _, _ = planted_corpus(seed=5)
     texts = texts + ODD_TEXTS

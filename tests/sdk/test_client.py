@@ -106,6 +106,7 @@ def test_export_downloads_files_and_loads_with_datasets(api_env: ApiEnv, project
     assert ds[0]["chosen"][0]["role"] == "assistant"
 
 
+@pytest.mark.slow
 def test_suggestions_metrics_and_reviews(api_env: ApiEnv, project: dict) -> None:
     from assay.llm import ChatClient, EndpointConfig
     from assay.llm.fake_server import FakeLLMServer

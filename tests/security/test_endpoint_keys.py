@@ -124,6 +124,7 @@ def _endpoint(name: str, url: str, key: str | None = None, project_id: int | Non
     return body
 
 
+@pytest.mark.slow
 def test_lead_b_cannot_see_or_edit_the_admins_or_lead_as_endpoint(site: Site, fake: FakeLLMServer,
                                                                    catcher: Catcher) -> None:
     r = site.admin.post("/api/v1/authoring/endpoints", json=_endpoint("site-model", fake.base_url, ADMIN_KEY))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -62,6 +63,7 @@ def _visible(client: TestClient, pid: int, headers: dict[str, str], name: str) -
     return {"stats": stats, "notice": j.json()["notice"]}, main
 
 
+@pytest.mark.slow
 def test_gold_and_normal_submits_leave_the_same_figures(db: Db) -> None:
     lead = users.add_user(db, "lead", "password123", "lead")
     spec = ProjectSpec(name="goldstats", questions=[Question("preference", "pairwise")], annotators_per_record=3,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -47,6 +48,7 @@ def _directive(csp: str, name: str) -> list[str]:
     raise AssertionError(f"no {name} in {csp!r}")
 
 
+@pytest.mark.slow
 def test_csp_allows_images_only_from_this_server(client: TestClient) -> None:
     for path in ("/login", "/api/v1/me", "/static/assay.css"):
         csp = client.get(path).headers["content-security-policy"]

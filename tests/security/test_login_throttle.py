@@ -65,6 +65,7 @@ def test_a_locked_account_does_not_lock_others_at_the_same_address(client: TestC
         assert sign_in(c, "ann2").status_code == 303  # another person behind the same address
 
 
+@pytest.mark.slow
 def test_the_address_limit_is_separate_and_higher(app) -> None:  # type: ignore[no-untyped-def]
     throttle = app.state.ctx.throttle
     assert throttle.max_address_failures >= 10 * throttle.max_failures

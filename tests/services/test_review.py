@@ -78,6 +78,7 @@ def test_reject_requeues_for_someone_else(db):
     assert sorted((a.annotator, a.review) for a in it.annotations) == [("u", "rejected"), ("v", None)]
 
 
+@pytest.mark.slow
 def test_low_agreement_and_sample_modes(db):
     p, lead, u, v = setup(db, {"mode": "low_agreement", "threshold": 0.75}, n=2)
     work(db, p, u, lambda e: A)
