@@ -140,7 +140,8 @@ RULES: dict[str, Rule] = {
     "POST /api/v1/projects/{project_id}/exports": Rule(LEADS, json={"format": "raw", "file_format": "jsonl"}),
     "GET /api/v1/projects/{project_id}/exports": Rule(LEADS),
     "GET /api/v1/projects/{project_id}/exports/{export_id}/files/{name}": Rule(LEADS),
-    "GET /api/v1/datasets": Rule(LEADS, why="datasets are site-wide: site admins and leads"),
+    "GET /api/v1/datasets": Rule(LEADS, why="site admins and leads (each sees the site-wide datasets and those "
+                                 "of projects they lead; see OTHER_PROJECT_DATASET below)"),
     "GET /api/v1/datasets/{name}/versions": Rule(LEADS, params={"name": lambda w, r: w.dataset}),
     "GET /api/v1/datasets/{name}/versions/{selector}": Rule(
         LEADS, params={"name": lambda w, r: w.dataset, "selector": lambda w, r: w.dataset_version}),
@@ -240,16 +241,20 @@ RULES: dict[str, Rule] = {
                                                    twin="GET /api/v1/explore/{ref}/records/{record_id}"),
     "GET /explore/{ref}/stats": Rule(LEADS, twin="GET /api/v1/explore/{ref}/stats"),
     "GET /explore/{ref}/lineage": Rule(LEADS, twin="GET /api/v1/explore/{ref}/lineage"),
-    "POST /explore/{ref}/export": Rule(LEADS, form={"name": "subset"}, twin="POST /api/v1/explore/{ref}/export"),
+    "POST /explore/{ref}/export": Rule(LEADS, form=lambda w, r: {"name": "subset", "owner": str(w.project_id)},
+                                       twin="POST /api/v1/explore/{ref}/export",
+                                       why="a new dataset owned by P (a lead must name a project they lead)"),
     "POST /explore/{ref}/push": Rule(LEADS, form={"project_id": "1"}, twin="POST /api/v1/explore/{ref}/push"),
     "GET /api/v1/explore/{ref}/records": Rule(LEADS),
     "GET /api/v1/explore/{ref}/records/{record_id}": Rule(LEADS, params={"record_id": lambda w, r: "ds-0"}),
     "GET /api/v1/explore/{ref}/stats": Rule(LEADS),
-    "GET /api/v1/explore/{ref}/cache": Rule(LEADS, why="the explorer cache state: datasets are site-wide"),
+    "GET /api/v1/explore/{ref}/cache": Rule(LEADS, why="the explorer cache state of a site-wide dataset"),
     "GET /api/v1/explore/{ref}/lineage": Rule(LEADS),
-    "POST /api/v1/explore/{ref}/export": Rule(LEADS, json={"format": "version", "name": "subset"}),
+    "POST /api/v1/explore/{ref}/export": Rule(
+        LEADS, json=lambda w, r: {"format": "version", "name": "subset", "project_id": w.project_id}),
     "POST /api/v1/explore/{ref}/push": Rule(LEADS, json={"project_id": 1}),
-    "POST /api/v1/projects/{project_id}/pull": Rule(LEADS, json={"name": "pulled"}),
+    "POST /api/v1/projects/{project_id}/pull": Rule(LEADS, json={"name": "pulled"},
+                                                    why="a new dataset, owned by P"),
     # --- authoring: endpoints are site-wide (admins); tasks belong to their author ------------------------
     "GET /authoring/endpoints": Rule(LEADS, twin="GET /api/v1/authoring/endpoints"),
     "POST /authoring/endpoints": Rule(LEADS, form={"name": "local", "base_url": "http://127.0.0.1:9/v1",
@@ -313,6 +318,31 @@ RULES: dict[str, Rule] = {
     "DELETE /api/v1/projects/{project_id}/fact-checks/{check_id}": Rule(NOBODY, why=ABSENT, absent=True),
 }
 
+# The dataset routes again, on project Q's dataset (`qdata`): only admins may see it, explore it, push from it
+# or write into it; the lead of P (not a member of Q) is told it does not exist; nobody else reads datasets.
+_Q = {"ref": lambda w, r: f"{w.other_dataset}@1", "name": lambda w, r: w.other_dataset,
+      "selector": lambda w, r: "1"}
+OTHER_PROJECT_DATASET: dict[str, Rule] = {
+    "GET /api/v1/datasets/{name}/versions": Rule({A}, params=_Q),
+    "GET /api/v1/datasets/{name}/versions/{selector}": Rule({A}, params=_Q),
+    "GET /api/v1/datasets/{name}/versions/{selector}/lineage": Rule({A}, params=_Q),
+    "GET /explore/{ref}": Rule({A}, params=_Q),
+    "GET /explore/{ref}/records/{record_id}": Rule({A}, params={**_Q, "record_id": lambda w, r: "qd-0"}),
+    "GET /explore/{ref}/stats": Rule({A}, params=_Q),
+    "GET /explore/{ref}/lineage": Rule({A}, params=_Q),
+    "POST /explore/{ref}/export": Rule({A}, params=_Q, form={"name": "qdata"}),
+    "POST /explore/{ref}/push": Rule({A}, params=_Q, form=lambda w, r: {"project_id": str(w.project_id)}),
+    "GET /api/v1/explore/{ref}/records": Rule({A}, params=_Q),
+    "GET /api/v1/explore/{ref}/records/{record_id}": Rule({A}, params={**_Q, "record_id": lambda w, r: "qd-0"}),
+    "GET /api/v1/explore/{ref}/stats": Rule({A}, params=_Q),
+    "GET /api/v1/explore/{ref}/cache": Rule({A}, params=_Q),
+    "GET /api/v1/explore/{ref}/lineage": Rule({A}, params=_Q),
+    "POST /api/v1/explore/{ref}/export": Rule({A}, params=_Q, json={"format": "jsonl"}),
+    "POST /api/v1/explore/{ref}/push": Rule({A}, params=_Q, json=lambda w, r: {"project_id": w.project_id}),
+    "POST /api/v1/projects/{project_id}/pull": Rule({A}, json=lambda w, r: {"name": w.other_dataset},
+                                                    why="pulling P into Q's dataset: admins only"),
+}
+
 # What each role must never find in any response body.
 FORBIDDEN_TEXT = {
     N: (ANN2_SECRET, GOLD_SECRET, REVIEW_SECRET, OTHER_PROJECT_SECRET),
@@ -343,12 +373,13 @@ def _client(w: World) -> tuple[TestClient, object]:
     return client, db
 
 
-def run_rule(world_template: World, tmp: Path, key: str, *, bearer: bool = False) -> dict[str, str]:
+def run_rule(world_template: World, tmp: Path, key: str, *, bearer: bool = False,
+             rule: Rule | None = None) -> dict[str, str]:
     """Call the route as every role on a fresh world (one per role when `rule.fresh`); returns role ->
     allow/deny, checking the security headers and leaks on the way. With `bearer`, signed-in roles use
-    their write-scoped API token instead of the session cookie."""
+    their write-scoped API token instead of the session cookie. `rule` defaults to RULES[key]."""
     method, path = key.split(" ", 1)
-    rule = RULES[key]
+    rule = rule or RULES[key]
     got: dict[str, str] = {}
     w = client = db = None
     try:
@@ -405,6 +436,17 @@ def test_route_allows_exactly_the_expected_roles(key: str, world_template: World
         got_token = run_rule(world_template, tmp_path / "t", key, bearer=True)
         expected = _expected(rule)
         assert got_token == expected, f"{key} with API tokens: expected {expected}, got {got_token}"
+
+
+@pytest.mark.parametrize("key", sorted(OTHER_PROJECT_DATASET))
+def test_another_projects_dataset_is_the_admins_only(key: str, world_template: World, tmp_path: Path) -> None:
+    """Issue 18, finding 9: every dataset route on a dataset owned by project Q, as every role."""
+    rule = OTHER_PROJECT_DATASET[key]
+    got = run_rule(world_template, tmp_path / "w", key, rule=rule)
+    assert got == _expected(rule), f"{key} on Q's dataset: expected allow for {sorted(rule.allow)}, got {got}"
+    if key.split(" ", 1)[1].startswith("/api/"):
+        got_token = run_rule(world_template, tmp_path / "t", key, bearer=True, rule=rule)
+        assert got_token == _expected(rule), f"{key} on Q's dataset with API tokens: got {got_token}"
 
 
 def test_json_and_html_twins_agree() -> None:

@@ -59,8 +59,9 @@ class World:
     report_id: int = 0  # ann2's problem report (with a private note)
     export_id: str = ""
     export_file: str = ""
-    dataset: str = ""
+    dataset: str = ""  # site-wide (made from the CLI)
     dataset_version: str = ""
+    other_dataset: str = ""  # owned by project Q (version 1)
     annotation_ids: dict[str, int] = field(default_factory=dict)
 
 
@@ -189,6 +190,7 @@ def _build(path: Path) -> World:
     w.export_id = export_files.export_id_of(res.card_path.parent)
     w.export_file = next(iter(res.paths.values())).name
     w.dataset, w.dataset_version = _dataset(db)
+    w.other_dataset = _project_dataset(db, w.other_project_id)
     from assay.services.authoring import conversations as authoring
     from assay.services.authoring import endpoints
 
@@ -232,6 +234,18 @@ def _dataset(db: Any) -> tuple[str, str]:
     m = open_store(db.settings.resolved_dataset_store).write_version(
         "secdata", [records_to_table(_records("ds", 3))], note="security tests")
     return "secdata", str(m.version)
+
+
+def _project_dataset(db: Any, project_id: int) -> str:
+    """A dataset owned by project `project_id` (as a pull by its lead makes one)."""
+    from assay.datasets.schema import records_to_table
+    from assay.datasets.store import open_store
+    from assay.services.datasets import owners
+
+    owners.claim_write(db, None, "qdata", project_id)
+    open_store(db.settings.resolved_dataset_store).write_version(
+        "qdata", [records_to_table(_records("qd", 2, prompt=OTHER_PROJECT_SECRET))], note="project Q's data")
+    return "qdata"
 
 
 def copy_world(w: World, dest: Path) -> World:

@@ -21,6 +21,9 @@ class Selection(BaseModel):
 class ExportRequest(Selection):
     format: str = Field("version", description="version (a new dataset version), jsonl or parquet (a download)")
     name: str = Field("", description="the new version's dataset name (default: the source dataset)")
+    project_id: Id | None = Field(None, description=(
+        "the project that owns a new dataset (a lead must name one they lead; admins may leave it out for a "
+        "site-wide dataset); default: the source dataset's project"))
 
 
 class PushRequest(Selection):

@@ -1,7 +1,7 @@
 """Reading the dataset store for the API: which datasets exist, their versions, one version's manifest.
 
 The store is the one the settings name (`dataset_store`, default `<data_dir>/datasets`); these calls
-never write. Datasets are site-wide (not per project): the API lets admins and leads read them.
+never write. Who may read which dataset is `assay.services.datasets.owners` (handlers check it first).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import pyarrow as pa
 from assay.datasets.schema import records_to_table, row_to_record
 from assay.datasets.store import DatasetStore, Manifest
 from assay.domain.users import User
+from assay.services.datasets import owners
 from assay.services.projects import exports, records
 from assay.services.projects.records import ImportResult
 from assay.store.db import Db
@@ -33,13 +34,17 @@ def push(db: Db, store: DatasetStore, ref: str, project_id: int, actor: User | N
     return m, records.import_records(db, project_id, recs, actor, priority=priority)
 
 
-def pull(db: Db, store: DatasetStore, project_id: int, name: str | None = None) -> Manifest:
+def pull(db: Db, store: DatasetStore, project_id: int, name: str | None = None, actor: User | None = None
+         ) -> Manifest:
     """Write the project's records with their submitted judgments as a new dataset version.
 
     Each record's metadata gains `judgments` (annotator, answers, submitted_at, active_seconds, review);
-    parents are the versions the records were pushed from.
+    parents are the versions the records were pushed from. A new dataset is owned by the project (its
+    leads and admins alone see it); `actor` (None: the CLI) must be allowed to write the dataset
+    (`owners.claim_write`: Forbidden or NotFound otherwise).
     """
     source = exports.export_source(db, project_id)  # one read transaction; NotFound for an unknown project
+    owners.claim_write(db, actor, name or f"{source.project}-judgments", project_id)
     parents: list[str] = []
     out = []
     for item in source.items:
@@ -56,7 +61,7 @@ def pull(db: Db, store: DatasetStore, project_id: int, name: str | None = None) 
                                          "questions": [q.to_dict() for q in source.questions]})
 
 
-def pull_to_store(db: Db, project_id: int, name: str | None = None) -> Manifest:
+def pull_to_store(db: Db, project_id: int, name: str | None = None, actor: User | None = None) -> Manifest:
     """`pull` into the dataset store the settings name (what the API and SDK use)."""
-    return pull(db, DatasetStore(db.settings.resolved_dataset_store), project_id, name)
+    return pull(db, DatasetStore(db.settings.resolved_dataset_store), project_id, name, actor)
 

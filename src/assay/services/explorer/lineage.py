@@ -6,6 +6,7 @@ on the right, its parents left of it, …) and spreads each column vertically; e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,11 +56,14 @@ def _made_by(pipeline: dict[str, Any] | None, steps: list[dict[str, Any]]) -> st
     return next(iter(pipeline), "")[:40]
 
 
-def lineage_graph(db: Db, ref: str) -> LineageGraph:
-    """The ancestry of `ref` laid out for drawing. Raises NotFound for an unknown version."""
+def lineage_graph(db: Db, ref: str, visible: Callable[[str], bool] | None = None) -> LineageGraph:
+    """The ancestry of `ref` laid out for drawing; with `visible` (dataset name → may the caller see it),
+    ancestors in datasets the caller may not see are left out. Raises NotFound for an unknown version."""
     store = store_of(db)
     ms = store.lineage(ref)
     start = ms[0]
+    if visible is not None:
+        ms = [start, *(m for m in ms[1:] if visible(m.dataset))]
     depth = {start.ref: 0}
     for m in ms:  # breadth-first order: parents come after their children
         for p in m.parents:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow.compute as pc
@@ -80,13 +81,17 @@ def _holds(store: DatasetStore, m: Manifest, record_id: str) -> bool:
     return any(pc.any(pc.equal(t.column("id"), record_id)).as_py() for t in store.iter_tables(m, ["id"]))
 
 
-def downstream(store: DatasetStore, m: Manifest, record_id: str) -> list[dict[str, Any]]:
+def downstream(store: DatasetStore, m: Manifest, record_id: str,
+               visible: Callable[[str], bool] | None = None) -> list[dict[str, Any]]:
     """What became of the record in each version made from `m`: `kept`, `dropped` (with the `step` that
     dropped it, its `reason` and `detail`: the step's attributes, e.g. `near_dup_of`), or `absent` (a
     version made without a run, e.g. a selection or a pull, that does not hold it). `flags` lists steps
-    that would have dropped it but only annotated."""
+    that would have dropped it but only annotated. With `visible` (dataset name → may the caller see it),
+    versions of datasets the caller may not see are left out."""
     out: list[dict[str, Any]] = []
     for child in store.children(m):
+        if visible is not None and not visible(child.dataset):
+            continue
         ds = _decisions_of(store, child, record_id)
         entry: dict[str, Any] = {"version": child.ref, "made_by": ", ".join(
             str(s.get("id") or s.get("step")) for s in child.steps) or ("pull" if (child.pipeline or {}).get(
@@ -103,12 +108,15 @@ def downstream(store: DatasetStore, m: Manifest, record_id: str) -> list[dict[st
     return out
 
 
-def record_detail(db: Db, ref: str, record_id: str) -> dict[str, Any]:
+def record_detail(db: Db, ref: str, record_id: str, *, visible: Callable[[str], bool] | None = None,
+                  project_visible: Callable[[str], bool] | None = None) -> dict[str, Any]:
     """The record (as `explorer._row`) plus `version`, `pipeline_steps` (each step of the run that made
     this version, with the record's attributes of that step and its verdict from the run's per-record
     decisions: `kept`, or `would_drop` with the reason when the step only annotated), `downstream` (what
     each version made from this one did with the record: kept, or dropped by which step and why; see
     `downstream`), `pulled_judgments` (metadata), `live_judgments` (database) and `outcome`.
+    `visible` (dataset name → may the caller see it) limits `downstream`; `project_visible` (project name →
+    may the caller see its annotators' work) limits `live_judgments` (see `services.datasets.owners`).
     Raises NotFound."""
     m, row = get_record(db, ref, record_id)
     store = store_of(db)
@@ -122,8 +130,9 @@ def record_detail(db: Db, ref: str, record_id: str) -> dict[str, Any]:
                       "reason": flag["reason"] if flag else "", "attributes": attrs,
                       "report": {k: st.get(k) for k in ("rows_in", "kept", "dropped", "would_drop")}})
     pulled = list(row["metadata"].get("judgments") or []) if isinstance(row["metadata"], dict) else []
-    live = project_judgments(db, f"{m.ref}#{record_id}")
+    live = [j for j in project_judgments(db, f"{m.ref}#{record_id}")
+            if project_visible is None or project_visible(str(j["project"]))]
     submitted = [j for j in live if j["status"] == "submitted"]
-    return {**row, "version": m.ref, "pipeline_steps": steps, "downstream": downstream(store, m, record_id),
+    return {**row, "version": m.ref, "pipeline_steps": steps, "downstream": downstream(store, m, record_id, visible),
             "pulled_judgments": pulled, "live_judgments": live,
             "outcome": outcome(pulled + submitted)}

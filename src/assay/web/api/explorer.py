@@ -17,6 +17,7 @@ from assay.schemas import (
     SelectionExportPublic,
 )
 from assay.services.accounts import policies
+from assay.services.datasets import owners as dataset_owners
 from assay.services.explorer import browse as explorer
 from assay.services.explorer import lineage as explorer_lineage
 from assay.services.explorer import record as explorer_record
@@ -43,7 +44,7 @@ def not_ready(db: Db, ref: str) -> JSONResponse | None:
 @router.get("/explore/{ref}/cache", response_model=CacheStatePublic)
 def cache(ref: str, p: Reader, db: DbDep) -> CacheStatePublic:
     """The state of the version's explorer cache (`ready`, `building`, `failed`); starts the build."""
-    policies.read_datasets(p.user)
+    dataset_owners.check_read(db, p.user, ref)
     return CacheStatePublic.model_validate(explorer.prepare(db, ref, wait=0).to_dict())
 
 
@@ -51,7 +52,7 @@ def cache(ref: str, p: Reader, db: DbDep) -> CacheStatePublic:
 def records(ref: str, p: Reader, db: DbDep, f: Annotated[list[str] | None, Query()] = None, q: str = "",
             where: str = "", page: IntQuery = 1, per_page: IntQuery = 25) -> dict[str, Any] | JSONResponse:
     """A page of the records the view selects (same parameters as the page: `f` repeated, `q`, `where`)."""
-    policies.read_datasets(p.user)
+    dataset_owners.check_read(db, p.user, ref)
     if (wait := not_ready(db, ref)) is not None:
         return wait
     return explorer.browse(db, ref, view_from(f or [], q, where, page, per_page)).to_dict()
@@ -60,16 +61,18 @@ def records(ref: str, p: Reader, db: DbDep, f: Annotated[list[str] | None, Query
 @router.get("/explore/{ref}/records/{record_id}", response_model=None)
 def record(ref: str, record_id: str, p: Reader, db: DbDep) -> dict[str, Any] | JSONResponse:
     """Everything known about one record."""
-    policies.read_datasets(p.user)
+    dataset_owners.check_read(db, p.user, ref)
     if (wait := not_ready(db, ref)) is not None:
         return wait
-    return explorer_record.record_detail(db, ref, record_id)
+    acc = dataset_owners.access(db, p.user)
+    return explorer_record.record_detail(db, ref, record_id, visible=dataset_owners.visible(db, acc),
+                                         project_visible=acc.may_see_project)
 
 
 @router.get("/explore/{ref}/stats", response_model=None)
 def stats(ref: str, p: Reader, db: DbDep) -> dict[str, Any] | JSONResponse:
     """Column statistics, charts' data and the pipeline run report."""
-    policies.read_datasets(p.user)
+    dataset_owners.check_read(db, p.user, ref)
     if (wait := not_ready(db, ref)) is not None:
         return wait
     return explorer_stats.version_stats(db, ref)
@@ -79,10 +82,11 @@ def stats(ref: str, p: Reader, db: DbDep) -> dict[str, Any] | JSONResponse:
 def lineage(ref: str, p: Reader, db: DbDep, against: str = "") -> LineagePublic:
     """The ancestry graph (with layout) and, with `against=<ref>`, the diff from that version to this one
     (no `diff` key without `against`)."""
-    policies.read_datasets(p.user)
-    g = explorer_lineage.lineage_graph(db, ref)
+    dataset_owners.check_read(db, p.user, ref)
+    g = explorer_lineage.lineage_graph(db, ref, dataset_owners.visible(db, dataset_owners.access(db, p.user)))
     if not against:
         return LineagePublic(graph=g.to_dict())
+    dataset_owners.check_read(db, p.user, against)
     return LineagePublic(graph=g.to_dict(), diff=explorer_lineage.version_diff(db, against, g.ref).to_dict())
 
 
@@ -90,10 +94,13 @@ def lineage(ref: str, p: Reader, db: DbDep, against: str = "") -> LineagePublic:
              responses={200: {"model": SelectionExportPublic, "description": "format=version: the new version"}})
 def export(ref: str, body: ExportRequest, p: Writer, db: DbDep) -> SelectionExportPublic | Response:
     """Write the selection as a new version (returns its ref) or send it as a JSONL / Parquet file."""
-    policies.read_datasets(p.user)
+    dataset_owners.check_read(db, p.user, ref)
     view = view_from(body.conditions, body.q, body.where, 1, 25)
     if body.format == "version":
-        res = explorer.export_selection(db, ref, view, name=body.name)
+        target = body.name.strip() or dataset_owners.check_read(db, p.user, ref)
+        owner = body.project_id if body.project_id is not None else dataset_owners.owner_of_ref(db, ref)
+        dataset_owners.claim_write(db, p.user, target, owner)
+        res = explorer.export_selection(db, ref, view, name=target)
         assert res.manifest is not None
         return SelectionExportPublic(ref=res.manifest.ref, rows=res.rows, pipeline=res.spec)
     return selection_file(db, ref, view, body.format)
@@ -102,7 +109,7 @@ def export(ref: str, body: ExportRequest, p: Writer, db: DbDep) -> SelectionExpo
 @router.post("/explore/{ref}/push", response_model=PushPublic)
 def push(ref: str, body: PushRequest, p: Writer, db: DbDep) -> PushPublic:
     """Add the selection's records to a project the caller leads."""
-    policies.read_datasets(p.user)
+    dataset_owners.check_read(db, p.user, ref)
     policies.manage_project(p.user, project_service.member_role(db, body.project_id, p.user.id))
     m, res = explorer.push_selection(db, ref, view_from(body.conditions, body.q, body.where, 1, 25),
                                      body.project_id, p.user)
