@@ -74,6 +74,21 @@ class Db:
             yield conn
 
     @contextmanager
+    def kept_connection(self) -> Iterator[Connection]:
+        """One connection kept for work that spans several short write transactions on it (an import
+        staging rows in temporary tables, which live as long as the connection): open each transaction
+        with `write_on(conn)`. Nothing is committed by the block itself."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write_on(self, conn: Connection) -> Iterator[Connection]:
+        """A write transaction on a `kept_connection()`: the same writer lock and commit-or-rollback as
+        `write_connection()`."""
+        with self._writer_lock() if self.engine.dialect.name == "sqlite" else nullcontext(), conn.begin():
+            yield conn
+
+    @contextmanager
     def read_connection(self) -> Iterator[Connection]:
         """A bare Core connection for reads outside the writer lock: on SQLite a deferred BEGIN (one WAL
         snapshot for every statement in the block); on PostgreSQL autocommit, so a single SELECT (a token

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from assay.domain.projects import Project
@@ -15,6 +17,7 @@ from assay.services.accounts.audit import record_event
 from assay.store.db import Db
 from assay.store.mappers import project_from_row, record_from_row
 from assay.store.queries import projects as projects_q
+from assay.store.queries import import_staging as staging_q
 from assay.store.queries import records as records_q
 
 MIN_COMPLETIONS = {QuestionKind.pairwise: 2, QuestionKind.ranking: 2, QuestionKind.rating: 1,
@@ -105,11 +108,21 @@ def metadata_suggestions(project: Project, record: Record) -> list[tuple[str, di
     return out
 
 
+STAGE_CHUNK = 250  # records staged per write transaction (a few milliseconds of the SQLite writer lock)
+STAGE_PAUSE = 0.004  # seconds between two staging transactions: writers waiting for the lock poll every 2 ms
+
+
 def import_records(db: Db, project_id: int, records: list[Record], actor: User | None = None,
                    priority: int = 0) -> ImportResult:
-    """Add records in one transaction. Records whose external id already exists in the project are left as
-    they are (so re-running an import is safe). Any invalid record aborts the whole import. Answers in a
-    record's `metadata["suggestions"]` are stored as suggestions (see `metadata_suggestions`)."""
+    """Add records, all or nothing. Records whose external id already exists in the project are left as
+    they are (so re-running an import is safe). Any invalid record aborts the whole import before anything
+    is written. Answers in a record's `metadata["suggestions"]` are stored as suggestions (see
+    `metadata_suggestions`).
+
+    Other people keep working meanwhile: every record is checked outside any transaction, then staged in
+    temporary tables (`store.queries.import_staging`) `STAGE_CHUNK` records per short write transaction,
+    then published in one short transaction (INSERT … SELECT inside the database). Nothing is visible in the
+    project before that transaction commits; an import that fails or is killed before it leaves nothing."""
     if not records:
         raise Invalid("no records to import (the input is empty)")
     seen: dict[str, str] = {}
@@ -119,25 +132,42 @@ def import_records(db: Db, project_id: int, records: list[Record], actor: User |
             raise Invalid(f"{_where(r)}: id {r.external_id!r} repeats {seen[r.external_id]}; ids must be unique",
                           details={"field": "id"})
         seen[r.external_id] = r.source or r.external_id
-    with db.write() as s:
+    with db.read() as s:
         prow = projects_q.get(s, project_id)
         if prow is None:
             raise NotFound(f"no project with id {project_id}")
         project = project_from_row(prow)
-        prefilled = {}
-        for r in records:
-            check_fits(project, r)
-            prefilled[r.external_id] = metadata_suggestions(project, r)
-        existing = records_q.existing_external_ids(s, project_id, list(seen))
-        created = 0
-        for r in records:
-            if r.external_id in existing:
-                continue
-            records_q.add(s, project_id, r, priority, prefilled[r.external_id])
-            created += 1
-        record_event(s, actor.id if actor else None, "records.import", project.name, created=created,
-                     existing=len(existing))
-        return ImportResult(created=created, existing=len(existing))
+        already = records_q.existing_external_ids(s, project_id, list(seen))
+    fresh = [r for r in records if r.external_id not in already]
+    prefilled = []
+    for r in records:
+        check_fits(project, r)
+        suggested = metadata_suggestions(project, r)
+        if r.external_id not in already:
+            prefilled.append(suggested)
+    with db.kept_connection() as conn:
+        staging_q.hold_checkpoints(conn, True)
+        try:
+            with db.write_on(conn):
+                staging_q.create(conn)
+            for start, stop in staging_q.chunks(len(fresh), STAGE_CHUNK):
+                batch = staging_q.rows(start, fresh[start:stop], priority, prefilled[start:stop])
+                with db.write_on(conn):
+                    staging_q.stage(conn, batch)
+                time.sleep(STAGE_PAUSE)  # hand the writer lock to whoever waits (it is not fair)
+            with db.write_on(conn), db.session_on(conn) as s:
+                if projects_q.get(s, project_id, with_questions=False) is None:  # deleted while staging
+                    raise NotFound(f"no project with id {project_id}")
+                created, existing = staging_q.publish(conn, project_id, datetime.now(UTC))
+                existing += len(already)
+                record_event(s, actor.id if actor else None, "records.import", project.name,
+                             created=created, existing=existing)
+        finally:
+            with db.write_on(conn):
+                staging_q.drop(conn)
+            staging_q.hold_checkpoints(conn, False)
+        staging_q.checkpoint(conn)  # outside the writer lock: nobody waits for the copy
+    return ImportResult(created=created, existing=existing)
 
 
 def get_record(db: Db, project_id: int, record_id: int) -> Record:
