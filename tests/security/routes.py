@@ -66,6 +66,7 @@ PARAMS: dict[str, Callable[[World, str], Any]] = {
     "invite_id": lambda w, r: w.invite_id,
     "token": lambda w, r: w.invite_token,
     "export_id": lambda w, r: w.export_id,
+    "job_id": lambda w, r: w.export_job_id,
     "name": lambda w, r: w.export_file,
     "annotation_id": lambda w, r: w.annotation_ids["ann2"],
     "batch": lambda w, r: "no-such-batch",

@@ -56,6 +56,7 @@ def real_ids(w: World) -> dict[str, list[Any]]:
         "invite_id": [w.invite_id],
         "token": [w.invite_token],
         "export_id": [w.export_id],
+        "job_id": [w.export_job_id],
         "name": [w.export_file, w.dataset],
         "annotation_id": [w.annotation_ids["ann1"], w.annotation_ids["ann2"]],
         "batch": ["no-such-batch"],

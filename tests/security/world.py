@@ -58,6 +58,7 @@ class World:
     task_id: int = 0  # ann1's authoring task in P (prompt mode)
     report_id: int = 0  # ann2's problem report (with a private note)
     export_id: str = ""
+    export_job_id: int = 0  # lead1's finished export job in P
     export_file: str = ""
     dataset: str = ""  # site-wide (made from the CLI)
     dataset_version: str = ""
@@ -188,6 +189,14 @@ def _build(path: Path) -> World:
 
     res = exports.export_project(db, p.id, "raw", "jsonl", actor=made["lead1"])
     w.export_id = export_files.export_id_of(res.card_path.parent)
+    from assay.jobs import JobRunner
+    from assay.services.projects import export_jobs
+
+    runner = JobRunner(db)
+    export_jobs.register(runner)
+    w.export_job_id = export_jobs.start_export(db, runner, made["lead1"], p.id, "raw")
+    job = export_jobs.wait_for(db, made["lead1"], p.id, w.export_job_id, 60)
+    assert job.done, job
     w.export_file = next(iter(res.paths.values())).name
     w.dataset, w.dataset_version = _dataset(db)
     w.other_dataset = _project_dataset(db, w.other_project_id)
