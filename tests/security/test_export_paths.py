@@ -58,7 +58,8 @@ def test_a_bad_where_in_an_explorer_export_or_push_is_a_422_not_a_500(client: Te
     w = world
     ref = f"{w.dataset}@{w.dataset_version}"
     for where in ("ASSAY_ = 1", "127.0.0.1 ))"):
-        for url, body in ((f"/api/v1/explore/{ref}/export", {"format": "version", "name": "x", "where": where}),
+        for url, body in ((f"/api/v1/explore/{ref}/export", {"format": "version", "name": "x", "where": where,
+                                                             "project_id": w.project_id}),
                           (f"/api/v1/explore/{ref}/export", {"format": "jsonl", "where": where}),
                           (f"/api/v1/explore/{ref}/push", {"project_id": w.project_id, "where": where})):
             r = _post(client, w, "lead", url, json=body)
