@@ -214,9 +214,8 @@ def test_a_host_not_allowed_is_refused_before_connecting(db, catcher: Catcher) -
     db.settings.outbound_allowed_hosts = "api.openai.com"
     with pytest.raises(Forbidden, match="outbound_allowed_hosts"):
         endpoints.check_endpoint(db, admin, ep.id)
-    with pytest.raises(Forbidden):
-        with endpoints.client_for(db, ep.id) as client:
-            client.complete([{"role": "user", "content": "hi"}])
+    with pytest.raises(Forbidden), endpoints.client_for(db, ep.id) as client:
+        client.complete([{"role": "user", "content": "hi"}])
     assert catcher.count() == 0
     # and saving an endpoint on a host the list does not name is refused (422)
     from assay.errors import Invalid

@@ -26,7 +26,7 @@ def test_export_form_runs_a_job_and_offers_the_zip(live_server, page):  # type: 
     assert page.get_attribute("[data-testid=export-job]", "data-state") == "done"
     with page.expect_download() as dl:
         page.click("[data-testid=export-download]")
-    z = zipfile.ZipFile(io.BytesIO(open(dl.value.path(), "rb").read()))
+    z = zipfile.ZipFile(io.BytesIO(dl.value.path().read_bytes()))
     assert sorted(z.namelist()) == ["README.md", "train.jsonl"]
     assert "demo-pairwise" in z.read("README.md").decode()
     assert not page.js_errors, page.js_errors

@@ -27,9 +27,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from assay.config import Settings
 from assay.domain.users import Role, User
 from assay.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
-from assay.config import Settings
 from assay.llm import ChatClient, EndpointConfig, OutboundPolicy, RetryPolicy
 from assay.services.accounts.audit import record_event
 from assay.store.db import Db, Tx
@@ -229,12 +229,6 @@ def owner_choices(db: Db, actor: User) -> list[tuple[int, str]]:
     they lead."""
     with db.read() as s:
         return endpoints_q.projects_led_by(s, None if actor.is_admin else actor.id)
-
-
-def may_change(db: Db, actor: User, endpoint: ModelEndpoint) -> bool:
-    """Whether `actor` may change, check or delete `endpoint` (for showing the buttons)."""
-    with db.read() as s:
-        return _may_change(s, actor, endpoint.project_id)
 
 
 def get_endpoint(db: Db, endpoint_id: int, actor: User | None = None) -> ModelEndpoint:

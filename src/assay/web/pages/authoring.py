@@ -59,12 +59,14 @@ def _endpoints_page(request: Request, p: Principal, db: Any, status_code: int = 
     """The endpoints the user may see, which of them they may change, and the projects they may add to."""
     endpoints.manage_endpoints(p.user)
     items = endpoints.list_endpoints(db, p.user)
+    owners = endpoints.owner_choices(db, p.user)
     data.setdefault("error", "")
     data.setdefault("ok", "")
-    return page(request, "authoring_endpoints.html", p, status_code=status_code, items=items,
-                editable={e.id for e in items if endpoints.may_change(db, p.user, e)},
-                owner_projects=endpoints.owner_choices(db, p.user), project_names=dict(
-                    endpoints.owner_choices(db, p.user)), **data)
+    # admins change every endpoint; a lead those of the projects they lead (the owner choices)
+    led = {pid for pid, _ in owners}
+    editable = {e.id for e in items if p.user.is_admin or e.project_id in led}
+    return page(request, "authoring_endpoints.html", p, status_code=status_code, items=items, editable=editable,
+                owner_projects=owners, project_names=dict(owners), **data)
 
 
 def _sampling(temperature: str, top_p: str, max_tokens: str, timeout: str) -> dict[str, Any]:
