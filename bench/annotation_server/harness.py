@@ -139,7 +139,7 @@ def seed(db: object, n_records: int, k: int, n_annotators: int, name: str = "loa
                                 Completion(f"Answer B to {i}. " * 20, model="model-b")]) for i in range(n_records)]
     records.import_records(db, p.id, recs)  # type: ignore[arg-type]
     tokens: dict[str, str] = {}
-    with db.transaction() as s:  # type: ignore[attr-defined]
+    with db.write() as s:  # type: ignore[attr-defined]
         rows = [UserRow(username=f"{name}-ann{i:03d}", password_hash="!", role="annotator") for i in range(n_annotators)]
         s.add_all(rows)
         s.flush()
@@ -231,7 +231,7 @@ def check(db: object, seeded: Seeded, acks: list[tuple[str, int]]) -> list[str]:
     from assay.store.tables import AnnotationRow, RecordRow, UserRow
 
     problems: list[str] = []
-    with db.transaction() as s:  # type: ignore[attr-defined]
+    with db.write() as s:  # type: ignore[attr-defined]
         per_record = dict(s.execute(select(AnnotationRow.record_id, func.count()).where(
             AnnotationRow.project_id == seeded.project_id, AnnotationRow.status == "submitted")
             .group_by(AnnotationRow.record_id)).all())

@@ -79,6 +79,6 @@ def _stored(db, seeded) -> int:  # type: ignore[no-untyped-def]
 
     from assay.store.tables import AnnotationRow
 
-    with db.transaction() as s:
+    with db.write() as s:
         return s.scalar(select(func.count()).select_from(AnnotationRow).where(
             AnnotationRow.project_id == seeded.project_id, AnnotationRow.status == "submitted")) or 0
