@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from assay.datasets import DatasetStore
+from assay.datasets.store import NAME_RE
 from assay.domain.users import User
-from assay.errors import Forbidden, NotFound
+from assay.errors import Forbidden, Invalid, NotFound
 from assay.services.accounts import policies
 from assay.store.db import Db, Tx
 from assay.store.queries import datasets as datasets_q
@@ -109,7 +110,10 @@ def claim_write(db: Db, user: User | None, name: str, project_id: int | None) ->
       of its owning project (site-wide ones are admins' only);
     - a new name: owned by `project_id` (a lead must name a project they lead) or, when None, site-wide
       (admins only).
-    Raises Forbidden (with what to do) or NotFound (a project-owned dataset the caller may not see)."""
+    Raises Invalid for a name the store refuses, Forbidden (with what to do) or NotFound (a project-owned
+    dataset the caller may not see)."""
+    if not NAME_RE.match(name):
+        raise Invalid(f"dataset name {name!r}: use letters, digits, '_', '-' or '.', at most 128 chars")
     exists = name in _store(db).list_datasets()
     with db.write() as s:
         acc = _access(s, user) if user is not None else None
