@@ -32,7 +32,6 @@ from assay.store.queries import records as records_q
 from assay.store.queries import users as users_q
 from assay.store.tables import ProjectRow
 
-
 TRAINER_GOLD_BLOCK = 10
 """A trainer sees their gold accuracy over whole blocks of this many gold answers (see `my_stats`)."""
 
