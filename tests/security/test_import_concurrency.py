@@ -26,6 +26,10 @@ from assay.services.projects import projects, records
 from assay.store.db import Db, open_db
 
 ANSWER = {"preference": {"choice": "a", "strength": 1}}
+# Seconds between one annotator's calls: far more often than a person saves, yet leaving this process CPU to
+# spare on a shared two-core machine (at 50 ms, four annotators' own Python work saturated it and the
+# measure became the test's CPU, not the database).
+RHYTHM = 0.2
 
 
 def _records(prefix: str, n: int) -> list[Record]:
@@ -52,7 +56,7 @@ def _write_jsonl(path: Path, n: int) -> None:
 def test_annotators_keep_working_during_a_40k_import(tmp_path: Path) -> None:
     """The real CLI (`assay records import`, a process of its own, as an importer runs it) imports 40k
     records while four annotators (threads of this process) claim, save drafts and submit in the same
-    project. Every call due while the import runs is timed."""
+    project, each on a `RHYTHM`. Every call due while the import runs is timed."""
     settings = load_settings(data_dir=tmp_path, database_url=f"sqlite:///{(tmp_path / 'assay.db').resolve()}")
     db = open_db(settings)
     try:
@@ -71,7 +75,7 @@ def test_annotators_keep_working_during_a_40k_import(tmp_path: Path) -> None:
         errors: list[BaseException] = []
 
         def annotate(user_id: int) -> None:
-            """A trainer on a steady rhythm: a draft save every 50 ms, a submit after every third save. Each
+            """A trainer on a steady rhythm: a call every `RHYTHM` seconds (three draft saves, then a submit). Each
             call's latency is counted from when it was due (not when it began), so a call stuck behind the
             import counts once for every call it kept from happening (no coordinated omission)."""
             due = time.perf_counter()
@@ -87,7 +91,7 @@ def test_annotators_keep_working_during_a_40k_import(tmp_path: Path) -> None:
                 while due <= end:  # every call that was due meanwhile waited until now
                     if started_during or importing.is_set():
                         into.append(end - due)
-                    due += 0.05
+                    due += RHYTHM
 
             try:
                 while not done.is_set():
@@ -117,11 +121,15 @@ def test_annotators_keep_working_during_a_40k_import(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
         assert "40000 records added" in run.stdout
         assert not errors, errors
-        assert len(drafts) >= 50 and len(submits) >= 15, (len(drafts), len(submits))
+        assert len(drafts) >= 60 and len(submits) >= 20, (len(drafts), len(submits))
         print(f"\n40k import took {took:.1f} s; during it {len(drafts)} draft saves p95 {_p95(drafts) * 1000:.0f} ms "
               f"(max {max(drafts) * 1000:.0f} ms), {len(submits)} submits p95 {_p95(submits) * 1000:.0f} ms "
-              f"(max {max(submits) * 1000:.0f} ms)")
-        assert _p95(drafts) < 0.2 and _p95(submits) < 0.2
+              f"(max {max(submits) * 1000:.0f} ms); over 200 ms: {sum(d > 0.2 for d in drafts)} saves, "
+              f"{sum(d > 0.2 for d in submits)} submits")
+        calls = drafts + submits  # every write an annotator makes (three draft saves per submit)
+        print(f"all {len(calls)} calls: p95 {_p95(calls) * 1000:.0f} ms")
+        assert _p95(calls) < 0.2, "annotators' draft saves and submits: p95 over 200 ms during the import"
+        assert max(calls) < 2.0, "an annotator's call waited more than 2 s for the import"
         assert feeds_count(db, p.id) == 41_000
     finally:
         db.close()
