@@ -32,6 +32,7 @@ def _templates() -> Jinja2Templates:
     t.env.filters["markdown"] = rendering.render_markdown
     t.env.filters["code"] = rendering.render_code
     t.env.autoescape = True
+    t.env.finalize = rendering.finalize  # stored text that is not valid Unicode never fails a page
     return t
 
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings, db: Db | None = None) -> FastAPI:
     from assay.web.pages import router as pages_router
 
     app = FastAPI(title="Assay", version=__version__, docs_url="/api/docs", redoc_url=None,
+                  default_response_class=rendering.SafeJSONResponse,
                   openapi_url=f"/api/{API_VERSION}/openapi.json", lifespan=lifespan)
     app.state.ctx = AppContext(
         settings=settings, db=db or open_db(settings), templates=_templates(),
