@@ -23,15 +23,15 @@ import re
 from typing import Any
 
 import nh3
+from markdown_it import MarkdownIt
 from markupsafe import Markup
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
-from starlette.responses import JSONResponse
-from markdown_it import MarkdownIt
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name, guess_lexer
 from pygments.util import ClassNotFound
+from starlette.responses import JSONResponse
 
 _FORMATTER = HtmlFormatter(nowrap=True, classprefix="hl-")
 ALLOWED_TAGS = {
