@@ -16,8 +16,8 @@ from assay.formats.text import refuse_in_record
 from assay.services.accounts.audit import record_event
 from assay.store.db import Db
 from assay.store.mappers import project_from_row, record_from_row
-from assay.store.queries import projects as projects_q
 from assay.store.queries import import_staging as staging_q
+from assay.store.queries import projects as projects_q
 from assay.store.queries import records as records_q
 
 MIN_COMPLETIONS = {QuestionKind.pairwise: 2, QuestionKind.ranking: 2, QuestionKind.rating: 1,

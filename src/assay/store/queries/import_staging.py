@@ -38,7 +38,6 @@ from sqlalchemy import (
     text,
     update,
 )
-
 from sqlalchemy.exc import IntegrityError
 
 from assay.domain.records import Record
