@@ -77,9 +77,9 @@ def create_app(settings: Settings, db: Db | None = None) -> FastAPI:
         throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds,
                                settings.login_max_address_failures))
     install_background(app, app.state.ctx.db)
+    app.add_middleware(BodyLimit)  # inside SecurityHeaders (added last, so outermost)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
-    app.add_middleware(BodyLimit)  # inside SecurityHeaders (added last, so outermost)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.get("/static-gen/pygments.css", include_in_schema=False)
