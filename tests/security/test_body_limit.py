@@ -45,6 +45,7 @@ def test_a_body_over_the_limit_is_refused_by_its_length(client: TestClient, worl
               content=b"{" + b" " * (3 * MB), headers={"X-CSRF-Token": world.csrf["lead"],
                                                      "content-type": "application/json"})
     assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+    assert "content-security-policy" in r.headers  # answered inside SecurityHeaders
 
 
 def test_a_chunked_body_is_counted_and_cut_at_the_limit(client: TestClient, world: World) -> None:
