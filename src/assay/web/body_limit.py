@@ -53,11 +53,25 @@ def route_limit(settings: Settings, method: str, path: str) -> tuple[int, bool]:
     return settings.max_body_bytes, True
 
 
-def _credentials(request: Request) -> tuple[str, str]:
-    """(bearer token, session cookie) as sent; either may be empty."""
-    header = request.headers.get("authorization", "")
-    bearer = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    return bearer, request.cookies.get(SESSION_COOKIE, "")
+def _scan_headers(scope: Scope) -> tuple[str, bool, bytes | None]:
+    """(bearer token or "", whether a session cookie may be present, the raw Content-Length or None), read
+    straight off the ASGI headers in one pass: the hot annotation routes pass through here on every request,
+    so nothing is parsed that the decision does not need (the cookie is parsed only when a caller must be
+    resolved, by `_session_cookie`)."""
+    bearer, cookie, length = "", False, None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            header = value.decode("latin-1")
+            if header[:7].lower() == "bearer ":
+                bearer = header[7:].strip()
+        elif name == b"cookie":
+            cookie = cookie or _COOKIE_NAME in value
+        elif name == b"content-length":
+            length = value
+    return bearer, cookie, length
+
+
+_COOKIE_NAME = SESSION_COOKIE.encode("latin-1") + b"="
 
 
 def _too_large(limit: int) -> str:
@@ -78,11 +92,10 @@ class BodyLimit:
         request = Request(scope)
         settings = ctx(request).settings
         limit, needs_caller = route_limit(settings, scope["method"], scope["path"])
-        bearer, cookie = _credentials(request)
-        if needs_caller and not bearer and not cookie:
+        bearer, has_cookie, length_header = _scan_headers(scope)
+        if needs_caller and not bearer and not has_cookie:
             await error_response(request, 401, "unauthenticated", "sign in first")(scope, receive, send)
             return
-        length_header = request.headers.get("content-length")
         try:
             length = int(length_header) if length_header is not None else None
         except ValueError:
@@ -93,7 +106,8 @@ class BodyLimit:
             return
         if needs_caller and (length is None or length > RESOLVE_ABOVE):
             try:
-                principal = await run_in_threadpool(_resolve, request, bearer, cookie)
+                principal = await run_in_threadpool(_resolve, request, bearer,
+                                                    request.cookies.get(SESSION_COOKIE, ""))
             except Unauthenticated as e:
                 await error_response(request, 401, e.code, e.message)(scope, receive, send)
                 return
