@@ -46,3 +46,5 @@ def pull(ctx: typer.Context, project: str = typer.Option(..., "--project", "-p",
         p = projects.find_project(db, project)
         m = datasets.pull(db, DatasetStore(store or settings.resolved_dataset_store), p.id, name)
     console.print(f"{p.name} → {m.ref}: {m.row_count} records (parents: {', '.join(m.parents) or 'none'})")
+    if m.note:
+        console.print(m.note)

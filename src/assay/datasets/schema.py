@@ -14,12 +14,17 @@ Document columns (never renamed by steps):
 Any other column is an attribute a pipeline step added (named `<step id>__<attr>`, dolma-style: beside the
 untouched document). JSON strings are written with sorted keys and no spaces, so equal records give equal
 bytes.
+
+Arrow (and Parquet) hold only valid UTF-8. Text that is not valid Unicode (a lone surrogate, which an older
+import let into a project) is written as U+FFFD by `records_to_table_counted`, which says how many it
+replaced; records without such text take the plain path (no per-string scan).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,6 +45,8 @@ RECORD_SCHEMA = pa.schema([
     ("code", CODE_TYPE),
 ])
 DOCUMENT_COLUMNS = tuple(RECORD_SCHEMA.names)
+SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
 
 
 def dumps(value: Any) -> str:
@@ -83,8 +90,33 @@ def row_to_record(row: dict[str, Any]) -> Record:
 
 
 def records_to_table(records: Iterable[Record]) -> pa.Table:
-    """An Arrow table with RECORD_SCHEMA from records."""
-    return pa.Table.from_pylist([record_to_row(r) for r in records], schema=RECORD_SCHEMA)
+    """An Arrow table with RECORD_SCHEMA from records (lone surrogates written as U+FFFD)."""
+    return records_to_table_counted(records)[0]
+
+
+def records_to_table_counted(records: Iterable[Record]) -> tuple[pa.Table, int]:
+    """An Arrow table with RECORD_SCHEMA from records, and how many lone surrogates in their text (strings,
+    JSON keys and values) it wrote as U+FFFD; 0 (and no scan) when Arrow takes the rows as they are."""
+    rows = [record_to_row(r) for r in records]
+    try:
+        return pa.Table.from_pylist(rows, schema=RECORD_SCHEMA), 0
+    except UnicodeEncodeError:
+        counter = [0]
+        clean = [_encodable(row, counter) for row in rows]
+        return pa.Table.from_pylist(clean, schema=RECORD_SCHEMA), counter[0]
+
+
+def _encodable(value: Any, counter: list[int]) -> Any:
+    """`value` (strings, dicts, lists) with each lone surrogate replaced by U+FFFD, counted in `counter[0]`."""
+    if isinstance(value, str):
+        cleaned, n = SURROGATE.subn(REPLACEMENT, value)
+        counter[0] += n
+        return cleaned
+    if isinstance(value, dict):
+        return {k: _encodable(v, counter) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encodable(v, counter) for v in value]
+    return value
 
 
 def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 import pyarrow as pa
 
-from assay.datasets.schema import records_to_table, row_to_record
+from assay.datasets.schema import records_to_table_counted, row_to_record
 from assay.datasets.store import DatasetStore, Manifest
 from assay.domain.users import User
 from assay.services.datasets import owners
@@ -39,9 +40,11 @@ def pull(db: Db, store: DatasetStore, project_id: int, name: str | None = None, 
     """Write the project's records with their submitted judgments as a new dataset version.
 
     Each record's metadata gains `judgments` (annotator, answers, submitted_at, active_seconds, review);
-    parents are the versions the records were pushed from. A new dataset is owned by the project (its
-    leads and admins alone see it); `actor` (None: the CLI) must be allowed to write the dataset
-    (`owners.claim_write`: Forbidden or NotFound otherwise).
+    parents are the versions the records were pushed from. Stored text that is not valid Unicode (lone
+    surrogates, which Parquet cannot hold) is written as U+FFFD; how many were replaced is the manifest's
+    `pipeline["replaced_lone_surrogates"]` (absent when none) and is said in its note. A new dataset is
+    owned by the project (its leads and admins alone see it); `actor` (None: the CLI) must be allowed to
+    write the dataset (`owners.claim_write`: Forbidden or NotFound otherwise).
     """
     source = exports.export_source(db, project_id)  # one read transaction; NotFound for an unknown project
     owners.claim_write(db, actor, name or f"{source.project}-judgments", project_id)
@@ -56,9 +59,16 @@ def pull(db: Db, store: DatasetStore, project_id: int, name: str | None = None, 
                       "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
                       "active_seconds": a.active_seconds, "review": a.review} for a in item.annotations]
         out.append(replace(r, metadata={**r.metadata, "judgments": judgments, "project": source.project}))
-    return store.write_version(name or f"{source.project}-judgments", [records_to_table(out)], parents=parents,
-                               pipeline={"pulled_from_project": source.project,
-                                         "questions": [q.to_dict() for q in source.questions]})
+    table, replaced = records_to_table_counted(out)
+    pipeline: dict[str, Any] = {"pulled_from_project": source.project,
+                                "questions": [q.to_dict() for q in source.questions]}
+    note = ""
+    if replaced:
+        pipeline["replaced_lone_surrogates"] = replaced
+        note = (f"{replaced} lone surrogate(s) in the project's stored text (not valid Unicode) written as "
+                "U+FFFD")
+    return store.write_version(name or f"{source.project}-judgments", [table], parents=parents,
+                               pipeline=pipeline, note=note)
 
 
 def pull_to_store(db: Db, project_id: int, name: str | None = None, actor: User | None = None) -> Manifest:

@@ -1,9 +1,15 @@
 """JSON twins of the quality pages: dashboard, my stats, agreement, aggregation, ranking, review, time
-report, gold standing. Each handler checks a named policy and calls one service."""
+report, gold standing. Each handler checks a named policy and calls one service.
+
+The routes that answer `plain(...)` data declare `response_model=None`: FastAPI then sends that data through
+`jsonable_encoder` and the app's `SafeJSONResponse` (stored text that is not valid Unicode shown as U+FFFD)
+instead of validating it against `Any` with pydantic, whose JSON mode fails on a lone surrogate in a dict key
+(a stored record's metadata key made the review queue answer 500)."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import date
 from typing import Any
 
@@ -28,7 +34,8 @@ def _lead(db: Db, project_id: int, p: Principal) -> None:
 
 
 def plain(obj: Any) -> Any:
-    """Dataclasses (and numpy scalars inside them) as JSON-able data."""
+    """Dataclasses (and numpy scalars inside them) as JSON-able data; a NaN or infinite number as None (JSON
+    has neither)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, dict):
@@ -38,11 +45,13 @@ def plain(obj: Any) -> Any:
     if isinstance(obj, date):
         return obj.isoformat()
     if hasattr(obj, "item"):
-        return obj.item()
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
     return obj
 
 
-@router.get("/projects/{project_id}/dashboard")
+@router.get("/projects/{project_id}/dashboard", response_model=None)
 def get_dashboard(project_id: ProjectId, p: Reader, db: DbDep, unit: str = "hour") -> Any:
     """The lead's dashboard: progress, throughput, agreement per question, a row per trainer, notices."""
     _lead(db, project_id, p)
@@ -57,13 +66,13 @@ def my_stats(project_id: ProjectId, p: Reader, db: DbDep) -> MyStatsPublic:
     return MyStatsPublic(stats=plain(mine), notice=note)
 
 
-@router.get("/projects/{project_id}/agreement")
+@router.get("/projects/{project_id}/agreement", response_model=None)
 def agreement(project_id: ProjectId, p: Reader, db: DbDep) -> Any:
     _lead(db, project_id, p)
     return plain(metrics.agreement(db, project_id))
 
 
-@router.get("/projects/{project_id}/aggregate/{question}")
+@router.get("/projects/{project_id}/aggregate/{question}", response_model=None)
 def aggregate(project_id: ProjectId, question: str, p: Reader, db: DbDep, method: str = "dawid_skene") -> Any:
     _lead(db, project_id, p)
     return plain(metrics.aggregate(db, project_id, question, method))
@@ -76,7 +85,7 @@ def model_ranking(project_id: ProjectId, p: Reader, db: DbDep, bootstrap: IntQue
     return ModelRankingPublic(comparisons=n, models=plain(scores))
 
 
-@router.get("/projects/{project_id}/timesheet")
+@router.get("/projects/{project_id}/timesheet", response_model=None)
 def get_timesheet(project_id: ProjectId, start: date, end: date, p: Reader, db: DbDep,
                   format: str = "json") -> Any:
     """Active hours per trainer per day (`start`..`end` inclusive); `format=csv` for a CSV file."""
@@ -88,7 +97,7 @@ def get_timesheet(project_id: ProjectId, start: date, end: date, p: Reader, db: 
     return plain(rows)
 
 
-@router.get("/projects/{project_id}/gold/standing")
+@router.get("/projects/{project_id}/gold/standing", response_model=None)
 def standing(project_id: ProjectId, p: Reader, db: DbDep) -> Any:
     _lead(db, project_id, p)
     return plain(gold.standings(db, project_id))
@@ -101,13 +110,13 @@ def resume(project_id: ProjectId, user_id: UserId, p: Writer, db: DbDep) -> Resp
     return Response(status_code=204)
 
 
-@router.get("/projects/{project_id}/review/queue")
+@router.get("/projects/{project_id}/review/queue", response_model=None)
 def review_queue(project_id: ProjectId, p: Reader, db: DbDep, limit: IntQuery = 20) -> Any:
     policies.review(p.user, projects.member_role(db, project_id, p.user.id))
     return plain(review.review_queue(db, project_id, p.user.id, limit=max(1, min(limit, 200))))
 
 
-@router.post("/projects/{project_id}/annotations/{annotation_id}/review")
+@router.post("/projects/{project_id}/annotations/{annotation_id}/review", response_model=None)
 def decide(project_id: ProjectId, annotation_id: AnnotationId, body: ReviewCreate, p: Writer, db: DbDep) -> Any:
     policies.review(p.user, projects.member_role(db, project_id, p.user.id))
     return plain(review.decide(db, project_id, annotation_id, p.user, body.decision, body.comment))
