@@ -5,6 +5,8 @@
   data:` and markdown images are shown as links.
 - Export answers and 404s revealed absolute server paths (the export folder, the dataset store).
 - An unhandled error under /api/v1 answered a plain-text 500 although every API error is documented as JSON.
+- The answer to an unhandled error (500, JSON, page or htmx fragment) carried none of the security headers
+  (CSP, nosniff, X-Frame-Options, no-store): the catch-all handler runs outside the SecurityHeaders middleware.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from assay.web.security import CSP
+from tests.security.routes import check_security_headers
 from tests.security.test_permission_matrix import _client
 from tests.security.world import World, copy_world
 
@@ -141,5 +145,14 @@ def test_an_unhandled_error_under_the_api_answers_json(world: World) -> None:
             page = c.get("/test-only/boom")
             assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
             _no_server_path(page.text, world)
+            fragment = c.get("/test-only/boom", headers={"HX-Request": "true"})
+            assert fragment.status_code == 500 and 'role="alert"' in fragment.text
+            # the catch-all handler runs outside SecurityHeaders (in Starlette's ServerErrorMiddleware): its
+            # answers used to carry no CSP, nosniff, frame or cache headers
+            for answer, where in ((resp, "API 500"), (page, "page 500"), (fragment, "htmx 500")):
+                check_security_headers(answer, where)
+                assert answer.headers.get("cache-control") == "no-store", where
+                assert answer.headers.get("cross-origin-opener-policy") == "same-origin", where
+                assert answer.headers.get_list("content-security-policy") == [CSP], where  # exactly once
     finally:
         db.close()

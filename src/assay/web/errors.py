@@ -21,6 +21,7 @@ from assay.errors import AssayError, Unauthenticated
 from assay.schemas import ErrorBody, ErrorPublic
 from assay.web.context import ctx
 from assay.web.rendering import SafeJSONResponse
+from assay.web.security import add_security_headers
 
 AnswerKind = Literal["json", "fragment", "page"]
 
@@ -68,6 +69,11 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
         return error_response(request, exc.status_code, code, str(exc.detail))
 
-    # an unhandled error answers like any other (JSON under /api/), never Starlette's plain-text 500
-    app.add_exception_handler(Exception, lambda request, exc: error_response(
-        request, 500, "internal", "internal error; the server log has the details"))
+    # an unhandled error answers like any other (JSON under /api/), never Starlette's plain-text 500. This
+    # handler runs in Starlette's ServerErrorMiddleware, outside SecurityHeaders: it adds those headers itself.
+    def _unhandled(request: Request, exc: Exception) -> Response:
+        return add_security_headers(error_response(request, 500, "internal",
+                                                   "internal error; the server log has the details"),
+                                    request.url.path)
+
+    app.add_exception_handler(Exception, _unhandled)

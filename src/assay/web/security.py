@@ -12,6 +12,7 @@ from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from fastapi import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assay.errors import Forbidden, Unauthenticated
@@ -150,6 +151,21 @@ _STATIC_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type
 _DYNAMIC_HEADERS = [*_STATIC_HEADERS, (b"cache-control", b"no-store")]
 
 
+def _with_headers(raw: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
+    """`raw` response headers plus the security headers for `path` that are not already set."""
+    have = {name.lower() for name, _ in raw}
+    return raw + [h for h in (_STATIC_HEADERS if path.startswith("/static/") else _DYNAMIC_HEADERS)
+                  if h[0] not in have]
+
+
+def add_security_headers(response: Response, path: str) -> Response:
+    """`response` with the headers `SecurityHeaders` adds, for an answer sent outside that middleware: the
+    catch-all handler for unhandled errors (500) runs in Starlette's ServerErrorMiddleware, which wraps
+    every middleware the app adds."""
+    response.raw_headers[:] = _with_headers(list(response.raw_headers), path)
+    return response
+
+
 class SecurityHeaders:
     """Adds the security headers to every response. (Ids and counts too big for the database are refused
     by the typed parameters of `assay.web.deps` and the bounded fields of `assay.schemas`, with 422.)
@@ -164,14 +180,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = scope["path"].startswith("/static/")
+        path = scope["path"]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                raw = list(message.get("headers", []))
-                have = {name.lower() for name, _ in raw}
-                raw += [h for h in (_DYNAMIC_HEADERS if not static else _STATIC_HEADERS) if h[0] not in have]
-                message["headers"] = raw
+                message["headers"] = _with_headers(list(message.get("headers", [])), path)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
