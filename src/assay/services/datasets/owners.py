@@ -102,6 +102,48 @@ def check_read(db: Db, user: User, ref: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class Grant:
+    """The caller's read access to one dataset, read once: its name, the caller's `Access` and every
+    dataset's owner (so `visible` answers for the others, e.g. a version's ancestors)."""
+
+    name: str
+    access: Access
+    owners: dict[str, int | None]
+
+    def visible(self, name: str) -> bool:
+        """May the caller read dataset `name`."""
+        return self.access.may_read(self.owners.get(name))
+
+    def check(self, db: Db, ref: str) -> str:
+        """`check_read` of another reference against the owners already read: its dataset's name, or
+        NotFound."""
+        name = _name_of(ref, db)
+        if not self.visible(name):
+            raise NotFound(f"no dataset or version {ref!r}; `GET /api/v1/datasets` lists the ones you can see")
+        return name
+
+
+def _name_of(ref: str, db: Db) -> str:
+    ref = ref.strip()
+    if "@" in ref:
+        return ref.partition("@")[0]
+    store = _store(db)
+    return ref if ref in store.list_datasets() else store.resolve(ref).dataset  # a content-hash prefix
+
+
+def grant(db: Db, user: User, ref: str) -> Grant:
+    """`check_read` and `visible` in one read transaction: raises as `check_read` does, else the caller's
+    `Grant` for the dataset of `ref`."""
+    policies.read_datasets(user)
+    name = _name_of(ref, db)
+    with db.read() as s:
+        g = Grant(name, _access(s, user), datasets_q.owners(s))
+    if not g.visible(name):
+        raise NotFound(f"no dataset or version {ref!r}; `GET /api/v1/datasets` lists the ones you can see")
+    return g
+
+
 def claim_write(db: Db, user: User | None, name: str, project_id: int | None) -> int | None:
     """Before a new version of dataset `name` is written by `user` (None: the CLI, which may do anything):
     check they may, and give a new name its owner. Returns the owning project id (None: site-wide).

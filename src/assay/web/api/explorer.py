@@ -19,24 +19,19 @@ from assay.schemas import (
 from assay.services.accounts import policies
 from assay.services.datasets import owners as dataset_owners
 from assay.services.explorer import browse as explorer
-from assay.services.explorer import lineage as explorer_lineage
-from assay.services.explorer import record as explorer_record
-from assay.services.explorer import stats as explorer_stats
+from assay.services.explorer import views
+from assay.services.explorer.cache import CacheStatus
 from assay.services.projects import projects as project_service
-from assay.store.db import Db
 from assay.web.deps import DbDep, IntQuery, Reader, Writer
 from assay.web.pages.explorer import selection_file, view_from
 
 router = APIRouter(tags=["explorer"])
 
 
-def not_ready(db: Db, ref: str) -> JSONResponse | None:
-    """None when the version's explorer cache is ready (after a short wait; the build runs in the
-    background); else 202 `{"ref", "state": "building", "seconds"}` with Retry-After, or 500 with the
-    error when the build failed (the twin of the page's "building" state)."""
-    st = explorer.prepare(db, ref)
-    if st.ready:
-        return None
+def not_ready(st: CacheStatus) -> JSONResponse:
+    """The answer while the version's explorer cache is not ready: 202 `{"ref", "state": "building",
+    "seconds"}` with Retry-After, or 500 with the error when the build failed (the twin of the page's
+    "building" state)."""
     code = 202 if st.state == "building" else 500
     return JSONResponse(st.to_dict(), status_code=code, headers={"Retry-After": "1"} if code == 202 else None)
 
@@ -44,50 +39,44 @@ def not_ready(db: Db, ref: str) -> JSONResponse | None:
 @router.get("/explore/{ref}/cache", response_model=CacheStatePublic)
 def cache(ref: str, p: Reader, db: DbDep) -> CacheStatePublic:
     """The state of the version's explorer cache (`ready`, `building`, `failed`); starts the build."""
-    dataset_owners.check_read(db, p.user, ref)
-    return CacheStatePublic.model_validate(explorer.prepare(db, ref, wait=0).to_dict())
+    policies.read_datasets(p.user)
+    return CacheStatePublic.model_validate(views.cache_state(db, p.user, ref).to_dict())
 
 
 @router.get("/explore/{ref}/records", response_model=None)
 def records(ref: str, p: Reader, db: DbDep, f: Annotated[list[str] | None, Query()] = None, q: str = "",
             where: str = "", page: IntQuery = 1, per_page: IntQuery = 25) -> dict[str, Any] | JSONResponse:
     """A page of the records the view selects (same parameters as the page: `f` repeated, `q`, `where`)."""
-    dataset_owners.check_read(db, p.user, ref)
-    if (wait := not_ready(db, ref)) is not None:
-        return wait
-    return explorer.browse(db, ref, view_from(f or [], q, where, page, per_page)).to_dict()
+    policies.read_datasets(p.user)
+    v = views.records(db, p.user, ref, views.Selection(tuple(f or ()), q, where, page, per_page))
+    return not_ready(v.status) if v.result is None else v.result.to_dict()
 
 
 @router.get("/explore/{ref}/records/{record_id}", response_model=None)
 def record(ref: str, record_id: str, p: Reader, db: DbDep) -> dict[str, Any] | JSONResponse:
     """Everything known about one record."""
-    dataset_owners.check_read(db, p.user, ref)
-    if (wait := not_ready(db, ref)) is not None:
-        return wait
-    acc = dataset_owners.access(db, p.user)
-    return explorer_record.record_detail(db, ref, record_id, visible=dataset_owners.visible(db, acc),
-                                         project_visible=acc.may_see_project)
+    policies.read_datasets(p.user)
+    v = views.record_view(db, p.user, ref, record_id)
+    return not_ready(v.status) if v.detail is None else v.detail
 
 
 @router.get("/explore/{ref}/stats", response_model=None)
 def stats(ref: str, p: Reader, db: DbDep) -> dict[str, Any] | JSONResponse:
     """Column statistics, charts' data and the pipeline run report."""
-    dataset_owners.check_read(db, p.user, ref)
-    if (wait := not_ready(db, ref)) is not None:
-        return wait
-    return explorer_stats.version_stats(db, ref)
+    policies.read_datasets(p.user)
+    v = views.stats_view(db, p.user, ref)
+    return not_ready(v.status) if v.stats is None else v.stats
 
 
 @router.get("/explore/{ref}/lineage", response_model=LineagePublic, response_model_exclude_unset=True)
 def lineage(ref: str, p: Reader, db: DbDep, against: str = "") -> LineagePublic:
     """The ancestry graph (with layout) and, with `against=<ref>`, the diff from that version to this one
     (no `diff` key without `against`)."""
-    dataset_owners.check_read(db, p.user, ref)
-    g = explorer_lineage.lineage_graph(db, ref, dataset_owners.visible(db, dataset_owners.access(db, p.user)))
-    if not against:
-        return LineagePublic(graph=g.to_dict())
-    dataset_owners.check_read(db, p.user, against)
-    return LineagePublic(graph=g.to_dict(), diff=explorer_lineage.version_diff(db, against, g.ref).to_dict())
+    policies.read_datasets(p.user)
+    v = views.lineage_view(db, p.user, ref, against)
+    if v.diff is None:
+        return LineagePublic(graph=v.graph.to_dict())
+    return LineagePublic(graph=v.graph.to_dict(), diff=v.diff.to_dict())
 
 
 @router.post("/explore/{ref}/export", response_model=None,

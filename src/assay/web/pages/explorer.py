@@ -18,9 +18,8 @@ from assay.services.accounts.auth import Principal
 from assay.services.datasets import catalog as dataset_catalog
 from assay.services.datasets import owners as dataset_owners
 from assay.services.explorer import browse as explorer
-from assay.services.explorer import lineage as explorer_lineage
-from assay.services.explorer import record as explorer_record
-from assay.services.explorer import stats as explorer_stats
+from assay.services.explorer import views
+from assay.services.explorer.cache import CacheStatus
 from assay.services.projects import projects as project_service
 from assay.store.db import Db
 from assay.web.context import ctx
@@ -30,20 +29,16 @@ from assay.web.pages.common import page
 router = APIRouter()
 
 
-def cache_wait(request: Request, ref: str, p: Principal, retry: bool = False) -> Response | None:
-    """None when the version's explorer cache is ready (after a short wait); else the page that says it
-    is being built (202, reloads itself) or why the build failed (500, with a link to try again)."""
-    st = explorer.prepare(ctx(request).db, ref, retry=retry)
-    if st.ready:
-        return None
+def building(request: Request, st: CacheStatus, p: Principal) -> Response:
+    """The page that says the version's explorer cache is being built (202, reloads itself) or why the
+    build failed (500, with a link to try again)."""
     return page(request, "explorer_building.html", p, status_code=202 if st.state == "building" else 500,
                 s=st, ref=st.ref, again=str(request.url.remove_query_params("rebuild")))
 
 
 def view_from(f: list[str] | None, q: str, where: str, page_no: int, per_page: int) -> explorer.View:
     """A View from URL parameters (blank conditions ignored)."""
-    return explorer.View(conditions=tuple(c.strip() for c in f or [] if c.strip()), q=q.strip(), where=where.strip(),
-                         page=page_no, per_page=per_page)
+    return views.Selection(tuple(f or ()), q, where, page_no, per_page).view()
 
 
 @router.get("/explore")
@@ -58,50 +53,40 @@ def explore_version(request: Request, ref: str, p: Reader, db: DbDep,
                     f: Annotated[list[str] | None, Query()] = None, q: str = "", where: str = "",
                     page_no: Annotated[int, Query(alias="page", ge=-2**31, le=2**31 - 1)] = 1,
                     per_page: IntQuery = 25, rebuild: bool = False) -> Response:
-    dataset_owners.check_read(db, p.user, ref)
-    view = view_from(f, q, where, page_no, per_page)
-    if (wait := cache_wait(request, ref, p, rebuild)) is not None:
-        return wait
-    result = explorer.browse(db, ref, view)
-    m = dataset_catalog.version(db, result.ref)
+    policies.read_datasets(p.user)
+    v = views.version_page(db, p.user, ref, views.Selection(tuple(f or ()), q, where, page_no, per_page),
+                           retry=rebuild)
+    if v.result is None:
+        return building(request, v.status, p)
     template = "explorer_results.html" if request.headers.get("hx-request") else "explorer.html"
-    projects = project_service.list_projects(db, p.user)
-    acc = dataset_owners.access(db, p.user)
-    owner = dataset_owners.owner_of(db, m.dataset)
-    return page(request, template, p, m=m, result=result, view=view, projects=projects,
-                owner_projects=sorted(acc.led.items(), key=lambda kv: kv[1]) if not p.user.is_admin
-                else [(pr.id, pr.name) for pr in projects], may_site_wide=p.user.is_admin, owner=owner)
+    return page(request, template, p, m=v.manifest, result=v.result, view=v.view, projects=list(v.projects),
+                owner_projects=list(v.owner_projects), may_site_wide=p.user.is_admin, owner=v.owner)
 
 
 @router.get("/explore/{ref}/records/{record_id}")
 def explore_record(request: Request, ref: str, record_id: str, p: Reader, db: DbDep, rebuild: bool = False
                    ) -> Response:
-    dataset_owners.check_read(db, p.user, ref)
-    if (wait := cache_wait(request, ref, p, rebuild)) is not None:
-        return wait
-    acc = dataset_owners.access(db, p.user)
-    detail = explorer_record.record_detail(db, ref, record_id, visible=dataset_owners.visible(db, acc),
-                                           project_visible=acc.may_see_project)
-    return page(request, "explorer_record.html", p, r=detail, ref=detail["version"])
+    policies.read_datasets(p.user)
+    v = views.record_view(db, p.user, ref, record_id, retry=rebuild)
+    if v.detail is None:
+        return building(request, v.status, p)
+    return page(request, "explorer_record.html", p, r=v.detail, ref=v.detail["version"])
 
 
 @router.get("/explore/{ref}/stats")
 def explore_stats(request: Request, ref: str, p: Reader, db: DbDep, rebuild: bool = False) -> Response:
-    dataset_owners.check_read(db, p.user, ref)
-    if (wait := cache_wait(request, ref, p, rebuild)) is not None:
-        return wait
-    stats = explorer_stats.version_stats(db, ref)
-    return page(request, "explorer_stats.html", p, s=stats, ref=stats["ref"])
+    policies.read_datasets(p.user)
+    v = views.stats_view(db, p.user, ref, retry=rebuild)
+    if v.stats is None:
+        return building(request, v.status, p)
+    return page(request, "explorer_stats.html", p, s=v.stats, ref=v.stats["ref"])
 
 
 @router.get("/explore/{ref}/lineage")
 def explore_lineage(request: Request, ref: str, p: Reader, db: DbDep, against: str = "") -> Response:
-    dataset_owners.check_read(db, p.user, ref)
-    graph = explorer_lineage.lineage_graph(db, ref, dataset_owners.visible(db, dataset_owners.access(db, p.user)))
-    if against:
-        dataset_owners.check_read(db, p.user, against)
-    diff = explorer_lineage.version_diff(db, against, graph.ref) if against else None
-    return page(request, "explorer_lineage.html", p, g=graph, ref=graph.ref, diff=diff, against=against)
+    policies.read_datasets(p.user)
+    v = views.lineage_view(db, p.user, ref, against)
+    return page(request, "explorer_lineage.html", p, g=v.graph, ref=v.graph.ref, diff=v.diff, against=against)
 
 
 @router.post("/explore/{ref}/export")
