@@ -22,7 +22,6 @@ from assay.services.explorer import views
 from assay.services.explorer.cache import CacheStatus
 from assay.services.projects import projects as project_service
 from assay.store.db import Db
-from assay.web.context import ctx
 from assay.web.deps import DbDep, FormId, IntQuery, Reader, Writer
 from assay.web.pages.common import page
 
