@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from assay.domain.projects import Project, ProjectProgress, ProjectSpec
 from assay.domain.users import Role, User
 from assay.errors import Conflict, Invalid, NotFound
+from assay.services.accounts import policies
 from assay.services.accounts.audit import record_event
+from assay.services.quality.gold import Standing, standings_in
 from assay.store import slots
 from assay.store.db import Db, Tx
 from assay.store.mappers import project_from_row, user_from_row
@@ -144,6 +147,33 @@ def progress_in(s: Tx, project_id: int, user_id: int | None = None) -> ProjectPr
     mine = feeds_q.submitted_count(s, project_id, user_id) if user_id is not None else 0
     return ProjectProgress(records=total, done=done, in_progress=in_progress,
                            submitted_annotations=submitted, mine_submitted=mine)
+
+
+@dataclass(frozen=True)
+class ProjectOverview:
+    """Everything the project page shows: `members` and `flagged` (people the gold check paused or warned)
+    are empty unless the viewer leads the project (or is an admin)."""
+
+    project: Project
+    role: str | None
+    is_lead: bool
+    members: list[tuple[User, str]]
+    flagged: list[Standing]
+    progress: ProjectProgress
+
+
+def overview(db: Db, project_id: int, user: User) -> ProjectOverview:
+    """The project page's view, in one read transaction. Applies `policies.view_project` to the person's
+    role (NotFound for a non-member) and raises NotFound for an unknown project."""
+    with db.read() as s:
+        role = role_in(s, project_id, user.id)
+        policies.view_project(user, role)
+        project = project_from_row(_load(s, project_id))
+        is_lead = user.is_admin or role == "lead"
+        members = [(user_from_row(u), r) for u, r in members_q.members(s, project_id)] if is_lead else []
+        flagged = [st for st in standings_in(s, project_id) if st.state != "ok"] if is_lead else []
+        return ProjectOverview(project=project, role=role, is_lead=is_lead, members=members, flagged=flagged,
+                               progress=progress_in(s, project_id, user.id))
 
 
 def site_role_may_create(user: User) -> bool:

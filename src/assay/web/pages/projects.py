@@ -7,7 +7,6 @@ from starlette.responses import RedirectResponse, Response
 
 from assay.services.accounts import policies
 from assay.services.projects import projects
-from assay.services.quality import gold
 from assay.web.deps import DbDep, ProjectId, Reader, UserId, Writer
 from assay.web.pages import exports as exports_pages
 from assay.web.pages.common import page
@@ -23,16 +22,11 @@ def project_list(request: Request, p: Reader, db: DbDep) -> Response:
 
 @router.get("/projects/{project_id}")
 def project_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
-    role = projects.member_role(db, project_id, p.user.id)
-    policies.view_project(p.user, role)
-    project = projects.get_project(db, project_id)
-    is_lead = p.user.is_admin or role == "lead"
-    members = projects.list_members(db, project_id) if is_lead else []
     # the lead is told who the gold check paused or warned (issue 4), here and on the dashboard
-    flagged = [s for s in gold.standings(db, project_id) if s.state != "ok"] if is_lead else []
-    return page(request, "project.html", p, project=project, role=role, is_lead=is_lead, members=members,
-                member_roles=projects.MEMBER_ROLES, flagged=flagged,
-                progress=projects.progress(db, project_id, p.user.id))
+    view = projects.overview(db, project_id, p.user)
+    return page(request, "project.html", p, project=view.project, role=view.role, is_lead=view.is_lead,
+                members=view.members, member_roles=projects.MEMBER_ROLES, flagged=view.flagged,
+                progress=view.progress)
 
 
 @router.post("/projects/{project_id}/members")
