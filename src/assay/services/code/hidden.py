@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 
 from assay.domain.answers import CodeReviewAnswer, answer_as
 from assay.domain.code_runs import CandidateOutcome, CodeRun, RecordCodeOutcome
+from assay.domain.projects import Project
 from assay.domain.users import User
 from assay.errors import NotFound
 from assay.services.accounts.policies import manage_project
 from assay.services.code import runs as code_runs
 from assay.services.code.execution import CodeRunner
-from assay.store.db import Db
+from assay.store.db import Db, Tx
+from assay.store.mappers import project_from_row
 from assay.store.queries import code as code_q
+from assay.store.queries import projects as projects_q
 
 log = logging.getLogger(__name__)
 HIDDEN_USER = "system:hidden"
@@ -62,37 +66,61 @@ def outcomes(db: Db, project_id: int, user: User, limit: int = 200) -> list[Reco
     """The lead's view of a project's code records: hidden pass rates per candidate and each submitted
     review (verdicts, preference, the trainer's latest mutation score). Raises Forbidden for non-leads."""
     with db.read() as s:
-        role = code_q.member_role(s, project_id, user.id)
-        if role is None and not user.is_admin:
-            raise NotFound("no such project (or you are not a member of it)")
-        manage_project(user, role)
-        names = code_q.code_review_question_names(s, project_id)
-        recs = code_q.project_records(s, project_id, limit)
-        out: list[RecordCodeOutcome] = []
-        for rec in recs:
-            if not rec.code:
-                continue
-            runs = {r.candidate: r for r in code_q.hidden_runs_of(s, rec.id)}
-            cands = []
-            for i, c in enumerate(rec.completions):
-                r = runs.get(i)
-                res = (r.result or {}) if r else {}
-                cands.append(CandidateOutcome(candidate=i, model=c.model, state=r.state if r else "pending",
-                                              passed=int(res.get("passed", 0)), total=int(res.get("total", 0)),
-                                              status=str(res.get("status", res.get("message", "")))))
-            reviews = []
-            for ann, uname in code_q.submitted_with_usernames(s, rec.id):
-                mut = code_q.latest_done_mutation(s, rec.id, ann.user_id)
-                for name in names:
-                    a = answer_as(CodeReviewAnswer, (ann.answers or {}).get(name)) or CodeReviewAnswer()
-                    reviews.append({"user": uname, "question": name,
-                                    "verdicts": {str(i): v for i, v in a.verdicts.items()},
-                                    "preference": a.preference.to_json() if a.preference else None,
-                                    "rationale": a.rationale, "tests": a.tests,
-                                    "mutation": dict(mut.result) if mut is not None else None})
-            out.append(RecordCodeOutcome(record_id=rec.id, external_id=rec.external_id, candidates=cands,
-                                         reviews=reviews))
-        return out
+        return _outcomes_in(s, project_id, user, limit)
+
+
+@dataclass(frozen=True)
+class OutcomesView:
+    """The code outcomes page and `GET .../code/outcomes`: the project and its records' outcomes."""
+
+    project: Project
+    rows: tuple[RecordCodeOutcome, ...]
+
+
+def outcomes_view(db: Db, runner: CodeRunner, project_id: int, user: User, limit: int = 200) -> OutcomesView:
+    """`sweep` (start the hidden runs due now rather than at the next tick), then the project and its
+    `outcomes` in one read transaction. Raises as `outcomes`; NotFound for an unknown project."""
+    sweep(db, runner)
+    with db.read() as s:
+        rows = _outcomes_in(s, project_id, user, limit)
+        row = projects_q.get(s, project_id)
+        if row is None:
+            raise NotFound(f"no project with id {project_id}")
+        return OutcomesView(project_from_row(row), tuple(rows))
+
+
+def _outcomes_in(s: Tx, project_id: int, user: User, limit: int) -> list[RecordCodeOutcome]:
+    role = code_q.member_role(s, project_id, user.id)
+    if role is None and not user.is_admin:
+        raise NotFound("no such project (or you are not a member of it)")
+    manage_project(user, role)
+    names = code_q.code_review_question_names(s, project_id)
+    recs = code_q.project_records(s, project_id, limit)
+    out: list[RecordCodeOutcome] = []
+    for rec in recs:
+        if not rec.code:
+            continue
+        runs = {r.candidate: r for r in code_q.hidden_runs_of(s, rec.id)}
+        cands = []
+        for i, c in enumerate(rec.completions):
+            r = runs.get(i)
+            res = (r.result or {}) if r else {}
+            cands.append(CandidateOutcome(candidate=i, model=c.model, state=r.state if r else "pending",
+                                          passed=int(res.get("passed", 0)), total=int(res.get("total", 0)),
+                                          status=str(res.get("status", res.get("message", "")))))
+        reviews = []
+        for ann, uname in code_q.submitted_with_usernames(s, rec.id):
+            mut = code_q.latest_done_mutation(s, rec.id, ann.user_id)
+            for name in names:
+                a = answer_as(CodeReviewAnswer, (ann.answers or {}).get(name)) or CodeReviewAnswer()
+                reviews.append({"user": uname, "question": name,
+                                "verdicts": {str(i): v for i, v in a.verdicts.items()},
+                                "preference": a.preference.to_json() if a.preference else None,
+                                "rationale": a.rationale, "tests": a.tests,
+                                "mutation": dict(mut.result) if mut is not None else None})
+        out.append(RecordCodeOutcome(record_id=rec.id, external_id=rec.external_id, candidates=cands,
+                                     reviews=reviews))
+    return out
 
 
 def hidden_runs(db: Db, project_id: int, record_id: int, user: User) -> list[CodeRun]:

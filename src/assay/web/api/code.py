@@ -47,5 +47,5 @@ def hidden_runs(project_id: ProjectId, record_id: RecordId, p: Reader, db: DbDep
 @router.get("/projects/{project_id}/code/outcomes", response_model=list[RecordCodeOutcomePublic])
 def outcomes(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> list[RecordCodeOutcomePublic]:
     """Per record: hidden pass rate per candidate and each submitted review (leads and admins only)."""
-    code_hidden.sweep(db, code_runner(request))
-    return [RecordCodeOutcomePublic.of(o) for o in code_hidden.outcomes(db, project_id, p.user)]
+    return [RecordCodeOutcomePublic.of(o)
+            for o in code_hidden.outcomes_view(db, code_runner(request), project_id, p.user).rows]

@@ -21,7 +21,6 @@ from assay.services.accounts.auth import Principal
 from assay.services.code import hidden as code_hidden
 from assay.services.code import runs as code_runs
 from assay.services.code.execution import CodeRunner
-from assay.services.projects import projects
 from assay.web.deps import DbDep, IndexQuery, ProjectId, Reader, RecordId, Writer
 from assay.web.pages.common import page
 
@@ -102,6 +101,5 @@ def batch(request: Request, project_id: ProjectId, record_id: RecordId, batch: s
 @router.get("/projects/{project_id}/code")
 def outcomes(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
     """The lead's page: hidden pass rate per candidate, each trainer's verdicts and test robustness."""
-    code_hidden.sweep(db, code_runner(request))  # start what is due now rather than at the next tick
-    rows = code_hidden.outcomes(db, project_id, p.user)
-    return _fragment(request, "code/outcomes.html", p, project=projects.get_project(db, project_id), rows=rows)
+    v = code_hidden.outcomes_view(db, code_runner(request), project_id, p.user)
+    return _fragment(request, "code/outcomes.html", p, project=v.project, rows=list(v.rows))
