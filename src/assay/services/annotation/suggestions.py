@@ -23,6 +23,8 @@ from assay.domain.users import User
 from assay.errors import Invalid, NotFound
 from assay.llm import ChatClient, Judge, JudgeResult
 from assay.services.accounts.audit import record_event
+from assay.services.annotation import queue
+from assay.services.annotation.queue import Authorize
 from assay.store.db import Db, Tx
 from assay.store.mappers import project_from_row, record_from_row
 from assay.store.queries import assignments
@@ -151,6 +153,32 @@ def list_suggestions(db: Db, project_id: int, record_id: int) -> list[Suggestion
     the project. Does not check visibility: callers use `visible_to_annotators` or a lead policy."""
     with db.read() as s:
         return list_in(s, project_id, record_id)
+
+
+@dataclass(frozen=True)
+class RecordSuggestions:
+    """What `GET .../records/{id}/suggestions` answers: the suggestions the caller may see (none when the
+    project hides them from its annotators)."""
+
+    items: tuple[Suggestion, ...]
+
+
+def for_member(db: Db, project_id: int, record_id: int, user: User, authorize: Authorize) -> RecordSuggestions:
+    """Judge suggestions on one record for `user`, in one read transaction: `authorize(member_role)` first
+    (e.g. `functools.partial(policies.view_project, user)`); leads and admins see them all; anyone else only
+    on a record in their own queue (NotFound otherwise) and only when the project shows suggestions to
+    annotators (else none). Raises NotFound for a record outside the project."""
+    with db.read() as s:
+        role = assignments.member_role(s, project_id, user.id)
+        authorize(role)
+        if not (user.is_admin or role == "lead"):
+            queue.task_in(s, project_id, record_id, user.id)  # NotFound unless it is in their queue
+            row = assignments.project(s, project_id, with_questions=True)
+            if row is None:
+                raise NotFound(f"no project with id {project_id}")
+            if not visible_to_annotators(project_from_row(row)):
+                return RecordSuggestions(())
+        return RecordSuggestions(tuple(list_in(s, project_id, record_id)))
 
 
 def visible_to_annotators(project: Project) -> bool:

@@ -3,6 +3,7 @@ judge suggestions on one record."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -17,7 +18,7 @@ from assay.schemas import (
     SuggestionPublic,
 )
 from assay.services.accounts import policies
-from assay.services.annotation import queue, suggestions
+from assay.services.annotation import suggestions
 from assay.services.authoring import generation
 from assay.services.projects import feeds, projects, records
 from assay.web.deps import AfterId, DbDep, ProjectId, Reader, RecordId, Writer
@@ -65,12 +66,7 @@ def list_records(project_id: ProjectId, p: Reader, db: DbDep, after: AfterId = 0
 def list_suggestions(project_id: ProjectId, record_id: RecordId, p: Reader, db: DbDep) -> list[SuggestionPublic]:
     """Judge suggestions on one record. Leads and admins always; annotators only for a record in their
     queue and only when the project's setting `show_suggestions` is true (otherwise an empty list)."""
-    role = projects.member_role(db, project_id, p.user.id)
-    policies.view_project(p.user, role)
-    if not (p.user.is_admin or role == "lead"):
-        queue.current_task(db, project_id, record_id, p.user.id)  # NotFound unless it is in their queue
-        if not suggestions.visible_to_annotators(projects.get_project(db, project_id)):
-            return []
+    view = suggestions.for_member(db, project_id, record_id, p.user, partial(policies.view_project, p.user))
     return [SuggestionPublic(id=x.id, record_id=x.record_id, question=x.question, model=x.model, answer=x.answer,
                              rationale=x.rationale, created_at=x.created_at)
-            for x in suggestions.list_suggestions(db, project_id, record_id)]
+            for x in view.items]
