@@ -21,12 +21,17 @@ from typing import Any
 
 from assay.domain.answers import LabelsAnswer, PairwiseAnswer, read_by_shape
 from assay.domain.majority import TiePolicy, majority_of
+from assay.domain.projects import Project
+from assay.domain.users import User
 from assay.errors import Invalid, NotFound
+from assay.services.accounts import policies
 from assay.services.quality import gold
 from assay.services.quality.metrics import Judgments, QuestionAgreement, agreement_of, load_judgments
 from assay.store.db import Db, Tx
+from assay.store.mappers import project_from_row
 from assay.store.queries import dashboard as dashboard_q
 from assay.store.queries import gold as gold_q
+from assay.store.queries import memberships as members_q
 from assay.store.queries import projects as projects_q
 from assay.store.queries import records as records_q
 from assay.store.queries import users as users_q
@@ -194,36 +199,89 @@ def dashboard(db: Db, project_id: int, unit: str = "hour") -> Dashboard:
     """Everything the lead's dashboard shows, from one read transaction (the page and its JSON twin use
     it). Raises NotFound for an unknown project, Invalid for a bad unit."""
     _window(unit, None)
-    now = datetime.now(UTC)
     with db.read() as s:
-        project = _project(s, project_id)
-        j = load_judgments(s, project_id)
-        notices = [f"{st.username} is {st.state}: {st.reason}" for st in gold.standings_in(s, project_id)
-                   if st.state in ("paused", "warned")]
-        return Dashboard(project.name, project.annotators_per_record, _progress(s, project, now), unit,
-                         _throughput(s, project_id, unit, now), agreement_of(j), _trainer_stats(s, project_id, j),
-                         notices)
+        return _dashboard_in(s, project_id, unit, datetime.now(UTC))
+
+
+def _dashboard_in(s: Tx, project_id: int, unit: str, now: datetime) -> Dashboard:
+    project = _project(s, project_id)
+    j = load_judgments(s, project_id)
+    notices = [f"{st.username} is {st.state}: {st.reason}" for st in gold.standings_in(s, project_id)
+               if st.state in ("paused", "warned")]
+    return Dashboard(project.name, project.annotators_per_record, _progress(s, project, now), unit,
+                     _throughput(s, project_id, unit, now), agreement_of(j), _trainer_stats(s, project_id, j),
+                     notices)
 
 
 def my_stats(db: Db, project_id: int, user_id: int) -> tuple[TrainerStats, str]:
     """The person's own row (zeros when they have not submitted yet) and a message about their gold
     standing ("" when all is well). Gold accuracy and agreement are as of the start of today (UTC), gold
     accuracy over whole blocks of `TRAINER_GOLD_BLOCK` answers (see the module docstring)."""
+    with db.read() as s:
+        return _my_stats_in(s, project_id, user_id)
+
+
+def _my_stats_in(s: Tx, project_id: int, user_id: int) -> tuple[TrainerStats, str]:
     now = datetime.now(UTC)
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    with db.read() as s:
-        j = load_judgments(s, project_id)
-        rows = _trainer_stats(s, project_id, j, user_id)
-        user = users_q.by_id(s, user_id)
-        st = gold_q.standing(s, project_id, user_id)
-        mine = rows[0] if rows else TrainerStats(user.username if user else str(user_id))
-        mine.gold_n, mine.gold_accuracy = gold.trainer_view(s, project_id, user_id, TRAINER_GOLD_BLOCK, now)
-        before = dashboard_q.records_submitted_before(s, project_id, user_id, day)
-        n, hits = _consensus(j.answers, set(j.gold), (mine.username, before)).get(mine.username, (0, 0))
-        mine.consensus_n, mine.consensus_agreement = n, (hits / n if n else None)
-        note = ""
-        if st is not None and st.state != "ok":
-            mine.state = st.state
-            note = (f"You are {st.state}: {st.reason} " + ("Talk to your lead to resume." if st.state == "paused"
-                                                           else "Read the guidelines again before going on."))
+    j = load_judgments(s, project_id)
+    rows = _trainer_stats(s, project_id, j, user_id)
+    user = users_q.by_id(s, user_id)
+    st = gold_q.standing(s, project_id, user_id)
+    mine = rows[0] if rows else TrainerStats(user.username if user else str(user_id))
+    mine.gold_n, mine.gold_accuracy = gold.trainer_view(s, project_id, user_id, TRAINER_GOLD_BLOCK, now)
+    before = dashboard_q.records_submitted_before(s, project_id, user_id, day)
+    n, hits = _consensus(j.answers, set(j.gold), (mine.username, before)).get(mine.username, (0, 0))
+    mine.consensus_n, mine.consensus_agreement = n, (hits / n if n else None)
+    note = ""
+    if st is not None and st.state != "ok":
+        mine.state = st.state
+        note = (f"You are {st.state}: {st.reason} " + ("Talk to your lead to resume." if st.state == "paused"
+                                                       else "Read the guidelines again before going on."))
     return mine, note
+
+
+def _full_project(s: Tx, project_id: int) -> Project:
+    row = projects_q.get(s, project_id)
+    if row is None:
+        raise NotFound(f"no project with id {project_id}")
+    return project_from_row(row)
+
+
+@dataclass(frozen=True)
+class DashboardPage:
+    """The lead's dashboard page: the project, the board, and every gold standing (paused first)."""
+
+    project: Project
+    board: Dashboard
+    standings: list[gold.Standing]
+
+
+def dashboard_page(db: Db, project_id: int, user: User, unit: str = "hour") -> DashboardPage:
+    """The dashboard page's view in one read transaction. Applies `policies.manage_project` first (NotFound
+    for a non-member, Forbidden for a non-lead), then NotFound for an unknown project, Invalid for a bad unit."""
+    with db.read() as s:
+        policies.manage_project(user, members_q.role_of(s, project_id, user.id))
+        _window(unit, None)
+        project = _full_project(s, project_id)
+        return DashboardPage(project, _dashboard_in(s, project_id, unit, datetime.now(UTC)),
+                             gold.standings_in(s, project_id))
+
+
+@dataclass(frozen=True)
+class MyStatsPage:
+    """A trainer's own stats page: the project, their row and their gold-standing note (see `my_stats`)."""
+
+    project: Project
+    mine: TrainerStats
+    note: str
+
+
+def my_stats_page(db: Db, project_id: int, user: User) -> MyStatsPage:
+    """The my-stats page's view in one read transaction. Applies `policies.annotate` first (NotFound for a
+    non-member), then NotFound for an unknown project."""
+    with db.read() as s:
+        policies.annotate(user, members_q.role_of(s, project_id, user.id))
+        project = _full_project(s, project_id)
+        mine, note = _my_stats_in(s, project_id, user.id)
+        return MyStatsPage(project, mine, note)

@@ -50,11 +50,10 @@ def _lead(request: Request, project_id: int, p: Principal) -> None:
 @router.get("/projects/{project_id}/dashboard")
 def dashboard_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep, unit: str = "hour"
                    ) -> Response:
-    _lead(request, project_id, p)
-    board = dashboard.dashboard(db, project_id, unit)
-    bars, top = chart_bars(board.throughput)
-    return page(request, "dashboard.html", p, project=projects.get_project(db, project_id), board=board, bars=bars,
-                top=top, standings=gold.standings(db, project_id))
+    view = dashboard.dashboard_page(db, project_id, p.user, unit)
+    bars, top = chart_bars(view.board.throughput)
+    return page(request, "dashboard.html", p, project=view.project, board=view.board, bars=bars, top=top,
+                standings=view.standings)
 
 
 @router.post("/projects/{project_id}/standing/{user_id}/resume")
@@ -66,23 +65,22 @@ async def resume(request: Request, project_id: ProjectId, user_id: UserId, p: Wr
 
 @router.get("/projects/{project_id}/my-stats")
 def my_stats_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
-    policies.annotate(p.user, projects.member_role(db, project_id, p.user.id))
-    mine, note = dashboard.my_stats(db, project_id, p.user.id)
-    return page(request, "dashboard_mine.html", p, project=projects.get_project(db, project_id), mine=mine, note=note)
+    view = dashboard.my_stats_page(db, project_id, p.user)
+    return page(request, "dashboard_mine.html", p, project=view.project, mine=view.mine, note=view.note)
 
 
 @router.get("/projects/{project_id}/timesheet")
 def timesheet_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep, start: date | None = None,
                    end: date | None = None, format: str = "html") -> Response:
-    _lead(request, project_id, p)
     end = end or datetime.now(UTC).date()
     start = start or end - timedelta(days=6)
-    rows = timesheet.timesheet(db, project_id, start, end)
+    view = timesheet.timesheet_page(db, project_id, p.user, start, end)
+    rows = view.rows
     if format == "csv":
         return Response(timesheet.timesheet_csv(rows), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="timesheet-{project_id}-{start}-{end}.csv"'})
     totals: dict[str, float] = {}
     for r in rows:
         totals[r.username] = totals.get(r.username, 0.0) + r.active_hours
-    return page(request, "timesheet.html", p, project=projects.get_project(db, project_id), rows=rows,
+    return page(request, "timesheet.html", p, project=view.project, rows=rows,
                 totals=sorted(totals.items()), start=start, end=end)
