@@ -126,6 +126,14 @@ def load_task(s: Tx, task_id: int, user: User, *, write: bool = False) -> Author
     raise NotFound(f"no authoring task {task_id} of yours")
 
 
+def load_task_of(s: Tx, project_id: int, task_id: int, user: User) -> AuthoringTaskRow:
+    """`load_task` (may see) of a task in project `project_id`; NotFound for a task in another project."""
+    row = load_task(s, task_id, user)
+    if row.project_id != project_id:
+        raise NotFound(f"no authoring task {task_id} in this project")
+    return row
+
+
 def path_turns(s: Tx, task: AuthoringTaskRow, slots: int) -> list[Turn]:
     """The turns along the current path: each user node whose parent is the previous turn's chosen reply (or,
     in prompt/red-team tasks, its latest reply)."""

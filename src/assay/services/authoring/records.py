@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,13 @@ from assay.domain.users import User
 from assay.errors import Conflict, Invalid, NotFound
 from assay.services.accounts import policies
 from assay.services.accounts.audit import record_event
-from assay.services.authoring.conversations import attempt_view, conversation, load_task, task_view
+from assay.services.authoring.conversations import (
+    attempt_view,
+    conversation,
+    load_task,
+    load_task_of,
+    task_view,
+)
 from assay.services.authoring.views import AttemptView, TaskView, parse_settings
 from assay.services.projects.records import check_fits
 from assay.store import slots
@@ -32,6 +39,7 @@ from assay.store.db import Db, Tx
 from assay.store.mappers import project_from_row, question_from_row
 from assay.store.queries import authoring as aq
 from assay.store.tables import ProjectRow, RecordRow
+from assay.store.tables_authoring import AuthoringTaskRow
 
 
 def _questions(prow: ProjectRow) -> list[Question]:
@@ -75,33 +83,36 @@ def finish_prompt(db: Db, task_id: int, user: User) -> int:
     """Make the prompt task's record (prompt + every reply) and lease it to the trainer; returns its id.
     Raises Conflict while replies are missing; a second call returns the same record."""
     with db.write() as s:
-        row = load_task(s, task_id, user, write=True)
-        if row.mode != "prompt":
-            raise Invalid("only prompt tasks are finished into a record this way")
-        if (row.meta or {}).get("record_id") is not None:
-            return int(row.meta["record_id"])
-        view = task_view(s, row)
-        turn = view.turns[0]
-        if not turn.complete:
-            raise Conflict("some replies are missing: retry them before judging")
-        prow = _project(s, row.project_id)
-        cfg = parse_settings((prow.settings or {}).get("authoring"))
-        msgs = conversation(view, turn.user.id, cfg.system_prompt)
-        comps = [_reply_completion(r) for r in turn.replies if r is not None]
-        meta = {"authoring": {"mode": "prompt", "task_id": row.id, "category": row.category,
-                              "difficulty": row.difficulty, "author": user.username,
-                              "reference_answer": (row.meta or {}).get("reference_answer", "")}}
-        ext = f"authoring-{row.id}"
-        check_fits(project_from_row(prow), Record(external_id=ext, messages=[Message(role=m["role"], content=m["content"]) for m in msgs],
-                                                 completions=comps))
-        rec = _add_record(s, prow.id, ext, msgs, comps, meta)
-        now = datetime.now(UTC)
-        slots.lease(s, project_id=prow.id, record_id=rec.id, user_id=row.user_id, now=now,
-                    expires=now + timedelta(seconds=max(prow.lease_seconds, 3600)))
-        aq.update_task(s, row, meta={**(row.meta or {}), "record_id": rec.id}, state="done")
-        _set_node_record(s, turn.user.id, rec.id)
-        record_event(s, user.id, "authoring.prompt_record", prow.name, task=row.id, record=rec.id)
-        return rec.id
+        return _finish_prompt_in(s, load_task(s, task_id, user, write=True), user)
+
+
+def _finish_prompt_in(s: Tx, row: AuthoringTaskRow, user: User) -> int:
+    if row.mode != "prompt":
+        raise Invalid("only prompt tasks are finished into a record this way")
+    if (row.meta or {}).get("record_id") is not None:
+        return int(row.meta["record_id"])
+    view = task_view(s, row)
+    turn = view.turns[0]
+    if not turn.complete:
+        raise Conflict("some replies are missing: retry them before judging")
+    prow = _project(s, row.project_id)
+    cfg = parse_settings((prow.settings or {}).get("authoring"))
+    msgs = conversation(view, turn.user.id, cfg.system_prompt)
+    comps = [_reply_completion(r) for r in turn.replies if r is not None]
+    meta = {"authoring": {"mode": "prompt", "task_id": row.id, "category": row.category,
+                          "difficulty": row.difficulty, "author": user.username,
+                          "reference_answer": (row.meta or {}).get("reference_answer", "")}}
+    ext = f"authoring-{row.id}"
+    check_fits(project_from_row(prow), Record(external_id=ext, messages=[Message(role=m["role"], content=m["content"]) for m in msgs],
+                                             completions=comps))
+    rec = _add_record(s, prow.id, ext, msgs, comps, meta)
+    now = datetime.now(UTC)
+    slots.lease(s, project_id=prow.id, record_id=rec.id, user_id=row.user_id, now=now,
+                expires=now + timedelta(seconds=max(prow.lease_seconds, 3600)))
+    aq.update_task(s, row, meta={**(row.meta or {}), "record_id": rec.id}, state="done")
+    _set_node_record(s, turn.user.id, rec.id)
+    record_event(s, user.id, "authoring.prompt_record", prow.name, task=row.id, record=rec.id)
+    return rec.id
 
 
 def _set_node_record(s: Tx, node_id: int, record_id: int) -> None:
@@ -161,6 +172,27 @@ def choose(db: Db, task_id: int, user_node_id: int, user: User, slot: int, stren
         aq.update_task(s, row)
         record_event(s, user.id, "authoring.choose", prow.name, task=row.id, turn=idx + 1, record=rec.id)
         return task_view(s, row)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A finished task: the record a prompt task became (None for chat and red-team tasks) and the task."""
+
+    record_id: int | None
+    task: TaskView
+
+
+def finish(db: Db, project_id: int, task_id: int, user: User) -> Finished:
+    """Finish the caller's task of project `project_id` in one write transaction: a prompt task becomes its
+    record (`finish_prompt`), a chat or red-team task is marked done (`finish_task`). NotFound for a task
+    the caller may not see or change, or one in another project."""
+    with db.write() as s:
+        load_task_of(s, project_id, task_id, user)
+        row = load_task(s, task_id, user, write=True)
+        rid = _finish_prompt_in(s, row, user) if row.mode == "prompt" else None
+        if rid is None:
+            aq.update_task(s, row, state="done")
+        return Finished(rid, task_view(s, row))
 
 
 def finish_task(db: Db, task_id: int, user: User) -> TaskView:

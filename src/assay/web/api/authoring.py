@@ -196,12 +196,11 @@ def choose(project_id: ProjectId, task_id: TaskId, body: Choice, p: Writer, db: 
              response_model_exclude_unset=True)
 def finish(project_id: ProjectId, task_id: TaskId, p: Writer, db: DbDep) -> FinishPublic:
     """Prompt task: make its record (leased to you; judge it at `annotate_url`). Chat/red-team: mark done."""
-    view = _own(db, project_id, task_id, p)
-    if view.mode == "prompt":
-        rid = authoring_records.finish_prompt(db, task_id, p.user)
-        return FinishPublic(record_id=rid, annotate_url=f"/projects/{project_id}/records/{rid}",
-                            task=task_public(authoring.get_task(db, task_id, p.user)))
-    return FinishPublic(record_id=None, task=task_public(authoring_records.finish_task(db, task_id, p.user)))
+    done = authoring_records.finish(db, project_id, task_id, p.user)
+    if done.record_id is not None:
+        return FinishPublic(record_id=done.record_id, annotate_url=f"/projects/{project_id}/records/{done.record_id}",
+                            task=task_public(done.task))
+    return FinishPublic(record_id=None, task=task_public(done.task))
 
 
 # -- red team ------------------------------------------------------------------------------------

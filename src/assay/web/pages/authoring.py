@@ -226,11 +226,9 @@ def choose(request: Request, project_id: ProjectId, task_id: TaskId, message_id:
 
 @router.post("/projects/{project_id}/author/tasks/{task_id}/finish")
 def finish(project_id: ProjectId, task_id: TaskId, p: Writer, db: DbDep) -> Response:
-    view = authoring.get_task(db, task_id, p.user)
-    if view.mode == "prompt":
-        rid = authoring_records.finish_prompt(db, task_id, p.user)
-        return _go(f"/projects/{project_id}/records/{rid}")
-    authoring_records.finish_task(db, task_id, p.user)
+    done = authoring_records.finish(db, project_id, task_id, p.user)
+    if done.record_id is not None:
+        return _go(f"/projects/{project_id}/records/{done.record_id}")
     return _go(f"/projects/{project_id}/author/tasks/{task_id}")
 
 
