@@ -15,15 +15,18 @@ of the project who may annotate may start tasks; leads and admins may view every
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from assay.domain.projects import Project
 from assay.domain.users import User
 from assay.errors import Conflict, Invalid, NotFound, Unavailable
 from assay.services.accounts import policies
 from assay.services.accounts.audit import record_event
 from assay.services.authoring import endpoints
+from assay.services.authoring.endpoints import ModelEndpoint
 from assay.services.authoring.views import (
     AttemptView,
     AuthoringSettings,
@@ -34,8 +37,10 @@ from assay.services.authoring.views import (
     parse_settings,
 )
 from assay.store.db import Db, Tx
+from assay.store.mappers import project_from_row
 from assay.store.queries import authoring as aq
 from assay.store.queries import endpoints as endpoints_q
+from assay.store.queries import projects as projects_q
 from assay.store.tables import ProjectRow
 from assay.store.tables_authoring import (
     AuthoringNodeRow,
@@ -59,6 +64,31 @@ def project_settings(db: Db, project_id: int) -> AuthoringSettings:
     """The project's authoring settings; Invalid when it is not set up for authoring."""
     with db.read() as s:
         return parse_settings((_project(s, project_id).settings or {}).get("authoring"))
+
+
+@dataclass(frozen=True)
+class SettingsView:
+    """The authoring settings page: the project, its current settings (None when not set up or unreadable)
+    and the endpoints usable in it."""
+
+    project: Project
+    current: AuthoringSettings | None
+    endpoints: tuple[ModelEndpoint, ...]
+
+
+def settings_view(db: Db, project_id: int, user: User, authorize: Callable[[str | None], None]) -> SettingsView:
+    """`authorize(member_role)` (e.g. `functools.partial(policies.manage_project, user)`), then the
+    `SettingsView`, in one read transaction. NotFound for an unknown project."""
+    with db.read() as s:
+        authorize(aq.member_role(s, project_id, user.id))
+        row = projects_q.get(s, project_id)
+        if row is None:
+            raise NotFound(f"no project with id {project_id}")
+        try:
+            current: AuthoringSettings | None = parse_settings((row.settings or {}).get("authoring"))
+        except Invalid:
+            current = None
+        return SettingsView(project_from_row(row), current, tuple(endpoints.list_in(s, user, project_id=project_id)))
 
 
 def update_settings(db: Db, project_id: int, actor: User, raw: dict[str, Any]) -> AuthoringSettings:

@@ -218,10 +218,15 @@ def list_endpoints(db: Db, actor: User, *, project_id: int | None = None) -> lis
     those of projects they lead. With `project_id`: only those usable in that project (site-wide ones and
     the project's own)."""
     with db.read() as s:
-        rows = [r for r in endpoints_q.all_by_name(s) if _may_see(s, actor, r.project_id)]
-        if project_id is not None:
-            rows = [r for r in rows if r.project_id in (None, project_id)]
-        return [_view(r) for r in rows]
+        return list_in(s, actor, project_id=project_id)
+
+
+def list_in(s: Tx, actor: User, *, project_id: int | None = None) -> list[ModelEndpoint]:
+    """`list_endpoints` inside the caller's transaction."""
+    rows = [r for r in endpoints_q.all_by_name(s) if _may_see(s, actor, r.project_id)]
+    if project_id is not None:
+        rows = [r for r in rows if r.project_id in (None, project_id)]
+    return [_view(r) for r in rows]
 
 
 def owner_choices(db: Db, actor: User) -> list[tuple[int, str]]:

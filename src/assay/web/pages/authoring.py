@@ -9,6 +9,7 @@ stored before any model call, so a model error never loses what the trainer type
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -125,10 +126,9 @@ def _current(db: Any, project_id: int) -> AuthoringSettings | None:
 
 @router.get("/projects/{project_id}/authoring/settings")
 def settings_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
-    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
-    return page(request, "authoring_settings.html", p, project=projects.get_project(db, project_id),
-                current=_current(db, project_id),
-                endpoints=endpoints.list_endpoints(db, p.user, project_id=project_id), error="")
+    v = authoring.settings_view(db, project_id, p.user, partial(policies.manage_project, p.user))
+    return page(request, "authoring_settings.html", p, project=v.project, current=v.current,
+                endpoints=list(v.endpoints), error="")
 
 
 @router.post("/projects/{project_id}/authoring/settings")
@@ -143,9 +143,9 @@ async def save_settings(request: Request, project_id: ProjectId, p: Writer, db: 
     try:
         authoring.update_settings(db, project_id, p.user, raw)
     except Invalid as e:
-        return page(request, "authoring_settings.html", p, status_code=e.status,
-                    project=projects.get_project(db, project_id), current=_current(db, project_id),
-                    endpoints=endpoints.list_endpoints(db, p.user, project_id=project_id), error=e.message)
+        v = authoring.settings_view(db, project_id, p.user, partial(policies.manage_project, p.user))
+        return page(request, "authoring_settings.html", p, status_code=e.status, project=v.project,
+                    current=v.current, endpoints=list(v.endpoints), error=e.message)
     return _go(f"/projects/{project_id}/author")
 
 
