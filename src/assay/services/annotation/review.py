@@ -29,16 +29,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from assay.domain.answers import LabelsAnswer, PairwiseAnswer, read_by_shape
+from assay.domain.projects import Project
 from assay.domain.records import Record
 from assay.domain.users import User
 from assay.errors import Conflict, Forbidden, Invalid, NotFound
+from assay.services.accounts import policies
 from assay.services.accounts.audit import record_event
 from assay.services.annotation.queue import lock_record
 from assay.store import slots
 from assay.store.db import Db, Tx
-from assay.store.mappers import record_from_row
+from assay.store.mappers import project_from_row, record_from_row
 from assay.store.queries import annotations as annotations_q
 from assay.store.queries import assignments, reviews
+from assay.store.queries import memberships as members_q
+from assay.store.queries import projects as projects_q
 
 MODES = ("all", "sample", "low_agreement")
 RETURN_LEASE = timedelta(days=7)
@@ -119,21 +123,25 @@ def review_queue(db: Db, project_id: int, reviewer_id: int, limit: int = 20) -> 
     """Submitted annotations that need review under the project's policy, oldest first; never the
     reviewer's own, never gold records, never ones already reviewed at their current revision."""
     with db.read() as s:
-        project = assignments.project(s, project_id)
-        if project is None:
-            raise NotFound(f"no project with id {project_id}")
-        policy = ReviewPolicy.of(project.settings)
-        rows = reviews.unreviewed_submissions(s, project_id, reviewer_id)
-        if policy.mode == "sample":
-            rows = [r for r in rows if _in_sample(r[0].id, policy.rate)]
-        sets = annotations_q.submitted_answers(s, sorted({a.record_id for a, _ in rows}))
-        agreements = {rid: record_agreement(v) for rid, v in sets.items()}
-        if policy.mode == "low_agreement":
-            rows = [r for r in rows if (agreements.get(r[0].record_id) or 1.0) < policy.threshold]
-        rows = rows[:limit]
-        recs = assignments.records_by_id(s, [a.record_id for a, _ in rows])
-        return [ReviewItem(a.id, a.record_id, name, dict(a.answers), a.submitted_at, record_from_row(recs[a.record_id]),
-                           agreements.get(a.record_id)) for a, name in rows]
+        return _queue_in(s, project_id, reviewer_id, limit)
+
+
+def _queue_in(s: Tx, project_id: int, reviewer_id: int, limit: int) -> list[ReviewItem]:
+    project = assignments.project(s, project_id)
+    if project is None:
+        raise NotFound(f"no project with id {project_id}")
+    policy = ReviewPolicy.of(project.settings)
+    rows = reviews.unreviewed_submissions(s, project_id, reviewer_id)
+    if policy.mode == "sample":
+        rows = [r for r in rows if _in_sample(r[0].id, policy.rate)]
+    sets = annotations_q.submitted_answers(s, sorted({a.record_id for a, _ in rows}))
+    agreements = {rid: record_agreement(v) for rid, v in sets.items()}
+    if policy.mode == "low_agreement":
+        rows = [r for r in rows if (agreements.get(r[0].record_id) or 1.0) < policy.threshold]
+    rows = rows[:limit]
+    recs = assignments.records_by_id(s, [a.record_id for a, _ in rows])
+    return [ReviewItem(a.id, a.record_id, name, dict(a.answers), a.submitted_at, record_from_row(recs[a.record_id]),
+                       agreements.get(a.record_id)) for a, name in rows]
 
 
 def decide(db: Db, project_id: int, annotation_id: int, reviewer: User, decision: str, comment: str = "") -> ReviewDecision:
@@ -186,5 +194,32 @@ def review_states(s: Tx, project_id: int) -> dict[int, str]:
 def history(db: Db, project_id: int, limit: int = 50) -> list[ReviewDecision]:
     """The latest review decisions in the project, newest first."""
     with db.read() as s:
-        return [ReviewDecision(r.annotation_id, r.decision, r.comment, r.action, name, r.created_at)
-                for r, name in reviews.latest(s, project_id, limit)]
+        return _history_in(s, project_id, limit)
+
+
+def _history_in(s: Tx, project_id: int, limit: int) -> list[ReviewDecision]:
+    return [ReviewDecision(r.annotation_id, r.decision, r.comment, r.action, name, r.created_at)
+            for r, name in reviews.latest(s, project_id, limit)]
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """The review page: the project, its review policy, the reviewer's queue and the latest decisions."""
+
+    project: Project
+    policy: ReviewPolicy
+    items: list[ReviewItem]
+    history: list[ReviewDecision]
+
+
+def review_page(db: Db, project_id: int, reviewer: User, limit: int = 10, history_limit: int = 20) -> ReviewPage:
+    """The review page's view in one read transaction. Applies `policies.review` first (NotFound for a
+    non-member, Forbidden for an annotator), then NotFound for an unknown project."""
+    with db.read() as s:
+        policies.review(reviewer, members_q.role_of(s, project_id, reviewer.id))
+        row = projects_q.get(s, project_id)
+        if row is None:
+            raise NotFound(f"no project with id {project_id}")
+        project = project_from_row(row)
+        return ReviewPage(project, ReviewPolicy.of(project.settings), _queue_in(s, project_id, reviewer.id, limit),
+                          _history_in(s, project_id, history_limit))

@@ -22,10 +22,9 @@ def _check(request: Request, project_id: int, p: Principal) -> None:
 
 @router.get("/projects/{project_id}/review")
 def review_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
-    _check(request, project_id, p)
-    project = projects.get_project(db, project_id)
-    return page(request, "review.html", p, project=project, items=review.review_queue(db, project_id, p.user.id, 10),
-                history=review.history(db, project_id, 20), policy=review.ReviewPolicy.of(project.settings))
+    view = review.review_page(db, project_id, p.user, limit=10, history_limit=20)
+    return page(request, "review.html", p, project=view.project, items=view.items, history=view.history,
+                policy=view.policy)
 
 
 @router.post("/projects/{project_id}/review/{annotation_id}")
