@@ -122,15 +122,23 @@ def start_build(db: Db, store: DatasetStore, m: Manifest, root: Path, *, wait: f
     it is ready or being built; then wait up to `wait` seconds for it. A failed build is not retried unless
     `retry`. Returns the status."""
     st = status(db, m, root)
-    if st.state == "missing" or (st.state == "failed" and retry):
-        jobs.enqueue_unless_active(db, KIND, str(cache_dir(root, m)),
-                                   {"store": store.url, "ref": m.ref, "root": str(root)})
-        st = status(db, m, root)
+    requeued = 0
+    if st.state == "failed" and retry:
+        st = CacheStatus(m.ref, "missing")
     deadline = time.monotonic() + wait
-    while st.state == "building" and time.monotonic() < deadline:
+    while True:
+        # "missing" (no job, or a finished job whose file is gone) queues a build; at most twice per call, so a
+        # cache folder removed while a build finished cannot leave the caller with "missing" instead of a build
+        if st.state == "missing" and requeued < 2:
+            jobs.enqueue_unless_active(db, KIND, str(cache_dir(root, m)),
+                                       {"store": store.url, "ref": m.ref, "root": str(root)})
+            requeued += 1
+            st = status(db, m, root)
+            continue
+        if st.state != "building" or time.monotonic() >= deadline:
+            return st
         time.sleep(0.05)
         st = status(db, m, root)
-    return st
 
 
 def register(runner: JobRunner) -> None:

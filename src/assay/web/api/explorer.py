@@ -32,7 +32,7 @@ def not_ready(st: CacheStatus) -> JSONResponse:
     """The answer while the version's explorer cache is not ready: 202 `{"ref", "state": "building",
     "seconds"}` with Retry-After, or 500 with the error when the build failed (the twin of the page's
     "building" state)."""
-    code = 202 if st.state == "building" else 500
+    code = 500 if st.state == "failed" else 202  # building, or not started yet: come back shortly
     return JSONResponse(st.to_dict(), status_code=code, headers={"Retry-After": "1"} if code == 202 else None)
 
 
