@@ -91,8 +91,10 @@ def role_in(s: Tx, project_id: int, user_id: int) -> str | None:
     return members_q.role_of(s, project_id, user_id)
 
 
-def add_member(db: Db, project_id: int, username: str, role: str = "annotator", actor: User | None = None) -> None:
-    """Add (or change the role of) a member. Raises NotFound for an unknown user or project."""
+def add_member(db: Db, project_id: int, username: str, role: str = "annotator", actor: User | None = None
+               ) -> tuple[User, str]:
+    """Add (or change the role of) a member; returns (person, role) as `list_members` shows them. Raises
+    NotFound for an unknown user or project."""
     if role not in MEMBER_ROLES:
         raise Invalid(f"member role must be one of {', '.join(MEMBER_ROLES)}")
     with db.write() as s:
@@ -102,6 +104,7 @@ def add_member(db: Db, project_id: int, username: str, role: str = "annotator", 
             raise NotFound(f"no user named {username!r}; add them with `assay users add`")
         members_q.put(s, project_id, user.id, role)
         record_event(s, actor.id if actor else None, "project.member", project.name, user=username, role=role)
+        return user_from_row(user), role
 
 
 def remove_member(db: Db, project_id: int, user_id: int, actor: User | None = None) -> None:

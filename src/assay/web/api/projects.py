@@ -49,9 +49,7 @@ def list_members(project_id: ProjectId, p: Reader, db: DbDep) -> list[MemberPubl
 def add_member(project_id: ProjectId, body: MemberCreate, p: Writer, db: DbDep) -> MemberPublic:
     """Add a person by username, or change their role in the project (leads and admins)."""
     policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
-    projects.add_member(db, project_id, body.username, body.role, actor=p.user)
-    return next(MemberPublic.of(u, role) for u, role in projects.list_members(db, project_id)
-                if u.username == body.username)
+    return MemberPublic.of(*projects.add_member(db, project_id, body.username, body.role, actor=p.user))
 
 
 @router.delete("/projects/{project_id}/members/{user_id}", status_code=204)
