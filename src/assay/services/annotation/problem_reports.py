@@ -20,6 +20,7 @@ from assay.services.accounts.audit import record_event
 from assay.services.annotation import queue
 from assay.store.db import Db
 from assay.store.queries import assignments
+from assay.store.queries import memberships as members_q
 from assay.store.queries import problem_reports as reports_q
 from assay.store.tables_authoring import ProblemReportRow
 
@@ -65,7 +66,7 @@ def report_problem(db: Db, project_id: int, user: User, reason: str, note: str =
         raise Invalid("report either a record or an authoring task")
     leased = False
     with db.write() as s:
-        role = assignments.member_role(s, project_id, user.id)
+        role = members_q.role_of(s, project_id, user.id)
         policies.annotate(user, role)
         oversees = user.is_admin or role in ("lead", "reviewer")
         if record_id is not None:
@@ -96,14 +97,14 @@ def report_problem(db: Db, project_id: int, user: User, reason: str, note: str =
 def list_reports(db: Db, project_id: int, user: User, state: str | None = "open") -> list[ProblemReport]:
     """Reports of the project, newest first (leads, reviewers, admins); `state` None for all."""
     with db.read() as s:
-        policies.review(user, assignments.member_role(s, project_id, user.id))
+        policies.review(user, members_q.role_of(s, project_id, user.id))
         return [_view(r, u) for r, u in reports_q.of_project(s, project_id, state)]
 
 
 def resolve(db: Db, project_id: int, report_id: int, user: User, resolution: str = "") -> ProblemReport:
     """Close a report with a note on what was done (the project's lead or reviewer, or an admin)."""
     with db.write() as s:
-        policies.review(user, assignments.member_role(s, project_id, user.id))
+        policies.review(user, members_q.role_of(s, project_id, user.id))
         row = reports_q.get(s, report_id)
         if row is None or row.project_id != project_id:
             raise NotFound(f"no problem report {report_id} in this project")

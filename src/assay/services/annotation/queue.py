@@ -27,6 +27,7 @@ from assay.store.db import Conn, Db, Tx
 from assay.store.mappers import record_from_columns, record_from_row
 from assay.store.queries import annotations as annotations_q
 from assay.store.queries import assignments, reviews
+from assay.store.queries import memberships as members_q
 from assay.store.tables import AnnotationRow, AssignmentRow, RecordRow
 
 Authorize = Callable[[str | None], None]  # a permission policy bound to the caller: raises or returns
@@ -81,7 +82,7 @@ def authorize_member(s: Tx, project_id: int, user_id: int, authorize: Authorize 
     """Run the caller's permission policy on the person's project role, inside the service's own
     transaction (no separate membership transaction; a removed member is refused at once)."""
     if authorize is not None:
-        authorize(assignments.member_role(s, project_id, user_id))
+        authorize(members_q.role_of(s, project_id, user_id))
 
 
 def claim_next(db: Db, project_id: int, user_id: int, authorize: Authorize | None = None) -> Task | None:

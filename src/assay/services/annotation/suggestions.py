@@ -28,6 +28,7 @@ from assay.services.annotation.queue import Authorize
 from assay.store.db import Db, Tx
 from assay.store.mappers import project_from_row, record_from_row
 from assay.store.queries import assignments
+from assay.store.queries import memberships as members_q
 from assay.store.queries import suggestions as suggestions_q
 from assay.store.tables_generation import SuggestionRow
 
@@ -169,7 +170,7 @@ def for_member(db: Db, project_id: int, record_id: int, user: User, authorize: A
     on a record in their own queue (NotFound otherwise) and only when the project shows suggestions to
     annotators (else none). Raises NotFound for a record outside the project."""
     with db.read() as s:
-        role = assignments.member_role(s, project_id, user.id)
+        role = members_q.role_of(s, project_id, user.id)
         authorize(role)
         if not (user.is_admin or role == "lead"):
             queue.task_in(s, project_id, record_id, user.id)  # NotFound unless it is in their queue

@@ -40,6 +40,7 @@ from assay.store.db import Db, Tx
 from assay.store.mappers import project_from_row
 from assay.store.queries import authoring as aq
 from assay.store.queries import endpoints as endpoints_q
+from assay.store.queries import memberships as members_q
 from assay.store.queries import projects as projects_q
 from assay.store.tables import ProjectRow
 from assay.store.tables_authoring import (
@@ -80,7 +81,7 @@ def settings_view(db: Db, project_id: int, user: User, authorize: Callable[[str 
     """`authorize(member_role)` (e.g. `functools.partial(policies.manage_project, user)`), then the
     `SettingsView`, in one read transaction. NotFound for an unknown project."""
     with db.read() as s:
-        authorize(aq.member_role(s, project_id, user.id))
+        authorize(members_q.role_of(s, project_id, user.id))
         row = projects_q.get(s, project_id)
         if row is None:
             raise NotFound(f"no project with id {project_id}")
@@ -96,7 +97,7 @@ def update_settings(db: Db, project_id: int, actor: User, raw: dict[str, Any]) -
     parsed = parse_settings(raw)
     with db.write() as s:
         row = _project(s, project_id)
-        policies.manage_project(actor, aq.member_role(s, project_id, actor.id))
+        policies.manage_project(actor, members_q.role_of(s, project_id, actor.id))
         for name in parsed.endpoints:
             if endpoints.usable_in(s, name, project_id) is None:  # site-wide or this project's own only
                 raise Invalid(f"model endpoint {name!r} does not exist for this project; a lead adds it on the "
@@ -151,7 +152,7 @@ def load_task(s: Tx, task_id: int, user: User, *, write: bool = False) -> Author
         raise NotFound(f"no authoring task {task_id}")
     if row.user_id == user.id or user.is_admin:
         return row
-    if not write and aq.member_role(s, row.project_id, user.id) in ("lead", "reviewer"):
+    if not write and members_q.role_of(s, row.project_id, user.id) in ("lead", "reviewer"):
         return row
     raise NotFound(f"no authoring task {task_id} of yours")
 
@@ -211,7 +212,7 @@ def get_task(db: Db, task_id: int, user: User) -> TaskView:
 def list_tasks(db: Db, project_id: int, user: User, *, everyone: bool = False) -> list[TaskView]:
     """The caller's tasks in the project, newest first (`everyone`: all trainers' — leads/reviewers only)."""
     with db.read() as s:
-        role = aq.member_role(s, project_id, user.id)
+        role = members_q.role_of(s, project_id, user.id)
         policies.view_project(user, role)
         if everyone:
             policies.review(user, role)
@@ -243,7 +244,7 @@ def start_task(db: Db, project_id: int, user: User, content: str, *, category: s
     text = _text(content)
     with db.write() as s:
         prow = _project(s, project_id)
-        policies.annotate(user, aq.member_role(s, project_id, user.id))
+        policies.annotate(user, members_q.role_of(s, project_id, user.id))
         cfg = parse_settings((prow.settings or {}).get("authoring"))
         row = aq.add_task(s, project_id=project_id, user_id=user.id, mode=cfg.mode, state="open",
                                category=_pick(category, cfg.categories, "category", cfg.mode == "prompt"),

@@ -34,6 +34,7 @@ from assay.llm import ChatClient, EndpointConfig, OutboundPolicy, RetryPolicy
 from assay.services.accounts.audit import record_event
 from assay.store.db import Db, Tx
 from assay.store.queries import endpoints as endpoints_q
+from assay.store.queries import memberships as members_q
 from assay.store.tables_authoring import ModelEndpointRow
 
 SAMPLING_FIELDS = ("temperature", "top_p", "max_tokens", "timeout", "max_retries", "extra")
@@ -71,13 +72,13 @@ def outbound_policy(settings: Settings) -> OutboundPolicy:
 def _may_see(s: Tx, actor: User, project_id: int | None) -> bool:
     if actor.is_admin or project_id is None:
         return True
-    return endpoints_q.member_role(s, project_id, actor.id) == "lead"
+    return members_q.role_of(s, project_id, actor.id) == "lead"
 
 
 def _may_change(s: Tx, actor: User, project_id: int | None) -> bool:
     if actor.is_admin:
         return True
-    return project_id is not None and endpoints_q.member_role(s, project_id, actor.id) == "lead"
+    return project_id is not None and members_q.role_of(s, project_id, actor.id) == "lead"
 
 
 def _owned(s: Tx, actor: User, endpoint_id: int) -> ModelEndpointRow:

@@ -16,6 +16,7 @@ from assay.services.accounts.audit import record_event
 from assay.services.authoring.views import FactCheck, FactSummary
 from assay.store.db import Db
 from assay.store.queries import authoring as aq
+from assay.store.queries import memberships as members_q
 from assay.store.tables_authoring import FactCheckRow
 
 VERDICTS = ("supported", "contradicted", "unverifiable")
@@ -41,7 +42,7 @@ def add_fact_check(db: Db, project_id: int, record_id: int, user: User, *, compl
     if verdict != "unverifiable" and not source:
         raise Invalid(f"a {verdict} claim needs a source: a URL or a citation", details={"field": "source"})
     with db.write() as s:
-        policies.annotate(user, aq.member_role(s, project_id, user.id))
+        policies.annotate(user, members_q.role_of(s, project_id, user.id))
         rec = aq.record_with_completions(s, record_id)
         if rec is None or rec.project_id != project_id:
             raise NotFound(f"no record {record_id} in this project")
@@ -73,14 +74,14 @@ def list_fact_checks(db: Db, project_id: int, user: User | None = None,
     """Checks of one record (or of the whole project) in order; `user` given: checked to be a member."""
     with db.read() as s:
         if user is not None:
-            policies.view_project(user, aq.member_role(s, project_id, user.id))
+            policies.view_project(user, members_q.role_of(s, project_id, user.id))
         return [_fc(r, u) for r, u in aq.fact_checks(s, project_id, record_id)]
 
 
 def delete_fact_check(db: Db, project_id: int, check_id: int, user: User) -> None:
     """Remove one's own check (a lead or admin may remove any)."""
     with db.write() as s:
-        role = aq.member_role(s, project_id, user.id)
+        role = members_q.role_of(s, project_id, user.id)
         policies.view_project(user, role)
         row = aq.fact_check(s, check_id)
         if row is None or row.project_id != project_id:

@@ -38,6 +38,7 @@ from assay.store import slots
 from assay.store.db import Db, Tx
 from assay.store.mappers import project_from_row, question_from_row
 from assay.store.queries import authoring as aq
+from assay.store.queries import memberships as members_q
 from assay.store.tables import ProjectRow, RecordRow
 from assay.store.tables_authoring import AuthoringTaskRow
 
@@ -279,7 +280,7 @@ def list_attempts(db: Db, project_id: int, user: User) -> list[tuple[AttemptView
     """(attempt, attack prompt) of the project's red-team attempts: the caller's own, or everyone's for the
     project's leads, reviewers and admins."""
     with db.read() as s:
-        role = aq.member_role(s, project_id, user.id)
+        role = members_q.role_of(s, project_id, user.id)
         policies.view_project(user, role)
         everyone = user.is_admin or role in ("lead", "reviewer")
         return [(attempt_view(a, username), aq.node_text(s, parent_id) or "")

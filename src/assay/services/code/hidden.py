@@ -31,6 +31,7 @@ from assay.services.code.execution import CodeRunner
 from assay.store.db import Db, Tx
 from assay.store.mappers import project_from_row
 from assay.store.queries import code as code_q
+from assay.store.queries import memberships as members_q
 from assay.store.queries import projects as projects_q
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def outcomes_view(db: Db, runner: CodeRunner, project_id: int, user: User, limit
 
 
 def _outcomes_in(s: Tx, project_id: int, user: User, limit: int) -> list[RecordCodeOutcome]:
-    role = code_q.member_role(s, project_id, user.id)
+    role = members_q.role_of(s, project_id, user.id)
     if role is None and not user.is_admin:
         raise NotFound("no such project (or you are not a member of it)")
     manage_project(user, role)

@@ -34,6 +34,7 @@ from assay.services.code.outcome import after_hidden_run
 from assay.store.db import Db, Tx
 from assay.store.queries import code as code_q
 from assay.store.queries import jobs as jobs_q
+from assay.store.queries import memberships as members_q
 from assay.store.tables import RecordRow
 from assay.store.tables_code import CodeRunRow
 
@@ -65,7 +66,7 @@ def access(s: Tx, project_id: int, record_id: int, user: User) -> str:
     raises NotFound for non-members and Forbidden for members the record is not assigned to."""
     if user.is_admin:
         return LEAD
-    role = code_q.member_role(s, project_id, user.id)
+    role = members_q.role_of(s, project_id, user.id)
     if role is None:
         raise NotFound("no such project (or you are not a member of it)")
     if role == "lead":

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from assay.domain.questions import QuestionKind
 from assay.store import queue_statements as Q
-from assay.store.tables import AssignmentRow, MemberRow, ProjectRow, RecordRow
+from assay.store.tables import AssignmentRow, ProjectRow, RecordRow
 
 
 def find(s: Session, project_id: int, record_id: int, user_id: int) -> AssignmentRow | None:
@@ -67,10 +67,6 @@ def records_of_project(s: Session, project_id: int) -> list[RecordRow]:
     return list(s.scalars(select(RecordRow).where(RecordRow.project_id == project_id)
                           .options(selectinload(RecordRow.completions)).order_by(RecordRow.id)))
 
-
-def member_role(s: Session, project_id: int, user_id: int) -> str | None:
-    """The person's role in the project, or None when not a member."""
-    return s.scalar(select(MemberRow.role).where(MemberRow.project_id == project_id, MemberRow.user_id == user_id))
 
 
 # --- the claim's reads (prebuilt statements, run on the hot path's bare connection) ----------------------

@@ -11,13 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from assay.store.tables import CompletionRow, MemberRow, ProjectRow, RecordRow, UserRow
+from assay.store.tables import CompletionRow, ProjectRow, RecordRow, UserRow
 from assay.store.tables_authoring import AuthoringNodeRow, AuthoringTaskRow, FactCheckRow, RedteamAttemptRow
-
-
-def member_role(s: Session, project_id: int, user_id: int) -> str | None:
-    """The user's role in the project, or None for a non-member."""
-    return s.scalar(select(MemberRow.role).where(MemberRow.project_id == project_id, MemberRow.user_id == user_id))
 
 
 def project(s: Session, project_id: int, *, with_questions: bool = False) -> ProjectRow | None:

@@ -11,17 +11,13 @@ from typing import Any
 from sqlalchemy import String, cast, exists, select
 from sqlalchemy.orm import Session, selectinload
 
-from assay.store.tables import AnnotationRow, AssignmentRow, MemberRow, QuestionRow, RecordRow, UserRow
+from assay.store.tables import AnnotationRow, AssignmentRow, QuestionRow, RecordRow, UserRow
 from assay.store.tables_code import CodeRunRow
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
-
-def member_role(s: Session, project_id: int, user_id: int) -> str | None:
-    """The user's role in the project, or None for a non-member."""
-    return s.scalar(select(MemberRow.role).where(MemberRow.project_id == project_id, MemberRow.user_id == user_id))
 
 
 def latest_assignment_status(s: Session, project_id: int, record_id: int, user_id: int) -> str | None:

@@ -55,10 +55,6 @@ def delete(s: Session, row: ModelEndpointRow) -> None:
     s.flush()
 
 
-def member_role(s: Session, project_id: int, user_id: int) -> str | None:
-    """The user's role in the project (for endpoint ownership), or None for a non-member."""
-    return s.scalar(select(MemberRow.role).where(MemberRow.project_id == project_id, MemberRow.user_id == user_id))
-
 
 def project_name(s: Session, project_id: int) -> str | None:
     return s.scalar(select(ProjectRow.name).where(ProjectRow.id == project_id))
