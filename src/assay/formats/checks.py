@@ -45,11 +45,13 @@ class Options:
 
 @dataclass(frozen=True)
 class Where:
-    """One position in a source file: `unit` is "line" (JSONL), "record" (JSON array) or "row" (CSV, Parquet)."""
+    """One position in a source file: `unit` is "line" (JSONL), "record" (JSON array) or "row" (CSV, Parquet).
+    `line`, when set, is the line a JSON array's element starts on (named in messages and details)."""
 
     path: str
     unit: str
     number: int
+    line: int = 0
 
     @property
     def name(self) -> str:
@@ -63,12 +65,14 @@ class Where:
     def invalid(self, reason: str, field: str | None = None) -> Invalid:
         """An `Invalid` whose message and details name this file, position and (optionally) field."""
         where = f"{self.name} {self.unit} {self.number}" if self.number else self.name
+        if self.line:
+            where += f" (line {self.line})"
         msg = f"{where}, field {field}: {reason}" if field else f"{where}: {reason}"
         return Invalid(
             msg,
             details={
                 "file": self.path,
-                "line": self.number,
+                "line": self.line or self.number,
                 "unit": self.unit,
                 "field": field,
                 "reason": reason,

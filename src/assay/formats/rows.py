@@ -12,12 +12,16 @@ import csv
 import gzip
 import io
 import json
+import shutil
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
 
 from assay.errors import Invalid
 from assay.formats.checks import Where, describe
+from assay.formats.stream import first_char, iter_array_items, meter, open_counted
 from assay.formats.text import refuse_in_row
 
 DEFAULT_MAX_LINE_BYTES = 10 * 1024 * 1024
@@ -34,9 +38,24 @@ def is_gzip(path: Path) -> bool:
 
 def open_binary(path: Path) -> IO[bytes]:
     """Open for reading bytes, decompressing gzip (by magic bytes, whatever the name says)."""
+    raw = open_counted(path)  # counted when an import job switched a meter on (assay.formats.stream)
     if is_gzip(path):
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    return open(path, "rb")
+        return cast(IO[bytes], _GzipOver(raw))
+    return raw
+
+
+class _GzipOver(gzip.GzipFile):
+    """Decompresses `raw` and closes it too (a GzipFile leaves a file object it was given open)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
 
 
 def file_type(path: Path) -> str:
@@ -107,33 +126,18 @@ def iter_jsonl(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iter
 
 
 def iter_json_array(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Row]:
-    """A JSON array of objects (positions are 1-based element numbers). A `.json` file that is really JSON
-    lines is read as JSON lines."""
+    """A JSON array of objects, parsed one element at a time (`assay.formats.stream.iter_array_items`:
+    never the whole file in memory). Positions are 1-based element numbers; errors also name the line the
+    element starts on. A `.json` file that is really JSON lines is read as JSON lines."""
     with open_binary(path) as f:
-        raw = f.read()
-    try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise Where(str(path), "line", line).invalid(
-            f"not valid UTF-8 (byte {raw[e.start : e.start + 1]!r}); save the file as UTF-8"
-        )
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as e:
-        if e.msg == "Extra data":
-            yield from iter_jsonl(path, max_line_bytes)
-            return
-        if not text.strip():
-            return
-        raise Where(str(path), "line", e.lineno).invalid(f"broken JSON: {e.msg} at column {e.colno}")
-    if not isinstance(value, list):
-        raise Where(str(path), "line", 1).invalid(
-            f"expected a JSON array of records (or one JSON object per line), got {describe(value)}"
-        )
-    for i, item in enumerate(value, 1):
-        where = Where(str(path), "record", i)
-        yield where, _object(item, where)
+        head = first_char(f)
+    if head == "{":
+        yield from iter_jsonl(path, max_line_bytes)
+        return
+    with open_binary(path) as f:
+        for number, line, value in iter_array_items(f, str(path), max_line_bytes):
+            where = Where(str(path), "record", number, line)
+            yield where, _object(value, where)
 
 
 def _maybe_json(key: str, value: Any) -> Any:
@@ -181,15 +185,34 @@ def iter_parquet(path: Path, batch_size: int = 1024) -> Iterator[Row]:
     """Parquet rows in batches (never the whole file in memory); positions are 1-based row numbers."""
     import pyarrow.parquet as pq
 
-    try:
-        pf = pq.ParquetFile(path)
-    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for a bad file
-        raise Where(str(path), "row", 0).invalid(f"not a readable Parquet file: {e}")
-    number = 0
-    for batch in pf.iter_batches(batch_size=batch_size):
-        for row in batch.to_pylist():
-            number += 1
-            yield Where(str(path), "row", number), {k: v for k, v in row.items() if v is not None}
+    m = meter()
+    with _seekable_parquet(path) as source:
+        try:
+            pf = pq.ParquetFile(source)
+        except Exception as e:  # noqa: BLE001 - pyarrow raises several types for a bad file
+            raise Where(str(path), "row", 0).invalid(f"not a readable Parquet file: {e}")
+        if m is not None:
+            m.total, m.done = pf.metadata.num_rows, 0
+        number = 0
+        for batch in pf.iter_batches(batch_size=batch_size):  # row group by row group, a batch at a time
+            for row in batch.to_pylist():
+                number += 1
+                yield Where(str(path), "row", number), {k: v for k, v in row.items() if v is not None}
+            if m is not None:
+                m.done = number
+
+
+@contextmanager
+def _seekable_parquet(path: Path) -> Iterator[Any]:
+    """The Parquet file itself, or for a gzip-compressed one a temporary decompressed copy (Parquet needs
+    to seek; the copy is streamed, then removed)."""
+    if not is_gzip(path):
+        yield path
+        return
+    with tempfile.TemporaryFile(prefix="assay-parquet-") as tmp, gzip.open(path, "rb") as src:
+        shutil.copyfileobj(src, tmp, 1024 * 1024)
+        tmp.seek(0)
+        yield tmp
 
 
 def iter_rows(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Row]:
