@@ -17,7 +17,16 @@ Contracts:
   (`Task.feedback`); the record's slot stays theirs, so k is never exceeded;
 - reject + requeue: the annotation stays submitted but rejected (exports and agreement drop it) and the
   record's submitted count drops by one, so someone else is served it;
+- return (decision "returned"): a rejection that always goes back to its author, whatever `on_reject` says;
+- a gold record's annotation is reviewed only through the "gold_failed" view (see `QueueFilter`); its
+  rejection is never returned to the author (that would tell them it was a check item and what they got
+  wrong), so it is requeued, and "returned" is refused;
 - every decision writes an audit entry `review.accepted` / `review.rejected`.
+
+Queue views (`QueueFilter.show`): "pending" (what the policy sends to review), "disagreement" (unreviewed
+annotations of records whose annotators disagree on a pairwise/labels question, whatever the mode),
+"gold_failed" (unreviewed annotations of gold records where the annotator's answer differs from the gold
+answer on a scored question); each optionally narrowed to one annotator.
 """
 
 from __future__ import annotations
@@ -29,22 +38,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from assay.domain.answers import LabelsAnswer, PairwiseAnswer, read_by_shape
-from assay.domain.projects import Project
 from assay.domain.records import Record
 from assay.domain.users import User
 from assay.errors import Conflict, Forbidden, Invalid, NotFound
+from assay.quality.gold import SCORED_KINDS, score_answer
 from assay.services.accounts import policies
 from assay.services.accounts.audit import record_event
 from assay.services.annotation.queue import lock_record
 from assay.store import slots
 from assay.store.db import Db, Tx
-from assay.store.mappers import project_from_row, record_from_row
+from assay.store.mappers import record_from_row
 from assay.store.queries import annotations as annotations_q
 from assay.store.queries import assignments, reviews
 from assay.store.queries import memberships as members_q
-from assay.store.queries import projects as projects_q
+from assay.store.tables import AnnotationRow, ProjectRow
 
 MODES = ("all", "sample", "low_agreement")
+SHOWS = ("pending", "disagreement", "gold_failed")
+DECISIONS = ("accepted", "rejected", "returned")
 RETURN_LEASE = timedelta(days=7)
 
 
@@ -81,6 +92,34 @@ class ReviewItem:
     submitted_at: datetime | None
     record: Record
     agreement: float | None  # the record's lowest majority share over categorical questions
+    is_gold: bool = False
+    gold_failed: tuple[str, ...] = ()  # gold records: the questions whose answer differs from gold
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which part of the queue to show: `show` one of SHOWS, `annotator` a username ("" for everyone)."""
+
+    show: str = "pending"
+    annotator: str = ""
+
+    @classmethod
+    def of(cls, show: str | None = None, annotator: str | None = None) -> QueueFilter:
+        """From URL parameters; raises Invalid naming an unknown `show`."""
+        f = cls(show=(show or "pending").strip(), annotator=(annotator or "").strip())
+        if f.show not in SHOWS:
+            raise Invalid(f"show must be one of {', '.join(SHOWS)}, not {f.show!r}")
+        return f
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One annotation of a queue view, before its record is loaded."""
+
+    row: AnnotationRow
+    annotator: str
+    agreement: float | None
+    gold_failed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,62 +158,154 @@ def _in_sample(annotation_id: int, rate: float) -> bool:
     return (zlib.crc32(f"review:{annotation_id}".encode()) % 10_000) < rate * 10_000
 
 
-def review_queue(db: Db, project_id: int, reviewer_id: int, limit: int = 20) -> list[ReviewItem]:
+def review_queue(db: Db, project_id: int, reviewer_id: int, limit: int = 20,
+                 filt: QueueFilter | None = None) -> list[ReviewItem]:
     """Submitted annotations that need review under the project's policy, oldest first; never the
-    reviewer's own, never gold records, never ones already reviewed at their current revision."""
+    reviewer's own, never gold records, never ones already reviewed at their current revision (another
+    view of the queue with `filt`)."""
     with db.read() as s:
-        return _queue_in(s, project_id, reviewer_id, limit)
+        project = assignments.project(s, project_id, with_questions=True)
+        if project is None:
+            raise NotFound(f"no project with id {project_id}")
+        rows = queue_rows(s, project, reviewer_id, filt or QueueFilter())[:limit]
+        return load_items(s, rows)
 
 
-def _queue_in(s: Tx, project_id: int, reviewer_id: int, limit: int) -> list[ReviewItem]:
-    project = assignments.project(s, project_id)
-    if project is None:
-        raise NotFound(f"no project with id {project_id}")
-    policy = ReviewPolicy.of(project.settings)
-    rows = reviews.unreviewed_submissions(s, project_id, reviewer_id)
-    if policy.mode == "sample":
-        rows = [r for r in rows if _in_sample(r[0].id, policy.rate)]
-    sets = annotations_q.submitted_answers(s, sorted({a.record_id for a, _ in rows}))
-    agreements = {rid: record_agreement(v) for rid, v in sets.items()}
-    if policy.mode == "low_agreement":
-        rows = [r for r in rows if (agreements.get(r[0].record_id) or 1.0) < policy.threshold]
-    rows = rows[:limit]
-    recs = assignments.records_by_id(s, [a.record_id for a, _ in rows])
-    return [ReviewItem(a.id, a.record_id, name, dict(a.answers), a.submitted_at, record_from_row(recs[a.record_id]),
-                       agreements.get(a.record_id)) for a, name in rows]
+def queue_as(db: Db, project_id: int, reviewer: User, limit: int = 20,
+             filt: QueueFilter | None = None) -> list[ReviewItem]:
+    """`review_queue` after `policies.review` on the reviewer's role, in one read transaction (NotFound for
+    a non-member, Forbidden for an annotator)."""
+    with db.read() as s:
+        policies.review(reviewer, members_q.role_of(s, project_id, reviewer.id))
+        project = assignments.project(s, project_id, with_questions=True)
+        if project is None:
+            raise NotFound(f"no project with id {project_id}")
+        return load_items(s, queue_rows(s, project, reviewer.id, filt or QueueFilter())[:limit])
+
+
+def queue_rows(s: Tx, project: ProjectRow, reviewer_id: int, filt: QueueFilter) -> list[Pending]:
+    """The annotations of one queue view (see the module docstring), oldest submission first, without
+    their records (the page loads one)."""
+    rows = queue_views(s, project, reviewer_id, only=filt.show)[filt.show]
+    return [p for p in rows if p.annotator == filt.annotator] if filt.annotator else rows
+
+
+def queue_views(s: Tx, project: ProjectRow, reviewer_id: int, only: str | None = None) -> dict[str, list[Pending]]:
+    """Every queue view (or `only` one) for everyone: show → annotations, oldest submission first (two
+    queries: the unreviewed annotations of ordinary records and those of gold records)."""
+    out: dict[str, list[Pending]] = {}
+    if only in (None, "pending", "disagreement"):
+        rows = reviews.unreviewed_submissions(s, project.id, reviewer_id)
+        sets = annotations_q.submitted_answers(s, sorted({a.record_id for a, _ in rows}))
+        agreements = {rid: record_agreement(v) for rid, v in sets.items()}
+        every = [Pending(a, name, agreements.get(a.record_id)) for a, name in rows]
+        policy = ReviewPolicy.of(project.settings)
+        if policy.mode == "sample":
+            out["pending"] = [p for p in every if _in_sample(p.row.id, policy.rate)]
+        elif policy.mode == "low_agreement":
+            out["pending"] = [p for p in every if (p.agreement or 1.0) < policy.threshold]
+        else:
+            out["pending"] = every
+        out["disagreement"] = [p for p in every if p.agreement is not None and p.agreement < 1.0]
+    if only in (None, "gold_failed"):
+        failed = gold_failures(s, project)
+        out["gold_failed"] = [Pending(a, name, None, failed[a.id])
+                              for a, name in reviews.unreviewed_submissions(s, project.id, reviewer_id, gold=True)
+                              if a.id in failed]
+    return out
+
+
+def gold_failures(s: Tx, project: ProjectRow) -> dict[int, tuple[str, ...]]:
+    """annotation id → titles of the scored (pairwise/labels) questions its answer gets wrong against the
+    gold answer (score under 1), for the project's submitted annotations of gold records."""
+    kinds = {q.name: (q.kind, q.title or q.name) for q in project.questions if q.kind in SCORED_KINDS}
+    out: dict[int, tuple[str, ...]] = {}
+    for aid, answers, gold in reviews.gold_submissions(s, project.id):
+        wrong = []
+        for name, (kind, title) in kinds.items():
+            mine, ref = (answers or {}).get(name), (gold or {}).get(name)
+            if not isinstance(ref, dict):
+                continue
+            try:
+                ok = isinstance(mine, dict) and score_answer(kind, mine, ref) >= 1.0
+            except Invalid:
+                ok = False
+            if not ok:
+                wrong.append(title)
+        if wrong:
+            out[aid] = tuple(wrong)
+    return out
+
+
+def load_items(s: Tx, rows: list[Pending]) -> list[ReviewItem]:
+    """The queue rows with their records (one query)."""
+    recs = assignments.records_by_id(s, [p.row.record_id for p in rows])
+    return [ReviewItem(p.row.id, p.row.record_id, p.annotator, dict(p.row.answers or {}), p.row.submitted_at,
+                       record_from_row(recs[p.row.record_id]), p.agreement, bool(recs[p.row.record_id].is_gold),
+                       p.gold_failed)
+            for p in rows if p.row.record_id in recs]
 
 
 def decide(db: Db, project_id: int, annotation_id: int, reviewer: User, decision: str, comment: str = "") -> ReviewDecision:
-    """Accept or reject one annotation. A rejection needs a comment (it is what the author reads).
-    Raises NotFound, Forbidden (own annotation), Invalid (bad decision, rejection without comment),
-    Conflict (not submitted, or already reviewed at this revision)."""
-    if decision not in ("accepted", "rejected"):
-        raise Invalid("decision must be 'accepted' or 'rejected'")
-    comment = (comment or "").strip()
-    if decision == "rejected" and not comment:
-        raise Invalid("say why you reject it: the comment is what the annotator reads")
-    now = datetime.now(UTC)
+    """Accept, reject or return one annotation. A rejection or return needs a comment (it is what the
+    author reads). Does not check the reviewer's role (the caller applies `policies.review`; see
+    `decide_as`). Raises NotFound, Forbidden (own annotation), Invalid (bad decision, no comment, a gold
+    record returned), Conflict (not submitted, or already reviewed at this revision)."""
+    check_decision(decision, comment)
     with db.write() as s:
-        project = assignments.project(s, project_id)
-        ann = annotations_q.get(s, annotation_id)
-        if project is None or ann is None or ann.project_id != project_id:
-            raise NotFound(f"no annotation {annotation_id} in this project")
-        if ann.user_id == reviewer.id:
-            raise Forbidden("you cannot review your own annotation")
-        lock_record(s, db, ann.record_id)
-        annotations_q.refresh(s, ann)
-        if ann.status != "submitted":
-            raise Conflict("this annotation is not submitted (it was sent back or is still a draft)")
-        if reviews.current(s, ann.id, ann.revision) is not None:
-            raise Conflict("this annotation was already reviewed; reload the review queue")
-        action = ""
-        if decision == "rejected":
-            action = "returned" if ReviewPolicy.of(project.settings).on_reject == "return" else "requeued"
-            _apply_rejection(s, ann.record_id, ann.user_id, ann.id, action, now, project.lease_seconds)
-        reviews.add(s, project_id=project_id, annotation_id=ann.id, revision=ann.revision, reviewer_id=reviewer.id,
-                    decision=decision, comment=comment, action=action, at=now)
-        record_event(s, reviewer.id, f"review.{decision}", project.name, annotation=ann.id, then=action)
-        return ReviewDecision(ann.id, decision, comment, action, reviewer.username, now)
+        return decide_in(s, db, project_id, annotation_id, reviewer, decision, comment)
+
+
+def decide_as(db: Db, project_id: int, annotation_id: int, reviewer: User, decision: str,
+              comment: str = "") -> ReviewDecision:
+    """`decide` after `policies.review` on the reviewer's role, in the same write transaction."""
+    check_decision(decision, comment)
+    with db.write() as s:
+        policies.review(reviewer, members_q.role_of(s, project_id, reviewer.id))
+        return decide_in(s, db, project_id, annotation_id, reviewer, decision, comment)
+
+
+def check_decision(decision: str, comment: str) -> None:
+    """Raise Invalid for an unknown decision or a rejection/return without a comment (before any query)."""
+    if decision not in DECISIONS:
+        raise Invalid(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    if decision != "accepted" and not (comment or "").strip():
+        verb = "send it back" if decision == "returned" else "reject it"
+        raise Invalid(f"say why you {verb}: the comment is what the annotator reads")
+
+
+def decide_in(s: Tx, db: Db, project_id: int, annotation_id: int, reviewer: User, decision: str,
+              comment: str) -> ReviewDecision:
+    """`decide` inside the caller's write transaction (the decision and comment already checked)."""
+    comment = (comment or "").strip()
+    now = datetime.now(UTC)
+    project = assignments.project(s, project_id)
+    ann = annotations_q.get(s, annotation_id)
+    if project is None or ann is None or ann.project_id != project_id:
+        raise NotFound(f"no annotation {annotation_id} in this project")
+    if ann.user_id == reviewer.id:
+        raise Forbidden("you cannot review your own annotation")
+    lock_record(s, db, ann.record_id)
+    annotations_q.refresh(s, ann)
+    if ann.status != "submitted":
+        raise Conflict("this annotation is not submitted (it was sent back or is still a draft)")
+    if reviews.current(s, ann.id, ann.revision) is not None:
+        raise Conflict("this annotation was already reviewed; reload the review queue")
+    rec = assignments.record(s, ann.record_id)
+    is_gold = bool(rec is not None and rec.is_gold)
+    action = ""
+    if decision != "accepted":
+        if is_gold and decision == "returned":
+            raise Invalid("a check (gold) item is never sent back to its author: it would tell them it was a "
+                          "check item; reject it instead (the record goes to someone else)")
+        wanted = "return" if decision == "returned" else ReviewPolicy.of(project.settings).on_reject
+        action = "returned" if wanted == "return" and not is_gold else "requeued"
+        _apply_rejection(s, ann.record_id, ann.user_id, ann.id, action, now, project.lease_seconds)
+    stored = "accepted" if decision == "accepted" else "rejected"
+    reviews.add(s, project_id=project_id, annotation_id=ann.id, revision=ann.revision, reviewer_id=reviewer.id,
+                decision=stored, comment=comment, action=action, at=now)
+    record_event(s, reviewer.id, f"review.{stored}", project.name, annotation=ann.id, then=action)
+    return ReviewDecision(ann.id, stored, comment, action, reviewer.username, now)
 
 
 def _apply_rejection(s: Tx, record_id: int, user_id: int, annotation_id: int, action: str, now: datetime,
@@ -194,32 +325,9 @@ def review_states(s: Tx, project_id: int) -> dict[int, str]:
 def history(db: Db, project_id: int, limit: int = 50) -> list[ReviewDecision]:
     """The latest review decisions in the project, newest first."""
     with db.read() as s:
-        return _history_in(s, project_id, limit)
+        return history_in(s, project_id, limit)
 
 
-def _history_in(s: Tx, project_id: int, limit: int) -> list[ReviewDecision]:
+def history_in(s: Tx, project_id: int, limit: int) -> list[ReviewDecision]:
     return [ReviewDecision(r.annotation_id, r.decision, r.comment, r.action, name, r.created_at)
             for r, name in reviews.latest(s, project_id, limit)]
-
-
-@dataclass(frozen=True)
-class ReviewPage:
-    """The review page: the project, its review policy, the reviewer's queue and the latest decisions."""
-
-    project: Project
-    policy: ReviewPolicy
-    items: list[ReviewItem]
-    history: list[ReviewDecision]
-
-
-def review_page(db: Db, project_id: int, reviewer: User, limit: int = 10, history_limit: int = 20) -> ReviewPage:
-    """The review page's view in one read transaction. Applies `policies.review` first (NotFound for a
-    non-member, Forbidden for an annotator), then NotFound for an unknown project."""
-    with db.read() as s:
-        policies.review(reviewer, members_q.role_of(s, project_id, reviewer.id))
-        row = projects_q.get(s, project_id)
-        if row is None:
-            raise NotFound(f"no project with id {project_id}")
-        project = project_from_row(row)
-        return ReviewPage(project, ReviewPolicy.of(project.settings), _queue_in(s, project_id, reviewer.id, limit),
-                          _history_in(s, project_id, history_limit))

@@ -7,6 +7,7 @@ record's slots is `assay.store.slots.reject`.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -35,18 +36,30 @@ def latest_comment(s: Session, annotation_id: int, *, action: str | None = None)
     return s.scalar(q.order_by(ReviewRow.id.desc()).limit(1)) or ""
 
 
-def unreviewed_submissions(s: Session, project_id: int, reviewer_id: int) -> list[tuple[AnnotationRow, str]]:
+def unreviewed_submissions(s: Session, project_id: int, reviewer_id: int, *, gold: bool = False
+                           ) -> list[tuple[AnnotationRow, str]]:
     """(annotation, author's username) of the project's submitted annotations that no review applies to
-    at their current revision, oldest submission first; never the reviewer's own, never on gold records."""
+    at their current revision, oldest submission first; never the reviewer's own; never on gold records
+    (only on gold records with `gold=True`)."""
     reviewed = select(ReviewRow.id).where(ReviewRow.annotation_id == AnnotationRow.id,
                                           ReviewRow.revision == AnnotationRow.revision).exists()
     rows = s.execute(
         select(AnnotationRow, UserRow.username).join(UserRow, UserRow.id == AnnotationRow.user_id)
         .join(RecordRow, RecordRow.id == AnnotationRow.record_id)
         .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
-               AnnotationRow.user_id != reviewer_id, RecordRow.is_gold.is_(False), ~reviewed)
+               AnnotationRow.user_id != reviewer_id, RecordRow.is_gold.is_(gold), ~reviewed)
         .order_by(AnnotationRow.submitted_at, AnnotationRow.id)).all()
     return [(a, name) for a, name in rows]
+
+
+def gold_submissions(s: Session, project_id: int) -> list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]]:
+    """(annotation id, submitted answers, the record's gold answers) of every submitted annotation of a
+    gold record in the project (the review queue's gold-failure view scores them)."""
+    q = (select(AnnotationRow.id, AnnotationRow.answers, RecordRow.gold_answers)
+         .join(RecordRow, RecordRow.id == AnnotationRow.record_id)
+         .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
+                RecordRow.is_gold.is_(True)))
+    return [(aid, ans, gold) for aid, ans, gold in s.execute(q)]
 
 
 def add(s: Session, *, project_id: int, annotation_id: int, revision: int, reviewer_id: int, decision: str,

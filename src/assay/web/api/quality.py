@@ -111,12 +111,13 @@ def resume(project_id: ProjectId, user_id: UserId, p: Writer, db: DbDep) -> Resp
 
 
 @router.get("/projects/{project_id}/review/queue", response_model=None)
-def review_queue(project_id: ProjectId, p: Reader, db: DbDep, limit: IntQuery = 20) -> Any:
-    policies.review(p.user, projects.member_role(db, project_id, p.user.id))
-    return plain(review.review_queue(db, project_id, p.user.id, limit=max(1, min(limit, 200))))
+def review_queue(project_id: ProjectId, p: Reader, db: DbDep, limit: IntQuery = 20, show: str | None = None,
+                 annotator: str | None = None) -> Any:
+    """The caller's review queue (`show`: pending | disagreement | gold_failed; `annotator`: a username)."""
+    return plain(review.queue_as(db, project_id, p.user, max(1, min(limit, 200)),
+                                 review.QueueFilter.of(show, annotator)))
 
 
 @router.post("/projects/{project_id}/annotations/{annotation_id}/review", response_model=None)
 def decide(project_id: ProjectId, annotation_id: AnnotationId, body: ReviewCreate, p: Writer, db: DbDep) -> Any:
-    policies.review(p.user, projects.member_role(db, project_id, p.user.id))
-    return plain(review.decide(db, project_id, annotation_id, p.user, body.decision, body.comment))
+    return plain(review.decide_as(db, project_id, annotation_id, p.user, body.decision, body.comment))
