@@ -1,19 +1,22 @@
-"""Project setup for leads: create a project or edit its guidelines, questions and distribution settings."""
+"""The project editor pages: the template gallery, a new project from a template or a clone, a project's
+settings later, and the live preview they share (htmx: the form or the YAML is posted, the trainer's page
+comes back rendered by the real question components, with the errors and the other side of the editor as
+out-of-band swaps). Each route checks the caller and makes one service call (`services/projects/editor`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
+from markupsafe import Markup
 from starlette.responses import RedirectResponse, Response
 
-from assay.domain.projects import ProjectSpec
-from assay.errors import AssayError, Invalid
-from assay.services.accounts import policies
 from assay.services.accounts.auth import Principal
-from assay.services.projects import files as project_files
-from assay.services.projects import projects
+from assay.services.projects import editor
+from assay.services.projects.editor import EditorView
+from assay.web.context import ctx
 from assay.web.deps import DbDep, ProjectId, Reader, Writer
+from assay.web.pages.code import LETTERS, render_diff
 from assay.web.pages.common import page
 
 router = APIRouter()
@@ -41,82 +44,92 @@ KIND_EXAMPLES = """\
   kind: spans
   options: {labels: [hallucination, outdated, unsupported_claim]}
 """
+MAX_FORM_FIELDS = 2_000
 
 
-def _form_spec(form: dict[str, Any], name: str, base_settings: dict[str, Any] | None = None) -> ProjectSpec:
-    """The spec the form describes. The form edits only some settings; every other key of `base_settings`
-    (the project's current ones: gold, review, …) is kept as it was."""
-    def num(key: str, default: int) -> int:
-        try:
-            return int(form.get(key) or default)
-        except ValueError:
-            raise Invalid(f"{key.replace('_', ' ')} must be a whole number")
-
-    settings: dict[str, Any] = {**(base_settings or {}),
-                                "show_suggestions": form.get("show_suggestions") == "on",
-                                "show_models": form.get("show_models") == "on",
-                                "edit_after_submit": form.get("edit_after_submit") == "on",
-                                "idle_seconds": num("idle_seconds", 60)}
-    questions = project_files.parse_questions_text(str(form.get("questions", "")))
-    return ProjectSpec(name=name, title=str(form.get("title", "")).strip(),
-                       guidelines=str(form.get("guidelines", "")), questions=questions,
-                       annotators_per_record=num("annotators_per_record", 1), lease_minutes=num("lease_minutes", 30),
-                       settings=settings)
+async def _form(request: Request) -> dict[str, Any]:
+    """The posted form as plain strings (files are not accepted here)."""
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-def _render(request: Request, p: Principal, values: dict[str, Any], project_id: int | None, error: str = "",
-            status: int = 200) -> Response:
-    return page(request, "project_setup.html", p, status_code=status, values=values, project_id=project_id,
-                error=error, examples=KIND_EXAMPLES)
+def _code_panels(request: Request, view: EditorView) -> list[dict[str, Markup]]:
+    """Per sample record, the code panel each code_review question shows (the annotate page loads it from
+    `/code/panel`; the preview renders the same template inline)."""
+    env = ctx(request).templates.env
+    out: list[dict[str, Markup]] = []
+    for cv in view.code_views:
+        panels: dict[str, Markup] = {}
+        if cv is not None:
+            diff = render_diff(cv.candidates[0]["code"], cv.candidates[1]["code"], "A", "B") \
+                if len(cv.candidates) >= 2 else None
+            for q in view.questions:
+                if q.kind.value == "code_review":
+                    panels[q.name] = Markup(env.get_template("code/panel.html").render(
+                        view=cv, q=q.name, project_id=0, diff=diff, letters=LETTERS))
+        out.append(panels)
+    return out
+
+
+def _data(request: Request, view: EditorView) -> dict[str, Any]:
+    project_id = view.project.id if view.project and view.mode == "setup" else 0
+    return {"view": view, "examples": KIND_EXAMPLES, "project_id": project_id,
+            "preview_project": {"id": project_id}, "code_panels": _code_panels(request, view)}
+
+
+def _editor(request: Request, p: Principal, view: EditorView) -> Response:
+    return page(request, "project_setup.html", p, status_code=view.status, **_data(request, view))
+
+
+def _preview(request: Request, p: Principal, view: EditorView) -> Response:
+    """The preview fragment. While the questions are invalid the preview is not swapped (the last good
+    render stays); the errors, and the other side of the editor, always are."""
+    r = page(request, "project_setup_preview.html", p, **_data(request, view))
+    if not view.questions:
+        r.headers["HX-Reswap"] = "none"
+    return r
 
 
 @router.get("/new-project")
-def new_project(request: Request, p: Reader) -> Response:
-    policies.create_project(p.user)
-    return _render(request, p, {"name": "", "title": "", "guidelines": "", "annotators_per_record": 1,
-                                "lease_minutes": 30, "settings": {"idle_seconds": 60}, "questions": KIND_EXAMPLES},
-                   None)
+def new_project(request: Request, p: Reader, db: DbDep, template: str = "") -> Response:
+    """The template gallery; with `?template=<name>` the editor started from that template."""
+    if not template:
+        return page(request, "new_project_gallery.html", p, gallery=editor.template_gallery(p.user))
+    return _editor(request, p, editor.new_editor(db, p.user, template[:100]))
+
+
+@router.post("/new-project/preview")
+async def new_project_preview(request: Request, p: Writer, db: DbDep) -> Response:
+    return _preview(request, p, editor.preview(db, p.user, await _form(request)))
 
 
 @router.post("/new-project")
 async def create_project(request: Request, p: Writer, db: DbDep) -> Response:
-    policies.create_project(p.user)
-    form = dict(await request.form())
-    try:
-        project = projects.create_project(db, _form_spec(form, str(form.get("name", "")).strip()), p.user)
-    except AssayError as e:
-        return _render(request, p, _echo(form), None, e.message, e.status)
-    return RedirectResponse(f"/projects/{project.id}", status_code=303)
+    view = editor.create(db, p.user, await _form(request))
+    if view.saved is None:
+        return _editor(request, p, view)
+    return RedirectResponse(f"/projects/{view.saved.id}", status_code=303)
+
+
+@router.get("/projects/{project_id}/clone")
+def clone_project(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
+    """A new project's editor with a copy of this project's settings (not its records or judgments)."""
+    return _editor(request, p, editor.clone_editor(db, p.user, project_id))
 
 
 @router.get("/projects/{project_id}/setup")
 def setup_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
-    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
-    project = projects.get_project(db, project_id)
-    values = project_files.spec_dict(project)
-    values["questions"] = project_files.questions_yaml(project.questions)
-    return _render(request, p, values, project_id)
+    return _editor(request, p, editor.setup_editor(db, p.user, project_id))
+
+
+@router.post("/projects/{project_id}/setup/preview")
+async def setup_preview(request: Request, project_id: ProjectId, p: Writer, db: DbDep) -> Response:
+    return _preview(request, p, editor.preview(db, p.user, await _form(request), project_id))
 
 
 @router.post("/projects/{project_id}/setup")
 async def save_setup(request: Request, project_id: ProjectId, p: Writer, db: DbDep) -> Response:
-    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
-    project = projects.get_project(db, project_id)
-    form = dict(await request.form())
-    try:
-        project_files.update_project(db, project_id, _form_spec(form, project.name, project.settings), p.user)
-    except AssayError as e:
-        return _render(request, p, _echo(form, project.name), project_id, e.message, e.status)
+    view = editor.save(db, p.user, project_id, await _form(request))
+    if view.saved is None:
+        return _editor(request, p, view)
     return RedirectResponse(f"/projects/{project_id}", status_code=303)
-
-
-def _echo(form: dict[str, Any], name: str | None = None) -> dict[str, Any]:
-    """What was typed, to show again with the error (nothing is lost on a refused save)."""
-    return {"name": name or form.get("name", ""), "title": form.get("title", ""),
-            "guidelines": form.get("guidelines", ""), "questions": form.get("questions", ""),
-            "annotators_per_record": form.get("annotators_per_record", 1),
-            "lease_minutes": form.get("lease_minutes", 30),
-            "settings": {"show_suggestions": form.get("show_suggestions") == "on",
-                         "show_models": form.get("show_models") == "on",
-                         "edit_after_submit": form.get("edit_after_submit") == "on",
-                         "idle_seconds": form.get("idle_seconds", 60)}}
