@@ -134,6 +134,24 @@ RULES: dict[str, Rule] = {
         LEADS, json=[{"id": "new-1", "prompt": "hi", "completions": [{"text": "a", "model": "m"},
                                                                     {"text": "b", "model": "m"}]}]),
     "GET /api/v1/projects/{project_id}/records": Rule(LEADS, why="records with everything: leads only"),
+    # --- records table (data manager) and gold: leads only (they show which records are gold) ---------------
+    "GET /projects/{project_id}/records": Rule(LEADS, twin="GET /api/v1/projects/{project_id}/records-table"),
+    "GET /api/v1/projects/{project_id}/records-table": Rule(LEADS),
+    "GET /projects/{project_id}/records/{record_id}/judgments": Rule(
+        LEADS, twin="GET /api/v1/projects/{project_id}/records/{record_id}/judgments"),
+    "GET /api/v1/projects/{project_id}/records/{record_id}/judgments": Rule(LEADS),
+    "POST /projects/{project_id}/records/bulk": Rule(
+        LEADS, form=lambda w, r: {"action": "priority", "priority": "3", "ids": str(w.lease_record)},
+        twin="POST /api/v1/projects/{project_id}/records-bulk"),
+    "POST /api/v1/projects/{project_id}/records-bulk": Rule(
+        LEADS, json=lambda w, r: {"action": "priority", "priority": 3, "record_ids": [w.lease_record]}),
+    "GET /projects/{project_id}/gold": Rule(LEADS, twin="GET /api/v1/projects/{project_id}/gold",
+                                            why="redirects leads to the records table filtered to gold"),
+    "GET /projects/{project_id}/gold/form": Rule(LEADS, query=lambda w, r: {"ids": str(w.lease_record)}),
+    "GET /api/v1/projects/{project_id}/gold": Rule(LEADS),
+    "POST /api/v1/projects/{project_id}/gold": Rule(
+        LEADS, json=lambda w, r: {"record_ids": [w.lease_record], "expected": {"preference": {"choice": "a"}}}),
+    "POST /api/v1/projects/{project_id}/gold/unset": Rule(LEADS, json=lambda w, r: {"record_ids": [w.lease_record]}),
     "GET /api/v1/projects/{project_id}/records/{record_id}/suggestions": Rule(
         {A, L, N}, why="leads; an annotator only for a record in their own queue"),
     "GET /api/v1/projects/{project_id}/annotations": Rule(MEMBERS, why="members get their own only"),

@@ -160,7 +160,8 @@ _has_completions = exists().where(completions.c.record_id == records.c.id)
 
 
 def _candidates(*, gold: bool, ready: bool) -> Select[tuple[object, ...]]:
-    q = select(*RECORD_COLUMNS).where(records.c.project_id == bindparam("project_id"), ~_had)
+    q = select(*RECORD_COLUMNS).where(records.c.project_id == bindparam("project_id"), records.c.queued.is_(True),
+                                      ~_had)
     if ready:  # records still waiting for generated completions are not served to a form that judges them
         q = q.where(_has_completions)
     if gold:  # gold records are not limited by k; one at random

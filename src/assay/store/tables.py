@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -128,12 +129,17 @@ class RecordRow(Base):
     gold_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     submitted_count: Mapped[int] = mapped_column(Integer, default=0)
     leased_count: Mapped[int] = mapped_column(Integer, default=0)
+    # False: a lead took the record out of the queue (records table); it is served to nobody
+    queued: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     completions: Mapped[list[CompletionRow]] = relationship(order_by="CompletionRow.position",
                                                              cascade="all, delete-orphan")
     __table_args__ = (
         UniqueConstraint("project_id", "external_id"),
         Index("ix_records_queue", "project_id", "is_gold", "submitted_count", "priority"),
+        Index("ix_records_table_id", "project_id", "id"),
+        Index("ix_records_table_priority", "project_id", "priority", "id"),
+        Index("ix_records_table_submitted", "project_id", "submitted_count", "id"),
     )
 
 
@@ -168,6 +174,7 @@ class AssignmentRow(Base):
     __table_args__ = (
         UniqueConstraint("record_id", "user_id"),
         Index("ix_assignments_user", "project_id", "user_id", "status"),
+        Index("ix_assignments_table_status", "project_id", "status", "record_id"),
     )
 
 
@@ -186,7 +193,8 @@ class AnnotationRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    __table_args__ = (UniqueConstraint("record_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("record_id", "user_id"),
+                      Index("ix_annotations_table_user", "project_id", "user_id", "status", "record_id"))
 
 
 class AuditRow(Base):

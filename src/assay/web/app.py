@@ -15,6 +15,7 @@ from starlette.responses import Response
 from assay.config import Settings
 from assay.jobs import JobRunner
 from assay.services.accounts.auth import LoginThrottle
+from assay.services.quality.gold import figure as gold_figure
 from assay.store.db import Db, open_db
 from assay.web import rendering
 from assay.web.body_limit import BodyLimit
@@ -31,6 +32,7 @@ def _templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
     t.env.filters["markdown"] = rendering.render_markdown
     t.env.filters["code"] = rendering.render_code
+    t.env.globals["gold_figure"] = gold_figure  # the one way a gold standing is written (services.quality.gold)
     t.env.autoescape = True
     t.env.finalize = rendering.finalize  # stored text that is not valid Unicode never fails a page
     return t

@@ -206,7 +206,7 @@ def dashboard(db: Db, project_id: int, unit: str = "hour") -> Dashboard:
 def _dashboard_in(s: Tx, project_id: int, unit: str, now: datetime) -> Dashboard:
     project = _project(s, project_id)
     j = load_judgments(s, project_id)
-    notices = [f"{st.username} is {st.state}: {st.reason}" for st in gold.standings_in(s, project_id)
+    notices = [st.notice for st in gold.standings_in(s, project_id)
                if st.state in ("paused", "warned")]
     return Dashboard(project.name, project.annotators_per_record, _progress(s, project, now), unit,
                      _throughput(s, project_id, unit, now), agreement_of(j), _trainer_stats(s, project_id, j),

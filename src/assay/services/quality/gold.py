@@ -74,9 +74,28 @@ class GoldPolicy:
         return p
 
 
+def percent(x: float) -> str:
+    """A share as a whole percentage the way every gold figure is written: 0.333 → "33 %"."""
+    return f"{round(100 * x)} %"
+
+
+def figure(n: int, accuracy: float | None) -> str:
+    """THE way a gold standing is written, on every page and in the API: "33 % (1 of 3)" — accuracy over
+    the person's scored gold answers, then how many were right of how many. "no gold answers yet" for none.
+    (Labels scored by overlap can be partly right: the count then shows one decimal, "1.5 of 3".)"""
+    if not n or accuracy is None:
+        return "no gold answers yet"
+    right = accuracy * n
+    shown = f"{round(right)}" if abs(right - round(right)) < 1e-6 else f"{right:.1f}"
+    return f"{percent(accuracy)} ({shown} of {n})"
+
+
 @dataclass(frozen=True)
 class Standing:
-    """A person's gold standing in a project."""
+    """A person's gold standing in a project. `figure` and `notice` are derived from the live figures
+    (`gold_n`, `gold_accuracy`) with `figure()`, never from `reason` (the text stored when the state last
+    changed, which the trainer is shown), so the project page, the dashboard banner and table, the records
+    table and the API always say the same thing."""
 
     user_id: int
     username: str
@@ -85,6 +104,8 @@ class Standing:
     gold_accuracy: float | None
     reason: str
     updated_at: datetime | None
+    figure: str = ""
+    notice: str = ""
 
 
 def want_gold(s: Tx | Conn, project_id: int, user_id: int, policy: GoldPolicy,
@@ -165,6 +186,14 @@ def after_submit(s: Tx, project_id: int, project_name: str, settings: dict[str, 
         gold_q.set_state(s, row, new, reason)
 
 
+def rescore_in(s: Tx, project_id: int, project_name: str, settings: dict[str, Any] | None,
+               user_ids: set[int]) -> None:
+    """After gold records changed (marked, unmarked, expected answers edited): score these people again, so
+    every standing shows its live figures (their state moves as after a submit: only towards paused)."""
+    for uid in sorted(user_ids):
+        after_submit(s, project_id, project_name, settings, uid)
+
+
 def set_gold(db: Db, project_id: int, external_id: str, answers: dict[str, Any], actor: User | None = None) -> None:
     """Make a record gold with reference answers (validated against the project's questions, like a
     submission). Raises NotFound for an unknown record, Invalid for bad answers."""
@@ -181,6 +210,7 @@ def set_gold(db: Db, project_id: int, external_id: str, answers: dict[str, Any],
                           + ", ".join(q.name for q in project.questions))
         records_q.set_gold(s, rec, validate_answers(questions, answers, [c.text for c in rec.completions]))
         record_event(s, actor.id if actor else None, "gold.set", project.name, record=external_id)
+        rescore_in(s, project_id, project.name, project.settings, gold_q.submitters(s, [rec.id]))
 
 
 def standings(db: Db, project_id: int) -> list[Standing]:
@@ -190,10 +220,21 @@ def standings(db: Db, project_id: int) -> list[Standing]:
 
 
 def standings_in(s: Tx, project_id: int) -> list[Standing]:
-    """`standings` inside the caller's transaction."""
+    """`standings` inside the caller's transaction (one source of truth: see `Standing`)."""
     order = {"paused": 0, "warned": 1, "ok": 2}
-    out = [Standing(r.user_id, name, r.state, r.gold_n, r.gold_accuracy, r.reason, r.updated_at)
-           for r, name in gold_q.standings(s, project_id)]
+    project = projects_q.get(s, project_id, with_questions=False)
+    try:
+        policy = GoldPolicy.of(project.settings if project else None)
+    except Invalid:
+        policy = GoldPolicy()
+    out = []
+    for r, name in gold_q.standings(s, project_id):
+        fig = figure(r.gold_n, r.gold_accuracy)
+        limit = policy.pause_below if r.state == "paused" else policy.warn_below
+        notice = (f"{name} is {r.state}: gold accuracy {fig}; the project asks for at least {percent(limit)}"
+                  if r.state in ("paused", "warned") else "")
+        out.append(Standing(r.user_id, name, r.state, r.gold_n, r.gold_accuracy, r.reason, r.updated_at, fig,
+                            notice))
     return sorted(out, key=lambda x: (order.get(x.state, 3), x.username))
 
 

@@ -80,3 +80,13 @@ def standings(s: Session, project_id: int) -> list[tuple[StandingRow, str]]:
     return [(r, name) for r, name in s.execute(
         select(StandingRow, UserRow.username).join(UserRow, UserRow.id == StandingRow.user_id)
         .where(StandingRow.project_id == project_id))]
+
+
+def submitters(s: Session, record_ids: list[int]) -> set[int]:
+    """Ids of the people with a submitted annotation on any of these records (their gold standing depends
+    on these records' expected answers)."""
+    out: set[int] = set()
+    for i in range(0, len(record_ids), 500):
+        out.update(s.scalars(select(AnnotationRow.user_id).where(
+            AnnotationRow.record_id.in_(record_ids[i:i + 500]), AnnotationRow.status == "submitted")))
+    return out

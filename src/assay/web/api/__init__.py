@@ -12,9 +12,11 @@ from assay.web.api import (
     datasets,
     explorer,
     exports,
+    gold,
     projects,
     quality,
     records,
+    records_table,
     work,
 )
 
@@ -24,6 +26,8 @@ router.include_router(projects.router)
 router.include_router(account.router)
 router.include_router(admin.router)
 router.include_router(records.router)
+router.include_router(records_table.router)
+router.include_router(gold.router)
 router.include_router(annotations.router)
 router.include_router(exports.router)
 router.include_router(datasets.router)

@@ -13,12 +13,14 @@ from assay.web.pages import (
     dashboard,
     explorer,
     projects,
+    records_table,
     review,
 )
 
 router = APIRouter()
 router.include_router(auth.router)
 router.include_router(projects.router)
+router.include_router(records_table.router)  # before annotate: /records/bulk is not a record id
 router.include_router(annotate.router)
 router.include_router(account.router)
 router.include_router(admin.router)
