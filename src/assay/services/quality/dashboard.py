@@ -16,16 +16,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from assay.domain.answers import LabelsAnswer, PairwiseAnswer, read_by_shape
 from assay.domain.majority import TiePolicy, majority_of
 from assay.domain.projects import Project
 from assay.domain.users import User
-from assay.errors import Invalid, NotFound
+from assay.errors import NotFound
 from assay.services.accounts import policies
-from assay.services.quality import gold
+from assay.services.quality import chart_views, charts, gold
+from assay.services.quality.charts import Bucket, Confusion, window
 from assay.services.quality.metrics import Judgments, QuestionAgreement, agreement_of, load_judgments
 from assay.store.db import Db, Tx
 from assay.store.mappers import project_from_row
@@ -48,12 +49,6 @@ class Progress:
     in_progress: int
     to_do: int
     gold_records: int
-
-
-@dataclass(frozen=True)
-class Bucket:
-    start: datetime
-    count: int
 
 
 @dataclass
@@ -101,36 +96,11 @@ def _progress(s: Tx, project: ProjectRow, now: datetime) -> Progress:
     return Progress(total, done, busy, total - done - busy, records_q.gold_count(s, project.id))
 
 
-def _window(unit: str, now: datetime | None) -> tuple[datetime, timedelta, int]:
-    """(start, bucket width, buckets) of the throughput chart ending with the bucket that holds `now`."""
-    if unit not in ("hour", "day"):
-        raise Invalid("throughput unit must be 'hour' or 'day'")
-    step, n = (timedelta(hours=1), 48) if unit == "hour" else (timedelta(days=1), 30)
-    now = now or datetime.now(UTC)
-    end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    if unit == "day":
-        end = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    return end - n * step, step, n
-
-
 def throughput(db: Db, project_id: int, unit: str = "hour", now: datetime | None = None) -> list[Bucket]:
     """Submitted annotations per hour (48 buckets) or per day (30 buckets), oldest first, ending now."""
-    _window(unit, now)  # a bad unit is refused before any database work
+    window(unit, now)  # a bad unit is refused before any database work
     with db.read() as s:
-        return _throughput(s, project_id, unit, now)
-
-
-def _throughput(s: Tx, project_id: int, unit: str, now: datetime | None) -> list[Bucket]:
-    start, step, n = _window(unit, now)
-    counts = [0] * n
-    for at in dashboard_q.submission_times(s, project_id, start):
-        if at is None:
-            continue
-        at = at if at.tzinfo else at.replace(tzinfo=UTC)
-        i = int((at - start) / step)
-        if 0 <= i < n:
-            counts[i] += 1
-    return [Bucket(start + i * step, c) for i, c in enumerate(counts)]
+        return charts.throughput(s, project_id, unit, now)
 
 
 def _categorical(raw: Any) -> Any:
@@ -198,7 +168,7 @@ def _trainer_stats(s: Tx, project_id: int, j: Judgments, user_id: int | None = N
 def dashboard(db: Db, project_id: int, unit: str = "hour") -> Dashboard:
     """Everything the lead's dashboard shows, from one read transaction (the page and its JSON twin use
     it). Raises NotFound for an unknown project, Invalid for a bad unit."""
-    _window(unit, None)
+    window(unit, None)
     with db.read() as s:
         return _dashboard_in(s, project_id, unit, datetime.now(UTC))
 
@@ -209,7 +179,7 @@ def _dashboard_in(s: Tx, project_id: int, unit: str, now: datetime) -> Dashboard
     notices = [st.notice for st in gold.standings_in(s, project_id)
                if st.state in ("paused", "warned")]
     return Dashboard(project.name, project.annotators_per_record, _progress(s, project, now), unit,
-                     _throughput(s, project_id, unit, now), agreement_of(j), _trainer_stats(s, project_id, j),
+                     charts.throughput(s, project_id, unit, now), agreement_of(j), _trainer_stats(s, project_id, j),
                      notices)
 
 
@@ -249,23 +219,97 @@ def _full_project(s: Tx, project_id: int) -> Project:
 
 
 @dataclass(frozen=True)
+class ConfusionChoice:
+    """Which confusion matrix the lead asked for (None: the default part / pair, see `charts.confusion`)."""
+
+    part: str | None = None
+    a: str | None = None
+    b: str | None = None
+
+
+@dataclass(frozen=True)
 class DashboardPage:
-    """The lead's dashboard page: the project, the board, and every gold standing (paused first)."""
+    """The lead's dashboard page: the project, the board, every gold standing (paused first) and the charts
+    (`chart_views.ChartView`s in page order; `confusion` also names the choices for its pickers)."""
 
     project: Project
     board: Dashboard
     standings: list[gold.Standing]
+    charts: list[chart_views.ChartView]
+    confusion: Confusion | None
 
 
-def dashboard_page(db: Db, project_id: int, user: User, unit: str = "hour") -> DashboardPage:
+def _views(s: Tx, project_id: int, j: Judgments, choice: ConfusionChoice, now: datetime, names: tuple[str, ...]
+           ) -> tuple[list[chart_views.ChartView], Confusion | None]:
+    """The chart views named in `names` (in `chart_views.CHART_NAMES` order), computed only when asked."""
+    out: list[chart_views.ChartView] = []
+    conf = None
+    for name in chart_views.CHART_NAMES:
+        if name not in names:
+            continue
+        if name.startswith("throughput-"):
+            unit = name.split("-", 1)[1]
+            out.append(chart_views.throughput_view(charts.throughput(s, project_id, unit, now), unit))
+        elif name == "trainers":
+            out.append(chart_views.trainers_view(charts.trainers(s, project_id)))
+        elif name == "agreement":
+            out.append(chart_views.agreement_view(charts.agreement(j)))
+        elif name == "confusion":
+            conf = charts.confusion(j, choice.part, choice.a, choice.b)
+            out.append(chart_views.confusion_view(conf))
+        elif name == "gold-accuracy":
+            out.append(chart_views.gold_view(charts.gold_by_day(s, project_id, now)))
+        elif name == "ratings":
+            out.extend(chart_views.ratings_views(charts.ratings(j)))
+    return out, conf
+
+
+def dashboard_page(db: Db, project_id: int, user: User, unit: str = "hour",
+                   choice: ConfusionChoice | None = None) -> DashboardPage:
     """The dashboard page's view in one read transaction. Applies `policies.manage_project` first (NotFound
-    for a non-member, Forbidden for a non-lead), then NotFound for an unknown project, Invalid for a bad unit."""
+    for a non-member, Forbidden for a non-lead), then NotFound for an unknown project, Invalid for a bad unit
+    or a confusion choice naming an unknown question part or annotator."""
     with db.read() as s:
         policies.manage_project(user, members_q.role_of(s, project_id, user.id))
-        _window(unit, None)
+        window(unit, None)
         project = _full_project(s, project_id)
-        return DashboardPage(project, _dashboard_in(s, project_id, unit, datetime.now(UTC)),
-                             gold.standings_in(s, project_id))
+        now = datetime.now(UTC)
+        j = load_judgments(s, project_id)
+        views, conf = _views(s, project_id, j, choice or ConfusionChoice(), now, chart_views.CHART_NAMES)
+        return DashboardPage(project, _dashboard_in(s, project_id, unit, now), gold.standings_in(s, project_id),
+                             views, conf)
+
+
+@dataclass(frozen=True)
+class ChartCsv:
+    filename: str
+    text: str
+
+
+RATINGS_COLUMNS = ["question", "dimension", "score", "count"]
+
+
+def chart_csv(db: Db, project_id: int, user: User, name: str, choice: ConfusionChoice | None = None) -> ChartCsv:
+    """One dashboard chart's table as CSV, in one read transaction, with the dashboard's policy
+    (`policies.manage_project`: NotFound for a non-member, Forbidden for a non-lead). Raises NotFound for a
+    name outside `chart_views.CHART_NAMES`, Invalid for a bad confusion choice."""
+    with db.read() as s:
+        policies.manage_project(user, members_q.role_of(s, project_id, user.id))
+        if name not in chart_views.CHART_NAMES:
+            raise NotFound(f"no chart {name!r}; charts: {', '.join(chart_views.CHART_NAMES)}")
+        _full_project(s, project_id)
+        j = load_judgments(s, project_id)
+        views, _ = _views(s, project_id, j, choice or ConfusionChoice(), datetime.now(UTC), (name,))
+    text = chart_views.to_csv(views) or (",".join(RATINGS_COLUMNS) + "\n" if name == "ratings" else "")
+    return ChartCsv(f"project-{project_id}-{name}.csv", text)
+
+
+def resume_standing(db: Db, project_id: int, user_id: int, actor: User) -> None:
+    """A lead resumes a paused or warned person: the dashboard's policy (`policies.manage_project`, checked
+    in its own read transaction first), then `gold.resume` (NotFound when the person has no standing)."""
+    with db.read() as s:
+        policies.manage_project(actor, members_q.role_of(s, project_id, actor.id))
+    gold.resume(db, project_id, user_id, actor)
 
 
 @dataclass(frozen=True)

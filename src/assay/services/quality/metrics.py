@@ -139,6 +139,13 @@ def _parts(j: Judgments, question: str) -> dict[str, list[tuple[Any, str, Any]]]
     return parts
 
 
+def question_parts(j: Judgments, question: str) -> dict[str, list[tuple[Any, str, Any]]]:
+    """The (unit, annotator, value) triples agreement is computed on, per part of `question` (the question's
+    name, `name.dimension` per rating dimension, `name#signed` for a pairwise signed strength); a unit is a
+    record id or (record id, completion index). Gold records are left out. The dashboard's charts use it."""
+    return _parts(j, question)
+
+
 def _score(name: str, kind: str, triples: list[tuple[Any, str, Any]], levels: tuple[str, ...],
            value_order: list[str] | None = None) -> QuestionAgreement:
     rd = ReliabilityData.from_triples(triples)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from assay.store.tables import AnnotationRow, UserRow
+from assay.store.tables import AnnotationRow, RecordRow, UserRow
 from assay.store.tables_quality import ReviewRow
 
 
@@ -45,3 +46,25 @@ def review_decisions(s: Session, project_id: int) -> list[tuple[str, str, int]]:
         .join(AnnotationRow, AnnotationRow.id == ReviewRow.annotation_id)
         .join(UserRow, UserRow.id == AnnotationRow.user_id)
         .where(ReviewRow.project_id == project_id).group_by(UserRow.username, ReviewRow.decision))]
+
+
+def draft_counts(s: Session, project_id: int) -> dict[str, int]:
+    """username → how many draft (started, not submitted) annotations the person has in the project."""
+    return {name: int(n) for name, n in s.execute(
+        select(UserRow.username, func.count(AnnotationRow.id))
+        .join(AnnotationRow, AnnotationRow.user_id == UserRow.id)
+        .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "draft")
+        .group_by(UserRow.username))}
+
+
+def gold_answered_since(s: Session, project_id: int, since: datetime
+                        ) -> list[tuple[int, int, datetime | None, dict[str, Any] | None, dict[str, Any] | None]]:
+    """(record id, user id, submitted at, submitted answers, gold answers) for every annotation of a gold
+    record submitted at or after `since`, oldest first."""
+    q = (select(AnnotationRow.record_id, AnnotationRow.user_id, AnnotationRow.submitted_at, AnnotationRow.answers,
+                RecordRow.gold_answers)
+         .join(RecordRow, RecordRow.id == AnnotationRow.record_id)
+         .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
+                RecordRow.is_gold.is_(True), AnnotationRow.submitted_at >= since)
+         .order_by(AnnotationRow.submitted_at, AnnotationRow.id))
+    return [(rid, uid, at, ans, ga) for rid, uid, at, ans, ga in s.execute(q)]

@@ -2,64 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from assay.services.accounts import policies
-from assay.services.accounts.auth import Principal
-from assay.services.projects import projects
-from assay.services.quality import dashboard, gold
-from assay.services.quality.dashboard import Bucket
+from assay.services.quality import dashboard
+from assay.services.quality.dashboard import ConfusionChoice
 from assay.services.workforce import timesheet
-from assay.web.context import ctx
 from assay.web.deps import DbDep, ProjectId, Reader, UserId, Writer
 from assay.web.pages.common import page
 
 router = APIRouter()
 
 
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    label: str
-    count: int
-
-
-def chart_bars(buckets: list[Bucket], width: float = 720, height: float = 160) -> tuple[list[Bar], int]:
-    """Geometry of an inline SVG bar chart (no JavaScript): one bar per bucket, scaled to the largest."""
-    top = max((b.count for b in buckets), default=0) or 1
-    step = width / max(len(buckets), 1)
-    bars = []
-    for i, b in enumerate(buckets):
-        h = (height - 20) * b.count / top
-        bars.append(Bar(round(i * step + 1, 2), round(height - 18 - h, 2), round(max(step - 2, 1), 2), round(h, 2),
-                        b.start.strftime("%d %b %H:%M"), b.count))
-    return bars, top
-
-
-def _lead(request: Request, project_id: int, p: Principal) -> None:
-    policies.manage_project(p.user, projects.member_role(ctx(request).db, project_id, p.user.id))
+ChoiceQuery = Annotated[str | None, Query(max_length=200, description="A question part or a username.")]
+ChartName = Annotated[str, Path(max_length=40, description="A chart of the dashboard, e.g. throughput-day.")]
 
 
 @router.get("/projects/{project_id}/dashboard")
-def dashboard_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep, unit: str = "hour"
-                   ) -> Response:
-    view = dashboard.dashboard_page(db, project_id, p.user, unit)
-    bars, top = chart_bars(view.board.throughput)
-    return page(request, "dashboard.html", p, project=view.project, board=view.board, bars=bars, top=top,
-                standings=view.standings)
+def dashboard_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep, unit: str = "hour",
+                   question: ChoiceQuery = None, a: ChoiceQuery = None, b: ChoiceQuery = None) -> Response:
+    view = dashboard.dashboard_page(db, project_id, p.user, unit, ConfusionChoice(question, a, b))
+    return page(request, "dashboard.html", p, project=view.project, board=view.board, standings=view.standings,
+                charts=view.charts, confusion=view.confusion, nav_active="dashboard")
+
+
+@router.get("/projects/{project_id}/dashboard/charts/{chart}.csv")
+def chart_csv(project_id: ProjectId, chart: ChartName, p: Reader, db: DbDep, question: ChoiceQuery = None,
+              a: ChoiceQuery = None, b: ChoiceQuery = None) -> Response:
+    out = dashboard.chart_csv(db, project_id, p.user, chart, ConfusionChoice(question, a, b))
+    return Response(out.text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{out.filename}"'})
 
 
 @router.post("/projects/{project_id}/standing/{user_id}/resume")
-async def resume(request: Request, project_id: ProjectId, user_id: UserId, p: Writer, db: DbDep) -> Response:
-    _lead(request, project_id, p)
-    gold.resume(db, project_id, user_id, p.user)
+async def resume(project_id: ProjectId, user_id: UserId, p: Writer, db: DbDep) -> Response:
+    dashboard.resume_standing(db, project_id, user_id, p.user)
     return RedirectResponse(f"/projects/{project_id}/dashboard", status_code=303)
 
 
