@@ -40,6 +40,7 @@ from assay.web.security import SESSION_COOKIE
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IMPORT_ROUTE = re.compile(r"^/api/v1/projects/[^/]+/records/?$")
+UPLOAD_ROUTE = re.compile(r"^/projects/[^/]+/import/upload/?$")  # the import page's file upload (streamed)
 ANONYMOUS_ROUTES = re.compile(r"^/(login|invite/[^/]+)/?$")  # forms anyone may post
 RESOLVE_ABOVE = 64 * 1024
 
@@ -50,6 +51,8 @@ def route_limit(settings: Settings, method: str, path: str) -> tuple[int, bool]:
         return settings.max_anonymous_body_bytes, False
     if method == "POST" and IMPORT_ROUTE.match(path):
         return settings.max_import_bytes, True
+    if method == "POST" and UPLOAD_ROUTE.match(path):
+        return settings.max_upload_bytes, True
     return settings.max_body_bytes, True
 
 

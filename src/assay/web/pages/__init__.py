@@ -12,6 +12,7 @@ from assay.web.pages import (
     code,
     dashboard,
     explorer,
+    imports,
     projects,
     records_table,
     review,
@@ -29,3 +30,4 @@ router.include_router(explorer.router)
 router.include_router(dashboard.router)
 router.include_router(review.router)
 router.include_router(authoring.router)
+router.include_router(imports.router)  # the import page: upload, dry run, import (issue 19)

@@ -1,0 +1,597 @@
+"""Importing a file into a project, streamed end to end: uploads, the dry run, the import, as jobs.
+
+- `receive_upload` streams a request body to a server-chosen file under `<data dir>/uploads` (the name is a
+  random token; the client's file name is kept only for display), counting bytes against a limit.
+- `check_file` is the dry run: it reads the whole file once, record by record, and reports what an import
+  would do — counts, the first records (as trainers will see them), warnings (divergent HH pairs, repeated
+  records, empty replies, records already in the project, what would be skipped), each with its line and
+  field — or the first error that would stop the import, with its line and field. Nothing is written.
+- `import_file` / `import_stream` import records as they are read: each record is checked (the same checks
+  as `records.import_records`) and staged in temporary tables a chunk at a time, then everything is
+  published in one transaction (`store.queries.import_staging`). All-or-nothing: an error anywhere leaves
+  the project as it was. Memory stays flat whatever the file's size (only the ids seen are kept).
+- Jobs: "records.import_check" (the dry run of an upload) and "records.import" (the import of a checked
+  upload), registered by `register`; `start_check`, `start_import` and `import_job` are what pages call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assay.config import Settings
+from assay.domain.projects import Project
+from assay.domain.records import Record
+from assay.domain.users import User
+from assay.errors import AssayError, Invalid, NotFound
+from assay.formats import DEFAULT_MAX_LINE_BYTES, FORMATS, ReadStats, read_records
+from assay.formats.stream import metered
+from assay.formats.text import refuse_in_record
+from assay.jobs import Job, JobContext, JobRunner
+from assay.jobs import get as get_job
+from assay.services.accounts import policies
+from assay.services.accounts.audit import record_event
+from assay.services.projects import projects
+from assay.services.projects.records import STAGE_CHUNK, STAGE_PAUSE, check_fits, metadata_suggestions
+from assay.store.db import Db
+from assay.store.mappers import project_from_row
+from assay.store.queries import import_staging as staging_q
+from assay.store.queries import jobs as jobs_q
+from assay.store.queries import projects as projects_q
+from assay.store.queries import records as records_q
+
+CHECK_KIND = "records.import_check"
+IMPORT_KIND = "records.import"
+DIVERGENCE_CHOICES = ("keep", "skip", "error")
+PREVIEW_RECORDS = 5
+MAX_WARNINGS = 200  # warnings kept with their line and field; the counts are always exact
+PREVIEW_TEXT_CHARS = 20_000
+UPLOAD_MAX_AGE_SECONDS = 24 * 3600
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".pq")
+
+
+# -- uploads ---------------------------------------------------------------------------------------------
+
+def uploads_dir(settings: Settings) -> Path:
+    return settings.data_dir / "uploads"
+
+
+def upload_suffix(name: str) -> str:
+    """The server file's suffix from the client's file name (only known suffixes; gzip is detected from
+    the bytes), so the readers pick the right file type. Unknown: none (the content is sniffed)."""
+    low = name.lower().removesuffix(".gz")
+    return next((s for s in SUFFIXES if low.endswith(s)), "")
+
+
+def upload_path(settings: Settings, token: str, suffix: str) -> Path:
+    """Where upload `token` lives; Invalid for anything but a server-made token and a known suffix."""
+    if not TOKEN.match(token) or suffix not in ("", *SUFFIXES):
+        raise Invalid("unknown upload")
+    return uploads_dir(settings) / f"{token}{suffix}"
+
+
+@dataclass(frozen=True)
+class Upload:
+    token: str
+    suffix: str
+    name: str
+    size: int
+
+
+async def receive_upload(settings: Settings, name: str, chunks: AsyncIterator[bytes], limit: int) -> Upload:
+    """Write the streamed body to a new server-named file, refusing (and removing it) past `limit` bytes or
+    when empty. `name` (the client's file name) only picks the suffix and is shown back."""
+    token = secrets.token_hex(16)
+    suffix = upload_suffix(name)
+    path = upload_path(settings, token, suffix)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    size = 0
+    try:
+        with open(path, "xb") as f:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise Invalid(f"the file is larger than {limit:,} bytes, the most an upload may take; ask an "
+                                  "admin to raise max_upload_bytes, or split the file",
+                                  details={"field": "file", "limit": limit})
+                f.write(chunk)
+        if size == 0:
+            raise Invalid("the file is empty; choose a file with records", details={"field": "file", "line": 0})
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return Upload(token=token, suffix=suffix, name=clean_name(name), size=size)
+
+
+def clean_name(name: str) -> str:
+    """The client's file name for display only: its last path part, printable, at most 200 characters."""
+    base = re.split(r"[\\/]", name)[-1]
+    base = "".join(ch for ch in base if ch.isprintable())
+    return base[:200] or "upload"
+
+
+def sweep_uploads(settings: Settings, max_age: float = UPLOAD_MAX_AGE_SECONDS) -> int:
+    """Remove uploads older than `max_age` seconds (checked but never imported); returns how many."""
+    folder = uploads_dir(settings)
+    if not folder.is_dir():
+        return 0
+    cutoff, n = time.time() - max_age, 0
+    for p in folder.iterdir():
+        if p.is_file() and p.stat().st_mtime < cutoff:
+            p.unlink(missing_ok=True)
+            n += 1
+    return n
+
+
+# -- options ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read the file: format (one of `formats.FORMATS`), HH divergence policy, priority."""
+
+    fmt: str = "auto"
+    on_divergence: str = "keep"
+    priority: int = 0
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    with_reference: bool = False
+
+    def checked(self) -> ImportOptions:
+        if self.fmt not in FORMATS:
+            raise Invalid(f"unknown format {self.fmt!r}; use one of {', '.join(FORMATS)}", details={"field": "fmt"})
+        if self.on_divergence not in DIVERGENCE_CHOICES:
+            raise Invalid(f"on_divergence must be one of {', '.join(DIVERGENCE_CHOICES)}",
+                          details={"field": "on_divergence"})
+        if not -1_000_000 <= self.priority <= 1_000_000:
+            raise Invalid("priority must be between -1000000 and 1000000", details={"field": "priority"})
+        return self
+
+    def to_params(self) -> dict[str, Any]:
+        return {"fmt": self.fmt, "on_divergence": self.on_divergence, "priority": self.priority,
+                "max_line_bytes": self.max_line_bytes, "with_reference": self.with_reference}
+
+    @classmethod
+    def of(cls, p: dict[str, Any]) -> ImportOptions:
+        return cls(fmt=str(p.get("fmt", "auto")), on_divergence=str(p.get("on_divergence", "keep")),
+                   priority=int(p.get("priority", 0)), max_line_bytes=int(p.get("max_line_bytes", DEFAULT_MAX_LINE_BYTES)),
+                   with_reference=bool(p.get("with_reference", False)))
+
+
+def read_file(path: Path, opts: ImportOptions, stats: ReadStats | None = None,
+              on_divergence: str | None = None) -> Iterator[Record]:
+    return read_records(path, opts.fmt, on_divergence=on_divergence or opts.on_divergence,
+                        max_line_bytes=opts.max_line_bytes, with_reference_as_completion=opts.with_reference,
+                        stats=stats)
+
+
+def line_of(record: Record) -> int:
+    """The line (JSONL; element of a JSON array, row of CSV/Parquet) a record came from, from its source."""
+    tail = record.source.rpartition(":")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _fingerprint(record: Record) -> bytes:
+    data = json.dumps(record.to_dict() | {"source": None}, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+class _Seen:
+    """The ids read so far: a repeat of an id with the same content is a duplicate (skipped, warned);
+    with different content it is an error naming both lines."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, tuple[int, bytes]] = {}
+
+    def repeat_of(self, record: Record) -> int | None:
+        """The line of the earlier identical record, None for a new id; Invalid for a clashing repeat."""
+        fp = _fingerprint(record)
+        earlier = self.ids.get(record.external_id)
+        if earlier is None:
+            self.ids[record.external_id] = (line_of(record), fp)
+            return None
+        if earlier[1] != fp:
+            raise Invalid(f"{_where(record)}, field id: id {record.external_id!r} repeats line {earlier[0]} with "
+                          "different content; ids must be unique",
+                          details={"line": line_of(record), "field": "id", "record": record.external_id})
+        return earlier[0]
+
+
+def _where(record: Record) -> str:
+    head, _, tail = record.source.rpartition(":")
+    return f"{head} line {tail}" if head and tail.isdigit() else (record.source or repr(record.external_id))
+
+
+def _load_project(db: Db, project_id: int) -> Project:
+    with db.read() as s:
+        row = projects_q.get(s, project_id)
+        if row is None:
+            raise NotFound(f"no project with id {project_id}")
+        return project_from_row(row)
+
+
+def _existing(db: Db, project_id: int, ids: list[str]) -> set[str]:
+    with db.read() as s:
+        return records_q.existing_external_ids(s, project_id, ids)
+
+
+# -- the dry run ------------------------------------------------------------------------------------------
+
+@dataclass
+class CheckReport:
+    """What an import of the file would do (see `check_file`)."""
+
+    format: str = ""
+    rows: int = 0
+    records: int = 0
+    new: int = 0
+    existing: int = 0
+    duplicates: int = 0
+    divergent: int = 0
+    empty_replies: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    preview: list[dict[str, Any]] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+
+    def warn(self, kind: str, record: Record | None, line: int, fld: str, message: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append({"kind": kind, "line": line, "field": fld, "message": message,
+                                  "record": record.external_id if record else ""})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "rows": self.rows, "records": self.records, "new": self.new,
+                "existing": self.existing, "duplicates": self.duplicates, "divergent": self.divergent,
+                "empty_replies": self.empty_replies, "skipped": dict(self.skipped), "warnings": self.warnings,
+                "preview": self.preview, "error": self.error}
+
+
+def _error_dict(e: AssayError, current: Record | None) -> dict[str, Any]:
+    """The error as the dry run reports it; the line is the record's when the error does not name one."""
+    d = e.details or {}
+    line = d.get("line")
+    if line is None and current is not None:
+        line = line_of(current)
+    return {"message": e.message, "line": line, "field": d.get("field"), "code": e.code}
+
+
+def _preview_of(record: Record) -> dict[str, Any]:
+    def cut(text: str) -> str:
+        return text if len(text) <= PREVIEW_TEXT_CHARS else text[:PREVIEW_TEXT_CHARS] + " […]"
+
+    return {"id": record.external_id, "line": line_of(record), "source": record.source,
+            "messages": [{"role": m.role, "content": cut(m.content), "tool_calls": m.tool_calls}
+                         for m in record.messages],
+            "completions": [{"text": cut(c.text), "model": c.model} for c in record.completions],
+            "has_code": record.code is not None}
+
+
+def check_file(db: Db, project_id: int, path: Path, opts: ImportOptions,
+               progress: Callable[[float, str], None] | None = None) -> CheckReport:
+    """The dry run of importing `path` into the project (see the module doc). Never raises for a bad file:
+    the first error that would stop the import is in `report.error` (message, line, field)."""
+    opts = opts.checked()
+    project = _load_project(db, project_id)
+    report = CheckReport(format=opts.fmt)
+    stats = ReadStats()
+    seen = _Seen()
+    pending: list[Record] = []
+    last = time.monotonic()
+    current: Record | None = None
+
+    def flush() -> None:
+        already = _existing(db, project_id, [r.external_id for r in pending])
+        for r in pending:
+            if r.external_id in already:
+                report.existing += 1
+                report.warn("existing", r, line_of(r), "id", f"already in the project (id {r.external_id!r}); "
+                            "left as it is")
+            else:
+                report.new += 1
+        pending.clear()
+
+    try:
+        with metered() as m:
+            for r in read_file(path, opts, stats, on_divergence="keep"):
+                current = r
+                report.records += 1
+                line = line_of(r)
+                div = (r.metadata or {}).get("hh_divergence")
+                if div is not None:
+                    report.divergent += 1
+                    turn = div.get("turn", 0) if isinstance(div, dict) else 0
+                    if opts.on_divergence == "error":
+                        raise Invalid(f"{_where(r)}, field chosen: the chosen and rejected transcripts differ at "
+                                      f"turn {turn}, before the last assistant turn",
+                                      details={"line": line, "field": "chosen"})
+                    skip = opts.on_divergence == "skip"
+                    report.warn("divergent", r, line, f"chosen/rejected turn {turn}",
+                                "the chosen and rejected transcripts differ before the last reply; " +
+                                ("the pair would be skipped" if skip else "imported with the chosen side's "
+                                 "conversation (the other side kept in metadata.hh_divergence)"))
+                    if skip:
+                        report.skipped["divergent HH pair"] = report.skipped.get("divergent HH pair", 0) + 1
+                        continue
+                refuse_in_record(r, _where(r))
+                earlier = seen.repeat_of(r)
+                if earlier is not None:
+                    report.duplicates += 1
+                    report.skipped["duplicate record"] = report.skipped.get("duplicate record", 0) + 1
+                    report.warn("duplicate", r, line, "id", f"the same record as line {earlier}; imported once")
+                    continue
+                for i, c in enumerate(r.completions):
+                    if not c.text.strip():
+                        report.empty_replies += 1
+                        report.warn("empty", r, line, f"completions[{i}].text", "the reply is empty")
+                check_fits(project, r)
+                metadata_suggestions(project, r)
+                if len(report.preview) < PREVIEW_RECORDS:
+                    report.preview.append(_preview_of(r))
+                pending.append(r)
+                if len(pending) >= 500:
+                    flush()
+                if progress is not None and time.monotonic() - last > 0.5:
+                    last = time.monotonic()
+                    progress(m.fraction, f"{report.records:,} records read")
+            current = None
+            flush()
+    except AssayError as e:
+        report.error = _error_dict(e, current)
+    report.rows = stats.rows
+    for key, n in stats.counts.items():
+        if n and key.endswith("_skipped") and key != "hh_divergent_skipped":
+            report.skipped[key.removesuffix("_skipped").replace("_", " ")] = n
+    if stats.rows and report.format == "auto":
+        report.format = _sniffed(path, opts)
+    return report
+
+
+def _sniffed(path: Path, opts: ImportOptions) -> str:
+    """The format "auto" chose (from the first row), for display; "" when it cannot be told."""
+    from assay.formats.reader import sniff
+    from assay.formats.rows import iter_rows
+
+    try:
+        first = next(iter_rows(path, opts.max_line_bytes), None)
+        return sniff(first[1], first[0]) if first else ""
+    except AssayError:
+        return ""
+
+
+# -- the import -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StreamImportResult:
+    created: int
+    existing: int
+    duplicates: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.created + self.existing
+
+
+def import_stream(db: Db, project_id: int, records: Iterable[Record], actor: User | None = None,
+                  priority: int = 0, progress: Callable[[int], None] | None = None) -> StreamImportResult:
+    """Import records as they come, all or nothing (see the module doc). A record repeating an earlier one
+    exactly is imported once (counted in `duplicates`); the same id with other content is an error. Records
+    whose id the project already holds are left as they are (`existing`). Raises Invalid naming the line and
+    field of the first bad record (nothing is written), NotFound for an unknown project."""
+    project = _load_project(db, project_id)
+    seen = _Seen()
+    created = existing = duplicates = staged = count = 0
+    chunk: list[Record] = []
+    with db.kept_connection() as conn:
+        staging_q.hold_checkpoints(conn, True)
+        try:
+            with db.write_on(conn):
+                staging_q.create(conn)
+
+            def stage() -> None:
+                nonlocal staged, existing
+                already = _existing(db, project_id, [r.external_id for r in chunk])
+                fresh = [r for r in chunk if r.external_id not in already]
+                existing += len(chunk) - len(fresh)
+                prefilled = [metadata_suggestions(project, r) for r in fresh]
+                if fresh:
+                    batch = staging_q.rows(staged, fresh, priority, prefilled)
+                    with db.write_on(conn):
+                        staging_q.stage(conn, batch)
+                    staged += len(fresh)
+                    time.sleep(STAGE_PAUSE)  # hand the writer lock to whoever waits
+                chunk.clear()
+
+            for r in records:
+                refuse_in_record(r, _where(r))
+                if seen.repeat_of(r) is not None:
+                    duplicates += 1
+                    continue
+                check_fits(project, r)
+                metadata_suggestions(project, r)  # checked here so the error names this record at once
+                chunk.append(r)
+                count += 1
+                if len(chunk) >= STAGE_CHUNK:
+                    stage()
+                    if progress is not None:
+                        progress(count)
+            if chunk:
+                stage()
+            if count == 0:
+                raise Invalid("no records to import (the input is empty)", details={"line": 0})
+            with db.write_on(conn), db.session_on(conn) as s:
+                if projects_q.get(s, project_id, with_questions=False) is None:  # deleted while staging
+                    raise NotFound(f"no project with id {project_id}")
+                created, _ = staging_q.publish(conn, project_id, datetime.now(UTC))
+                existing += staged - created
+                record_event(s, actor.id if actor else None, "records.import", project.name,
+                             created=created, existing=existing)
+        finally:
+            with db.write_on(conn):
+                staging_q.drop(conn)
+            staging_q.hold_checkpoints(conn, False)
+        staging_q.checkpoint(conn)
+    return StreamImportResult(created=created, existing=existing, duplicates=duplicates)
+
+
+def import_file(db: Db, project_id: int, path: Path, opts: ImportOptions, actor: User | None = None,
+                progress: Callable[[float, str], None] | None = None) -> StreamImportResult:
+    """Read `path` (any format `read_records` reads) and import it with `import_stream`, streaming.
+    `progress(fraction, message)` is called now and then with how far into the file the reader is."""
+    opts = opts.checked()
+    stats = ReadStats()
+    with metered() as m:
+        last = [time.monotonic()]
+
+        def tick(n: int) -> None:
+            if progress is not None and time.monotonic() - last[0] > 0.5:
+                last[0] = time.monotonic()
+                progress(0.98 * m.fraction, f"{n:,} records checked and staged")
+
+        res = import_stream(db, project_id, read_file(path, opts, stats), actor, opts.priority, tick)
+    skipped = {k.removesuffix("_skipped").replace("_", " "): n for k, n in stats.counts.items()
+               if n and k.endswith("_skipped")}
+    if res.duplicates:
+        skipped["duplicate record"] = res.duplicates
+    return StreamImportResult(created=res.created, existing=res.existing, duplicates=res.duplicates,
+                              skipped=skipped)
+
+
+# -- jobs -------------------------------------------------------------------------------------------------
+
+def register(runner: JobRunner) -> None:
+    """Run dry runs and imports of uploads in `runner` (both idempotent: a check writes nothing and an
+    import is all-or-nothing and skips ids already there), and sweep old uploads hourly."""
+    runner.register(CHECK_KIND, _check_handler, idempotent=True)
+    runner.register(IMPORT_KIND, _import_handler, idempotent=True)
+    runner.every(3600, "uploads.sweep", lambda: sweep_uploads(runner.db.settings))
+
+
+def start_check(db: Db, runner: JobRunner, actor: User, project_id: int, upload: Upload,
+                opts: ImportOptions) -> int:
+    """Queue the dry run of an upload (run at once in this process); returns the job id."""
+    policies.manage_project(actor, projects.member_role(db, project_id, actor.id))
+    opts = opts.checked()
+    params = {"project_id": project_id, "upload": upload.token, "suffix": upload.suffix, "name": upload.name,
+              "size": upload.size, **opts.to_params()}
+    with db.write() as s:
+        row = jobs_q.add(s, CHECK_KIND, params, created_by=actor.id, owner=runner.owner)
+        job = Job(row.id, CHECK_KIND, params, actor.id)
+    runner.run_claimed(job)
+    return job.id
+
+
+def _check_handler(ctx: JobContext) -> dict[str, Any]:
+    p = ctx.job.params
+    path = upload_path(ctx.db.settings, str(p["upload"]), str(p.get("suffix", "")))
+    if not path.is_file():
+        raise Invalid("the uploaded file is gone (uploads are kept for a day); upload it again")
+    report = check_file(ctx.db, int(p["project_id"]), path, ImportOptions.of(p), progress=ctx.progress)
+    if report.error is not None:
+        path.unlink(missing_ok=True)  # nothing can be imported from it
+    return report.to_dict()
+
+
+def start_import(db: Db, runner: JobRunner, actor: User, project_id: int, check_id: int) -> int:
+    """Import the upload a finished, error-free dry run `check_id` of this project checked; returns the
+    import job's id. Invalid when the check is not done or found an error, NotFound for another project's."""
+    check = import_job(db, actor, project_id, check_id)
+    if check.kind != CHECK_KIND:
+        raise NotFound(f"no import check {check_id} in this project")
+    if check.state != "done" or check.result.get("error"):
+        raise Invalid("this file cannot be imported: its dry run has not finished or found an error")
+    if check.result.get("import_job"):
+        return int(check.result["import_job"])
+    params = {**check.params, "check_job": check_id}
+    with db.write() as s:
+        row = jobs_q.add(s, IMPORT_KIND, params, created_by=actor.id, owner=runner.owner)
+        job = Job(row.id, IMPORT_KIND, params, actor.id)
+        check_row = jobs_q.get(s, check_id)
+        if check_row is not None:
+            check_row.result = {**(check_row.result or {}), "import_job": job.id}
+    runner.run_claimed(job)
+    return job.id
+
+
+def _import_handler(ctx: JobContext) -> dict[str, Any]:
+    from assay.services.accounts.users import get_user
+
+    p = ctx.job.params
+    path = upload_path(ctx.db.settings, str(p["upload"]), str(p.get("suffix", "")))
+    if not path.is_file():
+        raise Invalid("the uploaded file is gone (uploads are kept for a day); upload it again")
+    actor = get_user(ctx.db, int(ctx.job.created_by or 0)) if ctx.job.created_by else None
+    started = time.monotonic()
+
+    def progress(fraction: float, message: str) -> None:
+        ctx.check_stop()
+        ctx.progress(fraction, message)
+
+    try:
+        res = import_file(ctx.db, int(p["project_id"]), path, ImportOptions.of(p), actor, progress)
+    finally:
+        path.unlink(missing_ok=True)
+    return {"created": res.created, "existing": res.existing, "duplicates": res.duplicates,
+            "skipped": res.skipped, "seconds": round(time.monotonic() - started, 1),
+            "name": p.get("name", ""), "size": p.get("size", 0)}
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    """A dry run or import job as pages show it."""
+
+    id: int
+    kind: str
+    project_id: int
+    state: str
+    progress: float
+    message: str
+    params: dict[str, Any]
+    result: dict[str, Any]
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("queued", "running")
+
+    @property
+    def done(self) -> bool:
+        return self.state == "done"
+
+    @property
+    def name(self) -> str:
+        return str(self.params.get("name", ""))
+
+
+def import_job(db: Db, actor: User, project_id: int, job_id: int) -> ImportJob:
+    """A dry run or import job of the project, for its lead (or an admin); NotFound for any other job."""
+    policies.manage_project(actor, projects.member_role(db, project_id, actor.id))
+    with db.read() as s:
+        row = jobs_q.get(s, job_id)
+        if row is None or row.kind not in (CHECK_KIND, IMPORT_KIND) or \
+                int((row.params or {}).get("project_id", 0)) != project_id:
+            raise NotFound(f"no import job {job_id} in this project")
+        params = dict(row.params or {})
+    state = get_job(db, job_id)
+    if state is None:
+        raise NotFound(f"no import job {job_id} in this project")
+    return ImportJob(id=state.id, kind=state.kind, project_id=project_id, state=state.state,
+                     progress=state.progress, message=state.message, params=params, result=dict(state.result))
+
+
+def wait_for(db: Db, actor: User, project_id: int, job_id: int, seconds: float) -> ImportJob:
+    """Poll the job until it is no longer queued or running, or `seconds` passed."""
+    deadline = time.monotonic() + max(0.0, seconds)
+    delay = 0.02
+    while True:
+        job = import_job(db, actor, project_id, job_id)
+        if not job.active or time.monotonic() >= deadline:
+            return job
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.25)
