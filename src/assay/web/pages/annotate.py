@@ -22,6 +22,7 @@ from assay.web.forms import answers_from_pairs
 from assay.web.pages import my_work, project_setup
 from assay.web.pages.answer_summary import summarize, summarize_all
 from assay.web.pages.common import page
+from assay.web.pages.nav import authoring_mode
 
 router = APIRouter()
 router.include_router(project_setup.router)  # the lead's setup pages ride on this router
@@ -43,7 +44,10 @@ def next_record(request: Request, project_id: ProjectId, p: Reader) -> Response:
     except Forbidden as e:
         return my_work.queue_page(request, project_id, p, status_code=e.status, refused=e.message)
     if task is None:
-        return page(request, "queue_done.html", p, project=projects.get_project(db, project_id),
+        project = projects.get_project(db, project_id)
+        if authoring_mode(project):  # issue 19: "Annotate" on an authoring project opens the authoring task
+            return RedirectResponse(f"/projects/{project_id}/author", status_code=303)
+        return page(request, "queue_done.html", p, project=project,
                     progress=projects.progress(db, project_id, p.user.id))
     return RedirectResponse(f"/projects/{project_id}/records/{task.record_id}", status_code=303)
 
