@@ -72,6 +72,7 @@ PARAMS: dict[str, Callable[[World, str], Any]] = {
     "batch": lambda w, r: "no-such-batch",
     "ref": lambda w, r: f"{w.dataset}@{w.dataset_version}",
     "question": lambda w, r: "preference",
+    "chart": lambda w, r: "agreement",
     # the security world has no chat messages, red-team attempts or fact checks: ids that match nothing
     "task_id": lambda w, r: w.task_id,
     "message_id": lambda w, r: 424242,

@@ -219,6 +219,11 @@ RULES: dict[str, Rule] = {
     "POST /projects/{project_id}/setup": Rule(LEADS, form={"name": "proj-p", "title": "P", "questions":
                                                            "- name: preference\n  kind: pairwise\n"
                                                            "- name: rationale\n  kind: text\n  required: false\n"}),
+    "POST /new-project/preview": Rule(LEADS, form={"source": "yaml", "yaml": "name: x\nquestions:\n- {name: q, kind: pairwise}\n"},
+                                      why="the editor's live preview; stores nothing"),
+    "GET /projects/{project_id}/clone": Rule(LEADS, why="site role admin or lead, and lead of the project"),
+    "POST /projects/{project_id}/setup/preview": Rule(LEADS, form={"source": "yaml", "yaml": "name: proj-p\nquestions:\n"
+                                                                   "- {name: q, kind: pairwise}\n"}),
     # --- review and quality ----------------------------------------------------------------------------
     "GET /projects/{project_id}/review": Rule({A, L, R}, twin="GET /api/v1/projects/{project_id}/review/queue"),
     "POST /projects/{project_id}/review/{annotation_id}": Rule(
@@ -229,6 +234,7 @@ RULES: dict[str, Rule] = {
         {A, L, R}, json={"decision": "accepted", "comment": "ok"}),
     "GET /projects/{project_id}/dashboard": Rule(LEADS, twin="GET /api/v1/projects/{project_id}/dashboard"),
     "GET /api/v1/projects/{project_id}/dashboard": Rule(LEADS),
+    "GET /projects/{project_id}/dashboard/charts/{chart}.csv": Rule(LEADS, twin="GET /projects/{project_id}/dashboard"),
     "GET /projects/{project_id}/my-stats": Rule(MEMBERS, twin="GET /api/v1/projects/{project_id}/my-stats"),
     "GET /api/v1/projects/{project_id}/my-stats": Rule(MEMBERS),
     "GET /projects/{project_id}/timesheet": Rule(LEADS, twin="GET /api/v1/projects/{project_id}/timesheet"),
