@@ -168,7 +168,8 @@ def projects_members(ctx: typer.Context, project: str = typer.Argument(..., help
 def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
                    path: Path = typer.Argument(..., help="JSONL (or .jsonl.gz) file of records."),
                    fmt: str = typer.Option("auto", "--format", help="auto | assay | hh | openai | sharegpt | "
-                                           "prompt_response | oasst | humaneval | mbpp"),
+                                           "prompt_response | oasst | humaneval | mbpp | label-studio | argilla "
+                                           "(a Label Studio JSON export, an Argilla v2 folder or zip)"),
                    on_divergence: str = typer.Option("keep", help="HH pairs whose transcripts differ before the "
                                                      "last reply: keep (recorded in metadata) | skip | error"),
                    priority: int = typer.Option(0, help="Higher is served first."),
@@ -185,6 +186,12 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
 
     if not path.exists():
         raise Invalid(f"{path} does not exist")
+    from assay.formats import interchange
+
+    kind = interchange.which(path, fmt)
+    if kind is not None:
+        _import_interchange(ctx, project, path, kind, priority)
+        return
     with Progress(console=console, transient=True) as bar:
         bar.add_task(f"reading {path.name}", total=None)
         recs = load_records(path, fmt, on_divergence=on_divergence, max_line_bytes=max_line_bytes,
@@ -195,8 +202,32 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
     console.print(f"{p.name}: {res.created} records added, {res.existing} already there (from {path})")
 
 
+def _import_interchange(ctx: typer.Context, project: str, path: Path, kind: str, priority: int) -> None:
+    """A Label Studio or Argilla export: records (with the tool's predictions as suggestions), then the
+    people's annotations as submitted judgments by external annotators; all or nothing per step."""
+    from assay.formats import interchange
+    from assay.services.annotation import judgments
+    from assay.services.projects import projects, records
+
+    with database(settings_from(ctx)) as db:
+        p = projects.find_project(db, project)
+        got = interchange.read(path, kind, p.questions)
+        res = records.import_records(db, p.id, got.records, priority=priority)
+        console.print(f"{p.name}: {res.created} records added, {res.existing} already there (from {path}, {kind})")
+        if got.judgments:
+            r = judgments.import_judgments(db, p.id, got.records, None, source=kind.replace("_", "-"))
+            console.print(f"  {r.annotations_created} annotations by {r.annotators} annotators "
+                          f"({r.annotations_skipped} did not fit the form)")
+    console.print(f"  {got.suggestions} suggestions; {len(got.skipped)} results skipped", highlight=False)
+    for s in got.skipped[:20]:
+        console.print(f"  skipped {s}", highlight=False)
+    if len(got.skipped) > 20:
+        console.print(f"  … and {len(got.skipped) - 20} more", highlight=False)
+
+
 def export(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
-           fmt: str = typer.Option("dpo", "--format", "-f", help="dpo | sft | reward | kto | raw"),
+           fmt: str = typer.Option("dpo", "--format", "-f", help="dpo | sft | reward | kto | raw | label-studio "
+                                   "(Label Studio JSON tasks, always written as train.json)"),
            file_format: str = typer.Option("jsonl", "--file-format", help="jsonl | parquet"),
            out: Path = typer.Option(None, "--out", "-o", help="Output folder (default: data folder/exports/…).")) -> None:
     """Export a project's judgments as training data, with a dataset card (README.md) beside the files.

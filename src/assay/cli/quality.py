@@ -111,18 +111,24 @@ def timesheet_cmd(ctx: typer.Context, project: str = typer.Argument(..., help="P
 @quality_app.command("import-judgments")
 def import_judgments(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
                      path: Path = typer.Argument(..., help="File with judged pairs (PandaLM JSON, Tulu JSONL)."),
-                     fmt: str = typer.Option(..., "--format", help="pandalm | tulu"),
+                     fmt: str = typer.Option(..., "--format", help="pandalm | tulu | label-studio | argilla"),
                      question: str = typer.Option("preference", help="The pairwise question the votes answer.")) -> None:
     """Import records with other people's votes as submitted annotations by external annotators.
 
     Example: assay quality import-judgments tulu ../shared/data/tulu1-human-eval/eval_annotations_tulu_1.jsonl --format tulu
     """
     from assay.formats import read_records
+    from assay.formats import interchange
     from assay.services.annotation import judgments
     from assay.services.projects import projects
 
+    kind = interchange.which(path, fmt)
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)
-        r = judgments.import_judgments(db, p.id, list(read_records(path, fmt=fmt)), question, source=fmt)
+        if kind is not None:  # whole forms: every question the export answers, not only `question`
+            recs = interchange.read(path, kind, p.questions).records
+            r = judgments.import_judgments(db, p.id, recs, None, source=kind.replace("_", "-"))
+        else:
+            r = judgments.import_judgments(db, p.id, list(read_records(path, fmt=fmt)), question, source=fmt)
     console.print(f"records: {r.records_created} new, {r.records_existing} existing; {r.annotators} annotators; "
                   f"{r.annotations_created} annotations ({r.annotations_skipped} skipped)")

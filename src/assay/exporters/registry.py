@@ -21,6 +21,7 @@ from assay.errors import Invalid
 from assay.exporters.card import render_card
 from assay.exporters.dpo import dpo_rows
 from assay.exporters.kto import kto_rows
+from assay.exporters.label_studio import label_studio_rows
 from assay.exporters.raw import raw_rows
 from assay.exporters.reward import reward_rows
 from assay.exporters.sft import sft_rows
@@ -35,7 +36,10 @@ EXPORTERS: dict[str, Builder] = {
     "reward": reward_rows,
     "kto": kto_rows,
     "raw": raw_rows,
+    "label-studio": label_studio_rows,
 }
+#: Formats written in one file format whatever the caller asks (Label Studio imports a JSON array only).
+FIXED_FILE_FORMAT: dict[str, str] = {"label-studio": "json"}
 
 
 @dataclass
@@ -77,6 +81,7 @@ def export(source: ExportSource, fmt: str, out_dir: str | Path, file_format: str
     """
     if file_format not in FILE_FORMATS:
         raise Invalid(f"file format {file_format!r} is unknown; use one of {', '.join(FILE_FORMATS)}")
+    file_format = FIXED_FILE_FORMAT.get(fmt, file_format)
     table = build(source, fmt, **options)
     splits = split_rows(table, test_fraction, split_salt)
     out = Path(out_dir)

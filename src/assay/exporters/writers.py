@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from assay.errors import Invalid
 from assay.exporters.table import ExportTable, prompt_key
 
-FILE_FORMATS = ("jsonl", "parquet")
+FILE_FORMATS = ("jsonl", "parquet", "json")
 
 
 def holdout_share(prompt: list[dict[str, str]], salt: str = "") -> float:
@@ -68,10 +68,21 @@ def write_parquet(rows: list[dict[str, Any]], schema: pa.Schema, path: Path) -> 
     return path
 
 
+def write_json(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Write rows as one JSON array (UTF-8, non-ASCII kept; what Label Studio imports). Returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        json.dump(rows, f, ensure_ascii=False, default=str)
+        f.write("\n")
+    return path
+
+
 def write_rows(rows: list[dict[str, Any]], schema: pa.Schema, path: Path, file_format: str) -> Path:
-    """Write rows to `path` as 'jsonl' or 'parquet'. Raises Invalid for another file format."""
+    """Write rows to `path` as 'jsonl', 'parquet' or 'json' (one array). Raises Invalid for another format."""
     if file_format == "jsonl":
         return write_jsonl(rows, path)
+    if file_format == "json":
+        return write_json(rows, path)
     if file_format == "parquet":
         return write_parquet(rows, schema, path)
     raise Invalid(f"file format {file_format!r} is unknown; use one of {', '.join(FILE_FORMATS)}")

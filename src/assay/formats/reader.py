@@ -18,6 +18,8 @@ from assay.formats.checks import Options, ReadStats, Where
 from assay.formats.code import from_humaneval, from_mbpp
 from assay.formats.hh import DIVERGENCE_MODES, from_hh
 from assay.formats.judgments import from_llmbar, from_pandalm, from_tulu
+from assay.formats.label_studio import from_task as from_label_studio
+from assay.formats.label_studio import looks_like_task
 from assay.formats.oasst import best_path_record, from_oasst_tree
 from assay.formats.rows import DEFAULT_MAX_LINE_BYTES, Row, iter_rows
 
@@ -35,6 +37,7 @@ ROW_FORMATS: dict[str, RowFn] = {
     "mbpp": from_mbpp,
     "pandalm": from_pandalm,
     "llmbar": from_llmbar,
+    "label_studio": from_label_studio,
 }
 GROUP_FORMATS: dict[str, GroupFn] = {"tulu": from_tulu}
 FORMATS = ("auto", *ROW_FORMATS, *GROUP_FORMATS)
@@ -52,6 +55,8 @@ def sniff(row: dict[str, Any], where: Where) -> str:
         and chosen.lstrip("\n").startswith("Human:")
     ):
         return "hh"
+    if looks_like_task(row):
+        return "label_studio"
     if "message_tree_id" in keys and isinstance(row.get("prompt"), dict):
         return "oasst"
     if {"task_id", "prompt", "canonical_solution", "test"} <= keys:

@@ -12,6 +12,7 @@ Re-running the import is safe: records and annotations that exist are left alone
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,16 +59,30 @@ def _stamp(value: Any) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def _clean_form(questions: list[Question], answers: Any, texts: list[str]) -> dict[str, Any]:
+    """A whole imported form (`{"answers": {question: answer}}`, e.g. from Label Studio or Argilla): only the
+    questions it answers are checked, as not required (the source's form may not have asked them all)."""
+    if not isinstance(answers, dict) or not answers:
+        raise Invalid("an imported judgment has no answers")
+    asked = [dataclasses.replace(q, required=False) for q in questions if q.name in answers]
+    clean = validate_answers(asked, answers, texts, strength_optional=True)
+    if not clean:
+        raise Invalid("an imported judgment has no answers")
+    return clean
+
+
 def _clean(q: Question, answer: Any, texts: list[str]) -> dict[str, Any]:
     """Validate like a submission, except that a pairwise choice from a source without strengths keeps
     `strength: None` (the source never asked for one)."""
     return validate_answers([q], {q.name: answer}, texts, strength_optional=True)
 
 
-def import_judgments(db: Db, project_id: int, records: list[Record], question: str, *, source: str = "import",
+def import_judgments(db: Db, project_id: int, records: list[Record], question: str | None, *, source: str = "import",
                      actor: User | None = None) -> JudgmentsImport:
     """Import `records` and their `metadata["judgments"]` ({"annotator", "answer", "submitted_at"?}) as
-    submitted answers to `question` (a pairwise question of the project). Answers that do not validate
+    submitted answers to `question` (a pairwise question of the project). A judgment carrying a whole form
+    ({"annotator", "answers": {question: answer}, "submitted_at"?, "active_seconds"?}, as the Label Studio
+    and Argilla readers give) answers those questions and needs no `question`. Answers that do not validate
     are skipped and counted. Raises NotFound / Invalid for an unknown project or question."""
     result = import_records(db, project_id, records, actor=actor)
     now = datetime.now(UTC)
@@ -76,10 +91,12 @@ def import_judgments(db: Db, project_id: int, records: list[Record], question: s
         if project is None:
             raise NotFound(f"no project with id {project_id}")
         qrow = next((q for q in project.questions if q.name == question), None)
-        if qrow is None:
+        forms_only = all("answers" in j for r in records for j in r.metadata.get("judgments") or [])
+        if qrow is None and not forms_only:
             raise Invalid(f"project {project.name!r} has no question {question!r}; its questions: "
                           + ", ".join(q.name for q in project.questions))
-        q = question_from_row(qrow)
+        q = question_from_row(qrow) if qrow is not None else None
+        form = [question_from_row(r) for r in project.questions]
         names = sorted({str(j["annotator"]) for r in records for j in r.metadata.get("judgments") or []})
         users: dict[str, int] = {}
         for name in names:
@@ -99,12 +116,18 @@ def import_judgments(db: Db, project_id: int, records: list[Record], question: s
                 if (rrow.id, uid) in have:
                     continue
                 try:
-                    clean = _clean(q, j["answer"], texts)
+                    if "answers" in j:
+                        clean = _clean_form(form, j["answers"], texts)
+                    else:
+                        assert q is not None  # forms_only is False here
+                        clean = _clean(q, j["answer"], texts)
                 except Invalid:
                     skipped += 1
                     continue
                 at = _stamp(j.get("submitted_at")) or now
-                slots.add_submitted(s, project_id=project_id, record_id=rrow.id, user_id=uid, answers=clean, at=at)
+                seconds = j.get("active_seconds")
+                slots.add_submitted(s, project_id=project_id, record_id=rrow.id, user_id=uid, answers=clean, at=at,
+                                    active_seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0)
                 have.add((rrow.id, uid))
                 created += 1
         record_event(s, actor.id if actor else None, "judgments.import", project.name, source=source,

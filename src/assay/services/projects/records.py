@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,7 +96,9 @@ def metadata_suggestions(project: Project, record: Record) -> list[tuple[str, di
         long = isinstance(entry, dict) and isinstance(entry.get("answer"), dict)
         answer = entry["answer"] if long else entry
         try:
-            clean = validate_answer(q, answer, texts) if texts else answer
+            # a pre-fill may be partial (a rating of one completion) or lack a strength (Label Studio, Argilla)
+            clean = validate_answer(replace(q, required=False), answer, texts, strength_optional=True) if texts \
+                else answer
         except Invalid as e:
             raise Invalid(f"{_where(record)}: {field}.{name}: {e}",
                           details={"record": record.external_id, "field": f"{field}.{name}"}) from e
