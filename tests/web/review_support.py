@@ -45,7 +45,7 @@ def full_answers(choice: str = "a") -> dict[str, Any]:
         "gold": {"text": REWRITE, "base": 0},
         "errors": {"spans": [{"completion": 1, "start": start, "end": start + 4, "label": "hallucination",
                               "note": "it is in Paris"},
-                             {"completion": 1, "start": start + 18, "end": start + 22, "label": "outdated",
+                             {"completion": 1, "start": start + 19, "end": start + 23, "label": "outdated",
                               "note": "1889"}],
                    "none_found": False},
     }
