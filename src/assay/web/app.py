@@ -101,5 +101,7 @@ def create_app(settings: Settings, db: Db | None = None) -> FastAPI:
     # the API first: routes are matched in order, and /api/v1 paths never overlap the pages' paths, so
     # API calls (the annotation hot path) skip the pages' 75 patterns
     app.include_router(api_router, prefix=f"/api/{API_VERSION}")
+    from assay.web.api.records import document_streamed_bodies
+    document_streamed_bodies(app)  # the streamed import body's model in the OpenAPI components
     app.include_router(pages_router, include_in_schema=False)  # HTML: not part of the API's schema
     return app

@@ -1,14 +1,21 @@
-"""Records over JSON: bulk add (idempotent by external id, all-or-nothing), cursor-paged listing, and the
-judge suggestions on one record."""
+"""Records over JSON: bulk add (idempotent by external id, all-or-nothing, the body streamed to disk and read one
+record at a time), cursor-paged listing, and the judge suggestions on one record."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import partial
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, FastAPI, Query, Request
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from assay.domain.records import Completion, Message, Record
+from assay.errors import Invalid
+from assay.formats import DEFAULT_MAX_LINE_BYTES
+from assay.formats.stream import iter_array_items
 from assay.schemas import (
     ImportPublic,
     RecordCreate,
@@ -18,10 +25,14 @@ from assay.schemas import (
     SuggestionPublic,
 )
 from assay.services.accounts import policies
+from assay.services.accounts.auth import Principal
 from assay.services.annotation import suggestions
 from assay.services.authoring import generation
-from assay.services.projects import feeds, projects, records
-from assay.web.deps import AfterId, DbDep, ProjectId, Reader, RecordId, Writer
+from assay.services.projects import feeds, imports, projects
+from assay.store.db import Db
+from assay.web.context import ctx
+from assay.web.deps import AfterId, DbDep, ProjectId, Reader, RecordId
+from assay.web.security import api_writer
 
 router = APIRouter(tags=["records"])
 
@@ -35,19 +46,75 @@ def to_record(r: RecordCreate, i: int) -> Record:
                   completions=[Completion(text=c.text, model=c.model, metadata=c.metadata) for c in r.completions])
 
 
-@router.post("/projects/{project_id}/records", response_model=ImportPublic)
-def add_records(project_id: ProjectId, body: list[RecordCreate], p: Writer, db: DbDep,
-                pending: Annotated[bool, Query(description="Accept records that still lack the completions the "
-                                               "questions need (they get them from `assay generate`).")] = False,
-                ) -> ImportPublic:
+# The body is documented here but read by the route itself, streamed (FastAPI would read and parse it whole).
+_BODY_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "array", "title": "Body", "items": {"$ref": "#/components/schemas/RecordCreate"}}}}}}
+
+
+def document_streamed_bodies(app: FastAPI) -> None:
+    """Put the models of bodies that routes read themselves (see `_BODY_DOC`) into the OpenAPI document's
+    components, where FastAPI puts only the models of parameters it reads."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            defs = TypeAdapter(RecordCreate).json_schema(ref_template="#/components/schemas/{model}")
+            found = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, sub in defs.pop("$defs", {}).items():
+                found.setdefault(name, sub)
+            found.setdefault("RecordCreate", defs)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+@router.post("/projects/{project_id}/records", response_model=ImportPublic, openapi_extra=_BODY_DOC)
+async def add_records(project_id: ProjectId, request: Request, db: DbDep,
+                      pending: Annotated[bool, Query(description="Accept records that still lack the completions "
+                                                     "the questions need (they get them from `assay generate`).")
+                                         ] = False) -> ImportPublic:
     """Add records (idempotent by id: ids already in the project are left as they are; all-or-nothing)."""
-    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
-    items = [to_record(r, i) for i, r in enumerate(body)]
+    def allowed() -> Principal:  # the caller, CSRF header and role: all before a byte of the body is read
+        caller = api_writer(request)
+        policies.manage_project(caller.user, projects.member_role(db, project_id, caller.user.id))
+        return caller
+
+    p = await run_in_threadpool(allowed)
+    settings = ctx(request).settings
+    up = await imports.receive_upload(settings, "request.json", request.stream(), settings.max_import_bytes)
+    path = imports.upload_path(settings, up.token, up.suffix)
+    try:
+        return await run_in_threadpool(_import_body, db, project_id, path, p, pending)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _import_body(db: Db, project_id: int, path: Path, p: Principal, pending: bool) -> ImportPublic:
+    """Import the streamed body's records one array element at a time (`pending`: via add_prompts)."""
+    items = request_records(path)
     if pending:
-        res = generation.add_prompts(db, project_id, items, p.user)
-    else:
-        res = records.import_records(db, project_id, items, p.user)
-    return ImportPublic(created=res.created, existing=res.existing)
+        res = generation.add_prompts(db, project_id, list(items), p.user)
+        return ImportPublic(created=res.created, existing=res.existing)
+    got = imports.import_stream(db, project_id, items, p.user)
+    return ImportPublic(created=got.created, existing=got.existing)
+
+
+def request_records(path: Path) -> Iterator[Record]:
+    """The records of a JSON array body saved at `path`, validated one element at a time. Raises Invalid
+    naming the item (and the line it starts on) and the field."""
+    with path.open("rb") as f:
+        for number, line, value in iter_array_items(f, "request body", DEFAULT_MAX_LINE_BYTES):
+            i = number - 1
+            try:
+                item = RecordCreate.model_validate(value)
+            except ValidationError as e:
+                first = e.errors()[0]
+                where = ".".join(str(x) for x in first.get("loc", ())) or "(item)"
+                raise Invalid(f"request item {i} (line {line}), field {where}: {first.get('msg', 'invalid')}",
+                              details={"item": i, "line": line, "field": where}) from None
+            yield to_record(item, i)
 
 
 @router.get("/projects/{project_id}/records", response_model=RecordPage)
