@@ -159,9 +159,12 @@ def _home(request: Request, project_id: int, p: Principal, status_code: int = 20
     data.setdefault("error", "")
     data.setdefault("typed", {})
     attempts = authoring_records.list_attempts(db, project_id, p.user)
+    may_review = p.user.is_admin or role in ("lead", "reviewer")  # ?tasks=all: every trainer's tasks (issue 19)
+    everyone = may_review and request.query_params.get("tasks") == "all"
     return page(request, "authoring.html", p, status_code=status_code, project=project,
-                cfg=_current(db, project_id), tasks=authoring.list_tasks(db, project_id, p.user),
-                is_lead=p.user.is_admin or role == "lead", attempts=attempts, **data)
+                cfg=_current(db, project_id), tasks=authoring.list_tasks(db, project_id, p.user, everyone=everyone),
+                is_lead=p.user.is_admin or role == "lead", attempts=attempts, may_review=may_review,
+                everyone=everyone, **data)
 
 
 @router.get("/projects/{project_id}/author")
