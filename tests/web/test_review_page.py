@@ -259,3 +259,30 @@ def test_who_may_review(client, db, world) -> None:  # type: ignore[no-untyped-d
     r = client.post(f"{base}/{own.annotation_id}", data={"decision": "accepted"}, headers=h)
     assert r.status_code == 403 and "your own" in r.text
     assert review.history(db, world.project_id) == []
+
+
+def test_a_gold_review_never_reaches_the_trainer(client, db, world) -> None:  # type: ignore[no-untyped-def]
+    from assay.services.annotation import submissions
+    from assay.store import slots
+    from tests.web.review_support import full_answers
+
+    h = headers(db, world, "rev")
+    base = f"/projects/{world.project_id}/review"
+    gold = review.queue_as(db, world.project_id, world.users["rev"], filt=review.QueueFilter("gold_failed"))[0]
+    ordinary = review.queue_as(db, world.project_id, world.users["rev"], filt=review.QueueFilter("pending", "ann2"))[0]
+    secret = "GOLD-REVIEW-COMMENT: the expected side was A"
+    r = client.post(f"{base}/{gold.annotation_id}", data={"decision": "rejected", "comment": secret,
+                                                          "show": "gold_failed"}, headers=h, follow_redirects=False)
+    assert r.status_code == 303 and "show=gold_failed" in r.headers["location"]
+    client.post(f"{base}/{ordinary.annotation_id}", data={"decision": "accepted"}, headers=h)
+    decided = {d.annotation_id: (d.decision, d.action) for d in review.history(db, world.project_id)}
+    assert decided == {gold.annotation_id: ("rejected", ""), ordinary.annotation_id: ("accepted", "")}
+    with db.read() as s:
+        assert slots.drift(s, world.project_id) == []  # a gold rejection changes no counter
+    mine = client.get(f"/projects/{world.project_id}/my-work", headers=headers(db, world, "ann2")).text
+    assert secret not in mine
+    rows = {m.group(1): m.group(2) for m in re.finditer(r'<tr data-record="(\d+)">(.*?)</tr>', mine, re.S)}
+    assert "not yet reviewed" in rows[str(gold.record_id)] and "rejected" not in rows[str(gold.record_id)]
+    assert "accepted" in rows[str(ordinary.record_id)]  # an ordinary review does show
+    # still editable: the submit's lock ignores the gold review
+    submissions.submit(db, world.project_id, gold.record_id, world.users["ann2"].id, full_answers("a"), 5)

@@ -241,9 +241,13 @@ LOCK_RECORD = select(*RECORD_COLUMNS).where(records.c.id == bindparam("record_id
 LOCK_RECORD_ROW = select(records.c.id).where(records.c.id == bindparam("record_id")).with_for_update(of=records)
 RECORD_EXISTS = select(records.c.id).where(records.c.id == bindparam("record_id"))
 
+# the decision that locks a trainer's submitted revision; reviews of gold records' annotations never do (the
+# trainer must not learn that a record was a check item, nor how it was judged)
 REVIEW_OF_REVISION = (select(reviews.c.decision)
+                      .join(annots, annots.c.id == reviews.c.annotation_id)
+                      .join(records, records.c.id == annots.c.record_id)
                       .where(reviews.c.annotation_id == bindparam("annotation_id"),
-                             reviews.c.revision == bindparam("revision"))
+                             reviews.c.revision == bindparam("revision"), records.c.is_gold.is_(False))
                       .order_by(reviews.c.id.desc()).limit(1))
 
 SET_RECORD = update(records).where(records.c.id == bindparam("rid"))

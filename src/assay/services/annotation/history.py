@@ -142,7 +142,9 @@ def recent(db: Db, project_id: int, user_id: int, limit: int = 50) -> list[Submi
         allow = bool((project.settings or {}).get("edit_after_submit", True))
         out = []
         for ann, external_id, n, last in revisions_q.recently_submitted(s, project_id, user_id, limit):
-            review = reviews.current(s, ann.id, ann.revision)
+            rec = assignments.record(s, ann.record_id)
+            # a gold record's review is for leads only: the trainer never learns it was a check item
+            review = None if rec is None or rec.is_gold else reviews.current(s, ann.id, ann.revision)
             feedback = ""
             if ann.status != "submitted":
                 state = "returned"

@@ -18,9 +18,11 @@ Contracts:
 - reject + requeue: the annotation stays submitted but rejected (exports and agreement drop it) and the
   record's submitted count drops by one, so someone else is served it;
 - return (decision "returned"): a rejection that always goes back to its author, whatever `on_reject` says;
-- a gold record's annotation is reviewed only through the "gold_failed" view (see `QueueFilter`); its
-  rejection is never returned to the author (that would tell them it was a check item and what they got
-  wrong), so it is requeued, and "returned" is refused;
+- a gold record's annotation is reviewed only through the "gold_failed" view (see `QueueFilter`); nothing
+  of that review reaches its author (that would tell them it was a check item and what they got wrong):
+  "returned" is refused, a rejection changes no slot (gold is not limited by k; exports and metrics drop
+  the rejected annotation), and the trainer's pages ignore reviews of gold records (my work shows
+  "submitted", the annotation stays editable);
 - every decision writes an audit entry `review.accepted` / `review.rejected`.
 
 Queue views (`QueueFilter.show`): "pending" (what the policy sends to review), "disagreement" (unreviewed
@@ -298,9 +300,11 @@ def decide_in(s: Tx, db: Db, project_id: int, annotation_id: int, reviewer: User
         if is_gold and decision == "returned":
             raise Invalid("a check (gold) item is never sent back to its author: it would tell them it was a "
                           "check item; reject it instead (the record goes to someone else)")
-        wanted = "return" if decision == "returned" else ReviewPolicy.of(project.settings).on_reject
-        action = "returned" if wanted == "return" and not is_gold else "requeued"
-        _apply_rejection(s, ann.record_id, ann.user_id, ann.id, action, now, project.lease_seconds)
+        if not is_gold:  # a gold record is not limited by k: its rejection changes no slot and nothing the
+            # trainer sees (exports and metrics drop the rejected annotation)
+            wanted = "return" if decision == "returned" else ReviewPolicy.of(project.settings).on_reject
+            action = "returned" if wanted == "return" else "requeued"
+            _apply_rejection(s, ann.record_id, ann.user_id, ann.id, action, now, project.lease_seconds)
     stored = "accepted" if decision == "accepted" else "rejected"
     reviews.add(s, project_id=project_id, annotation_id=ann.id, revision=ann.revision, reviewer_id=reviewer.id,
                 decision=stored, comment=comment, action=action, at=now)

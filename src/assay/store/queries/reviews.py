@@ -24,7 +24,8 @@ def current(s: Session, annotation_id: int, revision: int) -> ReviewRow | None:
 
 
 def decision_of_revision(s: Session | Connection, annotation_id: int, revision: int | None) -> str | None:
-    """The decision of the latest review of this revision (prebuilt statement; the submit's hot path)."""
+    """The decision of the latest review of this revision (prebuilt statement; the submit's hot path); None
+    for an annotation of a gold record (its review is for leads only and never locks the trainer's work)."""
     return s.scalar(Q.REVIEW_OF_REVISION, {"annotation_id": annotation_id, "revision": revision})
 
 
