@@ -21,6 +21,56 @@ from assay.store.tables_authoring import FactCheckRow
 
 VERDICTS = ("supported", "contradicted", "unverifiable")
 
+# Characters a claim typed on a keyboard writes differently from a model's typography.
+_FOLD = {**dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4\u0060", "'"),
+         **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+         **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"), "\u2026": "..."}
+_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
+
+
+def _folded(text: str) -> tuple[str, list[int]]:
+    """`text` with quotes, dashes and the ellipsis folded to ASCII, lower-cased, invisible characters dropped
+    and each run of whitespace made one space; plus, for each folded character, the index of the original
+    character it came from."""
+    out: list[str] = []
+    where: list[int] = []
+    in_space = False
+    for i, ch in enumerate(text):
+        if ch in _INVISIBLE:
+            continue
+        if ch.isspace():
+            if not in_space:
+                out.append(" ")
+                where.append(i)
+            in_space = True
+            continue
+        in_space = False
+        for piece in _FOLD.get(ch, ch).lower():
+            out.append(piece)
+            where.append(i)
+    return "".join(out), where
+
+
+def find_claim(text: str, claim: str) -> tuple[int, int] | None:
+    """(start, end) character offsets of `claim`'s first occurrence in `text`, or None. An exact match wins;
+    otherwise quote style (’ vs '), dashes, case, invisible characters and whitespace are ignored, and the
+    offsets returned are those of the matching stretch of the original `text` (so `text[start:end]` is what
+    the model wrote). Pure."""
+    claim = claim.strip()
+    if not claim:
+        return None
+    found = text.find(claim)
+    if found >= 0:
+        return found, found + len(claim)
+    folded_text, where = _folded(text)
+    folded_claim = _folded(claim)[0].strip()
+    if not folded_claim:
+        return None
+    at = folded_text.find(folded_claim)
+    if at < 0:
+        return None
+    return where[at], where[at + len(folded_claim) - 1] + 1
+
 
 def _fc(r: FactCheckRow, author: str) -> FactCheck:
     return FactCheck(id=r.id, record_id=r.record_id, completion=r.completion, start=r.start, end=r.end,
@@ -54,11 +104,11 @@ def add_fact_check(db: Db, project_id: int, record_id: int, user: User, *, compl
             claim = (claim or "").strip()
             if not claim:
                 raise Invalid("select or paste the claim you checked", details={"field": "claim"})
-            found = text.find(claim)
-            if found < 0:
-                raise Invalid("the claim does not occur in that completion; copy it exactly",
-                              details={"field": "claim"})
-            start, end = found, found + len(claim)
+            span = find_claim(text, claim)
+            if span is None:
+                raise Invalid("the claim does not occur in that completion (quote style, case and spacing are "
+                              "ignored; the words must match)", details={"field": "claim"})
+            start, end = span
         if not 0 <= start < end <= len(text):
             raise Invalid(f"the span {start}..{end} is outside the completion (0..{len(text)})",
                           details={"field": "start"})
