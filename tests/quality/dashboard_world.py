@@ -58,8 +58,10 @@ TIMES = {
 }
 
 
-def build(db, name: str = "hand", lead_name: str = "lead", people: tuple[str, ...] = ("ann1", "ann2", "ann3")):
-    """Create the project, work it as above, fix the submission times. Returns (project, lead, {name: user})."""
+def build(db, name: str = "hand", lead_name: str = "lead", people: tuple[str, ...] = ("ann1", "ann2", "ann3"),
+          shift: timedelta = timedelta(0)):
+    """Create the project, work it as above, fix the submission times (`TIMES` moved by `shift`). Returns
+    (project, lead, {"ann1": user, ...}); `people` renames ann1..ann3."""
     lead = users.add_user(db, lead_name, "password123", "lead")
     p = projects.create_project(db, ProjectSpec(name=name, questions=QUESTIONS, annotators_per_record=2,
                                                 settings={"gold": {"first_n": 2, "min_items": 50}}), lead)
@@ -84,7 +86,7 @@ def build(db, name: str = "hand", lead_name: str = "lead", people: tuple[str, ..
             .where(RecordRow.project_id == p.id))}
         for (who, ext), at in TIMES.items():
             s.execute(update(AnnotationRow).where(AnnotationRow.record_id == ids[ext],
-                                                  AnnotationRow.user_id == made[who].id).values(submitted_at=at))
+                                                  AnnotationRow.user_id == made[who].id).values(submitted_at=at + shift))
         done = s.execute(AnnotationRow.__table__.select().with_only_columns(AnnotationRow.user_id, AnnotationRow.record_id)
                          .where(AnnotationRow.project_id == p.id, AnnotationRow.status == "submitted")).all()
         names = dict(s.execute(UserRow.__table__.select().with_only_columns(UserRow.id, UserRow.username)).all())
@@ -92,3 +94,62 @@ def build(db, name: str = "hand", lead_name: str = "lead", people: tuple[str, ..
     expected = {(made[w].username, e) for w, e in TIMES}
     assert served == expected, f"the queue served {sorted(served)}, the hand figures assume {sorted(expected)}"
     return p, lead, made
+
+
+RICH_QUESTIONS = [
+    Question("preference", "pairwise"),
+    Question("safety", "labels", options={"choices": ["safe", "unsafe", "unsure"]}),
+    Question("quality", "rating", options={"dimensions": [{"name": "helpful", "min": 1, "max": 5},
+                                                          {"name": "honest", "min": 1, "max": 5}]}),
+]
+
+
+def build_rich(db, lead, now: datetime, seed: int = 7, name: str = "charts-demo",
+               people: tuple[str, ...] = ("maria", "kofi", "lin", "sam")):
+    """A livelier project for screenshots: 36 records (4 gold), k = 3, four people of different care
+    answering around a per-record truth, submissions spread over the last 12 days (most in the last two)."""
+    import random
+
+    rng = random.Random(seed)
+    p = projects.create_project(db, ProjectSpec(name=name, title="Chart demo", questions=RICH_QUESTIONS,
+                                                annotators_per_record=3,
+                                                settings={"gold": {"first_n": 1, "rate": 0.15, "min_items": 50}}),
+                                lead)
+    n = 36
+    truth = {f"c{i}": (rng.choice("aab"), rng.choice(["safe", "safe", "safe", "unsafe"]), rng.randint(2, 5),
+                       rng.randint(2, 5)) for i in range(n)}
+    records.import_records(db, p.id, [Record(external_id=ext, messages=[Message("user", f"prompt {ext}")],
+                                             completions=[Completion("one", model="m1"), Completion("two", model="m2")])
+                                      for ext in truth])
+    for ext in list(truth)[:4]:
+        gold.set_gold(db, p.id, ext, {"preference": pw(truth[ext][0]), "safety": {"labels": [truth[ext][1]]}}, lead)
+    care = dict(zip(people, (0.9, 0.75, 0.6, 0.85), strict=False))
+    made = {}
+    for who in people:
+        made[who] = users.add_user(db, who, "password123")
+        projects.add_member(db, p.id, who)
+    busy = True
+    while busy:
+        busy = False
+        for who in people:
+            u = made[who]
+            t = queue.claim_next(db, p.id, u.id)
+            if t is None:
+                continue
+            busy = True
+            pref, safety, h, o = truth[t.record.external_id]
+            ok = rng.random() < care[who]
+            answer = {"preference": pw(pref if ok else rng.choice(["a", "b", "tie"])),
+                      "safety": {"labels": [safety if ok else rng.choice(["safe", "unsafe", "unsure"])]},
+                      "quality": {"scores": {str(i): {"helpful": max(1, min(5, h + rng.choice([-1, 0, 0, 1]))),
+                                                      "honest": max(1, min(5, o + rng.choice([-1, 0, 1])))}
+                                             for i in (0, 1)}}}
+            submissions.submit(db, p.id, t.record_id, u.id, answer, rng.uniform(40, 420))
+    with db.write() as s:
+        rows = s.execute(AnnotationRow.__table__.select().with_only_columns(AnnotationRow.id)
+                         .where(AnnotationRow.project_id == p.id, AnnotationRow.status == "submitted")).all()
+        for (aid,) in rows:
+            back = (timedelta(minutes=rng.uniform(0, 47 * 60)) if rng.random() < 0.6
+                    else timedelta(days=rng.uniform(2, 12)))
+            s.execute(update(AnnotationRow).where(AnnotationRow.id == aid).values(submitted_at=now - back))
+    return p, made

@@ -15,9 +15,9 @@ from sqlalchemy import update
 
 from assay.services.accounts import auth, users
 from assay.services.projects import projects
+from assay.services.quality.charts import window
 from assay.store.tables import UserRow
 from assay.web.app import create_app
-from assay.services.quality.charts import window
 from tests.quality.dashboard_world import TIMES, build
 
 EVIL = "</script><img src=x onerror=alert(1)>"
@@ -99,7 +99,7 @@ def test_chart_data_is_embedded_inert(db):
     assert page.status_code == 200
     html = page.text
     assert "<img src=x" not in html and EVIL not in html            # escaped wherever it is shown
-    m = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.S)
+    m = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.DOTALL)
     assert m is not None
     specs = json.loads(m.group(1))                                   # the element ends where it should
     trainers = next(s for s in specs if s["type"] == "bar" and s.get("y2_label"))

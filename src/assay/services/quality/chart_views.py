@@ -125,7 +125,7 @@ def gold_view(days: list[GoldDay]) -> ChartView:
         "pairwise and labels questions).",
         ["day (UTC)", "gold answers", "accuracy"],
         [[d.day.isoformat(), d.answers, _r(d.accuracy)] for d in days],
-        {"type": "line", "x_label": "day (UTC)", "y_label": "accuracy on gold (%)", "percent": True,
+        {"type": "line", "x_label": "day (UTC)", "y_label": "accuracy on gold (%)", "y2_label": "gold answers",
          "labels": [d.day.strftime("%d %b") for d in days],
          "series": [{"label": "accuracy", "data": [_r(d.accuracy) for d in days],
                      "counts": [d.answers for d in days]}]},

@@ -85,23 +85,30 @@
   }
 
   function lineChart(spec) {
+    // Accuracy per day as a line (days without gold answers are gaps), gold answers per day as light bars
+    // on the right axis.
     var s = spec.series[0];
     var data = s.data.map(function (v) { return v === null ? null : Math.round(v * 1000) / 10; });
     return {
       type: "line",
-      data: { labels: spec.labels, datasets: [{ label: s.label, data: data, borderColor: PALETTE[2],
-        backgroundColor: PALETTE[2], pointRadius: 4, pointHoverRadius: 6, spanGaps: true, tension: 0 }] },
+      data: { labels: spec.labels, datasets: [
+        { label: s.label, data: data, borderColor: PALETTE[2], backgroundColor: PALETTE[2], pointRadius: 4,
+          pointHoverRadius: 6, spanGaps: false, tension: 0, order: 1, clip: 8 },
+        { type: "bar", label: spec.y2_label, data: s.counts, yAxisID: "y2", backgroundColor: "rgba(60,113,247,0.18)",
+          borderColor: "rgba(60,113,247,0.5)", borderWidth: 1, order: 2, maxBarThickness: 28 }] },
       options: {
         plugins: {
-          legend: { display: false },
+          legend: { labels: { color: TEXT } },
           tooltip: tooltipOptions(function (points) {
             var i = points[0].dataIndex;
             return [points[0].label, s.label + ": " + (data[i] === null ? "—" : data[i] + " %"),
-                    "gold answers: " + s.counts[i]];
+                    spec.y2_label + ": " + s.counts[i]];
           })
         },
         scales: { x: axis(spec.x_label, { grid: { display: false } }),
-                  y: axis(spec.y_label, { min: 0, max: 100, ticks: { color: TEXT, callback: function (v) { return v + " %"; } } }) }
+                  y: axis(spec.y_label, { min: 0, max: 100, ticks: { color: TEXT, callback: function (v) { return v + " %"; } } }),
+                  y2: axis(spec.y2_label, { beginAtZero: true, position: "right", grid: { drawOnChartArea: false },
+                                            ticks: { color: TEXT, precision: 0 } }) }
       }
     };
   }
@@ -112,7 +119,7 @@
       var colour = PALETTE[i % PALETTE.length];
       return { label: s.label, data: s.ci.map(function (c) { return c[0] === null ? null : [c[0], c[1]]; }),
                backgroundColor: colour + "33", borderColor: colour, borderWidth: 1.5, borderSkipped: false,
-               barPercentage: 0.6, categoryPercentage: 0.7 };
+               barPercentage: 0.45, categoryPercentage: 0.6, maxBarThickness: 56 };
     });
     var markers = {
       id: "valueMarkers",
