@@ -101,6 +101,15 @@ def test_reviewer_walks_the_queue_by_keyboard(live: Live, page: Any, output_dir:
     element_shot(page, "[data-testid=answer-gold]", shots / "review-gold-diff.png")
     element_shot(page, "[data-testid=answer-errors]", shots / "review-spans.png")
 
+    # the gold-failure view: the expected answer beside theirs, the question flagged
+    page.click("[data-testid=view-gold_failed]")
+    page.wait_for_selector("[data-testid=review-item]")
+    assert "differs from gold" in page.inner_text(".review-answers")
+    element_shot(page, ".review-answers", shots / "review-gold-failure.png")
+    page.click("[data-testid=view-pending]")
+    page.wait_for_selector("[data-testid=review-item]")
+    assert where(page) == (1, total, first)
+
     page.keyboard.press("?")
     assert page.locator("#review-help").is_visible()
     page.keyboard.press("Escape")
