@@ -143,9 +143,10 @@ def _norm(name: str) -> str:
 def resolve(ctx: Context, from_name: str) -> str | None:
     """The Assay question a `from_name` answers, or None when the project has none of that name."""
     name = ctx.question_map.get(from_name, from_name)
+    base = name.split("__")[0]  # Assay's own export names per-completion controls <question>__answer2
     if ctx.questions is None:
-        return _norm(name) or None
-    for candidate in (name, _norm(name), _norm(name).lower()):
+        return _norm(base) or None
+    for candidate in (name, _norm(name), _norm(name).lower(), base, _norm(base)):
         if candidate in ctx.questions:
             return candidate
     return None
@@ -368,7 +369,11 @@ def _answer(kind: QuestionKind, q: Question | None, items: list[tuple[str, dict[
                                         f"({', '.join(names)}); pass a label config naming them", f"{path}.to_name")
                 idx = 0
             name = str(item.get("from_name"))
-            dim = dims[0] if len(dims) == 1 else (name if not dims or name in dims else None)
+            parts = name.split("__")
+            named = next((x for x in parts[1:] if x in dims), None)  # <question>__<dimension>[__answerN]
+            dim = dims[0] if len(dims) == 1 else (named or (name if not dims or name in dims else None))
+            if not dims:
+                dim = parts[1] if len(parts) > 1 and not COMPLETION_KEY.match(parts[1]) else parts[0]
             if dim is None:
                 raise where.invalid(f"question {q.name if q else name!r} has several dimensions "
                                     f"({', '.join(dims)}); none is called {name!r}", f"{path}.from_name")
@@ -391,9 +396,12 @@ def _answer(kind: QuestionKind, q: Question | None, items: list[tuple[str, dict[
                 raise where.invalid(f"span {start}..{end} ({describe(quoted)}) does not lie in completion {idx} "
                                     f"(length {len(texts[idx])})", f"{path}.value")
             got = val(path, item, "labels")
+            meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
+            note = meta.get("text", "")
+            note = "\n".join(str(t) for t in note) if isinstance(note, list) else str(note)
             for label in ([got] if isinstance(got, str) else as_list(got, where, f"{path}.value.labels")) or [""]:
                 spans.append({"completion": idx, "start": fixed[0], "end": fixed[1], "label": str(label),
-                              "note": "", "text": texts[idx][fixed[0]:fixed[1]]})
+                              "note": note, "text": texts[idx][fixed[0]:fixed[1]]})
         return {"spans": spans, "none_found": False}
     if kind is QuestionKind.pairwise:
         path, item = items[-1]
@@ -411,7 +419,9 @@ def _answer(kind: QuestionKind, q: Question | None, items: list[tuple[str, dict[
         else:
             raise where.invalid(f"{picked!r} is completion {idx}, not one of the pair {a} and {b}",
                                 f"{path}.to_name")
-        return {"choice": choice, "strength": None}
+        strength = item["value"].get("assay_strength")  # kept by Assay's own export
+        strength = strength if strength in (1, 2, 3) and choice != "tie" else None
+        return {"choice": choice, "strength": strength}
     path, item = items[-1]
     ranker = as_dict(val(path, item, "ranker"), where, f"{path}.value.ranker")
     groups: list[list[int]] = []
