@@ -396,8 +396,8 @@ def _answer(kind: QuestionKind, q: Question | None, items: list[tuple[str, dict[
                 raise where.invalid(f"span {start}..{end} ({describe(quoted)}) does not lie in completion {idx} "
                                     f"(length {len(texts[idx])})", f"{path}.value")
             got = val(path, item, "labels")
-            meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
-            note = meta.get("text", "")
+            meta = item.get("meta")
+            note = meta.get("text", "") if isinstance(meta, dict) else ""
             note = "\n".join(str(t) for t in note) if isinstance(note, list) else str(note)
             for label in ([got] if isinstance(got, str) else as_list(got, where, f"{path}.value.labels")) or [""]:
                 spans.append({"completion": idx, "start": fixed[0], "end": fixed[1], "label": str(label),
