@@ -38,6 +38,7 @@ from assay.pipelines.conditions import compile_conditions, list_columns_of, pars
 from assay.services.datasets import handoff as datasets
 from assay.services.explorer import cache as explorer_cache
 from assay.services.explorer import search as explorer_search
+from assay.services.explorer import sql_errors
 from assay.services.explorer.cache import MATERIALIZED, CacheStatus, TimeLimit, cache_dir, cursor, time_limit
 from assay.services.projects.records import ImportResult
 from assay.store.db import Db
@@ -218,7 +219,7 @@ def browse(db: Db, ref: str, view: View) -> RecordPage:
                                                       f"LIMIT {view.per_page} OFFSET {off}").fetchall()]
                 rows = _fetch_rids(cur, m, rids)
         except Exception as e:  # duckdb.Error: a bad `where` or value
-            raise _query_error(e, limit) from e
+            raise _query_error(e, limit, cols) from e
     return RecordPage(m.ref, view, int(total), rows, cols, (time.perf_counter() - t0) * 1000)
 
 
@@ -264,7 +265,7 @@ def selection_table(db: Db, ref: str, view: View) -> tuple[Manifest, pa.Table]:
             table = cur.sql(f"SELECT {', '.join(repr_col(c) for c in cols)} FROM records WHERE {w} "
                             f"ORDER BY _rid").to_arrow_table()
         except Exception as e:  # duckdb.Error: a bad `where` or value
-            raise _query_error(e, limit) from e
+            raise _query_error(e, limit, cols) from e
     return m, table
 
 
@@ -272,16 +273,16 @@ def _seconds(db: Db) -> float:
     return float(db.settings.explorer_query_seconds)
 
 
-def _query_error(e: Exception, limit: TimeLimit) -> Exception:
+def _query_error(e: Exception, limit: TimeLimit, columns: list[str]) -> Exception:
     """What a failed view query raises: our own errors as they are, TooSlow when the time limit interrupted
-    it, else Invalid with DuckDB's message."""
+    it, else Invalid naming the fields the person may use (`sql_errors.explain`)."""
     if isinstance(e, (Invalid, NotFound)):
         return e
     if limit.fired:
         return TooSlow(f"the filter took too long: it was stopped after {limit.seconds:g} s. Narrow it (a simpler "
                        "`where`, fewer or more selective conditions) and try again",
                        details={"seconds": limit.seconds})
-    return Invalid(f"the filter failed: {e}")
+    return sql_errors.explain(e, columns)
 
 
 def repr_col(c: str) -> str:
