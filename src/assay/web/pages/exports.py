@@ -20,7 +20,7 @@ from assay.web.deps import DbDep, JobId, ProjectId, Reader, Writer
 from assay.web.pages.common import page
 
 router = APIRouter()
-EXPORT_FORMATS = ("dpo", "sft", "reward", "kto", "raw")
+EXPORT_FORMATS = ("dpo", "sft", "reward", "kto", "raw", "label-studio")
 FILE_FORMATS = ("jsonl", "parquet")
 PAGE_WAIT_SECONDS = 3.0  # a small export is done before the redirect; a big one shows its progress
 
