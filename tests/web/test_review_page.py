@@ -230,7 +230,7 @@ def test_views_and_annotator_filter_match_the_json_twin(client, db, world) -> No
     assert "Expected (gold) answers" in page and "differs from gold" in page
     assert "A is slightly better" in text_of(page)  # the gold answer, set by build()
     # filters travel in the links and the form
-    assert 'href="/projects/%d/review?show=disagreement"' % world.project_id in page
+    assert f'href="/projects/{world.project_id}/review?show=disagreement"' in page
     r = client.get(base, params={"show": "nonsense"}, headers=h)
     assert r.status_code == 422 and "show must be one of" in r.text
 
@@ -281,8 +281,37 @@ def test_a_gold_review_never_reaches_the_trainer(client, db, world) -> None:  # 
         assert slots.drift(s, world.project_id) == []  # a gold rejection changes no counter
     mine = client.get(f"/projects/{world.project_id}/my-work", headers=headers(db, world, "ann2")).text
     assert secret not in mine
-    rows = {m.group(1): m.group(2) for m in re.finditer(r'<tr data-record="(\d+)">(.*?)</tr>', mine, re.S)}
+    rows = {m.group(1): m.group(2) for m in re.finditer(r'<tr data-record="(\d+)">(.*?)</tr>', mine, re.DOTALL)}
     assert "not yet reviewed" in rows[str(gold.record_id)] and "rejected" not in rows[str(gold.record_id)]
     assert "accepted" in rows[str(ordinary.record_id)]  # an ordinary review does show
     # still editable: the submit's lock ignores the gold review
     submissions.submit(db, world.project_id, gold.record_id, world.users["ann2"].id, full_answers("a"), 5)
+
+
+def test_malformed_or_hostile_stored_answers_never_break_the_page(client, db, world) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from assay.store.tables import AnnotationRow
+
+    h = headers(db, world, "rev")
+    first = review.review_queue(db, world.project_id, world.users["rev"].id)[0]
+    hostile = {
+        "preference": {"choice": "<script>window.__pwned=1</script>"},
+        "rank": {"order": [[7, "x"], 9, []]},
+        "rubric": {"scores": {"0": {"helpfulness": "lots"}, "x": {"tone": 2}, "9": {"tone": 3}}},
+        "safety": {"per_completion": {"5": ["<b>bold</b>"]}},
+        "rationale": {"text": "<img src=x onerror=alert(1)> — fine"},
+        "gold": {"text": "rewritten", "base": 12},
+        "errors": {"spans": [{"completion": 1, "start": 50_000, "end": 50_010, "label": "hallucination",
+                              "text": "far away"}, {"completion": 9, "start": 0, "end": 3}, "junk"]},
+        "gone_question": {"x": "é"},
+    }
+    with db.write() as s:
+        s.execute(update(AnnotationRow).where(AnnotationRow.id == first.annotation_id).values(answers=hostile))
+    r = client.get(f"/projects/{world.project_id}/review", params={"at": first.annotation_id}, headers=h)
+    assert r.status_code == 200 and current_annotation(r.text) == first.annotation_id
+    main = r.text.split("<main", 1)[1]
+    assert "<script>window.__pwned" not in main and "<img src=x" not in main and "<b>bold</b>" not in main
+    assert "not readable as a pairwise answer" in main
+    assert "no question with this name any more" in main and "é" in main  # stored JSON, non-ASCII as is
+    assert "offsets outside the text" in main and "&lt;img src=x onerror=alert(1)&gt; — fine" in main
