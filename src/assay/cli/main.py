@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from assay.cli import admin, data, generate, handoff, quality, security, server
+from assay.cli import admin, data, generate, gold, handoff, quality, security, server
 from assay.cli.common import CommandGroup
 
 app = CommandGroup(name="assay", help="Assay: make LLM post-training data — judge, curate, export.",
@@ -51,6 +51,7 @@ app.add_typer(security.tokens_app, name="tokens")
 app.add_typer(admin.projects_app, name="projects")
 app.add_typer(admin.records_app, name="records")
 app.add_typer(quality.quality_app, name="quality")
+app.add_typer(gold.gold_app, name="gold")
 
 # Datasets and pipelines.
 data.data_app.command("push")(handoff.push)
@@ -63,4 +64,4 @@ app.add_typer(server.db_app, name="db")
 app.add_typer(generate.remote_app, name="remote")
 
 #: The command groups `assay` has (tests/cli/test_cli_mount.py checks each is mounted and documented).
-GROUPS = ("data", "db", "pipeline", "projects", "quality", "records", "remote", "tokens", "users")
+GROUPS = ("data", "db", "gold", "pipeline", "projects", "quality", "records", "remote", "tokens", "users")

@@ -46,6 +46,7 @@ from assay.schemas import (
     SuggestionPublic,
     UserPublic,
 )
+from assay.schemas.gold import GoldChangePublic, GoldRecordPublic, GoldSet, GoldUnset
 from assay.sdk.http import make_http, send
 
 API = "/api/v1"
@@ -230,6 +231,28 @@ class Client:
         pid = self.project_id(project)
         body = ReviewCreate(decision=decision, comment=comment)
         return self._post(f"/projects/{pid}/annotations/{annotation_id}/review", body.model_dump(mode="json"))
+
+    # -- gold records (leads and admins; web/api/gold.py) ------------------------------------------------
+    def gold(self, project: int | str) -> list[GoldRecordPublic]:
+        """The project's gold records with their expected answers, by record id."""
+        pid = self.project_id(project)
+        return [GoldRecordPublic.model_validate(x) for x in self._get(f"/projects/{pid}/gold")]
+
+    def set_gold(self, project: int | str, expected: dict[str, Any], *, external_ids: Iterable[str] = (),
+                 record_ids: Iterable[int] = ()) -> int:
+        """Mark records gold with the same expected answers, e.g. `{"preference": {"choice": "a"}}` (checked
+        per record by the server like a submission; all or nothing). Returns how many records. Raises
+        Invalid naming the record and question of a bad answer, NotFound for a record not in the project."""
+        body = GoldSet(expected=expected, external_ids=list(external_ids), record_ids=list(record_ids))
+        out = self._post(f"/projects/{self.project_id(project)}/gold", body.model_dump(mode="json"))
+        return GoldChangePublic.model_validate(out).records
+
+    def unset_gold(self, project: int | str, *, external_ids: Iterable[str] = (), record_ids: Iterable[int] = ()
+                   ) -> int:
+        """Unmark records (all or nothing). Returns how many of them were gold."""
+        body = GoldUnset(external_ids=list(external_ids), record_ids=list(record_ids))
+        out = self._post(f"/projects/{self.project_id(project)}/gold/unset", body.model_dump(mode="json"))
+        return GoldChangePublic.model_validate(out).records
 
     # -- exports ---------------------------------------------------------------------------------------
     def export(self, project: int | str, format: str = "dpo", file_format: str = "jsonl", *,

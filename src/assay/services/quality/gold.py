@@ -180,8 +180,8 @@ def after_submit(s: Tx, project_id: int, project_name: str, settings: dict[str, 
     new = "paused" if acc < policy.pause_below else "warned" if acc < policy.warn_below else "ok"
     if new != row.state:
         limit = policy.pause_below if new == "paused" else policy.warn_below
-        reason = (f"accuracy on check items is {acc:.0%} over {n} answers (the project asks for at least "
-                  f"{limit:.0%})." if new != "ok" else "")
+        reason = (f"accuracy on check items is {figure(n, acc)}; the project asks for at least {percent(limit)}."
+                  if new != "ok" else "")
         record_event(s, user_id, f"gold.{new}", project_name, person=user_id, accuracy=round(acc, 4), n=n)
         gold_q.set_state(s, row, new, reason)
 

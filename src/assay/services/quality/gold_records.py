@@ -9,7 +9,8 @@ Contracts:
 - the people who already submitted on the records are scored again (`gold.rescore_in`), so their standing
   shows the live figures everywhere;
 - one audit entry per call (`gold.set` / `gold.unset`, with how many and the first record ids);
-- gold answers are for leads only: every function checks `policies.manage_project`.
+- gold answers are for leads only: every function checks `policies.manage_project` (`user` None: the local
+  operator running the CLI against the database).
 Counters are not touched (a gold record is served regardless of k; `store.slots` keeps them).
 """
 
@@ -46,8 +47,11 @@ class GoldItem:
     expected: dict[str, Any]
 
 
-def _project(s: Tx, project_id: int, user: User) -> ProjectRow:
-    policies.manage_project(user, members_q.role_of(s, project_id, user.id))
+def _project(s: Tx, project_id: int, user: User | None) -> ProjectRow:
+    """The project, after the lead check; `user` None is the local operator (the CLI, with the database's
+    own credentials), who may do anything."""
+    if user is not None:
+        policies.manage_project(user, members_q.role_of(s, project_id, user.id))
     project = projects_q.get(s, project_id)
     if project is None:
         raise NotFound(f"no project with id {project_id}")
@@ -125,7 +129,7 @@ def unmark_in(s: Tx, project: ProjectRow, rows: Sequence[RecordRow], actor: User
     return len(ids)
 
 
-def set_gold(db: Db, project_id: int, user: User, expected: dict[str, Any], *, record_ids: Sequence[int] = (),
+def set_gold(db: Db, project_id: int, user: User | None, expected: dict[str, Any], *, record_ids: Sequence[int] = (),
              external_ids: Sequence[str] = ()) -> int:
     """Mark records gold with the same expected answers (all or nothing). Returns how many."""
     with db.write() as s:
@@ -133,7 +137,7 @@ def set_gold(db: Db, project_id: int, user: User, expected: dict[str, Any], *, r
         return mark_in(s, project, resolve(s, project, record_ids, external_ids), expected, user)
 
 
-def unset_gold(db: Db, project_id: int, user: User, *, record_ids: Sequence[int] = (),
+def unset_gold(db: Db, project_id: int, user: User | None, *, record_ids: Sequence[int] = (),
                external_ids: Sequence[str] = ()) -> int:
     """Unmark records (all or nothing: an unknown record changes nothing). Returns how many were gold."""
     with db.write() as s:
@@ -141,7 +145,7 @@ def unset_gold(db: Db, project_id: int, user: User, *, record_ids: Sequence[int]
         return unmark_in(s, project, resolve(s, project, record_ids, external_ids), user)
 
 
-def list_gold(db: Db, project_id: int, user: User) -> list[GoldItem]:
+def list_gold(db: Db, project_id: int, user: User | None) -> list[GoldItem]:
     """The project's gold records with their expected answers, by id (leads and admins)."""
     with db.read() as s:
         _project(s, project_id, user)
