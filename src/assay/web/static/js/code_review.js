@@ -65,6 +65,60 @@
     sync(root);
   }
 
-  function init() { document.querySelectorAll("[data-cr]").forEach(setup); }
+  // ---- keys while the code-review question is the current one (annotate.js routes the others; listed in
+  // the page's ? help): ←/→ candidate, c/b/f its verdict, 1/2/3 + 4/5/6 preference and strength, v run the
+  // candidate's visible tests, m run my tests, t / n write tests / rationale.
+  var VERDICT_KEYS = { c: "correct", b: "buggy", f: "fails_to_run" };
+  var CHOICE_KEYS = { "1": "a", "2": "b", "3": "tie" }, STRENGTH_KEYS = { "4": "1", "5": "2", "6": "3" };
+
+  function typing(el) {
+    return el && (el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable ||
+                  (el.tagName === "INPUT" && /text|search|number|email|url/.test(el.type)));
+  }
+  function pick(root, sel) {
+    var el = root.querySelector(sel);
+    if (!el) return false;
+    el.checked = true;
+    el.dispatchEvent(new Event("change", { bubbles: true }));
+    return true;
+  }
+  function markCandidate(root) {
+    var col = parseInt(root.dataset.crCol || "0", 10);
+    root.querySelectorAll(".cr-verdicts [data-testid^=verdict-]").forEach(function (row, i) {
+      row.classList.toggle("cell-current", i === col);
+    });
+  }
+  function key(root, e) {
+    var n = parseInt(root.dataset.candidates || "0", 10), col = parseInt(root.dataset.crCol || "0", 10);
+    if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
+      root.dataset.crCol = String(Math.max(0, Math.min(n - 1, col + (e.key === "ArrowRight" ? 1 : -1))));
+      markCandidate(root);
+      return true;
+    }
+    if (VERDICT_KEYS[e.key]) {
+      return pick(root, 'input[data-cr-verdict="' + col + '"][value="' + VERDICT_KEYS[e.key] + '"]');
+    }
+    if (CHOICE_KEYS[e.key]) return pick(root, 'input[data-cr-choice][value="' + CHOICE_KEYS[e.key] + '"]');
+    if (STRENGTH_KEYS[e.key]) {
+      var tie = root.querySelector('input[data-cr-choice][value="tie"]:checked');
+      return !tie && pick(root, 'input[data-cr-strength][value="' + STRENGTH_KEYS[e.key] + '"]');
+    }
+    var target = { v: "[data-testid=run-visible-" + col + "]", m: "[data-testid=run-my-tests]" }[e.key];
+    if (target) { var b = root.querySelector(target); if (b) b.click(); return !!b; }
+    var box = { t: "[data-cr-tests]", n: "[data-cr-rationale]" }[e.key];
+    if (box) { var el = root.querySelector(box); if (el) el.focus(); return !!el; }
+    return false;
+  }
+  document.addEventListener("keydown", function (e) {
+    if (document.querySelector("dialog[open]") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (typing(document.activeElement)) return;
+    var fs = document.querySelector("fieldset.question.current");
+    var root = fs && fs.querySelector("[data-cr]");
+    if (root && key(root, e)) e.preventDefault();
+  });
+
+  function init() {
+    document.querySelectorAll("[data-cr]").forEach(function (root) { setup(root); markCandidate(root); });
+  }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
 })();
