@@ -75,6 +75,8 @@ class Record:
     metadata: dict[str, Any] = field(default_factory=dict)
     code: CodeTask | None = None
     source: str = ""
+    # expected (gold) answers keyed by question name, from an import's `gold` / `expected` field; None: not gold
+    expected: dict[str, Any] | None = None
 
     @property
     def prompt_text(self) -> str:
@@ -95,4 +97,6 @@ class Record:
             d["code"] = self.code.to_dict()
         if self.source:
             d["source"] = self.source
+        if self.expected is not None:
+            d["expected"] = self.expected
         return d

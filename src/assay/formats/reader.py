@@ -16,6 +16,7 @@ from assay.errors import Invalid
 from assay.formats.chat import from_assay, from_openai, from_prompt_response, from_sharegpt
 from assay.formats.checks import Options, ReadStats, Where
 from assay.formats.code import from_humaneval, from_mbpp
+from assay.formats.expected import take_expected
 from assay.formats.hh import DIVERGENCE_MODES, from_hh
 from assay.formats.judgments import from_llmbar, from_pandalm, from_tulu
 from assay.formats.label_studio import from_task as from_label_studio
@@ -161,7 +162,7 @@ def _convert(fmt: str, rows: Iterator[Row], opts: Options) -> Iterator[Record]:
         if out is None:
             continue
         if isinstance(out, Record):
-            yield out
+            yield take_expected(out, row, where)  # a `gold` / `expected` field makes it gold (formats/expected.py)
         else:
             yield from out
 

@@ -30,6 +30,9 @@ class RecordCreate(BaseModel):
     prompt: str | None = None
     completions: list[CompletionPublic] = []
     metadata: dict[str, Any] = {}
+    expected: dict[str, dict[str, Any]] | None = Field(
+        default=None, description="Expected (gold) answers keyed by question name: the record is imported as "
+        "gold (checked against the project's questions; trainers never see them).")
 
 
 class RecordPublic(BaseModel):

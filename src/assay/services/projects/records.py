@@ -14,6 +14,7 @@ from assay.domain.users import User
 from assay.errors import Invalid, NotFound
 from assay.formats.text import refuse_in_record
 from assay.services.accounts.audit import record_event
+from assay.services.quality import gold_records
 from assay.store.db import Db
 from assay.store.mappers import project_from_row, record_from_row
 from assay.store.queries import import_staging as staging_q
@@ -144,6 +145,7 @@ def import_records(db: Db, project_id: int, records: list[Record], actor: User |
     prefilled = []
     for r in records:
         check_fits(project, r)
+        gold_records.check_expected(project, r, _where(r))  # an import's `gold` / `expected` field
         suggested = metadata_suggestions(project, r)
         if r.external_id not in already:
             prefilled.append(suggested)

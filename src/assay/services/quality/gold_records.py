@@ -20,7 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assay.domain.projects import Project
 from assay.domain.questions import validate_answers
+from assay.domain.records import Record
 from assay.domain.users import User
 from assay.errors import Invalid, NotFound
 from assay.services.accounts import policies
@@ -101,6 +103,34 @@ def expected_for(project: ProjectRow, row: RecordRow, expected: dict[str, Any]) 
         raise Invalid(f"record {row.external_id!r}: the expected answers are all empty",
                       details={"record": row.external_id, "field": "expected"})
     return clean
+
+
+def check_expected(project: Project, record: Record, where: str) -> None:
+    """An imported record's expected answers (`record.expected`, from a `gold` / `expected` field) checked
+    against the project's questions like `expected_for`, and normalised in place. Raises Invalid naming
+    `where` (file and line) and the field."""
+    if record.expected is None:
+        return
+    names = {q.name for q in project.questions}
+    for name in record.expected:
+        if name not in names:
+            raise Invalid(f"{where}: expected.{name}: the project has no question {name!r}; it asks "
+                          + ", ".join(sorted(names)), details={"record": record.external_id, "field": f"expected.{name}"})
+    texts = [c.text for c in record.completions]
+    out: dict[str, Any] = {}
+    for q in project.questions:
+        if q.name not in record.expected:
+            continue
+        try:
+            clean = validate_answers([q], {q.name: record.expected[q.name]}, texts, strength_optional=True)
+        except Invalid as e:
+            raise Invalid(f"{where}: expected.{q.name}: {e.message}",
+                          details={"record": record.external_id, "field": f"expected.{q.name}"}) from e
+        out.update(clean)
+    if not out:
+        raise Invalid(f"{where}: expected: the expected answers are all empty",
+                      details={"record": record.external_id, "field": "expected"})
+    record.expected = out
 
 
 def mark_in(s: Tx, project: ProjectRow, rows: Sequence[RecordRow], expected: dict[str, Any],

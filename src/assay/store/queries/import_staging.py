@@ -55,6 +55,8 @@ STAGE_RECORDS = Table(
     Column("messages", JSON), Column("meta", JSON), Column("code", JSON),
     Column("source", String(500)), Column("priority", Integer),
     Column("fresh", Boolean, nullable=False, default=False),
+    # a gold record's expected answers (an import's `gold` / `expected` field); SQL NULL: not gold
+    Column("is_gold", Boolean, nullable=False, default=False), Column("gold", JSON(none_as_null=True)),
     prefixes=["TEMPORARY"])
 STAGE_COMPLETIONS = Table(
     "assay_stage_completions", _meta,
@@ -114,7 +116,7 @@ def rows(start: int, records: Sequence[Record], priority: int,
     return StagedRows(
         records=[{"seq": start + i, "external_id": r.external_id, "messages": [m.to_dict() for m in r.messages],
                   "meta": r.metadata, "code": r.code.to_dict() if r.code else None, "source": r.source[:500],
-                  "priority": priority, "fresh": True}
+                  "priority": priority, "fresh": True, "is_gold": r.expected is not None, "gold": r.expected}
                  for i, r in enumerate(records)],
         completions=[{"seq": start + i, "position": j, "model": c.model, "text": c.text, "meta": c.metadata}
                      for i, r in enumerate(records) for j, c in enumerate(r.completions)],
@@ -156,13 +158,13 @@ def publish(conn: Connection, project_id: int, now: datetime) -> tuple[int, int]
 
 
 _RECORD_COLUMNS = ["project_id", "external_id", "messages", "metadata", "code", "source", "priority", "is_gold",
-                   "submitted_count", "leased_count", "created_at"]
+                   "gold_answers", "submitted_count", "leased_count", "created_at"]
 
 
 def _record_values(project_id: int, now: datetime) -> list[Any]:
     st, records = STAGE_RECORDS, cast(Table, RecordRow.__table__)
     return [literal(project_id), st.c.external_id, st.c.messages, st.c.meta, st.c.code, st.c.source,
-            st.c.priority, literal(False), literal(0), literal(0), literal(now, records.c.created_at.type)]
+            st.c.priority, st.c.is_gold, st.c.gold, literal(0), literal(0), literal(now, records.c.created_at.type)]
 
 
 def _publish_with_ids(conn: Connection, project_id: int, now: datetime) -> tuple[int, int]:

@@ -43,7 +43,8 @@ def to_record(r: RecordCreate, i: int) -> Record:
     if r.prompt is not None:
         msgs.append(Message("user", r.prompt))
     return Record(external_id=r.id, messages=msgs, metadata=r.metadata, source=f"request item {i}",
-                  completions=[Completion(text=c.text, model=c.model, metadata=c.metadata) for c in r.completions])
+                  completions=[Completion(text=c.text, model=c.model, metadata=c.metadata) for c in r.completions],
+                  expected=r.expected)
 
 
 # The body is documented here but read by the route itself, streamed (FastAPI would read and parse it whole).
