@@ -9,6 +9,7 @@ A properly paired escape (`"\\ud83d\\ude00"`) is one ordinary character and pass
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -49,8 +50,22 @@ def find_lone_surrogate(value: Any, path: str = "") -> tuple[str, str] | None:
     return None
 
 
+def _valid_unicode(value: Any) -> bool:
+    """True when no text in a JSON-like value holds a lone surrogate (one C-speed encode of the whole value;
+    only when it fails does `find_lone_surrogate` walk the value to name the field)."""
+    try:
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    except (TypeError, ValueError):  # not JSON-like (e.g. a circular value): walk it
+        return False
+    return True
+
+
 def refuse_in_row(where: Where, row: dict[str, Any]) -> None:
     """Raise `where.invalid(...)` naming the field when a source row holds a lone surrogate."""
+    if _valid_unicode(row):
+        return
     found = find_lone_surrogate(row)
     if found is not None:
         raise where.invalid(REASON.format(code=found[1]), found[0])
@@ -60,7 +75,10 @@ def refuse_in_record(record: Record, where: str) -> None:
     """Raise Invalid ``"<where>, field <path>: holds a lone surrogate ..."`` when any text of the record (id,
     messages, completions, metadata, code task) holds one. `where` names the record for people, e.g.
     ``data.jsonl line 7`` or ``request item 3``."""
-    found = find_lone_surrogate(record.to_dict())
+    value = record.to_dict()
+    if _valid_unicode(value):
+        return
+    found = find_lone_surrogate(value)
     if found is not None:
         field, code = found
         reason = REASON.format(code=code)

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
+import pickle
 import re
 import secrets
 import time
@@ -179,8 +179,9 @@ def line_of(record: Record) -> int:
 
 
 def _fingerprint(record: Record) -> bytes:
-    data = json.dumps(record.to_dict() | {"source": None}, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    d = record.to_dict()
+    d.pop("source", None)  # where it was read, not what it is
+    return hashlib.blake2b(pickle.dumps(d, protocol=5), digest_size=8).digest()  # pickle: C speed
 
 
 class _Seen:
@@ -319,8 +320,7 @@ def check_file(db: Db, project_id: int, path: Path, opts: ImportOptions,
                     if skip:
                         report.skipped["divergent HH pair"] = report.skipped.get("divergent HH pair", 0) + 1
                         continue
-                refuse_in_record(r, _where(r))
-                earlier = seen.repeat_of(r)
+                earlier = seen.repeat_of(r)  # (text was checked for lone surrogates row by row)
                 if earlier is not None:
                     report.duplicates += 1
                     report.skipped["duplicate record"] = report.skipped.get("duplicate record", 0) + 1
@@ -380,11 +380,13 @@ class StreamImportResult:
 
 
 def import_stream(db: Db, project_id: int, records: Iterable[Record], actor: User | None = None,
-                  priority: int = 0, progress: Callable[[int], None] | None = None) -> StreamImportResult:
+                  priority: int = 0, progress: Callable[[int], None] | None = None, *,
+                  text_checked: bool = False) -> StreamImportResult:
     """Import records as they come, all or nothing (see the module doc). A record repeating an earlier one
     exactly is imported once (counted in `duplicates`); the same id with other content is an error. Records
     whose id the project already holds are left as they are (`existing`). Raises Invalid naming the line and
-    field of the first bad record (nothing is written), NotFound for an unknown project."""
+    field of the first bad record (nothing is written), NotFound for an unknown project. `text_checked`: the
+    records come from `read_records`, whose rows were already checked for text that is not valid Unicode."""
     project = _load_project(db, project_id)
     seen = _Seen()
     created = existing = duplicates = staged = count = 0
@@ -410,7 +412,8 @@ def import_stream(db: Db, project_id: int, records: Iterable[Record], actor: Use
                 chunk.clear()
 
             for r in records:
-                refuse_in_record(r, _where(r))
+                if not text_checked:
+                    refuse_in_record(r, _where(r))
                 if seen.repeat_of(r) is not None:
                     duplicates += 1
                     continue
@@ -455,7 +458,8 @@ def import_file(db: Db, project_id: int, path: Path, opts: ImportOptions, actor:
                 last[0] = time.monotonic()
                 progress(0.98 * m.fraction, f"{n:,} records checked and staged")
 
-        res = import_stream(db, project_id, read_file(path, opts, stats), actor, opts.priority, tick)
+        res = import_stream(db, project_id, read_file(path, opts, stats), actor, opts.priority, tick,
+                            text_checked=True)
     skipped = {k.removesuffix("_skipped").replace("_", " "): n for k, n in stats.counts.items()
                if n and k.endswith("_skipped")}
     if res.duplicates:
