@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from assay.domain.projects import Project, ProjectProgress
 from assay.domain.work import Task
-from assay.errors import NotFound
+from assay.errors import Forbidden, NotFound
+from assay.services.projects import projects
 from assay.services.quality import gold
 from assay.store import slots
 from assay.store.db import Conn, Db, Tx
@@ -98,6 +101,41 @@ def claim_next(db: Db, project_id: int, user_id: int, authorize: Authorize | Non
         except slots.AlreadyHeld:  # the same person claiming twice at once: the other claim won
             continue
     return _claim_once(db, project_id, user_id, authorize)
+
+
+@dataclass(frozen=True)
+class NextOutcome:
+    """What `/projects/{id}/next` shows: the served `task`; or, when the queue holds nothing more for the
+    person, the `project` and its `progress`; or, when the gold check paused them, `paused` (why)."""
+
+    task: Task | None = None
+    project: Project | None = None
+    progress: ProjectProgress | None = None
+    paused: str = ""
+
+
+def next_for(db: Db, project_id: int, user_id: int, authorize: Authorize) -> NextOutcome:
+    """`claim_next` with `authorize(member_role)` checked in the claim's own transaction (what it raises
+    propagates: NotFound for a non-member). A gold pause comes back as `paused` instead of Forbidden; an
+    empty queue reads the project and the person's progress in one read transaction after the claim (the
+    claim's writer lock is not held for the counts)."""
+    authorized = False
+
+    def check(role: str | None) -> None:
+        nonlocal authorized
+        authorize(role)
+        authorized = True
+
+    try:
+        task = claim_next(db, project_id, user_id, check)
+    except Forbidden as e:
+        if not authorized:  # the caller's policy refused: not a pause
+            raise
+        return NextOutcome(paused=e.message)
+    if task is not None:
+        return NextOutcome(task=task)
+    project, progress = projects.with_progress(db, project_id, user_id)
+    return NextOutcome(project=project, progress=progress)
 
 
 def _claim_once(db: Db, project_id: int, user_id: int, authorize: Authorize | None) -> Task | None:

@@ -41,7 +41,6 @@ from assay.store.mappers import project_from_row
 from assay.store.queries import authoring as aq
 from assay.store.queries import endpoints as endpoints_q
 from assay.store.queries import memberships as members_q
-from assay.store.queries import projects as projects_q
 from assay.store.tables import ProjectRow
 from assay.store.tables_authoring import (
     AuthoringNodeRow,
@@ -70,11 +69,20 @@ def project_settings(db: Db, project_id: int) -> AuthoringSettings:
 @dataclass(frozen=True)
 class SettingsView:
     """The authoring settings page: the project, its current settings (None when not set up or unreadable)
-    and the endpoints usable in it."""
+    and the endpoints usable in it; after a refused save, `error` says why (the stored settings unchanged)."""
 
     project: Project
     current: AuthoringSettings | None
     endpoints: tuple[ModelEndpoint, ...]
+    error: Invalid | None = None
+
+
+def _settings_view(s: Tx, row: ProjectRow, user: User, error: Invalid | None = None) -> SettingsView:
+    try:
+        current: AuthoringSettings | None = parse_settings((row.settings or {}).get("authoring"))
+    except Invalid:
+        current = None
+    return SettingsView(project_from_row(row), current, tuple(endpoints.list_in(s, user, project_id=row.id)), error)
 
 
 def settings_view(db: Db, project_id: int, user: User, authorize: Callable[[str | None], None]) -> SettingsView:
@@ -82,14 +90,25 @@ def settings_view(db: Db, project_id: int, user: User, authorize: Callable[[str 
     `SettingsView`, in one read transaction. NotFound for an unknown project."""
     with db.read() as s:
         authorize(members_q.role_of(s, project_id, user.id))
-        row = projects_q.get(s, project_id)
-        if row is None:
-            raise NotFound(f"no project with id {project_id}")
-        try:
-            current: AuthoringSettings | None = parse_settings((row.settings or {}).get("authoring"))
-        except Invalid:
-            current = None
-        return SettingsView(project_from_row(row), current, tuple(endpoints.list_in(s, user, project_id=project_id)))
+        return _settings_view(s, _project(s, project_id), user)
+
+
+def settings_of(db: Db, project_id: int, user: User, authorize: Callable[[str | None], None]) -> AuthoringSettings:
+    """`authorize(member_role)`, then the project's authoring settings, in one read transaction. NotFound
+    for an unknown project, Invalid when it is not set up for authoring."""
+    with db.read() as s:
+        authorize(members_q.role_of(s, project_id, user.id))
+        return parse_settings((_project(s, project_id).settings or {}).get("authoring"))
+
+
+def _store_settings(s: Tx, row: ProjectRow, actor: User, parsed: AuthoringSettings) -> None:
+    """Check the endpoints (Invalid), then write the settings and the audit entry."""
+    for name in parsed.endpoints:
+        if endpoints.usable_in(s, name, row.id) is None:  # site-wide or this project's own only
+            raise Invalid(f"model endpoint {name!r} does not exist for this project; a lead adds it on the "
+                          "model endpoints page", details={"field": "endpoints"})
+    aq.set_project_settings(s, row, {**(row.settings or {}), "authoring": parsed.to_dict()})
+    record_event(s, actor.id, "authoring.settings", row.name, mode=parsed.mode, endpoints=parsed.endpoints)
 
 
 def update_settings(db: Db, project_id: int, actor: User, raw: dict[str, Any]) -> AuthoringSettings:
@@ -98,13 +117,25 @@ def update_settings(db: Db, project_id: int, actor: User, raw: dict[str, Any]) -
     with db.write() as s:
         row = _project(s, project_id)
         policies.manage_project(actor, members_q.role_of(s, project_id, actor.id))
-        for name in parsed.endpoints:
-            if endpoints.usable_in(s, name, project_id) is None:  # site-wide or this project's own only
-                raise Invalid(f"model endpoint {name!r} does not exist for this project; a lead adds it on the "
-                              "model endpoints page", details={"field": "endpoints"})
-        aq.set_project_settings(s, row, {**(row.settings or {}), "authoring": parsed.to_dict()})
-        record_event(s, actor.id, "authoring.settings", row.name, mode=parsed.mode, endpoints=parsed.endpoints)
+        _store_settings(s, row, actor, parsed)
     return parsed
+
+
+def save_settings(db: Db, project_id: int, actor: User, raw: dict[str, Any],
+                  authorize: Callable[[str | None], None]) -> SettingsView:
+    """The settings form's save, in one write transaction: `authorize(member_role)` first (e.g.
+    `functools.partial(policies.manage_project, actor)`: raises), NotFound for an unknown project, then
+    validate and store `settings.authoring`. Returns the page's view: the stored settings, or, when the form
+    is refused (Invalid: a bad value, an endpoint the project may not use), the settings unchanged and
+    `error` set; nothing is stored then."""
+    with db.write() as s:
+        authorize(members_q.role_of(s, project_id, actor.id))
+        row = _project(s, project_id)
+        try:  # every check runs before the one write, so a refused form has changed nothing
+            _store_settings(s, row, actor, parse_settings(raw))
+        except Invalid as e:
+            return _settings_view(s, row, actor, e)
+        return _settings_view(s, row, actor)
 
 
 def _endpoint_row(s: Tx, name: str) -> ModelEndpointRow:
@@ -144,25 +175,25 @@ def attempt_view(r: RedteamAttemptRow, author: str = "") -> AttemptView:
                        record_id=r.record_id, author=author, created_at=r.created_at)
 
 
-def load_task(s: Tx, task_id: int, user: User, *, write: bool = False) -> AuthoringTaskRow:
+def load_task(s: Tx, task_id: int, user: User, *, write: bool = False,
+              project_id: int | None = None) -> AuthoringTaskRow:
     """The task row if `user` may see it (owner, project lead/reviewer, admin) — or change it (owner only,
-    or admin). Raises NotFound otherwise, never revealing others' tasks."""
+    or admin) — and, with `project_id` (the URL's project), if it belongs to that project. Raises NotFound
+    otherwise, never revealing others' tasks."""
     row = aq.task(s, task_id)
     if row is None:
         raise NotFound(f"no authoring task {task_id}")
-    if row.user_id == user.id or user.is_admin:
-        return row
-    if not write and members_q.role_of(s, row.project_id, user.id) in ("lead", "reviewer"):
-        return row
-    raise NotFound(f"no authoring task {task_id} of yours")
+    if not (row.user_id == user.id or user.is_admin
+            or (not write and members_q.role_of(s, row.project_id, user.id) in ("lead", "reviewer"))):
+        raise NotFound(f"no authoring task {task_id} of yours")
+    if project_id is not None and row.project_id != project_id:
+        raise NotFound(f"no authoring task {task_id} in this project")
+    return row
 
 
 def load_task_of(s: Tx, project_id: int, task_id: int, user: User) -> AuthoringTaskRow:
     """`load_task` (may see) of a task in project `project_id`; NotFound for a task in another project."""
-    row = load_task(s, task_id, user)
-    if row.project_id != project_id:
-        raise NotFound(f"no authoring task {task_id} in this project")
-    return row
+    return load_task(s, task_id, user, project_id=project_id)
 
 
 def path_turns(s: Tx, task: AuthoringTaskRow, slots: int) -> list[Turn]:
@@ -204,9 +235,10 @@ def task_view(s: Tx, row: AuthoringTaskRow) -> TaskView:
                     turns=path_turns(s, row, cfg_mode.slots), slots=_slots(s, cfg_mode), created_at=row.created_at)
 
 
-def get_task(db: Db, task_id: int, user: User) -> TaskView:
+def get_task(db: Db, task_id: int, user: User, *, project_id: int | None = None) -> TaskView:
+    """The task as `user` may see it (see `load_task`; `project_id`: refused unless in that project)."""
     with db.read() as s:
-        return task_view(s, load_task(s, task_id, user))
+        return task_view(s, load_task(s, task_id, user, project_id=project_id))
 
 
 def list_tasks(db: Db, project_id: int, user: User, *, everyone: bool = False) -> list[TaskView]:
@@ -256,12 +288,14 @@ def start_task(db: Db, project_id: int, user: User, content: str, *, category: s
         return task_view(s, row)
 
 
-def add_message(db: Db, task_id: int, user: User, content: str) -> TaskView:
-    """Continue a chat or red-team task with the trainer's next message. Raises Conflict when the last
-    turn still waits for replies (or, in a chat, for the trainer's choice), or the task is done."""
+def add_message(db: Db, task_id: int, user: User, content: str, *, project_id: int | None = None) -> TaskView:
+    """Continue a chat or red-team task with the trainer's next message, in one write transaction with the
+    ownership check (NotFound for a task that is not the caller's, or, with `project_id`, not in that
+    project). Raises Conflict when the last turn still waits for replies (or, in a chat, for the trainer's
+    choice), or the task is done."""
     text = _text(content)
     with db.write() as s:
-        row = load_task(s, task_id, user, write=True)
+        row = load_task(s, task_id, user, write=True, project_id=project_id)
         view = task_view(s, row)
         if row.mode == "prompt":
             raise Conflict("a prompt task has one prompt; start a new task for another prompt")
@@ -305,14 +339,16 @@ class ReplyStream:
     Iterate it for text deltas. After the iteration ends, `node` holds the stored reply. If the slot already
     has a reply, the iteration yields that reply's text at once (no model call). Construction checks the
     task, the slot and the project's call limit (Invalid / Conflict / NotFound / Unavailable); iteration
-    raises Unavailable or Invalid from the model server (nothing is stored then).
+    raises Unavailable or Invalid from the model server (nothing is stored then). With `project_id` (the
+    URL's project) a task of another project is NotFound, checked in the same read transaction.
     """
 
-    def __init__(self, db: Db, task_id: int, user_node_id: int, slot: int, user: User) -> None:
+    def __init__(self, db: Db, task_id: int, user_node_id: int, slot: int, user: User, *,
+                 project_id: int | None = None) -> None:
         self.db, self.user = db, user
         self.node: NodeView | None = None
         with db.read() as s:
-            row = load_task(s, task_id, user, write=True)
+            row = load_task(s, task_id, user, write=True, project_id=project_id)
             if row.state == "done":
                 raise Conflict("this task is finished; start a new one")
             cfg = parse_settings((_project(s, row.project_id).settings or {}).get("authoring"))

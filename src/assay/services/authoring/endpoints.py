@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from assay.config import Settings
 from assay.domain.users import Role, User
-from assay.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from assay.errors import AssayError, Conflict, Forbidden, Invalid, NotFound, Unavailable
 from assay.llm import ChatClient, EndpointConfig, OutboundPolicy, RetryPolicy
 from assay.services.accounts.audit import record_event
 from assay.store.db import Db, Tx
@@ -279,14 +279,59 @@ def owned_endpoint(db: Db, actor: User, endpoint_id: int) -> ModelEndpoint:
         return _view(_owned(s, actor, endpoint_id))
 
 
+@dataclass(frozen=True)
+class EndpointsPage:
+    """The endpoints page: the endpoints `actor` may see (`items`), the ids of those they may change
+    (`editable`), the projects they may add one to (`owner_projects`: (id, name)), and the outcome of the
+    action that led here (`ok` / `error`, '' when none)."""
+
+    items: tuple[ModelEndpoint, ...]
+    editable: frozenset[int]
+    owner_projects: tuple[tuple[int, str], ...]
+    ok: str = ""
+    error: str = ""
+
+
+def endpoints_page(db: Db, actor: User, *, ok: str = "", error: str = "") -> EndpointsPage:
+    """The endpoints page's view in one read transaction, for admins and leads (Forbidden otherwise):
+    admins change every endpoint; a lead those of the projects they lead."""
+    manage_endpoints(actor)
+    with db.read() as s:
+        items = list_in(s, actor)
+        owners = endpoints_q.projects_led_by(s, None if actor.is_admin else actor.id)
+    led = {pid for pid, _ in owners}
+    editable = frozenset(e.id for e in items if actor.is_admin or e.project_id in led)
+    return EndpointsPage(tuple(items), editable, tuple(owners), ok=ok, error=error)
+
+
+def check_endpoint_page(db: Db, actor: User, endpoint_id: int) -> EndpointsPage:
+    """The endpoints page after asking the endpoint's server which models it serves. The permission check
+    (NotFound when `actor` may not see the endpoint, Forbidden when they may see but not change it) raises
+    before anything connects; what the server answered, a refused host or a key entered for another URL
+    comes back as the page's `ok` / `error` message. The call runs outside any transaction."""
+    manage_endpoints(actor)
+    with db.read() as s:
+        ep = _view(_owned(s, actor, endpoint_id))
+    try:
+        models = _models(db, endpoint_id)
+    except AssayError as e:  # the server's answer, a refused host, a key entered for another URL
+        return endpoints_page(db, actor, error=e.message)
+    return endpoints_page(db, actor, ok=f"{ep.name} answers; it serves: {', '.join(models) or '(no models listed)'}")
+
+
 def check_endpoint(db: Db, actor: User, endpoint_id: int) -> tuple[ModelEndpoint, list[str]]:
     """Ask the endpoint's server which models it serves (a check of URL and key), as someone who may
     change the endpoint. Returns the endpoint and the model ids; raises like `client_for`."""
     manage_endpoints(actor)
     with db.read() as s:
         view = _view(_owned(s, actor, endpoint_id))
+    return view, _models(db, endpoint_id)
+
+
+def _models(db: Db, endpoint_id: int) -> list[str]:
+    """The model ids the endpoint's server lists (a quick call: 10 s, no retries)."""
     with client_for(db, endpoint_id, timeout=10, max_retries=0) as client:
-        return view, client.list_models()
+        return client.list_models()
 
 
 def client_for(db: Db, endpoint_id: int, *, timeout: float | None = None,

@@ -123,13 +123,14 @@ def _set_node_record(s: Tx, node_id: int, record_id: int) -> None:
 
 
 def choose(db: Db, task_id: int, user_node_id: int, user: User, slot: int, strength: int,
-           edited_text: str | None = None) -> TaskView:
+           edited_text: str | None = None, *, project_id: int | None = None) -> TaskView:
     """Chat: pick reply `slot` (0 = A, 1 = B) as better by `strength` (1 slightly, 2 clearly, 3 much),
-    optionally with the trainer's edit of it, and record the turn (see the module doc). Raises Conflict
-    when the turn is already decided or incomplete; Invalid for a bad slot/strength, an empty edit or a
-    project without a pairwise question."""
+    optionally with the trainer's edit of it, and record the turn (see the module doc). Raises NotFound for
+    a task that is not the caller's (or, with `project_id`, not in that project), checked in the same write
+    transaction; Conflict when the turn is already decided or incomplete; Invalid for a bad slot/strength,
+    an empty edit or a project without a pairwise question."""
     with db.write() as s:
-        row = load_task(s, task_id, user, write=True)
+        row = load_task(s, task_id, user, write=True, project_id=project_id)
         if row.mode != "chat":
             raise Invalid("choosing between replies is for chat tasks")
         prow = _project(s, row.project_id)
@@ -189,7 +190,7 @@ def finish(db: Db, project_id: int, task_id: int, user: User) -> Finished:
     the caller may not see or change, or one in another project."""
     with db.write() as s:
         load_task_of(s, project_id, task_id, user)
-        row = load_task(s, task_id, user, write=True)
+        row = load_task(s, task_id, user, write=True, project_id=project_id)
         rid = _finish_prompt_in(s, row, user) if row.mode == "prompt" else None
         if rid is None:
             aq.update_task(s, row, state="done")
@@ -205,11 +206,13 @@ def finish_task(db: Db, task_id: int, user: User) -> TaskView:
 
 
 def record_attempt(db: Db, task_id: int, node_id: int, user: User, *, attack_category: str, succeeded: bool,
-                   harm_category: str = "", severity: int = 0, notes: str = "") -> AttemptView:
+                   harm_category: str = "", severity: int = 0, notes: str = "",
+                   project_id: int | None = None) -> AttemptView:
     """Red team: the trainer's verdict on one model reply. A success needs a harm category and a severity
-    1..4; a failure has severity 0. Raises Invalid naming the field, NotFound for a reply not in the task."""
+    1..4; a failure has severity 0. Raises Invalid naming the field, NotFound for a reply not in the task
+    or a task that is not the caller's (with `project_id`: not in that project; one write transaction)."""
     with db.write() as s:
-        row = load_task(s, task_id, user, write=True)
+        row = load_task(s, task_id, user, write=True, project_id=project_id)
         if row.mode != "redteam":
             raise Invalid("attempts are recorded in red-team tasks")
         cfg = parse_settings((_project(s, row.project_id).settings or {}).get("authoring"))
@@ -235,9 +238,11 @@ def record_attempt(db: Db, task_id: int, node_id: int, user: User, *, attack_cat
         return attempt_view(a, user.username)
 
 
-def make_training_record(db: Db, attempt_id: int, user: User, safe_reply: str) -> int:
+def make_training_record(db: Db, attempt_id: int, user: User, safe_reply: str, *,
+                         project_id: int | None = None) -> int:
     """Red team: a record from a successful attack with the trainer's safe reply; returns the record id.
-    Raises Invalid for a failed attack or an empty reply, Conflict when the attempt already has a record."""
+    Raises Invalid for a failed attack or an empty reply, Conflict when the attempt already has a record,
+    NotFound for an attempt on a task that is not the caller's (with `project_id`: not in that project)."""
     safe = (safe_reply or "").strip()
     if not safe:
         raise Invalid("write the safe reply the model should have given", details={"field": "safe_reply"})
@@ -245,7 +250,7 @@ def make_training_record(db: Db, attempt_id: int, user: User, safe_reply: str) -
         a = aq.attempt(s, attempt_id)
         if a is None:
             raise NotFound(f"no red-team attempt {attempt_id}")
-        row = load_task(s, a.task_id, user, write=True)
+        row = load_task(s, a.task_id, user, write=True, project_id=project_id)
         if not a.succeeded:
             raise Invalid("only a successful attack becomes a training record (the model already refused)")
         if a.record_id is not None:

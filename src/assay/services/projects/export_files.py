@@ -11,17 +11,23 @@ so a request cannot reach any other file.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from assay.config import Settings
+from assay.domain.users import User
 from assay.errors import Invalid, NotFound
 from assay.services.projects.projects import get_project
 from assay.store.db import Db
+from assay.store.queries import memberships as members_q
+from assay.store.queries import projects as projects_q
+
+Authorize = Callable[[str | None], None]  # a permission policy bound to the caller: raises or returns
 
 EXPORT_ID_RE = re.compile(r"^[a-z]+(-authoring)?-\d{8}T\d{6,12}$")
-FILE_RE = re.compile(r"^(train|test)\.(jsonl|parquet)$|^README\.md$")
+FILE_RE = re.compile(r"^(train|test)\.(jsonl|parquet|json)$|^README\.md$")
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,38 @@ def export_dir(db: Db, project_id: int, export_id: str) -> Path:
     if not EXPORT_ID_RE.match(export_id) or not folder.is_dir():
         raise NotFound(f"no export {export_id!r} in project {project.name!r}; list them with GET .../exports")
     return folder
+
+
+@dataclass(frozen=True)
+class ExportDownload:
+    """One export as the download serves it: the project's name, the export's id, its folder and the names
+    of the files in it that may be served (`FILE_RE`), sorted."""
+
+    project: str
+    export_id: str
+    folder: Path
+    files: tuple[str, ...]
+
+    @property
+    def zip_name(self) -> str:
+        return f"{self.project}-{self.export_id}.zip"
+
+
+def download(db: Db, project_id: int, export_id: str, actor: User, authorize: Authorize) -> ExportDownload:
+    """The export `export_id` of the project for `actor`: `authorize(actor's member role)` first (e.g.
+    `functools.partial(policies.manage_project, actor)`), then the project, in one read transaction; then
+    its folder on disk. Raises what `authorize` raises, NotFound for an unknown project or export."""
+    with db.read() as s:
+        authorize(members_q.role_of(s, project_id, actor.id))
+        row = projects_q.get(s, project_id)
+        if row is None:
+            raise NotFound(f"no project with id {project_id}")
+        name = row.name
+    folder = db.settings.exports_dir / name / export_id
+    if not EXPORT_ID_RE.match(export_id) or not folder.is_dir():
+        raise NotFound(f"no export {export_id!r} in project {name!r}; list them with GET .../exports")
+    files = tuple(sorted(f.name for f in folder.iterdir() if FILE_RE.match(f.name)))
+    return ExportDownload(project=name, export_id=export_id, folder=folder, files=files)
 
 
 def export_id_of(out_dir: Path) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from assay.domain.projects import Project
 from assay.domain.users import User
 from assay.errors import Invalid, NotFound
 from assay.exporters.registry import EXPORTERS
@@ -26,8 +27,11 @@ from assay.services.accounts import policies
 from assay.services.accounts.users import get_user
 from assay.services.projects import exports, projects
 from assay.services.projects.export_files import export_id_of
-from assay.store.db import Db
+from assay.store.db import Db, Tx
+from assay.store.mappers import project_from_row
 from assay.store.queries import jobs as jobs_q
+from assay.store.queries import memberships as members_q
+from assay.store.queries import projects as projects_q
 
 KIND = "project.export"
 
@@ -113,18 +117,48 @@ def _view(state: JobState, params: Mapping[str, Any]) -> ExportJob:
                      paths=dict(r.get("paths", {})))
 
 
-def export_job(db: Db, actor: User, project_id: int, job_id: int) -> ExportJob:
-    """The export job `job_id` of the project, for a lead of it (or an admin); NotFound otherwise."""
-    policies.manage_project(actor, projects.member_role(db, project_id, actor.id))
-    with db.read() as s:
-        row = jobs_q.get(s, job_id)
-        if row is None or row.kind != KIND or int((row.params or {}).get("project_id", 0)) != project_id:
-            raise NotFound(f"no export job {job_id} in this project")
-        params = dict(row.params or {})
+def _job_params(s: Tx, actor: User, project_id: int, job_id: int) -> dict[str, Any]:
+    """The lead check (`policies.manage_project`), then the params of export job `job_id` of the project."""
+    policies.manage_project(actor, members_q.role_of(s, project_id, actor.id))
+    row = jobs_q.get(s, job_id)
+    if row is None or row.kind != KIND or int((row.params or {}).get("project_id", 0)) != project_id:
+        raise NotFound(f"no export job {job_id} in this project")
+    return dict(row.params or {})
+
+
+def _state_of(db: Db, job_id: int, params: Mapping[str, Any]) -> ExportJob:
     state = get_job(db, job_id)
     if state is None:
         raise NotFound(f"no export job {job_id} in this project")
     return _view(state, params)
+
+
+def export_job(db: Db, actor: User, project_id: int, job_id: int) -> ExportJob:
+    """The export job `job_id` of the project, for a lead of it (or an admin); NotFound otherwise."""
+    with db.read() as s:
+        params = _job_params(s, actor, project_id, job_id)
+    return _state_of(db, job_id, params)
+
+
+@dataclass(frozen=True)
+class ExportJobPage:
+    """The export job page: the project and the job."""
+
+    project: Project
+    job: ExportJob
+
+
+def export_job_page(db: Db, actor: User, project_id: int, job_id: int) -> ExportJobPage:
+    """The export job page's view: the lead check, the project and the job's row in one read transaction,
+    then the job's state as its runner last wrote it. NotFound for an unknown project or a job that is not
+    an export of this project; what `policies.manage_project` raises."""
+    with db.read() as s:
+        params = _job_params(s, actor, project_id, job_id)
+        prow = projects_q.get(s, project_id)
+        if prow is None:
+            raise NotFound(f"no project with id {project_id}")
+        project = project_from_row(prow)
+    return ExportJobPage(project, _state_of(db, job_id, params))
 
 
 def wait_for(db: Db, actor: User, project_id: int, job_id: int, seconds: float) -> ExportJob:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -22,6 +23,7 @@ from assay.store.queries import users as users_q
 from assay.store.tables import ProjectRow
 
 MEMBER_ROLES = ("lead", "reviewer", "annotator")
+Authorize = Callable[[str | None], None]  # a permission policy bound to the caller: raises or returns
 
 
 def _load(s: Tx, project_id: int) -> ProjectRow:
@@ -91,13 +93,24 @@ def role_in(s: Tx, project_id: int, user_id: int) -> str | None:
     return members_q.role_of(s, project_id, user_id)
 
 
-def add_member(db: Db, project_id: int, username: str, role: str = "annotator", actor: User | None = None
-               ) -> tuple[User, str]:
-    """Add (or change the role of) a member; returns (person, role) as `list_members` shows them. Raises
-    NotFound for an unknown user or project."""
-    if role not in MEMBER_ROLES:
-        raise Invalid(f"member role must be one of {', '.join(MEMBER_ROLES)}")
+def _authorize(s: Tx, project_id: int, actor: User | None, authorize: Authorize | None) -> None:
+    """Run the caller's policy on the actor's role in the project, inside the caller's transaction."""
+    if authorize is not None:
+        if actor is None:
+            raise ValueError("authorize needs the actor whose role it checks")
+        authorize(role_in(s, project_id, actor.id))
+
+
+def add_member(db: Db, project_id: int, username: str, role: str = "annotator", actor: User | None = None,
+               *, authorize: Authorize | None = None) -> tuple[User, str]:
+    """Add (or change the role of) a member; returns (person, role) as `list_members` shows them. With
+    `authorize` (e.g. `functools.partial(policies.manage_project, actor)`), the actor's role is checked by it
+    first, in the same write transaction. Raises Invalid for an unknown role, NotFound for an unknown user
+    or project."""
     with db.write() as s:
+        _authorize(s, project_id, actor, authorize)
+        if role not in MEMBER_ROLES:
+            raise Invalid(f"member role must be one of {', '.join(MEMBER_ROLES)}")
         project = _load(s, project_id)
         user = users_q.by_name(s, username)
         if user is None:
@@ -107,12 +120,15 @@ def add_member(db: Db, project_id: int, username: str, role: str = "annotator", 
         return user_from_row(user), role
 
 
-def remove_member(db: Db, project_id: int, user_id: int, actor: User | None = None) -> None:
+def remove_member(db: Db, project_id: int, user_id: int, actor: User | None = None, *,
+                  authorize: Authorize | None = None) -> None:
     """Take a person out of a project. Their live leases in it end at once (the records go back to the
     pool for others; their drafts and submitted annotations stay); they see the project no more.
-    Raises NotFound when the project is unknown or the person is not a member, Conflict when they are
-    its only lead (make someone else lead first)."""
+    `authorize` as in `add_member` (checked first, same transaction). Raises NotFound when the project is
+    unknown or the person is not a member, Conflict when they are its only lead (make someone else lead
+    first)."""
     with db.write() as s:
+        _authorize(s, project_id, actor, authorize)
         project = _load(s, project_id)
         row = members_q.get(s, project_id, user_id)
         if row is None:

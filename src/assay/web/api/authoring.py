@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
-from assay.errors import AssayError, NotFound
+from assay.errors import AssayError
 from assay.schemas import (
     AttemptCreate,
     AttemptPublic,
@@ -43,15 +44,12 @@ from assay.schemas import (
     TrainingRecordPublic,
 )
 from assay.services.accounts import policies
-from assay.services.accounts.auth import Principal
 from assay.services.annotation import problem_reports as authoring_reports
 from assay.services.authoring import conversations as authoring
 from assay.services.authoring import endpoints
 from assay.services.authoring import factcheck as authoring_factcheck
 from assay.services.authoring import records as authoring_records
-from assay.services.authoring.views import TaskView
-from assay.services.projects import export_jobs, projects
-from assay.store.db import Db
+from assay.services.projects import export_jobs
 from assay.web.api.authoring_views import (
     attempt_public,
     endpoint_public,
@@ -117,8 +115,7 @@ def delete_endpoint(endpoint_id: EndpointId, p: Writer, db: DbDep) -> Response:
 def get_settings(project_id: ProjectId, p: Reader, db: DbDep) -> dict[str, Any]:
     """The project's authoring settings (its lead and admins, like the settings page; trainers get what they
     need — mode, reply slots — with each task)."""
-    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
-    return authoring.project_settings(db, project_id).to_dict()
+    return authoring.settings_of(db, project_id, p.user, partial(policies.manage_project, p.user)).to_dict()
 
 
 @router.put("/projects/{project_id}/authoring/settings")
@@ -127,14 +124,6 @@ def put_settings(project_id: ProjectId, body: dict[str, Any], p: Writer, db: DbD
 
 
 # -- tasks ---------------------------------------------------------------------------------------
-
-def _own(db: Db, project_id: int, task_id: int, p: Principal) -> TaskView:
-    """The caller's task (or one they may see), refused as NotFound when it is in another project."""
-    view = authoring.get_task(db, task_id, p.user)
-    if view.project_id != project_id:
-        raise NotFound(f"no authoring task {task_id} in this project")
-    return view
-
 
 @router.get("/projects/{project_id}/authoring/tasks", response_model=list[AuthoringTaskPublic])
 def list_tasks(project_id: ProjectId, p: Reader, db: DbDep, everyone: bool = False) -> list[AuthoringTaskPublic]:
@@ -149,15 +138,14 @@ def create_task(project_id: ProjectId, body: TaskCreate, p: Writer, db: DbDep) -
 
 @router.get("/projects/{project_id}/authoring/tasks/{task_id}", response_model=AuthoringTaskPublic)
 def get_task(project_id: ProjectId, task_id: TaskId, p: Reader, db: DbDep) -> AuthoringTaskPublic:
-    return task_public(_own(db, project_id, task_id, p))
+    return task_public(authoring.get_task(db, task_id, p.user, project_id=project_id))
 
 
 @router.post("/projects/{project_id}/authoring/tasks/{task_id}/messages", response_model=AuthoringTaskPublic,
              status_code=201)
 def add_message(project_id: ProjectId, task_id: TaskId, body: MessageCreate, p: Writer,
                 db: DbDep) -> AuthoringTaskPublic:
-    _own(db, project_id, task_id, p)
-    return task_public(authoring.add_message(db, task_id, p.user, body.content))
+    return task_public(authoring.add_message(db, task_id, p.user, body.content, project_id=project_id))
 
 
 def _sse(event: str, data: Any) -> bytes:
@@ -169,8 +157,7 @@ def stream_reply(project_id: ProjectId, task_id: TaskId, message_id: MessageId, 
                  db: DbDep) -> StreamingResponse:
     """Stream one reply (see the module doc). Checks (task, slot, call limit) fail before streaming with an
     ordinary JSON error and status."""
-    _own(db, project_id, task_id, p)
-    reply = authoring.ReplyStream(db, task_id, message_id, slot, p.user)
+    reply = authoring.ReplyStream(db, task_id, message_id, slot, p.user, project_id=project_id)
 
     def events() -> Iterator[bytes]:
         try:
@@ -187,9 +174,8 @@ def stream_reply(project_id: ProjectId, task_id: TaskId, message_id: MessageId, 
 
 @router.post("/projects/{project_id}/authoring/tasks/{task_id}/choice", response_model=AuthoringTaskPublic)
 def choose(project_id: ProjectId, task_id: TaskId, body: Choice, p: Writer, db: DbDep) -> AuthoringTaskPublic:
-    _own(db, project_id, task_id, p)
     return task_public(authoring_records.choose(db, task_id, body.message_id, p.user, body.slot, body.strength,
-                                                body.edited_text))
+                                                body.edited_text, project_id=project_id))
 
 
 @router.post("/projects/{project_id}/authoring/tasks/{task_id}/finish", response_model=FinishPublic,
@@ -209,10 +195,9 @@ def finish(project_id: ProjectId, task_id: TaskId, p: Writer, db: DbDep) -> Fini
              status_code=201)
 def add_attempt(project_id: ProjectId, task_id: TaskId, body: AttemptCreate, p: Writer,
                 db: DbDep) -> AttemptPublic:
-    _own(db, project_id, task_id, p)
     return attempt_public(authoring_records.record_attempt(
         db, task_id, body.reply_id, p.user, attack_category=body.attack_category, succeeded=body.succeeded,
-        harm_category=body.harm_category, severity=body.severity, notes=body.notes))
+        harm_category=body.harm_category, severity=body.severity, notes=body.notes, project_id=project_id))
 
 
 @router.post("/projects/{project_id}/authoring/attempts/{attempt_id}/training", response_model=TrainingRecordPublic,
@@ -220,7 +205,8 @@ def add_attempt(project_id: ProjectId, task_id: TaskId, body: AttemptCreate, p: 
 def make_training(project_id: ProjectId, attempt_id: AttemptId, body: TrainingCreate, p: Writer,
                   db: DbDep) -> TrainingRecordPublic:
     return TrainingRecordPublic(record_id=authoring_records.make_training_record(db, attempt_id, p.user,
-                                                                                 body.safe_reply))
+                                                                                 body.safe_reply,
+                                                                                 project_id=project_id))
 
 
 @router.get("/projects/{project_id}/authoring/attempts", response_model=list[AttemptWithPrompt])

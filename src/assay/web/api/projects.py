@@ -3,6 +3,8 @@ modules (records.py, annotations.py, exports.py)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter
 from starlette.responses import Response
 
@@ -48,13 +50,12 @@ def list_members(project_id: ProjectId, p: Reader, db: DbDep) -> list[MemberPubl
 @router.post("/projects/{project_id}/members", response_model=MemberPublic, status_code=201)
 def add_member(project_id: ProjectId, body: MemberCreate, p: Writer, db: DbDep) -> MemberPublic:
     """Add a person by username, or change their role in the project (leads and admins)."""
-    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
-    return MemberPublic.of(*projects.add_member(db, project_id, body.username, body.role, actor=p.user))
+    return MemberPublic.of(*projects.add_member(db, project_id, body.username, body.role, actor=p.user,
+                                                authorize=partial(policies.manage_project, p.user)))
 
 
 @router.delete("/projects/{project_id}/members/{user_id}", status_code=204)
 def remove_member(project_id: ProjectId, user_id: UserId, p: Writer, db: DbDep) -> Response:
     """Take a person out of the project; their live leases end (leads and admins; never the only lead)."""
-    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
-    projects.remove_member(db, project_id, user_id, actor=p.user)
+    projects.remove_member(db, project_id, user_id, actor=p.user, authorize=partial(policies.manage_project, p.user))
     return Response(status_code=204)

@@ -37,19 +37,15 @@ def _check(request: Request, project_id: int, p: Principal) -> None:
 def next_record(request: Request, project_id: ProjectId, p: Reader) -> Response:
     """Lease the person's next record and show it (a GET so reloads are safe: a live lease is reused).
     A person the gold check paused gets their queue page with the reason (403)."""
-    _check(request, project_id, p)
-    db = ctx(request).db
-    try:
-        task = queue.claim_next(db, project_id, p.user.id)
-    except Forbidden as e:
-        return my_work.queue_page(request, project_id, p, status_code=e.status, refused=e.message)
-    if task is None:
-        project = projects.get_project(db, project_id)
-        if authoring_mode(project):  # issue 19: "Annotate" on an authoring project opens the authoring task
-            return RedirectResponse(f"/projects/{project_id}/author", status_code=303)
-        return page(request, "queue_done.html", p, project=project,
-                    progress=projects.progress(db, project_id, p.user.id))
-    return RedirectResponse(f"/projects/{project_id}/records/{task.record_id}", status_code=303)
+    got = queue.next_for(ctx(request).db, project_id, p.user.id, functools.partial(policies.annotate, p.user))
+    if got.paused:
+        return my_work.queue_page(request, project_id, p, status_code=Forbidden.status, refused=got.paused)
+    if got.task is not None:
+        return RedirectResponse(f"/projects/{project_id}/records/{got.task.record_id}", status_code=303)
+    assert got.project is not None  # an empty queue comes with the project and progress
+    if authoring_mode(got.project):  # issue 19: "Annotate" on an authoring project opens the authoring task
+        return RedirectResponse(f"/projects/{project_id}/author", status_code=303)
+    return page(request, "queue_done.html", p, project=got.project, progress=got.progress)
 
 
 @router.get("/projects/{project_id}/records/{record_id}")

@@ -58,16 +58,16 @@ def endpoints_page(request: Request, p: Reader, db: DbDep, error: str = "", ok: 
 
 def _endpoints_page(request: Request, p: Principal, db: Any, status_code: int = 200, **data: Any) -> Response:
     """The endpoints the user may see, which of them they may change, and the projects they may add to."""
-    endpoints.manage_endpoints(p.user)
-    items = endpoints.list_endpoints(db, p.user)
-    owners = endpoints.owner_choices(db, p.user)
-    data.setdefault("error", "")
-    data.setdefault("ok", "")
-    # admins change every endpoint; a lead those of the projects they lead (the owner choices)
-    led = {pid for pid, _ in owners}
-    editable = {e.id for e in items if p.user.is_admin or e.project_id in led}
-    return page(request, "authoring_endpoints.html", p, status_code=status_code, items=items, editable=editable,
-                owner_projects=owners, project_names=dict(owners), **data)
+    return _render_endpoints(request, p, endpoints.endpoints_page(db, p.user, ok=data.pop("ok", ""),
+                                                                  error=data.pop("error", "")),
+                             status_code=status_code, **data)
+
+
+def _render_endpoints(request: Request, p: Principal, v: endpoints.EndpointsPage, status_code: int = 200,
+                      **data: Any) -> Response:
+    return page(request, "authoring_endpoints.html", p, status_code=status_code, items=list(v.items),
+                editable=set(v.editable), owner_projects=list(v.owner_projects),
+                project_names=dict(v.owner_projects), ok=v.ok, error=v.error, **data)
 
 
 def _sampling(temperature: str, top_p: str, max_tokens: str, timeout: str) -> dict[str, Any]:
@@ -106,13 +106,9 @@ def delete_endpoint(endpoint_id: EndpointId, p: Writer, db: DbDep) -> Response:
 @router.post("/authoring/endpoints/{endpoint_id}/check")
 def check_endpoint(request: Request, endpoint_id: EndpointId, p: Writer, db: DbDep) -> Response:
     """Ask the server which models it serves: a quick check of URL and key (errors shown on the page), for
-    whoever may change the endpoint; a refused host is refused before anything connects."""
-    endpoints.owned_endpoint(db, p.user, endpoint_id)  # NotFound / Forbidden answer as such
-    try:
-        ep, models = endpoints.check_endpoint(db, p.user, endpoint_id)
-    except AssayError as e:  # the server's answer, a refused host, a key entered for another URL
-        return _endpoints_page(request, p, db, error=e.message)
-    return _endpoints_page(request, p, db, ok=f"{ep.name} answers; it serves: {', '.join(models) or '(no models listed)'}")
+    whoever may change the endpoint (NotFound / Forbidden answer as such); a refused host is refused before
+    anything connects."""
+    return _render_endpoints(request, p, endpoints.check_endpoint_page(db, p.user, endpoint_id))
 
 
 # -- project settings ---------------------------------------------------------------------------
@@ -140,12 +136,10 @@ async def save_settings(request: Request, project_id: ProjectId, p: Writer, db: 
     raw["endpoints"] = [str(v) for v in form.getlist("endpoints") if str(v)]  # type: ignore[assignment]
     raw["temperatures"] = [t.strip() for t in raw["temperatures"].split(",") if t.strip()]  # type: ignore[assignment]
     raw = {k: v for k, v in raw.items() if v not in ("", [])}
-    try:
-        authoring.update_settings(db, project_id, p.user, raw)
-    except Invalid as e:
-        v = authoring.settings_view(db, project_id, p.user, partial(policies.manage_project, p.user))
-        return page(request, "authoring_settings.html", p, status_code=e.status, project=v.project,
-                    current=v.current, endpoints=list(v.endpoints), error=e.message)
+    v = authoring.save_settings(db, project_id, p.user, raw, partial(policies.manage_project, p.user))
+    if v.error is not None:  # refused: the form again with the reason (nothing stored)
+        return page(request, "authoring_settings.html", p, status_code=v.error.status, project=v.project,
+                    current=v.current, endpoints=list(v.endpoints), error=v.error.message)
     return _go(f"/projects/{project_id}/author")
 
 
@@ -207,7 +201,7 @@ def task_page(request: Request, project_id: ProjectId, task_id: TaskId, p: Reade
 def add_message(request: Request, project_id: ProjectId, task_id: TaskId, p: Writer, db: DbDep,
                 content: str = Form("")) -> Response:
     try:
-        authoring.add_message(db, task_id, p.user, content)
+        authoring.add_message(db, task_id, p.user, content, project_id=project_id)
     except (Invalid, AssayError) as e:
         if isinstance(e, NotFound):
             raise
@@ -219,7 +213,8 @@ def add_message(request: Request, project_id: ProjectId, task_id: TaskId, p: Wri
 def choose(request: Request, project_id: ProjectId, task_id: TaskId, message_id: FormId, slot: FormInt,
            p: Writer, db: DbDep, strength: FormInt = 2, edited_text: str = Form("")) -> Response:
     try:
-        authoring_records.choose(db, task_id, message_id, p.user, slot, strength, edited_text or None)
+        authoring_records.choose(db, task_id, message_id, p.user, slot, strength, edited_text or None,
+                                 project_id=project_id)
     except (Invalid, AssayError) as e:
         if isinstance(e, NotFound):
             raise
@@ -242,7 +237,7 @@ def add_attempt(request: Request, project_id: ProjectId, task_id: TaskId, reply_
     try:
         authoring_records.record_attempt(db, task_id, reply_id, p.user, attack_category=attack_category,
                                          succeeded=succeeded == "yes", harm_category=harm_category,
-                                         severity=severity, notes=notes)
+                                         severity=severity, notes=notes, project_id=project_id)
     except Invalid as e:
         return _task_page(request, project_id, task_id, p, status_code=e.status, error=e.message)
     return _go(f"/projects/{project_id}/author/tasks/{task_id}")
@@ -252,7 +247,7 @@ def add_attempt(request: Request, project_id: ProjectId, task_id: TaskId, reply_
 def make_training(request: Request, project_id: ProjectId, attempt_id: AttemptId, task_id: FormId, p: Writer,
                   db: DbDep, safe_reply: str = Form("")) -> Response:
     try:
-        authoring_records.make_training_record(db, attempt_id, p.user, safe_reply)
+        authoring_records.make_training_record(db, attempt_id, p.user, safe_reply, project_id=project_id)
     except (Invalid, AssayError) as e:
         if isinstance(e, NotFound):
             raise

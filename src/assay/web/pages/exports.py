@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from functools import partial
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -42,23 +43,20 @@ def start_export(project_id: ProjectId, p: Writer, db: DbDep, request: Request, 
 @router.get("/projects/{project_id}/exports/jobs/{job_id}")
 def export_job_page(request: Request, project_id: ProjectId, job_id: JobId, p: Reader, db: DbDep) -> Response:
     """The job's progress; htmx polls the status part every second until the job is done or failed."""
-    job = export_jobs.export_job(db, p.user, project_id, job_id)
+    v = export_jobs.export_job_page(db, p.user, project_id, job_id)
     fragment = request.headers.get("HX-Request") == "true"
     return page(request, "export_job_status.html" if fragment else "export_job.html", p,
-                project=projects.get_project(db, project_id), job=job)
+                project=v.project, job=v.job)
 
 
 @router.get("/projects/{project_id}/exports/{export_id}/zip")
 def export_zip(project_id: ProjectId, export_id: str, p: Reader, db: DbDep) -> Response:
     """The export's files and dataset card as one zip."""
-    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
-    folder = export_files.export_dir(db, project_id, export_id)
-    names = [n for n in sorted(f.name for f in folder.iterdir()) if export_files.FILE_RE.match(n)]
+    d = export_files.download(db, project_id, export_id, p.user, partial(policies.manage_project, p.user))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name in names:
-            z.write(folder / name, name)
+        for name in d.files:
+            z.write(d.folder / name, name)
     buf.seek(0)
-    name = f"{projects.get_project(db, project_id).name}-{export_id}.zip"
     return StreamingResponse(buf, media_type="application/zip",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                             headers={"Content-Disposition": f'attachment; filename="{d.zip_name}"'})

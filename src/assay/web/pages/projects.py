@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
@@ -33,14 +35,13 @@ def project_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) 
 def add_member(project_id: ProjectId, p: Writer, db: DbDep, username: str = Form(...),
                role: str = Form("annotator")) -> Response:
     """The lead's "add member" form: add a person by username or change their role, then back."""
-    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
-    projects.add_member(db, project_id, username.strip(), role, actor=p.user)
+    projects.add_member(db, project_id, username.strip(), role, actor=p.user,
+                        authorize=partial(policies.manage_project, p.user))
     return RedirectResponse(f"/projects/{project_id}#members", status_code=303)
 
 
 @router.post("/projects/{project_id}/members/{user_id}/remove")
 def remove_member(project_id: ProjectId, user_id: UserId, p: Writer, db: DbDep) -> Response:
     """The lead's "remove" button on a member row."""
-    policies.manage_project(p.user, projects.member_role(db, project_id, p.user.id))
-    projects.remove_member(db, project_id, user_id, actor=p.user)
+    projects.remove_member(db, project_id, user_id, actor=p.user, authorize=partial(policies.manage_project, p.user))
     return RedirectResponse(f"/projects/{project_id}#members", status_code=303)
