@@ -12,8 +12,8 @@ import pytest
 from tests.conftest import require_module
 from tests.quality.dashboard_world import NOW, D, build
 
+from assay.quality.intervals import bootstrap
 from assay.services.quality import charts, gold, metrics
-from assay.services.quality.bootstrap import bootstrap
 
 TOL = 1e-4
 
@@ -129,20 +129,20 @@ def test_agreement_intervals_against_brute_force_bootstrap(db):
 
 
 def test_bootstrap_exact_and_monte_carlo():
-    values = [0.1, 0.4, 0.35, 0.9, 0.2]
-    exact = bootstrap(5, lambda idx: float(np.mean([values[i] for i in idx])))
-    vals = [np.mean([values[i] for i in seq]) for seq in itertools.product(range(5), repeat=5)]
+    values = np.array([0.1, 0.4, 0.35, 0.9, 0.2])
+    exact = bootstrap(5, lambda m: float(m @ values / m.sum()))
+    vals = [np.mean(values[list(seq)]) for seq in itertools.product(range(5), repeat=5)]
     assert exact.method == "exact" and exact.resamples == math.comb(9, 5)
     assert exact.value == pytest.approx(np.mean(values))
     assert (exact.low, exact.high) == pytest.approx(tuple(np.quantile(vals, [0.025, 0.975], method="inverted_cdf")))
-    many = list(np.linspace(0, 1, 40))
-    mc = bootstrap(40, lambda idx: float(np.mean([many[i] for i in idx])), resamples=400, seed=3)
-    again = bootstrap(40, lambda idx: float(np.mean([many[i] for i in idx])), resamples=400, seed=3)
+    many = np.linspace(0, 1, 40)
+    mc = bootstrap(40, lambda m: float(m @ many / m.sum()), resamples=400, seed=3)
+    again = bootstrap(40, lambda m: float(m @ many / m.sum()), resamples=400, seed=3)
     assert mc.method == "monte carlo" and mc == again and mc.low < 0.5 < mc.high
     # the normal approximation of the mean's interval: ±1.96·sd/√n, within Monte Carlo error
     half = 1.96 * np.std(many) / math.sqrt(40)
     assert mc.low == pytest.approx(0.5 - half, abs=0.03) and mc.high == pytest.approx(0.5 + half, abs=0.03)
-    nan = bootstrap(3, lambda idx: float("nan") if len(set(idx)) == 1 else 1.0)
+    nan = bootstrap(3, lambda m: float("nan") if m.max() == 3 else 1.0)
     assert nan.dropped == pytest.approx(3 / 27) and nan.low == nan.high == 1.0
 
 
@@ -191,3 +191,27 @@ def test_rating_distribution(db):
     (dist,) = charts.ratings(_judgments(db, p))
     # ann1 3,1 2,2 1,3 3,3 and ann2 3,2 2,1 1,3 2,3 (gold records left out): 1 ×4, 2 ×5, 3 ×7
     assert dist.question == "quality" and dist.scale == [1, 2, 3] and dist.counts == {"helpful": [4, 5, 7]}
+
+
+@pytest.mark.parametrize("per_record", [True, False])
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
+def test_weighted_figures_equal_the_resampled_data(monkeypatch, per_record, level):
+    """α and κ from record multiplicities equal `krippendorff_alpha` / `fleiss_kappa` of the data with each
+    record's units repeated that many times (both ways of summing: per record, or per unit)."""
+    from assay.quality import ReliabilityData, fleiss_kappa, intervals, krippendorff_alpha
+
+    if not per_record:
+        monkeypatch.setattr(intervals, "PER_RECORD_MAX_CELLS", 0)
+    rng = np.random.default_rng(5)
+    matrix = rng.integers(1, 6, size=(4, 30)).astype(float)
+    matrix[rng.random(matrix.shape) < 0.3] = np.nan
+    rd = ReliabilityData.from_matrix(matrix)
+    records = np.repeat(np.arange(10), 3)            # three units per record
+    alpha = intervals.AlphaByRecord(rd, records, level)
+    kappa = intervals.FleissByRecord(rd, records)
+    for _ in range(5):
+        m = np.bincount(rng.integers(0, 10, 10), minlength=10).astype(float)
+        cols = np.concatenate([np.flatnonzero(records == r) for r in range(10) for _ in range(int(m[r]))])
+        resampled = ReliabilityData(rd.codes[:, cols], rd.values, rd.raters, tuple(range(len(cols))))
+        assert alpha(m) == pytest.approx(krippendorff_alpha(resampled, level=level), abs=1e-12)
+        assert kappa(m) == pytest.approx(fleiss_kappa(resampled), abs=1e-12)

@@ -15,7 +15,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from assay.services.quality.bootstrap import Interval
+from assay.quality.intervals import Interval
 from assay.services.quality.charts import (
     AgreementRow,
     Bucket,

@@ -6,7 +6,7 @@
 - `agreement`: per question part (a rating's dimension is a part), Krippendorff's α at the part's level
   (nominal for a pairwise choice, labels and code verdicts; ordinal for rating scales) and Fleiss' κ, or
   the mean pairwise Kendall τ-b for a ranking, each with a 95 % percentile-bootstrap interval over records
-  (`assay.services.quality.bootstrap`); the point estimates are `assay.quality`'s and equal the agreement
+  (`assay.quality.intervals`); the point estimates are `assay.quality`'s and equal the agreement
   table's;
 - `confusion`: for one categorical part and two annotators, how often A answered row value and B column
   value on the units both answered, with their raw agreement and Cohen's κ;
@@ -21,7 +21,7 @@ rejected, gold records left out.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -34,14 +34,20 @@ from assay.quality import (
     GoldScore,
     ReliabilityData,
     cohen_kappa,
-    fleiss_kappa,
     gold_scores,
-    krippendorff_alpha,
     mean_pairwise_tau,
     ranks_from_order,
 )
 from assay.quality.gold import SCORED_KINDS
-from assay.services.quality.bootstrap import Interval, bootstrap
+from assay.quality.intervals import (
+    AlphaByRecord,
+    FleissByRecord,
+    Interval,
+    RatioByRecord,
+    bootstrap,
+    record_index,
+)
+from assay.quality.krippendorff import Level
 from assay.services.quality.metrics import Judgments, question_parts
 from assay.store.db import Tx
 from assay.store.queries import dashboard as dashboard_q
@@ -119,46 +125,33 @@ class AgreementRow:
     kappa: Interval | None
 
 
-def _clusters(units: Sequence[Hashable]) -> list[list[int]]:
-    """Column indexes grouped by record (a unit is a record id or (record id, completion))."""
-    groups: dict[Hashable, list[int]] = defaultdict(list)
-    for col, u in enumerate(units):
-        groups[u[0] if isinstance(u, tuple) else u].append(col)
-    return list(groups.values())
-
-
-def _reliability_interval(triples: list[tuple[Any, str, Any]], level: str, order: list[Any] | None
-                          ) -> tuple[int, Interval, Interval]:
-    rd = ReliabilityData.from_triples(triples, value_order=order)
+def _reliability_interval(triples: list[tuple[Any, str, Any]], level: Level) -> tuple[int, Interval, Interval]:
+    """(units with two or more answers, α at `level`, Fleiss κ), both with intervals over records."""
+    rd = ReliabilityData.from_triples(triples)
     pairable = np.nonzero((rd.codes >= 0).sum(axis=0) >= 2)[0]
     rd = ReliabilityData(rd.codes[:, pairable], rd.values, rd.raters, tuple(rd.units[i] for i in pairable))
-    groups = [np.array(g) for g in _clusters(rd.units)]
-
-    def sub(idx: Sequence[int]) -> ReliabilityData:
-        cols = np.concatenate([groups[i] for i in idx]) if len(idx) else np.zeros(0, dtype=int)
-        return ReliabilityData(rd.codes[:, cols], rd.values, rd.raters, tuple(range(len(cols))))
-
-    alpha = bootstrap(len(groups), lambda idx: krippendorff_alpha(sub(idx), level=level))  # type: ignore[arg-type]
-    kappa = bootstrap(len(groups), lambda idx: fleiss_kappa(sub(idx)))
-    return len(pairable), alpha, kappa
+    rec, n = record_index(rd.units)
+    return len(pairable), bootstrap(n, AlphaByRecord(rd, rec, level)), bootstrap(n, FleissByRecord(rd, rec))
 
 
 def _ranking_interval(j: Judgments, q: str) -> tuple[int, Interval]:
-    by_record: dict[int, list[tuple[str, Any]]] = defaultdict(list)
+    """(records two people ranked, mean pairwise Kendall τ-b with its interval over records)."""
+    by_record: dict[int, list[tuple[int, str, Any]]] = defaultdict(list)
     for rid, who, answers in j.answers:
         a = answer_as(RankingAnswer, answers.get(q))
         if rid in j.gold or a is None or not a.order:
             continue
         try:
-            by_record[rid].append((who, ranks_from_order(a.order)))
+            by_record[rid].append((rid, who, ranks_from_order(a.order)))
         except Invalid:
             continue
-    groups = [v for v in by_record.values() if len(v) >= 2]
-
-    def tau(idx: Sequence[int]) -> float:
-        return mean_pairwise_tau([(k, who, r) for k, i in enumerate(idx) for who, r in groups[i]]).mean
-
-    return len(groups), bootstrap(len(groups), tau)
+    totals, counts = [], []
+    for triples in by_record.values():
+        tau = mean_pairwise_tau(triples)
+        if tau.n_pairs:
+            totals.append(tau.mean * tau.n_pairs)
+            counts.append(tau.n_pairs)
+    return len(counts), bootstrap(len(counts), RatioByRecord(totals, counts))
 
 
 def agreement(j: Judgments) -> list[AgreementRow]:
@@ -174,8 +167,8 @@ def agreement(j: Judgments) -> list[AgreementRow]:
         for part, triples in question_parts(j, q).items():
             if part.endswith("#signed") or not triples:
                 continue
-            level = "ordinal" if kind == "rating" else "nominal"
-            units, alpha, kappa = _reliability_interval(triples, level, None)
+            level: Level = "ordinal" if kind == "rating" else "nominal"
+            units, alpha, kappa = _reliability_interval(triples, level)
             if units:
                 out.append(AgreementRow(part, kind, f"alpha {level}", units, alpha, kappa))
     return out
