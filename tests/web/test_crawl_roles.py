@@ -63,6 +63,7 @@ NOT_LINKED: dict[str, str] = {
     "/projects/{project_id}/records/{record_id}/code/diff": "an htmx fragment of the code-review task",
     "/projects/{project_id}/records/{record_id}/code/batches/{batch}": "an htmx fragment polled while tests run",
     "/projects/{project_id}/gold/form": "an htmx fragment of the records table (the gold form for a selection)",
+    "/projects/{project_id}/import/jobs/{job_id}": "the import form's POST redirects there (progress of that import)",
 }
 
 # The main pages: reachable within two clicks of the home page (top bar: one; project overview: one; the
@@ -259,7 +260,8 @@ def test_nothing_beyond_the_role_is_linked(crawled: dict[str, Crawl], role: str)
 def test_matrix_routes_are_known() -> None:
     """NOT_LINKED and MAIN name real routes of the matrix or the route map (no stale names)."""
     routes = page_routes()
-    pending = {"/projects/{project_id}/gold/form"}  # the records table's own (lands with it)
+    # routes of pages still being built (records table, import): in the matrix once they land
+    pending = {"/projects/{project_id}/gold/form", "/projects/{project_id}/import/jobs/{job_id}"}
     assert not (set(NOT_LINKED) - routes.keys() - pending), sorted(set(NOT_LINKED) - routes.keys() - pending)
     assert not (MAIN - routes.keys()), sorted(MAIN - routes.keys())
 
