@@ -183,6 +183,7 @@ def run(ctx: typer.Context,
 
     Example: assay pipeline run docs/examples/clean-hh.yaml --input hh@latest --output hh-clean
     """
+    from assay.llm.outbound import OutboundPolicy
     from assay.pipelines.executors import make_executor
     from assay.pipelines.runner import run_pipeline
     from assay.pipelines.spec import PipelineSpec
@@ -199,7 +200,8 @@ def run(ctx: typer.Context,
                 tasks[label] = bar.add_task(label, total=total)
             bar.update(tasks[label], completed=done)
 
-        res = run_pipeline(s, ps, input_ref, output=output, executor=ex, progress=progress)
+        res = run_pipeline(s, ps, input_ref, output=output, executor=ex, progress=progress,
+                           outbound=OutboundPolicy(settings_from(ctx).outbound_hosts))
     console.print(step_table(res.step_stats))
     skipped = f" ({res.shards_skipped} shard tasks resumed from an earlier run)" if res.shards_skipped else ""
     console.print(f"[green]{res.manifest.ref}[/green] {res.manifest.row_count} records from {input_ref}{skipped}")

@@ -60,12 +60,15 @@ from __future__ import annotations
 import importlib.util
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from assay.errors import Invalid, Unavailable
+
+if TYPE_CHECKING:
+    from assay.llm.outbound import OutboundPolicy
 
 ATTR_SEP = "__"
 EXAMPLES = 3  # dropped-row ids kept per step and reason for run reports
@@ -173,6 +176,17 @@ class Step:
     def process(self, batch: pa.Table) -> StepOutput:
         """Return the kept rows of `batch` plus attributes and stats. Subclasses implement this."""
         raise NotImplementedError
+
+    # -- outbound calls --------------------------------------------------------------------------------
+    def outbound_urls(self) -> tuple[str, ...]:
+        """The URLs this step calls out to (a model server); none by default. The runner checks each against
+        the outbound allow-list before the run starts and hands the step the policy (`bind_outbound`)."""
+        return ()
+
+    def bind_outbound(self, policy: OutboundPolicy) -> None:
+        """Receive the outbound allow-list (from `run_pipeline`, i.e. the `outbound_allowed_hosts` setting of
+        whoever runs the pipeline). A step that calls out must apply it to every connection and refuse to
+        call anywhere without it; steps that never call out ignore it."""
 
     # -- helpers for subclasses ------------------------------------------------------------------------
     def attr(self, name: str) -> str:

@@ -17,6 +17,11 @@ temporary name and renamed, and its `.stats.json` is written last; a rerun skips
 file exists, so a killed run resumes where it stopped and gives the same output. Plans are recomputed
 from the stored partials (cheap, deterministic). The run directory is deleted after the commit unless
 `keep_run_dir` is set.
+
+Outbound calls: before anything else, every URL a step calls (`Step.outbound_urls`, e.g. `llm_judge`'s
+`base_url`) is checked against the `outbound` allow-list the caller passes (`assay pipeline run` passes the
+`outbound_allowed_hosts` setting; none given: nothing is allowed) and the steps receive it
+(`Step.bind_outbound`), so a worker applies the same list to every connection it makes.
 """
 
 from __future__ import annotations
@@ -36,11 +41,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from assay.datasets.store import DatasetStore, Manifest
-from assay.errors import Invalid
+from assay.errors import Forbidden, Invalid
 from assay.pipelines.base import GlobalStep, Step, StepStats
 from assay.pipelines.spec import PipelineSpec
 
 if TYPE_CHECKING:
+    from assay.llm.outbound import OutboundPolicy
     from assay.pipelines.executors import Executor
 
 Progress = Callable[[str, int, int], None]
@@ -160,17 +166,32 @@ def default_run_dir(store: DatasetStore, input_id: str, spec: PipelineSpec) -> P
     return Path(tempfile.gettempdir()) / "assay-runs" / key
 
 
+def bind_outbound(steps: list[Step], policy: OutboundPolicy) -> None:
+    """Check every URL the steps call against `policy` (the host, then every address it resolves to) and
+    hand them the policy. Raises Forbidden naming the step for a refused URL, before anything connects."""
+    for st in steps:
+        for url in st.outbound_urls():
+            try:
+                policy.check_url(url)
+            except Forbidden as e:
+                raise Forbidden(f"pipeline step {st.id!r} ({st.name}) may not call {url}: {e.message}") from None
+        st.bind_outbound(policy)
+
+
 def run_pipeline(store: DatasetStore, spec: PipelineSpec, input_ref: str, *, output: str | None = None,
                  executor: Executor | None = None, run_dir: str | Path | None = None, progress: Progress | None = None,
-                 keep_run_dir: bool = False) -> RunResult:
+                 keep_run_dir: bool = False, outbound: OutboundPolicy | None = None) -> RunResult:
     """Run `spec` over version `input_ref` and commit the result as a new version.
 
     `executor` is any `assay.pipelines.executors.Executor` (local, ray, ...); default: `LocalExecutor()`. `progress(label, done, total)` is called as shards finish. Output name: `output`,
-    else `spec.name`, else the input dataset's name. Raises NotFound for an unknown input, Invalid for a
-    bad spec, and whatever a step raises.
+    else `spec.name`, else the input dataset's name. `outbound`: the hosts steps may call (see the module
+    doc; None allows none). Raises Forbidden for a step URL `outbound` refuses (before any work), NotFound
+    for an unknown input, Invalid for a bad spec, and whatever a step raises.
     """
+    from assay.llm.outbound import OutboundPolicy
     from assay.pipelines.executors import LocalExecutor
 
+    bind_outbound(spec.steps, outbound if outbound is not None else OutboundPolicy())
     ex: Executor = executor or LocalExecutor()
     m = store.resolve(input_ref)
     rd = Path(run_dir) if run_dir else default_run_dir(store, m.id, spec)
