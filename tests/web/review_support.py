@@ -55,8 +55,8 @@ CODE_ANSWERS = {"code": {"verdicts": {"0": "correct", "1": "buggy"}, "tests": "a
                          "rationale": "B is off by one", "preference": {"choice": "a", "strength": 3}}}
 
 
-def record(i: int) -> Record:
-    return Record(external_id=f"rv-{i}", messages=[Message("user", f"Where is the Eiffel Tower? ({i})")],
+def record(i: int, external_id: str = "") -> Record:
+    return Record(external_id=external_id or f"rv-{i}", messages=[Message("user", f"Where is the Eiffel Tower? ({i})")],
                   completions=[Completion(REPLY_A, model="m-a"), Completion(REPLY_B, model="m-b"),
                                Completion("No idea.", model="m-c")])
 
@@ -95,8 +95,8 @@ def build(db: Any, n_records: int = 4, review_settings: dict[str, Any] | None = 
                                   "settings": {"review": review_settings or {"mode": "all"},
                                                "gold": {"first_n": 1, "min_items": 5}}})
     p = projects.create_project(db, spec, made["boss"])
-    records.import_records(db, p.id, [record(i) for i in range(n_records)] + [record(99)], made["boss"])
-    gold.set_gold(db, p.id, "rv-99", {"preference": {"choice": "a", "strength": 1}})
+    records.import_records(db, p.id, [record(i) for i in range(n_records)] + [record(99, "rv-gold")], made["boss"])
+    gold.set_gold(db, p.id, "rv-gold", {"preference": {"choice": "a", "strength": 1}})
     projects.add_member(db, p.id, "rev", "reviewer", made["boss"])
     for name in ("ann1", "ann2"):
         projects.add_member(db, p.id, name, "annotator", made["boss"])
@@ -106,7 +106,7 @@ def build(db: Any, n_records: int = 4, review_settings: dict[str, Any] | None = 
         uid = made[name].id
         while (t := queue.claim_next(db, p.id, uid)) is not None:
             ext = t.record.external_id
-            choice = "b" if (name == "ann2" and ext in ("rv-1", "rv-99")) else "a"
+            choice = "b" if (name == "ann2" and ext in ("rv-1", "rv-gold")) else "a"
             submissions.submit(db, p.id, t.record_id, uid, full_answers(choice), 30)
     code = projects.create_project(db, ProjectSpec.from_dict({"name": "rv-code", "questions": CODE_QUESTIONS}),
                                    made["boss"])
@@ -116,4 +116,4 @@ def build(db: Any, n_records: int = 4, review_settings: dict[str, Any] | None = 
     t = queue.claim_next(db, code.id, made["ann1"].id)
     assert t is not None
     submissions.submit(db, code.id, t.record_id, made["ann1"].id, CODE_ANSWERS, 30)
-    return ReviewWorld(p.id, other.id, code.id, made, "rv-99")
+    return ReviewWorld(p.id, other.id, code.id, made, "rv-gold")

@@ -53,7 +53,7 @@ from assay.store.mappers import record_from_row
 from assay.store.queries import annotations as annotations_q
 from assay.store.queries import assignments, reviews
 from assay.store.queries import memberships as members_q
-from assay.store.tables import AnnotationRow, ProjectRow
+from assay.store.tables import ProjectRow
 
 MODES = ("all", "sample", "low_agreement")
 SHOWS = ("pending", "disagreement", "gold_failed")
@@ -116,9 +116,10 @@ class QueueFilter:
 
 @dataclass(frozen=True)
 class Pending:
-    """One annotation of a queue view, before its record is loaded."""
+    """One annotation of a queue view, before it and its record are loaded."""
 
-    row: AnnotationRow
+    annotation_id: int
+    record_id: int
     annotator: str
     agreement: float | None
     gold_failed: tuple[str, ...] = ()
@@ -193,17 +194,19 @@ def queue_rows(s: Tx, project: ProjectRow, reviewer_id: int, filt: QueueFilter) 
 
 
 def queue_views(s: Tx, project: ProjectRow, reviewer_id: int, only: str | None = None) -> dict[str, list[Pending]]:
-    """Every queue view (or `only` one) for everyone: show → annotations, oldest submission first (two
-    queries: the unreviewed annotations of ordinary records and those of gold records)."""
+    """Every queue view (or `only` one) for everyone: show → annotations, oldest submission first. Reads ids
+    only, and of the answers only the pairwise/labels ones agreement and gold scoring need."""
     out: dict[str, list[Pending]] = {}
     if only in (None, "pending", "disagreement"):
-        rows = reviews.unreviewed_submissions(s, project.id, reviewer_id)
-        sets = annotations_q.submitted_answers(s, sorted({a.record_id for a, _ in rows}))
+        rows = reviews.unreviewed(s, project.id, reviewer_id)
+        names = [q.name for q in project.questions  # the questions `record_agreement` reads
+                 if q.kind == "pairwise" or (q.kind == "labels" and not (q.options or {}).get("per_completion"))]
+        sets = reviews.answers_to(s, sorted({rid for _, rid, _ in rows}), names)
         agreements = {rid: record_agreement(v) for rid, v in sets.items()}
-        every = [Pending(a, name, agreements.get(a.record_id)) for a, name in rows]
+        every = [Pending(aid, rid, name, agreements.get(rid)) for aid, rid, name in rows]
         policy = ReviewPolicy.of(project.settings)
         if policy.mode == "sample":
-            out["pending"] = [p for p in every if _in_sample(p.row.id, policy.rate)]
+            out["pending"] = [p for p in every if _in_sample(p.annotation_id, policy.rate)]
         elif policy.mode == "low_agreement":
             out["pending"] = [p for p in every if (p.agreement or 1.0) < policy.threshold]
         else:
@@ -211,9 +214,9 @@ def queue_views(s: Tx, project: ProjectRow, reviewer_id: int, only: str | None =
         out["disagreement"] = [p for p in every if p.agreement is not None and p.agreement < 1.0]
     if only in (None, "gold_failed"):
         failed = gold_failures(s, project)
-        out["gold_failed"] = [Pending(a, name, None, failed[a.id])
-                              for a, name in reviews.unreviewed_submissions(s, project.id, reviewer_id, gold=True)
-                              if a.id in failed]
+        out["gold_failed"] = [Pending(aid, rid, name, None, failed[aid])
+                              for aid, rid, name in reviews.unreviewed(s, project.id, reviewer_id, gold=True)
+                              if aid in failed]
     return out
 
 
@@ -222,10 +225,10 @@ def gold_failures(s: Tx, project: ProjectRow) -> dict[int, tuple[str, ...]]:
     gold answer (score under 1), for the project's submitted annotations of gold records."""
     kinds = {q.name: (q.kind, q.title or q.name) for q in project.questions if q.kind in SCORED_KINDS}
     out: dict[int, tuple[str, ...]] = {}
-    for aid, answers, gold in reviews.gold_submissions(s, project.id):
+    for aid, answers, gold in reviews.gold_submissions(s, project.id, list(kinds)):
         wrong = []
         for name, (kind, title) in kinds.items():
-            mine, ref = (answers or {}).get(name), (gold or {}).get(name)
+            mine, ref = answers.get(name), (gold or {}).get(name)
             if not isinstance(ref, dict):
                 continue
             try:
@@ -240,12 +243,17 @@ def gold_failures(s: Tx, project: ProjectRow) -> dict[int, tuple[str, ...]]:
 
 
 def load_items(s: Tx, rows: list[Pending]) -> list[ReviewItem]:
-    """The queue rows with their records (one query)."""
-    recs = assignments.records_by_id(s, [p.row.record_id for p in rows])
-    return [ReviewItem(p.row.id, p.row.record_id, p.annotator, dict(p.row.answers or {}), p.row.submitted_at,
-                       record_from_row(recs[p.row.record_id]), p.agreement, bool(recs[p.row.record_id].is_gold),
-                       p.gold_failed)
-            for p in rows if p.row.record_id in recs]
+    """The queue rows with their annotations and records."""
+    recs = assignments.records_by_id(s, [p.record_id for p in rows])
+    out = []
+    for p in rows:
+        ann = annotations_q.get(s, p.annotation_id)
+        rec = recs.get(p.record_id)
+        if ann is None or rec is None:
+            continue
+        out.append(ReviewItem(ann.id, ann.record_id, p.annotator, dict(ann.answers or {}), ann.submitted_at,
+                              record_from_row(rec), p.agreement, bool(rec.is_gold), p.gold_failed))
+    return out
 
 
 def decide(db: Db, project_id: int, annotation_id: int, reviewer: User, decision: str, comment: str = "") -> ReviewDecision:

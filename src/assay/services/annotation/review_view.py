@@ -158,7 +158,7 @@ def page_in(s: Tx, project_id: int, reviewer: User, filt: QueueFilter, at: int |
     names = Counter(p.annotator for p in everyone)
     if filt.annotator and filt.annotator not in names:
         names[filt.annotator] = 0
-    ids = [p.row.id for p in rows]
+    ids = [p.annotation_id for p in rows]
     pos = 0
     if rows:
         if at is not None and at in ids:

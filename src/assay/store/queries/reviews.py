@@ -53,14 +53,52 @@ def unreviewed_submissions(s: Session, project_id: int, reviewer_id: int, *, gol
     return [(a, name) for a, name in rows]
 
 
-def gold_submissions(s: Session, project_id: int) -> list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]]:
-    """(annotation id, submitted answers, the record's gold answers) of every submitted annotation of a
-    gold record in the project (the review queue's gold-failure view scores them)."""
-    q = (select(AnnotationRow.id, AnnotationRow.answers, RecordRow.gold_answers)
+def unreviewed(s: Session, project_id: int, reviewer_id: int, *, gold: bool = False
+               ) -> list[tuple[int, int, str]]:
+    """`unreviewed_submissions` without the answers: (annotation id, record id, author's username), oldest
+    submission first (the review queue's views need only these)."""
+    reviewed = select(ReviewRow.id).where(ReviewRow.annotation_id == AnnotationRow.id,
+                                          ReviewRow.revision == AnnotationRow.revision).exists()
+    rows = s.execute(
+        select(AnnotationRow.id, AnnotationRow.record_id, UserRow.username)
+        .join(UserRow, UserRow.id == AnnotationRow.user_id)
+        .join(RecordRow, RecordRow.id == AnnotationRow.record_id)
+        .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
+               AnnotationRow.user_id != reviewer_id, RecordRow.is_gold.is_(gold), ~reviewed)
+        .order_by(AnnotationRow.submitted_at, AnnotationRow.id)).all()
+    return [(aid, rid, name) for aid, rid, name in rows]
+
+
+def answers_to(s: Session, record_ids: list[int], names: list[str], chunk: int = 500
+               ) -> dict[int, list[dict[str, Any]]]:
+    """record id → {question name: answer} of each submitted annotation, with only the questions `names`
+    (extracted in the database, so long answers to other questions are never read); records without any
+    submitted annotation are left out."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    if not names:
+        return out
+    cols = [AnnotationRow.answers[n] for n in names]
+    for i in range(0, len(record_ids), chunk):
+        for rid, *values in s.execute(select(AnnotationRow.record_id, *cols).where(
+                AnnotationRow.record_id.in_(record_ids[i:i + chunk]), AnnotationRow.status == "submitted")):
+            out.setdefault(rid, []).append({n: v for n, v in zip(names, values) if v is not None})
+    return out
+
+
+def gold_submissions(s: Session, project_id: int, names: list[str]
+                     ) -> list[tuple[int, dict[str, Any], dict[str, Any] | None]]:
+    """(annotation id, {question: submitted answer}, the record's gold answers) of every submitted annotation
+    of a gold record in the project, with only the questions `names` of the submitted answers (the review
+    queue's gold-failure view scores them)."""
+    if not names:
+        return []
+    cols = [AnnotationRow.answers[n] for n in names]
+    q = (select(AnnotationRow.id, RecordRow.gold_answers, *cols)
          .join(RecordRow, RecordRow.id == AnnotationRow.record_id)
          .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
                 RecordRow.is_gold.is_(True)))
-    return [(aid, ans, gold) for aid, ans, gold in s.execute(q)]
+    return [(aid, {n: v for n, v in zip(names, values) if v is not None}, gold)
+            for aid, gold, *values in s.execute(q)]
 
 
 def add(s: Session, *, project_id: int, annotation_id: int, revision: int, reviewer_id: int, decision: str,
