@@ -37,26 +37,11 @@ def latest_comment(s: Session, annotation_id: int, *, action: str | None = None)
     return s.scalar(q.order_by(ReviewRow.id.desc()).limit(1)) or ""
 
 
-def unreviewed_submissions(s: Session, project_id: int, reviewer_id: int, *, gold: bool = False
-                           ) -> list[tuple[AnnotationRow, str]]:
-    """(annotation, author's username) of the project's submitted annotations that no review applies to
-    at their current revision, oldest submission first; never the reviewer's own; never on gold records
-    (only on gold records with `gold=True`)."""
-    reviewed = select(ReviewRow.id).where(ReviewRow.annotation_id == AnnotationRow.id,
-                                          ReviewRow.revision == AnnotationRow.revision).exists()
-    rows = s.execute(
-        select(AnnotationRow, UserRow.username).join(UserRow, UserRow.id == AnnotationRow.user_id)
-        .join(RecordRow, RecordRow.id == AnnotationRow.record_id)
-        .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted",
-               AnnotationRow.user_id != reviewer_id, RecordRow.is_gold.is_(gold), ~reviewed)
-        .order_by(AnnotationRow.submitted_at, AnnotationRow.id)).all()
-    return [(a, name) for a, name in rows]
-
-
 def unreviewed(s: Session, project_id: int, reviewer_id: int, *, gold: bool = False
                ) -> list[tuple[int, int, str]]:
-    """`unreviewed_submissions` without the answers: (annotation id, record id, author's username), oldest
-    submission first (the review queue's views need only these)."""
+    """(annotation id, record id, author's username) of the project's submitted annotations that no review
+    applies to at their current revision, oldest submission first; never the reviewer's own; never on gold
+    records (only on gold records with `gold=True`). Ids only: the review queue loads the one it shows."""
     reviewed = select(ReviewRow.id).where(ReviewRow.annotation_id == AnnotationRow.id,
                                           ReviewRow.revision == AnnotationRow.revision).exists()
     rows = s.execute(
