@@ -22,6 +22,7 @@ or no variation) are dropped and the rest reweighted; `Interval.dropped` says wh
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Hashable, Sequence
@@ -79,6 +80,17 @@ def _multisets(n: int) -> list[tuple[Weights, float]]:
     return out
 
 
+@functools.lru_cache(maxsize=4)
+def _draws(n: int, resamples: int, seed: int) -> NDArray[np.float64]:
+    """`resamples` × n record multiplicities drawn with replacement (cached: α and κ of one question part
+    resample the same records)."""
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, n, size=(resamples, n)) + (np.arange(resamples) * n)[:, None]
+    counts = np.bincount(picks.ravel(), minlength=resamples * n).reshape(resamples, n).astype(float)
+    counts.flags.writeable = False
+    return counts
+
+
 def bootstrap(n: int, stat: Callable[[Weights], float], *, resamples: int = RESAMPLES, seed: int = 0) -> Interval:
     """The figure `stat(ones)` with its 95 % interval over resamples of the n records (see the module
     docstring). `stat` gets the records' multiplicities and returns a float (NaN when undefined)."""
@@ -89,10 +101,7 @@ def bootstrap(n: int, stat: Callable[[Weights], float], *, resamples: int = RESA
     if n <= EXACT_MAX_RECORDS:
         draws, method = _multisets(n), "exact"
     else:
-        rng = np.random.default_rng(seed)
-        picks = rng.integers(0, n, size=(resamples, n)) + (np.arange(resamples) * n)[:, None]
-        counts = np.bincount(picks.ravel(), minlength=resamples * n).reshape(resamples, n).astype(float)
-        draws, method = [(m, 1.0 / resamples) for m in counts], "monte carlo"
+        draws, method = [(m, 1.0 / resamples) for m in _draws(n, resamples, seed)], "monte carlo"
     vals, ws, lost = [], [], 0.0
     for m, w in draws:
         x = stat(m)

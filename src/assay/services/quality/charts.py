@@ -154,9 +154,19 @@ def _ranking_interval(j: Judgments, q: str) -> tuple[int, Interval]:
     return len(counts), bootstrap(len(counts), RatioByRecord(totals, counts))
 
 
-def agreement(j: Judgments) -> list[AgreementRow]:
+Parts = dict[str, dict[str, list[tuple[Any, str, Any]]]]
+"""question → part → (unit, annotator, value) triples (`metrics.question_parts` of every question)."""
+
+
+def parts_of(j: Judgments) -> Parts:
+    """Every question's parts, read once for `agreement` and `confusion`."""
+    return {q: question_parts(j, q) for q, kind in j.kinds.items() if kind != "ranking"}
+
+
+def agreement(j: Judgments, parts: Parts | None = None) -> list[AgreementRow]:
     """Agreement per question part with 95 % intervals (see the module docstring); parts nobody answered
-    twice are left out."""
+    twice are left out. `parts` is `parts_of(j)` when the caller has it already."""
+    parts = parts_of(j) if parts is None else parts
     out: list[AgreementRow] = []
     for q, kind in j.kinds.items():
         if kind == "ranking":
@@ -164,7 +174,7 @@ def agreement(j: Judgments) -> list[AgreementRow]:
             if n:
                 out.append(AgreementRow(q, kind, "kendall tau", n, tau, None))
             continue
-        for part, triples in question_parts(j, q).items():
+        for part, triples in parts.get(q, {}).items():
             if part.endswith("#signed") or not triples:
                 continue
             level: Level = "ordinal" if kind == "rating" else "nominal"
@@ -205,30 +215,30 @@ def _value_order(j: Judgments, q: str, part: str, seen: set[Any]) -> list[Any]:
     return base + sorted((v for v in seen if v not in base), key=str)
 
 
-def _categorical_parts(j: Judgments) -> dict[str, tuple[str, list[tuple[Any, str, Any]]]]:
+def _categorical_parts(j: Judgments, parts: Parts) -> dict[str, tuple[str, list[tuple[Any, str, Any]]]]:
     out = {}
     for q, kind in j.kinds.items():
         if kind in CATEGORICAL:
-            for part, triples in question_parts(j, q).items():
+            for part, triples in parts.get(q, {}).items():
                 if not part.endswith("#signed"):
                     out[part] = (q, [t for t in triples if t[2] is not None])
     return out
 
 
-def confusion(j: Judgments, part: str | None = None, a: str | None = None, b: str | None = None
-              ) -> Confusion | None:
+def confusion(j: Judgments, part: str | None = None, a: str | None = None, b: str | None = None,
+              parts: Parts | None = None) -> Confusion | None:
     """The confusion matrix of `part` between `a` and `b`. Missing choices default to the first part and the
     pair of annotators sharing the most units (ties by name). None when no categorical part has answers
     from two people.
     Raises Invalid for an unknown part or annotator, or a = b."""
-    parts = _categorical_parts(j)
-    choices = {p: names for p, (_, t) in parts.items() if len(names := sorted({w for _, w, _ in t})) >= 2}
+    parts_ = _categorical_parts(j, parts_of(j) if parts is None else parts)
+    choices = {p: names for p, (_, t) in parts_.items() if len(names := sorted({w for _, w, _ in t})) >= 2}
     if not choices:
         return None
     part = part or next(iter(choices))
     if part not in choices:
         raise Invalid(f"no categorical question part {part!r}; choose one of {', '.join(choices)}")
-    q, triples = parts[part]
+    q, triples = parts_[part]
     by_who: dict[str, dict[Any, Any]] = defaultdict(dict)
     for unit, who, v in triples:
         by_who[who][unit] = v

@@ -244,6 +244,7 @@ def _views(s: Tx, project_id: int, j: Judgments, choice: ConfusionChoice, now: d
     """The chart views named in `names` (in `chart_views.CHART_NAMES` order), computed only when asked."""
     out: list[chart_views.ChartView] = []
     conf = None
+    parts = charts.parts_of(j) if {"agreement", "confusion"} & set(names) else {}
     for name in chart_views.CHART_NAMES:
         if name not in names:
             continue
@@ -253,9 +254,9 @@ def _views(s: Tx, project_id: int, j: Judgments, choice: ConfusionChoice, now: d
         elif name == "trainers":
             out.append(chart_views.trainers_view(charts.trainers(s, project_id)))
         elif name == "agreement":
-            out.append(chart_views.agreement_view(charts.agreement(j)))
+            out.append(chart_views.agreement_view(charts.agreement(j, parts)))
         elif name == "confusion":
-            conf = charts.confusion(j, choice.part, choice.a, choice.b)
+            conf = charts.confusion(j, choice.part, choice.a, choice.b, parts)
             out.append(chart_views.confusion_view(conf))
         elif name == "gold-accuracy":
             out.append(chart_views.gold_view(charts.gold_by_day(s, project_id, now)))
