@@ -12,8 +12,12 @@ What it does, all through Label Studio's own server and HTTP API:
 5. annotates every task as the admin and all but the last two as the second annotator (rule-based answers
    derived from the text, so a rerun gives the same answers), cancels (skips) one task as the second
    annotator, and adds a model prediction to every task;
-6. exports the project with `GET /api/projects/{id}/export?exportType=JSON` and writes it (pretty-printed
-   as Label Studio returned it) with the label config beside it.
+6. exports the project twice and writes both (pretty-printed as Label Studio returned them) with the label
+   config beside them: `export_1_23.json` is a snapshot export (`POST /api/projects/{id}/exports/` with
+   serialization options asking for full predictions and annotators, then
+   `GET .../exports/{export}/download?exportType=JSON`); `export_1_23_quick.json` is the quick export
+   (`GET /api/projects/{id}/export?exportType=JSON`, the Data Manager's Export button), in which
+   predictions and `completed_by` are ids only.
 
 Run (takes about a minute once Label Studio is installed):
 
@@ -259,10 +263,25 @@ def main() -> int:
             admin.call("POST", "/api/predictions", {"task": t["id"], "result": prediction_for(t),
                                                      "score": round(0.5 + 0.04 * i, 2),
                                                      "model_version": "length-baseline-v1"})
-        exported = admin.call("GET", f"/api/projects/{pid}/export?exportType=JSON&download_all_tasks=true")
+        # the quick export (Data Manager's Export button): predictions and annotators as ids only
+        quick = admin.call("GET", f"/api/projects/{pid}/export?exportType=JSON&download_all_tasks=true")
+        # a snapshot export with full predictions and annotators ({id, email, ...})
+        snap = admin.call("POST", f"/api/projects/{pid}/exports/", {
+            "title": "assay fixture",
+            "serialization_options": {"predictions": {"only_id": False}, "drafts": {"only_id": False},
+                                      "annotations__completed_by": {"only_id": False}},
+            "annotation_filter_options": {"usual": True, "skipped": True, "ground_truth": True}})
+        for _ in range(120):
+            state = admin.call("GET", f"/api/projects/{pid}/exports/{snap['id']}")
+            if state["status"] == "completed":
+                break
+            if state["status"] == "failed":
+                raise SystemExit(f"the snapshot export failed: {state}")
+            time.sleep(1)
+        exported = admin.call("GET", f"/api/projects/{pid}/exports/{snap['id']}/download?exportType=JSON")
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "export_1_23.json").write_text(json.dumps(exported, ensure_ascii=False, indent=1) + "\n",
-                                                   encoding="utf-8")
+        for name, body in (("export_1_23.json", exported), ("export_1_23_quick.json", quick)):
+            (args.out / name).write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         (args.out / "label_config.xml").write_text(LABEL_CONFIG, encoding="utf-8")
         n_ann = sum(len(t.get("annotations", [])) for t in exported)
         print(f"label-studio {version}: project {pid}, {len(exported)} tasks, {n_ann} annotations, "

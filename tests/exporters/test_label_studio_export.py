@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import require_file
+from tests.web.conftest import live_server  # noqa: F401 - the fixture
 
 from assay.domain.annotations import AnnotationView, ExportSource, JudgedRecord
 from assay.domain.projects import ProjectSpec
@@ -120,3 +121,42 @@ def test_round_trip_from_a_real_label_studio_export(db, tmp_path):
         assert secs == {judgments.external_username("label-studio", j["annotator"]): pytest.approx(j["active_seconds"])
                         for j in orig.metadata.get("judgments", [])}
     assert sum(len(i.annotations) for i in export_source(db, p.id).items) == first.judgments
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_export_form_offers_label_studio_json(live_server, page):  # type: ignore[no-untyped-def]  # noqa: F811
+    """Import the real Label Studio export, then export it from the project page's form in a browser: the
+    zip holds train.json (Label Studio tasks) and the card with a label config. Saves the docs screenshot."""
+    import io
+    import zipfile
+
+    from tests.web.test_browser_loop import login
+
+    url, db = live_server.url, live_server.db
+    got = label_studio.read(require_file(FIXTURE), QUESTIONS)
+    admin = users.find_user(db, "admin")
+    p = projects.create_project(db, ProjectSpec(name="from-label-studio", questions=QUESTIONS,
+                                                annotators_per_record=2), admin)
+    records.import_records(db, p.id, got.records)
+    judgments.import_judgments(db, p.id, got.records, None, source="label-studio", actor=admin)
+    login(page, url, "admin", "admin-demo-pass")
+    page.set_viewport_size({"width": 1100, "height": 800})
+    page.goto(f"{url}/projects/{p.id}")
+    page.select_option("select[name=fmt]", "label-studio")
+    form = page.locator("form[action$='/export']")
+    form.scroll_into_view_if_needed()
+    docs_img = Path(__file__).resolve().parents[2] / "docs" / "img"
+    page.locator("#export").locator("xpath=..").screenshot(path=str(docs_img / "label-studio-export.png"))
+    page.click("[data-testid=export]")
+    page.wait_for_url(lambda u: "/exports/jobs/" in u)
+    page.wait_for_selector("[data-testid=export-done]", timeout=30_000)
+    with page.expect_download() as dl:
+        page.click("[data-testid=export-download]")
+    z = zipfile.ZipFile(io.BytesIO(dl.value.path().read_bytes()))
+    assert sorted(z.namelist()) == ["README.md", "train.json"]
+    tasks = json.loads(z.read("train.json"))
+    assert len(tasks) == len(got.records)
+    assert sum(len(t["annotations"]) for t in tasks) == got.judgments
+    assert "<Pairwise name=\"preference\"" in z.read("README.md").decode()
+    assert not page.js_errors, page.js_errors

@@ -134,7 +134,7 @@ def test_card_states_source_counts_agreement_filters_lineage(tmp_path: Path) -> 
 
 
 def test_registry_errors(tmp_path: Path) -> None:
-    assert set(EXPORTERS) == {"dpo", "sft", "reward", "kto", "raw"}
+    assert set(EXPORTERS) == {"dpo", "sft", "reward", "kto", "raw", "label-studio"}
     src = s.pairwise_source()
     with pytest.raises(Invalid, match="unknown; use one of dpo"):
         export(src, "ppo", tmp_path)

@@ -235,3 +235,21 @@ def test_cli_records_import_reads_the_export(tmp_path, settings):
         assert sum(len(i.annotations) for i in src.items) == got.judgments
     finally:
         db.close()
+
+
+def test_the_quick_export_has_ids_only():
+    """The Data Manager's Export button writes annotators and predictions as ids: the same judgments,
+    attributed to ls-user-<id>, and every prediction reported as skipped."""
+    quick_path = require_file(FIXTURE.with_name("export_1_23_quick.json"))
+    quick = label_studio.read(quick_path, QUESTIONS)
+    full = label_studio.read(FIXTURE, QUESTIONS)
+    email_of = {f"ls-user-{a['completed_by']['id']}": a["completed_by"]["email"]
+                for t in export() for a in t["annotations"]}
+    assert sorted(email_of[a] for a in quick.annotators) == full.annotators
+    assert quick.suggestions == 0 and quick.judgments == full.judgments
+    raw = json.loads(quick_path.read_text())
+    assert [(s.task, s.field) for s in quick.skipped] == [(i, f"predictions[{j}]") for i, t in enumerate(raw, 1)
+                                                         for j, _ in enumerate(t["predictions"])]
+    for a, b in zip(quick.records, full.records, strict=True):
+        assert {email_of[j["annotator"]]: j["answers"] for j in a.metadata.get("judgments", [])} == \
+            {j["annotator"]: j["answers"] for j in b.metadata.get("judgments", [])}

@@ -15,10 +15,15 @@ A Label Studio "JSON" export is an array of tasks: ``{"id", "data": {...}, "anno
 
 Each annotation becomes a judgment in ``metadata["judgments"]``: ``{"annotator", "answers": {question:
 answer}, "submitted_at", "active_seconds", "ground_truth", "label_studio_id"}`` attributed to the email in
-``completed_by`` (or ``created_username``), else ``ls-user-<id>``. Cancelled (skipped) annotations and
-annotations with no usable result are counted, not kept. Each prediction becomes suggestions in
-``metadata["suggestions"]`` (``{question: {"answer", "model", "rationale"}}``; with several predictions the
-highest score wins); its score is kept in ``metadata["label_studio"]["prediction_scores"]``.
+``completed_by`` (a snapshot export with expanded annotators; or ``created_username``), else
+``ls-user-<id>`` (the quick export has ids only). Cancelled (skipped) annotations and annotations with no
+usable result are counted, not kept. Each prediction becomes suggestions in ``metadata["suggestions"]``
+(``{question: {"answer", "model", "rationale"}}``; with several predictions the highest score wins); its
+score is kept in ``metadata["label_studio"]["prediction_scores"]``. Predictions exported as ids only (the
+quick export) are reported as skipped.
+
+A ``from_name`` ``<question>__<suffix>`` answers ``<question>`` (how Assay's own Label Studio export names a
+control per completion or rating dimension); a rating's suffix that is a dimension of the question names it.
 
 Result items map by their ``type`` to Assay question kinds: choices → labels, rating → rating, textarea →
 text, labels → spans, pairwise → pairwise, ranker → ranking. The Assay question is the one named like the
@@ -280,6 +285,11 @@ def convert_task(where: Where, task: dict[str, Any], ctx: Context) -> Record:
     scores: dict[str, float | None] = {}
     for i, pred in enumerate(as_list(task.get("predictions") or [], where, "predictions")):
         path = f"predictions[{i}]"
+        if isinstance(pred, int) and not isinstance(pred, bool):  # the quick export lists prediction ids only
+            ctx.stats.add("label_studio_prediction_ids_skipped")
+            ctx.skipped.append(Skipped(where.number, path, "only the prediction's id was exported; for predictions "
+                                       "export a snapshot with full predictions"))
+            continue
         pred = as_dict(pred, where, path)
         score = pred.get("score") if isinstance(pred.get("score"), (int, float)) else None
         model = str(pred.get("model_version") or "label-studio-prediction")

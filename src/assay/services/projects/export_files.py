@@ -26,7 +26,7 @@ from assay.store.queries import projects as projects_q
 
 Authorize = Callable[[str | None], None]  # a permission policy bound to the caller: raises or returns
 
-EXPORT_ID_RE = re.compile(r"^[a-z]+(-authoring)?-\d{8}T\d{6,12}$")
+EXPORT_ID_RE = re.compile(r"^[a-z]+(-[a-z]+)?(-authoring)?-\d{8}T\d{6,12}$")  # dpo-…, label-studio-…
 FILE_RE = re.compile(r"^(train|test)\.(jsonl|parquet|json)$|^README\.md$")
 
 
@@ -43,8 +43,8 @@ class ExportListing:
 def new_export_dir(settings: Settings, project_name: str, fmt: str, *, authoring: bool = False) -> Path:
     """A new, empty folder (created) for one export of the project:
     `<exports_dir>/<project>/<fmt>[-authoring]-<stamp>`. Raises Invalid for a format name that is not lowercase letters (it becomes part of the path)."""
-    if not re.fullmatch(r"[a-z]{1,20}", fmt):
-        raise Invalid(f"export format {fmt!r} is unknown; use one of dpo, sft, reward, kto, raw")
+    if not re.fullmatch(r"[a-z]{1,20}(-[a-z]{1,20})?", fmt):
+        raise Invalid(f"export format {fmt!r} is unknown; use one of dpo, sft, reward, kto, raw, label-studio")
     root = (settings.exports_dir / project_name).resolve()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     folder = (root / f"{fmt}{'-authoring' if authoring else ''}-{stamp}").resolve()
@@ -111,7 +111,8 @@ def list_exports(db: Db, project_id: int) -> list[ExportListing]:
         if d.is_dir() and EXPORT_ID_RE.match(d.name):
             files = sorted(f.name for f in d.iterdir() if FILE_RE.match(f.name))
             when = datetime.fromtimestamp(d.stat().st_mtime, tz=UTC)
-            out.append(ExportListing(id=d.name, format=d.name.split("-", 1)[0], files=files, created_at=when))
+            fmt = re.sub(r"(-authoring)?-\d{8}T\d+$", "", d.name)
+            out.append(ExportListing(id=d.name, format=fmt, files=files, created_at=when))
     return sorted(out, key=lambda e: e.id.rsplit("-", 1)[1], reverse=True)
 
 
