@@ -56,6 +56,31 @@ def _project_body(w: World, role: str) -> dict:
     return {"name": f"new-{role}", "questions": [{"name": "preference", "kind": "pairwise", "title": "Better?"}]}
 
 
+def _import_check(w: World, role: str) -> int:
+    """A finished, error-free dry run of a one-record upload in P (made on the fly in this copy of the world)."""
+    import json as _json
+    import secrets
+
+    from assay.services.projects import import_jobs, imports
+    from assay.store.db import open_db
+    from assay.store.queries import jobs as jobs_q
+
+    settings = settings_for(w.path)
+    token = secrets.token_hex(16)
+    path = imports.upload_path(settings, token, ".jsonl")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_json.dumps({"id": f"matrix-{role}", "prompt": "p", "completions": [{"text": "a"}, {"text": "b"}]}))
+    db = open_db(settings, migrate=False)
+    try:
+        with db.write() as s:
+            row = jobs_q.add(s, import_jobs.CHECK_KIND, {"project_id": w.project_id, "upload": token, "suffix": ".jsonl",
+                                                    "name": "m.jsonl", "size": 1, "fmt": "auto"}, owner="elsewhere:1")
+            jobs_q.finish(s, row.id, "done", {"new": 1, "records": 1, "warnings": [], "preview": [], "error": None})
+            return int(row.id)
+    finally:
+        db.close()
+
+
 RULES: dict[str, Rule] = {
     # --- framework, static and public -----------------------------------------------------------------
     "GET /api/v1/openapi.json": Rule(EVERYONE, why="the API description is public"),
@@ -162,6 +187,17 @@ RULES: dict[str, Rule] = {
     "GET /projects/{project_id}/exports/jobs/{job_id}": Rule(
         LEADS, twin="GET /api/v1/projects/{project_id}/exports/jobs/{job_id}"),
     "GET /projects/{project_id}/exports/{export_id}/zip": Rule(LEADS),
+    # the import page and its JSON twins (issue 19): leads of the project and admins; checked before the body
+    "GET /projects/{project_id}/import": Rule(LEADS),
+    "POST /projects/{project_id}/import/upload": Rule(LEADS, why="the empty form body is uploaded as a 3-byte file"),
+    "POST /api/v1/projects/{project_id}/imports": Rule(LEADS, invalid_ok=True, why="an empty body: 422 past the "
+                                                       "checks", twin="POST /projects/{project_id}/import/upload"),
+    "GET /projects/{project_id}/import/jobs/{job_id}": Rule(LEADS, params={"job_id": _import_check}),
+    "GET /api/v1/projects/{project_id}/imports/{job_id}": Rule(
+        LEADS, params={"job_id": _import_check}, twin="GET /projects/{project_id}/import/jobs/{job_id}"),
+    "POST /projects/{project_id}/import/jobs/{job_id}/run": Rule(LEADS, params={"job_id": _import_check}),
+    "POST /api/v1/projects/{project_id}/imports/{job_id}/run": Rule(
+        LEADS, params={"job_id": _import_check}, twin="POST /projects/{project_id}/import/jobs/{job_id}/run"),
     "GET /api/v1/datasets": Rule(LEADS, why="site admins and leads (each sees the site-wide datasets and those "
                                  "of projects they lead; see OTHER_PROJECT_DATASET below)"),
     "GET /api/v1/datasets/{name}/versions": Rule(LEADS, params={"name": lambda w, r: w.dataset}),
@@ -234,7 +270,9 @@ RULES: dict[str, Rule] = {
         {A, L, R}, json={"decision": "accepted", "comment": "ok"}),
     "GET /projects/{project_id}/dashboard": Rule(LEADS, twin="GET /api/v1/projects/{project_id}/dashboard"),
     "GET /api/v1/projects/{project_id}/dashboard": Rule(LEADS),
-    "GET /projects/{project_id}/dashboard/charts/{chart}.csv": Rule(LEADS, twin="GET /projects/{project_id}/dashboard"),
+    "GET /projects/{project_id}/dashboard/charts/{chart}.csv": Rule(
+        LEADS, twin="GET /api/v1/projects/{project_id}/dashboard/charts"),
+    "GET /api/v1/projects/{project_id}/dashboard/charts": Rule(LEADS),
     "GET /projects/{project_id}/my-stats": Rule(MEMBERS, twin="GET /api/v1/projects/{project_id}/my-stats"),
     "GET /api/v1/projects/{project_id}/my-stats": Rule(MEMBERS),
     "GET /projects/{project_id}/timesheet": Rule(LEADS, twin="GET /api/v1/projects/{project_id}/timesheet"),

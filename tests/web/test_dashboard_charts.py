@@ -43,6 +43,7 @@ def test_chart_csv_downloads_carry_the_figures(db):
     r = c.get(f"{base}/trainers.csv", headers=h["lead"])
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.headers["content-disposition"] == f'attachment; filename="project-{p.id}-trainers.csv"'
+    rows = rows_trainers = _csv(r.text)[1:]
     rows = _csv(r.text)
     assert rows[0] == ["trainer", "submitted", "drafts", "active hours", "minutes per submission"]
     assert {row[0]: (int(row[1]), float(row[3])) for row in rows[1:]} == {
@@ -63,6 +64,13 @@ def test_chart_csv_downloads_carry_the_figures(db):
     start, _, _ = window("day", datetime.now(UTC))
     in_window = sum(1 for at in TIMES.values() if start <= at < start + timedelta(days=30))
     assert sum(int(r[1]) for r in _csv(c.get(f"{base}/throughput-day.csv", headers=h["lead"]).text)[1:]) == in_window
+    # the JSON twin carries the same tables
+    twin = c.get(f"/api/v1/projects/{p.id}/dashboard/charts", headers=h["lead"]).json()
+    tables = {v["name"]: v for v in twin["charts"]}
+    assert set(tables) == {"throughput-hour", "throughput-day", "trainers", "agreement", "confusion",
+                           "gold-accuracy", "ratings"}
+    assert [[str(x) for x in row] for row in tables["trainers"]["rows"]] == rows_trainers
+    assert twin["confusion"]["cells"] == [[1, 0, 1], [1, 0, 0], [0, 0, 1]]
     bad = c.get(f"{base}/nope.csv", headers=h["lead"])
     assert bad.status_code == 404 and "throughput-day" in bad.text
     assert c.get(f"{base}/confusion.csv", params={"question": "preference", "a": "ann1", "b": "ann1"},
@@ -81,6 +89,8 @@ def test_chart_routes_are_for_the_projects_leads_only(db):
     assert c.get(url, headers=h["lead2"]).status_code == 404         # another project's lead: not even told it exists
     assert c.get(url, follow_redirects=False).status_code in (401, 303)  # nobody signed in
     assert c.get(f"/projects/{p.id}/dashboard", headers=h["ann1"]).status_code == 403
+    assert c.get(f"/api/v1/projects/{p.id}/dashboard/charts", headers=h["ann1"]).status_code == 403
+    assert c.get(f"/api/v1/projects/{p.id}/dashboard/charts", headers=h["lead2"]).status_code == 404
     assert c.get(f"/projects/{p.id}/dashboard", headers=h["lead2"]).status_code == 404
     assert c.get(f"/projects/{other.id}/dashboard/charts/trainers.csv", headers=h["lead2"]).status_code == 200
     # a reviewer in the project is no lead either

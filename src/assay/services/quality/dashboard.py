@@ -282,6 +282,25 @@ def dashboard_page(db: Db, project_id: int, user: User, unit: str = "hour",
 
 
 @dataclass(frozen=True)
+class DashboardCharts:
+    """The dashboard's charts alone (the JSON twin of the page's charts)."""
+
+    charts: list[chart_views.ChartView]
+    confusion: Confusion | None
+
+
+def dashboard_charts(db: Db, project_id: int, user: User, choice: ConfusionChoice | None = None) -> DashboardCharts:
+    """Every chart of the dashboard page (figures, tables, drawing specs) in one read transaction, with its
+    policy (`policies.manage_project`). Raises like `dashboard_page`."""
+    with db.read() as s:
+        policies.manage_project(user, members_q.role_of(s, project_id, user.id))
+        _full_project(s, project_id)
+        j = load_judgments(s, project_id)
+        views, conf = _views(s, project_id, j, choice or ConfusionChoice(), datetime.now(UTC), chart_views.CHART_NAMES)
+        return DashboardCharts(views, conf)
+
+
+@dataclass(frozen=True)
 class ChartCsv:
     filename: str
     text: str

@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 import math
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from assay.schemas import ModelRankingPublic, MyStatsPublic, ReviewCreate
@@ -27,6 +27,7 @@ from assay.store.db import Db
 from assay.web.deps import AnnotationId, DbDep, IntQuery, ProjectId, Reader, UserId, Writer
 
 router = APIRouter(tags=["quality"])
+ChoiceQuery = Annotated[str | None, Query(max_length=200, description="A question part or a username.")]
 
 
 def _lead(db: Db, project_id: int, p: Principal) -> None:
@@ -56,6 +57,15 @@ def get_dashboard(project_id: ProjectId, p: Reader, db: DbDep, unit: str = "hour
     """The lead's dashboard: progress, throughput, agreement per question, a row per trainer, notices."""
     _lead(db, project_id, p)
     return plain(dashboard.dashboard(db, project_id, unit))
+
+
+@router.get("/projects/{project_id}/dashboard/charts", response_model=None)
+def get_dashboard_charts(project_id: ProjectId, p: Reader, db: DbDep, question: ChoiceQuery = None,
+                         a: ChoiceQuery = None, b: ChoiceQuery = None) -> Any:
+    """The dashboard's charts: per chart its name, title, caption, table (columns, rows: also its CSV at
+    /projects/{id}/dashboard/charts/{name}.csv) and drawing spec; `question`, `a`, `b` choose the confusion
+    matrix (a question part and two annotators)."""
+    return plain(dashboard.dashboard_charts(db, project_id, p.user, dashboard.ConfusionChoice(question, a, b)))
 
 
 @router.get("/projects/{project_id}/my-stats", response_model=MyStatsPublic)
