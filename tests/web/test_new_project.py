@@ -12,7 +12,6 @@ import yaml
 
 from assay.domain.questions import QuestionKind
 from assay.services.projects import gallery, projects
-from assay.services.projects.spec_check import MAX_CHARS
 
 #: markup each question component writes (templates/questions/<kind>.html), by kind
 MARKUP = {"pairwise": 'name="a.{n}.choice"', "ranking": 'data-testid="rank-{n}"', "rating": 'data-testid="rating-{n}"',
@@ -62,10 +61,10 @@ def preview(c, text: str, url: str = "/new-project/preview", **extra: str):  # t
 def errors_of(r) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
     """(line, field, message) of each inline error in a response."""
     out = []
-    for li in re.findall(r'<li data-testid="editor-error">(.*?)</li>', r.text, re.S):
+    for li in re.findall(r'<li data-testid="editor-error">(.*?)</li>', r.text, re.DOTALL):
         line = re.search(r'data-goto-line="(\d+)"', li)
         field = re.search(r'data-testid="error-field">(.*?)</code>', li)
-        msg = re.search(r"<span>(.*?)</span>", li, re.S)
+        msg = re.search(r"<span>(.*?)</span>", li, re.DOTALL)
         out.append((line.group(1) if line else "", html.unescape(field.group(1)) if field else "",
                     html.unescape(msg.group(1)) if msg else ""))
     return out

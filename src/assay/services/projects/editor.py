@@ -39,8 +39,8 @@ from assay.services.projects.spec_check import (
     check_text,
     line_of,
     parse_yaml,
-    spec_yaml,
 )
+from assay.services.projects.spec_text import spec_yaml
 from assay.store.db import Db, Tx
 from assay.store.mappers import project_from_row
 from assay.store.queries import memberships as members_q
@@ -81,6 +81,7 @@ class EditorView:
     saved: Project | None = None
     source: str = "yaml"
     form_errors: tuple[SpecError, ...] = field(default=())
+    role: str | None = None  # the person's role in `project` (the project sub-navigation shows by it)
 
     @property
     def errors(self) -> tuple[SpecError, ...]:
@@ -193,7 +194,7 @@ def _preview_questions(checked: Checked) -> tuple[Question, ...]:
 def _view(mode: str, data: dict[str, Any], text: str, checked: Checked, *, project: Project | None = None,
           template: Template | None = None, endpoint_names: tuple[str, ...] = (), source: str = "yaml",
           form_errors: tuple[SpecError, ...] = (), error: str = "", status: int = 200,
-          saved: Project | None = None) -> EditorView:
+          saved: Project | None = None, role: str | None = None) -> EditorView:
     questions = _preview_questions(checked)
     samples = gallery.samples_for([q.kind.value for q in questions], template.samples if template else ())
     if mode == "setup" and project is not None:
@@ -203,7 +204,8 @@ def _view(mode: str, data: dict[str, Any], text: str, checked: Checked, *, proje
     return EditorView(mode=mode, action=action, preview_url=f"{action}/preview", project=project, template=template,
                       data=data, yaml_text=text, checked=checked, questions=questions, samples=samples,
                       code_views=tuple(_code_view(r) for r in samples), endpoint_names=endpoint_names,
-                      error=error, status=status, saved=saved, source=source, form_errors=form_errors)
+                      error=error, status=status, saved=saved, source=source, form_errors=form_errors,
+                      role=role)
 
 
 def _endpoint_names(s: Tx, user: User, project_id: int | None) -> tuple[str, ...]:
@@ -226,12 +228,14 @@ def new_editor(db: Db, user: User, template_name: str) -> EditorView:
     return _view("new", data, text, check_text(text), template=template, endpoint_names=names)
 
 
-def _managed(s: Tx, user: User, project_id: int) -> ProjectRow:
-    policies.manage_project(user, members_q.role_of(s, project_id, user.id))
+def _managed(s: Tx, user: User, project_id: int) -> tuple[ProjectRow, str | None]:
+    """The project and the person's role in it, when they may manage it (its lead, or an admin)."""
+    role = members_q.role_of(s, project_id, user.id)
+    policies.manage_project(user, role)
     row = projects_q.get(s, project_id)
     if row is None:
         raise NotFound(f"no project with id {project_id}")
-    return row
+    return row, role
 
 
 def _free_name(s: Tx, base: str) -> str:
@@ -249,7 +253,7 @@ def clone_editor(db: Db, user: User, project_id: int) -> EditorView:
     projects."""
     policies.create_project(user)
     with db.read() as s:
-        row = _managed(s, user, project_id)
+        row, _ = _managed(s, user, project_id)
         project = project_from_row(row)
         names = _endpoint_names(s, user, None)
         data = files.spec_dict(project)
@@ -262,11 +266,12 @@ def clone_editor(db: Db, user: User, project_id: int) -> EditorView:
 def setup_editor(db: Db, user: User, project_id: int) -> EditorView:
     """The editor on a project's current settings (its lead or an admin)."""
     with db.read() as s:
-        project = project_from_row(_managed(s, user, project_id))
+        row, role = _managed(s, user, project_id)
+        project = project_from_row(row)
         names = _endpoint_names(s, user, project_id)
     data = files.spec_dict(project)
     text = spec_yaml(data)
-    return _view("setup", data, text, check_text(text), project=project, endpoint_names=names)
+    return _view("setup", data, text, check_text(text), project=project, endpoint_names=names, role=role)
 
 
 def _submitted(form: Mapping[str, Any], base_settings: dict[str, Any] | None
@@ -304,17 +309,25 @@ def preview(db: Db, user: User, form: Mapping[str, Any], project_id: int | None 
     """The editor after an edit, for the live preview (stores nothing). For a project's setup the person
     must manage it; otherwise they must be allowed to create projects."""
     project = None
-    template = gallery.find(str(form["template"])) if form.get("template") and project_id is None else None
     if project_id is not None:
         with db.read() as s:
-            project = project_from_row(_managed(s, user, project_id))
+            project = project_from_row(_managed(s, user, project_id)[0])
     else:
         policies.create_project(user)
+    template = _template_of(form) if project_id is None else None
     mode = "setup" if project is not None else "new"
     source, data, text, checked, problems = _submitted(form, project.settings if project else None)
     checked = _restrict(mode, project, checked, text)
     return _view(mode, data, text, checked, project=project, template=template, source=source,
                  form_errors=problems)
+
+
+def _template_of(form: Mapping[str, Any]) -> Template | None:
+    """The template the editor was started from (its sample records), if the form names a known one."""
+    try:
+        return gallery.find(str(form["template"])[:100]) if form.get("template") else None
+    except NotFound:
+        return None
 
 
 def _check_endpoints(s: Tx, checked: Checked, project_id: int | None, text: str) -> Checked:
@@ -336,7 +349,7 @@ def create(db: Db, user: User, form: Mapping[str, Any]) -> EditorView:
     Returns the view with `saved` set, or with the errors (status 422, or 409 for a taken name) and nothing
     stored."""
     policies.create_project(user)
-    template = gallery.find(str(form["template"])) if form.get("template") else None
+    template = _template_of(form)
     source, data, text, checked, problems = _submitted(form, None)
     mode = "clone" if form.get("mode") == "clone" else "new"
     if problems or not checked.ok:
@@ -363,19 +376,25 @@ def create(db: Db, user: User, form: Mapping[str, Any]) -> EditorView:
 
 def save(db: Db, user: User, project_id: int, form: Mapping[str, Any]) -> EditorView:
     """Replace a project's settings with the submission's (see `files.update_project` for what may change
-    once annotations exist). Returns the view with `saved` set, or with the errors and nothing stored."""
-    with db.read() as s:
-        project = project_from_row(_managed(s, user, project_id))
-    source, data, text, checked, problems = _submitted(form, project.settings)
-    checked = _restrict("setup", project, checked, text)
-    if not problems and checked.ok:
-        with db.read() as s:
-            checked = _check_endpoints(s, checked, project_id, text)
-    if problems or not checked.ok:
-        return _view("setup", data, text, checked, project=project, source=source, form_errors=problems, status=422)
-    assert checked.spec is not None
+    once annotations exist): permission, checks and the save in one write transaction. Returns the view with
+    `saved` set, or with the errors and nothing stored."""
+    project: Project | None = None
     try:
-        saved = files.update_project(db, project_id, checked.spec, user)
-    except (Conflict, Invalid, NotFound) as e:
-        return _view("setup", data, text, checked, project=project, source=source, error=e.message, status=e.status)
-    return _view("setup", data, text, checked, project=saved, source=source, saved=saved)
+        with db.write() as s:
+            row, role = _managed(s, user, project_id)
+            project = project_from_row(row)
+            source, data, text, checked, problems = _submitted(form, project.settings)
+            checked = _restrict("setup", project, checked, text)
+            if not problems and checked.ok:
+                checked = _check_endpoints(s, checked, project_id, text)
+            if problems or not checked.ok:
+                return _view("setup", data, text, checked, project=project, source=source, form_errors=problems,
+                             status=422, role=role)
+            assert checked.spec is not None
+            saved = files.update_in(s, project_id, checked.spec, user)
+    except (Conflict, Invalid) as e:
+        if project is None:
+            raise
+        return _view("setup", data, text, checked, project=project, source=source, error=e.message,
+                     status=e.status, role=role)
+    return _view("setup", data, text, checked, project=saved, source=source, saved=saved, role=role)

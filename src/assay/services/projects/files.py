@@ -18,7 +18,7 @@ from assay.domain.questions import Question
 from assay.domain.users import User
 from assay.errors import Conflict, Invalid, NotFound
 from assay.services.accounts.audit import record_event
-from assay.store.db import Db
+from assay.store.db import Db, Tx
 from assay.store.mappers import project_from_row
 from assay.store.queries import projects as projects_q
 from assay.store.tables import QuestionRow
@@ -74,21 +74,26 @@ def update_project(db: Db, project_id: int, spec: ProjectSpec, actor: User | Non
     Conflict when the questions' names, kinds, required flags or options change while annotations exist.
     """
     with db.write() as s:
-        row = projects_q.get(s, project_id)
-        if row is None:
-            raise NotFound(f"no project with id {project_id}")
-        if spec.name != row.name:
-            raise Invalid(f"the file names project {spec.name!r} but this is {row.name!r}; "
-                          "renaming is not supported")
-        old = [_shape(q) for q in sorted(row.questions, key=lambda q: q.position)]
-        new = [_shape(q) for q in spec.questions]
-        if old != new:
-            n = projects_q.annotation_count(s, project_id)
-            if n:
-                raise Conflict(f"project {row.name!r} has {n} annotation(s) made with the current questions; "
-                               "only titles and help texts may change now. Create a new project for a new form.")
-            projects_q.replace_questions(s, row, spec.questions)
-        else:
-            projects_q.retitle_questions(s, row, spec.questions)
-        record_event(s, actor.id if actor else None, "project.update", row.name)
-        return project_from_row(projects_q.update_settings(s, row, spec))
+        return update_in(s, project_id, spec, actor)
+
+
+def update_in(s: Tx, project_id: int, spec: ProjectSpec, actor: User | None = None) -> Project:
+    """`update_project` inside the caller's write transaction (the settings editor checks, then saves, in one)."""
+    row = projects_q.get(s, project_id)
+    if row is None:
+        raise NotFound(f"no project with id {project_id}")
+    if spec.name != row.name:
+        raise Invalid(f"the file names project {spec.name!r} but this is {row.name!r}; "
+                      "renaming is not supported")
+    old = [_shape(q) for q in sorted(row.questions, key=lambda q: q.position)]
+    new = [_shape(q) for q in spec.questions]
+    if old != new:
+        n = projects_q.annotation_count(s, project_id)
+        if n:
+            raise Conflict(f"project {row.name!r} has {n} annotation(s) made with the current questions; "
+                           "only titles and help texts may change now. Create a new project for a new form.")
+        projects_q.replace_questions(s, row, spec.questions)
+    else:
+        projects_q.retitle_questions(s, row, spec.questions)
+    record_event(s, actor.id if actor else None, "project.update", row.name)
+    return project_from_row(projects_q.update_settings(s, row, spec))
