@@ -46,7 +46,8 @@ async def resume(project_id: ProjectId, user_id: UserId, p: Writer, db: DbDep) -
 @router.get("/projects/{project_id}/my-stats")
 def my_stats_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
     view = dashboard.my_stats_page(db, project_id, p.user)
-    return page(request, "dashboard_mine.html", p, project=view.project, mine=view.mine, note=view.note)
+    return page(request, "dashboard_mine.html", p, project=view.project, mine=view.mine, note=view.note,
+                nav_active="my-stats")
 
 
 @router.get("/projects/{project_id}/timesheet")
@@ -63,4 +64,4 @@ def timesheet_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep
     for r in rows:
         totals[r.username] = totals.get(r.username, 0.0) + r.active_hours
     return page(request, "timesheet.html", p, project=view.project, rows=rows,
-                totals=sorted(totals.items()), start=start, end=end)
+                totals=sorted(totals.items()), start=start, end=end, nav_active="timesheet")
