@@ -124,3 +124,19 @@ def test_chart_data_is_embedded_inert(db):
     r = c.get(f"/projects/{p.id}/dashboard/charts/confusion.csv",
               params={"question": "preference", "a": EVIL, "b": "=HYPERLINK(1)"}, headers=h["lead"])
     assert r.status_code == 200 and _csv(r.text)[1] == ["a", "1", "0", "1"]
+
+
+def test_odd_stored_answers_do_not_break_the_dashboard(db):
+    """A score far outside its scale and a half-broken answer (e.g. from an old import) still give a page."""
+    from assay.store.tables import AnnotationRow
+
+    p, _, made = build(db)
+    with db.write() as s:
+        s.execute(update(AnnotationRow).where(AnnotationRow.user_id == made["ann1"].id).values(
+            answers={"preference": {"choice": 7}, "quality": {"scores": {"0": {"helpful": 10**9}, "x": "y"}}}))
+    c, h = _client(db, "lead")
+    page = c.get(f"/projects/{p.id}/dashboard", headers=h["lead"])
+    assert page.status_code == 200
+    ratings = _csv(c.get(f"/projects/{p.id}/dashboard/charts/ratings.csv", headers=h["lead"]).text)
+    # ann1's four non-gold answers now score 10**9 once each; ann2's scores stay (1 ×2, 2 ×3, 3 ×3)
+    assert {int(r[2]): int(r[3]) for r in ratings[1:]} == {1: 2, 2: 3, 3: 3, 10**9: 4}

@@ -178,7 +178,10 @@ def agreement(j: Judgments, parts: Parts | None = None) -> list[AgreementRow]:
             if part.endswith("#signed") or not triples:
                 continue
             level: Level = "ordinal" if kind == "rating" else "nominal"
-            units, alpha, kappa = _reliability_interval(triples, level)
+            try:
+                units, alpha, kappa = _reliability_interval(triples, level)
+            except Invalid:  # values that cannot be ordered (stored answers of mixed types): no figure
+                continue
             if units:
                 out.append(AgreementRow(part, kind, f"alpha {level}", units, alpha, kappa))
     return out
@@ -210,9 +213,18 @@ def _value_order(j: Judgments, q: str, part: str, seen: set[Any]) -> list[Any]:
         base = [str(c) for c in opts.get("choices") or []]
     elif kind == "rating":
         dims = {d.get("name"): d for d in opts.get("dimensions") or [] if isinstance(d, Mapping)}
-        d = dims.get(part.split(".", 1)[1] if "." in part else "", {})
-        base = list(range(int(d.get("min", 1)), int(d.get("max", 5)) + 1))
+        d = dims.get(part[len(q) + 1:] if part.startswith(q + ".") else "", {})
+        base = list(range(_bound(d, "min", 1), _bound(d, "max", 5) + 1))
     return base + sorted((v for v in seen if v not in base), key=str)
+
+
+def _bound(dimension: Mapping[str, Any], key: str, default: int) -> int:
+    """A rating dimension's `min` or `max` (the default when the stored setting is not a small whole number)."""
+    try:
+        v = int(dimension.get(key, default))
+    except (TypeError, ValueError):
+        return default
+    return v if -1000 <= v <= 1000 else default
 
 
 def _categorical_parts(j: Judgments, parts: Parts) -> dict[str, tuple[str, list[tuple[Any, str, Any]]]]:
@@ -319,8 +331,8 @@ def ratings(j: Judgments) -> list[RatingDistribution]:
         if kind != "rating":
             continue
         dims = [d for d in j.options[q].get("dimensions") or [] if isinstance(d, Mapping) and d.get("name")]
-        lo = min((int(d.get("min", 1)) for d in dims), default=1)
-        hi = max((int(d.get("max", 5)) for d in dims), default=5)
+        lo = min((_bound(d, "min", 1) for d in dims), default=1)
+        hi = max((_bound(d, "max", 5) for d in dims), default=5)
         tally: dict[str, Counter[int]] = {str(d["name"]): Counter() for d in dims}
         for rid, _who, answers in j.answers:
             a = answer_as(RatingAnswer, answers.get(q))
@@ -331,6 +343,7 @@ def ratings(j: Judgments) -> list[RatingDistribution]:
                     tally.setdefault(dim, Counter())[v] += 1
         seen = [v for c in tally.values() for v in c]
         lo, hi = min([lo, *seen]), max([hi, *seen])
-        scale = list(range(lo, hi + 1))
+        # the whole scale when it is a scale; only the values given when a stored score is far outside it
+        scale = list(range(lo, hi + 1)) if hi - lo <= 100 else sorted(set(seen))
         out.append(RatingDistribution(q, scale, {d: [c[v] for v in scale] for d, c in tally.items()}))
     return out
