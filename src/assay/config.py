@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     max_import_bytes: int = Field(64 * 1024 * 1024, ge=1024, description=(
         "Largest request body accepted by the record import route (POST /api/v1/projects/{id}/records)."))
     max_upload_bytes: int = Field(2 * 1024 ** 3, ge=1024, description=(
-        "Largest file a lead may upload on a project's import page (streamed to <data_dir>/uploads, counted "
-        "while it streams; POST /projects/{id}/import/upload)."))
+        "Largest file a lead may upload to import (the import page, POST /api/v1/projects/{id}/imports and "
+        "the SDK's upload): streamed to <data_dir>/uploads and counted while it streams."))
     max_anonymous_body_bytes: int = Field(64 * 1024, ge=1024, description=(
         "Largest request body accepted from a caller with no credentials (sign-in and invite forms)."))
     worker_threads: int = Field(2, ge=1, description=(

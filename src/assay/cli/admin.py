@@ -166,7 +166,8 @@ def projects_members(ctx: typer.Context, project: str = typer.Argument(..., help
 
 @records_app.command("import")
 def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
-                   path: Path = typer.Argument(..., help="JSONL (or .jsonl.gz) file of records."),
+                   path: Path = typer.Argument(..., help="JSONL, JSON array, CSV or Parquet file of records "
+                                               "(.gz too)."),
                    fmt: str = typer.Option("auto", "--format", help="auto | assay | hh | openai | sharegpt | "
                                            "prompt_response | oasst | humaneval | mbpp | label-studio | argilla "
                                            "(a Label Studio JSON export, an Argilla v2 folder or zip)"),
@@ -178,11 +179,11 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
                                                        help="Code formats: add the reference solution as a "
                                                        "candidate completion.")) -> None:
     """Import records into a project. All or nothing: a bad line names its number and field, and nothing is written.
+    The file is streamed (read, checked and staged record by record), so its size is bounded by disk, not memory.
 
     Example: assay records import demo-pairwise ../shared/data/hh-rlhf-harmless-base/test.jsonl.gz --format hh
     """
-    from assay.formats import load_records
-    from assay.services.projects import projects, records
+    from assay.services.projects import imports, projects
 
     if not path.exists():
         raise Invalid(f"{path} does not exist")
@@ -192,14 +193,17 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
     if kind is not None:
         _import_interchange(ctx, project, path, kind, priority)
         return
-    with Progress(console=console, transient=True) as bar:
-        bar.add_task(f"reading {path.name}", total=None)
-        recs = load_records(path, fmt, on_divergence=on_divergence, max_line_bytes=max_line_bytes,
-                            with_reference_as_completion=with_reference)
+    opts = imports.ImportOptions(fmt=fmt, on_divergence=on_divergence, priority=priority,
+                                 max_line_bytes=max_line_bytes, with_reference=with_reference)
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)
-        res = records.import_records(db, p.id, recs, priority=priority)
+        with Progress(console=console, transient=True) as bar:  # streamed: read, checked and staged as it goes
+            task = bar.add_task(f"importing {path.name}", total=1.0)
+            res = imports.import_file(db, p.id, path, opts,
+                                      progress=lambda f, m: bar.update(task, completed=f, description=m))
     console.print(f"{p.name}: {res.created} records added, {res.existing} already there (from {path})")
+    for what, n in res.skipped.items():
+        console.print(f"  skipped {n}: {what}", highlight=False)
 
 
 def _import_interchange(ctx: typer.Context, project: str, path: Path, kind: str, priority: int) -> None:

@@ -84,7 +84,7 @@ class CountingFile(io.RawIOBase):
 
 def open_counted(path: Any) -> IO[bytes]:
     """`open(path, "rb")`, counted by the thread's meter when one is on (its total becomes the file size)."""
-    f: IO[bytes] = open(path, "rb")
+    f: IO[bytes] = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     m = meter()
     if m is None:
         return f

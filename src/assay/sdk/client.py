@@ -47,6 +47,7 @@ from assay.schemas import (
     UserPublic,
 )
 from assay.schemas.gold import GoldChangePublic, GoldRecordPublic, GoldSet, GoldUnset
+from assay.schemas.imports import ImportJobPublic
 from assay.sdk.http import make_http, send
 
 API = "/api/v1"
@@ -181,6 +182,49 @@ class Client:
                 total = ImportPublic(created=total.created + res.created, existing=total.existing + res.existing)
                 bar.advance(task, len(batch))
         return total
+
+    def upload(self, project: int | str, path: str | Path, *, fmt: str = "auto", on_divergence: str = "keep",
+               priority: int = 0, dry_run: bool = False, timeout: float = 24 * 3600.0) -> ImportJobPublic:
+        """Import a file (JSONL, JSON array, CSV or Parquet, gzip too; any format `assay records import`
+        reads) the way the import page does: the file is streamed to the server (never read whole here or
+        there), checked by a dry run, then imported all or nothing. Returns the finished import job
+        (`created`, `existing`, `skipped`), or with `dry_run` the finished check (`report`: counts,
+        warnings with line and field, the first records). Raises Invalid naming the line and field when
+        the file cannot be imported (nothing is stored); Forbidden/NotFound unless you lead the project."""
+        pid = self.project_id(project)
+        p = Path(path)
+        if not p.is_file():
+            raise Invalid(f"{p}: no such file; check the path", details={"file": str(p)})
+
+        def chunks() -> Iterator[bytes]:
+            with p.open("rb") as f:
+                while block := f.read(1024 * 1024):
+                    yield block
+
+        params = {"fmt": fmt, "on_divergence": on_divergence, "priority": str(priority), "name": p.name}
+        job = ImportJobPublic.model_validate(send(
+            self._http, "POST", f"{API}/projects/{pid}/imports", params=params, content=chunks(),
+            headers={"Content-Type": "application/octet-stream"}, timeout=None).json())
+        job = self._finish_import(job, timeout)
+        if job.error is not None:
+            raise Invalid(job.error.message, details={"line": job.error.line, "field": job.error.field})
+        if dry_run:
+            return job
+        job = ImportJobPublic.model_validate(send(self._http, "POST", f"{API}/projects/{pid}/imports/{job.id}/run"
+                                                  ).json())
+        return self._finish_import(job, timeout)
+
+    def _finish_import(self, job: ImportJobPublic, timeout: float) -> ImportJobPublic:
+        """Poll an import job until it is done; raises Invalid with the server's reason when it failed."""
+        deadline = time.monotonic() + timeout
+        while job.state in ("queued", "running"):
+            if time.monotonic() > deadline:
+                raise Invalid(f"import job {job.id} still {job.state} after {timeout:.0f} s; poll {job.poll}")
+            job = ImportJobPublic.model_validate(send(self._http, "GET", job.poll, params={"wait": "20"},
+                                                      timeout=60).json())
+        if job.state == "failed":
+            raise Invalid(f"the {job.kind} failed, nothing was imported: {job.message}")
+        return job
 
     def iter_records(self, project: int | str, *, after: int = 0, page_size: int = 500
                      ) -> Iterator[StoredRecordPublic]:

@@ -40,7 +40,7 @@ from assay.web.security import SESSION_COOKIE
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IMPORT_ROUTE = re.compile(r"^/api/v1/projects/[^/]+/records/?$")
-UPLOAD_ROUTE = re.compile(r"^/projects/[^/]+/import/upload/?$")  # the import page's file upload (streamed)
+UPLOAD_ROUTE = re.compile(r"^(/api/v1)?/projects/[^/]+/(import/upload|imports)/?$")  # file uploads (streamed)
 ANONYMOUS_ROUTES = re.compile(r"^/(login|invite/[^/]+)/?$")  # forms anyone may post
 RESOLVE_ABOVE = 64 * 1024
 

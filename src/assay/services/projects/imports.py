@@ -10,8 +10,7 @@
   as `records.import_records`) and staged in temporary tables a chunk at a time, then everything is
   published in one transaction (`store.queries.import_staging`). All-or-nothing: an error anywhere leaves
   the project as it was. Memory stays flat whatever the file's size (only the ids seen are kept).
-- Jobs: "records.import_check" (the dry run of an upload) and "records.import" (the import of a checked
-  upload), registered by `register`; `start_check`, `start_import` and `import_job` are what pages call.
+The jobs that run a dry run and an import of an upload are in `assay.services.projects.import_jobs`.
 """
 
 from __future__ import annotations
@@ -32,31 +31,26 @@ from assay.domain.projects import Project
 from assay.domain.records import Record
 from assay.domain.users import User
 from assay.errors import AssayError, Invalid, NotFound
-from assay.formats import DEFAULT_MAX_LINE_BYTES, FORMATS, ReadStats, read_records
+from assay.formats import DEFAULT_MAX_LINE_BYTES, FORMATS, ReadStats, interchange, read_records
 from assay.formats.stream import metered
 from assay.formats.text import refuse_in_record
-from assay.jobs import Job, JobContext, JobRunner
-from assay.jobs import get as get_job
-from assay.services.accounts import policies
 from assay.services.accounts.audit import record_event
-from assay.services.projects import projects
 from assay.services.projects.records import STAGE_CHUNK, STAGE_PAUSE, check_fits, metadata_suggestions
 from assay.store.db import Db
 from assay.store.mappers import project_from_row
 from assay.store.queries import import_staging as staging_q
-from assay.store.queries import jobs as jobs_q
 from assay.store.queries import projects as projects_q
 from assay.store.queries import records as records_q
 
-CHECK_KIND = "records.import_check"
-IMPORT_KIND = "records.import"
 DIVERGENCE_CHOICES = ("keep", "skip", "error")
 PREVIEW_RECORDS = 5
+# every format `read_records` streams, plus the annotation tools' exports read by `formats.interchange`
+IMPORT_FORMATS = (*FORMATS, *(k for k in interchange.KINDS if k not in FORMATS))
 MAX_WARNINGS = 200  # warnings kept with their line and field; the counts are always exact
 PREVIEW_TEXT_CHARS = 20_000
 UPLOAD_MAX_AGE_SECONDS = 24 * 3600
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
-SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".pq")
+SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".pq", ".zip")  # .zip: an Argilla export
 
 
 # -- uploads ---------------------------------------------------------------------------------------------
@@ -96,7 +90,7 @@ async def receive_upload(settings: Settings, name: str, chunks: AsyncIterator[by
     path.parent.mkdir(parents=True, exist_ok=True)
     size = 0
     try:
-        with open(path, "xb") as f:
+        with open(path, "xb") as f:  # noqa: ASYNC230 - local disk, chunks of the body as they arrive
             async for chunk in chunks:
                 size += len(chunk)
                 if size > limit:
@@ -145,8 +139,9 @@ class ImportOptions:
     with_reference: bool = False
 
     def checked(self) -> ImportOptions:
-        if self.fmt not in FORMATS:
-            raise Invalid(f"unknown format {self.fmt!r}; use one of {', '.join(FORMATS)}", details={"field": "fmt"})
+        if self.fmt not in FORMATS and self.fmt not in interchange.ALIASES:
+            raise Invalid(f"unknown format {self.fmt!r}; use one of {', '.join(IMPORT_FORMATS)}",
+                          details={"field": "fmt"})
         if self.on_divergence not in DIVERGENCE_CHOICES:
             raise Invalid(f"on_divergence must be one of {', '.join(DIVERGENCE_CHOICES)}",
                           details={"field": "on_divergence"})
@@ -237,6 +232,8 @@ class CheckReport:
     duplicates: int = 0
     divergent: int = 0
     empty_replies: int = 0
+    judgments: int = 0
+    suggestions: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     preview: list[dict[str, Any]] = field(default_factory=list)
@@ -250,11 +247,12 @@ class CheckReport:
     def to_dict(self) -> dict[str, Any]:
         return {"format": self.format, "rows": self.rows, "records": self.records, "new": self.new,
                 "existing": self.existing, "duplicates": self.duplicates, "divergent": self.divergent,
-                "empty_replies": self.empty_replies, "skipped": dict(self.skipped), "warnings": self.warnings,
+                "empty_replies": self.empty_replies, "judgments": self.judgments, "suggestions": self.suggestions,
+                "skipped": dict(self.skipped), "warnings": self.warnings,
                 "preview": self.preview, "error": self.error}
 
 
-def _error_dict(e: AssayError, current: Record | None) -> dict[str, Any]:
+def error_dict(e: AssayError, current: Record | None) -> dict[str, Any]:
     """The error as the dry run reports it; the line is the record's when the error does not name one."""
     d = e.details or {}
     line = d.get("line")
@@ -263,7 +261,7 @@ def _error_dict(e: AssayError, current: Record | None) -> dict[str, Any]:
     return {"message": e.message, "line": line, "field": d.get("field"), "code": e.code}
 
 
-def _preview_of(record: Record) -> dict[str, Any]:
+def preview_of(record: Record) -> dict[str, Any]:
     def cut(text: str) -> str:
         return text if len(text) <= PREVIEW_TEXT_CHARS else text[:PREVIEW_TEXT_CHARS] + " […]"
 
@@ -333,7 +331,7 @@ def check_file(db: Db, project_id: int, path: Path, opts: ImportOptions,
                 check_fits(project, r)
                 metadata_suggestions(project, r)
                 if len(report.preview) < PREVIEW_RECORDS:
-                    report.preview.append(_preview_of(r))
+                    report.preview.append(preview_of(r))
                 pending.append(r)
                 if len(pending) >= 500:
                     flush()
@@ -343,7 +341,7 @@ def check_file(db: Db, project_id: int, path: Path, opts: ImportOptions,
             current = None
             flush()
     except AssayError as e:
-        report.error = _error_dict(e, current)
+        report.error = error_dict(e, current)
     report.rows = stats.rows
     for key, n in stats.counts.items():
         if n and key.endswith("_skipped") and key != "hh_divergent_skipped":
@@ -466,136 +464,3 @@ def import_file(db: Db, project_id: int, path: Path, opts: ImportOptions, actor:
         skipped["duplicate record"] = res.duplicates
     return StreamImportResult(created=res.created, existing=res.existing, duplicates=res.duplicates,
                               skipped=skipped)
-
-
-# -- jobs -------------------------------------------------------------------------------------------------
-
-def register(runner: JobRunner) -> None:
-    """Run dry runs and imports of uploads in `runner` (both idempotent: a check writes nothing and an
-    import is all-or-nothing and skips ids already there), and sweep old uploads hourly."""
-    runner.register(CHECK_KIND, _check_handler, idempotent=True)
-    runner.register(IMPORT_KIND, _import_handler, idempotent=True)
-    runner.every(3600, "uploads.sweep", lambda: sweep_uploads(runner.db.settings))
-
-
-def start_check(db: Db, runner: JobRunner, actor: User, project_id: int, upload: Upload,
-                opts: ImportOptions) -> int:
-    """Queue the dry run of an upload (run at once in this process); returns the job id."""
-    policies.manage_project(actor, projects.member_role(db, project_id, actor.id))
-    opts = opts.checked()
-    params = {"project_id": project_id, "upload": upload.token, "suffix": upload.suffix, "name": upload.name,
-              "size": upload.size, **opts.to_params()}
-    with db.write() as s:
-        row = jobs_q.add(s, CHECK_KIND, params, created_by=actor.id, owner=runner.owner)
-        job = Job(row.id, CHECK_KIND, params, actor.id)
-    runner.run_claimed(job)
-    return job.id
-
-
-def _check_handler(ctx: JobContext) -> dict[str, Any]:
-    p = ctx.job.params
-    path = upload_path(ctx.db.settings, str(p["upload"]), str(p.get("suffix", "")))
-    if not path.is_file():
-        raise Invalid("the uploaded file is gone (uploads are kept for a day); upload it again")
-    report = check_file(ctx.db, int(p["project_id"]), path, ImportOptions.of(p), progress=ctx.progress)
-    if report.error is not None:
-        path.unlink(missing_ok=True)  # nothing can be imported from it
-    return report.to_dict()
-
-
-def start_import(db: Db, runner: JobRunner, actor: User, project_id: int, check_id: int) -> int:
-    """Import the upload a finished, error-free dry run `check_id` of this project checked; returns the
-    import job's id. Invalid when the check is not done or found an error, NotFound for another project's."""
-    check = import_job(db, actor, project_id, check_id)
-    if check.kind != CHECK_KIND:
-        raise NotFound(f"no import check {check_id} in this project")
-    if check.state != "done" or check.result.get("error"):
-        raise Invalid("this file cannot be imported: its dry run has not finished or found an error")
-    if check.result.get("import_job"):
-        return int(check.result["import_job"])
-    params = {**check.params, "check_job": check_id}
-    with db.write() as s:
-        row = jobs_q.add(s, IMPORT_KIND, params, created_by=actor.id, owner=runner.owner)
-        job = Job(row.id, IMPORT_KIND, params, actor.id)
-        check_row = jobs_q.get(s, check_id)
-        if check_row is not None:
-            check_row.result = {**(check_row.result or {}), "import_job": job.id}
-    runner.run_claimed(job)
-    return job.id
-
-
-def _import_handler(ctx: JobContext) -> dict[str, Any]:
-    from assay.services.accounts.users import get_user
-
-    p = ctx.job.params
-    path = upload_path(ctx.db.settings, str(p["upload"]), str(p.get("suffix", "")))
-    if not path.is_file():
-        raise Invalid("the uploaded file is gone (uploads are kept for a day); upload it again")
-    actor = get_user(ctx.db, int(ctx.job.created_by or 0)) if ctx.job.created_by else None
-    started = time.monotonic()
-
-    def progress(fraction: float, message: str) -> None:
-        ctx.check_stop()
-        ctx.progress(fraction, message)
-
-    try:
-        res = import_file(ctx.db, int(p["project_id"]), path, ImportOptions.of(p), actor, progress)
-    finally:
-        path.unlink(missing_ok=True)
-    return {"created": res.created, "existing": res.existing, "duplicates": res.duplicates,
-            "skipped": res.skipped, "seconds": round(time.monotonic() - started, 1),
-            "name": p.get("name", ""), "size": p.get("size", 0)}
-
-
-@dataclass(frozen=True)
-class ImportJob:
-    """A dry run or import job as pages show it."""
-
-    id: int
-    kind: str
-    project_id: int
-    state: str
-    progress: float
-    message: str
-    params: dict[str, Any]
-    result: dict[str, Any]
-
-    @property
-    def active(self) -> bool:
-        return self.state in ("queued", "running")
-
-    @property
-    def done(self) -> bool:
-        return self.state == "done"
-
-    @property
-    def name(self) -> str:
-        return str(self.params.get("name", ""))
-
-
-def import_job(db: Db, actor: User, project_id: int, job_id: int) -> ImportJob:
-    """A dry run or import job of the project, for its lead (or an admin); NotFound for any other job."""
-    policies.manage_project(actor, projects.member_role(db, project_id, actor.id))
-    with db.read() as s:
-        row = jobs_q.get(s, job_id)
-        if row is None or row.kind not in (CHECK_KIND, IMPORT_KIND) or \
-                int((row.params or {}).get("project_id", 0)) != project_id:
-            raise NotFound(f"no import job {job_id} in this project")
-        params = dict(row.params or {})
-    state = get_job(db, job_id)
-    if state is None:
-        raise NotFound(f"no import job {job_id} in this project")
-    return ImportJob(id=state.id, kind=state.kind, project_id=project_id, state=state.state,
-                     progress=state.progress, message=state.message, params=params, result=dict(state.result))
-
-
-def wait_for(db: Db, actor: User, project_id: int, job_id: int, seconds: float) -> ImportJob:
-    """Poll the job until it is no longer queued or running, or `seconds` passed."""
-    deadline = time.monotonic() + max(0.0, seconds)
-    delay = 0.02
-    while True:
-        job = import_job(db, actor, project_id, job_id)
-        if not job.active or time.monotonic() >= deadline:
-            return job
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 2, 0.25)

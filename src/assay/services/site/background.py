@@ -7,7 +7,7 @@ from assay.jobs import JobRunner
 from assay.services.code import background as code_background
 from assay.services.code.execution import CodeRunner
 from assay.services.explorer import cache as explorer_cache
-from assay.services.projects import export_jobs, imports
+from assay.services.projects import export_jobs, import_jobs
 
 
 def register_all(jobs: JobRunner, *, sandbox_concurrency: int | None = None) -> CodeRunner:
@@ -18,5 +18,5 @@ def register_all(jobs: JobRunner, *, sandbox_concurrency: int | None = None) -> 
     code_background.register(jobs, code)
     explorer_cache.register(jobs)
     export_jobs.register(jobs)
-    imports.register(jobs)  # uploads: dry runs and imports (records.import_check, records.import)
+    import_jobs.register(jobs)  # uploads: dry runs and imports (records.import_check, records.import)
     return code

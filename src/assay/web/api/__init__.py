@@ -12,6 +12,7 @@ from assay.web.api import (
     datasets,
     explorer,
     exports,
+    imports,
     gold,
     projects,
     quality,
@@ -26,6 +27,7 @@ router.include_router(projects.router)
 router.include_router(account.router)
 router.include_router(admin.router)
 router.include_router(records.router)
+router.include_router(imports.router)  # file uploads: dry run and import (issue 19)
 router.include_router(records_table.router)
 router.include_router(gold.router)
 router.include_router(annotations.router)

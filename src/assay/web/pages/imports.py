@@ -18,10 +18,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from assay.errors import Invalid
-from assay.formats import FORMATS
 from assay.services.accounts import policies
 from assay.services.accounts.auth import Principal
-from assay.services.projects import imports, projects
+from assay.services.projects import import_jobs, imports, projects
 from assay.web.api.exports import runner_of
 from assay.web.context import ctx
 from assay.web.deps import DbDep, JobId, ProjectId, Reader, Writer
@@ -41,7 +40,7 @@ FORMAT_LABELS = {
 
 def format_choices() -> list[tuple[str, str]]:
     """(value, label) of every format the readers know, "auto" first."""
-    return [(f, FORMAT_LABELS.get(f, f)) for f in FORMATS]
+    return [(f, FORMAT_LABELS.get(f, f)) for f in imports.IMPORT_FORMATS]
 
 
 @router.get("/projects/{project_id}/import")
@@ -78,20 +77,20 @@ async def upload(request: Request, project_id: ProjectId, db: DbDep) -> Response
     settings = ctx(request).settings
     up = await imports.receive_upload(settings, q.get("name", "upload"), request.stream(), settings.max_upload_bytes)
     runner = runner_of(request)
-    job_id = await run_in_threadpool(imports.start_check, db, runner, p.user, project_id, up, opts)
+    job_id = await run_in_threadpool(import_jobs.start_check, db, runner, p.user, project_id, up, opts)
     return JSONResponse({"url": f"/projects/{project_id}/import/jobs/{job_id}", "job": job_id}, status_code=201)
 
 
 @router.get("/projects/{project_id}/import/jobs/{job_id}")
 def job_page(request: Request, project_id: ProjectId, job_id: JobId, p: Reader, db: DbDep) -> Response:
     """A dry run's report or an import's summary; while the job runs, htmx polls the status part."""
-    job = imports.wait_for(db, p.user, project_id, job_id, 0 if request.headers.get("HX-Request") else
+    job = import_jobs.wait_for(db, p.user, project_id, job_id, 0 if request.headers.get("HX-Request") else
                            PAGE_WAIT_SECONDS)
     fragment = request.headers.get("HX-Request") == "true"
     project = projects.get_project(db, project_id)
     check = job
-    if job.kind == imports.IMPORT_KIND and job.params.get("check_job"):
-        check = imports.import_job(db, p.user, project_id, int(job.params["check_job"]))
+    if job.kind == import_jobs.IMPORT_KIND and job.params.get("check_job"):
+        check = import_jobs.import_job(db, p.user, project_id, int(job.params["check_job"]))
     return page(request, "import_status.html" if fragment else "import_job.html", p, project=project, job=job,
                 check=check, labels=FORMAT_LABELS, nav_active="import")
 
@@ -99,6 +98,6 @@ def job_page(request: Request, project_id: ProjectId, job_id: JobId, p: Reader, 
 @router.post("/projects/{project_id}/import/jobs/{job_id}/run")
 def run_import(request: Request, project_id: ProjectId, job_id: JobId, p: Writer, db: DbDep) -> Response:
     """Start importing the upload the dry run `job_id` checked, and go to the import's page."""
-    new_id = imports.start_import(db, runner_of(request), p.user, project_id, job_id)
-    imports.wait_for(db, p.user, project_id, new_id, PAGE_WAIT_SECONDS)
+    new_id = import_jobs.start_import(db, runner_of(request), p.user, project_id, job_id)
+    import_jobs.wait_for(db, p.user, project_id, new_id, PAGE_WAIT_SECONDS)
     return RedirectResponse(f"/projects/{project_id}/import/jobs/{new_id}", status_code=303)
