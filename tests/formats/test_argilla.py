@@ -169,3 +169,44 @@ def test_import_into_a_project_stores_judgments_and_suggestions(db):
     sugs = {s.question: s for s in list_suggestions(db, p.id, first.record_id)}
     assert set(sugs) == set(got.records[0].metadata["suggestions"])
     assert sugs["safety"].model == "safety-judge-v1"
+
+
+PROJECT_YAML = """
+name: ar-cli
+annotators_per_record: 2
+questions:
+  - {name: safety, kind: labels, options: {choices: [safe, unsafe]}}
+  - {name: ranking, kind: ranking}
+"""
+
+
+@pytest.mark.slow
+def test_cli_records_import_reads_a_zipped_folder(tmp_path, settings):
+    from typer.testing import CliRunner
+
+    from assay.cli.main import app
+    from assay.config import load_settings
+    from assay.store.db import open_db
+
+    env = {"ASSAY_DATA_DIR": str(settings.data_dir), "ASSAY_DATABASE_URL": settings.database_url}
+    spec = tmp_path / "p.yaml"
+    spec.write_text(PROJECT_YAML)
+    z = tmp_path / "hh-pairs.zip"
+    with zipfile.ZipFile(z, "w") as f:
+        for p in hub().rglob("*"):
+            if p.is_file():
+                f.write(p, f"hh-pairs/{p.relative_to(hub())}")
+    runner = CliRunner()
+    assert runner.invoke(app, ["projects", "create", str(spec)], env=env).exit_code == 0
+    r = runner.invoke(app, ["records", "import", "ar-cli", str(z)], env=env)  # detected as Argilla
+    assert r.exit_code == 0, r.output
+    got = argilla.read(z, [q for q in QUESTIONS if q.name in ("safety", "ranking")])
+    assert f"{len(got.records)} records added" in r.output and "(from" in r.output and "argilla)" in r.output
+    assert f"{got.judgments} annotations by {len(got.annotators)} annotators" in r.output
+    assert f"{len(got.skipped)} results skipped" in r.output and got.skipped
+    db = open_db(load_settings(data_dir=settings.data_dir, database_url=settings.database_url or None))
+    try:
+        src = export_source(db, projects.find_project(db, "ar-cli").id)
+        assert sum(len(i.annotations) for i in src.items) == got.judgments
+    finally:
+        db.close()
