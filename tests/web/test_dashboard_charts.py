@@ -140,3 +140,19 @@ def test_odd_stored_answers_do_not_break_the_dashboard(db):
     ratings = _csv(c.get(f"/projects/{p.id}/dashboard/charts/ratings.csv", headers=h["lead"]).text)
     # ann1's four non-gold answers now score 10**9 once each; ann2's scores stay (1 ×2, 2 ×3, 3 ×3)
     assert {int(r[2]): int(r[3]) for r in ratings[1:]} == {1: 2, 2: 3, 3: 3, 10**9: 4}
+
+
+def test_a_confusion_choice_that_does_not_fit_shows_the_default_with_a_note(db):
+    p, _, _ = build(db)
+    c, h = _client(db, "lead")
+    r = c.get(f"/projects/{p.id}/dashboard", params={"question": "quality.helpful", "a": "ann3", "b": "ann1"},
+              headers=h["lead"])
+    assert r.status_code == 200
+    note = re.search(r'data-testid="confusion-note">(.*?)</p>', r.text).group(1)
+    assert "ann3" in note and "Showing quality.helpful: ann1 and ann2 instead" in note
+    same = c.get(f"/projects/{p.id}/dashboard", params={"question": "preference", "a": "ann1", "b": "ann1"},
+                 headers=h["lead"])
+    assert same.status_code == 200 and "two different annotators" in same.text
+    strict = c.get(f"/projects/{p.id}/dashboard/charts/confusion.csv",
+                   params={"question": "quality.helpful", "a": "ann3", "b": "ann1"}, headers=h["lead"])
+    assert strict.status_code == 422 and "ann3" in strict.text

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -202,6 +202,7 @@ class Confusion:
     agreement: float | None
     cohen_kappa: float | None
     choices: dict[str, list[str]]
+    note: str = ""          # why the matrix shown is not the one asked for (`confusion(strict=False)`)
 
 
 def _value_order(j: Judgments, q: str, part: str, seen: set[Any]) -> list[Any]:
@@ -238,12 +239,30 @@ def _categorical_parts(j: Judgments, parts: Parts) -> dict[str, tuple[str, list[
 
 
 def confusion(j: Judgments, part: str | None = None, a: str | None = None, b: str | None = None,
-              parts: Parts | None = None) -> Confusion | None:
+              parts: Parts | None = None, *, strict: bool = True) -> Confusion | None:
     """The confusion matrix of `part` between `a` and `b`. Missing choices default to the first part and the
     pair of annotators sharing the most units (ties by name). None when no categorical part has answers
-    from two people.
-    Raises Invalid for an unknown part or annotator, or a = b."""
+    from two people. Raises Invalid for an unknown part or annotator, or a = b; with `strict=False` (the
+    page, whose pickers may name people who did not answer a newly chosen question) it shows the default
+    part or pair instead and says why in `note`."""
     parts_ = _categorical_parts(j, parts_of(j) if parts is None else parts)
+    try:
+        return _confusion(j, parts_, part, a, b)
+    except Invalid as e:
+        if strict:
+            raise
+        why = str(e)
+    for retry in ((part, None, None), (None, None, None)):
+        try:
+            c = _confusion(j, parts_, *retry)
+        except Invalid:
+            continue
+        return None if c is None else replace(c, note=f"{why}. Showing {c.part}: {c.a} and {c.b} instead.")
+    return None
+
+
+def _confusion(j: Judgments, parts_: dict[str, tuple[str, list[tuple[Any, str, Any]]]], part: str | None,
+               a: str | None, b: str | None) -> Confusion | None:
     choices = {p: names for p, (_, t) in parts_.items() if len(names := sorted({w for _, w, _ in t})) >= 2}
     if not choices:
         return None

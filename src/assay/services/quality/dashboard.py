@@ -239,9 +239,10 @@ class DashboardPage:
     confusion: Confusion | None
 
 
-def _views(s: Tx, project_id: int, j: Judgments, choice: ConfusionChoice, now: datetime, names: tuple[str, ...]
-           ) -> tuple[list[chart_views.ChartView], Confusion | None]:
-    """The chart views named in `names` (in `chart_views.CHART_NAMES` order), computed only when asked."""
+def _views(s: Tx, project_id: int, j: Judgments, choice: ConfusionChoice, now: datetime, names: tuple[str, ...],
+           strict: bool = True) -> tuple[list[chart_views.ChartView], Confusion | None]:
+    """The chart views named in `names` (in `chart_views.CHART_NAMES` order), computed only when asked.
+    `strict=False`: a confusion choice that does not fit shows the default matrix with a note."""
     out: list[chart_views.ChartView] = []
     conf = None
     parts = charts.parts_of(j) if {"agreement", "confusion"} & set(names) else {}
@@ -256,7 +257,7 @@ def _views(s: Tx, project_id: int, j: Judgments, choice: ConfusionChoice, now: d
         elif name == "agreement":
             out.append(chart_views.agreement_view(charts.agreement(j, parts)))
         elif name == "confusion":
-            conf = charts.confusion(j, choice.part, choice.a, choice.b, parts)
+            conf = charts.confusion(j, choice.part, choice.a, choice.b, parts, strict=strict)
             out.append(chart_views.confusion_view(conf))
         elif name == "gold-accuracy":
             out.append(chart_views.gold_view(charts.gold_by_day(s, project_id, now)))
@@ -268,15 +269,16 @@ def _views(s: Tx, project_id: int, j: Judgments, choice: ConfusionChoice, now: d
 def dashboard_page(db: Db, project_id: int, user: User, unit: str = "hour",
                    choice: ConfusionChoice | None = None) -> DashboardPage:
     """The dashboard page's view in one read transaction. Applies `policies.manage_project` first (NotFound
-    for a non-member, Forbidden for a non-lead), then NotFound for an unknown project, Invalid for a bad unit
-    or a confusion choice naming an unknown question part or annotator."""
+    for a non-member, Forbidden for a non-lead), then NotFound for an unknown project, Invalid for a bad unit.
+    A confusion choice that does not fit (a person who did not answer the chosen question) shows the default
+    matrix with a note."""
     with db.read() as s:
         policies.manage_project(user, members_q.role_of(s, project_id, user.id))
         window(unit, None)
         project = _full_project(s, project_id)
         now = datetime.now(UTC)
         j = load_judgments(s, project_id)
-        views, conf = _views(s, project_id, j, choice or ConfusionChoice(), now, chart_views.CHART_NAMES)
+        views, conf = _views(s, project_id, j, choice or ConfusionChoice(), now, chart_views.CHART_NAMES, False)
         return DashboardPage(project, _dashboard_in(s, project_id, unit, now), gold.standings_in(s, project_id),
                              views, conf)
 
