@@ -5,7 +5,8 @@ name the line and the field.
 `line` in `text` when one can be found, the dotted `field`, and a message saying what to do) and, when there
 are none, the `spec`. Untrusted input is bounded: at most `MAX_CHARS` characters, `MAX_NODES` YAML nodes
 after expanding aliases (a "billion laughs" document is refused before it is built), no recursive aliases,
-no nesting deeper than the parser's stack, at most `MAX_QUESTIONS` questions.
+at most `MAX_BRACKETS` '['/'{' and `MAX_INDENT` columns of indentation (PyYAML's scanner is quadratic in
+nesting depth), at most `MAX_QUESTIONS` questions.
 
 Beyond `ProjectSpec.from_dict`, this checks each question's options for its kind (a rating needs
 dimensions, labels need choices, …) and the project settings the product reads (`gold`, `review`,
@@ -31,6 +32,8 @@ from assay.services.quality.gold import GoldPolicy
 MAX_CHARS = 200_000
 MAX_NODES = 20_000
 MAX_QUESTIONS = 50
+MAX_BRACKETS = 400  # '[' and '{' characters: a sound bound on flow nesting (PyYAML scans nesting in quadratic time)
+MAX_INDENT = 120  # leading spaces, '-' and '?' of a line: a bound on block nesting
 TOP_KEYS = ("name", "title", "annotators_per_record", "lease_minutes", "guidelines", "questions", "settings")
 QUESTION_KEYS = ("name", "kind", "title", "help", "required", "options")
 SWITCHES = ("show_suggestions", "show_models", "edit_after_submit")
@@ -139,11 +142,28 @@ def _expanded_size(node: yaml.Node) -> int:
     return size(node)
 
 
+def _guard_nesting(text: str) -> None:
+    """Refuse text that could nest deeper than a project file ever needs, before PyYAML reads it: its scanner
+    takes time quadratic in the nesting depth (5,000 '[' cost 11 s). Counting every '[' and '{' (quoted or
+    not) bounds the flow depth whatever the quoting; a line's leading spaces and '-'/'?' bound the block
+    depth. Raises Invalid naming the line."""
+    opened = 0
+    for n, line in enumerate(text.split("\n"), 1):
+        if len(line) - len(line.lstrip(" -?")) > MAX_INDENT:
+            raise Invalid(f"indented more than {MAX_INDENT} columns; project settings need only a few "
+                          "levels", details={"line": n})
+        opened += line.count("[") + line.count("{")
+        if opened > MAX_BRACKETS:
+            raise Invalid(f"more than {MAX_BRACKETS} '[' and '{{' in the settings; write long lists in "
+                          "block style (one '- item' per line)", details={"line": n})
+
+
 def parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """(node tree, data) of one YAML document, bounded as the module says. Raises Invalid with the line."""
     if len(text) > MAX_CHARS:
         raise Invalid(f"the settings are {len(text):,} characters long; at most {MAX_CHARS:,} are accepted "
                       "(move long guidelines into a shorter summary or a linked document)")
+    _guard_nesting(text)
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -153,7 +173,7 @@ def parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
         return node, loader.construct_document(node)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        where = f"column {mark.column + 1}: " if mark else ""
         what = " ".join(x for x in (e.context, e.problem) if x)
         raise Invalid(f"{where}not valid YAML: {what}", details={"line": mark.line + 1 if mark else None})
     except yaml.YAMLError as e:
