@@ -98,6 +98,14 @@ class Context:
     question_map: dict[str, str] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
     stats: ReadStats = field(default_factory=ReadStats)
+    resolved: dict[str, str | None] = field(default_factory=dict)  # from_name → question (memo)
+    relaxed: dict[str, Question] = field(default_factory=dict)  # question → its not-required copy (memo)
+
+    def lenient(self, q: Question) -> Question:
+        """`q` with required=False: a tool's form may not have asked every part (made once per question)."""
+        if q.name not in self.relaxed:
+            self.relaxed[q.name] = dataclasses.replace(q, required=False)
+        return self.relaxed[q.name]
 
 
 def looks_like_task(row: dict[str, Any]) -> bool:
@@ -147,6 +155,12 @@ def _norm(name: str) -> str:
 
 def resolve(ctx: Context, from_name: str) -> str | None:
     """The Assay question a `from_name` answers, or None when the project has none of that name."""
+    if from_name not in ctx.resolved:
+        ctx.resolved[from_name] = _resolve(ctx, from_name)
+    return ctx.resolved[from_name]
+
+
+def _resolve(ctx: Context, from_name: str) -> str | None:
     name = ctx.question_map.get(from_name, from_name)
     base = name.split("__")[0]  # Assay's own export names per-completion controls <question>__answer2
     if ctx.questions is None:
@@ -482,8 +496,7 @@ def convert_results(where: Where, result: Any, path: str, ctx: Context, texts: l
         answer = _answer(kinds[name], q, items, where, ctx, texts, names)
         if q is not None and texts:
             try:
-                answer = validate_answer(dataclasses.replace(q, required=False), answer, texts,
-                                         strength_optional=True) or answer
+                answer = validate_answer(ctx.lenient(q), answer, texts, strength_optional=True) or answer
             except Invalid as e:
                 raise where.invalid(str(e), f"{items[0][0]} (from_name {items[0][1]['from_name']!r})") from e
         out[name] = answer
