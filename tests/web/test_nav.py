@@ -82,3 +82,19 @@ def test_site_nav_by_role() -> None:
     active = [i.key for i in site_nav(_user(Role.admin), "/explore/hh@1/stats") if i.active]
     assert active == ["explore"]
     assert [i.key for i in site_nav(_user(Role.lead), "/projects/3/dashboard") if i.active] == ["projects"]
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_error_pages_keep_the_top_bar_for_a_signed_in_caller(db) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from assay.services.accounts import auth, users
+    from assay.web.app import create_app
+
+    u = users.add_user(db, "navlead", "password123", "lead")
+    token = auth.create_api_token(db, u.id, "t")[0]
+    with TestClient(create_app(db.settings, db)) as c:
+        r = c.get("/projects/424242", headers={"Authorization": f"Bearer {token}", "Accept": "text/html"})
+        assert r.status_code == 404 and 'data-testid="nav-explore"' in r.text and "navlead" in r.text
+        anon = c.get("/no-such-page", headers={"Accept": "text/html"})
+        assert anon.status_code == 404 and 'data-testid="nav-projects"' not in anon.text

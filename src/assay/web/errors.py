@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from assay.errors import AssayError, Unauthenticated
 from assay.schemas import ErrorBody, ErrorPublic
 from assay.web.context import ctx
+from assay.web.pages.nav import site_nav
 from assay.web.rendering import SafeJSONResponse
 from assay.web.security import add_security_headers
 
@@ -47,8 +48,12 @@ def error_response(request: Request, status: int, code: str, message: str,
     if kind == "fragment":
         return HTMLResponse(f'<div class="error" role="alert">{html.escape(message)}</div>', status_code=status,
                             headers={"HX-Reswap": "innerHTML", "HX-Retarget": "#flash"})
-    return ctx(request).templates.TemplateResponse(
-        request, "error.html", {"status": status, "code": code, "message": message}, status_code=status)
+    # a signed-in caller keeps the top bar (issue 19): the principal the auth dependency already resolved
+    p = getattr(request.state, "principal", None)
+    user = p.user if p is not None else None
+    data = {"status": status, "code": code, "message": message, "user": user,
+            "csrf_token": p.csrf_token if p is not None else "", "site_nav": site_nav(user, request.url.path)}
+    return ctx(request).templates.TemplateResponse(request, "error.html", data, status_code=status)
 
 
 def install_error_handlers(app: FastAPI) -> None:
