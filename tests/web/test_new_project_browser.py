@@ -110,4 +110,6 @@ def test_lead_creates_a_pairwise_project_with_the_editor(live_server, page, outp
     page.goto(f"{url}/projects/{p.id}/setup")
     page.locator("[data-testid=preview-q-problems]").first.wait_for()
     assert page.locator("[data-testid=clone-link]").count() == 1
+    (output_dir / "screenshots").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(output_dir / "screenshots" / "new-project-setup.png"), full_page=True, caret="initial")
     assert not js_errors(page), [e[:300] + " @ " for e in js_errors(page)]
