@@ -258,6 +258,9 @@ RULES: dict[str, Rule] = {
     "POST /new-project/preview": Rule(LEADS, form={"source": "yaml", "yaml": "name: x\nquestions:\n- {name: q, kind: pairwise}\n"},
                                       why="the editor's live preview; stores nothing"),
     "GET /projects/{project_id}/clone": Rule(LEADS, why="site role admin or lead, and lead of the project"),
+    "GET /api/v1/project-templates": Rule(LEADS, why="site role admin or lead", twin="GET /new-project"),
+    "POST /api/v1/project-files/check": Rule(LEADS, json={"yaml": "name: x\nquestions:\n- {name: q, kind: pairwise}\n"},
+                                             twin="POST /new-project/preview"),
     "POST /projects/{project_id}/setup/preview": Rule(LEADS, form={"source": "yaml", "yaml": "name: proj-p\nquestions:\n"
                                                                    "- {name: q, kind: pairwise}\n"}),
     # --- review and quality ----------------------------------------------------------------------------

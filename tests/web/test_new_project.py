@@ -5,6 +5,7 @@ setup."""
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
@@ -287,3 +288,24 @@ def _user(db, name: str):  # type: ignore[no-untyped-def]
 
 def _uid(db, name: str) -> int:  # type: ignore[no-untyped-def]
     return int(_user(db, name).id)
+
+
+def test_json_twins_list_templates_and_check_files(admin) -> None:  # type: ignore[no-untyped-def]
+    r = admin.get("/api/v1/project-templates")
+    assert r.status_code == 200
+    body = r.json()
+    assert [t["name"] for t in body] == [t.name for t in gallery.templates()]
+    for t in body:
+        assert json.loads(json.dumps(yaml.safe_load(t["yaml"]))) == t["project"] and t["kinds"]
+    headers = {"X-CSRF-Token": csrf(admin)}
+    bad = "name: api-check\nquestions:\n  - name: q\n    kind: nope\n"
+    r = admin.post("/api/v1/project-files/check", json={"yaml": bad}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["ok"] is False
+    assert r.json()["errors"][0]["line"] == 4 and r.json()["errors"][0]["field"] == "questions[0].kind"
+    r = admin.post("/api/v1/project-files/check", json={"yaml": body[0]["yaml"]}, headers=headers)
+    assert r.json() == {"ok": True, "errors": [], "warnings": [], "project": body[0]["project"]}
+    # what the API says matches what the page shows for the same text
+    page_errors = errors_of(preview(admin, bad))
+    assert [(str(e["line"]), e["field"], e["message"]) for e in admin.post(
+        "/api/v1/project-files/check", json={"yaml": bad}, headers=headers).json()["errors"]] == page_errors

@@ -199,6 +199,12 @@ def check_data(data: Any, root: yaml.Node | None = None) -> Checked:
     if not isinstance(data, dict):
         c.err([], "the settings must be a mapping with at least name and questions, e.g. `name: my-project`")
         return Checked(None, None, tuple(c.errors))
+    try:  # what is stored is JSON: numeric keys become text (as they will be in the database)
+        data = json.loads(json.dumps(data, allow_nan=False))
+    except (TypeError, ValueError):
+        c.err(_first_bad_json(data, []) or [], "only text, numbers, true/false, lists and mappings are allowed "
+                                               "here (quote dates, no binary values, no .nan or .inf)")
+        return Checked(None, None, tuple(c.errors))
     for key in data:
         if key not in TOP_KEYS:
             c.err([str(key)], f"unknown field {key!r}; the fields are {', '.join(TOP_KEYS)}")
@@ -348,7 +354,7 @@ def _first_bad_json(value: Any, path: list[str | int]) -> list[str | int] | None
     """The path of the first value that is not plain JSON (dates, sets, non-text keys), else None."""
     if isinstance(value, dict):
         for k, v in value.items():
-            if not isinstance(k, str):
+            if not isinstance(k, (str, int, float, bool)) and k is not None:
                 return [*path, str(k)]
             bad = _first_bad_json(v, [*path, k])
             if bad is not None:
@@ -361,7 +367,7 @@ def _first_bad_json(value: Any, path: list[str | int]) -> list[str | int] | None
                 return bad
         return None
     try:
-        json.dumps(value)
+        json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         return path
     return None
@@ -371,11 +377,6 @@ def _check_settings(c: _Ctx, settings: Any) -> None:
     at: list[str | int] = ["settings"]
     if not isinstance(settings, dict):
         c.err(at, "settings must be a mapping (gold, review, authoring, show_suggestions, …)")
-        return
-    bad = _first_bad_json(settings, at)
-    if bad is not None:
-        c.err(bad, "only text, numbers, true/false, lists and mappings are allowed here (quote dates and "
-                   "use text keys)")
         return
     for key in settings:
         if key not in KNOWN_SETTINGS:

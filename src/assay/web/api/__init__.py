@@ -14,6 +14,7 @@ from assay.web.api import (
     exports,
     imports,
     gold,
+    project_templates,
     projects,
     quality,
     records,
@@ -24,6 +25,7 @@ from assay.web.api import (
 router = APIRouter()
 router.include_router(work.router)  # first: routes match in order, and next/submit are the hot path
 router.include_router(projects.router)
+router.include_router(project_templates.router)  # the new-project gallery and file check (issue 19)
 router.include_router(account.router)
 router.include_router(admin.router)
 router.include_router(records.router)
