@@ -157,6 +157,35 @@ def record_agreement(answer_sets: list[dict[str, Any]]) -> float | None:
     return min(shares) if shares else None
 
 
+def _categorical_value(kind: str, raw: object) -> Any:
+    """What `record_agreement` compares for one answer of a pairwise/labels question (None: not counted)."""
+    if kind == "pairwise":
+        p = PairwiseAnswer.read(raw)
+        return p.choice if p is not None else None
+    a = LabelsAnswer.read(raw)
+    return tuple(sorted(a.labels)) if a is not None and a.per_completion is None else None
+
+
+def agreement_of_sets(sets: dict[int, list[tuple[Any, ...]]], kinds: list[str]) -> dict[int, float]:
+    """`record_agreement` per record from answers already cut down to its questions (`sets`: record id → one
+    tuple per submitted annotation, the answers to questions of `kinds` in that order); records where it is
+    None are left out. The queue's hot loop: it reads each answer once as its known kind."""
+    out: dict[int, float] = {}
+    for rid, rows in sets.items():
+        if len(rows) < 2:
+            continue
+        worst: float | None = None
+        for j, kind in enumerate(kinds):
+            vals = [v for v in (_categorical_value(kind, r[j]) for r in rows) if v is not None]
+            if len(vals) < 2:
+                continue
+            share = 1.0 if len(set(vals)) == 1 else Counter(vals).most_common(1)[0][1] / len(vals)
+            worst = share if worst is None else min(worst, share)
+        if worst is not None:
+            out[rid] = worst
+    return out
+
+
 def _in_sample(annotation_id: int, rate: float) -> bool:
     return (zlib.crc32(f"review:{annotation_id}".encode()) % 10_000) < rate * 10_000
 
@@ -199,10 +228,9 @@ def queue_views(s: Tx, project: ProjectRow, reviewer_id: int, only: str | None =
     out: dict[str, list[Pending]] = {}
     if only in (None, "pending", "disagreement"):
         rows = reviews.unreviewed(s, project.id, reviewer_id)
-        names = [q.name for q in project.questions  # the questions `record_agreement` reads
-                 if q.kind == "pairwise" or (q.kind == "labels" and not (q.options or {}).get("per_completion"))]
-        sets = reviews.answers_to(s, sorted({rid for _, rid, _ in rows}), names)
-        agreements = {rid: record_agreement(v) for rid, v in sets.items()}
+        kinds = {q.name: q.kind for q in project.questions if q.kind in ("pairwise", "labels")}
+        sets = reviews.answers_to(s, sorted({rid for _, rid, _ in rows}), list(kinds))
+        agreements = agreement_of_sets(sets, list(kinds.values()))
         every = [Pending(aid, rid, name, agreements.get(rid)) for aid, rid, name in rows]
         policy = ReviewPolicy.of(project.settings)
         if policy.mode == "sample":

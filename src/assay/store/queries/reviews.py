@@ -55,18 +55,18 @@ def unreviewed(s: Session, project_id: int, reviewer_id: int, *, gold: bool = Fa
 
 
 def answers_to(s: Session, record_ids: list[int], names: list[str], chunk: int = 500
-               ) -> dict[int, list[dict[str, Any]]]:
-    """record id → {question name: answer} of each submitted annotation, with only the questions `names`
-    (extracted in the database, so long answers to other questions are never read); records without any
-    submitted annotation are left out."""
-    out: dict[int, list[dict[str, Any]]] = {}
+               ) -> dict[int, list[tuple[Any, ...]]]:
+    """record id → for each submitted annotation, its answers to the questions `names` (a tuple in that
+    order, None where unanswered), extracted in the database so long answers to other questions are never
+    read; records without any submitted annotation are left out."""
+    out: dict[int, list[tuple[Any, ...]]] = {}
     if not names:
         return out
     cols = [AnnotationRow.answers[n] for n in names]
     for i in range(0, len(record_ids), chunk):
         for rid, *values in s.execute(select(AnnotationRow.record_id, *cols).where(
                 AnnotationRow.record_id.in_(record_ids[i:i + chunk]), AnnotationRow.status == "submitted")):
-            out.setdefault(rid, []).append({n: v for n, v in zip(names, values) if v is not None})
+            out.setdefault(rid, []).append(tuple(values))
     return out
 
 
