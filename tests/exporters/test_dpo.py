@@ -19,7 +19,7 @@ def msg(role: str, content: str) -> dict[str, str]:
 
 def test_pairwise_majority_ties_splits_and_divergence(pairwise_source: ExportSource) -> None:
     t = dpo_rows(pairwise_source)
-    assert t.rows == [
+    assert [{k: v for k, v in r.items() if k != "lineage"} for r in t.rows] == [
         {"prompt": [msg("user", "Say hi")], "chosen": [msg("assistant", "Hi!")],
          "rejected": [msg("assistant", "Go away.")], "record_id": 1, "external_id": "r1",
          "chosen_index": 0, "rejected_index": 1, "chosen_model": "m0", "rejected_model": "m1",
@@ -35,6 +35,10 @@ def test_pairwise_majority_ties_splits_and_divergence(pairwise_source: ExportSou
     assert t.counts["excluded_split"] == 1
     assert t.counts["excluded_hh_divergence"] == 1
     assert t.annotators == {"ann", "bob", "cat"}
+    second = t.rows[1]["lineage"]
+    assert second["source"] == f"{pairwise_source.project}#r2" and second["record_id"] == 2
+    assert len(second["annotators"]) == 3 and all(a.startswith("t-") for a in second["annotators"])
+    assert not {"ann", "bob", "cat"} & set(second["annotators"])  # pseudonyms, not usernames
 
 
 def test_min_agreement_and_min_strength(pairwise_source: ExportSource) -> None:

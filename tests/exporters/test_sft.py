@@ -13,7 +13,9 @@ from assay.exporters.sft import sft_rows
 
 def test_gold_then_top_ranked(rating_source: ExportSource) -> None:
     t = sft_rows(rating_source)
-    assert t.rows == [
+    assert [r["lineage"]["source"] for r in t.rows] == ["rubric#g1", "rubric#g2", "rubric#g3"]
+    assert len(t.rows[0]["lineage"]["annotators"]) == 1  # the gold answer's writer only
+    assert [{k: v for k, v in r.items() if k != "lineage"} for r in t.rows] == [
         {"messages": [{"role": "user", "content": "Explain DNS"},
                       {"role": "assistant", "content": "DNS resolves host names to IP addresses."}],
          "record_id": 1, "external_id": "g1", "source": "gold", "completion_index": None, "model": None,

@@ -21,6 +21,7 @@ class AnnotationView:
     active_seconds: float = 0.0
     status: str = "submitted"
     review: str | None = None  # "accepted" | "rejected" | None
+    annotation_id: int | None = None  # the stored annotation's id (None for hand-built sources)
 
     def answer_as(self, cls: type[A], name: str) -> A | None:
         """The answer to the question called `name` read as kind `cls` (e.g. `PairwiseAnswer`), or None."""
@@ -43,10 +44,18 @@ class JudgedRecord:
 
 @dataclass
 class ExportSource:
-    """What an export is made from: the project's name, questions, guidelines and judged records."""
+    """What an export is made from: the project's name, questions, guidelines and judged records.
+
+    `lineage` lists, for the dataset card, where the records came from (project, dataset versions,
+    imported files); `export_id` names one export (every row carries it, and annotator pseudonyms are
+    stable within it); `k` is the project's annotators per record ("" / 0 for hand-built sources).
+    """
 
     project: str
     questions: list[Question]
     items: list[JudgedRecord]
     guidelines: str = ""
     lineage: list[str] = field(default_factory=list)
+    export_id: str = ""
+    k: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)

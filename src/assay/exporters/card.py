@@ -46,6 +46,10 @@ def render_card(source: ExportSource, table: ExportTable, files: Mapping[str, Pa
     for split, n in split_counts.items():
         lines.append(f"| rows in {split} | {n} |")
     lines.append(f"| trainers whose judgments went in | {len(table.annotators)} |")
+    if source.k:
+        lines.append(f"| annotators per record (k) | {source.k} |")
+    if source.export_id:
+        lines.append(f"| export id (every row's `lineage.export_id`) | {source.export_id} |")
     lines += ["", "## Agreement", ""]
     if agreement:
         lines += ["| measure | value |", "|---|---|"]

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from assay.domain.annotations import ExportSource
 from assay.exporters.preferences import Pair, PreferenceOptions, all_pairs
-from assay.exporters.table import MESSAGES, ExportTable, assistant, conversation
+from assay.exporters.table import LINEAGE, LINEAGE_DOC, MESSAGES, ExportTable, assistant, conversation, row_lineage
 
 SCHEMA = pa.schema([
     ("prompt", MESSAGES),
@@ -29,6 +29,7 @@ SCHEMA = pa.schema([
     ("agreement", pa.float64()),
     ("strength", pa.float64()),
     ("confidence", pa.float64()),
+    ("lineage", LINEAGE),
 ])
 
 COLUMNS = {
@@ -41,8 +42,10 @@ COLUMNS = {
     "chosen_model / rejected_model": "the models that wrote the replies",
     "num_judgments": "judgments of this pair (ties included)",
     "agreement": "share of those judgments that prefer `chosen`",
-    "strength": "mean strength of the agreeing judgments (pairwise 1-3; ranking: rank distance)",
+    "strength": "mean strength of the agreeing judgments (pairwise 1-3; ranking: rank distance); null when "
+                "none gave one",
     "confidence": "aggregator confidence (Dawid-Skene); null under majority vote",
+    "lineage": LINEAGE_DOC,
 }
 
 SNIPPET = """from datasets import load_dataset
@@ -53,8 +56,8 @@ trainer = DPOTrainer(model=model, args=DPOConfig(output_dir="out"), train_datase
                      processing_class=tokenizer)"""
 
 
-def pair_row(p: Pair) -> dict[str, Any]:
-    """One preference row (shared by the DPO and explicit reward exports)."""
+def pair_row(source: ExportSource, p: Pair) -> dict[str, Any]:
+    """One preference row (shared by the DPO and explicit reward exports), with its lineage."""
     rec = p.item.record
     return {
         "prompt": conversation(rec),
@@ -70,6 +73,7 @@ def pair_row(p: Pair) -> dict[str, Any]:
         "agreement": p.agreement,
         "strength": p.strength,
         "confidence": p.confidence,
+        "lineage": row_lineage(source, p.item, p.annotators),
     }
 
 
@@ -87,7 +91,7 @@ def dpo_rows(source: ExportSource, *, question: str | None = None, mode: str = "
     opts = PreferenceOptions(question, mode, aggregate, aggregated, min_agreement, min_strength,
                              min_confidence, min_judgments, include_rejected)
     pairs, tally = all_pairs(source, opts, "a DPO export")
-    rows = [pair_row(p) for p in pairs]
+    rows = [pair_row(source, p) for p in pairs]
     counts = {"records": len(source.items), "rows": len(rows),
               "records_with_rows": len({p.item.record_id for p in pairs}), **tally.as_dict()}
     return ExportTable(

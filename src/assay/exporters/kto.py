@@ -24,12 +24,15 @@ from assay.errors import Invalid
 from assay.exporters.preferences import PREFERENCE_KINDS, PreferenceOptions, diverged, record_pairs
 from assay.exporters.signals import flag_counts, ratings, verdicts
 from assay.exporters.table import (
+    LINEAGE,
+    LINEAGE_DOC,
     MESSAGES,
     ExportTable,
     Tally,
     assistant,
     conversation,
     pick_question,
+    row_lineage,
     used_annotations,
 )
 
@@ -44,6 +47,7 @@ SCHEMA = pa.schema([
     ("completion_index", pa.int64()),
     ("model", pa.string()),
     ("sources", pa.list_(pa.string())),
+    ("lineage", LINEAGE),
 ])
 
 COLUMNS = {
@@ -53,6 +57,7 @@ COLUMNS = {
     "record_id / external_id": "Assay record id and the record's id in its source",
     "completion_index / model": "which completion, written by which model",
     "sources": "the signals behind the label: preference, rating, verdict, flag",
+    "lineage": LINEAGE_DOC + " (the record's used judgments)",
 }
 
 SNIPPET = """from datasets import load_dataset
@@ -129,7 +134,9 @@ def kto_rows(source: ExportSource, *, sources: Collection[str] = SOURCES, questi
             rec = item.record
             rows.append({"prompt": conversation(rec), "completion": assistant(rec.completions[i]),
                          "label": label, "record_id": item.record_id, "external_id": rec.external_id,
-                         "completion_index": i, "model": rec.completions[i].model, "sources": why})
+                         "completion_index": i, "model": rec.completions[i].model, "sources": why,
+                         "lineage": row_lineage(source, item, (a.annotator for a in
+                                                               used_annotations(item, include_rejected)))})
         if labels:
             annotators.update(a.annotator for a in used_annotations(item, include_rejected))
     counts = {"records": len(source.items), "rows": len(rows),

@@ -10,7 +10,8 @@ Rules (the dataset card and docs/exports.md repeat them):
   When ties are at least as many as the larger side, the pair is a tie (`excluded_tie`); when both
   sides have as many votes and ties are fewer, it is a split (`excluded_split`). Both are excluded.
 - `agreement` is the share of all judgments of the pair (ties included) that voted for the winner;
-  `strength` the mean strength of those agreeing votes.
+  `strength` the mean strength of those agreeing votes, null when none of them gave a strength (a source
+  that never asked for one); `min_strength` > 0 then excludes the pair.
 - Dawid–Skene (or any other model): the caller passes `aggregated`, a mapping record id (or external
   id) → (choice "a" | "b" | "tie", confidence); the winner comes from it, agreement still from votes.
 - Records whose metadata has a truthy `hh_divergence` (their two completions answer different
@@ -57,7 +58,7 @@ class Pair:
     worse: int
     num_judgments: int
     agreement: float
-    strength: float
+    strength: float | None  # None when no agreeing vote carried a strength (never a made-up 0)
     confidence: float | None
     annotators: frozenset[str]
     question: str
@@ -206,13 +207,13 @@ def _decide(item: JudgedRecord, q: Question, i: int, j: int, votes: list[Vote],
     strengths = [v.strength for v in agreeing if v.strength is not None]
     pair = Pair(item=item, better=winner, worse=loser, num_judgments=len(votes),
                 agreement=len(agreeing) / len(votes) if votes else 0.0,
-                strength=sum(strengths) / len(strengths) if strengths else 0.0,
+                strength=sum(strengths) / len(strengths) if strengths else None,
                 confidence=confidence, annotators=frozenset(v.annotator for v in votes), question=q.name)
     if pair.num_judgments < opts.min_judgments:
         tally.add("excluded_few_judgments")
     elif pair.agreement < opts.min_agreement:
         tally.add("excluded_low_agreement")
-    elif pair.strength < opts.min_strength:
+    elif opts.min_strength > 0 and (pair.strength is None or pair.strength < opts.min_strength):
         tally.add("excluded_low_strength")
     elif confidence is not None and confidence < opts.min_confidence:
         tally.add("excluded_low_confidence")

@@ -26,12 +26,15 @@ from assay.exporters.dpo import pair_row
 from assay.exporters.preferences import PreferenceOptions, all_pairs, diverged
 from assay.exporters.signals import ratings
 from assay.exporters.table import (
+    LINEAGE,
+    LINEAGE_DOC,
     MESSAGES,
     ExportTable,
     Tally,
     assistant,
     conversation,
     pick_question,
+    row_lineage,
     used_annotations,
 )
 
@@ -55,13 +58,13 @@ def _pair_table(source: ExportSource, form: str, margin: bool, margin_scale: flo
     pairs, tally = all_pairs(source, opts, "a reward-model export")
     rows = []
     for p in pairs:
-        row = pair_row(p)
+        row = pair_row(source, p)
         if form == "implicit":
             row["chosen"] = row["prompt"] + row["chosen"]
             row["rejected"] = row["prompt"] + row["rejected"]
             del row["prompt"]
         if margin:
-            row["margin"] = p.strength * margin_scale
+            row["margin"] = p.strength * margin_scale if p.strength is not None else None
         rows.append(row)
     schema = DPO_SCHEMA
     columns = dict(DPO_COLUMNS)
@@ -72,7 +75,8 @@ def _pair_table(source: ExportSource, form: str, margin: bool, margin_scale: flo
         columns["rejected"] = "conversation + other reply: list of {role, content}"
     if margin:
         schema = schema.append(pa.field("margin", pa.float64()))
-        columns["margin"] = f"mean strength (pairwise 1-3, or rank distance) x {margin_scale}"
+        columns["margin"] = (f"mean strength (pairwise 1-3, or rank distance) x {margin_scale}; null when no "
+                             "agreeing judgment gave a strength")
     counts = {"records": len(source.items), "rows": len(rows),
               "records_with_rows": len({p.item.record_id for p in pairs}), **tally.as_dict()}
     options = {"form": form, "margin": margin, "margin_scale": margin_scale, **opts.describe()}
@@ -101,7 +105,8 @@ def _pointwise(source: ExportSource, question: str | None, include_rejected: boo
         if not got:
             tally.add("excluded_unrated")
             continue
-        annotators.update(a.annotator for a in anns if q.name in a.answers)
+        raters = {a.annotator for a in anns if q.name in a.answers}
+        annotators.update(raters)
         for i, r in got.items():
             rows.append({
                 "prompt": conversation(item.record),
@@ -113,12 +118,13 @@ def _pointwise(source: ExportSource, question: str | None, include_rejected: boo
                 "completion_index": i,
                 "model": item.record.completions[i].model,
                 "num_raters": r.raters,
+                "lineage": row_lineage(source, item, raters),
             })
     schema = pa.schema([
         ("prompt", MESSAGES), ("completion", MESSAGES), ("score", pa.float64()),
         ("dimensions", pa.struct([(d, pa.float64()) for d in dims]) if dims else pa.null()),
         ("record_id", pa.int64()), ("external_id", pa.string()), ("completion_index", pa.int64()),
-        ("model", pa.string()), ("num_raters", pa.int64()),
+        ("model", pa.string()), ("num_raters", pa.int64()), ("lineage", LINEAGE),
     ])
     columns = {
         "prompt": "the conversation: list of {role, content}",
@@ -128,6 +134,7 @@ def _pointwise(source: ExportSource, question: str | None, include_rejected: boo
         "record_id / external_id": "Assay record id and the record's id in its source",
         "completion_index / model": "which completion, written by which model",
         "num_raters": "annotators who scored this completion",
+        "lineage": LINEAGE_DOC,
     }
     counts = {"records": len(source.items), "rows": len(rows), **tally.as_dict()}
     return ExportTable(format="reward", rows=rows, schema=schema, counts=counts, columns=columns,

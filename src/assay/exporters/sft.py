@@ -24,12 +24,15 @@ from assay.errors import Invalid
 from assay.exporters.preferences import PREFERENCE_KINDS, best_completion, diverged
 from assay.exporters.signals import flag_counts
 from assay.exporters.table import (
+    LINEAGE,
+    LINEAGE_DOC,
     MESSAGES,
     ExportTable,
     Tally,
     assistant,
     conversation,
     pick_question,
+    row_lineage,
     used_annotations,
 )
 
@@ -42,6 +45,7 @@ SCHEMA = pa.schema([
     ("model", pa.string()),
     ("annotator", pa.string()),
     ("num_judgments", pa.int64()),
+    ("lineage", LINEAGE),
 ])
 
 COLUMNS = {
@@ -51,6 +55,7 @@ COLUMNS = {
     "completion_index / model": "the chosen completion and its model (null for gold answers)",
     "annotator": "who wrote the gold answer (null otherwise)",
     "num_judgments": "annotations that informed the choice",
+    "lineage": LINEAGE_DOC + " (the gold answer's writer, or the judgments that chose the completion)",
 }
 
 SNIPPET = """from datasets import load_dataset
@@ -78,8 +83,8 @@ def _gold(q: Question, anns: list[AnnotationView]) -> tuple[str, str] | None:
     return text, best.annotator
 
 
-def _row(item: JudgedRecord, reply: str, source: str, index: int | None, annotator: str | None,
-         n: int) -> dict[str, Any]:
+def _row(src: ExportSource, item: JudgedRecord, reply: str, source: str, index: int | None,
+         annotator: str | None, anns: list[AnnotationView]) -> dict[str, Any]:
     return {
         "messages": conversation(item.record) + assistant(reply),
         "record_id": item.record_id,
@@ -88,7 +93,9 @@ def _row(item: JudgedRecord, reply: str, source: str, index: int | None, annotat
         "completion_index": index,
         "model": item.record.completions[index].model if index is not None else None,
         "annotator": annotator,
-        "num_judgments": n,
+        "num_judgments": len(anns),
+        "lineage": row_lineage(src, item, [annotator] if annotator is not None else
+                               (a.annotator for a in anns)),
     }
 
 
@@ -113,7 +120,7 @@ def sft_rows(source: ExportSource, *, gold: str | None = None, question: str | N
         anns = used_annotations(item, include_rejected)
         got = _gold(gq, anns) if gq is not None else None
         if got is not None:
-            rows.append(_row(item, got[0], "gold", None, got[1], len(anns)))
+            rows.append(_row(source, item, got[0], "gold", None, got[1], anns))
             annotators.add(got[1])
             continue
         if pq is None:
@@ -132,7 +139,7 @@ def sft_rows(source: ExportSource, *, gold: str | None = None, question: str | N
                 tally.add("excluded_flagged")
                 continue
         kind = "ranking" if pq.kind is QuestionKind.ranking else "pairwise"
-        rows.append(_row(item, item.record.completions[best].text, kind, best, None, len(anns)))
+        rows.append(_row(source, item, item.record.completions[best].text, kind, best, None, anns))
         annotators.update(a.annotator for a in anns)
     counts = {"records": len(source.items), "rows": len(rows),
               "rows_gold": sum(r["source"] == "gold" for r in rows), **tally.as_dict()}

@@ -6,9 +6,10 @@ not carried into training formats (the raw export keeps every answer, the record
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,35 @@ from assay.errors import Invalid
 
 MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 MESSAGES = pa.list_(MESSAGE)
+#: Every training row's `lineage` column: where the record came from, which stored judgments made the row
+#: (annotation ids and pseudonymous annotators, stable within one export) and which export wrote it.
+LINEAGE = pa.struct([("source", pa.string()), ("record_id", pa.int64()),
+                     ("annotation_ids", pa.list_(pa.int64())), ("annotators", pa.list_(pa.string())),
+                     ("export_id", pa.string())])
+LINEAGE_DOC = ("{source: the record's source ('dataset@N#id', 'file:line' or 'project#id'), record_id, "
+               "annotation_ids: the stored judgments behind the row, annotators: pseudonyms (stable within "
+               "this export), export_id}; `assay lineage` walks it back")
+
+
+def record_source(source: ExportSource, item: JudgedRecord) -> str:
+    """Where the record came from: its stored source ('dataset@N#id' when pushed from a dataset version,
+    'file:line' when imported from a file), else '<project>#<external id>'."""
+    return item.record.source or f"{source.project}#{item.record.external_id}"
+
+
+def pseudonym(export_id: str, annotator: str) -> str:
+    """A stable pseudonym for `annotator` within one export (different exports give different ones)."""
+    return "t-" + hashlib.sha256(f"{export_id}\x00{annotator}".encode()).hexdigest()[:10]
+
+
+def row_lineage(source: ExportSource, item: JudgedRecord, annotators: Iterable[str]) -> dict[str, Any]:
+    """The `lineage` value of a row made from `item` by the judgments of `annotators` (usernames)."""
+    who = set(annotators)
+    used = [a for a in item.annotations if a.annotator in who]
+    ids = sorted(a.annotation_id for a in used if a.annotation_id is not None)
+    return {"source": record_source(source, item), "record_id": item.record_id, "annotation_ids": ids,
+            "annotators": sorted(pseudonym(source.export_id, w) for w in who),
+            "export_id": source.export_id}
 
 
 def conversation(record: Record) -> list[dict[str, str]]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import inspect
 import shutil
+import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -45,8 +47,31 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return dict(options)
 
 
+def source_lineage(project_name: str, project_id: int, items: list[JudgedRecord]) -> list[str]:
+    """The card's lineage lines: the project, then where its records came from (dataset versions pushed
+    into it, files imported, records without a stored source), with counts."""
+    versions: Counter[str] = Counter()
+    files: Counter[str] = Counter()
+    bare = 0
+    for it in items:
+        src = it.record.source
+        if "#" in src and "@" in src.split("#", 1)[0]:
+            versions[src.split("#", 1)[0]] += 1
+        elif ":" in src:
+            files[src.rsplit(":", 1)[0]] += 1
+        else:
+            bare += 1
+    out = [f"project {project_name} (id {project_id}): {len(items)} records"]
+    out += [f"dataset version {v}: {n} records (source `{v}#<id>`)" for v, n in sorted(versions.items())]
+    out += [f"imported file {f}: {n} records (source `{f}:<line>`)" for f, n in sorted(files.items())]
+    if bare:
+        out.append(f"{bare} records without a stored source (source `{project_name}#<id>`)")
+    return out
+
+
 def export_source(db: Db, project_id: int, *, include_gold: bool = False) -> ExportSource:
-    """Every record of the project (gold records only when asked) with its submitted annotations."""
+    """Every record of the project (gold records only when asked) with its submitted annotations, the
+    card's lineage lines, a fresh export id and the project's k and settings."""
     with db.read() as s:
         prow = projects_q.get(s, project_id)
         if prow is None:
@@ -61,16 +86,44 @@ def export_source(db: Db, project_id: int, *, include_gold: bool = False) -> Exp
             if item is not None:
                 item.annotations.append(AnnotationView(
                     annotator=username, answers=dict(ann.answers), submitted_at=ann.submitted_at,
-                    active_seconds=ann.active_seconds, status=ann.status, review=reviews.get(ann.id)))
-        return ExportSource(project=project.name, questions=project.questions, items=list(items.values()),
-                            guidelines=project.guidelines)
+                    active_seconds=ann.active_seconds, status=ann.status, review=reviews.get(ann.id),
+                    annotation_id=ann.id))
+        listed = list(items.values())
+        return ExportSource(project=project.name, questions=project.questions, items=listed,
+                            guidelines=project.guidelines,
+                            lineage=source_lineage(project.name, project_id, listed),
+                            export_id=f"{project_id}-{uuid.uuid4().hex[:12]}",
+                            k=project.annotators_per_record, settings=dict(project.settings or {}))
+
+
+def card_figures(db: Db, project_id: int) -> dict[str, Any]:
+    """The agreement figures the dashboard shows (the same function: `metrics.agreement`), plus the number
+    of people who submitted and gold accuracy pooled over trainers, for the dataset card."""
+    from assay.services.quality import dashboard, metrics
+
+    out: dict[str, Any] = {}
+    for qa in metrics.agreement(db, project_id):
+        figures = {"units with two answers or more": qa.units, "raters": qa.raters,
+                   "observed agreement": qa.raw, "Fleiss κ": qa.fleiss_kappa,
+                   "mean pairwise Cohen κ": qa.cohen_kappa_mean, "Krippendorff α (nominal)": qa.alpha_nominal,
+                   "Krippendorff α (ordinal)": qa.alpha_ordinal, "Krippendorff α (interval)": qa.alpha_interval,
+                   "mean Kendall τ": qa.kendall_tau_mean}
+        out.update({f"{qa.question}: {k}": v for k, v in figures.items() if v is not None})
+    stats = dashboard.trainer_stats(db, project_id)
+    out["annotators who submitted"] = len(stats)
+    scored = [(t.gold_n, t.gold_accuracy) for t in stats if t.gold_n and t.gold_accuracy is not None]
+    n = sum(g for g, _ in scored)
+    out["gold answers scored"] = n
+    if n:
+        out["gold accuracy (pooled)"] = sum(g * a for g, a in scored) / n
+    return out
 
 
 def render(source: ExportSource, fmt: str, out_dir: Path, file_format: str, options: Mapping[str, Any], *,
-           remove_on_failure: bool) -> ExportResult:
+           remove_on_failure: bool, agreement: Mapping[str, Any] | None = None) -> ExportResult:
     """`exporters.export` into `out_dir`; on failure the folder is removed when the server made it."""
     try:
-        return export(source, fmt, out_dir, file_format=file_format, **options)
+        return export(source, fmt, out_dir, file_format=file_format, agreement=agreement, **options)
     except BaseException:
         if remove_on_failure:
             shutil.rmtree(out_dir, ignore_errors=True)
@@ -93,10 +146,12 @@ def export_project(db: Db, project_id: int, fmt: str, file_format: str = "jsonl"
     chosen = out_dir is None
     if out_dir is None:
         out_dir = new_export_dir(db.settings, source.project, fmt)
+    progress(0.3, "computing the agreement figures")
+    figures = card_figures(db, project_id)
     progress(0.5, f"rendering {fmt} ({len(source.items)} records)")
-    result = render(source, fmt, out_dir, file_format, opts, remove_on_failure=chosen)
+    result = render(source, fmt, out_dir, file_format, opts, remove_on_failure=chosen, agreement=figures)
     with db.write() as s:
         record_event(s, actor.id if actor else None, "project.export", source.project, format=fmt,
-                     file_format=file_format, rows=result.rows)
+                     file_format=file_format, rows=result.rows, export_id=source.export_id)
     progress(1.0, f"{result.rows} rows written")
     return result
