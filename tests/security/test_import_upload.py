@@ -115,6 +115,7 @@ def test_bad_json_at_line_n_names_the_line_and_imports_nothing(client: TestClien
     assert page.status_code == 200
     html = _job(client, url)["html"]
     assert 'data-testid="import-error"' in html and "broken JSON" in html
+    assert "bad.jsonl line 5" in html  # the uploader's file name, not the server's
     assert 'data-testid="import-error-line">5<' in html
     assert 'data-testid="import-run"' not in html  # no Import button
     job_id = int(r.json()["job"])

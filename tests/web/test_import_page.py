@@ -25,10 +25,17 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "lead-pass-12345"
 
 
-def _docs_shot(page, output_dir: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+def _docs_shot(page, output_dir: Path, name: str, height: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """The whole page into the test output; with ASSAY_DOCS_SCREENSHOTS=1 also docs/img/<name>.png (the
+    top `height` pixels when given, so a long page stays readable in the docs)."""
     shot(page, output_dir, name)
     if os.environ.get("ASSAY_DOCS_SCREENSHOTS") == "1":
-        shutil.copy(output_dir / "screenshots" / f"{name}.png", ROOT / "docs" / "img" / f"{name}.png")
+        target = ROOT / "docs" / "img" / f"{name}.png"
+        if height:
+            page.screenshot(path=str(target), clip={"x": 0, "y": 0, "width": 1360, "height": height},
+                            full_page=True)
+        else:
+            shutil.copy(output_dir / "screenshots" / f"{name}.png", target)
 
 
 def _setup(db) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -76,7 +83,7 @@ def test_a_lead_uploads_hh_sees_the_dry_run_imports_and_sees_the_summary(  # typ
     assert previews.count() == 5
     assert previews.first.locator(".completion").count() == 2  # the pair, as the trainer's page shows it
     assert previews.first.locator("fieldset[disabled]").count() == 1  # the questions, read-only
-    _docs_shot(page, output_dir, "import-dry-run")
+    _docs_shot(page, output_dir, "import-dry-run", height=1700)
     assert projects.progress(db, pid).records == before  # the dry run stored nothing
     page.click("[data-testid=import-run]")
     page.wait_for_url(lambda u: "/import/jobs/" in u)
@@ -114,6 +121,7 @@ def test_a_malformed_file_names_the_line_and_field_and_imports_nothing(  # type:
     page.wait_for_selector("[data-testid=import-error]")
     assert page.inner_text("[data-testid=import-error-line]") == line
     assert page.inner_text("[data-testid=import-error-field]") == field
+    assert f"{name} line {line}" in page.inner_text("[data-testid=import-error-message]")  # the uploader's name
     assert page.locator("[data-testid=import-run]").count() == 0
     if name == "bad.jsonl":
         _docs_shot(page, output_dir, "import-error")

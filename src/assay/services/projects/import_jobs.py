@@ -79,7 +79,8 @@ def _check_handler(ctx: JobContext) -> dict[str, Any]:
     if kind is not None:
         report = _check_interchange(ctx.db, int(p["project_id"]), path, kind)
     else:
-        report = check_file(ctx.db, int(p["project_id"]), path, opts, progress=ctx.progress)
+        report = check_file(ctx.db, int(p["project_id"]), path, opts, progress=ctx.progress,
+                            display=str(p.get("name", "")))
     if report.error is not None:
         path.unlink(missing_ok=True)  # nothing can be imported from it
     out: dict[str, Any] = report.to_dict()
@@ -129,7 +130,8 @@ def _import_handler(ctx: JobContext) -> dict[str, Any]:
             ctx.progress(0.1, f"reading the {kind.replace('_', ' ')} export")
             res, extra = _import_interchange(ctx.db, int(p["project_id"]), path, kind, actor, opts.priority)
         else:
-            res = import_file(ctx.db, int(p["project_id"]), path, opts, actor, progress)
+            res = import_file(ctx.db, int(p["project_id"]), path, opts, actor, progress,
+                              display=str(p.get("name", "")))
     finally:
         path.unlink(missing_ok=True)
     return {"created": res.created, "existing": res.existing, "duplicates": res.duplicates,

@@ -161,10 +161,30 @@ class ImportOptions:
 
 
 def read_file(path: Path, opts: ImportOptions, stats: ReadStats | None = None,
-              on_divergence: str | None = None) -> Iterator[Record]:
-    return read_records(path, opts.fmt, on_divergence=on_divergence or opts.on_divergence,
-                        max_line_bytes=opts.max_line_bytes, with_reference_as_completion=opts.with_reference,
-                        stats=stats)
+              on_divergence: str | None = None, display: str = "") -> Iterator[Record]:
+    """`read_records` with the options; with `display` (the uploader's file name), records' sources and
+    error messages name that file instead of the server's upload name."""
+    records = read_records(path, opts.fmt, on_divergence=on_divergence or opts.on_divergence,
+                           max_line_bytes=opts.max_line_bytes, with_reference_as_completion=opts.with_reference,
+                           stats=stats)
+    if not display or display == path.name:
+        return records
+    return _renamed(records, path.name, display)
+
+
+def _renamed(records: Iterator[Record], server: str, display: str) -> Iterator[Record]:
+    try:
+        for r in records:
+            head, _, tail = r.source.rpartition(":")
+            if head == server:
+                r.source = f"{display}:{tail}"
+            yield r
+    except AssayError as e:
+        e.message = e.message.replace(server, display)
+        e.args = (e.message,)
+        if e.details.get("file"):
+            e.details["file"] = display
+        raise
 
 
 def line_of(record: Record) -> int:
@@ -273,9 +293,10 @@ def preview_of(record: Record) -> dict[str, Any]:
 
 
 def check_file(db: Db, project_id: int, path: Path, opts: ImportOptions,
-               progress: Callable[[float, str], None] | None = None) -> CheckReport:
+               progress: Callable[[float, str], None] | None = None, display: str = "") -> CheckReport:
     """The dry run of importing `path` into the project (see the module doc). Never raises for a bad file:
-    the first error that would stop the import is in `report.error` (message, line, field)."""
+    the first error that would stop the import is in `report.error` (message, line, field). `display`:
+    the file name to show (see `read_file`)."""
     opts = opts.checked()
     project = _load_project(db, project_id)
     report = CheckReport(format=opts.fmt)
@@ -298,7 +319,7 @@ def check_file(db: Db, project_id: int, path: Path, opts: ImportOptions,
 
     try:
         with metered() as m:
-            for r in read_file(path, opts, stats, on_divergence="keep"):
+            for r in read_file(path, opts, stats, on_divergence="keep", display=display):
                 current = r
                 report.records += 1
                 line = line_of(r)
@@ -443,9 +464,10 @@ def import_stream(db: Db, project_id: int, records: Iterable[Record], actor: Use
 
 
 def import_file(db: Db, project_id: int, path: Path, opts: ImportOptions, actor: User | None = None,
-                progress: Callable[[float, str], None] | None = None) -> StreamImportResult:
+                progress: Callable[[float, str], None] | None = None, display: str = "") -> StreamImportResult:
     """Read `path` (any format `read_records` reads) and import it with `import_stream`, streaming.
-    `progress(fraction, message)` is called now and then with how far into the file the reader is."""
+    `progress(fraction, message)` is called now and then with how far into the file the reader is;
+    `display`: the file name records' sources and errors name (see `read_file`)."""
     opts = opts.checked()
     stats = ReadStats()
     with metered() as m:
@@ -456,7 +478,7 @@ def import_file(db: Db, project_id: int, path: Path, opts: ImportOptions, actor:
                 last[0] = time.monotonic()
                 progress(0.98 * m.fraction, f"{n:,} records checked and staged")
 
-        res = import_stream(db, project_id, read_file(path, opts, stats), actor, opts.priority, tick,
+        res = import_stream(db, project_id, read_file(path, opts, stats, display=display), actor, opts.priority, tick,
                             text_checked=True)
     skipped = {k.removesuffix("_skipped").replace("_", " "): n for k, n in stats.counts.items()
                if n and k.endswith("_skipped")}
