@@ -139,6 +139,7 @@
   document.addEventListener("htmx:afterSettle", drawGutter);
   document.addEventListener("htmx:oobAfterSwap", drawGutter);
   document.addEventListener("submit", function (e) {
+    if (e.target && e.target.matches && e.target.matches("[data-preview-form]")) { e.preventDefault(); return; }
     // the side edited last is the truth; a pending preview request must not swap the form away mid-submit
     if (e.target && e.target.id === "project-editor" && window.htmx) {
       var f = fields(); var ta = editor();
