@@ -176,6 +176,8 @@
   }
 
   function matrixChart(spec, box) {
+    // A heat map: one scatter point per cell (for the tooltip), the cell itself filled across its row and
+    // column bands by the plugin below, with the count written in it.
     var points = [], top = 0;
     spec.rows.forEach(function (r, i) {
       spec.cols.forEach(function (c, j) {
@@ -184,24 +186,30 @@
         points.push({ x: c, y: r, n: n });
       });
     });
-    box.style.height = Math.max(220, 70 + 56 * spec.rows.length) + "px";
-    function side(ctx) {
-      var a = ctx.chart.chartArea;
-      if (!a) return 8;
-      return Math.min(a.width / spec.cols.length, a.height / spec.rows.length) * 0.94;
-    }
+    box.style.height = Math.max(220, 90 + 64 * spec.rows.length) + "px";
+    box.style.maxWidth = Math.max(420, 160 + 150 * spec.cols.length) + "px";
     function shade(n) { return "rgba(60,113,247," + (0.06 + 0.94 * (top ? n / top : 0)).toFixed(3) + ")"; }
-    var counts = {
-      id: "cellCounts",
-      afterDatasetsDraw: function (chart) {
-        var ctx = chart.ctx, meta = chart.getDatasetMeta(0);
+    function band(scale, count) { return (scale.right - scale.left || scale.bottom - scale.top) / count; }
+    var cells = {
+      id: "matrixCells",
+      beforeDatasetsDraw: function (chart) {
+        var ctx = chart.ctx, a = chart.chartArea, meta = chart.getDatasetMeta(0);
+        var w = (a.right - a.left) / spec.cols.length, h = (a.bottom - a.top) / spec.rows.length;
+        var active = chart.getActiveElements().map(function (x) { return x.index; });
         ctx.save();
-        ctx.font = "bold 14px system-ui, sans-serif";
-        ctx.textAlign = "center";
-        ctx.textBaseline = "middle";
         meta.data.forEach(function (el, k) {
           var n = points[k].n;
+          ctx.fillStyle = shade(n);
+          ctx.fillRect(el.x - w / 2 + 2, el.y - h / 2 + 2, w - 4, h - 4);
+          if (active.indexOf(k) >= 0) {
+            ctx.strokeStyle = "#1f2937";
+            ctx.lineWidth = 2;
+            ctx.strokeRect(el.x - w / 2 + 2, el.y - h / 2 + 2, w - 4, h - 4);
+          }
           ctx.fillStyle = top && n / top > 0.5 ? "#fff" : TEXT;
+          ctx.font = "bold 15px system-ui, sans-serif";
+          ctx.textAlign = "center";
+          ctx.textBaseline = "middle";
           ctx.fillText(String(n), el.x, el.y);
         });
         ctx.restore();
@@ -209,14 +217,12 @@
     };
     return {
       type: "scatter",
-      data: { datasets: [{ label: "units", data: points, pointStyle: "rect",
-        pointRadius: function (ctx) { return side(ctx) / Math.SQRT2; },
-        pointHoverRadius: function (ctx) { return side(ctx) / Math.SQRT2; },
-        pointHitRadius: function (ctx) { return side(ctx) / 2; },
-        backgroundColor: function (ctx) { return shade(points[ctx.dataIndex] ? points[ctx.dataIndex].n : 0); },
-        hoverBackgroundColor: function (ctx) { return shade(points[ctx.dataIndex] ? points[ctx.dataIndex].n : 0); },
-        borderColor: "#fff", borderWidth: 1, hoverBorderColor: "#1f2937", hoverBorderWidth: 2 }] },
-      plugins: [counts],
+      data: { datasets: [{ label: "units", data: points, pointRadius: 0, pointHoverRadius: 0,
+        pointHitRadius: function (ctx) {
+          var s = ctx.chart.scales;
+          return s.x && s.y ? Math.min(band(s.x, spec.cols.length), band(s.y, spec.rows.length)) / 2 : 10;
+        } }] },
+      plugins: [cells],
       options: {
         plugins: {
           legend: { display: false },
@@ -227,7 +233,7 @@
         },
         scales: {
           x: axis(spec.x_label, { type: "category", labels: spec.cols, offset: true, position: "top", grid: { display: false } }),
-          y: axis(spec.y_label, { type: "category", labels: spec.rows, offset: true, reverse: false, grid: { display: false } })
+          y: axis(spec.y_label, { type: "category", labels: spec.rows, offset: true, grid: { display: false } })
         }
       }
     };
