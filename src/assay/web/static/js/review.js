@@ -67,7 +67,10 @@
     return el && (el.tagName === "TEXTAREA" || el.tagName === "SELECT" ||
                   (el.tagName === "INPUT" && /text|search|number|email|url/.test(el.type)) || el.isContentEditable);
   }
-  function go(sel) { var a = document.querySelector(sel); if (a && a.href) window.location.assign(a.href); }
+  function go(sel, edge) {
+    var a = document.querySelector(sel);
+    if (a && a.href) window.location.assign(a.href); else say(edge);
+  }
 
   document.addEventListener("click", function (e) {
     if (e.target.closest("[data-review-help]") && help) help.showModal();
@@ -85,8 +88,8 @@
     if (e.key === "Escape" && inBox) { document.activeElement.blur(); say(""); return; }
     if (inBox || e.ctrlKey || e.metaKey || e.altKey) return;
     switch (e.key) {
-      case "j": case "n": e.preventDefault(); go("[data-review-next]"); break;
-      case "k": case "p": e.preventDefault(); go("[data-review-prev]"); break;
+      case "j": case "n": e.preventDefault(); go("[data-review-next]", "This is the last item of this view."); break;
+      case "k": case "p": e.preventDefault(); go("[data-review-prev]", "This is the first item of this view."); break;
       case "a": if (form) { e.preventDefault(); send("accepted"); } break;
       case "r": if (form) { e.preventDefault(); arm("rejected"); } break;
       case "u": if (form) { e.preventDefault(); arm("returned"); } break;
