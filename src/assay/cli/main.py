@@ -51,6 +51,7 @@ app.add_typer(security.tokens_app, name="tokens")
 app.add_typer(admin.projects_app, name="projects")
 app.add_typer(admin.records_app, name="records")
 app.add_typer(quality.quality_app, name="quality")
+app.command("lineage")(quality.lineage)
 app.add_typer(gold.gold_app, name="gold")
 
 # Datasets and pipelines.

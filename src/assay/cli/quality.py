@@ -132,3 +132,64 @@ def import_judgments(ctx: typer.Context, project: str = typer.Argument(..., help
             r = judgments.import_judgments(db, p.id, list(read_records(path, fmt=fmt)), question, source=fmt)
     console.print(f"records: {r.records_created} new, {r.records_existing} existing; {r.annotators} annotators; "
                   f"{r.annotations_created} annotations ({r.annotations_skipped} skipped)")
+
+
+def lineage(ctx: typer.Context,
+            row: str = typer.Argument(..., help="An exported file and row number, FILE:N (N from 1), or one "
+                                                "row as JSON."),
+            data: Path = typer.Option(None, "--data", help="Folder holding the imported source files, to print "
+                                                           "the source line of a file:line source."),
+            as_json: bool = typer.Option(False, "--json", help="Print the whole walk as JSON.")) -> None:
+    """Walk from an exported row back to its source record, every judgment behind it (with its revisions
+    and review decisions) and the pipeline steps that kept it.
+
+    Example: assay lineage exports/hh/dpo-2026-12-07/train.jsonl:17 --data ../shared/data
+    """
+    import json
+
+    from assay.errors import Invalid
+    from assay.services.projects import lineage as lineage_svc
+
+    if row.lstrip().startswith("{"):
+        try:
+            got = json.loads(row)
+        except json.JSONDecodeError as e:
+            raise Invalid(f"ROW is not valid JSON: {e.msg} at column {e.colno}") from None
+    else:
+        name, _, num = row.rpartition(":")
+        if not name or not num.isdigit():
+            raise Invalid("ROW must be FILE:N (an exported .jsonl, .json or .parquet file and a row number "
+                          "from 1) or one row as JSON")
+        got = lineage_svc.read_row(Path(name), int(num))
+    with database(settings_from(ctx)) as db:
+        walk = lineage_svc.walk(db, got, data_folder=data)
+    if as_json:
+        console.print_json(json.dumps(walk, ensure_ascii=False, default=str))
+        return
+    console.print(f"[bold]export[/] {walk['export_id'] or '—'}  [bold]project[/] {walk['project']} "
+                  f"(id {walk['project_id']})", highlight=False)
+    console.print(f"[bold]record[/] {walk['record_id']} external id {walk['external_id']}  "
+                  f"[bold]source[/] {walk['source']}", highlight=False)
+    if "source_file" in walk:
+        sf = walk["source_file"]
+        console.print(f"  {sf['path']} line {sf['line']}: {sf['text'][:200]}", highlight=False, markup=False)
+    if "dataset" in walk:
+        ds = walk["dataset"]
+        console.print(f"  dataset version {ds['version']}", highlight=False)
+        for st in ds.get("pipeline_steps", []):
+            console.print(f"    step {st['id']} ({st['step']}): {st['verdict']} {st['reason']}", highlight=False)
+        for d in ds.get("downstream", []):
+            console.print(f"    then {d['version']} ({d.get('made_by', '')}): {d.get('verdict', '')} "
+                          f"{d.get('reason', '')}", highlight=False)
+        if ds.get("missing"):
+            console.print(f"    {ds['missing']}", highlight=False)
+    for j in walk["judgments"]:
+        console.print(f"[bold]judgment {j['annotation_id']}[/] by {j['annotator']} ({j['status']}, revision "
+                      f"{j['revision']}, submitted {j['submitted_at']}): "
+                      f"{json.dumps(j['answers'], ensure_ascii=False)}", highlight=False)
+        for r in j["revisions"]:
+            console.print(f"    revision {r['number']} at {r['at']}: {json.dumps(r['answers'], ensure_ascii=False)}",
+                          highlight=False)
+        for r in j["reviews"]:
+            console.print(f"    review of revision {r['revision']} by {r['reviewer']}: {r['decision']} "
+                          f"{r['comment']}", highlight=False)
