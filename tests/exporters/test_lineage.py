@@ -57,7 +57,10 @@ def test_hh_dpo_rows_resolve_to_source_lines_and_judgments(db, settings, shared_
     assert mine.annotation_id is not None
     review_svc.decide(db, p.id, mine.annotation_id, lead, "accepted")
 
-    result = exports.export_project(db, p.id, "dpo", out_dir=tmp_path / "dpo")
+    # min_judgments defaults to the project's k (2): only the record two people judged is exported
+    by_k = exports.export_project(db, p.id, "dpo", out_dir=tmp_path / "dpo-k")
+    assert by_k.rows == 1 and by_k.counts["excluded_few_judgments"] == 2312 - 5 - 1
+    result = exports.export_project(db, p.id, "dpo", out_dir=tmp_path / "dpo", options={"min_judgments": 1})
     rows = [json.loads(line) for line in result.paths["train"].read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 2312 - 5  # the 5 divergent HH pairs are excluded
     lines = gzip.open(path, "rt", encoding="utf-8").read().splitlines()

@@ -233,16 +233,42 @@ def export(ctx: typer.Context, project: str = typer.Argument(..., help="Project 
            fmt: str = typer.Option("dpo", "--format", "-f", help="dpo | sft | reward | kto | raw | label-studio "
                                    "(Label Studio JSON tasks, always written as train.json)"),
            file_format: str = typer.Option("jsonl", "--file-format", help="jsonl | parquet"),
-           out: Path = typer.Option(None, "--out", "-o", help="Output folder (default: data folder/exports/…).")) -> None:
+           out: Path = typer.Option(None, "--out", "-o", help="Output folder (default: data folder/exports/…)."),
+           gold: str = typer.Option(None, "--gold", help="SFT: the text question whose answers (trainers' "
+                                    "rewrites) are the replies."),
+           min_judgments: int = typer.Option(None, "--min-judgments", help="Preference formats: pairs judged by "
+                                             "fewer people are left out (default: the project's k)."),
+           option: list[str] = typer.Option([], "--option", "-O", help="Any format option as KEY=VALUE (VALUE "
+                                            "read as JSON when it parses, e.g. -O min_agreement=0.6 -O "
+                                            "test_fraction=0.1); repeatable.")) -> None:
     """Export a project's judgments as training data, with a dataset card (README.md) beside the files.
 
-    Example: assay export demo-pairwise --format dpo --file-format parquet --out ./dpo-data
+    Example: assay export demo-pairwise --format dpo --file-format parquet --out ./dpo-data -O min_agreement=0.6
     """
+    import json
+
+    from assay.errors import Invalid
     from assay.services.projects import exports, projects
 
+    opts: dict[str, object] = {}
+    for o in option:
+        key, eq, raw = o.partition("=")
+        if not eq or not key.strip():
+            raise Invalid(f"--option {o!r}: expected KEY=VALUE")
+        try:
+            opts[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            opts[key.strip()] = raw
+    if gold is not None:
+        opts["gold"] = gold
+    if min_judgments is not None:
+        opts["min_judgments"] = min_judgments
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)
-        res = exports.export_project(db, p.id, fmt, file_format, out_dir=out)  # a local, trusted path
+        res = exports.export_project(db, p.id, fmt, file_format, out_dir=out,  # a local, trusted path
+                                     options=opts)
+    for w in res.warnings:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
     for split, path in res.paths.items():
         console.print(f"{split}: [bold]{path}[/]")
     console.print(f"{res.rows} rows; card: {res.card_path}")

@@ -50,6 +50,8 @@ def render_card(source: ExportSource, table: ExportTable, files: Mapping[str, Pa
         lines.append(f"| annotators per record (k) | {source.k} |")
     if source.export_id:
         lines.append(f"| export id (every row's `lineage.export_id`) | {source.export_id} |")
+    if table.warnings:
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in table.warnings]
     lines += ["", "## Agreement", ""]
     if agreement:
         lines += ["| measure | value |", "|---|---|"]

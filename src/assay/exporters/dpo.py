@@ -80,13 +80,13 @@ def pair_row(source: ExportSource, p: Pair) -> dict[str, Any]:
 def dpo_rows(source: ExportSource, *, question: str | None = None, mode: str = "all_pairs",
              aggregate: str = "majority", aggregated: Mapping[Any, tuple[str, float]] | None = None,
              min_agreement: float = 0.0, min_strength: float = 0.0, min_confidence: float = 0.0,
-             min_judgments: int = 1, include_rejected: bool = False) -> ExportTable:
+             min_judgments: int | None = None, include_rejected: bool = False) -> ExportTable:
     """Preference rows for TRL's DPOTrainer.
 
     `mode` ('all_pairs' | 'best_vs_worst') applies to ranking questions; `aggregate` is 'majority' or
     'dawid_skene' (then `aggregated` maps record id → (choice, confidence), computed by the caller).
-    Rows below `min_agreement`, `min_strength` (mean strength), `min_confidence` or `min_judgments` are
-    dropped and counted. Raises Invalid when the project has no preference question or options clash.
+    Rows below `min_agreement`, `min_strength` (mean strength), `min_confidence` or `min_judgments` (default:
+    the project's k, `source.k`) are dropped and counted. Raises Invalid when the project has no preference question or options clash.
     """
     opts = PreferenceOptions(question, mode, aggregate, aggregated, min_agreement, min_strength,
                              min_confidence, min_judgments, include_rejected)

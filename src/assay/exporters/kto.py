@@ -99,7 +99,7 @@ def _labels(source: ExportSource, item: JudgedRecord, sources: set[str], opts: P
 def kto_rows(source: ExportSource, *, sources: Collection[str] = SOURCES, question: str | None = None,
              desirable_at: float = 0.75, undesirable_at: float = 0.25, min_flags: int = 1,
              flag_labels: Collection[str] | None = None, span_labels: Collection[str] | None = None,
-             min_agreement: float = 0.0, min_strength: float = 0.0, min_judgments: int = 1,
+             min_agreement: float = 0.0, min_strength: float = 0.0, min_judgments: int | None = None,
              include_rejected: bool = False) -> ExportTable:
     """Unpaired rows for TRL's KTOTrainer, one per labelled (record, completion) (see the module rules).
 
@@ -112,7 +112,7 @@ def kto_rows(source: ExportSource, *, sources: Collection[str] = SOURCES, questi
         raise Invalid(f"undesirable_at ({undesirable_at}) must be below desirable_at ({desirable_at})")
     opts = PreferenceOptions(question=question, mode="best_vs_worst", min_agreement=min_agreement,
                              min_strength=min_strength, min_judgments=min_judgments,
-                             include_rejected=include_rejected)
+                             include_rejected=include_rejected).resolve(source)
     tally = Tally("excluded_hh_divergence", "excluded_conflict", "excluded_tie", "excluded_split",
                   "excluded_low_agreement", "excluded_low_strength", "excluded_few_judgments")
     rows: list[dict[str, Any]] = []
@@ -146,7 +146,7 @@ def kto_rows(source: ExportSource, *, sources: Collection[str] = SOURCES, questi
                "undesirable_at": undesirable_at, "min_flags": min_flags,
                "flag_labels": sorted(flag_labels) if flag_labels is not None else None,
                "span_labels": sorted(span_labels) if span_labels is not None else None,
-               "min_agreement": min_agreement, "min_strength": min_strength, "min_judgments": min_judgments,
+               "min_agreement": min_agreement, "min_strength": min_strength, "min_judgments": opts.min_judgments,
                "include_rejected": include_rejected}
     return ExportTable(format="kto", rows=rows, schema=SCHEMA, counts=counts, columns=COLUMNS,
                        options=options, prompt_of=lambda r: r["prompt"],

@@ -14,6 +14,8 @@ Rules (the dataset card and docs/exports.md repeat them):
   that never asked for one); `min_strength` > 0 then excludes the pair.
 - Dawid–Skene (or any other model): the caller passes `aggregated`, a mapping record id (or external
   id) → (choice "a" | "b" | "tie", confidence); the winner comes from it, agreement still from votes.
+- `min_judgments` defaults to the project's k (`ExportSource.k`): a pair judged by fewer people than the
+  project asks for is excluded (`excluded_few_judgments`) unless the caller lowers it.
 - Records whose metadata has a truthy `hh_divergence` (their two completions answer different
   conversations) are excluded (`excluded_hh_divergence`).
 """
@@ -155,8 +157,14 @@ class PreferenceOptions:
     min_agreement: float = 0.0
     min_strength: float = 0.0
     min_confidence: float = 0.0
-    min_judgments: int = 1
+    min_judgments: int | None = None  # None: the project's k (`ExportSource.k`, 1 when unknown)
     include_rejected: bool = False
+
+    def resolve(self, source: ExportSource) -> PreferenceOptions:
+        """Fill the defaults that depend on the project: `min_judgments` None becomes its k."""
+        if self.min_judgments is None:
+            self.min_judgments = max(int(source.k or 1), 1)
+        return self
 
     def check(self) -> None:
         """Raises Invalid for an unknown mode or aggregate, or Dawid–Skene without its results."""
@@ -209,7 +217,7 @@ def _decide(item: JudgedRecord, q: Question, i: int, j: int, votes: list[Vote],
                 agreement=len(agreeing) / len(votes) if votes else 0.0,
                 strength=sum(strengths) / len(strengths) if strengths else None,
                 confidence=confidence, annotators=frozenset(v.annotator for v in votes), question=q.name)
-    if pair.num_judgments < opts.min_judgments:
+    if pair.num_judgments < (opts.min_judgments or 1):
         tally.add("excluded_few_judgments")
     elif pair.agreement < opts.min_agreement:
         tally.add("excluded_low_agreement")
@@ -274,6 +282,7 @@ def diverged(item: JudgedRecord) -> bool:
 def all_pairs(source: ExportSource, opts: PreferenceOptions, purpose: str) -> tuple[list[Pair], Tally]:
     """Every decided pair of the source, with counts of records and pairs excluded by reason."""
     opts.check()
+    opts.resolve(source)
     q = preference_question(source, opts, purpose)
     tally = Tally(*PAIR_REASONS)
     pairs: list[Pair] = []

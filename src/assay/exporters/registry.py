@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ class ExportResult:
     counts: dict[str, int]
     format: str
     file_format: str
+    warnings: list[str] = field(default_factory=list)
 
 
 def build(source: ExportSource, fmt: str, **options: Any) -> ExportTable:
@@ -96,4 +97,4 @@ def export(source: ExportSource, fmt: str, out_dir: str | Path, file_format: str
     counts.update({f"rows_{k}": len(v) for k, v in splits.items()})
     counts["trainers"] = len(table.annotators)
     return ExportResult(paths=paths, rows=len(table.rows), card_path=card_path, counts=counts, format=fmt,
-                        file_format=file_format)
+                        file_format=file_format, warnings=list(table.warnings))

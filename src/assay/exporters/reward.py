@@ -146,7 +146,7 @@ def _pointwise(source: ExportSource, question: str | None, include_rejected: boo
 def reward_rows(source: ExportSource, *, form: str = "explicit", margin: bool = True, margin_scale: float = 1.0,
                 question: str | None = None, mode: str = "all_pairs", aggregate: str = "majority",
                 aggregated: Mapping[Any, tuple[str, float]] | None = None, min_agreement: float = 0.0,
-                min_strength: float = 0.0, min_confidence: float = 0.0, min_judgments: int = 1,
+                min_strength: float = 0.0, min_confidence: float = 0.0, min_judgments: int | None = None,
                 include_rejected: bool = False) -> ExportTable:
     """Reward-model rows in `form` 'explicit', 'implicit' or 'pointwise' (see the module docstring).
 

@@ -1,8 +1,11 @@
 """SFT export in TRL's conversational language-modeling form: `messages` = conversation + reply.
 
 The reply is, in order of preference:
-1. the gold answer: a `text` question with option `{"gold": true}`; when several annotators wrote one,
-   the one a reviewer accepted wins, then the latest submitted;
+1. the gold answer (a trainer's rewrite): the `text` question named by `gold` (export option), else by the
+   project setting `sft_gold_question`, else the first `text` question with option `{"gold": true}`, else the
+   first `text` question prefilled from a response (`prefill: completion`, the workspace's gold answer with
+   a diff); when several annotators wrote one, the one a reviewer accepted wins, then the latest submitted.
+   Text answers to other questions are not used: the table's `warnings` says which and how many;
 2. otherwise (when `use_completions`) the record's preferred completion: the unique best of the
    rankings, or the pairwise majority winner (see `assay.exporters.preferences`). With
    `drop_flagged`, a completion flagged by at least `min_flags` annotators (labels, or contradicted spans)
@@ -69,10 +72,30 @@ REASONS = ("excluded_hh_divergence", "excluded_unjudged", "excluded_tie", "exclu
 
 
 def gold_question(source: ExportSource, name: str | None) -> Question | None:
-    """The gold-answer question: the one named, else the first `text` question with option gold=true."""
+    """The gold-answer question: the one named (option, else the project setting `sft_gold_question`), else
+    the first `text` question with option gold=true, else the first prefilled from a response."""
+    name = name if name is not None else source.settings.get("sft_gold_question")
     if name is not None:
-        return pick_question(source, (QuestionKind.text,), name, "a gold answer")
-    return next((q for q in source.questions if q.kind is QuestionKind.text and q.options.get("gold")), None)
+        return pick_question(source, (QuestionKind.text,), str(name), "a gold answer")
+    texts = [q for q in source.questions if q.kind is QuestionKind.text]
+    return (next((q for q in texts if q.options.get("gold")), None)
+            or next((q for q in texts if q.options.get("prefill") == "completion"), None))
+
+
+def unused_text(source: ExportSource, used: Question | None, include_rejected: bool) -> list[str]:
+    """A warning per text question (other than `used`) with written answers the SFT export leaves out."""
+    out = []
+    for q in source.questions:
+        if q.kind is not QuestionKind.text or (used is not None and q.name == used.name):
+            continue
+        n = sum(1 for it in source.items for a in used_annotations(it, include_rejected)
+                if (t := a.answer_as(TextAnswer, q.name)) is not None and t.text.strip())
+        if n:
+            out.append(f"{n} written answers to the text question {q.name!r} are not used: SFT takes replies from "
+                       f"{used.name!r} only" if used is not None else
+                       f"{n} written answers to the text question {q.name!r} are not used: name it with "
+                       f"gold={q.name!r} (or the project setting sft_gold_question) to train on them")
+    return out
 
 
 def _gold(q: Question, anns: list[AnnotationView]) -> tuple[str, str] | None:
@@ -151,4 +174,4 @@ def sft_rows(source: ExportSource, *, gold: str | None = None, question: str | N
     return ExportTable(format="sft", rows=rows, schema=SCHEMA, counts=counts, columns=COLUMNS,
                        options=options, prompt_of=lambda r: r["messages"][:-1],
                        trainer="SFTTrainer (conversational language modeling)", snippet=SNIPPET,
-                       annotators=annotators)
+                       annotators=annotators, warnings=unused_text(source, gq, include_rejected))

@@ -88,6 +88,7 @@ class ExportTable:
     trainer: str = ""
     snippet: str = ""
     annotators: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)  # printed by the CLI and in the card
 
 
 def used_annotations(item: JudgedRecord, include_rejected: bool) -> list[AnnotationView]:

@@ -37,7 +37,7 @@ MAX_INDENT = 120  # leading spaces, '-' and '?' of a line: a bound on block nest
 TOP_KEYS = ("name", "title", "annotators_per_record", "lease_minutes", "guidelines", "questions", "settings")
 QUESTION_KEYS = ("name", "kind", "title", "help", "required", "options")
 SWITCHES = ("show_suggestions", "show_models", "edit_after_submit")
-KNOWN_SETTINGS = (*SWITCHES, "idle_seconds", "gold", "review", "authoring")
+KNOWN_SETTINGS = (*SWITCHES, "idle_seconds", "gold", "review", "authoring", "sft_gold_question")
 QUESTION_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
 
