@@ -112,4 +112,9 @@ def test_lead_creates_a_pairwise_project_with_the_editor(live_server, page, outp
     assert page.locator("[data-testid=clone-link]").count() == 1
     (output_dir / "screenshots").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(output_dir / "screenshots" / "new-project-setup.png"), full_page=True, caret="initial")
+    # on a phone the editor stacks (form, YAML, preview) without scrolling sideways
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{url}/new-project?template=mixed")
+    page.locator("[data-testid=preview-q-quality]").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
     assert not js_errors(page), [e[:300] + " @ " for e in js_errors(page)]
