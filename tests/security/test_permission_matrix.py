@@ -162,6 +162,7 @@ RULES: dict[str, Rule] = {
     # --- records table (data manager) and gold: leads only (they show which records are gold) ---------------
     "GET /projects/{project_id}/records": Rule(LEADS, twin="GET /api/v1/projects/{project_id}/records-table"),
     "GET /api/v1/projects/{project_id}/records-table": Rule(LEADS),
+    "GET /projects/{project_id}/records-count": Rule(LEADS, why="the table's count, loaded after its rows"),
     "GET /projects/{project_id}/records/{record_id}/judgments": Rule(
         LEADS, twin="GET /api/v1/projects/{project_id}/records/{record_id}/judgments"),
     "GET /api/v1/projects/{project_id}/records/{record_id}/judgments": Rule(LEADS),

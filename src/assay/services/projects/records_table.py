@@ -204,9 +204,10 @@ class TablePage:
     project: Project
     query: Query
     rows: list[Row]
-    total: int
+    total: int | None  # None: not counted with the page (the page asks `records_count` afterwards)
     total_capped: bool
-    pages: int
+    pages: int | None
+    has_next: bool
     annotators: list[str]
     standings: list[gold.Standing] = field(default_factory=list)
 
@@ -244,17 +245,31 @@ def _status_of(r: Any, k: int, reviewed: bool, skipped: bool) -> str:
     return "skipped" if skipped else "todo"
 
 
-def records_page(db: Db, project_id: int, user: User, raw: Mapping[str, Any]) -> TablePage:
-    """One page of the table (leads and admins). Raises Invalid for bad filter values (see `parse_query`),
+def records_count(db: Db, project_id: int, user: User, raw: Mapping[str, Any]) -> tuple[int, bool, Query]:
+    """(how many records match, counted up to COUNT_CAP; whether there are more; the query) — asked by the
+    page after it has shown its rows (counting reads every match; a page stops at its last row)."""
+    with db.read() as s:
+        project = _lead_project(s, project_id, user)
+        q = parse_query(raw)
+        total = table_q.count(s, project_id, project.annotators_per_record, _filter(s, project, q), COUNT_CAP)
+        return min(total, COUNT_CAP), total > COUNT_CAP, q
+
+
+def records_page(db: Db, project_id: int, user: User, raw: Mapping[str, Any], *, with_count: bool = False
+                 ) -> TablePage:
+    """One page of the table (leads and admins), with the number of matches when `with_count` (the API;
+    the page asks `records_count` afterwards). Raises Invalid for bad filter values (see `parse_query`),
     NotFound / Forbidden from the policy."""
     with db.read() as s:
         project = _lead_project(s, project_id, user)
         q = parse_query(raw)
         f = _filter(s, project, q)
         k = project.annotators_per_record
-        total = table_q.count(s, project_id, k, f, COUNT_CAP)
+        total = table_q.count(s, project_id, k, f, COUNT_CAP) if with_count else None
         ids = table_q.page_ids(s, project_id, k, f, sort=q.sort, desc=q.dir == "desc", offset=(q.page - 1) * q.size,
-                               limit=q.size)
+                               limit=q.size + 1)
+        has_next = len(ids) > q.size
+        ids = ids[:q.size]
         recs = table_q.rows(s, ids)
         judged = table_q.judgments(s, ids, submitted_only=True)
         reviews = table_q.latest_reviews(s, [j.annotation_id for j in judged])
@@ -273,8 +288,9 @@ def records_page(db: Db, project_id: int, user: User, raw: Mapping[str, Any]) ->
         standings = [st for st in gold.standings_in(s, project_id)
                      if st.state != "ok" or (q.annotator and st.username == q.annotator)]
         names = [name for _, name in table_q.annotators(s, project_id)]
-        return TablePage(project_from_row(project), q, rows, min(total, COUNT_CAP), total > COUNT_CAP,
-                         max(1, -(-min(total, COUNT_CAP) // q.size)), names, standings)
+        pages = None if total is None else max(1, -(-min(total, COUNT_CAP) // q.size))
+        return TablePage(project_from_row(project), q, rows, None if total is None else min(total, COUNT_CAP),
+                         total is not None and total > COUNT_CAP, pages, has_next, names, standings)
 
 
 @dataclass(frozen=True)

@@ -16,18 +16,18 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     String,
     and_,
     cast,
-    distinct,
     exists,
     func,
     or_,
     select,
     update,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from assay.store.tables import AnnotationRow, AssignmentRow, CompletionRow, MemberRow, RecordRow, UserRow
 from assay.store.tables_quality import ReviewRow
@@ -64,14 +64,22 @@ def _contains(s: Session, col: Any, text: str) -> ColumnElement[bool]:
     return out  # SQLite's LIKE ignores ASCII case already (no lower() per row)
 
 
-def _status(project_id: int, k: int, status: str) -> ColumnElement[bool]:
-    sub, leased = RecordRow.submitted_count, RecordRow.leased_count
+def _unindexed(s: Session, col: Any) -> Any:
+    """`col + 0` on SQLite: the same value, but the planner cannot use an index on it, so it walks the index
+    of the ORDER BY (project_id, <sort>, id) and stops after a page, instead of reading every match through
+    the counters' index and sorting them all. PostgreSQL plans by statistics: the column as it is."""
+    return col + 0 if s.get_bind().dialect.name == "sqlite" else col
+
+
+def _status(s: Session, project_id: int, k: int, status: str) -> ColumnElement[bool]:
+    sub, leased = _unindexed(s, RecordRow.submitted_count), RecordRow.leased_count
     if status == "todo":
         return and_(sub == 0, leased == 0, RecordRow.queued.is_(True))
     if status == "in_progress":
         return and_(sub < k, or_(sub > 0, leased > 0))
     if status == "done":
-        return sub >= k
+        done: ColumnElement[bool] = sub >= k
+        return done
     if status == "reviewed":
         return RecordRow.id.in_(select(AnnotationRow.record_id).join(ReviewRow, ReviewRow.annotation_id == AnnotationRow.id)
                                 .where(AnnotationRow.project_id == project_id))
@@ -83,20 +91,25 @@ def _status(project_id: int, k: int, status: str) -> ColumnElement[bool]:
     raise ValueError(f"unknown status {status!r}")
 
 
-def _answer_value(question: str, field: str) -> ColumnElement[Any]:
-    value: ColumnElement[Any] = AnnotationRow.answers[(question, field)].as_string()
+def _answer_value(row: Any, question: str, field: str) -> ColumnElement[Any]:
+    value: ColumnElement[Any] = row.answers[(question, field)].as_string()
     return value
 
 
-def _agreement(project_id: int, f: TableFilter) -> ColumnElement[bool]:
-    values = [_answer_value(q, fld) for q, fld in f.categorical]
-    base = (select(AnnotationRow.record_id)
-            .where(AnnotationRow.project_id == project_id, AnnotationRow.status == "submitted")
-            .group_by(AnnotationRow.record_id))
+def _agreement(f: TableFilter) -> ColumnElement[bool]:
+    """Correlated to the record (evaluated only for the rows a page reads, through the annotations' record
+    index): disagreed = two submitted judgments answer a scored question differently; agreed = two submitted
+    judgments answer one, and none differ."""
+    a1, a2 = aliased(AnnotationRow), aliased(AnnotationRow)
+    both = [a1.record_id == RecordRow.id, a2.record_id == RecordRow.id, a1.status == "submitted",
+            a2.status == "submitted", a1.id < a2.id]
+    differ = or_(*[exists().where(*both, _answer_value(a1, q, fld) != _answer_value(a2, q, fld))
+                   for q, fld in f.categorical])
     if f.agreement == "disagreed":
-        return RecordRow.id.in_(base.having(or_(*[func.count(distinct(v)) > 1 for v in values])))
-    return RecordRow.id.in_(base.having(and_(*[func.count(distinct(v)) <= 1 for v in values]),
-                                        or_(*[func.count(v) >= 2 for v in values])))
+        return differ
+    two = or_(*[exists().where(*both, _answer_value(a1, q, fld).is_not(None), _answer_value(a2, q, fld).is_not(None))
+                for q, fld in f.categorical])
+    return and_(RecordRow.submitted_count >= 2, two, ~differ)
 
 
 def _meta(s: Session, key: str, value: str) -> ColumnElement[bool]:
@@ -112,15 +125,16 @@ def where(s: Session, project_id: int, k: int, f: TableFilter) -> list[ColumnEle
     """The WHERE clauses of the filter (raises ValueError for an unknown status)."""
     out: list[ColumnElement[bool]] = [RecordRow.project_id == project_id]
     if f.status:
-        out.append(_status(project_id, k, f.status))
+        out.append(_status(s, project_id, k, f.status))
     if f.annotator_id is not None:
         out.append(RecordRow.id.in_(select(AnnotationRow.record_id).where(
             AnnotationRow.project_id == project_id, AnnotationRow.user_id == f.annotator_id,
             AnnotationRow.status == "submitted")))
     if f.gold is not None:
-        out.append(RecordRow.is_gold.is_(f.gold))
+        sqlite = s.get_bind().dialect.name == "sqlite"
+        out.append((cast(RecordRow.is_gold, Integer) == int(f.gold)) if sqlite else RecordRow.is_gold.is_(f.gold))
     if f.agreement and f.categorical:
-        out.append(_agreement(project_id, f))
+        out.append(_agreement(f))
     for key, value in f.meta:
         out.append(_meta(s, key, value))
     if f.text:

@@ -29,8 +29,9 @@ def records_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) 
     reviewed, skipped, removed), annotator (username), gold (yes/no), agreement (agreed/disagreed), meta
     (key=value, repeatable), q (text), sort (id, external_id, priority, judgments, created), dir, page, size.
     A bad value answers 422 naming the field in `details.fields`."""
-    view = records_table.records_page(db, project_id, p.user, _raw(request))
+    view = records_table.records_page(db, project_id, p.user, _raw(request), with_count=True)
     return {"total": view.total, "total_capped": view.total_capped, "pages": view.pages, "page": view.query.page,
+            "has_next": view.has_next,
             "rows": plain(view.rows), "standings": plain(view.standings)}
 
 

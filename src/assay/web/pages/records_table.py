@@ -7,6 +7,7 @@ the table fragment (`#records-table`) without a full reload and pushes the URL. 
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -60,6 +61,23 @@ def records_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) 
     return _table(request, p, db, project_id, _raw(list(request.query_params.multi_items())))
 
 
+@router.get("/projects/{project_id}/records-count")
+def records_count(request: Request, project_id: ProjectId, p: Reader, db: DbDep) -> Response:
+    """How many records match the URL's filter, as a fragment ("1,234 records match · 25 pages"): the table
+    asks for it after showing its rows (counting reads every match)."""
+    try:
+        total, capped, q = records_table.records_count(db, project_id, p.user,
+                                                       _raw(list(request.query_params.multi_items())))
+    except Invalid as e:
+        if "fields" not in e.details:
+            raise
+        return Response("", media_type="text/html")
+    pages = max(1, -(-total // q.size))
+    text = (f"{total:,}{'+' if capped else ''} record{'s' if total != 1 else ''}{' match' if q.filtered else ''}"
+            f" · {pages:,}{'+' if capped else ''} page{'s' if pages != 1 else ''}")
+    return Response(html.escape(text), media_type="text/html")
+
+
 @router.get("/projects/{project_id}/gold")
 def gold_list(project_id: ProjectId, p: Reader, db: DbDep) -> Response:
     """The gold list is the records table filtered to gold records."""
@@ -91,8 +109,8 @@ def _ids(values: list[str]) -> list[int]:
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit() or len(part) > 10:
-                raise Invalid(f"record ids are whole numbers (got {part[:20]!r})", details={"field": "ids"})
+            if not part.isdigit() or len(part) > 10 or not 1 <= int(part) <= 2**31 - 1:
+                raise Invalid(f"record ids are whole numbers from 1 (got {part[:20]!r})", details={"field": "ids"})
             out.append(int(part))
     return out
 
