@@ -164,7 +164,12 @@ def parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
         raise Invalid(f"the settings are {len(text):,} characters long; at most {MAX_CHARS:,} are accepted "
                       "(move long guidelines into a shorter summary or a linked document)")
     _guard_nesting(text)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # its reader refuses control characters here, before any parsing
+    except yaml.reader.ReaderError as e:
+        line = text.count("\n", 0, max(0, e.position)) + 1
+        raise Invalid(f"not valid YAML: character {e.character:#06x} is not allowed (control "
+                      "characters cannot appear in YAML)", details={"line": line}) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -356,7 +361,7 @@ def _first_bad_json(value: Any, path: list[str | int]) -> list[str | int] | None
         for k, v in value.items():
             if not isinstance(k, (str, int, float, bool)) and k is not None:
                 return [*path, str(k)]
-            bad = _first_bad_json(v, [*path, k])
+            bad = _first_bad_json(v, [*path, k if isinstance(k, str) else str(k)])
             if bad is not None:
                 return bad
         return None
