@@ -45,3 +45,23 @@ def test_upload_names_the_line_and_field_and_stores_nothing(api_env: ApiEnv, pro
         assert len(list(c.iter_records("prefs"))) == before
     with api_env.sdk("ann") as c, pytest.raises(assay.Forbidden):
         c.upload(project["id"], path)
+
+
+def test_upload_a_label_studio_export_brings_its_judgments(api_env: ApiEnv) -> None:
+    from assay.formats import label_studio
+    from tests.conftest import require_file
+    from tests.formats.test_label_studio import FIXTURE, QUESTIONS
+
+    fixture = require_file(FIXTURE)
+    spec = {"name": "ls-upload", "annotators_per_record": 2,
+            "questions": [{"name": q.name, "kind": q.kind.value, "required": q.required, "options": q.options}
+                          for q in QUESTIONS]}
+    with api_env.sdk("lead") as c:
+        c.create_project(spec)
+        got = label_studio.read(fixture, QUESTIONS)
+        check = c.upload("ls-upload", fixture, dry_run=True)
+        assert check.report is not None and check.report["format"] == "label_studio"
+        assert (check.report["new"], check.report["judgments"]) == (len(got.records), got.judgments)
+        done = c.upload("ls-upload", fixture)
+        assert (done.created, done.judgments, done.suggestions) == (len(got.records), got.judgments, got.suggestions)
+        assert len(list(c.iter_annotations("ls-upload"))) == got.judgments

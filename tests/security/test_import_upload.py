@@ -189,3 +189,35 @@ def test_an_upload_over_the_limit_is_cut_and_removed(world: World) -> None:
             assert _uploads(world) == []
     finally:
         db.close()
+
+
+def test_gold_records_come_in_through_the_upload(client: TestClient, world: World) -> None:
+    """A row's `expected` field (issue 19's gold import field) goes through the streamed path: counted in
+    the dry run, checked against the form (a bad answer names line and field), stored as gold."""
+    from tests.security.world import settings_for
+
+    good = {"choice": "a", "strength": 2}
+    rows = [{**GOOD, "id": "gold-1", "expected": {"preference": good}}, {**GOOD, "id": "plain-1"}]
+    r = _upload(client, world, "lead", "gold.jsonl", "\n".join(json.dumps(x) for x in rows).encode())
+    html = _job(client, r.json()["url"])["html"]
+    assert 'data-testid="count-gold">1<' in html
+    run = client.post(f"/projects/{world.project_id}/import/jobs/{r.json()['job']}/run",
+                      data={"csrf_token": world.csrf["lead"]})
+    assert 'data-testid="summary-created">2<' in _job(client, run.headers["location"])["html"]
+    from sqlalchemy import select
+
+    from assay.store.db import open_db
+    from assay.store.tables import RecordRow
+
+    db = open_db(settings_for(world.path), migrate=False)
+    try:
+        with db.read() as s:
+            row = s.scalar(select(RecordRow).where(RecordRow.project_id == world.project_id,
+                                                   RecordRow.external_id == "gold-1"))
+            assert row is not None and row.is_gold and row.gold_answers["preference"]["choice"] == "a"
+    finally:
+        db.close()
+    bad = [{**GOOD, "id": "gold-2"}, {**GOOD, "id": "gold-3", "expected": {"preference": "a"}}]
+    r = _upload(client, world, "lead", "gold-bad.jsonl", "\n".join(json.dumps(x) for x in bad).encode())
+    html = _job(client, r.json()["url"])["html"]
+    assert 'data-testid="import-error-line">2<' in html and "expected.preference" in html

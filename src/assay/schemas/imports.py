@@ -19,7 +19,8 @@ class ImportJobPublic(BaseModel):
     """A dry run (`kind` "check") or an import (`kind` "import") of an uploaded file.
 
     A finished check has `report` (counts, warnings with line and field, the first records) and `error` when
-    the file cannot be imported; a finished import has `created`, `existing` and `skipped`. `poll` is this
+    the file cannot be imported; a finished import has `created`, `existing` and `skipped` (and, for a Label
+    Studio or Argilla export, the `judgments` and `suggestions` it brought). `poll` is this
     job's URL; `run` (a finished, error-free check) starts its import."""
 
     id: int
@@ -34,6 +35,8 @@ class ImportJobPublic(BaseModel):
     created: int = 0
     existing: int = 0
     skipped: dict[str, int] = {}
+    judgments: int = 0
+    suggestions: int = 0
     import_job: int | None = None
     poll: str = ""
     run: str | None = None

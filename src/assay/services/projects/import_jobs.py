@@ -39,6 +39,7 @@ from assay.services.projects.imports import (
     upload_path,
 )
 from assay.services.projects.records import check_fits, metadata_suggestions
+from assay.services.quality import gold_records
 from assay.store.db import Db
 from assay.store.queries import jobs as jobs_q
 from assay.store.queries import records as records_q
@@ -160,6 +161,7 @@ def _check_interchange(db: Db, project_id: int, path: Path, kind: str) -> CheckR
             current = r
             refuse_in_record(r, f"{path.name} item {line_of(r)}")
             check_fits(project, r)
+            gold_records.check_expected(project, r, f"{path.name} item {line_of(r)}")
             metadata_suggestions(project, r)
             if r.external_id in already:
                 report.existing += 1

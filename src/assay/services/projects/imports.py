@@ -36,6 +36,7 @@ from assay.formats.stream import metered
 from assay.formats.text import refuse_in_record
 from assay.services.accounts.audit import record_event
 from assay.services.projects.records import STAGE_CHUNK, STAGE_PAUSE, check_fits, metadata_suggestions
+from assay.services.quality import gold_records
 from assay.store.db import Db
 from assay.store.mappers import project_from_row
 from assay.store.queries import import_staging as staging_q
@@ -254,6 +255,7 @@ class CheckReport:
     empty_replies: int = 0
     judgments: int = 0
     suggestions: int = 0
+    gold: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     preview: list[dict[str, Any]] = field(default_factory=list)
@@ -268,6 +270,7 @@ class CheckReport:
         return {"format": self.format, "rows": self.rows, "records": self.records, "new": self.new,
                 "existing": self.existing, "duplicates": self.duplicates, "divergent": self.divergent,
                 "empty_replies": self.empty_replies, "judgments": self.judgments, "suggestions": self.suggestions,
+                "gold": self.gold,
                 "skipped": dict(self.skipped), "warnings": self.warnings,
                 "preview": self.preview, "error": self.error}
 
@@ -350,7 +353,10 @@ def check_file(db: Db, project_id: int, path: Path, opts: ImportOptions,
                         report.empty_replies += 1
                         report.warn("empty", r, line, f"completions[{i}].text", "the reply is empty")
                 check_fits(project, r)
+                gold_records.check_expected(project, r, _where(r))  # a `gold` / `expected` field
                 metadata_suggestions(project, r)
+                if r.expected is not None:
+                    report.gold += 1
                 if len(report.preview) < PREVIEW_RECORDS:
                     report.preview.append(preview_of(r))
                 pending.append(r)
@@ -437,6 +443,7 @@ def import_stream(db: Db, project_id: int, records: Iterable[Record], actor: Use
                     duplicates += 1
                     continue
                 check_fits(project, r)
+                gold_records.check_expected(project, r, _where(r))  # a `gold` / `expected` field
                 metadata_suggestions(project, r)  # checked here so the error names this record at once
                 chunk.append(r)
                 count += 1

@@ -47,6 +47,7 @@ def job_public(job: import_jobs.ImportJob) -> ImportJobPublic:
         else None,
         created=int(r.get("created", 0)) if not is_check else 0, existing=int(r.get("existing", 0)),
         skipped={str(k): int(v) for k, v in (r.get("skipped") or {}).items()},
+        judgments=int(r.get("judgments", 0)), suggestions=int(r.get("suggestions", 0)),
         import_job=int(r["import_job"]) if r.get("import_job") else None,
         poll=f"/api/v1/projects/{pid}/imports/{job.id}",
         run=f"/api/v1/projects/{pid}/imports/{job.id}/run" if is_check and job.done and not err else None)
