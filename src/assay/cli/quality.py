@@ -111,17 +111,35 @@ def timesheet_cmd(ctx: typer.Context, project: str = typer.Argument(..., help="P
 @quality_app.command("import-judgments")
 def import_judgments(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
                      path: Path = typer.Argument(..., help="File with judged pairs (PandaLM JSON, Tulu JSONL)."),
-                     fmt: str = typer.Option(..., "--format", help="pandalm | tulu | label-studio | argilla"),
-                     question: str = typer.Option("preference", help="The pairwise question the votes answer.")) -> None:
+                     fmt: str = typer.Option(..., "--format", help="pandalm | tulu | label-studio | argilla, or a "
+                                             "data set's own preferences: hh (chosen/rejected) | oasst (ranks)"),
+                     question: str = typer.Option("preference", help="The question the votes answer (pairwise; "
+                                                  "for hh/oasst also ranking)."),
+                     annotator: str = typer.Option(None, "--annotator", help="hh/oasst: the source annotator's name "
+                                                   "(stored as ext-source-NAME; default: the format)."),
+                     ) -> None:
     """Import records with other people's votes as submitted annotations by external annotators.
+
+    With --format hh or oasst, the data set's own preference (HH's chosen side, OASST's ranks) is stored as
+    one judgment per record by a named source annotator, which never counts as a trainer.
 
     Example: assay quality import-judgments tulu ../shared/data/tulu1-human-eval/eval_annotations_tulu_1.jsonl --format tulu
     """
     from assay.formats import read_records
     from assay.formats import interchange
-    from assay.services.annotation import judgments
+    from assay.services.annotation import judgments, source_judgments
     from assay.services.projects import projects
 
+    if fmt in source_judgments.FORMATS:
+        with database(settings_from(ctx)) as db:
+            p = projects.find_project(db, project)
+            got = source_judgments.import_source_judgments(db, p.id, list(read_records(path, fmt=fmt)), question,
+                                                            annotator=annotator or fmt)
+        console.print(f"records read: {got.records_read}; {got.records_created} new, {got.records_existing} existing; "
+                      f"{got.judgments_created} judgments by {got.annotator}", highlight=False)
+        for why, n in sorted(got.skipped.items()):
+            console.print(f"  without a judgment ({why.replace('_', ' ')}): {n}", highlight=False)
+        return
     kind = interchange.which(path, fmt)
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)

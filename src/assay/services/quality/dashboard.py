@@ -25,6 +25,7 @@ from assay.domain.projects import Project
 from assay.domain.users import User
 from assay.errors import NotFound
 from assay.services.accounts import policies
+from assay.services.annotation.source_judgments import is_source_annotator
 from assay.services.quality import chart_views, charts, gold
 from assay.services.quality.charts import Bucket, Confusion, window
 from assay.services.quality.metrics import Judgments, QuestionAgreement, agreement_of, load_judgments
@@ -147,7 +148,8 @@ def trainer_stats(db: Db, project_id: int, user_id: int | None = None) -> list[T
 def _trainer_stats(s: Tx, project_id: int, j: Judgments, user_id: int | None = None) -> list[TrainerStats]:
     rows: dict[str, TrainerStats] = {}
     for _uid, name, n, secs in dashboard_q.submitter_totals(s, project_id, user_id):
-        rows[name] = TrainerStats(name, n, round(float(secs or 0.0) / 3600.0, 3))
+        if not is_source_annotator(name):  # a data set's own judgments: not a trainer
+            rows[name] = TrainerStats(name, n, round(float(secs or 0.0) / 3600.0, 3))
     for st, name in gold_q.standings(s, project_id):
         if name in rows:
             rows[name].gold_n, rows[name].gold_accuracy, rows[name].state = st.gold_n, st.gold_accuracy, st.state

@@ -18,6 +18,7 @@ from assay.domain.projects import Project
 from assay.domain.users import User
 from assay.errors import Invalid, NotFound
 from assay.services.accounts import policies
+from assay.services.annotation.source_judgments import is_source_annotator
 from assay.store.db import Db, Tx
 from assay.store.mappers import project_from_row
 from assay.store.queries import memberships as members_q
@@ -62,6 +63,8 @@ def _timesheet_in(s: Tx, project_id: int, start: date, end: date, user_id: int |
         raise NotFound(f"no project with id {project_id}")
     acc: dict[tuple[str, date], list[float]] = defaultdict(lambda: [0.0, 0, 0])
     for name, secs, status, sub, upd in timesheet_q.active_rows(s, project_id, lo, hi, user_id):
+        if is_source_annotator(name):  # a data set's own judgments: nobody's working time
+            continue
         day = _aware(sub or upd).date()
         cell = acc[(name, day)]
         cell[0] += secs or 0.0
