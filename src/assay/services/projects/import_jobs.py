@@ -79,6 +79,8 @@ def _check_handler(ctx: JobContext) -> dict[str, Any]:
     kind = interchange.which(path, opts.fmt)
     if kind is not None:
         report = _check_interchange(ctx.db, int(p["project_id"]), path, kind)
+        if report.error is not None and p.get("name"):  # the uploader's file name, not the server's
+            report.error["message"] = str(report.error["message"]).replace(path.name, str(p["name"]))
     else:
         report = check_file(ctx.db, int(p["project_id"]), path, opts, progress=ctx.progress,
                             display=str(p.get("name", "")))
