@@ -137,3 +137,25 @@ def test_trainers_and_other_leads_are_refused(live_server, page):  # type: ignor
     login(page, url, "lead2", PASSWORD)
     assert page.goto(f"{url}/projects/{other}/import").status == 200  # their own project
     assert page.goto(f"{url}/projects/{pid}/import").status in (403, 404)
+
+
+def test_a_dropped_file_is_uploaded_and_checked(live_server, page):  # type: ignore[no-untyped-def]
+    """Drag and drop: a file dropped on the box is sent like a chosen one."""
+    url, db = live_server.url, live_server.db
+    pid, _ = _setup(db)
+    login(page, url, "lead1", PASSWORD)
+    page.goto(f"{url}/projects/{pid}/import")
+    rows = [{"id": f"drop-{i}", "prompt": f"q{i}", "completions": [{"text": "a"}, {"text": "b"}]} for i in range(2)]
+    page.evaluate("""(text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], "dropped.jsonl", {type: "application/json"}));
+        const zone = document.querySelector("[data-testid=drop-zone]");
+        zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
+        zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+    }""", "\n".join(json.dumps(r) for r in rows))
+    page.wait_for_url(lambda u: "/import/jobs/" in u)
+    assert _wait_done(page) == "done"
+    page.wait_for_selector("[data-testid=import-run]")
+    assert page.inner_text("[data-testid=count-new]") == "2"
+    assert "dropped.jsonl" in page.inner_text("h1")
+    assert not page.js_errors, page.js_errors
