@@ -32,6 +32,7 @@ def agreement(ctx: typer.Context, project: str = typer.Argument(..., help="Proje
         p = projects.find_project(db, project)
         for q in metrics.agreement(db, p.id):
             console.print(f"[bold]{q.question}[/] ({q.kind}) units={q.units} people={q.raters} raw={_f(q.raw)} "
+                          f"raw_first_two={_f(q.raw_first_two)} "
                           f"cohen={_f(q.cohen_kappa_mean)} fleiss={_f(q.fleiss_kappa)} α_nominal={_f(q.alpha_nominal)} "
                           f"α_ordinal={_f(q.alpha_ordinal)} α_interval={_f(q.alpha_interval)} τ={_f(q.kendall_tau_mean)}",
                           highlight=False)

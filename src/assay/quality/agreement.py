@@ -14,7 +14,7 @@ Krippendorff's α lives in `assay.quality.krippendorff`; Kendall's τ in `assay.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -41,6 +41,25 @@ def observed_agreement(data: Any) -> float:
     c, m = counts[keep], m[keep]
     per_unit = ((c * (c - 1)).sum(axis=1)) / (m * (m - 1))
     return float(per_unit.mean())
+
+
+def first_two_agreement(triples: Iterable[tuple[Hashable, Hashable, Hashable]]) -> tuple[float, int]:
+    """Raw agreement by the *first two votes* rule (Tulu 1's own evaluation): per unit, only the first two
+    answers in the order given count; the result is the share of units whose two agree, and how many units
+    had two. `triples` are (unit, rater, value) in vote order; None values are skipped. Beside
+    `observed_agreement` (every pair of raters within a unit): on Tulu 1, chatgpt vs tulu_65B gives 0.5556 by
+    this rule and 0.5608 over all pairs. NaN (and 0) when no unit has two answers."""
+    firsts: dict[Hashable, list[Hashable]] = {}
+    for unit, _rater, value in triples:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        got = firsts.setdefault(unit, [])
+        if len(got) < 2:
+            got.append(value)
+    pairs = [v for v in firsts.values() if len(v) == 2]
+    if not pairs:
+        return float("nan"), 0
+    return sum(a == b for a, b in pairs) / len(pairs), len(pairs)
 
 
 def fleiss_kappa(data: Any, *, counts: bool = False) -> float:

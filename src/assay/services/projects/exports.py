@@ -104,7 +104,8 @@ def card_figures(db: Db, project_id: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for qa in metrics.agreement(db, project_id):
         figures = {"units with two answers or more": qa.units, "raters": qa.raters,
-                   "observed agreement": qa.raw, "Fleiss κ": qa.fleiss_kappa,
+                   "observed agreement": qa.raw, "observed agreement, first two votes": qa.raw_first_two,
+                   "Fleiss κ": qa.fleiss_kappa,
                    "mean pairwise Cohen κ": qa.cohen_kappa_mean, "Krippendorff α (nominal)": qa.alpha_nominal,
                    "Krippendorff α (ordinal)": qa.alpha_ordinal, "Krippendorff α (interval)": qa.alpha_interval,
                    "mean Kendall τ": qa.kendall_tau_mean}

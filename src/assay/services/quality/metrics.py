@@ -48,6 +48,7 @@ from assay.quality import (
     pairwise_cohen_kappa,
     ranks_from_order,
 )
+from assay.quality.agreement import first_two_agreement
 from assay.services.annotation.review import review_states
 from assay.store.db import Db, Tx
 from assay.store.queries import feeds as feeds_q
@@ -99,6 +100,7 @@ class QuestionAgreement:
     raters: int
     answers: int
     raw: float | None = None
+    raw_first_two: float | None = None  # Tulu 1's rule: only each unit's first two answers (by submission)
     cohen_kappa_mean: float | None = None
     fleiss_kappa: float | None = None
     alpha_nominal: float | None = None
@@ -156,6 +158,7 @@ def _score(name: str, kind: str, triples: list[tuple[Any, str, Any]], levels: tu
         qa.notes.append("no record has two answers yet")
         return qa
     qa.raw = _f(observed_agreement(rd))
+    qa.raw_first_two = _f(first_two_agreement(triples)[0])
     qa.fleiss_kappa = _f(fleiss_kappa(rd))
     pk = [v for v in pairwise_cohen_kappa(rd).values() if not math.isnan(v)] if len(rd.raters) <= 60 else []
     qa.cohen_kappa_mean = _f(float(np.mean(pk))) if pk else None
