@@ -166,7 +166,7 @@ def main() -> None:
         rows = r.text.count('data-testid="record-row"')
         match = r.text.split(" ", 1)[0] if tail == "/records-count" else ""
         times.sort()
-        p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         print(f"{name:40} {p95:8.1f} {statistics.median(times):8.1f} {times[0]:8.1f} {times[-1]:8.1f} "
               f"{statistics.median(cpus):8.1f}  {rows:4}  {match}",
               flush=True)

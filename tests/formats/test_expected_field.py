@@ -54,9 +54,10 @@ def test_malformed_field_names_line_and_field(tmp_path: Path, extra: dict[str, A
 
 
 def test_import_stores_gold_and_checks_against_the_questions(settings: Any, tmp_path: Path) -> None:
+    from tests.web.records_world import make_world
+
     from assay.services.projects import records
     from assay.services.quality import gold_records
-    from tests.web.records_world import make_world
 
     w = make_world(settings, n=2)
     try:

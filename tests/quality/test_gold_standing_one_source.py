@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.web.records_world import GOLD_CONFIG, RecordsWorld, make_world
 
 from assay.services.quality import gold
-from tests.web.records_world import GOLD_CONFIG, RecordsWorld, make_world
 
 FIGURE = "33 % (1 of 3)"
 
