@@ -83,12 +83,19 @@ class Journey:
         self.page, self.url, self.n = page, url, 0
         self.shots: list[str] = []
 
-    def shot(self, name: str) -> None:
+    def shot(self, name: str, *, height: int = 2000, full_page: bool = True) -> None:
+        """The page (at most its top `height` pixels, so a long page stays readable in the docs)."""
         self.n += 1
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         target = DOCS_IMG / f"journey-{self.n:02d}-{name}.png"
         # caret="initial": hiding the caret puts style attributes on inputs, which the CSP then reports
-        self.page.screenshot(path=str(target), full_page=True, caret="initial")
+        if not full_page:
+            self.page.screenshot(path=str(target), caret="initial")
+        else:
+            tall = self.page.evaluate("document.documentElement.scrollHeight")
+            width = self.page.viewport_size["width"]
+            self.page.screenshot(path=str(target), full_page=True, caret="initial",
+                                 clip={"x": 0, "y": 0, "width": width, "height": min(tall, height)})
         self.shots.append(target.name)
 
     def click(self, selector: str) -> None:
@@ -128,14 +135,19 @@ class Journey:
 # Computed from the files here, independently of Assay's readers.
 
 def hh_expected(path: Path) -> dict[str, int]:
-    rows = [json.loads(line) for line in gzip.open(path, "rt", encoding="utf-8") if line.strip()]
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
 
     def before_last_reply(t: str) -> str:
         return t[: t.rfind("\n\nAssistant:")]
 
+    def last_reply(t: str) -> str:
+        return t[t.rfind("\n\nAssistant:") + len("\n\nAssistant:"):].strip()
+
     divergent = sum(1 for r in rows if before_last_reply(r["chosen"]) != before_last_reply(r["rejected"]))
     distinct = len({(r["chosen"], r["rejected"]) for r in rows})
-    return {"rows": len(rows), "records": len(rows), "new": distinct, "divergent": divergent}
+    empty = sum(1 for r in rows for side in ("chosen", "rejected") if not last_reply(r[side]))
+    return {"rows": len(rows), "records": len(rows), "new": distinct, "divergent": divergent, "empty": empty}
 
 
 def oasst_expected(path: Path) -> int:
@@ -262,6 +274,12 @@ def annotate(page: Any, choice_key: str, strength_key: str) -> int:
     return rid
 
 
+def share(text: str) -> float:
+    """A table cell's share: "0.75" or "75 %"."""
+    t = text.replace("\u202f", " ").strip()
+    return float(t.rstrip("% ").strip()) / 100 if t.endswith("%") else float(t)
+
+
 def chart_table(page: Any, chart: str) -> list[list[str]]:
     """The rows of a chart's accessible data table (opened from its <details>)."""
     card = page.locator(f"[data-testid=chart-{chart}]")
@@ -367,13 +385,16 @@ def test_a_new_lead_runs_a_project_end_to_end_by_links_only(  # type: ignore[no-
     page.click("#gold-dialog fieldset[data-question=preference] legend")
     page.keyboard.press("1")  # the expected answer: A is better
     assert page.is_checked("#gold-dialog input[name='a.preference.choice'][value=a]")
-    j.shot("records-gold-form")
+    j.shot("records-gold-form", full_page=False)  # the dialog covers the window
     page.click("[data-testid=gold-save]")
     page.wait_for_selector("[data-testid=bulk-flash]")
     assert "Marked gold: 2 record(s)" in page.inner_text("[data-testid=bulk-flash]")
     j.shot("records-gold-marked")
     j.nav("gold")
-    page.wait_for_load_state()
+    page.wait_for_url(lambda u: "gold=yes" in u)
+    assert sorted(page.eval_on_selector_all("tr[data-record]", "rs => rs.map(r => r.dataset.record)")) == sorted(
+        gold_ext)
+    assert page.locator("[data-testid=gold-flag]").count() == 2
     j.shot("gold")
     gold_rids = _record_ids(db, pid, gold_ext)
     assert len(gold_rids) == 2
@@ -460,6 +481,19 @@ def test_a_new_lead_runs_a_project_end_to_end_by_links_only(  # type: ignore[no-
         assert int(trainers[who][1]) == n, (who, trainers[who])
     per_day = chart_table(page, "throughput-day")
     assert sum(int(r[1]) for r in per_day) == sum(submitted.values()), per_day
+    # gold: every trainer's answers on the two gold records against the expected "A is better"
+    gold_answers = [c for d in done.values() for rid, c in d if rid in gold_rids]
+    right = sum(1 for c in gold_answers if c == "a")
+    standing = {r[0]: r for r in (
+        [c.inner_text().strip() for c in row.locator("td").all()]
+        for row in page.locator("[data-testid=trainers] tbody tr").all())}
+    for who, d in done.items():
+        mine = [c for rid, c in d if rid in gold_rids]
+        assert f"({sum(1 for c in mine if c == 'a')} of {len(mine)})" in standing[who][3], standing[who]
+    gold_days = [r for r in chart_table(page, "gold-accuracy") if r[1] not in ("", "0")]  # day, answers, accuracy
+    assert sum(int(r[1]) for r in gold_days) == len(gold_answers), gold_days
+    matched = sum(int(r[1]) * share(r[2]) for r in gold_days)
+    assert abs(matched - right) < 0.01, (gold_days, right)
 
     # 9. Export -> DPO -> download: one row per normal record with a majority (gold records are not exported)
     votes: dict[int, list[str]] = {}
