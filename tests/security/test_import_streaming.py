@@ -3,8 +3,12 @@
 with psutil and sampled every 20 ms) is compared before and during an import:
 
 - the API (`POST /api/v1/projects/{id}/records`, a JSON array) and the import page (upload, dry run, import)
-  each take a file of tens of MB whose parsed objects alone would take several times that, in the fast loop;
-- a generated ~1 GB JSONL goes through the page with the server under 300 MB (slow).
+  each take a file of several MB whose parsed objects alone would take several times that;
+- a generated ~100 MB JSONL (ASSAY_IMPORT_BENCH_MB to change it) goes through the page with the server under
+  300 MB and its growth far below the file's size.
+
+All three start a real server and take a minute or more on a busy machine, so they are slow (CI runs them). The 1 GB
+run is bench/import_memory/run.py (it runs the last test with ASSAY_IMPORT_BENCH_MB=1000; figures in its README).
 """
 
 from __future__ import annotations
@@ -162,6 +166,7 @@ def _wait(c: object, url: str, timeout: float) -> str:
     raise AssertionError(f"{url} still running after {timeout} s")
 
 
+@pytest.mark.slow
 def test_an_api_import_is_not_parsed_whole(server: Server, world: World, tmp_path: Path) -> None:
     import httpx
 
@@ -182,6 +187,7 @@ def test_an_api_import_is_not_parsed_whole(server: Server, world: World, tmp_pat
     assert growth < 35 * MB, f"the server grew by {growth / MB:.1f} MB for a {size / MB:.1f} MB body"
 
 
+@pytest.mark.slow
 def test_a_page_upload_is_streamed_checked_and_imported(server: Server, world: World, tmp_path: Path) -> None:
     path = tmp_path / "records.jsonl"
     n = _jsonl(path, 6 * MB, 1000, 0)
@@ -198,17 +204,23 @@ def test_a_page_upload_is_streamed_checked_and_imported(server: Server, world: W
 
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
-def test_a_1_gb_file_imports_with_the_server_under_300_mb(server: Server, world: World, tmp_path: Path) -> None:
+def test_a_large_file_imports_with_the_server_under_300_mb(server: Server, world: World, tmp_path: Path) -> None:
+    """~100 MB by default (ASSAY_IMPORT_BENCH_MB): the server stays under 300 MB and grows by far less than the
+    file (a parse of the whole file would grow it by several times its size). bench/import_memory/run.py runs
+    this with 1000 MB."""
+    megabytes = int(os.environ.get("ASSAY_IMPORT_BENCH_MB", "100"))
     path = tmp_path / "big.jsonl"
-    n = _jsonl(path, 1000 * MB, 40, 12000)  # ~12 kB records
+    n = _jsonl(path, megabytes * MB, 40, 12000)  # ~12 kB records
     size = path.stat().st_size
     _warm(server, world)
     started = time.monotonic()
     with PeakRss(server.pid) as rss:
         before = rss.now()
-        got = _upload_and_import(server, world, path, 3000)
+        got = _upload_and_import(server, world, path, 30 * megabytes + 300)
     seconds = time.monotonic() - started
     assert got["created"] == n
-    print(f"1 GB import: {size / MB:.0f} MB, {n} records in {seconds:.0f} s; server RSS before {before / MB:.1f} MB, "
-          f"peak {rss.peak / MB:.1f} MB")
+    growth = rss.peak - before
+    print(f"large import: {size / MB:.0f} MB, {n} records in {seconds:.0f} s; server RSS before {before / MB:.1f} MB, "
+          f"peak {rss.peak / MB:.1f} MB (growth {growth / MB:.1f} MB)")
     assert rss.peak < 300 * MB, f"the server's memory peaked at {rss.peak / MB:.1f} MB"
+    assert growth < size / 2, f"the server grew by {growth / MB:.1f} MB for a {size / MB:.0f} MB file"
