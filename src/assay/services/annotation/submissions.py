@@ -56,13 +56,16 @@ def save_draft(db: Db, project_id: int, record_id: int, user_id: int, answers: d
 
 def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[str, Any],
            active_seconds: float | None = None, authorize: Authorize | None = None, *,
-           submission_id: str | None = None) -> Task:
+           submission_id: str | None = None, edit_needs_id: bool = False) -> Task:
     """Validate and submit the person's answers for a record they were served.
 
     Re-submitting replaces the answers (the record is counted once) until the annotation is reviewed
     (then Conflict). A lease that expired can still be submitted while the record has room; otherwise
     Conflict, and the answers stay saved as a draft. Each submit adds a revision to the annotation's
-    history; a retry with an already recorded client-made `submission_id` changes nothing.
+    history; a retry with an already recorded client-made `submission_id` changes nothing. With
+    `edit_needs_id` (the API and the page), a submit *without* a submission id on an annotation that is
+    already submitted is a Conflict (409): only a submit carrying a new id edits, so a blind repeat never
+    makes a revision.
 
     One transaction of prebuilt Core statements (`assay.store.queue_statements`): 8 for a first submit
     (9 with a submission id; the record comes with its completions, the project with its questions), an ORM
@@ -87,6 +90,9 @@ def submit(db: Db, project_id: int, record_id: int, user_id: int, answers: dict[
                 a = assignments.get(s, pair.assignment_id)
                 assert a is not None
                 return build_task(s, a)
+        if edit_needs_id and submission_id is None and pair.status == "submitted":
+            raise Conflict("this annotation is already submitted; to change it, submit again with a new "
+                           "submission_id (body field or X-Submission-Id header)")
         record = record_from_columns(rec)  # with its completions, from the same query
         clean = validate_answers(questions_from_json(found.questions), answers, [c.text for c in record.completions])
         # Conflict once reviewed, or when the project does not allow edits after submitting

@@ -71,7 +71,8 @@ def submit(request: Request, project_id: ProjectId, record_id: RecordId, body: A
     return _json(TaskPublic.of(annotation_service.submit(db, project_id, record_id, p.user.id,
                                                          body.answers, body.active_seconds, _may_annotate(p),
                                                          submission_id=body.submission_id
-                                                         or request.headers.get("x-submission-id"))))
+                                                         or request.headers.get("x-submission-id"),
+                                                         edit_needs_id=True)))
 
 
 @router.post("/projects/{project_id}/records/{record_id}/skip", status_code=204)

@@ -102,7 +102,8 @@ async def submit(request: Request, project_id: ProjectId, record_id: RecordId, p
             raise Invalid("send a JSON object with 'answers' (an object keyed by question name)")
         sid = str(body.get("submission_id") or request.headers.get("x-submission-id") or "") or None
         task = annotation_service.submit(db, project_id, record_id, p.user.id, body["answers"],
-                                         _seconds(body.get("active_seconds")), submission_id=sid)
+                                         _seconds(body.get("active_seconds")), submission_id=sid,
+                                         edit_needs_id=True)
         return JSONResponse(PageSubmitPublic(record_id=task.record_id, status=task.status, revision=task.revision,
                                              next=f"/projects/{project_id}/next").model_dump())
     form = await request.form()
