@@ -23,6 +23,7 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal,
     or_,
     select,
     update,
@@ -65,10 +66,10 @@ def _contains(s: Session, col: Any, text: str) -> ColumnElement[bool]:
 
 
 def _unindexed(s: Session, col: Any) -> Any:
-    """`col + 0` on SQLite: the same value, but the planner cannot use an index on it, so it walks the index
-    of the ORDER BY (project_id, <sort>, id) and stops after a page, instead of reading every match through
-    the counters' index and sorting them all. PostgreSQL plans by statistics: the column as it is."""
-    return col + 0 if s.get_bind().dialect.name == "sqlite" else col
+    """`col + 0`: the same value, but the planner cannot use an index on it, so it walks the index of the
+    ORDER BY (project_id, <sort>, id) and stops after a page, instead of reading every match through the
+    counters' index and sorting them all (both SQLite and PostgreSQL chose that for `status=done`)."""
+    return col + 0
 
 
 def _status(s: Session, project_id: int, k: int, status: str) -> ColumnElement[bool]:
@@ -138,8 +139,12 @@ def where(s: Session, project_id: int, k: int, f: TableFilter) -> list[ColumnEle
     for key, value in f.meta:
         out.append(_meta(s, key, value))
     if f.text:
-        in_completion = exists().where(CompletionRow.record_id == RecordRow.id,
-                                       _contains(s, CompletionRow.text, f.text))
+        # a scalar subquery with LIMIT 1: evaluated per record the page reads (through the completions' record
+        # index), never turned into one scan of every completion hashed up front (PostgreSQL did that for an
+        # EXISTS under OR: 1.2 s for a page of a 100k-record project)
+        in_completion = (select(literal(1)).where(CompletionRow.record_id == RecordRow.id,
+                                                  _contains(s, CompletionRow.text, f.text))
+                         .limit(1).scalar_subquery().is_not(None))
         out.append(or_(_contains(s, cast(RecordRow.messages, String), f.text), in_completion))
     return out
 
