@@ -194,3 +194,19 @@ def stable_order(record_id: str, n: int) -> list[int]:
         return hashlib.sha256(f"{record_id}\x00{i}".encode()).hexdigest()
 
     return sorted(range(n), key=key)
+
+
+def json_problem(e: json.JSONDecodeError, text: str) -> str:
+    """A readable 'broken JSON: … at column N' for an error parsing one line `text` (columns count characters
+    from 1). Python's messages that end in 'at' lose it (no 'at at'); a line that ends inside a string (cut
+    short) is reported as the unterminated string, at the column where that string starts."""
+    body = text.rstrip("\r\n")
+    if e.msg.startswith("Invalid control character") and e.pos >= len(body) and body != text:
+        try:
+            json.loads(body)
+        except json.JSONDecodeError as inner:
+            e = inner
+    msg = e.msg.removesuffix(" at").removesuffix(":").rstrip()
+    if msg.startswith("Unterminated string starting"):
+        return f"broken JSON: a string starting at column {e.colno} is not closed (is the line cut short?)"
+    return f"broken JSON: {msg} at column {e.colno}"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from assay.errors import Invalid
-from assay.formats.checks import Where, describe
+from assay.formats.checks import Where, describe, json_problem
 from assay.formats.stream import first_char, iter_array_items, meter, open_counted
 from assay.formats.text import refuse_in_row
 
@@ -121,7 +121,7 @@ def iter_jsonl(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iter
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as e:
-                raise where.invalid(f"broken JSON: {e.msg} at column {e.colno}")
+                raise where.invalid(json_problem(e, text)) from None
             yield where, _object(value, where)
 
 

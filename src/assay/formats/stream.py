@@ -217,7 +217,8 @@ def _decode_one(t: _Text, decoder: json.JSONDecoder, path: str, limit: int,
             if t.eof:
                 line = t.line_at(e.pos)
                 col = e.pos - (t.buf.rfind("\n", 0, e.pos) + 1) + 1
-                raise Where(path, "line", line).invalid(f"broken JSON: {e.msg} at column {col}")
+                msg = e.msg.removesuffix(" at").removesuffix(":").rstrip()  # never "… at at column"
+                raise Where(path, "line", line).invalid(f"broken JSON: {msg} at column {col}")
             # possibly only incomplete: read more (at least as much again, so retries stay linear)
             t.more(len(t.buf) - t.pos)
             continue
