@@ -51,12 +51,19 @@ def import_(ctx: typer.Context,
 
     Example: assay data import ../shared/data/hh-rlhf-harmless-base/test.jsonl.gz --name hh
     """
+    from assay.formats.checks import ReadStats
     from assay.formats.reader import load_records
+    from assay.services.datasets.import_report import import_report, import_step, report_lines
 
-    records = load_records(path, fmt)
+    stats = ReadStats()
+    records = load_records(path, fmt, stats=stats)
+    report = import_report(path, fmt, stats, records)
     m = _store(ctx, store).write_version(name, [records_to_table(records)], note=note or f"import {path}",
-                                         pipeline={"import": str(path), "format": fmt})
+                                         pipeline={"import": str(path), "format": fmt, "import_report": report},
+                                         steps=[import_step(report)])
     console.print(f"[green]{m.ref}[/green] {m.row_count} records, hash {m.content_hash[:12]}")
+    for line in report_lines(report):
+        console.print(line, highlight=False)
 
 
 @data_app.command("ls")
