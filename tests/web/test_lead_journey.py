@@ -293,7 +293,7 @@ def chart_table(page: Any, chart: str) -> list[list[str]]:
 
 # ---------------------------------------------------------------------------------------------- the journey
 
-@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)  # one back end: the journey is long
+@pytest.mark.parametrize("settings", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_a_new_lead_runs_a_project_end_to_end_by_links_only(  # type: ignore[no-untyped-def]
         fresh_server, page, shared_data, tmp_path) -> None:
     from assay.services.projects import projects
