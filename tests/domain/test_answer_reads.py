@@ -49,10 +49,16 @@ def _container(node: ast.AST) -> ast.AST | None:
     return None
 
 
+OPTIONS_NAMES = {"options", "opts"}  # `opts = q.options` (formats/ and exporters/label_studio.py)
+
+
 def _is_options(target: ast.AST) -> bool:
-    """A question's options (`q.options`, `j.options[name]`), where option names share some field names."""
+    """A question's options (`q.options`, `opts`, `(q.options or {})`, `j.options[name]`), where option names
+    share some field names (`per_completion` is an option of a labels question, not an answer read)."""
+    if isinstance(target, ast.BoolOp) and isinstance(target.op, ast.Or):  # `(q.options or {})["per_completion"]`
+        return _is_options(target.values[0])
     inner = _container(target)
-    return _name(target) == "options" or (inner is not None and _name(inner) == "options")
+    return _name(target) in OPTIONS_NAMES or (inner is not None and _name(inner) in OPTIONS_NAMES)
 
 
 def _is_answer(target: ast.AST) -> bool:
@@ -108,6 +114,7 @@ def test_the_scan_finds_the_reads_it_forbids(tmp_path: Path) -> None:
         '    three = obj["verdicts"]\n'
         '    four = "per_completion" in a\n'
         '    fine = options["per_completion"], q.options.get("per_completion"), j.options[q]["per_completion"]\n'
+        '    fine_too = opts.get("per_completion"), (q.options or {})["per_completion"], (a or {})["choice"]\n'
         '    also_fine = row["text"], obj["label"]\n'
         '    answer["choice"] = "a"\n'
     )
@@ -116,4 +123,5 @@ def test_the_scan_finds_the_reads_it_forbids(tmp_path: Path) -> None:
         "m.py:3: answer['order']",
         "m.py:4: obj['verdicts']",
         "m.py:5: a['per_completion']",
+        "m.py:7: (a or {})['choice']",
     ]

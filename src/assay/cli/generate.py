@@ -160,7 +160,8 @@ def remote_add_records(project: str = typer.Argument(..., help="Project name or 
 
 @remote_app.command("export")
 def remote_export(project: str = typer.Argument(..., help="Project name or id."),
-                  fmt: str = typer.Option("dpo", "--format", "-f", help="dpo | sft | reward | kto | raw"),
+                  fmt: str = typer.Option("dpo", "--format", "-f",
+                                          help="dpo | sft | reward | kto | raw | label-studio (always one JSON file)"),
                   file_format: str = typer.Option("jsonl", "--file-format", help="jsonl | parquet"),
                   out: Path = typer.Option(..., "--out", "-o", help="Folder to download the files into."),
                   test_fraction: float = typer.Option(0.0, help="Share of prompts held out as a test split."),

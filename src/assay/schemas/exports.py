@@ -54,8 +54,9 @@ class ExportOptions(BaseModel):
 class ExportCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    format: str = Field("dpo", max_length=20, description="dpo | sft | reward | kto | raw")
-    file_format: Literal["jsonl", "parquet"] = Field("jsonl", description="jsonl | parquet")
+    format: str = Field("dpo", max_length=20, description="dpo | sft | reward | kto | raw | label-studio")
+    file_format: Literal["jsonl", "parquet"] = Field("jsonl", description="jsonl | parquet (label-studio is always "
+                                                     "one JSON array file)")
     options: ExportOptions = ExportOptions()
 
 

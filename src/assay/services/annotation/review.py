@@ -96,6 +96,7 @@ class ReviewItem:
     agreement: float | None  # the record's lowest majority share over categorical questions
     is_gold: bool = False
     gold_failed: tuple[str, ...] = ()  # gold records: the questions whose answer differs from gold
+    user_id: int = 0  # the annotator's id (the link to their edit history of this record)
 
 
 @dataclass(frozen=True)
@@ -280,7 +281,7 @@ def load_items(s: Tx, rows: list[Pending]) -> list[ReviewItem]:
         if ann is None or rec is None:
             continue
         out.append(ReviewItem(ann.id, ann.record_id, p.annotator, dict(ann.answers or {}), ann.submitted_at,
-                              record_from_row(rec), p.agreement, bool(rec.is_gold), p.gold_failed))
+                              record_from_row(rec), p.agreement, bool(rec.is_gold), p.gold_failed, ann.user_id))
     return out
 
 

@@ -59,8 +59,8 @@ def job_public(request: Request, job: export_jobs.ExportJob) -> ExportJobPublic:
              responses={202: {"model": ExportJobPublic, "description": "Still rendering: poll `poll`."}})
 def create_export(request: Request, project_id: ProjectId, body: ExportCreate, p: Writer, db: DbDep,
                   wait: WaitSeconds = 10.0) -> ExportPublic | Response:
-    """Render `format` (dpo | sft | reward | kto | raw) as `file_format` (jsonl | parquet) with a dataset
-    card; `options` are the split and the format's filters (e.g. test_fraction, min_agreement). A failed
+    """Render `format` (dpo | sft | reward | kto | raw | label-studio, the last always one JSON file) as
+    `file_format` (jsonl | parquet) with a dataset card; `options` are the split and the format's filters (e.g. test_fraction, min_agreement). A failed
     export answers 422 with the reason."""
     job_id = export_jobs.start_export(db, runner_of(request), p.user, project_id, body.format, body.file_format,
                                       options=body.options.as_kwargs())
