@@ -101,12 +101,21 @@ def _split_asserts(tests: str, module: ast.Module) -> SplitTests:
     return SplitTests(prelude=ast.unparse(ast.Module(body=prelude, type_ignores=[])), tests=cases)
 
 
+def _calls_check(node: ast.stmt) -> bool:
+    """True for a top-level statement that is just a call of `check(...)`."""
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name) and node.value.func.id == "check")
+
+
 def _split_check(tests: str, module: ast.Module, entry_point: str, split: bool) -> SplitTests:
     checks = [n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == "check"]
     if not checks:
         raise Invalid("check-style tests must define `def check(candidate):`; add it or use style 'assert'")
     check = checks[-1]
-    prelude = ast.unparse(ast.Module(body=[n for n in module.body if n is not check], type_ignores=[]))
+    # a top-level `check(...)` call (HumanEval programs as the importer stores them end in one) runs `check`
+    # itself, which the split takes apart: it is dropped, each test calls its own copy
+    prelude = ast.unparse(ast.Module(body=[n for n in module.body if n is not check and not _calls_check(n)],
+                                     type_ignores=[]))
     call = f"\ncheck({entry_point})\n"
     whole = TestCase(name="check", code=_source(tests, check) + call, source=_source(tests, check))
     if not split:
