@@ -131,3 +131,39 @@ def test_assay_export_takes_the_options_and_prints_the_warning(db, settings, tmp
     assert "excluded_few_judgments: 0" in low.output
     bad = run.invoke(app, ["export", "doc-example", "-O", "nonsense"], env=env)
     assert bad.exit_code == 1 and "KEY=VALUE" in bad.output
+
+
+def test_min_flags_counts_flaggers(rating_source: ExportSource) -> None:
+    """SFT's and KTO's `min_flags`: a completion flagged by fewer annotators than asked stays."""
+    assert sft_rows(rating_source, drop_flagged=True, min_flags=1).counts["excluded_flagged"] == 2
+    kept = sft_rows(rating_source, drop_flagged=True, min_flags=2)  # each flagged completion has one flagger
+    assert kept.counts["excluded_flagged"] == 0 and kept.options["min_flags"] == 2
+    flagged = kto_rows(rating_source, sources=["flag"], min_flags=1)
+    assert flagged.rows and all(r["label"] is False and r["sources"] == ["flag"] for r in flagged.rows)
+    assert kto_rows(rating_source, sources=["flag"], min_flags=2).rows == []
+
+
+@pytest.mark.slow
+def test_split_salt_on_hh(shared_data: Path, tmp_path: Path) -> None:
+    """`test_fraction` with `split_salt` on the real HH pairs: the same salt gives the same split, another
+    salt another one, and no prompt is on both sides."""
+    from tests.conftest import require_file
+
+    from assay.exporters import export
+    from assay.formats import load_records
+
+    recs = load_records(require_file(shared_data / "hh-rlhf-harmless-base" / "test.jsonl.gz"), "hh")
+    src = ExportSource("hh", [PAIRWISE], [item(n, r, ann("hh", pref=pick("a" if r.metadata["hh_chosen"] == 0 else "b")))
+                                          for n, r in enumerate(recs, start=1)])
+
+    def test_ids(salt: str, out: str) -> set[int]:
+        res = export(src, "dpo", tmp_path / out, test_fraction=0.2, split_salt=salt)
+        train = {json.loads(x)["record_id"] for x in res.paths["train"].read_text().splitlines()}
+        test = [json.loads(x) for x in res.paths["test"].read_text().splitlines()]
+        prompts = {json.dumps(r["prompt"]) for r in test}
+        assert not any(json.dumps(json.loads(x)["prompt"]) in prompts for x in res.paths["train"].read_text().splitlines())
+        assert len(train) + len(test) == res.rows
+        return {r["record_id"] for r in test}
+
+    a, again, other = test_ids("s1", "a"), test_ids("s1", "b"), test_ids("s2", "c")
+    assert a == again and a != other and 0.1 < len(a) / len(recs) < 0.3
