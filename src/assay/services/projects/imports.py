@@ -35,7 +35,7 @@ from assay.formats import DEFAULT_MAX_LINE_BYTES, FORMATS, ReadStats, interchang
 from assay.formats.stream import metered
 from assay.formats.text import refuse_in_record
 from assay.services.accounts.audit import record_event
-from assay.services.projects.records import STAGE_CHUNK, STAGE_PAUSE, check_fits, metadata_suggestions
+from assay.services.projects.records import STAGE_CHUNK, check_fits, hand_over, metadata_suggestions
 from assay.services.quality import gold_records
 from assay.store.db import Db
 from assay.store.mappers import project_from_row
@@ -431,9 +431,10 @@ def import_stream(db: Db, project_id: int, records: Iterable[Record], actor: Use
                 if fresh:
                     batch = staging_q.rows(staged, fresh, priority, prefilled)
                     with db.write_on(conn):
+                        began = time.perf_counter()
                         staging_q.stage(conn, batch)
                     staged += len(fresh)
-                    time.sleep(STAGE_PAUSE)  # hand the writer lock to whoever waits
+                    hand_over(time.perf_counter() - began)  # the writer lock to whoever waits
                 chunk.clear()
 
             for r in records:
