@@ -86,6 +86,8 @@ class Journey:
     def shot(self, name: str, *, height: int = 2000, full_page: bool = True) -> None:
         """The page (at most its top `height` pixels, so a long page stays readable in the docs)."""
         self.n += 1
+        wide = self.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert wide[0] <= wide[1], f"{name} ({self.page.url}) scrolls sideways: {wide[0]} > {wide[1]} px"
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         target = DOCS_IMG / f"journey-{self.n:02d}-{name}.png"
         # caret="initial": hiding the caret puts style attributes on inputs, which the CSP then reports
