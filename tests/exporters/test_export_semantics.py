@@ -167,3 +167,33 @@ def test_split_salt_on_hh(shared_data: Path, tmp_path: Path) -> None:
 
     a, again, other = test_ids("s1", "a"), test_ids("s1", "b"), test_ids("s2", "c")
     assert a == again and a != other and 0.1 < len(a) / len(recs) < 0.3
+
+
+def test_card_gives_the_pipeline_history_of_pushed_records(db, settings, shared_data: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Records pushed from a dataset version made by a pipeline: the card's lineage names the version, its
+    parent and the steps that made it."""
+    from tests.conftest import require_file
+
+    from assay.datasets.schema import records_to_table
+    from assay.datasets.store import DatasetStore
+    from assay.formats import load_records
+    from assay.services.accounts import users
+    from assay.services.datasets import handoff
+    from assay.services.projects import exports, projects
+
+    recs = load_records(require_file(shared_data / "hh-rlhf-harmless-base" / "test.jsonl.gz"), "hh")[:30]
+    store = DatasetStore(settings.resolved_dataset_store)
+    base = store.write_version("hh", [records_to_table(recs)])
+    kept = store.write_version("hh-clean", [records_to_table(recs[:20])], parents=[base.ref],
+                               steps=[{"id": "dedup", "step": "exact_dedup", "rows_in": 30, "kept": 20}])
+    lead = users.add_user(db, "lead-card", "password123", "lead")
+    p = projects.create_project(db, ProjectSpec(name="hh-card", questions=[PAIRWISE]), lead)
+    handoff.push(db, store, kept.ref, p.id, lead)
+    src = exports.export_source(db, p.id)
+    assert {it.record.source.split("#")[0] for it in src.items} == {kept.ref}
+    assert f"dataset version {kept.ref}: 20 records (source `{kept.ref}#<id>`)" in src.lineage
+    assert f"  - {kept.ref} (20 rows): from {base.ref}; steps: dedup" in src.lineage
+    assert f"  - {base.ref} (30 rows): imported; steps: no steps" in src.lineage
+    res = exports.export_project(db, p.id, "raw", out_dir=tmp_path / "raw")
+    card = res.card_path.read_text(encoding="utf-8")
+    assert f"\n  - {kept.ref} (20 rows): from {base.ref}; steps: dedup\n" in card

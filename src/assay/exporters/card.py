@@ -63,7 +63,7 @@ def render_card(source: ExportSource, table: ExportTable, files: Mapping[str, Pa
     lines.append(f"| test_fraction | {_value(test_fraction)} (split by a hash of the prompt) |")
     lines += ["", "## Lineage", ""]
     if source.lineage:
-        lines += [f"- {x}" for x in source.lineage]
+        lines += [x if x.startswith("  - ") else f"- {x}" for x in source.lineage]  # "  - …": a sub-item
     else:
         lines.append(f"- project {source.project} ({len(source.items)} records)")
     lines += ["", "## Columns", "", "| column | meaning |", "|---|---|"]

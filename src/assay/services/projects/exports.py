@@ -47,9 +47,28 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return dict(options)
 
 
-def source_lineage(project_name: str, project_id: int, items: list[JudgedRecord]) -> list[str]:
+def version_history(store_url: str, ref: str) -> list[str]:
+    """How dataset version `ref` was made: each version in its lineage with its parents, pipeline steps and
+    row counts (the card's pipeline history); [] when the store does not hold it."""
+    from assay.datasets.store import DatasetStore
+
+    try:
+        chain = DatasetStore(store_url).lineage(ref)
+    except (NotFound, Invalid, OSError):
+        return []
+    out = []
+    for m in chain:
+        steps = ", ".join(str(st.get("id") or st.get("step")) for st in m.steps) or "no steps"
+        made = f"from {', '.join(m.parents)}" if m.parents else "imported"
+        out.append(f"  - {m.ref} ({m.row_count} rows): {made}; steps: {steps}")
+    return out
+
+
+def source_lineage(project_name: str, project_id: int, items: list[JudgedRecord],
+                   store_url: str | None = None) -> list[str]:
     """The card's lineage lines: the project, then where its records came from (dataset versions pushed
-    into it, files imported, records without a stored source), with counts."""
+    into it, with their pipeline history when `store_url` holds them; files imported; records without a
+    stored source), with counts."""
     versions: Counter[str] = Counter()
     files: Counter[str] = Counter()
     bare = 0
@@ -62,7 +81,10 @@ def source_lineage(project_name: str, project_id: int, items: list[JudgedRecord]
         else:
             bare += 1
     out = [f"project {project_name} (id {project_id}): {len(items)} records"]
-    out += [f"dataset version {v}: {n} records (source `{v}#<id>`)" for v, n in sorted(versions.items())]
+    for v, n in sorted(versions.items()):
+        out.append(f"dataset version {v}: {n} records (source `{v}#<id>`)")
+        if store_url:
+            out += version_history(store_url, v)
     out += [f"imported file {f}: {n} records (source `{f}:<line>`)" for f, n in sorted(files.items())]
     if bare:
         out.append(f"{bare} records without a stored source (source `{project_name}#<id>`)")
@@ -91,7 +113,8 @@ def export_source(db: Db, project_id: int, *, include_gold: bool = False) -> Exp
         listed = list(items.values())
         return ExportSource(project=project.name, questions=project.questions, items=listed,
                             guidelines=project.guidelines,
-                            lineage=source_lineage(project.name, project_id, listed),
+                            lineage=source_lineage(project.name, project_id, listed,
+                                                   db.settings.resolved_dataset_store),
                             export_id=f"{project_id}-{uuid.uuid4().hex[:12]}",
                             k=project.annotators_per_record, settings=dict(project.settings or {}))
 
