@@ -131,6 +131,7 @@ def _expanded_size(node: yaml.Node) -> int:
         if isinstance(n, yaml.SequenceNode):
             total += sum(size(c) for c in n.value)
         elif isinstance(n, yaml.MappingNode):
+            _refuse_repeated_keys(n)
             total += sum(size(k) + size(v) for k, v in n.value)
         active.discard(key)
         if total > MAX_NODES:
@@ -140,6 +141,21 @@ def _expanded_size(node: yaml.Node) -> int:
         return total
 
     return size(node)
+
+
+def _refuse_repeated_keys(mapping: yaml.MappingNode) -> None:
+    """Refuse a key written twice in one mapping: YAML loaders silently keep the last one, so a second
+    `settings:` block would drop every setting of the first without a word. Raises Invalid naming the line."""
+    seen: dict[str, int] = {}
+    for k, _v in mapping.value:
+        if not isinstance(k, yaml.ScalarNode) or k.value == "<<":
+            continue
+        line = k.start_mark.line + 1
+        if k.value in seen:
+            raise Invalid(f"'{k.value}' is written twice in the same block (first on line {seen[k.value]}); "
+                          "the second would silently replace the first — merge them into one",
+                          details={"line": line})
+        seen[k.value] = line
 
 
 def _guard_nesting(text: str) -> None:
