@@ -34,6 +34,7 @@ from assay.domain.users import User
 from assay.errors import Invalid, NotFound
 from assay.services.accounts import policies
 from assay.services.accounts.audit import record_event
+from assay.services.annotation.review_answers import AnswerView, answer_views
 from assay.services.quality import gold, gold_records
 from assay.store import slots
 from assay.store.db import Db, Tx
@@ -296,12 +297,14 @@ def records_page(db: Db, project_id: int, user: User, raw: Mapping[str, Any], *,
 @dataclass(frozen=True)
 class Judgment:
     annotation_id: int
+    user_id: int
     username: str
     status: str
     answers: dict[str, Any]
     active_seconds: float
     at: datetime | None
     review: table_q.ReviewInfo | None
+    views: list[AnswerView] = field(default_factory=list)  # the answers read-only, as the review page draws them
 
 
 @dataclass(frozen=True)
@@ -317,6 +320,7 @@ class RecordJudgments:
     submitted: int
     k: int
     judgments: list[Judgment]
+    expected_views: list[AnswerView] = field(default_factory=list)
 
 
 def record_judgments(db: Db, project_id: int, record_id: int, user: User) -> RecordJudgments:
@@ -331,11 +335,16 @@ def record_judgments(db: Db, project_id: int, record_id: int, user: User) -> Rec
         judged = table_q.judgments(s, [record_id])
         reviews = table_q.latest_reviews(s, [j.annotation_id for j in judged])
         status = _status_of(r, project.annotators_per_record, bool(reviews), bool(table_q.skipped(s, [record_id])))
+        proj, rec = project_from_row(project), record_from_row(r)
+        texts = [c.text for c in rec.completions]
+        expected = dict(r.gold_answers or {})
         return RecordJudgments(
-            project_from_row(project), r.id, record_from_row(r), status, r.is_gold, dict(r.gold_answers or {}),
+            proj, r.id, rec, status, r.is_gold, expected,
             r.priority, r.queued, r.submitted_count, project.annotators_per_record,
-            [Judgment(j.annotation_id, j.username, j.status, dict(j.answers or {}), j.active_seconds,
-                      j.submitted_at or j.updated_at, reviews.get(j.annotation_id)) for j in judged])
+            [Judgment(j.annotation_id, j.user_id, j.username, j.status, dict(j.answers or {}), j.active_seconds,
+                      j.submitted_at or j.updated_at, reviews.get(j.annotation_id),
+                      answer_views(proj.questions, dict(j.answers or {}), texts)) for j in judged],
+            answer_views(proj.questions, expected, texts) if r.is_gold else [])
 
 
 @dataclass(frozen=True)
