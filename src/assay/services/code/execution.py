@@ -39,9 +39,10 @@ from assay.sandbox import (
     run_split,
     split_tests,
 )
+from assay.services.code.limits import BASE, PER_TEST_FLOOR_SECONDS, RunBudget, measure
 
-RUN_LIMITS = Limits(cpu_seconds=5, wall_seconds=20, memory_bytes=512 << 20, max_output_bytes=256 << 10)
-PER_TEST_SECONDS = 5.0
+RUN_LIMITS = BASE  # a task without a measured reference (see assay.services.code.limits)
+PER_TEST_SECONDS = PER_TEST_FLOOR_SECONDS
 MAX_TESTS_CHARS = 20_000
 MAX_PENDING_PER_USER = 12
 _FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
@@ -236,16 +237,27 @@ class CodeRunner:
                 raise Unavailable(f"the sandbox queue is busy ({self.queue.max_concurrent} runs at once); "
                                   "try again in a moment")
 
-    def run_tests(self, solution: str, parts: SplitTests) -> TestReport:
-        """Run `solution` against `parts` in the sandbox (the caller holds a slot)."""
-        return run_split(self.sandbox, solution, parts, RUN_LIMITS, per_test_seconds=PER_TEST_SECONDS)
+    def run_tests(self, solution: str, parts: SplitTests, budget: RunBudget | None = None) -> TestReport:
+        """Run `solution` against `parts` in the sandbox (the caller holds a slot) under `budget` (the
+        task's, see `assay.services.code.limits`; default: the floor)."""
+        if budget is None:
+            return run_split(self.sandbox, solution, parts, RUN_LIMITS, per_test_seconds=PER_TEST_SECONDS)
+        return run_split(self.sandbox, solution, parts, budget.limits, per_test_seconds=budget.per_test_seconds)
+
+    def measure(self, reference: str, hidden: SplitTests, ceiling: float) -> dict[str, Any]:
+        """Time the reference solution on the hidden tests under `ceiling` (the caller holds a slot)."""
+        return measure(self.sandbox, reference, hidden, ceiling)
 
     def mutation(self, user_key: str, reference: str, tests: str, style: str, entry_point: str,
-                 stopping: threading.Event, max_mutants: int = 20) -> dict[str, Any]:
+                 stopping: threading.Event, max_mutants: int = 20, budget: RunBudget | None = None) -> dict[str, Any]:
         """Score `tests` against mutants of `reference`; every sandbox run waits fairly as `user_key`, and
-        none starts once `stopping` is set (then Stopped is raised)."""
+        none starts once `stopping` is set (then Stopped is raised). Each mutant run gets the task's
+        `budget` when it has one (a slow reference would otherwise make every mutant time out)."""
         queued = QueuedSandbox(_StopAware(self.sandbox, stopping), self.queue, user_key, timeout=600)
-        score = mutation_score(queued, reference, tests, style, Limits(cpu_seconds=5, wall_seconds=10),
+        measured = budget is not None and budget.reference_cpu_seconds is not None
+        limits = budget.limits if budget is not None and measured else Limits(cpu_seconds=5, wall_seconds=10)
+        per_test = budget.per_test_seconds if budget is not None and measured else 2.0
+        score = mutation_score(queued, reference, tests, style, limits, per_test_seconds=per_test,
                                entry_point=entry_point or None, max_mutants=max_mutants,
                                workers=self.queue.max_concurrent)
         if stopping.is_set():

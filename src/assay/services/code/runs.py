@@ -23,6 +23,7 @@ from assay.domain.users import User
 from assay.errors import AssayError, Forbidden, Invalid, NotFound
 from assay.jobs import Job, Stopped
 from assay.sandbox import Ticket
+from assay.services.code import limits as code_limits
 from assay.services.code.execution import (
     CodeRunner,
     report_result,
@@ -35,6 +36,7 @@ from assay.store.db import Db, Tx
 from assay.store.queries import code as code_q
 from assay.store.queries import jobs as jobs_q
 from assay.store.queries import memberships as members_q
+from assay.store.queries import projects as projects_q
 from assay.store.tables import RecordRow
 from assay.store.tables_code import CodeRunRow
 
@@ -219,10 +221,15 @@ def execute(db: Db, runner: CodeRunner, run_id: int, user_key: str, ticket: Tick
             rec, task = code_record(s, row.project_id, row.record_id)
             texts = [c.text for c in rec.completions]
             kind, cand, tests = row.kind, row.candidate, row.tests
+            project = projects_q.get(s, row.project_id, with_questions=False)
+            settings = dict(project.settings or {}) if project is not None else {}
+            meta = dict(rec.meta or {})
+        budget = code_limits.budget_for(meta, settings)
         if kind == "mutation":
             mark(db, run_id, "running")
             _, style, text = split_trainer_tests(tests, task.entry_point)
-            result = runner.mutation(user_key, task.reference_solution, text, style, task.entry_point, stopping)
+            result = runner.mutation(user_key, task.reference_solution, text, style, task.entry_point, stopping,
+                                     budget=budget)
         else:
             assert cand is not None
             if kind == "custom":
@@ -233,7 +240,11 @@ def execute(db: Db, runner: CodeRunner, run_id: int, user_key: str, ticket: Tick
             if ticket is not None:
                 runner.wait_slot(ticket, stopping)
             mark(db, run_id, "running")
-            result = report_result(runner.run_tests(solution_text(task, texts[cand]), parts))
+            if code_limits.META_KEY not in meta and task.reference_solution.strip() and task.hidden_tests.strip():
+                budget = _measure_reference(db, runner, row.record_id, task, settings)
+            result = report_result(runner.run_tests(solution_text(task, texts[cand]), parts, budget))
+            result["limits"] = {"cpu_seconds": budget.cpu_seconds, "per_test_seconds": budget.per_test_seconds,
+                                "wall_seconds": budget.wall_seconds}
         mark(db, run_id, "done", result)
     except Stopped:
         raise
@@ -242,6 +253,26 @@ def execute(db: Db, runner: CodeRunner, run_id: int, user_key: str, ticket: Tick
     except Exception as e:
         log.exception("code run %s failed", run_id)
         _safe_mark(db, run_id, {"message": f"internal error: {type(e).__name__}; see the server log"})
+
+
+def _measure_reference(db: Db, runner: CodeRunner, record_id: int, task: CodeTask,
+                       settings: dict[str, Any]) -> code_limits.RunBudget:
+    """A record's first run (with the slot held): time its reference solution on the hidden tests under
+    the project's ceiling, store the timing in the record's metadata (unless a parallel first run
+    stored one meanwhile) and return the budget it gives (see `assay.services.code.limits`)."""
+    ceiling = code_limits.ceiling_of(settings)
+    hidden = split_script(task.hidden_tests, task.entry_point)
+    timing = runner.measure(solution_text(task, task.reference_solution), hidden, ceiling)
+    with db.write() as s:
+        rec = code_q.lock_record(s, record_id)
+        if rec is not None:
+            meta = dict(rec.meta or {})
+            if isinstance(meta.get(code_limits.META_KEY), dict):
+                timing = meta[code_limits.META_KEY]
+            else:
+                meta[code_limits.META_KEY] = timing
+                code_q.set_record_meta(s, rec, meta)
+    return code_limits.budget_for({code_limits.META_KEY: timing}, settings)
 
 
 def _safe_mark(db: Db, run_id: int, result: dict[str, Any]) -> None:

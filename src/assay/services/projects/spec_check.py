@@ -27,6 +27,7 @@ from assay.domain.questions import QuestionKind
 from assay.errors import Invalid
 from assay.services.annotation.review import ReviewPolicy
 from assay.services.authoring.views import parse_settings
+from assay.services.code.limits import check_ceiling
 from assay.services.quality.gold import GoldPolicy
 
 MAX_CHARS = 200_000
@@ -37,7 +38,7 @@ MAX_INDENT = 120  # leading spaces, '-' and '?' of a line: a bound on block nest
 TOP_KEYS = ("name", "title", "annotators_per_record", "lease_minutes", "guidelines", "questions", "settings")
 QUESTION_KEYS = ("name", "kind", "title", "help", "required", "options")
 SWITCHES = ("show_suggestions", "show_models", "edit_after_submit")
-KNOWN_SETTINGS = (*SWITCHES, "idle_seconds", "gold", "review", "authoring", "sft_gold_question")
+KNOWN_SETTINGS = (*SWITCHES, "idle_seconds", "gold", "review", "authoring", "sft_gold_question", "code_cpu_ceiling")
 QUESTION_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
 
@@ -409,6 +410,11 @@ def _check_settings(c: _Ctx, settings: Any) -> None:
     idle = settings.get("idle_seconds")
     if "idle_seconds" in settings and (isinstance(idle, bool) or not isinstance(idle, int) or not 10 <= idle <= 3600):
         c.err([*at, "idle_seconds"], "idle_seconds must be a whole number of seconds between 10 and 3600")
+    if "code_cpu_ceiling" in settings:
+        try:
+            check_ceiling(settings["code_cpu_ceiling"])
+        except Invalid as e:
+            c.err([*at, "code_cpu_ceiling"], e.message)
     for key, read in (("gold", GoldPolicy.of), ("review", ReviewPolicy.of)):
         if settings.get(key) is None:
             continue
