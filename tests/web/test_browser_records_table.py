@@ -19,6 +19,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
+SPILL_JS = """card => {
+  const box = card.getBoundingClientRect();
+  const out = [];
+  for (const e of card.querySelectorAll("*")) {
+    const r = e.getBoundingClientRect();
+    if (!r.width || !r.height) continue;
+    if (r.width > box.width + 1 || r.left < box.left - 1 || r.right > box.right + 1)
+      out.push(`${e.tagName.toLowerCase()}.${e.className} ${Math.round(r.left)}..${Math.round(r.right)}`);
+  }
+  return {width: box.width, left: box.left, right: box.right, out: out.slice(0, 10)};
+}"""
+
+
 def _rows(page) -> list[str]:  # type: ignore[no-untyped-def]
     return page.eval_on_selector_all("tr[data-record]", "rows => rows.map(r => r.dataset.record)")
 
@@ -64,6 +77,10 @@ def test_lead_filters_and_marks_two_records_gold(live_server, page, output_dir) 
     page.keyboard.press("1")
     assert page.is_checked("#gold-dialog input[name='a.preference.choice'][value=a]")
     page.set_viewport_size({"width": 1280, "height": 900})
+    # nothing inside the dialog is wider than the dialog's card or sticks out of it (the two response cards
+    # once took the dialog card's own 96vw width and spilled out of it)
+    spill = page.eval_on_selector("#gold-dialog > article", SPILL_JS)
+    assert spill["width"] > 0 and spill["out"] == [], spill
     page.screenshot(path=str(DOCS_IMG / "records-gold-form.png"))
     shot(page, output_dir, "records-gold-form")
     page.click("[data-testid=gold-save]")
@@ -73,6 +90,10 @@ def test_lead_filters_and_marks_two_records_gold(live_server, page, output_dir) 
     flagged = page.eval_on_selector_all("tr[data-record]:has([data-testid=gold-flag])",
                                         "rows => rows.map(r => r.dataset.record)")
     assert flagged == ["demo-01", "demo-09"]
+    # the table comes back with the filter it had (not every record while the filter box still shows one)
+    assert _rows(page) == ["demo-01", "demo-09", "demo-11"]
+    assert page.input_value("[data-testid=f-meta]") == "topic=code"
+    page.wait_for_selector("[data-testid=match-count]:has-text('3 records match')")
 
     # the gold filter shows exactly those two, flagged
     page.goto(f"{url}/projects/{project.id}/records?gold=yes")

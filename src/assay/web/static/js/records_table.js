@@ -59,9 +59,11 @@
   function openGold() {
     var f = bulkForm(), params = new URLSearchParams();
     selectedIds().forEach(function (id) { params.append("ids", id); });
+    // the current filter always travels with the form: saving refreshes the table with it (and, with
+    // "all matching" ticked, it is also the set of records marked)
+    f.querySelectorAll('input[name^="f."]').forEach(function (h) { params.append(h.name.slice(2), h.value); });
     if (scopeAll()) {
       params.set("scope", "all");
-      f.querySelectorAll('input[name^="f."]').forEach(function (h) { params.append(h.name.slice(2), h.value); });
       if (!selectedIds().length) { var first = rowBoxes()[0]; if (first) params.append("ids", first.value); }
     }
     fetch("/projects/" + f.dataset.project + "/gold/form?" + params.toString(), { credentials: "same-origin" })
