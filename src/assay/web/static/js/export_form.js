@@ -5,7 +5,7 @@
   function wire(form) {
     const fmt = form.querySelector("select[name=fmt]");
     const file = form.querySelector("select[name=file_format]");
-    const note = form.querySelector("[data-fixed-note]");
+    const note = document.getElementById(file && file.getAttribute("aria-describedby") || "");
     if (!fmt || !file) return;
     function update() {
       const fixed = fmt.selectedOptions[0] && fmt.selectedOptions[0].dataset.fixedFileFormat;
