@@ -390,6 +390,9 @@ RULES: dict[str, Rule] = {
         MEMBERS, json={"completion": 0, "verdict": "supported", "claim": "Answer", "source": "https://x.org"}),
     "POST /projects/{project_id}/records/{record_id}/fact-check/{check_id}/delete": Rule(NOBODY, why=ABSENT, absent=True),
     "DELETE /api/v1/projects/{project_id}/fact-checks/{check_id}": Rule(NOBODY, why=ABSENT, absent=True),
+    "POST /api/v1/projects/{project_id}/source-judgments": Rule(
+        LEADS, query={"fmt": "hh", "question": "preference", "annotator": "hh"}, invalid_ok=True,
+        why="leads and admins, checked before the body is read; the 3-byte body is no HH file: 422 past the checks"),
 }
 
 # The dataset routes again, on project Q's dataset (`qdata`): only admins may see it, explore it, push from it

@@ -48,6 +48,7 @@ from assay.schemas import (
 )
 from assay.schemas.gold import GoldChangePublic, GoldRecordPublic, GoldSet, GoldUnset
 from assay.schemas.imports import ImportJobPublic
+from assay.schemas.source_judgments import SourceJudgmentsPublic
 from assay.sdk.http import make_http, send
 
 API = "/api/v1"
@@ -213,6 +214,29 @@ class Client:
         job = ImportJobPublic.model_validate(send(self._http, "POST", f"{API}/projects/{pid}/imports/{job.id}/run"
                                                   ).json())
         return self._finish_import(job, timeout)
+
+    def import_source_judgments(self, project: int | str, path: str | Path, *, fmt: str, question: str,
+                                annotator: str, on_divergence: str = "keep") -> SourceJudgmentsPublic:
+        """Import a data set that carries its own preference (`fmt` "hh": chosen/rejected; "oasst": ranks)
+        with that preference stored as a judgment by the source annotator `annotator` on the pairwise or
+        ranking `question` (the twin of `assay quality import-judgments`). Records already in the project are
+        kept. The file is streamed. Raises Invalid naming the line and field (nothing stored), Forbidden /
+        NotFound unless you lead the project."""
+        pid = self.project_id(project)
+        p = Path(path)
+        if not p.is_file():
+            raise Invalid(f"{p}: no such file; check the path", details={"file": str(p)})
+
+        def chunks() -> Iterator[bytes]:
+            with p.open("rb") as f:
+                while block := f.read(1024 * 1024):
+                    yield block
+
+        params = {"fmt": fmt, "question": question, "annotator": annotator, "on_divergence": on_divergence,
+                  "name": p.name}
+        return SourceJudgmentsPublic.model_validate(send(
+            self._http, "POST", f"{API}/projects/{pid}/source-judgments", params=params, content=chunks(),
+            headers={"Content-Type": "application/octet-stream"}, timeout=None).json())
 
     def _finish_import(self, job: ImportJobPublic, timeout: float) -> ImportJobPublic:
         """Poll an import job until it is done; raises Invalid with the server's reason when it failed."""

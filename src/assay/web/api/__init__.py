@@ -19,6 +19,7 @@ from assay.web.api import (
     quality,
     records,
     records_table,
+    source_judgments,
     work,
 )
 
@@ -30,6 +31,7 @@ router.include_router(account.router)
 router.include_router(admin.router)
 router.include_router(records.router)
 router.include_router(imports.router)  # file uploads: dry run and import (issue 19)
+router.include_router(source_judgments.router)  # a data set's own preferences as judgments (issue 20)
 router.include_router(records_table.router)
 router.include_router(gold.router)
 router.include_router(annotations.router)
