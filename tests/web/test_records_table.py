@@ -242,3 +242,59 @@ def test_another_projects_lead_cannot_reach_records_through_their_own_project(w:
     r = c.post(f"/api/v1/projects/{q}/gold", json={"record_ids": [rid], "expected": {"preference": {"choice": "a"}}})
     assert r.status_code == 404
     assert "r01" not in _externals(_page(w, sort="priority", dir="desc").text)[:1]
+
+
+def _link(html: str, testid: str) -> str | None:
+    import html as html_mod
+
+    m = re.search(rf'<a href="\?([^"]*)"[^>]*data-testid="{testid}"', html)
+    return html_mod.unescape(m.group(1)) if m else None
+
+
+@pytest.mark.parametrize("sort,direction", [("id", "asc"), ("id", "desc"), ("priority", "desc"),
+                                            ("judgments", "desc"), ("external_id", "asc")])
+def test_next_and_previous_page_by_keyset(settings: Any, sort: str, direction: str) -> None:
+    """Next/previous links carry the edge row of the page (`after=` / `before=`): the database walks the sort
+    index from it instead of counting an offset; the pages are exactly the offset pages, ties (equal priority,
+    equal judgments) broken by id, and a filter kept; a page number alone still jumps by offset."""
+    from urllib.parse import parse_qsl
+
+    world = make_world(settings, n=80)
+    try:
+        _judge_two(world)
+        for prio, names in ((5, ["r10", "r11", "r12"]), (2, ["r40", "r41"]), (-1, ["r70"])):
+            assert _bulk(world, action="priority", priority=prio, ids=[world.ids[n] for n in names]).status_code == 200
+        for flt in ({}, {"meta": "src=hh"}):
+            base = {"sort": sort, "dir": direction, "size": 25, **flt}
+            offset_pages = []
+            for n in range(1, 5):
+                rows = _externals(_page(world, **base, page=n).text)
+                if rows:
+                    offset_pages.append(rows)
+            assert sum(map(len, offset_pages)) == (80 if not flt else 40)
+            # forward with the next links
+            html, walked = _page(world, **base).text, []
+            while True:
+                walked.append(_externals(html))
+                nxt = _link(html, "page-next")
+                if nxt is None:
+                    break
+                params = parse_qsl(nxt)
+                assert ("after", str(world.ids[walked[-1][-1]])) in params, nxt
+                html = world.client("lead").get(f"/projects/{world.project_id}/records", params=params).text
+            assert walked == offset_pages
+            # and back with the previous links
+            back = [walked[-1]]
+            while (prev := _link(html, "page-prev")) is not None:
+                params = parse_qsl(prev)
+                if len(back) < len(walked) - 1:
+                    assert ("before", str(world.ids[back[-1][0]])) in params, prev
+                html = world.client("lead").get(f"/projects/{world.project_id}/records", params=params).text
+                back.append(_externals(html))
+            assert back[::-1] == offset_pages
+        # an anchor of another project (or none at all) is an offset page, a bad one an inline error
+        assert _externals(_page(world, page=2, size=25, after=999999).text) == _externals(_page(world, page=2, size=25).text)
+        bad = _page(world, after="x")
+        assert bad.status_code == 400 and "after must be a record id" in bad.text
+    finally:
+        world.db.close()

@@ -73,11 +73,15 @@ class Query:
     dir: str = "asc"
     page: int = 1
     size: int = 50
+    after: int | None = None  # keyset anchor: the page starts just after this record (the last row of the page before)
+    before: int | None = None  # ... or ends just before it (the first row of the page after)
 
     def params(self, **change: Any) -> list[tuple[str, str]]:
-        """The query string pairs (defaults left out), with `change` applied (e.g. page=2)."""
+        """The query string pairs (defaults left out), with `change` applied (e.g. page=2). The keyset
+        anchors (`after`, `before`) are only kept when `change` names them: every other link starts afresh."""
         d = {"status": self.status, "annotator": self.annotator, "gold": self.gold, "agreement": self.agreement,
-             "q": self.q, "sort": self.sort, "dir": self.dir, "page": self.page, "size": self.size, **change}
+             "q": self.q, "sort": self.sort, "dir": self.dir, "page": self.page, "size": self.size,
+             "after": None, "before": None, **change}
         defaults = {"sort": "id", "dir": "asc", "page": 1, "size": 50}
         out = [(k, str(v)) for k, v in d.items() if v not in ("", None) and defaults.get(k) != v]
         out += [("meta", m) for m in change.get("meta", self.meta)]
@@ -139,13 +143,23 @@ def parse_query(raw: Mapping[str, Any]) -> Query:
             raise ValueError
     except ValueError:
         bad["size"] = f"size must be one of {', '.join(map(str, PAGE_SIZES))}"
-    if not bad and (page - 1) * size > MAX_OFFSET:
+    anchors: dict[str, int | None] = {"after": None, "before": None}
+    for name in anchors:
+        v = _one(raw, name)
+        if v:
+            if not v.isdigit() or len(v) > 10 or not 1 <= int(v) <= 2**31 - 1:
+                bad[name] = f"{name} must be a record id (a whole number from 1)"
+            else:
+                anchors[name] = int(v)
+    if anchors["after"] is not None and anchors["before"] is not None:
+        bad["before"] = "give after or before, not both"
+    if not bad and (page - 1) * size > MAX_OFFSET and anchors["after"] is None and anchors["before"] is None:
         bad["page"] = (f"page {page} starts past row {MAX_OFFSET:,}; narrow the filter or sort the other way "
                        "to reach those records")
     if bad:
         raise Invalid("; ".join(bad.values()), details={"fields": bad})
     return Query(status, _one(raw, "annotator")[:80], gold_v, agreement, tuple(meta), text, sort, direction,
-                 page, size)
+                 page, size, anchors["after"], anchors["before"])
 
 
 def _categorical(project: ProjectRow) -> tuple[tuple[str, str], ...]:
@@ -267,10 +281,18 @@ def records_page(db: Db, project_id: int, user: User, raw: Mapping[str, Any], *,
         f = _filter(s, project, q)
         k = project.annotators_per_record
         total = table_q.count(s, project_id, k, f, COUNT_CAP) if with_count else None
-        ids = table_q.page_ids(s, project_id, k, f, sort=q.sort, desc=q.dir == "desc", offset=(q.page - 1) * q.size,
-                               limit=q.size + 1)
-        has_next = len(ids) > q.size
-        ids = ids[:q.size]
+        # next/previous carry the neighbouring page's edge row: keyset from it (a deep page walks the index from
+        # there, not past `offset` entries); a page number alone (a jump, a shared URL) is an offset
+        offset, desc = (q.page - 1) * q.size, q.dir == "desc"
+        keyed = table_q.page_ids(s, project_id, k, f, sort=q.sort, desc=desc, offset=offset, limit=q.size + 1,
+                                 after=q.after, before=q.before) if (q.after or q.before) else None
+        if keyed is not None and q.before is not None:
+            has_next, ids = True, keyed[-q.size:]
+        elif keyed is not None:
+            has_next, ids = len(keyed) > q.size, keyed[:q.size]
+        else:
+            ids = table_q.page_ids(s, project_id, k, f, sort=q.sort, desc=desc, offset=offset, limit=q.size + 1) or []
+            has_next, ids = len(ids) > q.size, ids[:q.size]
         recs = table_q.rows(s, ids)
         judged = table_q.judgments(s, ids, submitted_only=True)
         reviews = table_q.latest_reviews(s, [j.annotation_id for j in judged])

@@ -2,9 +2,9 @@
 database, the judgments of a page of records, and the bulk changes that are not counters (priority, the
 queue flag, gold). Counters and leases are `assay.store.slots`' alone: the service calls it.
 
-Filters are combined with AND. Paging is by offset over an indexed order (`(project_id, <sort>, id)`, see
-migration 0010), so a deep page of a 100k-record project walks an index, not the table; the caller caps the
-offset. Functions take a session and never commit.
+Filters are combined with AND. Paging walks an indexed order (`(project_id, <sort>, id)`, see migration
+0010): next/previous by keyset from the neighbouring page's edge row, a jump to a page number by offset (the
+caller caps the offset). Functions take a session and never commit.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.orm import Session, aliased, selectinload
@@ -150,15 +151,37 @@ def where(s: Session, project_id: int, k: int, f: TableFilter) -> list[ColumnEle
 
 
 def page_ids(s: Session, project_id: int, k: int, f: TableFilter, *, sort: str, desc: bool, offset: int,
-             limit: int) -> list[int]:
-    """Ids of one page of matching records in the sort order (ties by id)."""
+             limit: int, after: int | None = None, before: int | None = None) -> list[int] | None:
+    """Ids of one page of matching records in the sort order (ties by id).
+
+    By offset, or by keyset from an anchor record of the project (the last row of the page before: `after`;
+    the first row of the page after: `before`): `(sort value, id)` past the anchor's, so the database walks
+    the ORDER BY index from the anchor instead of counting `offset` entries (a deep page of a 100k-record
+    project). With `before`, the `limit` rows just before the anchor, still in display order. None when the
+    anchor is not a record of the project (the caller falls back to the offset)."""
     col = SORTS[sort]
     order = [col.desc(), RecordRow.id.desc()] if desc else [col.asc(), RecordRow.id.asc()]
     if sort == "id":
         order = order[:1]
-    q: Select[Any] = (select(RecordRow.id).where(*where(s, project_id, k, f)).order_by(*order)
-                             .offset(offset).limit(limit))
-    return list(s.scalars(q))
+    anchor_id = after if after is not None else before
+    if anchor_id is None:
+        q: Select[Any] = (select(RecordRow.id).where(*where(s, project_id, k, f)).order_by(*order)
+                          .offset(offset).limit(limit))
+        return list(s.scalars(q))
+    anchor = s.execute(select(col, RecordRow.id).where(RecordRow.project_id == project_id,
+                                                       RecordRow.id == anchor_id)).first()
+    if anchor is None:
+        return None
+    forward = after is not None
+    key = RecordRow.id if sort == "id" else tuple_(col, RecordRow.id)
+    value = anchor[1] if sort == "id" else tuple_(literal(anchor[0], col.type), literal(anchor[1], Integer))
+    past: ColumnElement[bool] = (key > value) if forward != desc else (key < value)
+    if not forward:  # walk back from the anchor, then show those rows the right way round
+        order = [col.asc(), RecordRow.id.asc()] if desc else [col.desc(), RecordRow.id.desc()]
+        order = order[:1] if sort == "id" else order
+    q = select(RecordRow.id).where(*where(s, project_id, k, f), past).order_by(*order).limit(limit)
+    ids = list(s.scalars(q))
+    return ids if forward else ids[::-1]
 
 
 def count(s: Session, project_id: int, k: int, f: TableFilter, cap: int) -> int:

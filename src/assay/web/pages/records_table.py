@@ -24,7 +24,7 @@ from assay.web.pages.answer_summary import summarize
 from assay.web.pages.common import page
 
 router = APIRouter()
-FILTER_KEYS = ("status", "annotator", "gold", "agreement", "q", "sort", "dir", "page", "size")
+FILTER_KEYS = ("status", "annotator", "gold", "agreement", "q", "sort", "dir", "page", "size", "after", "before")
 
 
 def _raw(items: list[tuple[str, str]]) -> dict[str, Any]:
