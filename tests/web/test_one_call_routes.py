@@ -149,3 +149,43 @@ def test_next_checks_membership_in_the_claim(world: World) -> None:
     assert "p" in r.text
     r = w.clients["outsider"].get(f"/projects/{pid}/next", follow_redirects=False)
     assert r.status_code == 404
+
+
+def test_resume_checks_the_lead_inside_its_one_write(db: Db) -> None:
+    """`POST /projects/{id}/standing/{user}/resume`: the lead's policy and the resume in one write (was a
+    read for the policy, then a write); a trainer is refused and the standing stays paused."""
+    from assay.services.annotation import queue
+    from assay.services.annotation import submissions
+    from assay.services.quality import gold
+    from assay.web.app import create_app
+
+    lead = users.add_user(db, "lead", "password123", "lead")
+    spec = ProjectSpec(name="g", questions=[Question("preference", "pairwise")],
+                       settings={"gold": {"first_n": 2, "rate": 0.0, "min_items": 2, "pause_below": 0.6}})
+    p = projects.create_project(db, spec, lead)
+    records.import_records(db, p.id, [Record(external_id=f"r{i}", messages=[Message("user", f"q{i}")],
+                                             completions=[Completion("x"), Completion("y")]) for i in range(4)])
+    right, wrong = {"preference": {"choice": "a", "strength": 2}}, {"preference": {"choice": "b", "strength": 2}}
+    for i in (2, 3):
+        gold.set_gold(db, p.id, f"r{i}", right, lead)
+    u = users.add_user(db, "sloppy", "password123")
+    projects.add_member(db, p.id, "sloppy")
+    for _ in range(2):
+        t = queue.claim_next(db, p.id, u.id)
+        assert t is not None
+        submissions.submit(db, p.id, t.record_id, u.id, wrong)
+    assert [s.state for s in gold.standings(db, p.id)] == ["paused"]
+    app = create_app(db.settings, db)
+    clients = {}
+    for who in ("lead", "sloppy"):
+        token, _ = auth.create_api_token(db, users.find_user(db, who).id, "t")
+        c = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+        assert c.get("/api/v1/me").status_code == 200
+        clients[who] = c
+    url = f"/projects/{p.id}/standing/{u.id}/resume"
+    assert clients["sloppy"].post(url, follow_redirects=False).status_code == 403
+    assert [s.state for s in gold.standings(db, p.id)] == ["paused"]
+    r, n = _counted(db, lambda: clients["lead"].post(url, follow_redirects=False))
+    assert r.status_code == 303, r.text
+    assert n == 2, f"{n} transactions: the sign-in check and one service call"
+    assert [s.state for s in gold.standings(db, p.id)] == ["ok"]

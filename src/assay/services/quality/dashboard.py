@@ -329,11 +329,12 @@ def chart_csv(db: Db, project_id: int, user: User, name: str, choice: ConfusionC
 
 
 def resume_standing(db: Db, project_id: int, user_id: int, actor: User) -> None:
-    """A lead resumes a paused or warned person: the dashboard's policy (`policies.manage_project`, checked
-    in its own read transaction first), then `gold.resume` (NotFound when the person has no standing)."""
-    with db.read() as s:
+    """A lead resumes a paused or warned person: the dashboard's policy (`policies.manage_project`) and
+    `gold.resume` (NotFound when the person has no standing) in one write transaction."""
+    def authorize(s: Tx) -> None:
         policies.manage_project(actor, members_q.role_of(s, project_id, actor.id))
-    gold.resume(db, project_id, user_id, actor)
+
+    gold.resume(db, project_id, user_id, actor, authorize=authorize)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ Contracts:
 from __future__ import annotations
 
 import random
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -244,9 +244,13 @@ def gold_accuracy(db: Db, project_id: int, user_id: int | None = None) -> list[G
         return _scores(s, project_id, user_id)
 
 
-def resume(db: Db, project_id: int, user_id: int, actor: User | None = None) -> None:
-    """A lead lets a paused (or warned) person work again; their accuracy keeps being watched."""
+def resume(db: Db, project_id: int, user_id: int, actor: User | None = None,
+           authorize: Callable[[Tx], None] | None = None) -> None:
+    """A lead lets a paused (or warned) person work again; their accuracy keeps being watched. `authorize`,
+    when given, runs first inside the same write transaction (the caller's permission check)."""
     with db.write() as s:
+        if authorize is not None:
+            authorize(s)
         row = gold_q.standing(s, project_id, user_id)
         if row is None:
             raise NotFound("this person has no gold standing in the project")
