@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from tests.web.conftest import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.sandbox]
 
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 HIDDEN_ONLY = "5.9, 4.0, 5.0], 0.95"  # an assert from HumanEval/0's hidden tests
 REFERENCE_ONLY = "distance = abs(elem - elem2)"  # a line of HumanEval/0's reference solution
 
@@ -105,8 +107,12 @@ def test_code_review_task_in_browser(live_server, page, output_dir):  # type: ig
     assert "100 %" in cell.inner_text()
     assert "annotator1" in page.locator(f"tr[data-record='{rid}']").inner_text()
     shot(page, output_dir, "code-04-outcomes")
+    limits = page.locator(f"[data-testid=limits-{rid}]").inner_text()  # the reference was timed on the first run
+    assert re.search(r"limit [\d.]+ CPU-s · reference [\d.]+ CPU-s", limits), limits
+    page.locator(f"tr[data-record='{rid}']").screenshot(path=str(DOCS_IMG / "code-limits.png"))
     outcomes = json.loads(page.request.get(f"{url}/api/v1/projects/{pid}/code/outcomes").text())
     mine = next(o for o in outcomes if o["record_id"] == rid)
+    assert mine["limits"]["reference_cpu_seconds"] > 0 and mine["limits"]["cpu_seconds"] >= 5
     assert mine["candidates"][0]["pass_rate"] == 1.0 and mine["reviews"][0]["mutation"]["total"] > 0
     assert not page.js_errors, page.js_errors
 

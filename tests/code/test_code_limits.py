@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 from assay.sandbox import Limits, RunResult
+from assay.services.code import hidden as code_hidden
 from assay.services.code import limits as code_limits
 from assay.services.code import runs as code_runs
 from assay.services.code.limits import DEFAULT_CEILING_SECONDS, FLOOR_SECONDS, budget_for, ceiling_of, derive
@@ -92,6 +93,9 @@ def test_first_run_measures_the_reference_and_later_runs_use_it(db, code_demo) -
         box.calls.clear()
         finish(code_runs.start_runs(db, runner, pid, rid, demo.admin, "visible", candidate=0)[0].batch)
         assert [c.cpu_seconds for c in box.calls] == [12.0]
+        shown = next(o for o in code_hidden.outcomes(db, pid, demo.admin) if o.record_id == rid).limits
+        assert shown is not None and (shown["cpu_seconds"], shown["reference_cpu_seconds"], shown["capped"]) == (
+            12.0, 9.0, True)
     finally:
         assert runner.jobs.stop(60) == []
 

@@ -79,3 +79,4 @@ class RecordCodeOutcome:
     external_id: str
     candidates: list[CandidateOutcome]
     reviews: list[dict[str, Any]]  # {"user": label, "verdicts": {...}, "preference": {...}|None, "mutation": {...}|None}
+    limits: dict[str, Any] | None = None  # the run budget: cpu/per-test/wall seconds, the reference's timing

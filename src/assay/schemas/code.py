@@ -62,10 +62,14 @@ class RecordCodeOutcomePublic(BaseModel):
     external_id: str
     candidates: list[CandidateOutcomePublic]
     reviews: list[dict[str, Any]]
+    limits: dict[str, Any] | None = None
+    """The record's run budget (docs/code-tasks.md): `cpu_seconds`, `per_test_seconds`, `wall_seconds`,
+    `reference_cpu_seconds` (null until the reference is timed on the record's first run), `capped` (the
+    project's `code_cpu_ceiling` cut it) and `reference_status` (how the timed reference run ended)."""
 
     @classmethod
     def of(cls, o: RecordCodeOutcome) -> RecordCodeOutcomePublic:
-        return cls(record_id=o.record_id, external_id=o.external_id, reviews=o.reviews,
+        return cls(record_id=o.record_id, external_id=o.external_id, reviews=o.reviews, limits=o.limits,
                    candidates=[CandidateOutcomePublic(candidate=c.candidate, model=c.model, state=c.state,
                                                       passed=c.passed, total=c.total, pass_rate=c.pass_rate,
                                                       status=c.status) for c in o.candidates])

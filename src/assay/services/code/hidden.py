@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from assay.domain.answers import CodeReviewAnswer, answer_as
 from assay.domain.code_runs import CandidateOutcome, CodeRun, RecordCodeOutcome
@@ -26,6 +27,7 @@ from assay.domain.projects import Project
 from assay.domain.users import User
 from assay.errors import NotFound
 from assay.services.accounts.policies import manage_project
+from assay.services.code import limits as code_limits
 from assay.services.code import runs as code_runs
 from assay.services.code.execution import CodeRunner
 from assay.store.db import Db, Tx
@@ -97,6 +99,8 @@ def _outcomes_in(s: Tx, project_id: int, user: User, limit: int) -> list[RecordC
     manage_project(user, role)
     names = code_q.code_review_question_names(s, project_id)
     recs = code_q.project_records(s, project_id, limit)
+    project = projects_q.get(s, project_id, with_questions=False)
+    settings = dict(project.settings or {}) if project is not None else {}
     out: list[RecordCodeOutcome] = []
     for rec in recs:
         if not rec.code:
@@ -120,8 +124,17 @@ def _outcomes_in(s: Tx, project_id: int, user: User, limit: int) -> list[RecordC
                                 "rationale": a.rationale, "tests": a.tests,
                                 "mutation": dict(mut.result) if mut is not None else None})
         out.append(RecordCodeOutcome(record_id=rec.id, external_id=rec.external_id, candidates=cands,
-                                     reviews=reviews))
+                                     reviews=reviews, limits=_limits(rec.meta, settings)))
     return out
+
+
+def _limits(meta: dict[str, Any] | None, settings: dict[str, Any]) -> dict[str, Any]:
+    """A record's run budget for the lead's page (see `assay.services.code.limits`)."""
+    b = code_limits.budget_for(meta, settings)
+    timing = (meta or {}).get(code_limits.META_KEY)
+    return {"cpu_seconds": b.cpu_seconds, "per_test_seconds": b.per_test_seconds, "wall_seconds": b.wall_seconds,
+            "reference_cpu_seconds": b.reference_cpu_seconds, "capped": b.capped,
+            "reference_status": str(timing.get("status", "")) if isinstance(timing, dict) else None}
 
 
 def hidden_runs(db: Db, project_id: int, record_id: int, user: User) -> list[CodeRun]:
