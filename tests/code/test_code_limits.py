@@ -104,3 +104,19 @@ def _record_with_reference(db, pid: int) -> int:  # type: ignore[no-untyped-def]
     with db.read() as s:
         return next(r.id for r in code_runs.code_q.project_records(s, pid, 50)
                     if r.code and str(r.code.get("reference_solution", "")).strip())
+
+
+def test_runs_starting_together_time_the_reference_once(db, code_demo) -> None:  # type: ignore[no-untyped-def]
+    demo, pid = code_demo, code_demo.project.id
+    box = _Timed(2.0)
+    runner = start_code_runner(db, sandbox=box)
+    try:
+        rid = _record_with_reference(db, pid)
+        started = code_runs.start_runs(db, runner, pid, rid, demo.admin, "visible")  # every candidate at once
+        assert len(started) >= 2
+        wait_for(lambda: all(r.finished for r in code_runs.get_runs(db, runner, pid, rid, demo.admin,
+                                                                     batch=started[0].batch)))
+        cpu = sorted(c.cpu_seconds for c in box.calls)
+        assert cpu == [8.0] * len(started) + [DEFAULT_CEILING_SECONDS], cpu  # one timing run, then 3 x 2 + 2
+    finally:
+        assert runner.jobs.stop(60) == []

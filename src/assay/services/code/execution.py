@@ -185,6 +185,7 @@ class CodeRunner:
         self._lock = threading.Lock()
         self.tickets: dict[int, Ticket] = {}  # run id -> ticket while waiting or running
         self.active: dict[int, str] = {}  # run id -> user key, for runs launched or running in this process
+        self._timing: dict[int, threading.Lock] = {}  # record id -> lock held while its reference is timed
 
     def check_room(self, user_key: str, n: int) -> None:
         """Raise Unavailable when `n` more runs would pass the user's limit of unfinished runs."""
@@ -243,6 +244,12 @@ class CodeRunner:
         if budget is None:
             return run_split(self.sandbox, solution, parts, RUN_LIMITS, per_test_seconds=PER_TEST_SECONDS)
         return run_split(self.sandbox, solution, parts, budget.limits, per_test_seconds=budget.per_test_seconds)
+
+    def timing_lock(self, record_id: int) -> threading.Lock:
+        """The lock a record's first runs take to time its reference once in this process (the hidden runs
+        of all candidates start together)."""
+        with self._lock:
+            return self._timing.setdefault(record_id, threading.Lock())
 
     def measure(self, reference: str, hidden: SplitTests, ceiling: float) -> dict[str, Any]:
         """Time the reference solution on the hidden tests under `ceiling` (the caller holds a slot)."""

@@ -261,17 +261,23 @@ def _measure_reference(db: Db, runner: CodeRunner, record_id: int, task: CodeTas
     the project's ceiling, store the timing in the record's metadata (unless a parallel first run
     stored one meanwhile) and return the budget it gives (see `assay.services.code.limits`)."""
     ceiling = code_limits.ceiling_of(settings)
-    hidden = split_script(task.hidden_tests, task.entry_point)
-    timing = runner.measure(solution_text(task, task.reference_solution), hidden, ceiling)
-    with db.write() as s:
-        rec = code_q.lock_record(s, record_id)
-        if rec is not None:
-            meta = dict(rec.meta or {})
-            if isinstance(meta.get(code_limits.META_KEY), dict):
-                timing = meta[code_limits.META_KEY]
-            else:
-                meta[code_limits.META_KEY] = timing
-                code_q.set_record_meta(s, rec, meta)
+    with runner.timing_lock(record_id):
+        with db.read() as s:  # timed meanwhile by a run that held the lock first?
+            rec = code_q.record_with_completions(s, record_id)
+            stored = (rec.meta or {}).get(code_limits.META_KEY) if rec is not None else None
+        if isinstance(stored, dict):
+            return code_limits.budget_for({code_limits.META_KEY: stored}, settings)
+        hidden = split_script(task.hidden_tests, task.entry_point)
+        timing = runner.measure(solution_text(task, task.reference_solution), hidden, ceiling)
+        with db.write() as s:
+            rec = code_q.lock_record(s, record_id)
+            if rec is not None:
+                meta = dict(rec.meta or {})
+                if isinstance(meta.get(code_limits.META_KEY), dict):  # another process timed it
+                    timing = meta[code_limits.META_KEY]
+                else:
+                    meta[code_limits.META_KEY] = timing
+                    code_q.set_record_meta(s, rec, meta)
     return code_limits.budget_for({code_limits.META_KEY: timing}, settings)
 
 
