@@ -120,3 +120,21 @@ def test_runs_starting_together_time_the_reference_once(db, code_demo) -> None: 
         assert cpu == [8.0] * len(started) + [DEFAULT_CEILING_SECONDS], cpu  # one timing run, then 3 x 2 + 2
     finally:
         assert runner.jobs.stop(60) == []
+
+
+def test_a_mutation_run_gets_the_measured_budget(db, code_demo) -> None:  # type: ignore[no-untyped-def]
+    demo, pid = code_demo, code_demo.project.id
+    box = _Timed(3.0)
+    runner = start_code_runner(db, sandbox=box, max_concurrent=1)
+    try:
+        rid = _record_with_reference(db, pid)
+        tests = "assert has_close_elements([], 1.0) is False\n"
+        started = code_runs.start_runs(db, runner, pid, rid, demo.admin, "custom", candidate=0, tests=tests)
+        assert sorted(r.kind for r in started) == ["custom", "mutation"]
+        wait_for(lambda: all(r.finished for r in code_runs.get_runs(db, runner, pid, rid, demo.admin,
+                                                                     batch=started[0].batch)), timeout=120)
+        cpu = [c.cpu_seconds for c in box.calls]
+        assert cpu.count(DEFAULT_CEILING_SECONDS) == 1, cpu  # timed once, by whichever run came first
+        assert len(cpu) >= 3 and set(cpu) - {DEFAULT_CEILING_SECONDS} == {11.0}, cpu  # custom + mutation runs: 3 x 3 + 2
+    finally:
+        assert runner.jobs.stop(60) == []

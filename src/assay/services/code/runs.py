@@ -228,6 +228,9 @@ def execute(db: Db, runner: CodeRunner, run_id: int, user_key: str, ticket: Tick
         if kind == "mutation":
             mark(db, run_id, "running")
             _, style, text = split_trainer_tests(tests, task.entry_point)
+            if code_limits.META_KEY not in meta and task.hidden_tests.strip():  # its mutants need the budget
+                with runner.queue.slot(user_key, timeout=600):
+                    budget = _measure_reference(db, runner, row.record_id, task, settings)
             result = runner.mutation(user_key, task.reference_solution, text, style, task.entry_point, stopping,
                                      budget=budget)
         else:
