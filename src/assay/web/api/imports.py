@@ -19,19 +19,14 @@ from starlette.concurrency import run_in_threadpool
 
 from assay.errors import Invalid
 from assay.schemas.imports import ImportErrorPublic, ImportJobPublic
-from assay.services.accounts import policies
-from assay.services.accounts.auth import Principal
-from assay.services.projects import import_jobs, imports, projects
+from assay.services.projects import import_jobs, imports
 from assay.web.api.exports import runner_of
-from assay.web.context import ctx
 from assay.web.deps import DbDep, JobId, ProjectId, Writer
 from assay.web.deps import Reader as ReaderDep
-from assay.web.security import api_writer
+from assay.web.uploads import RAW_BODY, receive_project_upload
 
 router = APIRouter(tags=["imports"])
 MAX_WAIT = 60.0
-_RAW_BODY = {"requestBody": {"required": True, "content": {"application/octet-stream": {
-    "schema": {"type": "string", "format": "binary"}}}}}
 
 
 def job_public(job: import_jobs.ImportJob) -> ImportJobPublic:
@@ -54,7 +49,7 @@ def job_public(job: import_jobs.ImportJob) -> ImportJobPublic:
 
 
 @router.post("/projects/{project_id}/imports", response_model=ImportJobPublic, status_code=201,
-             openapi_extra=_RAW_BODY)
+             openapi_extra=RAW_BODY)
 async def upload(project_id: ProjectId, request: Request, db: DbDep,
                  fmt: Annotated[str, Query(description="A format of `assay.formats.FORMATS`, or auto.")] = "auto",
                  on_divergence: Annotated[str, Query(description="HH pairs that differ before the last reply: "
@@ -65,14 +60,7 @@ async def upload(project_id: ProjectId, request: Request, db: DbDep,
     """Upload a file (JSONL, JSON array, CSV, Parquet; gzip too) as the raw body and start its dry run."""
     opts = imports.ImportOptions(fmt=fmt, on_divergence=on_divergence, priority=priority).checked()
 
-    def allowed() -> Principal:
-        caller = api_writer(request)
-        policies.manage_project(caller.user, projects.member_role(db, project_id, caller.user.id))
-        return caller
-
-    p = await run_in_threadpool(allowed)
-    settings = ctx(request).settings
-    up = await imports.receive_upload(settings, name, request.stream(), settings.max_upload_bytes)
+    p, up = await receive_project_upload(request, db, project_id, name)
     job_id = await run_in_threadpool(import_jobs.start_check, db, runner_of(request), p.user, project_id, up, opts)
     return job_public(await run_in_threadpool(import_jobs.import_job, db, p.user, project_id, job_id))
 

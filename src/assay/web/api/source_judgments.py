@@ -18,23 +18,19 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from assay.schemas.source_judgments import SourceJudgmentsPublic
-from assay.services.accounts import policies
-from assay.services.accounts.auth import Principal
 from assay.services.annotation import source_judgments
-from assay.services.projects import imports, projects
+from assay.services.projects import imports
 from assay.web.context import ctx
 from assay.web.deps import DbDep, ProjectId
-from assay.web.security import api_writer
+from assay.web.uploads import RAW_BODY, receive_project_upload
 
 router = APIRouter(tags=["quality"])
-_RAW_BODY = {"requestBody": {"required": True, "content": {"application/octet-stream": {
-    "schema": {"type": "string", "format": "binary"}}}}}
 SourceFormat = Annotated[str, Query(pattern="^(" + "|".join(source_judgments.FORMATS) + ")$",
                                     description="The file's format: " + ", ".join(source_judgments.FORMATS) + ".")]
 
 
 @router.post("/projects/{project_id}/source-judgments", response_model=SourceJudgmentsPublic, status_code=201,
-             openapi_extra=_RAW_BODY)
+             openapi_extra=RAW_BODY)
 async def import_source_judgments(
         project_id: ProjectId, request: Request, db: DbDep, fmt: SourceFormat,
         question: Annotated[str, Query(min_length=1, max_length=200,
@@ -50,15 +46,8 @@ async def import_source_judgments(
     `question`. Raises 422 naming the line and field when the file cannot be read (nothing stored)."""
     opts = imports.ImportOptions(fmt=fmt, on_divergence=on_divergence).checked()
 
-    def allowed() -> Principal:
-        caller = api_writer(request)
-        policies.manage_project(caller.user, projects.member_role(db, project_id, caller.user.id))
-        return caller
-
-    p = await run_in_threadpool(allowed)
-    settings = ctx(request).settings
-    up = await imports.receive_upload(settings, name, request.stream(), settings.max_upload_bytes)
-    path = imports.upload_path(settings, up.token, up.suffix)
+    p, up = await receive_project_upload(request, db, project_id, name)
+    path = imports.upload_path(ctx(request).settings, up.token, up.suffix)
 
     def run() -> source_judgments.SourceImport:
         try:
