@@ -10,6 +10,8 @@ judgment import (half agreeing), 500 gold. Cases, each timed `--repeat` times af
 - text search     ?q=<a word in about 1 % of records>                      (substring in messages/completions)
 - deep page       ?page=2000  (rows 99,951-100,000, by id)                  (offset over the (project, id) index)
 - sorted deep     ?sort=priority&dir=desc&page=1000
+- ... via next / via previous: the same deep pages reached by the next/previous link of the page beside
+  them (`after=` / `before=` the edge row: keyset over the same index), as a lead pages through
 - count: <case>   /projects/{id}/records-count?<same>: the "N records match" the page loads after its rows
 
 Reproduce:
@@ -97,6 +99,20 @@ def rare_word(db: Any, project_id: int) -> str:
     return min(counts, key=lambda w: abs(counts[w] - target))
 
 
+def _link(c: Any, pid: int, params: dict[str, Any], testid: str) -> dict[str, Any]:
+    """The query of the page's next/previous link (it names the edge row: keyset paging)."""
+    import html
+    import re
+    from urllib.parse import parse_qsl
+
+    page = c.get(f"/projects/{pid}/records", params=params).text
+    m = re.search(rf'<a href="\?([^"]*)"[^>]*data-testid="{testid}"', page)
+    assert m, f"no {testid} link on {params}"
+    out = dict(parse_qsl(html.unescape(m.group(1))))
+    assert "after" in out or "before" in out, out
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", default="sqlite", help="sqlite, or a PostgreSQL URL (its public schema is reset!)")
@@ -149,6 +165,11 @@ def main() -> None:
         f"deep page ({last})": {"page": last},
         "sorted deep page": {"sort": "priority", "dir": "desc", "page": last // 2},
     }
+    # how a lead reaches a deep page: the next / previous link of the page beside it (keyset from its edge row)
+    cases[f"deep page ({last}) via next"] = _link(c, pid, {"page": last - 1}, "page-next")
+    cases[f"deep page ({last - 1}) via previous"] = _link(c, pid, {"page": last}, "page-prev")
+    cases["sorted deep page via next"] = _link(c, pid, {"sort": "priority", "dir": "desc", "page": last // 2 - 1},
+                                               "page-next")
     backend = "PostgreSQL" if url else "SQLite"
     print(f"{backend}, {args.records:,} records, {args.repeat} runs per case after one warm-up (ms of wall time; "
           f"cpu: median CPU of this process per request, which serves it in-process); load average "
