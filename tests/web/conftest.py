@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,17 +32,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    """The real app with the demo data, served by uvicorn on 127.0.0.1 (both databases)."""
+@contextmanager
+def start_live_server(settings, db, *, demo: bool) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """The real app on `db` served by uvicorn in a thread on a free port of 127.0.0.1 (with the demo data first
+    when `demo`); stops the server and closes `db` on exit."""
     import uvicorn
 
-    from assay.services.site.demo import ensure_demo
-    from assay.store.db import open_db
     from assay.web.app import create_app
 
-    db = open_db(settings, migrate=False)
-    ensure_demo(db)
+    if demo:
+        from assay.services.site.demo import ensure_demo
+
+        ensure_demo(db)
     app = create_app(settings, db)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -51,10 +53,21 @@ def live_server(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-de
     while not server.started and time.time() < deadline:
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
-    yield LiveServer(url=f"http://127.0.0.1:{port}", app=app, settings=settings, db=db)
-    server.should_exit = True
-    thread.join(timeout=10)
-    db.close()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{port}", app=app, settings=settings, db=db)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        db.close()
+
+
+@pytest.fixture
+def live_server(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """The real app with the demo data, served by uvicorn on 127.0.0.1 (both databases)."""
+    from assay.store.db import open_db
+
+    with start_live_server(settings, open_db(settings, migrate=False), demo=True) as live:
+        yield live
 
 
 def shot(page, output_dir: Path, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -25,8 +25,6 @@ import gzip
 import io
 import json
 import re
-import threading
-import time
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -36,7 +34,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_file
-from tests.web.conftest import LiveServer, free_port
+from tests.web.conftest import LiveServer, start_live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,30 +48,16 @@ GOLD_SETTINGS = "  gold: {first_n: 2, min_items: 2, warn_below: 0.7, pause_below
 @pytest.fixture
 def fresh_server(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     """tests/web/conftest.py's live server without the demo: only an admin, a lead and two trainers."""
-    import uvicorn
-
     from assay.services.accounts import users
     from assay.store.db import open_db
-    from assay.web.app import create_app
 
     db = open_db(settings, migrate=False)
     users.add_user(db, "admin", PASSWORDS["admin"], "admin")
     users.add_user(db, "lead1", PASSWORDS["lead1"], "lead")
     users.add_user(db, "trainer1", PASSWORDS["trainer1"], "annotator")
     users.add_user(db, "trainer2", PASSWORDS["trainer2"], "annotator")
-    app = create_app(settings, db)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 15
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield LiveServer(url=f"http://127.0.0.1:{port}", app=app, settings=settings, db=db)
-    server.should_exit = True
-    thread.join(timeout=10)
-    db.close()
+    with start_live_server(settings, db, demo=False) as live:
+        yield live
 
 
 class Journey:

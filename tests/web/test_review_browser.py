@@ -6,8 +6,6 @@ docs/review.md uses (pairwise, the gold-rewrite diff, spans, the inline error)."
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import free_port, shot
+from tests.web.conftest import shot, start_live_server
 from tests.web.review_support import ReviewWorld, build
 
 pytestmark = pytest.mark.browser
@@ -30,30 +28,17 @@ class Live:
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[Live]:
-    import uvicorn
-
     from assay.config import load_settings
     from assay.store.db import open_db
     from assay.store.migrate import upgrade
-    from assay.web.app import create_app
 
     s = load_settings(data_dir=tmp_path / "data")
     s.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(s.resolved_database_url)
     db = open_db(s, migrate=False)
     world = build(db, n_records=4, review_settings={"mode": "all", "on_reject": "requeue"})
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(s, db), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 15
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield Live(f"http://127.0.0.1:{port}", db, world)
-    server.should_exit = True
-    thread.join(timeout=10)
-    db.close()
+    with start_live_server(s, db, demo=False) as server:
+        yield Live(server.url, db, world)
 
 
 def login(page: Any, url: str, username: str) -> None:
