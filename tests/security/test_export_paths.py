@@ -63,4 +63,6 @@ def test_a_bad_where_in_an_explorer_export_or_push_is_a_422_not_a_500(client: Te
                           (f"/api/v1/explore/{ref}/export", {"format": "jsonl", "where": where}),
                           (f"/api/v1/explore/{ref}/push", {"project_id": w.project_id, "where": where})):
             r = _post(client, w, "lead", url, json=body)
-            assert r.status_code == 422 and "the filter failed" in r.json()["error"]["message"], (url, r.text[:300])
+            message = r.json()["error"]["message"]
+            assert r.status_code == 422 and "the SQL condition" in message and "In SQL you may use" in message, \
+                (url, r.text[:300])

@@ -201,7 +201,10 @@ def open_next(page: Any, url: str, project_id: int) -> int:
 
 
 def focus_page(page: Any) -> None:
-    page.locator(".annotate-head").click(position={"x": 2, "y": 2})
+    """Give the keyboard to the page itself (no field focused), without clicking: a click at a fixed spot of
+    the header can land on a link when the header's text wraps differently."""
+    page.evaluate("() => { if (document.activeElement && document.activeElement !== document.body)"
+                  " document.activeElement.blur(); }")
 
 
 def submit_and_wait(page: Any, rid: int) -> None:

@@ -2,7 +2,7 @@
 `assay.jobs.runner`); services register handlers and enqueue; the web app's lifespan starts and stops it."""
 
 from assay.jobs.runner import Handler, Job, JobContext, JobRunner, Kind, Stopped
-from assay.jobs.table import JobState, enqueue_unless_active, get, latest_with_key
+from assay.jobs.table import JobState, enqueue_unless_active, get, latest_with_key, wait_until_done
 
 __all__ = ["Handler", "Job", "JobContext", "JobRunner", "JobState", "Kind", "Stopped", "enqueue_unless_active", "get",
-           "latest_with_key"]
+           "latest_with_key", "wait_until_done"]

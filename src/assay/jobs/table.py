@@ -4,9 +4,11 @@ its progress."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from assay.store.db import Db
 from assay.store.queries import jobs as q
@@ -45,6 +47,27 @@ def get(db: Db, job_id: int) -> JobState | None:
     with db.read() as s:
         row = q.get(s, job_id)
         return None if row is None else _state(row)
+
+
+class _Polled(Protocol):
+    @property
+    def active(self) -> bool: ...
+
+
+P = TypeVar("P", bound=_Polled)
+
+
+def wait_until_done(fetch: Callable[[], P], seconds: float) -> P:
+    """Call `fetch` (a job's view, re-read each time) until it is no longer queued or running, or `seconds`
+    passed (backing off from 20 ms to 250 ms between reads); answers the last view."""
+    deadline = time.monotonic() + max(0.0, seconds)
+    delay = 0.02
+    while True:
+        job = fetch()
+        if not job.active or time.monotonic() >= deadline:
+            return job
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.25)
 
 
 def latest_with_key(db: Db, kind: str, key: str) -> JobState | None:

@@ -12,7 +12,6 @@ other job id, or a job of another kind or project, is NotFound.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +20,7 @@ from assay.domain.projects import Project
 from assay.domain.users import User
 from assay.errors import Invalid, NotFound
 from assay.exporters.registry import EXPORTERS
-from assay.jobs import Job, JobContext, JobRunner, JobState
+from assay.jobs import Job, JobContext, JobRunner, JobState, wait_until_done
 from assay.jobs import get as get_job
 from assay.services.accounts import policies
 from assay.services.accounts.users import get_user
@@ -163,11 +162,4 @@ def export_job_page(db: Db, actor: User, project_id: int, job_id: int) -> Export
 
 def wait_for(db: Db, actor: User, project_id: int, job_id: int, seconds: float) -> ExportJob:
     """Poll the job until it is no longer queued or running, or `seconds` passed; returns its state."""
-    deadline = time.monotonic() + max(0.0, seconds)
-    delay = 0.02
-    while True:
-        job = export_job(db, actor, project_id, job_id)
-        if not job.active or time.monotonic() >= deadline:
-            return job
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 2, 0.25)
+    return wait_until_done(lambda: export_job(db, actor, project_id, job_id), seconds)

@@ -19,7 +19,7 @@ from assay.domain.users import User
 from assay.errors import AssayError, Invalid, NotFound
 from assay.formats import interchange
 from assay.formats.text import refuse_in_record
-from assay.jobs import Job, JobContext, JobRunner
+from assay.jobs import Job, JobContext, JobRunner, wait_until_done
 from assay.jobs import get as get_job
 from assay.services.accounts import policies
 from assay.services.projects import projects
@@ -239,11 +239,4 @@ def import_job(db: Db, actor: User, project_id: int, job_id: int) -> ImportJob:
 
 def wait_for(db: Db, actor: User, project_id: int, job_id: int, seconds: float) -> ImportJob:
     """Poll the job until it is no longer queued or running, or `seconds` passed."""
-    deadline = time.monotonic() + max(0.0, seconds)
-    delay = 0.02
-    while True:
-        job = import_job(db, actor, project_id, job_id)
-        if not job.active or time.monotonic() >= deadline:
-            return job
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 2, 0.25)
+    return wait_until_done(lambda: import_job(db, actor, project_id, job_id), seconds)

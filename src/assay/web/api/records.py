@@ -113,8 +113,10 @@ def request_records(path: Path) -> Iterator[Record]:
             except ValidationError as e:
                 first = e.errors()[0]
                 where = ".".join(str(x) for x in first.get("loc", ())) or "(item)"
+                # `errors` keeps the shape of every other body validation error (docs/api.md)
+                errors = [{"loc": ["body", i, *x.get("loc", ())], "msg": x.get("msg", "invalid")} for x in e.errors()]
                 raise Invalid(f"request item {i} (line {line}), field {where}: {first.get('msg', 'invalid')}",
-                              details={"item": i, "line": line, "field": where}) from None
+                              details={"item": i, "line": line, "field": where, "errors": errors}) from None
             yield to_record(item, i)
 
 
