@@ -64,3 +64,32 @@ def test_refusals_and_errors(api_env: ApiEnv, project: dict, shared_data: Path, 
     r = api_env.raw("lead").post(f"/api/v1/projects/{project['id']}/source-judgments",
                                  params={"fmt": "csv", "question": "preference", "annotator": "hh"}, content=b"x")
     assert r.status_code == 422
+
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def test_ultrafeedback_and_shp_through_the_sdk(api_env: ApiEnv, project: dict, tmp_path: Path) -> None:
+    """The binarized UltraFeedback fixture (a tie, a missing score) and the SHP fixture over the API; a bad SHP
+    row names its line and field and stores nothing."""
+    with api_env.sdk("lead") as c:
+        before = len(list(c.iter_annotations(project["id"])))
+        got = c.import_source_judgments(project["id"], FIXTURES / "ultrafeedback" / "binarized.jsonl",
+                                        fmt="ultrafeedback", question="preference", annotator="ultrafeedback")
+        assert (got.annotator, got.records_read, got.records_created) == ("ext-source-ultrafeedback", 4, 4)
+        assert (got.judgments_created, got.skipped) == (3, {"unrated_completion": 1})
+        stored = [a for a in c.iter_annotations(project["id"])]
+        assert len(stored) == before + 3
+        assert "tie" in {a.answers["preference"]["choice"] for a in stored[before:]}
+        rows = (FIXTURES / "shp" / "shp.jsonl").read_text(encoding="utf-8").splitlines()
+        got = c.import_source_judgments(project["id"], FIXTURES / "shp" / "shp.jsonl", fmt="shp",
+                                        question="preference", annotator="shp")
+        assert (got.annotator, got.judgments_created, got.skipped) == ("ext-source-shp", len(rows), {})
+        bad = tmp_path / "shp-bad.jsonl"
+        bad.write_text("\n".join(rows[:2] + [rows[2].replace('"human_ref_B": "', '"human_ref_B": 3, "x": "')]) + "\n",
+                       encoding="utf-8")
+        records = len(list(c.iter_records(project["id"])))
+        with pytest.raises(assay.Invalid) as e:
+            c.import_source_judgments(project["id"], bad, fmt="shp", question="preference", annotator="shp2")
+        assert (e.value.details.get("line"), e.value.details.get("field")) == (3, "human_ref_B"), e.value.details
+        assert len(list(c.iter_records(project["id"]))) == records

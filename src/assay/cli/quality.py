@@ -111,20 +111,29 @@ def timesheet_cmd(ctx: typer.Context, project: str = typer.Argument(..., help="P
 
 @quality_app.command("import-judgments")
 def import_judgments(ctx: typer.Context, project: str = typer.Argument(..., help="Project name or id."),
-                     path: Path = typer.Argument(..., help="File with judged pairs (PandaLM JSON, Tulu JSONL)."),
+                     path: Path = typer.Argument(..., help="File with judged pairs (PandaLM JSON, Tulu JSONL) or a "
+                                                 "data set that carries its own preference."),
                      fmt: str = typer.Option(..., "--format", help="pandalm | tulu | label-studio | argilla, or a "
-                                             "data set's own preferences: hh (chosen/rejected) | oasst (ranks)"),
+                                             "data set's own preferences: hh (chosen/rejected) | oasst (ranks) | "
+                                             "llmbar (gold label) | ultrafeedback (ratings) | shp (label)"),
                      question: str = typer.Option("preference", help="The question the votes answer (pairwise; "
-                                                  "for hh/oasst also ranking)."),
-                     annotator: str = typer.Option(None, "--annotator", help="hh/oasst: the source annotator's name "
-                                                   "(stored as ext-source-NAME; default: the format)."),
+                                                  "for a data set's own preferences also ranking, and rating "
+                                                  "for ultrafeedback)."),
+                     annotator: str = typer.Option(None, "--annotator", help="hh/oasst/llmbar/ultrafeedback/shp: "
+                                                   "the source annotator's name (stored as ext-source-NAME; "
+                                                   "default: the format)."),
                      ) -> None:
     """Import records with other people's votes as submitted annotations by external annotators.
 
-    With --format hh or oasst, the data set's own preference (HH's chosen side, OASST's ranks) is stored as
-    one judgment per record by a named source annotator, which never counts as a trainer.
+    With --format hh, oasst, llmbar, ultrafeedback or shp, the data set's own preference (HH's chosen side,
+    OASST's ranks, LLMBar's gold label, UltraFeedback's ratings, SHP's label) is stored as one judgment per
+    record by a named source annotator, which never counts as a trainer. A bad row stops the import with its
+    line and field, and nothing is stored; records without a preference are imported without a judgment and
+    counted by reason.
 
     Example: assay quality import-judgments tulu ../shared/data/tulu1-human-eval/eval_annotations_tulu_1.jsonl --format tulu
+
+    Example: assay quality import-judgments bar ../shared/data/llmbar/Natural/dataset.json --format llmbar --annotator llmbar
     """
     from assay.formats import read_records
     from assay.formats import interchange

@@ -23,6 +23,8 @@ from assay.formats.label_studio import from_task as from_label_studio
 from assay.formats.label_studio import looks_like_task
 from assay.formats.oasst import best_path_record, from_oasst_tree
 from assay.formats.rows import DEFAULT_MAX_LINE_BYTES, Row, iter_rows
+from assay.formats.shp import from_shp, looks_like_shp
+from assay.formats.ultrafeedback import from_ultrafeedback, looks_like_binarized, looks_like_raw
 
 RowFn = Callable[[Where, dict[str, Any], Options], "Record | Iterable[Record] | None"]
 GroupFn = Callable[[Iterator[Row], Options], Iterator[Record]]
@@ -38,6 +40,8 @@ ROW_FORMATS: dict[str, RowFn] = {
     "mbpp": from_mbpp,
     "pandalm": from_pandalm,
     "llmbar": from_llmbar,
+    "ultrafeedback": from_ultrafeedback,
+    "shp": from_shp,
     "label_studio": from_label_studio,
 }
 GROUP_FORMATS: dict[str, GroupFn] = {"tulu": from_tulu}
@@ -70,6 +74,10 @@ def sniff(row: dict[str, Any], where: Where) -> str:
         return "tulu"
     if {"input", "output_1", "output_2", "label"} <= keys:
         return "llmbar"
+    if looks_like_raw(row) or looks_like_binarized(row):
+        return "ultrafeedback"
+    if looks_like_shp(row):
+        return "shp"
     if keys & {"completions", "code"}:
         return "assay"
     if "messages" in keys:

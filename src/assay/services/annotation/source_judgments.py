@@ -1,14 +1,29 @@
 """Source judgments: a data set's own preferences stored as judgments by a named source annotator.
 
-A public preference set carries its verdict inside the data: HH's `chosen`/`rejected` (the reader keeps it as
-`metadata["hh_chosen"]`, the index of the chosen completion) and OpenAssistant's ranks (the reader keeps
-`metadata["ranking"]`, completion indexes best first, and each completion's `rank`). `with_source_judgments`
-turns that verdict into one `metadata["judgments"]` entry per record, answering the project's question:
+A public preference set carries its verdict inside the data; the format readers keep it on the record and
+`with_source_judgments` turns it into one `metadata["judgments"]` entry per record answering the project's
+question. The verdicts, as the readers keep them:
 
-- a **pairwise** question: HH's chosen side (`{"choice": "a" | "b", "strength": null}` — HH never asked for a
-  strength); an OASST group of exactly two replies the same way; a larger OASST group cannot be one pairwise
-  answer and is skipped (counted);
-- a **ranking** question: the order (OASST: tie groups by equal `rank`; HH: chosen first).
+- HH: `metadata["hh_chosen"]`, the index of the chosen completion;
+- OASST: `metadata["ranking"]` (completion indexes best first) and each completion's `rank` (equal ranks tie);
+- LLMBar: `metadata["gold"]`, the gold label as a pairwise answer (`metadata["dataset"] == "llmbar"`);
+- SHP: `metadata["shp_label"]` (1: completion a, comment A, preferred; 0: b);
+- UltraFeedback: each completion's `metadata["score"]` (higher is better, equal scores tie) and, for a rating
+  question, its `metadata["ratings"]` (aspect → 1..5).
+
+The answers:
+
+- a **pairwise** question: the preferred side, `{"choice": "a" | "b" | "tie", "strength": null}` (no source
+  gives a strength Assay could map to slightly/clearly/much: SHP's `score_ratio` is kept in the record's
+  metadata instead); a record with more than two completions (an OASST group or an UltraFeedback row of four)
+  cannot be one pairwise answer and is skipped (`more_than_two_replies`);
+- a **ranking** question: the order, best first, with tie groups;
+- a **rating** question (UltraFeedback raw rows only): each completion's ratings for the question's dimensions
+  named like UltraFeedback's aspects (`helpfulness`, `honesty`, `instruction_following`, `truthfulness`); a
+  record where some completion lacks a rating for one of them is skipped (`missing_rating`).
+
+An UltraFeedback record with an unrated completion (no rating, or only "N/A") has no order and is skipped
+(`unrated_completion`). A record skipped is still imported, without a judgment, and counted by reason.
 
 `import_source_judgments` stores them through `judgments.import_judgments` as submitted annotations by the
 placeholder user `ext-source-<annotator>` (deactivated, cannot sign in), so agreement between the source and the
@@ -21,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from assay.domain.questions import Question
 from assay.domain.records import Record
 from assay.domain.users import User
 from assay.errors import Invalid
@@ -28,7 +44,7 @@ from assay.services.annotation import judgments
 from assay.store.db import Db
 
 SOURCE = "source"
-FORMATS = ("hh", "oasst")
+FORMATS = ("hh", "oasst", "llmbar", "ultrafeedback", "shp")
 PREFIX = f"ext-{SOURCE}-"  # judgments.external_username(SOURCE, name) starts so
 
 
@@ -47,43 +63,78 @@ class SourceImport:
     skipped: dict[str, int]
 
 
-def _order(rec: Record) -> list[list[int]] | None:
-    """The record's source order as tie groups, best first (None when the record carries none)."""
-    if "ranking" in rec.metadata and rec.completions:
+def _by_score(scores: list[float]) -> list[list[int]]:
+    """Completion indexes as tie groups, highest score first."""
+    return [[i for i, x in enumerate(scores) if x == g] for g in sorted(set(scores), reverse=True)]
+
+
+def _order(rec: Record) -> tuple[list[list[int]] | None, str]:
+    """The record's source order as tie groups, best first, or None and why it has none."""
+    meta, n = rec.metadata, len(rec.completions)
+    if "ranking" in meta and rec.completions:
         raw = {i: c.metadata.get("rank") for i, c in enumerate(rec.completions)}
         ranks = {i: r for i, r in raw.items() if isinstance(r, int)}
         if len(ranks) == len(raw):
-            return [[i for i in sorted(ranks) if ranks[i] == g] for g in sorted(set(ranks.values()))]
-        return [[int(i)] for i in rec.metadata["ranking"]]
-    chosen = rec.metadata.get("hh_chosen")
-    if isinstance(chosen, int) and len(rec.completions) == 2:
-        return [[chosen], [1 - chosen]]
-    return None
+            return [[i for i in sorted(ranks) if ranks[i] == g] for g in sorted(set(ranks.values()))], ""
+        return [[int(i)] for i in meta["ranking"]], ""
+    chosen = meta.get("hh_chosen")
+    if isinstance(chosen, int) and n == 2:
+        return [[chosen], [1 - chosen]], ""
+    gold = meta.get("gold")
+    if meta.get("dataset") == "llmbar" and isinstance(gold, dict) and gold.get("choice") in ("a", "b") and n == 2:
+        return ([[0], [1]] if gold["choice"] == "a" else [[1], [0]]), ""
+    label = meta.get("shp_label")
+    if meta.get("dataset") == "shp" and label in (0, 1) and n == 2:
+        return ([[0], [1]] if label == 1 else [[1], [0]]), ""
+    if meta.get("dataset") == "ultrafeedback" and n:
+        scores = [c.metadata.get("score") for c in rec.completions]
+        if not all(isinstance(x, (int, float)) for x in scores):
+            return None, "unrated_completion"
+        return _by_score([float(x) for x in scores if x is not None]), ""
+    return None, "no_source_preference"
 
 
-def source_answer(rec: Record, kind: str) -> tuple[dict[str, Any] | None, str]:
-    """The source's answer to a question of `kind` for one record, or None and why it has none."""
-    order = _order(rec)
+def _ratings(rec: Record, q: Question) -> tuple[dict[str, Any] | None, str]:
+    """A rating answer from the completions' UltraFeedback aspect ratings, for the question's dimensions."""
+    if rec.metadata.get("dataset") != "ultrafeedback":
+        return None, "no_source_ratings"
+    dims = [str(d.get("name")) for d in q.options.get("dimensions", [])]
+    scores: dict[str, dict[str, int]] = {}
+    for i, c in enumerate(rec.completions):
+        have = c.metadata.get("ratings") or {}
+        if any(d not in have for d in dims):
+            return None, "missing_rating"
+        scores[str(i)] = {d: int(have[d]) for d in dims}
+    return {"scores": scores}, ""
+
+
+def source_answer(rec: Record, q: Question) -> tuple[dict[str, Any] | None, str]:
+    """The source's answer to question `q` for one record, or None and why it has none. Raises Invalid for a
+    question kind no source answers (only pairwise, ranking and rating)."""
+    kind = q.kind.value
+    if kind == "rating":
+        return _ratings(rec, q)
+    if kind not in ("pairwise", "ranking"):
+        raise Invalid(f"source judgments answer a pairwise, ranking or rating question, not a {kind} question")
+    order, why = _order(rec)
     if order is None:
-        return None, "no_source_preference"
+        return None, why
     if kind == "ranking":
         return {"order": order}, ""
-    if kind == "pairwise":
-        if len(rec.completions) != 2:
-            return None, "more_than_two_replies"
-        if len(order) == 1:
-            return {"choice": "tie", "strength": None}, ""
-        return {"choice": "a" if order[0] == [0] else "b", "strength": None}, ""
-    raise Invalid(f"source judgments answer a pairwise or ranking question, not a {kind} question")
+    if len(rec.completions) != 2:
+        return None, "more_than_two_replies"
+    if len(order) == 1:
+        return {"choice": "tie", "strength": None}, ""
+    return {"choice": "a" if order[0] == [0] else "b", "strength": None}, ""
 
 
-def with_source_judgments(records: list[Record], kind: str, annotator: str) -> tuple[list[Record], dict[str, int]]:
+def with_source_judgments(records: list[Record], q: Question, annotator: str) -> tuple[list[Record], dict[str, int]]:
     """The records, each with the source's judgment as `metadata["judgments"]`, and records skipped by reason
     (they are still imported, without a judgment)."""
     out: list[Record] = []
     skipped: dict[str, int] = {}
     for rec in records:
-        ans, why = source_answer(rec, kind)
+        ans, why = source_answer(rec, q)
         if ans is None:
             skipped[why] = skipped.get(why, 0) + 1
             out.append(rec)
@@ -95,7 +146,8 @@ def with_source_judgments(records: list[Record], kind: str, annotator: str) -> t
 def import_source_judgments(db: Db, project_id: int, records: list[Record], question: str, *, annotator: str,
                             actor: User | None = None) -> SourceImport:
     """Import `records` into the project with the data set's own preference as a judgment by `annotator` on
-    `question` (a pairwise or ranking question of the project). Raises NotFound / Invalid."""
+    `question` (a pairwise or ranking question of the project; a rating question for UltraFeedback). Raises
+    NotFound / Invalid."""
     from assay.services.projects import projects
 
     if not annotator or len(annotator) > 60:
@@ -105,7 +157,7 @@ def import_source_judgments(db: Db, project_id: int, records: list[Record], ques
     if q is None:
         raise Invalid(f"project {project.name!r} has no question {question!r}; its questions: "
                       + ", ".join(x.name for x in project.questions), details={"field": "question"})
-    recs, skipped = with_source_judgments(records, q.kind.value, annotator)
+    recs, skipped = with_source_judgments(records, q, annotator)
     r = judgments.import_judgments(db, project_id, recs, question, source=SOURCE, actor=actor)
     if r.annotations_skipped:
         skipped["invalid_answer"] = skipped.get("invalid_answer", 0) + r.annotations_skipped

@@ -1,5 +1,6 @@
 """Source judgments over JSON (issue 20, item 3), the twin of `assay quality import-judgments` for the formats
-that carry their own verdict (`assay.services.annotation.source_judgments.FORMATS`: HH, OASST):
+that carry their own verdict (`assay.services.annotation.source_judgments.FORMATS`: HH, OASST, LLMBar,
+UltraFeedback, SHP):
 
 - POST /api/v1/projects/{id}/source-judgments   the file as the raw body, like the import API (format,
   question and source annotator in the query); caller, role and project checked before a byte of it is read,
@@ -34,16 +35,18 @@ SourceFormat = Annotated[str, Query(pattern="^(" + "|".join(source_judgments.FOR
 async def import_source_judgments(
         project_id: ProjectId, request: Request, db: DbDep, fmt: SourceFormat,
         question: Annotated[str, Query(min_length=1, max_length=200,
-                                       description="The project's pairwise or ranking question.")],
+                                       description="The project's pairwise or ranking question "
+                                       "(or rating, for ultrafeedback).")],
         annotator: Annotated[str, Query(min_length=1, max_length=60,
                                         description="The source annotator's name, e.g. hh.")],
         on_divergence: Annotated[str, Query(description="HH pairs that differ before the last reply: "
                                             "keep | skip | error.")] = "keep",
         name: Annotated[str, Query(max_length=500, description="The file's name (its suffix picks the file "
                                    "type; gzip is detected).")] = "upload") -> SourceJudgmentsPublic:
-    """Upload a data set (HH or OASST, as `assay records import` reads it) as the raw body; its records are
-    imported (existing ones kept) with the data set's own preference as a judgment by `annotator` on
-    `question`. Raises 422 naming the line and field when the file cannot be read (nothing stored)."""
+    """Upload a data set (HH, OASST, LLMBar, UltraFeedback or SHP, as `assay records import` reads it) as the
+    raw body; its records are imported (existing ones kept) with the data set's own preference as a judgment
+    by `annotator` on `question`. Raises 422 naming the line and field when the file cannot be read (nothing
+    stored)."""
     opts = imports.ImportOptions(fmt=fmt, on_divergence=on_divergence).checked()
 
     p, up = await receive_project_upload(request, db, project_id, name)
