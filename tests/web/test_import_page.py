@@ -90,6 +90,8 @@ def test_a_lead_uploads_hh_sees_the_dry_run_imports_and_sees_the_summary(  # typ
     assert _wait_done(page) == "done"
     page.wait_for_selector("[data-testid=import-done]")
     assert page.inner_text("[data-testid=summary-created]") == "2312"
+    assert page.inner_text("[data-testid=report-rows_read]") == "2312"  # the import report (issue 20 item 4)
+    assert page.inner_text("[data-testid=report-divergent_pairs]") == "5"
     _docs_shot(page, output_dir, "import-summary")
     page.click("[data-testid=import-back]")
     page.wait_for_url(f"{url}/projects/{pid}")

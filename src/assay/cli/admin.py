@@ -177,9 +177,14 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
                    max_line_bytes: int = typer.Option(10 * 1024 * 1024, help="Refuse lines longer than this."),
                    with_reference: bool = typer.Option(False, "--with-reference",
                                                        help="Code formats: add the reference solution as a "
-                                                       "candidate completion.")) -> None:
+                                                       "candidate completion."),
+                   license: str = typer.Option("", "--license", help="The source's licence (e.g. MIT), kept in "
+                                               "the import report and listed on dataset cards; default: the "
+                                               "first line of a LICENSE file beside the file.")) -> None:
     """Import records into a project. All or nothing: a bad line names its number and field, and nothing is written.
     The file is streamed (read, checked and staged record by record), so its size is bounded by disk, not memory.
+    Prints the import report (rows read, imported, skipped by reason, divergent pairs, empty and synthetic
+    replies), which the `records.import` audit event keeps.
 
     Example: assay records import demo-pairwise ../shared/data/hh-rlhf-harmless-base/test.jsonl.gz --format hh
     """
@@ -191,10 +196,12 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
 
     kind = interchange.which(path, fmt)
     if kind is not None:
-        _import_interchange(ctx, project, path, kind, priority)
+        _import_interchange(ctx, project, path, kind, priority, license)
         return
+    from assay.services.datasets.import_report import report_lines
+
     opts = imports.ImportOptions(fmt=fmt, on_divergence=on_divergence, priority=priority,
-                                 max_line_bytes=max_line_bytes, with_reference=with_reference)
+                                 max_line_bytes=max_line_bytes, with_reference=with_reference, license=license)
     with database(settings_from(ctx)) as db:
         p = projects.find_project(db, project)
         with Progress(console=console, transient=True) as bar:  # streamed: read, checked and staged as it goes
@@ -202,15 +209,17 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
             res = imports.import_file(db, p.id, path, opts,
                                       progress=lambda f, m: bar.update(task, completed=f, description=m))
     console.print(f"{p.name}: {res.created} records added, {res.existing} already there (from {path})")
-    for what, n in res.skipped.items():
-        console.print(f"  skipped {n}: {what}", highlight=False)
+    for line in report_lines(res.report):
+        console.print(line, highlight=False, markup=False)
 
 
-def _import_interchange(ctx: typer.Context, project: str, path: Path, kind: str, priority: int) -> None:
+def _import_interchange(ctx: typer.Context, project: str, path: Path, kind: str, priority: int,
+                        license: str = "") -> None:
     """A Label Studio or Argilla export: records (with the tool's predictions as suggestions), then the
     people's annotations as submitted judgments by external annotators; all or nothing per step."""
     from assay.formats import interchange
     from assay.services.annotation import judgments
+    from assay.services.datasets.import_report import import_report, report_lines
     from assay.services.projects import projects, records
 
     with database(settings_from(ctx)) as db:
@@ -218,6 +227,9 @@ def _import_interchange(ctx: typer.Context, project: str, path: Path, kind: str,
         got = interchange.read(path, kind, p.questions)
         res = records.import_records(db, p.id, got.records, priority=priority)
         console.print(f"{p.name}: {res.created} records added, {res.existing} already there (from {path}, {kind})")
+        for line in report_lines(import_report(path, kind, got.stats, got.records, imported=res.created,
+                                               existing=res.existing, license=license)):
+            console.print(line, highlight=False, markup=False)
         if got.judgments:
             r = judgments.import_judgments(db, p.id, got.records, None, source=kind.replace("_", "-"))
             console.print(f"  {r.annotations_created} annotations by {r.annotators} annotators "

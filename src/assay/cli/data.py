@@ -46,21 +46,25 @@ def import_(ctx: typer.Context,
             name: str = typer.Option(..., "--name", "-n", help="Dataset name."),
             fmt: str = typer.Option("auto", "--format", "-f", help="Input format (see assay.formats)."),
             note: str = typer.Option("", help="A note stored in the manifest."),
+            license: str = typer.Option("", "--license", help="The source's licence (e.g. MIT), stored in the "
+                                        "manifest and listed on dataset cards; default: the first line of a "
+                                        "LICENSE file beside the file (or up to two folders above)."),
             store: str | None = StoreOpt) -> None:
-    """Import a file as a new version of a dataset.
+    """Import a file as a new version of a dataset; prints the import report and stores it in the manifest.
 
     Example: assay data import ../shared/data/hh-rlhf-harmless-base/test.jsonl.gz --name hh
     """
     from assay.formats.checks import ReadStats
     from assay.formats.reader import load_records
-    from assay.services.datasets.import_report import import_report, import_step, report_lines
+    from assay.services.datasets.import_report import import_report, import_step, license_near, report_lines
 
     stats = ReadStats()
     records = load_records(path, fmt, stats=stats)
-    report = import_report(path, fmt, stats, records)
+    licence = license.strip() or license_near(path)
+    report = import_report(path, fmt, stats, records, license=licence)
+    pipeline = {"import": str(path), "format": fmt, "import_report": report, **({"license": licence} if licence else {})}
     m = _store(ctx, store).write_version(name, [records_to_table(records)], note=note or f"import {path}",
-                                         pipeline={"import": str(path), "format": fmt, "import_report": report},
-                                         steps=[import_step(report)])
+                                         pipeline=pipeline, steps=[import_step(report)])
     console.print(f"[green]{m.ref}[/green] {m.row_count} records, hash {m.content_hash[:12]}")
     for line in report_lines(report):
         console.print(line, highlight=False)

@@ -20,7 +20,10 @@ class ImportJobPublic(BaseModel):
 
     A finished check has `report` (counts, warnings with line and field, the first records) and `error` when
     the file cannot be imported; a finished import has `created`, `existing` and `skipped` (and, for a Label
-    Studio or Argilla export, the `judgments` and `suggestions` it brought). `poll` is this
+    Studio or Argilla export, the `judgments` and `suggestions` it brought) and `import_report`: the same
+    summary `assay data import` and `assay records import` print (rows read, records read and imported,
+    `existing`, `skipped` by reason, `divergent_pairs`, `empty_replies`, `synthetic_replies`,
+    `other_counts`, `license`). `poll` is this
     job's URL; `run` (a finished, error-free check) starts its import."""
 
     id: int
@@ -37,6 +40,7 @@ class ImportJobPublic(BaseModel):
     skipped: dict[str, int] = {}
     judgments: int = 0
     suggestions: int = 0
+    import_report: dict[str, Any] | None = None
     import_job: int | None = None
     poll: str = ""
     run: str | None = None

@@ -185,11 +185,13 @@ class Client:
         return total
 
     def upload(self, project: int | str, path: str | Path, *, fmt: str = "auto", on_divergence: str = "keep",
-               priority: int = 0, dry_run: bool = False, timeout: float = 24 * 3600.0) -> ImportJobPublic:
+               priority: int = 0, dry_run: bool = False, timeout: float = 24 * 3600.0,
+               license: str = "") -> ImportJobPublic:
         """Import a file (JSONL, JSON array, CSV or Parquet, gzip too; any format `assay records import`
         reads) the way the import page does: the file is streamed to the server (never read whole here or
         there), checked by a dry run, then imported all or nothing. Returns the finished import job
-        (`created`, `existing`, `skipped`), or with `dry_run` the finished check (`report`: counts,
+        (`created`, `existing`, `skipped`, and `import_report`: the summary `assay records import` prints,
+        with `license` when given), or with `dry_run` the finished check (`report`: counts,
         warnings with line and field, the first records). Raises Invalid naming the line and field when
         the file cannot be imported (nothing is stored); Forbidden/NotFound unless you lead the project."""
         pid = self.project_id(project)
@@ -202,7 +204,8 @@ class Client:
                 while block := f.read(1024 * 1024):
                     yield block
 
-        params = {"fmt": fmt, "on_divergence": on_divergence, "priority": str(priority), "name": p.name}
+        params = {"fmt": fmt, "on_divergence": on_divergence, "priority": str(priority), "name": p.name,
+                  **({"license": license} if license else {})}
         job = ImportJobPublic.model_validate(send(
             self._http, "POST", f"{API}/projects/{pid}/imports", params=params, content=chunks(),
             headers={"Content-Type": "application/octet-stream"}, timeout=None).json())

@@ -22,6 +22,7 @@ from assay.formats.text import refuse_in_record
 from assay.jobs import Job, JobContext, JobRunner, wait_until_done
 from assay.jobs import get as get_job
 from assay.services.accounts import policies
+from assay.services.datasets.import_report import import_report
 from assay.services.projects import projects
 from assay.services.projects import records as records_svc
 from assay.services.projects.imports import (
@@ -131,7 +132,8 @@ def _import_handler(ctx: JobContext) -> dict[str, Any]:
         kind = interchange.which(path, opts.fmt)
         if kind is not None:
             ctx.progress(0.1, f"reading the {kind.replace('_', ' ')} export")
-            res, extra = _import_interchange(ctx.db, int(p["project_id"]), path, kind, actor, opts.priority)
+            res, extra = _import_interchange(ctx.db, int(p["project_id"]), path, kind, actor, opts.priority,
+                                             str(p.get("name", "")), opts.license)
         else:
             res = import_file(ctx.db, int(p["project_id"]), path, opts, actor, progress,
                               display=str(p.get("name", "")))
@@ -139,7 +141,7 @@ def _import_handler(ctx: JobContext) -> dict[str, Any]:
         path.unlink(missing_ok=True)
     return {"created": res.created, "existing": res.existing, "duplicates": res.duplicates,
             "skipped": res.skipped, "seconds": round(time.monotonic() - started, 1),
-            "name": p.get("name", ""), "size": p.get("size", 0), **extra}
+            "name": p.get("name", ""), "size": p.get("size", 0), "report": res.report, **extra}
 
 
 def _check_interchange(db: Db, project_id: int, path: Path, kind: str) -> CheckReport:
@@ -177,7 +179,7 @@ def _check_interchange(db: Db, project_id: int, path: Path, kind: str) -> CheckR
 
 
 def _import_interchange(db: Db, project_id: int, path: Path, kind: str, actor: User | None,
-                        priority: int) -> tuple[StreamImportResult, dict[str, Any]]:
+                        priority: int, name: str = "", license: str = "") -> tuple[StreamImportResult, dict[str, Any]]:
     """Records (with the tool's predictions as suggestions), then the people's annotations as submitted
     judgments, as `assay records import` does; each step all or nothing."""
     from assay.services.annotation import judgments as judgments_svc
@@ -185,6 +187,8 @@ def _import_interchange(db: Db, project_id: int, path: Path, kind: str, actor: U
     project = projects.get_project(db, project_id)
     got = interchange.read(path, kind, project.questions)
     res = records_svc.import_records(db, project_id, got.records, actor, priority=priority)
+    report = import_report(name or path.name, kind, got.stats, got.records, imported=res.created,
+                           existing=res.existing, license=license)
     extra: dict[str, Any] = {"format": kind, "suggestions": got.suggestions}
     if got.judgments:
         j = judgments_svc.import_judgments(db, project_id, got.records, None, source=kind.replace("_", "-"),
@@ -192,7 +196,7 @@ def _import_interchange(db: Db, project_id: int, path: Path, kind: str, actor: U
         extra.update(judgments=j.annotations_created, annotators=j.annotators,
                      judgments_skipped=j.annotations_skipped)
     skipped = {"parts the form has no place for": len(got.skipped)} if got.skipped else {}
-    return StreamImportResult(created=res.created, existing=res.existing, skipped=skipped), extra
+    return StreamImportResult(created=res.created, existing=res.existing, skipped=skipped, report=report), extra
 
 
 @dataclass(frozen=True)

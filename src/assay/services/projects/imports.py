@@ -35,6 +35,7 @@ from assay.formats import DEFAULT_MAX_LINE_BYTES, FORMATS, ReadStats, interchang
 from assay.formats.stream import metered
 from assay.formats.text import refuse_in_record
 from assay.services.accounts.audit import record_event
+from assay.services.datasets.import_report import ReplyTally, import_report, license_near
 from assay.services.projects.records import STAGE_CHUNK, check_fits, hand_over, metadata_suggestions
 from assay.services.quality import gold_records
 from assay.store.db import Db
@@ -138,6 +139,7 @@ class ImportOptions:
     priority: int = 0
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     with_reference: bool = False
+    license: str = ""  # the source's licence, kept in the import report (the dataset card lists it)
 
     def checked(self) -> ImportOptions:
         if self.fmt not in FORMATS and self.fmt not in interchange.ALIASES:
@@ -148,17 +150,20 @@ class ImportOptions:
                           details={"field": "on_divergence"})
         if not -1_000_000 <= self.priority <= 1_000_000:
             raise Invalid("priority must be between -1000000 and 1000000", details={"field": "priority"})
+        if len(self.license) > 200 or not self.license.isprintable():
+            raise Invalid("license: at most 200 printable characters, e.g. MIT or CC-BY-4.0",
+                          details={"field": "license"})
         return self
 
     def to_params(self) -> dict[str, Any]:
         return {"fmt": self.fmt, "on_divergence": self.on_divergence, "priority": self.priority,
-                "max_line_bytes": self.max_line_bytes, "with_reference": self.with_reference}
+                "max_line_bytes": self.max_line_bytes, "with_reference": self.with_reference, "license": self.license}
 
     @classmethod
     def of(cls, p: dict[str, Any]) -> ImportOptions:
         return cls(fmt=str(p.get("fmt", "auto")), on_divergence=str(p.get("on_divergence", "keep")),
                    priority=int(p.get("priority", 0)), max_line_bytes=int(p.get("max_line_bytes", DEFAULT_MAX_LINE_BYTES)),
-                   with_reference=bool(p.get("with_reference", False)))
+                   with_reference=bool(p.get("with_reference", False)), license=str(p.get("license", "")))
 
 
 def read_file(path: Path, opts: ImportOptions, stats: ReadStats | None = None,
@@ -398,6 +403,7 @@ class StreamImportResult:
     existing: int
     duplicates: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)  # `import_report.import_report` (import_file only)
 
     @property
     def total(self) -> int:
@@ -406,12 +412,15 @@ class StreamImportResult:
 
 def import_stream(db: Db, project_id: int, records: Iterable[Record], actor: User | None = None,
                   priority: int = 0, progress: Callable[[int], None] | None = None, *,
-                  text_checked: bool = False) -> StreamImportResult:
+                  text_checked: bool = False,
+                  summary: Callable[[int, int, int], dict[str, Any]] | None = None) -> StreamImportResult:
     """Import records as they come, all or nothing (see the module doc). A record repeating an earlier one
     exactly is imported once (counted in `duplicates`); the same id with other content is an error. Records
     whose id the project already holds are left as they are (`existing`). Raises Invalid naming the line and
     field of the first bad record (nothing is written), NotFound for an unknown project. `text_checked`: the
-    records come from `read_records`, whose rows were already checked for text that is not valid Unicode."""
+    records come from `read_records`, whose rows were already checked for text that is not valid Unicode.
+    `summary(created, existing, duplicates)`, when given, makes the import report the `records.import` audit
+    event keeps (called once every record was read, in the publishing transaction)."""
     project = _load_project(db, project_id)
     seen = _Seen()
     created = existing = duplicates = staged = count = 0
@@ -461,8 +470,9 @@ def import_stream(db: Db, project_id: int, records: Iterable[Record], actor: Use
                     raise NotFound(f"no project with id {project_id}")
                 created, _ = staging_q.publish(conn, project_id, datetime.now(UTC))
                 existing += staged - created
+                extra = {"report": summary(created, existing, duplicates)} if summary is not None else {}
                 record_event(s, actor.id if actor else None, "records.import", project.name,
-                             created=created, existing=existing)
+                             created=created, existing=existing, **extra)
         finally:
             with db.write_on(conn):
                 staging_q.drop(conn)
@@ -475,9 +485,19 @@ def import_file(db: Db, project_id: int, path: Path, opts: ImportOptions, actor:
                 progress: Callable[[float, str], None] | None = None, display: str = "") -> StreamImportResult:
     """Read `path` (any format `read_records` reads) and import it with `import_stream`, streaming.
     `progress(fraction, message)` is called now and then with how far into the file the reader is;
-    `display`: the file name records' sources and errors name (see `read_file`)."""
+    `display`: the file name records' sources and errors name (see `read_file`). The result's `report` is
+    the import report (`services.datasets.import_report`, as `assay data import` prints it), also kept in
+    the `records.import` audit event; its licence is `opts.license`, else a LICENSE file beside `path`."""
     opts = opts.checked()
     stats = ReadStats()
+    tally = ReplyTally()
+    fmt = (_sniffed(path, opts) or opts.fmt) if opts.fmt == "auto" else opts.fmt
+    licence = opts.license or license_near(path)
+
+    def summary(created: int, existing: int, duplicates: int) -> dict[str, Any]:
+        return import_report(display or path.name, fmt, stats, tally, imported=created, existing=existing,
+                             duplicates=duplicates, license=licence)
+
     with metered() as m:
         last = [time.monotonic()]
 
@@ -486,11 +506,11 @@ def import_file(db: Db, project_id: int, path: Path, opts: ImportOptions, actor:
                 last[0] = time.monotonic()
                 progress(0.98 * m.fraction, f"{n:,} records checked and staged")
 
-        res = import_stream(db, project_id, read_file(path, opts, stats, display=display), actor, opts.priority, tick,
-                            text_checked=True)
+        res = import_stream(db, project_id, tally.counted(read_file(path, opts, stats, display=display)), actor,
+                            opts.priority, tick, text_checked=True, summary=summary)
     skipped = {k.removesuffix("_skipped").replace("_", " "): n for k, n in stats.counts.items()
                if n and k.endswith("_skipped")}
     if res.duplicates:
         skipped["duplicate record"] = res.duplicates
     return StreamImportResult(created=res.created, existing=res.existing, duplicates=res.duplicates,
-                              skipped=skipped)
+                              skipped=skipped, report=summary(res.created, res.existing, res.duplicates))

@@ -43,6 +43,7 @@ def job_public(job: import_jobs.ImportJob) -> ImportJobPublic:
         created=int(r.get("created", 0)) if not is_check else 0, existing=int(r.get("existing", 0)),
         skipped={str(k): int(v) for k, v in (r.get("skipped") or {}).items()},
         judgments=int(r.get("judgments", 0)), suggestions=int(r.get("suggestions", 0)),
+        import_report=dict(r["report"]) if not is_check and job.done and isinstance(r.get("report"), dict) else None,
         import_job=int(r["import_job"]) if r.get("import_job") else None,
         poll=f"/api/v1/projects/{pid}/imports/{job.id}",
         run=f"/api/v1/projects/{pid}/imports/{job.id}/run" if is_check and job.done and not err else None)
@@ -55,10 +56,13 @@ async def upload(project_id: ProjectId, request: Request, db: DbDep,
                  on_divergence: Annotated[str, Query(description="HH pairs that differ before the last reply: "
                                                      "keep | skip | error.")] = "keep",
                  priority: Annotated[int, Query(ge=-1_000_000, le=1_000_000)] = 0,
+                 license: Annotated[str, Query(max_length=200, description="The source's licence (e.g. MIT), kept "
+                                               "in the import report.")] = "",
                  name: Annotated[str, Query(max_length=500, description="The file's name (its suffix picks the "
                                             "file type; gzip is detected).")] = "upload") -> ImportJobPublic:
     """Upload a file (JSONL, JSON array, CSV, Parquet; gzip too) as the raw body and start its dry run."""
-    opts = imports.ImportOptions(fmt=fmt, on_divergence=on_divergence, priority=priority).checked()
+    opts = imports.ImportOptions(fmt=fmt, on_divergence=on_divergence, priority=priority,
+                                 license=license.strip()).checked()
 
     p, up = await receive_project_upload(request, db, project_id, name)
     job_id = await run_in_threadpool(import_jobs.start_check, db, runner_of(request), p.user, project_id, up, opts)

@@ -6,7 +6,8 @@
   the body is read, then it streams to a server-named file (`imports.receive_upload`, `max_upload_bytes`);
   answers JSON `{"url": <the dry run page>}` (201), or an error naming the field
 - GET  /projects/{id}/import/jobs/{job}          a dry run (progress, then its report) or an import
-  (progress, then the summary); htmx polls the status part while the job runs
+  (progress, then the import report as a table: `import_report.report_rows`); htmx polls the status part
+  while the job runs
 - POST /projects/{id}/import/jobs/{job}/run      start importing a checked upload, then its page
 
 Every route is for the project's leads and admins (`policies.manage_project`).
@@ -20,6 +21,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from assay.errors import Invalid
 from assay.services.accounts import policies
 from assay.services.accounts.auth import Principal
+from assay.services.datasets.import_report import report_rows
 from assay.services.projects import import_jobs, imports, projects
 from assay.web.api.exports import runner_of
 from assay.web.context import ctx
@@ -73,7 +75,8 @@ async def upload(request: Request, project_id: ProjectId, db: DbDep) -> Response
     p = await run_in_threadpool(allowed)
     q = request.query_params
     opts = imports.ImportOptions(fmt=q.get("fmt", "auto"), on_divergence=q.get("on_divergence", "keep"),
-                                 priority=_int(q.get("priority", "0"), "priority")).checked()
+                                 priority=_int(q.get("priority", "0"), "priority"),
+                                 license=q.get("license", "").strip()).checked()
     settings = ctx(request).settings
     up = await imports.receive_upload(settings, q.get("name", "upload"), request.stream(), settings.max_upload_bytes)
     runner = runner_of(request)
@@ -89,10 +92,14 @@ def job_page(request: Request, project_id: ProjectId, job_id: JobId, p: Reader, 
     fragment = request.headers.get("HX-Request") == "true"
     project = projects.get_project(db, project_id)
     check = job
+    if job.kind == import_jobs.IMPORT_KIND and job.done:
+        rows = report_rows(job.result["report"]) if job.result.get("report") else []
+    else:
+        rows = []
     if job.kind == import_jobs.IMPORT_KIND and job.params.get("check_job"):
         check = import_jobs.import_job(db, p.user, project_id, int(job.params["check_job"]))
     return page(request, "import_status.html" if fragment else "import_job.html", p, project=project, job=job,
-                check=check, labels=FORMAT_LABELS, nav_active="import")
+                check=check, labels=FORMAT_LABELS, report_rows=rows, nav_active="import")
 
 
 @router.post("/projects/{project_id}/import/jobs/{job_id}/run")

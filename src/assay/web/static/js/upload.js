@@ -26,7 +26,7 @@
     if (max && file.size > max) { fail("The file is larger than the " + Math.round(max / 1048576) + " MB an upload may take."); return; }
     var q = new URLSearchParams();
     q.set("name", file.name);
-    ["fmt", "on_divergence", "priority"].forEach(function (n) { q.set(n, form.elements[n].value); });
+    ["fmt", "on_divergence", "priority", "license"].forEach(function (n) { q.set(n, form.elements[n].value); });
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.getAttribute("action") + "?" + q.toString());
     xhr.setRequestHeader("X-CSRF-Token", token ? token.content : "");
