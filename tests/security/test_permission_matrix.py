@@ -166,6 +166,9 @@ RULES: dict[str, Rule] = {
     "GET /projects/{project_id}/records/{record_id}/judgments": Rule(
         LEADS, twin="GET /api/v1/projects/{project_id}/records/{record_id}/judgments"),
     "GET /api/v1/projects/{project_id}/records/{record_id}/judgments": Rule(LEADS),
+    "GET /projects/{project_id}/records/{record_id}/lineage": Rule(
+        LEADS, twin="GET /api/v1/projects/{project_id}/records/{record_id}/lineage"),
+    "GET /api/v1/projects/{project_id}/records/{record_id}/lineage": Rule(LEADS),
     "POST /projects/{project_id}/records/bulk": Rule(
         LEADS, form=lambda w, r: {"action": "priority", "priority": "3", "ids": str(w.lease_record)},
         twin="POST /api/v1/projects/{project_id}/records-bulk"),

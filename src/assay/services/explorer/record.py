@@ -114,7 +114,9 @@ def record_detail(db: Db, ref: str, record_id: str, *, visible: Callable[[str], 
     this version, with the record's attributes of that step and its verdict from the run's per-record
     decisions: `kept`, or `would_drop` with the reason when the step only annotated), `downstream` (what
     each version made from this one did with the record: kept, or dropped by which step and why; see
-    `downstream`), `pulled_judgments` (metadata), `live_judgments` (database) and `outcome`.
+    `downstream`), `pulled_judgments` (metadata), `live_judgments` (database), `project_records` (the
+    records pushed from it into projects: record id, project id and name; each has a lineage page) and
+    `outcome`.
     `visible` (dataset name → may the caller see it) limits `downstream`; `project_visible` (project name →
     may the caller see its annotators' work) limits `live_judgments` (see `services.datasets.owners`).
     Raises NotFound."""
@@ -132,7 +134,11 @@ def record_detail(db: Db, ref: str, record_id: str, *, visible: Callable[[str], 
     pulled = list(row["metadata"].get("judgments") or []) if isinstance(row["metadata"], dict) else []
     live = [j for j in project_judgments(db, f"{m.ref}#{record_id}")
             if project_visible is None or project_visible(str(j["project"]))]
+    with db.read() as s:
+        in_projects = [{"record_id": rid, "project_id": pid, "project": name}
+                       for rid, pid, name in feeds_q.records_of_source(s, f"{m.ref}#{record_id}")
+                       if project_visible is None or project_visible(name)]
     submitted = [j for j in live if j["status"] == "submitted"]
     return {**row, "version": m.ref, "pipeline_steps": steps, "downstream": downstream(store, m, record_id, visible),
-            "pulled_judgments": pulled, "live_judgments": live,
+            "pulled_judgments": pulled, "live_judgments": live, "project_records": in_projects,
             "outcome": outcome(pulled + submitted)}

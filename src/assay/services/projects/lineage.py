@@ -11,25 +11,30 @@ export_id} (`assay.exporters.table.row_lineage`). `walk` resolves it against the
   did with the record, via the explorer's record detail) or a file (`file:line`: the file name and line;
   `source_line` reads that line when the caller passes the folder the file is in).
 
-Who may walk is the caller's business (the CLI is a trusted local tool; it sees usernames).
+Who may walk is the caller's business (the CLI is a trusted local tool; it sees usernames); `record_lineage`
+is the walk for one record of a project, for its leads and admins (the web's lineage page and its JSON twin).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from assay.domain.users import User
 from assay.errors import Invalid, NotFound
+from assay.services.accounts import policies
 from assay.store.db import Db
 from assay.store.mappers import record_from_row
 from assay.store.queries import annotations as annotations_q
 from assay.store.queries import feeds as feeds_q
 from assay.store.queries import history as revisions_q
+from assay.store.queries import memberships as members_q
 from assay.store.queries import projects as projects_q
 from assay.store.queries import records as records_q
+from assay.store.queries import records_table as table_q
 from assay.store.queries import users as users_q
 
 
@@ -93,10 +98,12 @@ def source_line(source: str, folder: Path) -> tuple[Path, int, str] | None:
     return None
 
 
-def walk(db: Db, row: Mapping[str, Any], *, data_folder: Path | None = None) -> dict[str, Any]:
+def walk(db: Db, row: Mapping[str, Any], *, data_folder: Path | None = None,
+         visible: Callable[[str], bool] | None = None) -> dict[str, Any]:
     """Everything behind one exported row (see the module docstring). Raises Invalid for a row without
     lineage, NotFound when its record or a judgment is not in this database (or the record's source
-    changed)."""
+    changed). `visible` (dataset name → may the caller read it), when given, limits the dataset part: a
+    version the caller may not read is named only (`dataset.hidden`), and later versions are limited too."""
     lin = lineage_of(row)
     with db.read() as s:
         rec = records_q.get(s, lin["record_id"])
@@ -142,7 +149,10 @@ def walk(db: Db, row: Mapping[str, Any], *, data_folder: Path | None = None) -> 
         try:
             from assay.services.explorer.record import record_detail
 
-            detail = record_detail(db, ref, rid)
+            if visible is not None and not visible(ref.split("@", 1)[0]):
+                out["dataset"] = {"version": ref, "hidden": "you may not read this dataset"}
+                return out
+            detail = record_detail(db, ref, rid, visible=visible)
             out["dataset"] = {"version": detail["version"], "pipeline_steps": detail["pipeline_steps"],
                               "downstream": detail["downstream"]}
         except NotFound as e:
@@ -152,3 +162,20 @@ def walk(db: Db, row: Mapping[str, Any], *, data_folder: Path | None = None) -> 
         if got is not None:
             out["source_file"] = {"path": str(got[0]), "line": got[1], "text": got[2]}
     return out
+
+
+def record_lineage(db: Db, actor: User, project_id: int, record_id: int) -> dict[str, Any]:
+    """`walk` for record `record_id` of the project and every judgment of it (drafts too), for the project's
+    leads and admins (Forbidden for anyone else, trainers included; NotFound for a record of another
+    project). The dataset part is limited to the datasets the caller may read. Expected (gold) answers are
+    not part of it."""
+    from assay.services.datasets import owners as dataset_owners
+
+    with db.read() as s:
+        policies.manage_project(actor, members_q.role_of(s, project_id, actor.id))
+        rec = records_q.get(s, record_id)
+        if rec is None or rec.project_id != project_id:
+            raise NotFound(f"no record {record_id} in this project")
+        ids = [j.annotation_id for j in table_q.judgments(s, [record_id])]
+    visible = dataset_owners.visible(db, dataset_owners.access(db, actor))
+    return walk(db, {"record_id": record_id, "annotation_ids": ids}, visible=visible)

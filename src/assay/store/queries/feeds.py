@@ -61,6 +61,13 @@ def of_source(s: Session, source: str) -> list[tuple[AnnotationRow, str, str]]:
         .where(RecordRow.source == source).order_by(AnnotationRow.id))]
 
 
+def records_of_source(s: Session, source: str) -> list[tuple[int, int, str]]:
+    """(record id, project id, project name) of every record, in any project, whose source is `source`."""
+    return [(rid, pid, name) for rid, pid, name in s.execute(
+        select(RecordRow.id, ProjectRow.id, ProjectRow.name).join(ProjectRow, ProjectRow.id == RecordRow.project_id)
+        .where(RecordRow.source == source).order_by(RecordRow.id))]
+
+
 def reviews_of(s: Session, annotation_ids: list[int]) -> list[tuple[ReviewRow, str | None]]:
     """(review, reviewer's username or None) of every review of these annotations, by id."""
     if not annotation_ids:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from assay.schemas.gold import RecordsBulk, RecordsBulkPublic
-from assay.services.projects import records_table
+from assay.services.projects import lineage, records_table
 from assay.web.api.quality import plain
 from assay.web.deps import DbDep, ProjectId, Reader, RecordId, Writer
 
@@ -33,6 +33,14 @@ def records_page(request: Request, project_id: ProjectId, p: Reader, db: DbDep) 
     return {"total": view.total, "total_capped": view.total_capped, "pages": view.pages, "page": view.query.page,
             "has_next": view.has_next,
             "rows": plain(view.rows), "standings": plain(view.standings)}
+
+
+@router.get("/projects/{project_id}/records/{record_id}/lineage", response_model=None)
+def record_lineage(project_id: ProjectId, record_id: RecordId, p: Reader, db: DbDep) -> Any:
+    """What `assay lineage --json` answers for this record: project, source, messages and completions, every
+    judgment (drafts too) with its revisions and reviews, and for a record pushed from a dataset version the
+    version's pipeline steps and what later versions did with it. Leads and admins."""
+    return lineage.record_lineage(db, p.user, project_id, record_id)
 
 
 @router.get("/projects/{project_id}/records/{record_id}/judgments", response_model=None)

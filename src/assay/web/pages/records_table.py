@@ -1,4 +1,5 @@
-"""The records table (data manager), a record's judgments side by side, the gold form and bulk actions.
+"""The records table (data manager), a record's judgments side by side, its lineage (source, judgments with
+revisions and reviews, pipeline steps), the gold form and bulk actions.
 
 Leads and admins only (the services check `policies.manage_project`). Filters live in the URL; htmx swaps
 the table fragment (`#records-table`) without a full reload and pushes the URL. A bad filter value answers
@@ -17,7 +18,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from assay.errors import Invalid
-from assay.services.projects import records_table
+from assay.services.projects import lineage, projects, records_table
 from assay.web.deps import DbDep, ProjectId, Reader, RecordId, Writer
 from assay.web.forms import answers_from_pairs
 from assay.web.pages.answer_summary import summarize
@@ -90,6 +91,15 @@ def judgments_page(request: Request, project_id: ProjectId, record_id: RecordId,
     view = records_table.record_judgments(db, project_id, record_id, p.user)
     return page(request, "record_judgments.html", p, view=view, summarize=summarize, **_consts(), back=request.headers.get(
         "referer", "") if "/records" in request.headers.get("referer", "") else "")
+
+
+@router.get("/projects/{project_id}/records/{record_id}/lineage")
+def lineage_page(request: Request, project_id: ProjectId, record_id: RecordId, p: Reader, db: DbDep) -> Response:
+    """What `assay lineage` shows for this record: its source, every judgment with its revisions and
+    reviews, the dataset version's pipeline steps (leads and admins; `lineage.record_lineage`)."""
+    walk = lineage.record_lineage(db, p.user, project_id, record_id)
+    return page(request, "record_lineage.html", p, w=walk, project=projects.get_project(db, project_id),
+                nav_active="records")
 
 
 @router.get("/projects/{project_id}/gold/form")
