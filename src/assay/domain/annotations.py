@@ -47,7 +47,9 @@ class ExportSource:
     """What an export is made from: the project's name, questions, guidelines and judged records.
 
     `lineage` lists, for the dataset card, where the records came from (project, dataset versions,
-    imported files); `export_id` names one export (every row carries it, and annotator pseudonyms are
+    imported files); `history` the pipeline history of the dataset versions the records came from (one line
+    per step: rows in, kept, dropped by reason); `licenses` the sources' licences as recorded at import
+    (one line per source); `export_id` names one export (every row carries it, and annotator pseudonyms are
     stable within it); `k` is the project's annotators per record ("" / 0 for hand-built sources).
     """
 
@@ -56,6 +58,8 @@ class ExportSource:
     items: list[JudgedRecord]
     guidelines: str = ""
     lineage: list[str] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)
+    licenses: list[str] = field(default_factory=list)
     export_id: str = ""
     k: int = 0
     settings: dict[str, Any] = field(default_factory=dict)

@@ -2,8 +2,9 @@
 
 The YAML header lists the data files per split, so `datasets.load_dataset(<export folder>)` finds them.
 The body states the source project, counts (kept and excluded, by reason), agreement figures the caller
-passed in, how many trainers' judgments went in, the filters, the lineage, the columns and how to load
-the data for its TRL trainer.
+passed in, how many trainers' judgments went in, the filters, the lineage, the pipeline history (each step of
+the dataset versions the records came from), the sources' licences, the columns and how to load the data for
+its TRL trainer.
 """
 
 from __future__ import annotations
@@ -66,6 +67,17 @@ def render_card(source: ExportSource, table: ExportTable, files: Mapping[str, Pa
         lines += [x if x.startswith("  - ") else f"- {x}" for x in source.lineage]  # "  - …": a sub-item
     else:
         lines.append(f"- project {source.project} ({len(source.items)} records)")
+    lines += ["", "## Pipeline history", ""]
+    if source.history:
+        lines += ["| version | step | rows in | kept | dropped (reason: n) |", "|---|---|---|---|---|"] + source.history
+    else:
+        lines.append("No pipeline made these records: they were imported into the project as they are.")
+    lines += ["", "## Sources and licences", ""]
+    if source.licenses:
+        lines += [f"- {x}" for x in source.licenses]
+    else:
+        lines.append("No licence was recorded for the sources; check each upstream data set's terms before sharing "
+                     "(`assay data import --license` or `assay records import --license` records one).")
     lines += ["", "## Columns", "", "| column | meaning |", "|---|---|"]
     lines += [f"| `{k}` | {v} |" for k, v in table.columns.items()]
     snippet = table.snippet

@@ -64,6 +64,70 @@ def version_history(store_url: str, ref: str) -> list[str]:
     return out
 
 
+def _versions_of(items: list[JudgedRecord]) -> list[str]:
+    """The dataset versions the records were pushed from (`name@N` of sources `name@N#id`), sorted."""
+    return sorted({it.record.source.split("#", 1)[0] for it in items
+                   if "#" in it.record.source and "@" in it.record.source.split("#", 1)[0]})
+
+
+def _files_of(items: list[JudgedRecord]) -> list[str]:
+    """The files the records were imported from (sources `file:line`), sorted."""
+    return sorted({it.record.source.rsplit(":", 1)[0] for it in items
+                   if ":" in it.record.source and "#" not in it.record.source})
+
+
+def pipeline_history(store_url: str, items: list[JudgedRecord]) -> list[str]:
+    """The card's pipeline history: one markdown table row per step of every version (oldest first) in the
+    lineage of the versions the records came from — version, step, rows in, kept, dropped by reason."""
+    from assay.datasets.store import DatasetStore
+
+    store, seen, out = DatasetStore(store_url), set(), []
+    for ref in _versions_of(items):
+        try:
+            chain = store.lineage(ref)
+        except (NotFound, Invalid, OSError):
+            continue
+        for m in reversed(chain):
+            if m.ref in seen:
+                continue
+            seen.add(m.ref)
+            for st in m.steps:
+                dropped = ", ".join(f"{k}: {v}" for k, v in (st.get("dropped") or {}).items()) or "-"
+                out.append(f"| {m.ref} | {st.get('id') or st.get('step')} | {st.get('rows_in', '')} | "
+                           f"{st.get('kept', '')} | {dropped} |")
+    return out
+
+
+def source_licenses(db: Db, project_name: str, items: list[JudgedRecord], store_url: str) -> list[str]:
+    """The card's licence lines: for each dataset version in the records' lineage whose import recorded a
+    licence (`assay data import --license`, or a LICENSE file beside the file), and for each file imported
+    into the project whose `records.import` report names one (the latest import of that file)."""
+    from assay.datasets.store import DatasetStore
+    from assay.store.queries import audit as audit_q
+
+    out: list[str] = []
+    store, seen = DatasetStore(store_url), set()
+    for ref in _versions_of(items):
+        try:
+            chain = store.lineage(ref)
+        except (NotFound, Invalid, OSError):
+            continue
+        for m in chain:
+            pipe = m.pipeline or {}
+            lic = pipe.get("license") or (pipe.get("import_report") or {}).get("license")
+            if lic and m.ref not in seen:
+                seen.add(m.ref)
+                out.append(f"dataset version {m.ref} (imported from `{Path(str(pipe.get('import', m.ref))).name}`): "
+                           f"{lic}")
+    files = _files_of(items)
+    if files:
+        with db.read() as s:
+            reports = [d.get("report") or {} for d in audit_q.details_of(s, "records.import", project_name)]
+        by_file = {str(r.get("file")): str(r["license"]) for r in reports if r.get("license")}
+        out += [f"imported file `{f}`: {by_file[f]}" for f in files if f in by_file]
+    return out
+
+
 def source_lineage(project_name: str, project_id: int, items: list[JudgedRecord],
                    store_url: str | None = None) -> list[str]:
     """The card's lineage lines: the project, then where its records came from (dataset versions pushed
@@ -115,6 +179,8 @@ def export_source(db: Db, project_id: int, *, include_gold: bool = False) -> Exp
                             guidelines=project.guidelines,
                             lineage=source_lineage(project.name, project_id, listed,
                                                    db.settings.resolved_dataset_store),
+                            history=pipeline_history(db.settings.resolved_dataset_store, listed),
+                            licenses=source_licenses(db, project.name, listed, db.settings.resolved_dataset_store),
                             export_id=f"{project_id}-{uuid.uuid4().hex[:12]}",
                             k=project.annotators_per_record, settings=dict(project.settings or {}))
 

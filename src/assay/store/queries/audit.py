@@ -28,3 +28,10 @@ def newest(s: Session, limit: int, before_id: int | None = None, action_prefix: 
     if username:
         q = q.where(UserRow.username == username)
     return [(r, name) for r, name in s.execute(q)]
+
+
+def details_of(s: Session, action: str, target: str) -> list[dict[str, Any]]:
+    """The `detail` of every entry with this action and target, oldest first."""
+    return [dict(d or {}) for d in s.scalars(select(AuditRow.detail).where(AuditRow.action == action,
+                                                                          AuditRow.target == target)
+                                             .order_by(AuditRow.id))]
