@@ -12,10 +12,22 @@ from assay.datasets.schema import RECORD_SCHEMA, record_to_row
 from assay.datasets.store import DatasetStore
 from assay.domain.records import Completion, Message, Record
 from assay.errors import Invalid
-from assay.pipelines.minhash_lsh import MinHasher, candidate_probability, lsh_params
+from assay.pipelines.minhash_lsh import (
+    MAX_DERIVED_PERM,
+    MinHasher,
+    candidate_probability,
+    lsh_params,
+    recall_params,
+)
 from assay.pipelines.minhash_shingles import NO_SHINGLE, ShingleBatch, normalize_text, shingle_hashes
 from assay.pipelines.minhash_verify import pair_jaccard
-from assay.pipelines.near_dedup import NearDedup, NearDedupStep, near_duplicate_clusters, resolve_config
+from assay.pipelines.near_dedup import (
+    DEFAULT_THRESHOLD,
+    NearDedup,
+    NearDedupStep,
+    near_duplicate_clusters,
+    resolve_config,
+)
 from assay.pipelines.registry import build_step
 from assay.pipelines.runner import run_pipeline
 from assay.pipelines.spec import PipelineSpec
@@ -130,16 +142,47 @@ def test_bands_rows_match_datasketch(threshold: float, num_perm: int, weights: t
     assert lsh_params(threshold, num_perm, *weights) == expected
 
 
-@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.8, 0.9])
-def test_s_curve_is_steep_at_the_threshold(threshold: float) -> None:
-    cfg = resolve_config(threshold)  # verify=True: the curve leans to recall
-    assert cfg.bands * cfg.rows <= 128
-    p = lambda s: float(candidate_probability(s, cfg.bands, cfg.rows))
-    assert p(threshold) > 0.8
-    assert p(min(threshold + 0.1, 1.0)) > 0.97
-    assert p(threshold - 0.3) < 0.2
-    plain = resolve_config(threshold, verify=False)  # datasketch's symmetric weights
+@pytest.mark.parametrize("threshold", [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95])
+def test_derived_bands_rows_catch_a_pair_at_the_threshold_with_the_fewest_hashes(threshold: float) -> None:
+    """The S-curve of the derived choice: P(t) >= 0.99, P(t/2) <= 0.5, and no choice with fewer hashes
+    (brute force over every bands × rows up to 512) satisfies both."""
+    cfg = resolve_config(threshold)  # verify=True, no fn_weight: recall_params
+    b, r = cfg.bands, cfg.rows
+    assert cfg.num_perm == b * r <= MAX_DERIVED_PERM and cfg.fn_weight is None
+    p = lambda s, bb=b, rr=r: float(1.0 - (1.0 - s ** rr) ** bb)  # the S-curve written out
+    assert p(threshold) >= 0.99
+    assert p(threshold / 2) <= 0.5
+    assert float(candidate_probability(threshold, b, r)) == pytest.approx(p(threshold))
+    for rr in range(1, MAX_DERIVED_PERM + 1):
+        for bb in range(1, (b * r - 1) // rr + 1):  # every choice with fewer hashes fails one condition
+            assert p(threshold, bb, rr) < 0.99 or p(threshold / 2, bb, rr) > 0.5, (bb, rr)
+    plain = resolve_config(threshold, verify=False)  # datasketch's symmetric weights: every candidate merges
     assert 0.2 < float(candidate_probability(threshold, plain.bands, plain.rows)) < 0.8
+
+
+def test_recall_params_within_a_small_num_perm_falls_back_to_the_best_recall() -> None:
+    assert recall_params(0.6, 128) == recall_params(0.6) == (19, 3)  # 57 hashes, P(0.6) = 0.990
+    b, r = recall_params(0.35, 128)  # 0.99 needs 318 hashes: the best P(0.35) within 128 that still filters
+    assert b * r <= 128 and float(candidate_probability(0.175, b, r)) <= 0.5
+    assert resolve_config(0.35, num_perm=128).bands == b
+    with pytest.raises(Invalid):
+        recall_params(0.5, 0)
+
+
+def test_default_threshold_catches_copies_with_five_to_ten_percent_of_words_edited() -> None:
+    """The measured table in docs/near-dedup.md (bench/dedup/edit_jaccard.py), on this file's corpus:
+    200-word documents with 5 % and 10 % of words replaced stay at or above the default threshold."""
+    assert resolve_config().threshold == DEFAULT_THRESHOLD == 0.35
+    rng = np.random.default_rng(21)
+    vocab = _vocab(rng, 5000)
+    texts = []
+    for rate in (0.05, 0.10):
+        for _ in range(40):
+            w = _words(rng, vocab, 200)
+            texts += [" ".join(w), " ".join(_edit(rng, vocab, w, rate=rate))]
+    res = near_duplicate_clusters(texts)
+    found = [res.cluster[i + 1] == res.cluster[i] for i in range(0, len(texts), 2)]
+    assert sum(found) >= 0.97 * len(found)
 
 
 def test_minhash_estimates_jaccard_without_bias() -> None:

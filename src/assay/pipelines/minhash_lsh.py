@@ -1,8 +1,12 @@
 """MinHash signatures and LSH banding over numpy arrays.
 
+* `recall_params(threshold, max_perm)` picks the fewest hashes ``b * r`` whose S-curve
+  ``P(s) = 1 - (1 - s**r)**b`` (the probability that two documents of Jaccard ``s`` share a band) catches
+  a pair at the threshold with probability >= 0.99, while a pair at half the threshold is still more likely
+  left out than checked (``P(t / 2) <= 0.5``); used when candidates are verified exactly.
 * `lsh_params(threshold, num_perm)` picks bands × rows the way datasketch does: among all ``b * r <=
-  num_perm`` it minimises ``fp_weight * ∫_0^t P(s) ds + fn_weight * ∫_t^1 (1 - P(s)) ds`` where
-  ``P(s) = 1 - (1 - s**r)**b`` is the probability that two documents of Jaccard ``s`` share a band.
+  num_perm`` it minimises ``fp_weight * ∫_0^t P(s) ds + fn_weight * ∫_t^1 (1 - P(s)) ds``; used without
+  verification, where every candidate is a merge.
 * `MinHasher` computes ``bands * rows`` MinHash values per document. Permutation ``j`` is the bijection
   ``x -> (a_j * x + b_j) mod 2**32`` (``a_j`` odd) of the 32-bit shingle hashes, whose inputs are already
   well mixed (murmur3 finaliser); parameters come from ``numpy.random.Generator(PCG64(seed))``, so the same
@@ -35,6 +39,50 @@ def candidate_probability(s: npt.ArrayLike, bands: npt.ArrayLike, rows: npt.Arra
     (broadcasting over arrays)."""
     s = np.asarray(s, dtype=np.float64)
     return np.asarray(1.0 - (1.0 - s ** np.asarray(rows)) ** np.asarray(bands), dtype=np.float64)
+
+
+RECALL_AT_THRESHOLD = 0.99
+MAX_DERIVED_PERM = 512  # the most hashes `recall_params` may choose when the caller sets no num_perm
+
+
+@lru_cache(maxsize=64)
+def recall_params(threshold: float, max_perm: int = MAX_DERIVED_PERM, target: float = RECALL_AT_THRESHOLD
+                  ) -> tuple[int, int]:
+    """(bands, rows) with the fewest hashes ``bands * rows <= max_perm`` such that a pair of Jaccard
+    `threshold` is a candidate with probability >= `target` and a pair at ``threshold / 2`` with
+    probability <= 0.5.
+
+    Fewest hashes is least signature CPU (it grows linearly in ``bands * rows``); the second condition keeps
+    the S-curve a filter: without it one row per band (``b`` single MinHash values) always wins and nearly
+    every pair sharing a few shingles becomes an exact check. Ties go to more rows (fewer low-similarity
+    candidates). When no choice within `max_perm` reaches `target`, returns the one with the highest
+    probability at the threshold among those meeting the second condition (or among all, when none does).
+    Raises Invalid unless 0 < threshold < 1, max_perm >= 1 and 0 < target < 1.
+    """
+    if not 0.0 < threshold < 1.0:
+        raise Invalid(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
+    if max_perm < 1:
+        raise Invalid(f"num_perm must be at least 1, got {max_perm}")
+    if not 0.0 < target < 1.0:
+        raise Invalid(f"target must be between 0 and 1 (exclusive), got {target}")
+    best: tuple[int, float, int, int] | None = None  # (hashes, P(t/2), bands, rows)
+    for r in range(1, max_perm + 1):
+        q = 1.0 - threshold ** r
+        if q >= 1.0:
+            break  # t**r underflowed: no number of bands helps any more
+        b = max(1, int(np.ceil(np.log1p(-target) / np.log(q) - 1e-12)))
+        while float(candidate_probability(threshold, b, r)) < target:  # guard the rounding above
+            b += 1
+        half = float(candidate_probability(threshold / 2, b, r))
+        if b * r <= max_perm and half <= 0.5 and (best is None or (b * r, half) < best[:2]):
+            best = (b * r, half, b, r)
+    if best is not None:
+        return best[2], best[3]
+    options = [(float(candidate_probability(threshold, b, r)), float(candidate_probability(threshold / 2, b, r)),
+                b, r) for r in range(1, max_perm + 1) for b in (max_perm // r,)]
+    separating = [o for o in options if o[1] <= 0.5] or options
+    top = max(separating, key=lambda o: (o[0], -o[2] * o[3]))
+    return top[2], top[3]
 
 
 @lru_cache(maxsize=64)

@@ -2,15 +2,16 @@
 
 Public API:
 
-* `near_duplicate_clusters(texts, threshold=0.8, ngram=5, ...) -> NearDupResult`: the pure function.
+* `near_duplicate_clusters(texts, threshold=0.35, ngram=5, ...) -> NearDupResult`: the pure function.
 * `NearDedup` (alias `NearDedupStep`): the pipeline step ``near_dedup`` (a `GlobalStep`).
 
 How documents become clusters:
   1. words after normalisation (lowercase; anything not a letter or digit separates words), `ngram`-word
      shingles hashed to 32 bits (`assay.pipelines.minhash_shingles`);
-  2. ``bands * rows`` MinHash values per document; bands and rows are derived from `threshold` and
-     `num_perm` (minimising the weighted false-positive/false-negative area of the LSH S-curve, as
-     datasketch does) unless given (`assay.pipelines.minhash_lsh`);
+  2. ``bands * rows`` MinHash values per document; unless given, bands and rows are derived from
+     `threshold`: with verification the fewest hashes that make a pair at the threshold a candidate with
+     probability >= 0.99 (`assay.pipelines.minhash_lsh.recall_params`), without it datasketch's weighted
+     S-curve areas (`lsh_params`);
   3. candidate pairs: documents sharing a band bucket;
   4. with ``verify=True`` (default) a candidate pair counts only if the exact Jaccard similarity of the two
      documents' shingle sets is >= `threshold` (`assay.pipelines.minhash_verify`), so documents that share
@@ -37,12 +38,19 @@ from scipy.sparse.csgraph import connected_components
 from assay.errors import Invalid
 from assay.pipelines import minhash_kernel
 from assay.pipelines.base import GlobalStep, StepOutput
-from assay.pipelines.minhash_lsh import MinHasher, candidate_pairs, lsh_params
+from assay.pipelines.minhash_lsh import (
+    MAX_DERIVED_PERM,
+    MinHasher,
+    candidate_pairs,
+    lsh_params,
+    recall_params,
+)
 from assay.pipelines.minhash_shingles import NO_SHINGLE, ShingleBatch, concat_batches, iter_shingle_batches
 from assay.pipelines.minhash_verify import pair_jaccard
 from assay.pipelines.text import texts as batch_texts
 
-DEFAULT_NUM_PERM = 128
+DEFAULT_NUM_PERM = 128  # with verify=False (datasketch's derivation) or one of bands/rows given
+DEFAULT_THRESHOLD = 0.35  # catches copies with 5-10 % of words edited: docs/near-dedup.md, bench/dedup/edit_jaccard.py
 
 
 @dataclass(frozen=True)
@@ -56,26 +64,29 @@ class LshConfig:
     rows: int
     seed: int
     verify: bool
-    fn_weight: float
+    fn_weight: float | None  # None: bands/rows from `recall_params` (or given)
 
 
-def resolve_config(threshold: float = 0.8, ngram: int = 5, num_perm: int | None = None,
+def resolve_config(threshold: float = DEFAULT_THRESHOLD, ngram: int = 5, num_perm: int | None = None,
                    bands: int | None = None, rows: int | None = None, seed: int = 1,
                    verify: bool = True, fn_weight: float | None = None) -> LshConfig:
     """Check parameters and derive bands/rows. Raises Invalid naming the bad parameter.
 
-    With neither `bands` nor `rows`, both come from ``lsh_params(threshold, num_perm, 1 - fn_weight,
-    fn_weight)`` (num_perm defaults to 128). `fn_weight` (the weight of the false-negative area) defaults
-    to 0.9 with ``verify=True`` — false positives only cost an exact check there, so the S-curve leans to
-    recall — and to datasketch's 0.5 without verification. With one of bands/rows, the other is
-    ``num_perm // given``. With both, `num_perm` defaults to ``bands * rows`` and must be at least that.
+    With neither `bands` nor `rows`: with ``verify=True`` and no `fn_weight`, both come from
+    ``recall_params(threshold, num_perm or 512)`` — the fewest hashes that catch a pair at the threshold
+    with probability >= 0.99 (false positives only cost an exact check); otherwise from
+    ``lsh_params(threshold, num_perm or 128, 1 - fn_weight, fn_weight)`` (datasketch's weighted S-curve
+    areas; `fn_weight` defaults to datasketch's 0.5 without verification). With one of bands/rows, the
+    other is ``num_perm // given`` (num_perm defaults to 128). With both, `num_perm` defaults to
+    ``bands * rows`` and must be at least that.
     """
     if not 0.0 < threshold < 1.0:
-        raise Invalid(f"threshold must be between 0 and 1 (exclusive), got {threshold}; 0.8 is typical")
+        raise Invalid(f"threshold must be between 0 and 1 (exclusive), got {threshold}; "
+                      f"{DEFAULT_THRESHOLD} catches copies with 5-10 % of words edited")
     if ngram < 1:
         raise Invalid(f"ngram must be at least 1 word, got {ngram}")
-    fnw = fn_weight if fn_weight is not None else (0.9 if verify else 0.5)
-    if not 0.0 <= fnw <= 1.0:
+    fnw = fn_weight if fn_weight is not None else (None if verify else 0.5)
+    if fnw is not None and not 0.0 <= fnw <= 1.0:
         raise Invalid(f"fn_weight must be between 0 and 1, got {fn_weight}")
     for name, v in (("num_perm", num_perm), ("bands", bands), ("rows", rows)):
         if v is not None and v < 1:
@@ -85,6 +96,9 @@ def resolve_config(threshold: float = 0.8, ngram: int = 5, num_perm: int | None 
         if bands * rows > k:
             raise Invalid(f"bands * rows = {bands * rows} exceeds num_perm = {k}; raise num_perm or lower them")
         return LshConfig(threshold, ngram, bands * rows, bands, rows, seed, verify, fnw)
+    if bands is None and rows is None and fnw is None:
+        b, r = recall_params(threshold, num_perm if num_perm is not None else MAX_DERIVED_PERM)
+        return LshConfig(threshold, ngram, b * r, b, r, seed, verify, None)
     k = num_perm if num_perm is not None else DEFAULT_NUM_PERM
     if bands is not None or rows is not None:
         given = bands if bands is not None else rows
@@ -94,6 +108,7 @@ def resolve_config(threshold: float = 0.8, ngram: int = 5, num_perm: int | None 
         other = k // given
         b, r = (given, other) if bands is not None else (other, given)
     else:
+        assert fnw is not None
         b, r = lsh_params(threshold, k, 1.0 - fnw, fnw)
     return LshConfig(threshold, ngram, b * r, b, r, seed, verify, fnw)
 
@@ -211,7 +226,7 @@ def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], conf
                          config=config)
 
 
-def near_duplicate_clusters(texts: Sequence[str], *, threshold: float = 0.8, ngram: int = 5,
+def near_duplicate_clusters(texts: Sequence[str], *, threshold: float = DEFAULT_THRESHOLD, ngram: int = 5,
                             num_perm: int | None = None, bands: int | None = None, rows: int | None = None,
                             seed: int = 1, verify: bool = True, fn_weight: float | None = None,
                             workers: int | None = None) -> NearDupResult:
@@ -237,13 +252,13 @@ class NearDedup(GlobalStep):
     ``<id>__near_dup_cluster`` (the kept record's id, for every record of a cluster of two or more; null
     otherwise) and ``<id>__near_dup_of`` (the kept record's id, for dropped records; null otherwise).
     Dropped rows carry the reason ``near-duplicate`` (the kept record's id is in ``near_dup_of``, so the
-    stats stay one counter). Driver memory is about 4 bytes per word
-    of text plus 4 × num_perm bytes per record.
+    stats stay one counter). Driver memory: the shingle hashes (4 bytes per word of text) plus
+    ``4 * bands * rows`` bytes per record, plus what the run measured (docs/near-dedup.md, "Memory").
     """
 
     name = "near_dedup"
 
-    def __init__(self, field: str = "all", threshold: float = 0.8, ngram: int = 5,
+    def __init__(self, field: str = "all", threshold: float = DEFAULT_THRESHOLD, ngram: int = 5,
                  num_perm: int | None = None, bands: int | None = None, rows: int | None = None,
                  seed: int = 1, verify: bool = True, fn_weight: float | None = None, **common: Any) -> None:
         super().__init__(**common)
