@@ -8,15 +8,18 @@ commas and full stops). The corpus holds:
 * originals: independent documents;
 * near-copies (10 % of all documents): a copy of a random original with 5 % of its words edited (80 %
   substituted, 10 % deleted, 10 % inserted); an original may have several copies;
-* near-misses (10 %): families of 2–6 documents sharing a long template (45–60 % of the words, split into a
-  header and a footer) around content of their own — their 5-gram Jaccard stays below 0.45, so they are
-  NOT duplicates at a 0.5 threshold.
+* far near-misses (5 %): families of 2–6 documents sharing a long template (45–60 % of the words, split
+  into a header and a footer) around content of their own — their 5-gram Jaccard stays below 0.45;
+* close near-misses (5 %): the same construction with the template sized so that every pair's exact
+  5-gram Jaccard lies in ``[threshold - 0.15, threshold)`` (``[0.45, 0.6)`` at the default ``--threshold
+  0.6``), checked with Python sets after generation (a family that lands at or above the threshold is made
+  again). None of the near-misses is a duplicate of another: a method that merges them loses precision.
 
 Written to `--out` (default /work/bench-data/dedup): `docs-00000.jsonl` … (`{"id", "text"}` per line, the
 format datatrove's JsonlReader reads), and `truth.jsonl` (`{"id", "family"}`: documents of one family of
 size >= 2 are the planted near-duplicates). Run:
 
-    uv run python bench/dedup/generate.py --docs 50000 --out /work/bench-data/dedup
+    uv run python bench/dedup/generate.py --docs 50000 --threshold 0.6 --out /work/bench-data/dedup
 """
 
 from __future__ import annotations
@@ -87,8 +90,35 @@ class Corpus:
         return w
 
 
-def generate(n_docs: int, seed: int = 7, copy_rate: float = 0.10, miss_rate: float = 0.10
-             ) -> list[tuple[str, str, int]]:
+def shingle_set(words: list[str], n: int = 5) -> set[tuple[str, ...]]:
+    """5-word shingles of lowercased words (the rendered text's normalised words: rendering only adds
+    capitals, commas and full stops)."""
+    w = [x.lower() for x in words]
+    return {tuple(w[i: i + n]) for i in range(max(len(w) - n + 1, 1))}
+
+
+def jaccard(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def close_family(c: Corpus, size: int, lo: float, hi: float) -> list[list[str]]:
+    """`size` documents around one template whose pairwise Jaccard all lie in [lo, hi)."""
+    while True:
+        target = float(c.rng.uniform(lo, hi))
+        length = int(c.rng.integers(150, 401))
+        shared = round(target * 2 * (length - 4) / (1 + target)) + 8  # template words giving ~target
+        shared = min(shared, length - 10)
+        template = c.words(shared)
+        cut = int(c.rng.integers(len(template) // 4, 3 * len(template) // 4))
+        members = [template[:cut] + c.words(length - shared) + template[cut:] for _ in range(size)]
+        sets = [shingle_set(m) for m in members]
+        js = [jaccard(sets[i], sets[j]) for i in range(size) for j in range(i + 1, size)]
+        if all(lo <= x < hi for x in js):
+            return members
+
+
+def generate(n_docs: int, seed: int = 7, copy_rate: float = 0.10, miss_rate: float = 0.10,
+             threshold: float = 0.6) -> list[tuple[str, str, int]]:
     """(id, text, family) rows in a shuffled order."""
     c = Corpus(vocabulary(), seed)
     n_copies = int(n_docs * copy_rate)
@@ -102,6 +132,13 @@ def generate(n_docs: int, seed: int = 7, copy_rate: float = 0.10, miss_rate: flo
         docs.append((c.edit(docs[s][0]), s))
     family = n_orig
     made = 0
+    n_close = n_misses // 2
+    while made < n_close:
+        size = min(int(c.rng.integers(2, 7)), n_close - made)
+        for words in close_family(c, size, max(threshold - 0.15, 0.05), threshold):
+            docs.append((words, family))
+            family += 1
+        made += size
     while made < n_misses:
         size = min(int(c.rng.integers(2, 7)), n_misses - made)
         length = int(c.rng.integers(120, 401))
@@ -133,9 +170,11 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=50_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--shards", type=int, default=2, help="JSONL files (datatrove runs one task per file)")
+    ap.add_argument("--threshold", type=float, default=0.6,
+                    help="close near-misses get Jaccard in [threshold - 0.15, threshold)")
     ap.add_argument("--out", type=Path, default=Path("/work/bench-data/dedup"))
     a = ap.parse_args()
-    rows = generate(a.docs, a.seed)
+    rows = generate(a.docs, a.seed, threshold=a.threshold)
     write(rows, a.out, a.shards)
     print(f"wrote {len(rows)} documents to {a.out}")
 

@@ -1,16 +1,19 @@
 """One datatrove MinHash run over the benchmark's JSONL files (called by bench.py; runs in datatrove's venv).
 
-Create the venv once (datatrove is never an Assay dependency):
+Create the venv once, outside the repository (datatrove is never an Assay dependency; 0.10.1 is the version
+measured; `pip install datatrove` alone cannot run the MinHash pipeline, and xxhash 4 breaks it):
 
-    python3 -m venv /work/peers/datatrove
-    /work/peers/datatrove/bin/pip install datatrove spacy orjson regex tokenizers "xxhash<4"
+    uv venv ~/.cache/assay-peers/datatrove --python /usr/bin/python3
+    uv pip install --python ~/.cache/assay-peers/datatrove/bin/python \
+        "datatrove==0.10.1" spacy orjson regex tokenizers "xxhash<4"
 
 Configured like Assay: `n_grams`, `num_buckets` (= bands) and `hashes_per_bucket` (= rows) as given,
 32-bit hashes, a whitespace word tokenizer (str.split; datatrove's own WhitespaceTokenizer calls spaCy),
 normalisation = lowercase + punctuation to spaces + whitespace collapse (no number or diacritics
 normalisation, which Assay does not do either). Runs stages 1–3 (signatures, buckets, clusters with
 `save_cluster_id=True`); stage 4 (filtering/writing the kept documents) is left out because Assay's
-function does not write output either. Prints one JSON line like run_assay.py.
+function does not write output either. Prints one JSON line like run_assay.py (the timed section only:
+bench.py measures the whole process tree — the parent and its forked workers — from outside).
 """
 
 from __future__ import annotations
@@ -113,8 +116,8 @@ def main() -> None:
     for rid in sorted(label_of):
         head.setdefault(label_of[rid], rid)
     clusters = {rid: head[cl] for rid, cl in label_of.items()}
-    json.dump({"tool": "datatrove", "docs": sum(map(len, ids)), "wall_s": wall, "cpu_s": cpu - c0,
-               "peak_rss_mb": peak, "stages_s": stage_s, "bands": a.bands, "rows": a.rows,
+    json.dump({"tool": "datatrove", "docs": sum(map(len, ids)), "section_wall_s": wall,
+               "section_cpu_s": cpu - c0, "largest_process_mb": peak, "stages_s": stage_s, "bands": a.bands, "rows": a.rows,
                "num_perm": a.bands * a.rows, "clusters": clusters}, sys.stdout)
     sys.stdout.write("\n")
 
