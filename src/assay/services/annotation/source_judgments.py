@@ -36,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from assay.domain.answers import PairwiseAnswer, answer_as
 from assay.domain.questions import Question
 from assay.domain.records import Record
 from assay.domain.users import User
@@ -80,9 +81,9 @@ def _order(rec: Record) -> tuple[list[list[int]] | None, str]:
     chosen = meta.get("hh_chosen")
     if isinstance(chosen, int) and n == 2:
         return [[chosen], [1 - chosen]], ""
-    gold = meta.get("gold")
-    if meta.get("dataset") == "llmbar" and isinstance(gold, dict) and gold.get("choice") in ("a", "b") and n == 2:
-        return ([[0], [1]] if gold["choice"] == "a" else [[1], [0]]), ""
+    gold = answer_as(PairwiseAnswer, meta.get("gold"))
+    if meta.get("dataset") == "llmbar" and gold is not None and not gold.is_tie and n == 2:
+        return ([[0], [1]] if gold.choice == "a" else [[1], [0]]), ""
     label = meta.get("shp_label")
     if meta.get("dataset") == "shp" and label in (0, 1) and n == 2:
         return ([[0], [1]] if label == 1 else [[1], [0]]), ""
