@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export UV_PYTHON_DOWNLOADS=never
 
-STEPS=7
+STEPS=8
 step_no=0
 step_started=$SECONDS
 step() {  # step "what is happening"
@@ -41,6 +41,9 @@ elif [ "$(id -u)" = 0 ]; then
 else
   echo "      missing: ${need_apt[*]} (sudo apt-get install -y ${need_apt[*]})" >&2
 fi
+
+step "code-task toolchains: node, g++, OpenSSL/Boost headers, TypeScript from npm (scripts/toolchains.sh)"
+bash scripts/toolchains.sh
 
 step "PostgreSQL on 127.0.0.1:5432 (trust auth, database 'test')"
 # Start the local cluster if it is installed but down.

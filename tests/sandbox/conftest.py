@@ -11,3 +11,13 @@ from assay.sandbox import BubblewrapSandbox
 def sandbox() -> BubblewrapSandbox:
     """The real sandbox; tests using it must be marked `sandbox` (they skip without bubblewrap)."""
     return BubblewrapSandbox()
+
+
+def require_language(name: str) -> None:
+    """Skip (fail under CI=true) unless the language's toolchain is installed here."""
+    from assay.sandbox.languages import language
+    from tests.conftest import missing
+
+    problem = language(name).available()
+    if problem:
+        missing(problem)

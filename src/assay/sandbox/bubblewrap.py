@@ -49,6 +49,7 @@ SANDBOX_UID = 65534
 _REAPER = '"$@"; status=$?; exit $status'
 _PROBED: dict[tuple[str, ...], str | None] = {}
 _PROBE_LOCK = threading.Lock()
+_TOOLCHAIN_PATHS: tuple[str, ...] | None = None
 
 
 def find_python() -> str:
@@ -70,6 +71,23 @@ def _python_prefix(python: str) -> str | None:
         return None
     # <prefix>/bin/python3.x -> <prefix>
     return str(Path(real).parent.parent)
+
+
+def toolchain_paths() -> tuple[str, ...]:
+    """Folders outside /usr that installed language toolchains need (e.g. the TypeScript compiler under
+    .cache/toolchains), bound read-only into every sandbox; found once per process."""
+    global _TOOLCHAIN_PATHS
+    if _TOOLCHAIN_PATHS is None:
+        from assay.sandbox.languages import REGISTRY  # the languages know where their toolchains are
+
+        found: list[str] = []
+        for lang in REGISTRY.values():
+            try:
+                found += [p for p in lang.locate().ro_paths if os.path.isdir(p) and not p.startswith("/usr/")]
+            except Unavailable:
+                continue
+        _TOOLCHAIN_PATHS = tuple(sorted(set(found)))
+    return _TOOLCHAIN_PATHS
 
 
 def _check_name(name: str) -> PurePosixPath:
@@ -118,6 +136,8 @@ class BubblewrapSandbox:
         prefix = _python_prefix(self.python)
         if prefix:
             args += ["--ro-bind", prefix, prefix]
+        for path in toolchain_paths():
+            args += ["--ro-bind", path, path]
         args += [
             "--proc", "/proc", "--dev", "/dev",
             # /dev/shm is bubblewrap's uncapped /dev tmpfs (half the host's RAM) unless replaced: one capped
