@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the toolchains code tasks run with (beyond Python): Node.js (JavaScript), the TypeScript compiler
-# (from npm, into .cache/toolchains, ignored by git; found there by assay.sandbox.languages.typescript),
+# and js-md5 (from npm, into .cache/toolchains, ignored by git; found there by assay.sandbox.languages),
 # g++ with the OpenSSL and Boost headers some HumanEval-X C++ tasks include (162: openssl/md5.h;
 # 22 and 137: boost/any.hpp). Run by scripts/test.sh; run it once before `assay demo` for non-Python tasks.
 # A language whose toolchain is missing shows as unavailable on the server (never runs outside the sandbox).
@@ -24,11 +24,12 @@ else
 fi
 
 ts_dir=.cache/toolchains
-if [ -f "$ts_dir/node_modules/typescript/lib/tsc.js" ]; then
-  echo "      TypeScript $(node -p "require('./$ts_dir/node_modules/typescript/package.json').version") in $ts_dir"
+if [ -f "$ts_dir/node_modules/typescript/lib/tsc.js" ] && [ -f "$ts_dir/node_modules/js-md5/package.json" ]; then
+  echo "      TypeScript $(node -p "require('./$ts_dir/node_modules/typescript/package.json').version") and js-md5 in $ts_dir"
 elif command -v npm >/dev/null 2>&1; then
-  echo "      npm install typescript@5 into $ts_dir ..."
-  npm install --prefix "$ts_dir" --no-audit --no-fund --silent typescript@5 \
+  # typescript@5: the JavaScript compiler (7.x is a native binary); js-md5: HumanEval-X JavaScript/162 requires it
+  echo "      npm install typescript@5 js-md5 into $ts_dir ..."
+  npm install --prefix "$ts_dir" --no-audit --no-fund --silent typescript@5 js-md5@0.8 \
     || echo "      could not install TypeScript from npm: TypeScript code tasks will show as unavailable" >&2
 else
   echo "      npm is missing: TypeScript code tasks will show as unavailable" >&2

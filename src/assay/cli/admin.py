@@ -169,7 +169,7 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
                    path: Path = typer.Argument(..., help="JSONL, JSON array, CSV or Parquet file of records "
                                                "(.gz too)."),
                    fmt: str = typer.Option("auto", "--format", help="auto | assay | hh | openai | sharegpt | "
-                                           "prompt_response | oasst | humaneval | mbpp | label-studio | argilla "
+                                           "prompt_response | oasst | humaneval | humaneval-x | mbpp | label-studio | argilla "
                                            "(a Label Studio JSON export, an Argilla v2 folder or zip)"),
                    on_divergence: str = typer.Option("keep", help="HH pairs whose transcripts differ before the "
                                                      "last reply: keep (recorded in metadata) | skip | error"),
@@ -198,6 +198,7 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
     if kind is not None:
         _import_interchange(ctx, project, path, kind, priority, license)
         return
+    fmt = "humaneval_x" if fmt.lower() in ("humaneval-x", "humanevalx") else fmt
     from assay.services.datasets.import_report import report_lines
 
     opts = imports.ImportOptions(fmt=fmt, on_divergence=on_divergence, priority=priority,

@@ -16,6 +16,7 @@ from assay.errors import Invalid
 from assay.formats.chat import from_assay, from_openai, from_prompt_response, from_sharegpt
 from assay.formats.checks import Options, ReadStats, Where
 from assay.formats.code import from_humaneval, from_mbpp
+from assay.formats.code_x import from_humaneval_x, looks_like_humaneval_x
 from assay.formats.expected import take_expected
 from assay.formats.hh import DIVERGENCE_MODES, from_hh
 from assay.formats.judgments import from_llmbar, from_pandalm, from_tulu
@@ -37,6 +38,7 @@ ROW_FORMATS: dict[str, RowFn] = {
     "prompt_response": from_prompt_response,
     "oasst": from_oasst_tree,
     "humaneval": from_humaneval,
+    "humaneval_x": from_humaneval_x,
     "mbpp": from_mbpp,
     "pandalm": from_pandalm,
     "llmbar": from_llmbar,
@@ -64,6 +66,8 @@ def sniff(row: dict[str, Any], where: Where) -> str:
         return "label_studio"
     if "message_tree_id" in keys and isinstance(row.get("prompt"), dict):
         return "oasst"
+    if looks_like_humaneval_x(row):
+        return "humaneval_x"
     if {"task_id", "prompt", "canonical_solution", "test"} <= keys:
         return "humaneval"
     if {"task_id", "test_list", "code"} <= keys:
@@ -121,6 +125,8 @@ def read_records(
     Records before a bad row have already been yielded: use `load_records` for all-or-nothing.
     """
     p = Path(path)
+    if fmt not in FORMATS and fmt.replace("-", "_") in FORMATS:  # humaneval-x, label-studio as on the CLI
+        fmt = fmt.replace("-", "_")
     if fmt not in FORMATS:
         raise Invalid(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if on_divergence not in DIVERGENCE_MODES:

@@ -162,8 +162,10 @@ def _result(lang: Language, run: RunResult, nonce: str, running: Limits, compile
             if run.timed_out or run.killed_reason:
                 return ProgramResult(status="compile_timeout", language=lang.name, run=run,
                                      message=f"the compiler did not finish: {run.describe()}")
+            tail = run.stderr[-2000:].decode(errors="replace").strip()
             return ProgramResult(status="crashed", language=lang.name, run=run,
-                                 message=f"the compile phase ended without a result: {run.describe()}")
+                                 message=f"the compile phase ended without a result: {run.describe()}"
+                                         + (f"\n{tail}" if tail else ""))
         compile_status, compile_seconds = int(m.group(1)), float(m.group(2))
         runs = list(_RUN_LINE.finditer(rest))
         log, run_part = (rest[:runs[-1].start()], rest[runs[-1].start():]) if runs else (rest, b"")

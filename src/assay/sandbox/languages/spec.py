@@ -15,6 +15,7 @@ the file system.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -79,6 +80,19 @@ class Language:
         except Unavailable as e:
             return str(e)
         return None
+
+
+def node_modules() -> Path | None:
+    """The `node_modules` folder `scripts/toolchains.sh` installs npm packages into (the TypeScript
+    compiler, js-md5 for HumanEval-X task 162): `$ASSAY_TOOLCHAINS/node_modules`, else
+    `.cache/toolchains/node_modules` under the current folder or the checkout; None when there is none."""
+    env = os.environ.get("ASSAY_TOOLCHAINS")
+    repo = Path(__file__).resolve().parents[4]  # src/assay/sandbox/languages -> the checkout
+    bases = [Path(env)] if env else [Path.cwd() / ".cache/toolchains", repo / ".cache/toolchains"]
+    for base in bases:
+        if (base / "node_modules").is_dir():
+            return (base / "node_modules").resolve()
+    return None
 
 
 def end_marker(nonce: str) -> str:

@@ -1,5 +1,5 @@
 """TypeScript: compiled by `tsc` (TypeScript 5, installed from npm by `scripts/test.sh` and
-`scripts/demo.sh` into `.cache/toolchains`, or wherever `ASSAY_TYPESCRIPT` points: a folder holding
+`scripts/toolchains.sh` into `.cache/toolchains`, or wherever `ASSAY_TOOLCHAINS` points: a folder holding
 `node_modules/typescript`), then run with Node.js like JavaScript (same `console.assert` prelude).
 
 Type errors are compile errors (`--noEmitOnError`), so a candidate that does not type-check fails with
@@ -8,37 +8,24 @@ status `compile_error` and the compiler's messages.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from assay.errors import Unavailable
 from assay.sandbox.languages.javascript import HINT as NODE_HINT
 from assay.sandbox.languages.javascript import NODE, assemble_js
-from assay.sandbox.languages.spec import Language, Toolchain, executable
+from assay.sandbox.languages.spec import Language, Toolchain, executable, node_modules
 
 HINT = ("install the TypeScript compiler with "
         "`npm install --prefix .cache/toolchains typescript@5` (scripts/test.sh does it) "
-        "or set ASSAY_TYPESCRIPT to a folder holding node_modules/typescript")
-
-
-def _candidates() -> list[Path]:
-    env = os.environ.get("ASSAY_TYPESCRIPT")
-    if env:
-        return [Path(env)]
-    repo = Path(__file__).resolve().parents[4]  # src/assay/sandbox/languages -> the checkout
-    return [Path.cwd() / ".cache/toolchains", repo / ".cache/toolchains", Path("/usr/local/lib"), Path("/usr/lib")]
+        "or set ASSAY_TOOLCHAINS to a folder holding node_modules/typescript")
 
 
 def _locate() -> Toolchain:
     node = executable(NODE, NODE_HINT)
-    for base in _candidates():
-        package = (base / "node_modules/typescript").resolve() if (base / "node_modules").exists() \
-            else (base / "typescript").resolve()
-        tsc = package / "lib/tsc.js"
-        if tsc.is_file():
-            inside_usr = str(package).startswith("/usr/")
-            return Toolchain(tools={"node": node, "tsc": str(tsc)}, ro_paths=() if inside_usr else (str(package),))
-    raise Unavailable(f"the TypeScript compiler (tsc) is not installed on this server; {HINT}")
+    modules = node_modules()
+    tsc = modules / "typescript/lib/tsc.js" if modules else None
+    if modules is None or tsc is None or not tsc.is_file():
+        raise Unavailable(f"the TypeScript compiler (tsc) is not installed on this server; {HINT}")
+    return Toolchain(tools={"node": node, "tsc": str(tsc), "node_path": f"NODE_PATH={modules}"},
+                     ro_paths=(str(modules),))
 
 
 TYPESCRIPT = Language(
@@ -46,7 +33,7 @@ TYPESCRIPT = Language(
     compile_command=("{node}", "--max-old-space-size=1024", "{tsc}", "--target", "es2022", "--module", "commonjs",
                      "--lib", "es2022,dom", "--strict", "false", "--noEmitOnError", "--pretty", "false",
                      "--skipLibCheck", "main.ts"),
-    run_command=("{node}", "--max-old-space-size=256", "--stack-size=4000", "main.js"),
+    run_command=("/usr/bin/env", "{node_path}", "{node}", "--max-old-space-size=256", "--stack-size=4000", "main.js"),
     assemble=assemble_js, locate=_locate, lexer="typescript", aliases=("ts",), fence=("typescript", "ts"),
     run_memory_floor=1 << 30, min_processes=64, compile_memory_bytes=3 << 30,
     test_idiom="As in JavaScript: `console.assert(condition)` (throws here) or node's `assert`; the "

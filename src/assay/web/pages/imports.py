@@ -34,7 +34,7 @@ PAGE_WAIT_SECONDS = 2.0  # a small file's dry run is ready before the page shows
 FORMAT_LABELS = {
     "auto": "Detect from the file", "assay": "Assay records", "hh": "Anthropic HH (chosen / rejected)",
     "openai": "OpenAI chat (messages)", "sharegpt": "ShareGPT (conversations)",
-    "prompt_response": "Prompt and response columns", "oasst": "OpenAssistant trees", "humaneval": "HumanEval",
+    "prompt_response": "Prompt and response columns", "oasst": "OpenAssistant trees", "humaneval": "HumanEval", "humaneval_x": "HumanEval-X (C++, JavaScript, ...)",
     "mbpp": "MBPP", "pandalm": "PandaLM", "llmbar": "LLMBar", "tulu": "Tulu human eval",
     "label_studio": "Label Studio JSON export", "argilla": "Argilla v2 export",
 }
