@@ -21,6 +21,7 @@ from assay.services.datasets import handoff
 from assay.services.projects import exports, imports, projects
 
 
+@pytest.mark.slow  # real data, a few seconds: out of the fast loop
 def test_card_lists_pipeline_history_and_licences(db: Any, settings: Any, shared_data: Path, tmp_path: Path
                                                   ) -> None:
     llmbar = require_file(shared_data / "llmbar" / "Natural" / "dataset.json")
@@ -56,6 +57,7 @@ def test_card_lists_pipeline_history_and_licences(db: Any, settings: Any, shared
     assert "No pipeline made these records" in card
 
 
+@pytest.mark.slow  # real data, a few seconds: out of the fast loop
 @pytest.mark.parametrize("given", ["CC-BY-4.0"])
 def test_a_given_licence_wins_over_the_file(db: Any, shared_data: Path, tmp_path: Path, given: str) -> None:
     hh = require_file(shared_data / "hh-rlhf-harmless-base" / "test.jsonl.gz")

@@ -60,6 +60,7 @@ def _trainer_judges(db, project_id: int, name: str, answer, n: int) -> None:  # 
         submissions.submit(db, project_id, t.record_id, u.id, answer(t), 60.0)
 
 
+@pytest.mark.slow  # real data, a few seconds: out of the fast loop
 def test_llmbar_gold_labels_from_the_real_files_beside_a_trainer(db, settings, shared_data: Path) -> None:
     from assay.cli.main import app
 

@@ -174,6 +174,7 @@ def test_tokens_shown_once_stored_hashed_scoped_touched_and_revoked(client: Test
     assert all("token" not in t and "token_hash" not in t for t in tokens)
 
 
+@pytest.mark.slow  # real data, a few seconds: out of the fast loop
 def test_audit_log_records_who_did_what(client: TestClient, world: World) -> None:
     c = as_role(client, world, "admin")
     c.post("/admin/users", data={"username": "erin", "password": "erin-password-1"}, headers=_h(world))

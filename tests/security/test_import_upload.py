@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from assay.services.projects import projects
@@ -142,6 +143,7 @@ def test_a_json_array_with_a_bad_element_names_its_line(client: TestClient, worl
     assert 'data-testid="import-error-line">3<' in html and "broken JSON" in html
 
 
+@pytest.mark.slow  # real data, a few seconds: out of the fast loop
 def test_upload_dry_run_import_summary(client: TestClient, world: World) -> None:
     before = _records(world, world.project_id)
     rows = [{**GOOD, "id": f"new-{i}", "prompt": f"Question {i} <script>alert(1)</script>"} for i in range(7)]
