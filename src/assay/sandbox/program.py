@@ -38,6 +38,7 @@ ProgramStatus = Literal["passed", "failed", "compile_error", "compile_timeout", 
 DRIVER = "assay_driver.sh"
 MAX_COMPILE_LOG = 65536
 _COMPILE_LINE = re.compile(rb"^compile (-?\d+) ([0-9.]+)$")
+_DRIVER_NOISE = re.compile(rb"^assay_driver\.sh: line \d+: [^\n]*\n?", re.MULTILINE)  # bash's "Aborted ..." notes
 _RUN_LINE = re.compile(rb"^run (-?\d+) ([0-9.]+)$", re.MULTILINE)
 
 
@@ -181,7 +182,7 @@ def _result(lang: Language, run: RunResult, nonce: str, running: Limits, compile
     found = list(_RUN_LINE.finditer(run_part))
     if found:
         run_status, run_seconds = int(found[-1].group(1)), float(found[-1].group(2))
-    stdout, stderr = _text(run.stdout), _text(run.stderr)
+    stdout, stderr = _text(run.stdout), _text(_DRIVER_NOISE.sub(b"", run.stderr))
     common = {"language": lang.name, "stdout": stdout, "stderr": stderr, "run": run,
               "compile_seconds": compile_seconds, "run_seconds": run_seconds, "exit_code": run_status}
     if run.killed_reason == "output_limit":

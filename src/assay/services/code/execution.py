@@ -39,6 +39,7 @@ from assay.sandbox import (
     run_split,
     split_tests,
 )
+from assay.services.code import programs
 from assay.services.code.limits import BASE, PER_TEST_FLOOR_SECONDS, RunBudget, measure
 
 RUN_LIMITS = BASE  # a task without a measured reference (see assay.services.code.limits)
@@ -244,6 +245,21 @@ class CodeRunner:
         if budget is None:
             return run_split(self.sandbox, solution, parts, RUN_LIMITS, per_test_seconds=PER_TEST_SECONDS)
         return run_split(self.sandbox, solution, parts, budget.limits, per_test_seconds=budget.per_test_seconds)
+
+    def run_program(self, task: CodeTask, solution: str, tests: str, budget: RunBudget | None = None) -> dict[str, Any]:
+        """Run a non-Python task's `solution` with `tests` (one program, see `assay.services.code.programs`)
+        under `budget` (default: the floor); the caller holds a slot. Returns the stored result."""
+        return programs.run_tests(self.sandbox, task, solution, tests, budget.limits if budget else RUN_LIMITS)
+
+    def program_mutation(self, user_key: str, task: CodeTask, tests: str, stopping: threading.Event,
+                         max_mutants: int = 20) -> dict[str, Any]:
+        """`mutation` for a non-Python task: token-level mutants of its reference, each compiled and run."""
+        queued = QueuedSandbox(_StopAware(self.sandbox, stopping), self.queue, user_key, timeout=600)
+        result = programs.mutation(queued, task, tests, Limits(cpu_seconds=5, wall_seconds=10, memory_bytes=512 << 20),
+                                   max_mutants=max_mutants, workers=self.queue.max_concurrent)
+        if stopping.is_set():
+            raise Stopped("the server is stopping")
+        return result
 
     def timing_lock(self, record_id: int) -> threading.Lock:
         """The lock a record's first runs take to time its reference once in this process (the hidden runs

@@ -24,6 +24,7 @@ from assay.errors import AssayError, Forbidden, Invalid, NotFound
 from assay.jobs import Job, Stopped
 from assay.sandbox import Ticket
 from assay.services.code import limits as code_limits
+from assay.services.code import programs
 from assay.services.code.execution import (
     CodeRunner,
     report_result,
@@ -61,6 +62,7 @@ class CodeView:
     has_reference: bool
     access: str  # "lead" | "annotator"
     runs: list[CodeRun] = field(default_factory=list)
+    lang: dict[str, Any] = field(default_factory=dict)  # programs.language_info: title, lexer, test idiom, ...
 
 
 def access(s: Tx, project_id: int, record_id: int, user: User) -> str:
@@ -112,17 +114,21 @@ def code_view(db: Db, project_id: int, record_id: int, user: User, runner: CodeR
     with db.read() as s:
         level = access(s, project_id, record_id, user)
         rec, task = code_record(s, project_id, record_id)
+        python = programs.is_python(task)
         try:
-            sources = [t.source for t in split_script(task.visible_tests, task.entry_point).tests]
+            sources = [t.source for t in split_script(task.visible_tests, task.entry_point).tests] if python \
+                else ([task.visible_tests] if task.visible_tests.strip() else [])
         except Invalid:
             sources = []
         rows = code_q.runs_of(s, project_id, record_id, user_id=user.id, kinds=TRAINER_KINDS)
+        show = solution_text if python else programs.solution_text
         return CodeView(record_id=record_id, problem=task.problem, language=task.language,
                         entry_point=task.entry_point, visible_tests=task.visible_tests,
                         visible_test_sources=sources,
-                        candidates=[{"model": c.model, "code": solution_text(task, c.text)} for c in rec.completions],
+                        candidates=[{"model": c.model, "code": show(task, c.text)} for c in rec.completions],
                         has_reference=bool(task.reference_solution.strip()), access=level,
-                        runs=[to_run(r, runner, level) for r in reversed(rows)])
+                        runs=[to_run(r, runner, level) for r in reversed(rows)],
+                        lang=programs.language_info(task.language))
 
 
 def start_runs(db: Db, runner: CodeRunner, project_id: int, record_id: int, user: User, kind: str,
@@ -148,10 +154,15 @@ def start_runs(db: Db, runner: CodeRunner, project_id: int, record_id: int, user
         if candidate is not None and not 0 <= candidate < n:
             raise Invalid(f"candidate {candidate} is out of range 0..{n - 1}")
         if kind == "visible":
-            split_script(task.visible_tests, task.entry_point)
+            if programs.is_python(task):
+                split_script(task.visible_tests, task.entry_point)
+            elif not task.visible_tests.strip():
+                raise Invalid("this code task has no such tests")
             tests = ""
-        else:
+        elif programs.is_python(task):
             split_trainer_tests(tests, task.entry_point)
+        else:
+            programs.check_tests(tests)
         which: list[tuple[str, int | None]] = [(kind, i) for i in ([candidate] if candidate is not None else range(n))]
         if kind == "custom" and task.reference_solution.strip():
             which.append(("mutation", None))
@@ -225,6 +236,9 @@ def execute(db: Db, runner: CodeRunner, run_id: int, user_key: str, ticket: Tick
             settings = dict(project.settings or {}) if project is not None else {}
             meta = dict(rec.meta or {})
         budget = code_limits.budget_for(meta, settings)
+        if not programs.is_python(task):
+            _execute_program(db, runner, run_id, user_key, ticket, stopping, task, kind, cand, tests, texts, budget)
+            return
         if kind == "mutation":
             mark(db, run_id, "running")
             _, style, text = split_trainer_tests(tests, task.entry_point)
@@ -256,6 +270,24 @@ def execute(db: Db, runner: CodeRunner, run_id: int, user_key: str, ticket: Tick
     except Exception as e:
         log.exception("code run %s failed", run_id)
         _safe_mark(db, run_id, {"message": f"internal error: {type(e).__name__}; see the server log"})
+
+
+def _execute_program(db: Db, runner: CodeRunner, run_id: int, user_key: str, ticket: Ticket | None,
+                     stopping: threading.Event, task: CodeTask, kind: str, cand: int | None, tests: str,
+                     texts: list[str], budget: code_limits.RunBudget) -> None:
+    """`execute` for a non-Python task (see `assay.services.code.programs`): one program per run."""
+    if kind == "mutation":
+        mark(db, run_id, "running")
+        result = runner.program_mutation(user_key, task, tests, stopping)
+    else:
+        assert cand is not None
+        script = tests if kind == "custom" else task.hidden_tests if kind == "hidden" else task.visible_tests
+        if ticket is not None:
+            runner.wait_slot(ticket, stopping)
+        mark(db, run_id, "running")
+        result = runner.run_program(task, programs.solution_text(task, texts[cand]), script, budget)
+        result["limits"] = {"cpu_seconds": budget.cpu_seconds, "wall_seconds": budget.wall_seconds}
+    mark(db, run_id, "done", result)
 
 
 def _measure_reference(db: Db, runner: CodeRunner, record_id: int, task: CodeTask,
