@@ -1,0 +1,229 @@
+"""The sandbox attacks replayed in JavaScript and C++ (the programs run through the language framework,
+`assay.sandbox.program.run_program`, in the real sandbox): network, files, fork storm, memory, CPU,
+output flood, a detached grandchild, and attacks at compile time (a C++ `#include` of a host file, of an
+endless device, an error flood). Each is contained and reported; the host is unharmed."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from assay.sandbox import BubblewrapSandbox, Limits
+from assay.sandbox.program import ProgramResult, run_program
+from tests.sandbox.conftest import require_language
+from tests.sandbox.test_containment import _processes_with, _uid_processes
+
+pytestmark = pytest.mark.sandbox
+LIMITS = Limits(cpu_seconds=2, wall_seconds=6, memory_bytes=256 << 20, max_processes=16,
+                max_output_bytes=64 << 10)
+LANGS = ["javascript", "cpp"]
+JS_MAIN = "console.assert(attack() === undefined)"
+CPP_HEAD = ("#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n#include <string>\n#include <vector>\n"
+            "#include <unistd.h>\n#include <fcntl.h>\n#include <sys/socket.h>\n#include <netinet/in.h>\n"
+            "#include <arpa/inet.h>\n#include <errno.h>\n")
+CPP_MAIN = "int main() {\n    attack();\n}"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> BubblewrapSandbox:
+    return BubblewrapSandbox()
+
+
+def _run(sandbox: BubblewrapSandbox, language: str, code: str, limits: Limits = LIMITS) -> ProgramResult:
+    require_language(language)
+    if language == "cpp":
+        return run_program(sandbox, "cpp", CPP_HEAD + code, CPP_MAIN, limits)
+    return run_program(sandbox, "javascript", code, JS_MAIN, limits)
+
+
+@pytest.mark.parametrize("language", LANGS)
+def test_no_network_even_to_host_loopback(sandbox: BubblewrapSandbox, language: str) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    code = {
+        "javascript": f"""
+const cp = require('child_process');
+function attack() {{
+  for (const host of ['127.0.0.1', '10.0.2.2', '8.8.8.8']) {{
+    const r = cp.spawnSync('/usr/bin/node', ['-e', `const s = require('net').connect({port}, '${{host}}', () => {{
+      s.write('escaped'); console.log('CONNECTED'); s.end(); }}); s.on('error', e => console.log('blocked', e.code));
+      setTimeout(() => process.exit(0), 1500);`]);
+    process.stdout.write(String(r.stdout));
+  }}
+}}""",
+        "cpp": f"""
+void attack() {{
+    for (const char* host : {{"127.0.0.1", "10.0.2.2", "8.8.8.8"}}) {{
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{{}}; a.sin_family = AF_INET; a.sin_port = htons({port}); inet_pton(AF_INET, host, &a.sin_addr);
+        if (connect(s, (sockaddr*)&a, sizeof a) == 0) {{ write(s, "escaped", 7); std::puts("CONNECTED"); }}
+        else std::printf("blocked %s\\n", std::strerror(errno));
+        close(s);
+    }}
+}}""",
+    }[language]
+    try:
+        r = _run(sandbox, language, code, Limits(cpu_seconds=5, wall_seconds=15, memory_bytes=512 << 20))
+        arrived = []
+        try:
+            conn, _ = listener.accept()
+            arrived.append(conn.recv(100))
+        except TimeoutError:
+            pass
+    finally:
+        listener.close()
+    assert arrived == []
+    assert "CONNECTED" not in r.stdout and r.stdout.count("blocked") == 3, (r.status, r.stdout, r.message)
+
+
+@pytest.mark.parametrize("language", LANGS)
+def test_host_files_are_unreadable_and_writes_do_not_reach_the_host(sandbox: BubblewrapSandbox, language: str,
+                                                                    tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host-secret-" + uuid.uuid4().hex)
+    token = uuid.uuid4().hex
+    reads = ["/etc/shadow", str(secret), "/root/.bashrc", str(Path.cwd() / "pyproject.toml")]
+    writes = [f"/usr/assay-{token}", f"/etc/assay-{token}", f"/assay-{token}", f"{tmp_path}/assay-{token}"]
+    js_list = lambda xs: "[" + ", ".join(f"'{x}'" for x in xs) + "]"  # noqa: E731
+    c_list = lambda xs: "{" + ", ".join(f'"{x}"' for x in xs) + "}"  # noqa: E731
+    code = {
+        "javascript": f"""
+const fs = require('fs');
+function attack() {{
+  for (const p of {js_list(reads)}) {{ try {{ console.log('READ', fs.readFileSync(p, 'utf8')); }} catch (e) {{ console.log('denied', e.code); }} }}
+  for (const p of {js_list(writes)}) {{ try {{ fs.writeFileSync(p, 'x'); console.log('WROTE', p); }} catch (e) {{ console.log('denied', e.code); }} }}
+}}""",
+        "cpp": f"""
+void attack() {{
+    for (const char* p : {c_list(reads)}) {{
+        FILE* f = std::fopen(p, "r");
+        if (f) {{ char buf[200] = {{0}}; std::fread(buf, 1, 199, f); std::printf("READ %s\\n", buf); std::fclose(f); }}
+        else std::printf("denied %s\\n", std::strerror(errno));
+    }}
+    for (const char* p : {c_list(writes)}) {{
+        FILE* f = std::fopen(p, "w");
+        if (f) {{ std::fputs("x", f); std::fclose(f); std::printf("WROTE %s\\n", p); }}
+        else std::printf("denied %s\\n", std::strerror(errno));
+    }}
+}}""",
+    }[language]
+    r = _run(sandbox, language, code)
+    assert r.status == "passed", (r.status, r.message, r.stderr)
+    assert "READ" not in r.stdout and "WROTE" not in r.stdout and "host-secret" not in r.stdout
+    assert r.stdout.count("denied") == len(reads) + len(writes)
+    for path in writes:
+        assert not Path(path).exists(), path
+
+
+@pytest.mark.parametrize("language", LANGS)
+def test_fork_storm_is_contained(sandbox: BubblewrapSandbox, language: str) -> None:
+    before = _uid_processes(65534)
+    code = {
+        "javascript": """
+const cp = require('child_process');
+function attack() {
+  let n = 0;
+  for (let i = 0; i < 500; i++) {
+    try { const c = cp.spawn('/usr/bin/sleep', ['30']); c.on('error', () => {}); if (c.pid) n++; } catch (e) { break; }
+  }
+  console.log('spawned', n);
+  const r = cp.spawnSync('/usr/bin/sleep', ['0']);
+  console.log('last', r.error ? r.error.code : 'ok');
+}""",
+        "cpp": """
+#include <sys/wait.h>
+void attack() {
+    int n = 0;
+    for (int i = 0; i < 1000; i++) { pid_t p = fork(); if (p == 0) { sleep(30); _exit(0); } if (p < 0) break; n++; }
+    std::printf("forked %d\\n", n);
+    while (fork() >= 0) {}
+}""",
+    }[language]
+    r = _run(sandbox, language, code, Limits(cpu_seconds=4, wall_seconds=8, memory_bytes=512 << 20, max_processes=16))
+    counted = [int(w) for line in r.stdout.splitlines() for w in line.split()[1:2] if line.startswith(("spawned", "forked"))]
+    assert counted and counted[0] < 80, (r.status, r.stdout, r.message)  # node's own threads count too
+    time.sleep(0.3)
+    assert _uid_processes(65534) <= before
+
+
+@pytest.mark.parametrize("language", LANGS)
+def test_memory_hog_is_stopped(sandbox: BubblewrapSandbox, language: str) -> None:
+    code = {
+        "javascript": "function attack() { const a = []; for (;;) a.push(new Array(1e6).fill(1.5)); }",
+        "cpp": "void attack() { std::vector<std::vector<char>> v; for (;;) v.emplace_back(64 << 20, 'x'); }",
+    }[language]
+    r = _run(sandbox, language, code)
+    assert r.status in ("crashed", "failed"), (r.status, r.message)
+    assert r.run is not None and r.run.wall_seconds < LIMITS.wall_seconds + 30
+
+
+@pytest.mark.parametrize("language", LANGS)
+def test_cpu_burner_is_stopped_at_the_limit(sandbox: BubblewrapSandbox, language: str) -> None:
+    code = {"javascript": "function attack() { for (;;) {} }",
+            "cpp": "volatile long x; void attack() { for (;;) x++; }"}[language]
+    started = time.monotonic()
+    r = _run(sandbox, language, code)
+    assert r.status in ("crashed", "timed_out"), (r.status, r.message)
+    assert r.run_seconds is not None and r.run_seconds < LIMITS.wall_seconds + 1
+    assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize("language", LANGS)
+def test_output_flood_is_cut(sandbox: BubblewrapSandbox, language: str) -> None:
+    code = {"javascript": "function attack() { const s = 'x'.repeat(65536); for (;;) process.stdout.write(s); }",
+            "cpp": "void attack() { std::string s(65536, 'x'); for (;;) std::fwrite(s.data(), 1, s.size(), stdout); }"
+            }[language]
+    r = _run(sandbox, language, code)
+    assert r.status == "crashed" and "output limit" in r.message, (r.status, r.message)
+    assert r.run is not None and len(r.run.stdout) <= LIMITS.max_output_bytes
+
+
+@pytest.mark.parametrize("language", LANGS)
+def test_detached_grandchild_dies_with_the_run(sandbox: BubblewrapSandbox, language: str) -> None:
+    token = uuid.uuid4().hex
+    code = {
+        "javascript": f"""
+const cp = require('child_process');
+function attack() {{
+  const c = cp.spawn('/bin/sh', ['-c', 'sleep 60 # {token}'], {{ detached: true, stdio: 'ignore' }});
+  c.unref();
+}}""",
+        "cpp": f"""
+void attack() {{
+    if (fork() == 0) {{ setsid(); if (fork() == 0) {{ execl("/bin/sh", "sh", "-c", "sleep 60 # {token}", (char*)0); }} _exit(0); }}
+    sleep(1);
+}}""",
+    }[language]
+    r = _run(sandbox, language, code)
+    assert r.status == "passed", (r.status, r.message, r.stderr)
+    time.sleep(0.3)
+    assert _processes_with(token) == []
+
+
+def test_cpp_include_of_host_files_is_a_compile_error_without_their_content(sandbox: BubblewrapSandbox,
+                                                                             tmp_path: Path) -> None:
+    secret = tmp_path / "secret.h"
+    value = "host_secret_" + uuid.uuid4().hex
+    secret.write_text(f"int {value} = 1;\n")
+    for target in ("/etc/shadow", str(secret), "/root/.bashrc", str(Path.cwd() / "pyproject.toml"),
+                   "../../../../etc/passwd"):
+        r = _run(sandbox, "cpp", f'#include "{target}"\nvoid attack() {{}}')
+        assert r.status == "compile_error", (target, r.status, r.message)
+        assert value not in r.message and "root:" not in r.message
+
+
+def test_cpp_include_of_an_endless_device_and_an_error_flood_are_bounded(sandbox: BubblewrapSandbox) -> None:
+    started = time.monotonic()
+    r = _run(sandbox, "cpp", '#include "/dev/zero"\nvoid attack() {}')
+    assert r.status in ("compile_error", "compile_timeout", "crashed"), (r.status, r.message)
+    flood = "\n".join(f"int f{i}() {{ return undefined_{i}; }}" for i in range(5000))
+    r = _run(sandbox, "cpp", flood + "\nvoid attack() {}")
+    assert r.status == "compile_error" and len(r.message) <= 70_000
+    assert time.monotonic() - started < 150
