@@ -1,0 +1,79 @@
+"""Per-language overhead of the sandbox: HumanEval-X canonical programs run bare (the upstream commands:
+`node main.js`; `g++ -std=c++17 ... && ./main`) against `assay.sandbox.program.run_program`
+(bubblewrap, the driver script, per-phase prlimit and timeout), interleaved so load swings hit both alike.
+Prints median and p95 wall time per program and the median difference, with the load average.
+
+Reproduce:  uv run python bench/sandbox/languages.py [--tasks 20] [--languages javascript cpp typescript]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from assay.formats.reader import load_records
+from assay.sandbox import BubblewrapSandbox, Limits
+from assay.sandbox.languages import language
+from assay.sandbox.languages.spec import expand
+from assay.sandbox.program import run_program
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "humaneval-x"
+FILES = {"javascript": "humaneval_js.jsonl.gz", "typescript": "humaneval_js.jsonl.gz", "cpp": "humaneval_cpp.jsonl.gz"}
+
+
+def _bare(name: str, program: str) -> float:
+    lang = language(name)
+    toolchain = lang.locate()
+    with tempfile.TemporaryDirectory() as d:
+        Path(d, lang.source_file).write_text(program)
+        started = time.perf_counter()
+        if lang.compile_command is not None:
+            subprocess.run(expand(lang.compile_command, toolchain), cwd=d, check=True, capture_output=True)
+        subprocess.run(expand(lang.run_command, toolchain), cwd=d, check=True, capture_output=True)
+        return time.perf_counter() - started
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, default=20)
+    parser.add_argument("--languages", nargs="+", default=["javascript", "cpp"])
+    args = parser.parse_args()
+    box = BubblewrapSandbox()
+    limits = Limits(cpu_seconds=10, wall_seconds=30, memory_bytes=512 << 20)
+    print(f"load average before: {os.getloadavg()[0]:.2f}; {args.tasks} HumanEval-X canonical programs per language")
+    print(f"{'language':12}{'bare median':>13}{'p95':>8}{'sandbox median':>16}{'p95':>8}{'overhead':>10}")
+    for name in args.languages:
+        records = load_records(DATA / FILES[name])[: args.tasks]
+        bare: list[float] = []
+        boxed: list[float] = []
+        lang = language(name)
+        for r in records:
+            code = r.code
+            assert code is not None
+            tests = code.hidden_tests
+            program = lang.assemble(code.reference_solution, tests, "bench")
+            bare.append(_bare(name, program))
+            started = time.perf_counter()
+            res = run_program(box, name, code.reference_solution, tests, limits)
+            boxed.append(time.perf_counter() - started)
+            if not res.passed and r.external_id not in ("JavaScript/112", "JavaScript/155"):
+                print(f"  {r.external_id}: {res.status} {res.message[:120]}")
+        ms = 1000.0
+        diff = statistics.median(b - a for a, b in zip(bare, boxed)) * ms
+        print(f"{name:12}{statistics.median(bare) * ms:>11.0f}ms{_pct(bare, .95) * ms:>6.0f}ms"
+              f"{statistics.median(boxed) * ms:>14.0f}ms{_pct(boxed, .95) * ms:>6.0f}ms{diff:>8.0f}ms")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
