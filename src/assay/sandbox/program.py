@@ -183,29 +183,31 @@ def _result(lang: Language, run: RunResult, nonce: str, running: Limits, compile
     if found:
         run_status, run_seconds = int(found[-1].group(1)), float(found[-1].group(2))
     stdout, stderr = _text(run.stdout), _text(_DRIVER_NOISE.sub(b"", run.stderr))
-    common = {"language": lang.name, "stdout": stdout, "stderr": stderr, "run": run,
-              "compile_seconds": compile_seconds, "run_seconds": run_seconds, "exit_code": run_status}
+
+    def result(status: ProgramStatus, message: str, out: str = stdout) -> ProgramResult:
+        return ProgramResult(status=status, message=message, language=lang.name, stdout=out, stderr=stderr,
+                             exit_code=run_status, compile_seconds=compile_seconds, run_seconds=run_seconds, run=run)
+
     if run.killed_reason == "output_limit":
-        return ProgramResult(status="crashed", message="killed: output limit reached", **common)  # type: ignore[arg-type]
+        return result("crashed", "killed: output limit reached")
     if run_status is None:
         if run.timed_out:
-            return ProgramResult(status="timed_out", message=run.describe(), **common)  # type: ignore[arg-type]
-        return ProgramResult(status="crashed", message=f"the run ended early: {run.describe()}", **common)  # type: ignore[arg-type]
+            return result("timed_out", run.describe())
+        return result("crashed", f"the run ended early: {run.describe()}")
     if run_status == 137 and run_seconds is not None and run_seconds >= running.wall_seconds - 0.5:
-        return ProgramResult(status="timed_out", message=f"timed out after {running.wall_seconds:g} s", **common)  # type: ignore[arg-type]
-    if run_status in (137, 152) or run_status > 128:
+        return result("timed_out", f"timed out after {running.wall_seconds:g} s")
+    if run_status > 128:
         sig = run_status - 128
+        if sig in (5, 6, 11) and "Assertion" in stderr:  # a failed C++ assert aborts
+            return result("failed", _failure(stderr))
         why = "CPU time limit reached" if sig == 24 else f"killed by signal {sig}"
-        if sig in (6, 5, 11) and "Assertion" in stderr:
-            return ProgramResult(status="failed", message=_failure(stderr), **common)  # type: ignore[arg-type]
-        return ProgramResult(status="crashed", message=f"{why}\n{stderr[-2000:]}".strip(), **common)  # type: ignore[arg-type]
+        return result("crashed", f"{why}\n{stderr[-2000:]}".strip())
     if run_status != 0:
-        return ProgramResult(status="failed", message=_failure(stderr) or f"exited with code {run_status}",
-                             **common)  # type: ignore[arg-type]
-    if end_marker(nonce) not in stdout:
-        return ProgramResult(status="failed", message="the program exited before all tests ran", **common)  # type: ignore[arg-type]
-    clean = stdout.replace(end_marker(nonce) + "\n", "").replace(end_marker(nonce), "")
-    return ProgramResult(status="passed", message="", **{**common, "stdout": clean})  # type: ignore[arg-type]
+        return result("failed", _failure(stderr) or f"exited with code {run_status}")
+    marker = end_marker(nonce)
+    if marker not in stdout:
+        return result("failed", "the program exited before all tests ran")
+    return result("passed", "", stdout.replace(marker + "\n", "").replace(marker, ""))
 
 
 def _failure(stderr: str) -> str:

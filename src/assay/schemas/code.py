@@ -39,6 +39,9 @@ class CodeViewPublic(BaseModel):
     candidates: list[dict[str, str]]
     has_reference: bool
     runs: list[CodeRunPublic]
+    test_idiom: str = Field("", description="How tests are written in this language (console.assert, assert in main, ...).")
+    unavailable: str = Field("", description="Why this language cannot run on this server (its toolchain is "
+                                             "missing), or empty.")
 
 
 class CodeRunCreate(BaseModel):

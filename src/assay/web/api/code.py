@@ -19,7 +19,8 @@ def get_code(request: Request, project_id: ProjectId, record_id: RecordId, p: Re
     v = code_runs.code_view(db, project_id, record_id, p.user, code_runner(request))
     return CodeViewPublic(record_id=v.record_id, problem=v.problem, language=v.language, entry_point=v.entry_point,
                           visible_tests=v.visible_tests, candidates=v.candidates, has_reference=v.has_reference,
-                          runs=[CodeRunPublic.of(r) for r in v.runs])
+                          runs=[CodeRunPublic.of(r) for r in v.runs], test_idiom=str(v.lang.get("test_idiom", "")),
+                          unavailable=str(v.lang.get("unavailable", "")))
 
 
 @router.post("/projects/{project_id}/records/{record_id}/code/runs", response_model=list[CodeRunPublic],
