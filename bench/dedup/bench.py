@@ -87,6 +87,8 @@ def main() -> None:
     ap.add_argument("--skip-compare", action="store_true")
     ap.add_argument("--skip-oracle", action="store_true", help="no quality figures (e.g. a memory-only run)")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved runs per tool")
+    ap.add_argument("--spill", choices=["auto", "on", "off"], nargs="+", default=["auto"],
+                    help="Assay's derived run once per spill setting (on: sketches on disk, see docs/near-dedup.md)")
     a = ap.parse_args()
     if not (a.data / "truth.jsonl").exists():
         subprocess.run([sys.executable, str(HERE / "generate.py"), "--docs", str(a.docs), "--threshold",
@@ -99,7 +101,8 @@ def main() -> None:
     old_b, old_r = lsh_params(a.threshold, 128, 0.1, 0.9)
     cmp_b = a.compare_bands if a.compare_bands is not None else old_b
     cmp_r = a.compare_rows if a.compare_rows is not None else old_r
-    commands = {f"assay {cfg.bands}x{cfg.rows} (derived)": base}
+    commands = {f"assay {cfg.bands}x{cfg.rows} (derived)" + (f" spill {sp}" if sp != "auto" else ""):
+                base + ["--spill", sp] for sp in a.spill}
     if not a.skip_compare:
         commands[f"assay {cmp_b}x{cmp_r}"] = base + ["--bands", str(cmp_b), "--rows", str(cmp_r)]
     if not a.skip_datatrove:
@@ -151,7 +154,7 @@ def main() -> None:
         if extra:
             print(f"{name}: {extra}")
     print(f"reproduce: uv run python bench/dedup/bench.py --data {a.data} --threshold {a.threshold} "
-          f"--repeat {a.repeat}")
+          f"--repeat {a.repeat}" + (f" --spill {' '.join(a.spill)}" if a.spill != ["auto"] else ""))
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -260,7 +261,7 @@ class GlobalStep(Step):
         """Phase 1, once per shard: a small picklable summary of the shard's rows."""
         raise NotImplementedError
 
-    def plan(self, partials: list[Any]) -> None:
+    def plan(self, partials: Sequence[Any]) -> None:
         """Phase 1 reduce, once in the driver: decide from all shards' partials (in shard order)."""
         raise NotImplementedError
 

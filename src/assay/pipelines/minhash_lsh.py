@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
@@ -163,6 +164,24 @@ def _band_keys(sig: npt.NDArray[np.uint32], band: int, rows: int) -> npt.NDArray
     return key
 
 
+def band_keys(sig: npt.NDArray[np.uint32], bands: int, rows: int) -> npt.NDArray[np.uint64]:
+    """``(bands, n)`` uint64: band ``b``'s rows of each signature hashed to one key (equal rows, equal key)."""
+    keys = np.empty((bands, sig.shape[1]), U64)
+    for band in range(bands):
+        keys[band] = _band_keys(sig, band, rows)
+    return keys
+
+
+def fold_keys(keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """One key per document from all its band keys (``(bands, n)``): equal signatures, equal key."""
+    full = np.zeros(keys.shape[1], U64)
+    with np.errstate(over="ignore"):
+        for k in keys:
+            full ^= k
+            full *= _BAND_MULT
+    return full
+
+
 def _bucket_pairs(keys: npt.NDArray[np.uint64], docs: npt.NDArray[np.int64], window: int
                   ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Pairs (i, j), i < j, of `docs` with equal keys, at most `window` apart in a bucket (sorted by doc),
@@ -189,6 +208,34 @@ def _bucket_pairs(keys: npt.NDArray[np.uint64], docs: npt.NDArray[np.int64], win
     return np.concatenate(lefts), np.concatenate(rights), np.concatenate(dists)
 
 
+class _PairSet:
+    """Unique packed pairs (``i * n + j``) with the smallest distance seen for each, compacted as they come
+    so memory follows the number of distinct pairs, not pairs times the bands that found them."""
+
+    def __init__(self) -> None:
+        self.pairs, self.dists = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        self._pending: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
+        self._pending_len = 0
+
+    def add(self, pairs: npt.NDArray[np.int64], dists: npt.NDArray[np.int64]) -> None:
+        self._pending.append((pairs, dists))
+        self._pending_len += len(pairs)
+        if self._pending_len > max(1 << 22, len(self.pairs)):
+            self.compact()
+
+    def compact(self) -> None:
+        if not self._pending:
+            return
+        p = np.concatenate([self.pairs] + [x[0] for x in self._pending])
+        d = np.concatenate([self.dists] + [x[1] for x in self._pending])
+        self._pending, self._pending_len = [], 0
+        order = np.lexsort((d, p))  # by pair, then distance: the first of each pair has the smallest
+        p, d = p[order], d[order]
+        first = np.ones(len(p), bool)
+        first[1:] = p[1:] != p[:-1]
+        self.pairs, self.dists = p[first], d[first]
+
+
 def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: int = 64, threads: int = 1
                     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Unique candidate pairs ``(n, 2)`` (first < second) of documents sharing a band, and per pair its
@@ -201,36 +248,42 @@ def candidate_pairs(sig: npt.NDArray[np.uint32], bands: int, rows: int, window: 
     bucket of more than `window + 1` documents only pairs at most `window` positions apart (in doc order)
     are emitted; true near-duplicates in such a bucket nearly always also share a smaller bucket.
     ``threads > 1`` sorts the bands in that many threads (numpy sorts release the GIL); same result.
+    Equals `keyed_candidate_pairs` over ``band_keys(sig, bands, rows)``.
     """
-    nd = sig.shape[1]
     used = sig[: bands * rows]
-    docs = np.flatnonzero(~np.all(used == NO_SHINGLE, axis=0)).astype(np.int64)
+    live = ~np.all(used == NO_SHINGLE, axis=0)
+    keys = band_keys(used, bands, rows)
+    return keyed_candidate_pairs(lambda b: keys[b], fold_keys(keys), live, bands, window, threads)
+
+
+def keyed_candidate_pairs(band: Callable[[int], npt.NDArray[np.uint64]], full: npt.NDArray[np.uint64],
+                          live: npt.NDArray[np.bool_], bands: int, window: int = 64, threads: int = 1
+                          ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """`candidate_pairs` from band keys: ``band(b)`` gives band ``b``'s key of every document (it may read
+    them from disk: bands are fetched `threads` at a time), `full` the fold of all bands (`fold_keys`),
+    `live` which documents have shingles. Memory: a few arrays of 8 bytes per document for each band in
+    flight, plus 16 bytes per distinct candidate pair."""
+    nd = len(full)
+    docs = np.flatnonzero(live).astype(np.int64)
     if len(docs) < 2:
         return np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
-    live = used[:, docs]
-    with ThreadPoolExecutor(max(1, threads)) as pool:
-        keys = list(pool.map(lambda band: _band_keys(live, band, rows), range(bands)))
-    full = np.zeros(len(docs), U64)
-    with np.errstate(over="ignore"):
-        for k in keys:
-            full ^= k
-            full *= _BAND_MULT
-    order = np.argsort(full, kind="stable")
-    fs = full[order]
+    order = np.argsort(full[docs], kind="stable")
+    fs = full[docs][order]
     first_of_group = np.ones(len(fs), bool)
     first_of_group[1:] = fs[1:] != fs[:-1]
-    head_pos = np.maximum.accumulate(np.where(first_of_group, np.arange(len(fs)), 0))
+    del fs
+    head_pos = np.maximum.accumulate(np.where(first_of_group, np.arange(len(order)), 0))
     member = docs[order]
-    star = np.stack([member[head_pos][~first_of_group], member[~first_of_group]], axis=1)
-    rep_pos = np.sort(order[first_of_group])  # positions (in `docs`) of one document per signature
-    packed = [star[:, 0] * nd + star[:, 1]]
-    dist = [np.zeros(len(star), np.int64)]
-    reps = docs[rep_pos]
-    with ThreadPoolExecutor(max(1, threads)) as pool:
-        for left, right, d in pool.map(lambda k: _bucket_pairs(k[rep_pos], reps, window), keys):
-            packed.append(left * nd + right)
-            dist.append(d)
-    allp, inverse = np.unique(np.concatenate(packed), return_inverse=True)
-    best = np.full(len(allp), window + 1, np.int64)
-    np.minimum.at(best, inverse, np.concatenate(dist))
-    return np.stack([allp // nd, allp % nd], axis=1), best
+    found = _PairSet()
+    found.add(member[head_pos][~first_of_group] * nd + member[~first_of_group],
+              np.zeros(int((~first_of_group).sum()), np.int64))
+    reps = np.sort(member[first_of_group])  # one document per distinct signature, in doc order
+    del order, head_pos, member, first_of_group
+    step = max(1, threads)
+    with ThreadPoolExecutor(step) as pool:
+        for lo in range(0, bands, step):
+            for left, right, d in pool.map(lambda b: _bucket_pairs(band(b)[reps], reps, window),
+                                           range(lo, min(bands, lo + step))):
+                found.add(left * nd + right, d)
+    found.compact()
+    return np.stack([found.pairs // nd, found.pairs % nd], axis=1), found.dists

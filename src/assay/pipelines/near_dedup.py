@@ -25,13 +25,15 @@ Documents with no words after normalisation never join a cluster.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -41,11 +43,13 @@ from assay.pipelines.base import GlobalStep, StepOutput
 from assay.pipelines.minhash_lsh import (
     MAX_DERIVED_PERM,
     MinHasher,
-    candidate_pairs,
+    band_keys,
+    keyed_candidate_pairs,
     lsh_params,
     recall_params,
 )
 from assay.pipelines.minhash_shingles import NO_SHINGLE, ShingleBatch, concat_batches, iter_shingle_batches
+from assay.pipelines.minhash_store import DEFAULT_MEMORY_MB, SketchStore
 from assay.pipelines.minhash_verify import pair_jaccard
 from assay.pipelines.text import texts as batch_texts
 
@@ -122,7 +126,8 @@ class NearDupResult:
     ``verify=True`` the checked pairs whose exact Jaccard (`jaccard`) reached the threshold — candidates
     inside an already connected cluster are not checked, so this is a spanning set of each cluster, not
     every similar pair — and with ``verify=False`` every candidate (`jaccard` NaN). `candidate_pairs`
-    counts LSH candidates, `checked_pairs` the exact checks made, `verified_pairs` the counted pairs.
+    counts LSH candidates, `checked_pairs` the exact checks made, `verified_pairs` the counted pairs,
+    `spilled_bytes` the sketches written to disk.
     """
 
     cluster: npt.NDArray[np.int64]
@@ -133,6 +138,7 @@ class NearDupResult:
     checked_pairs: int
     verified_pairs: int
     config: LshConfig
+    spilled_bytes: int = 0  # sketch bytes written to disk (0: all in memory)
 
     @property
     def duplicate_of(self) -> npt.NDArray[np.int64]:
@@ -188,16 +194,41 @@ def _components(n: int, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return leaders
 
 
-def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], config: LshConfig,
-                       workers: int | None = None) -> NearDupResult:
-    """Steps 3–5 of the module docstring over precomputed shingles and signatures.
+_CHECK_CHUNK = 1 << 20  # candidate pairs per exact-check call: bounds the check's scratch memory
+_SPILLED_CHECK_CHUNK = 1 << 12  # spilled: at most 8k documents' shingles (and map pages) held per call
+_SLICE = 1 << 14  # documents per signature slice: ``4 * bands * rows`` bytes each, dropped after banding keys
+
+
+def sketch(texts: Sequence[str], config: LshConfig, workers: int | None = None
+           ) -> tuple[ShingleBatch, npt.NDArray[np.uint64]]:
+    """Shingle hashes and ``(bands, n)`` LSH band keys of `texts` (what a `SketchStore` holds)."""
+    shingles, sig = signatures(texts, config, workers)
+    return shingles, band_keys(sig, config.bands, config.rows)
+
+
+def _check(store: SketchStore, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Exact Jaccard of `pairs`, in chunks; when spilled each chunk reads only its documents' shingles."""
+    if not store.spilled:
+        return np.concatenate([np.zeros(0)] + [pair_jaccard(store.shingles, pairs[i: i + _CHECK_CHUNK])
+                                               for i in range(0, len(pairs), _CHECK_CHUNK)])
+    out = [np.zeros(0)]
+    for i in range(0, len(pairs), _SPILLED_CHECK_CHUNK):
+        chunk = pairs[i: i + _SPILLED_CHECK_CHUNK]
+        docs, local = np.unique(chunk, return_inverse=True)
+        out.append(pair_jaccard(store.shingles_of(docs), local.reshape(chunk.shape)))
+    return np.concatenate(out)
+
+
+def cluster_store(store: SketchStore, config: LshConfig, workers: int | None = None) -> NearDupResult:
+    """Steps 3–5 of the module docstring over a finished `SketchStore`.
 
     Candidates are checked in rounds, closest in their LSH bucket first; a pair whose documents earlier
     rounds already connected is not checked (it cannot change the clusters), so a bucket of thousands of
     near-identical documents costs about one check per document.
     """
-    n = sig.shape[1]
-    cand, dist = candidate_pairs(sig, config.bands, config.rows, threads=default_workers(workers))
+    n = store.n
+    cand, dist = keyed_candidate_pairs(store.band, store.full_keys, store.counts > 0, config.bands,
+                                       threads=default_workers(workers))
     if not config.verify:
         pairs, jac, checked = cand, np.full(len(cand), np.nan), 0
         cluster = _components(n, pairs)
@@ -211,7 +242,7 @@ def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], conf
             todo = todo[cluster[todo[:, 0]] != cluster[todo[:, 1]]]
             if not len(todo):
                 continue
-            j = pair_jaccard(shingles, todo)
+            j = _check(store, todo)
             checked += len(todo)
             ok = j >= config.threshold
             kept_pairs.append(todo[ok])
@@ -223,24 +254,60 @@ def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], conf
         pairs, jac = pairs[order], jac[order]
     return NearDupResult(cluster=cluster, keep=cluster == np.arange(n), pairs=pairs, jaccard=jac,
                          candidate_pairs=len(cand), checked_pairs=checked, verified_pairs=len(pairs),
-                         config=config)
+                         config=config, spilled_bytes=store.spilled_bytes)
+
+
+def cluster_signatures(shingles: ShingleBatch, sig: npt.NDArray[np.uint32], config: LshConfig,
+                       workers: int | None = None) -> NearDupResult:
+    """`cluster_store` over precomputed shingles and signatures, in memory."""
+    with SketchStore(config.bands, spill=False) as store:
+        store.add(shingles, band_keys(sig, config.bands, config.rows))
+        store.finish()
+        return cluster_store(store, config, workers)
+
+
+def _slices(texts: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(texts), _SLICE):
+        yield texts[i: i + _SLICE]
 
 
 def near_duplicate_clusters(texts: Sequence[str], *, threshold: float = DEFAULT_THRESHOLD, ngram: int = 5,
                             num_perm: int | None = None, bands: int | None = None, rows: int | None = None,
                             seed: int = 1, verify: bool = True, fn_weight: float | None = None,
-                            workers: int | None = None) -> NearDupResult:
+                            workers: int | None = None, spill: bool | None = None,
+                            memory_mb: float = DEFAULT_MEMORY_MB, spill_dir: str | Path | None = None
+                            ) -> NearDupResult:
     """Cluster near-duplicate `texts` (Jaccard of `ngram`-word shingle sets >= `threshold`).
 
     Returns a NearDupResult (cluster per document, which to keep: the lowest index of each cluster,
     candidate and verified pair counts). Deterministic: the same inputs and `seed` give the same result on
-    any machine. Empty input gives empty arrays; documents without words stay alone. Raises Invalid for
-    bad parameters (see `resolve_config`, which also explains `fn_weight`). `workers` threads
+    any machine, spilled or not. Empty input gives empty arrays; documents without words stay alone. Raises
+    Invalid for bad parameters (see `resolve_config`, which also explains `fn_weight`). `workers` threads
     (default: one per CPU, at most 8) compute signatures and sort LSH bands; the result is the same.
+    `spill`, `memory_mb`, `spill_dir`: where the sketches live (see `assay.pipelines.minhash_store`):
+    None (default) keeps them in memory up to `memory_mb` and then spills to disk, True always spills,
+    False never does.
     """
+    return near_duplicate_clusters_stream([texts], threshold=threshold, ngram=ngram, num_perm=num_perm,
+                                          bands=bands, rows=rows, seed=seed, verify=verify, fn_weight=fn_weight,
+                                          workers=workers, spill=spill, memory_mb=memory_mb, spill_dir=spill_dir)
+
+
+def near_duplicate_clusters_stream(batches: Iterable[Sequence[str]], *, threshold: float = DEFAULT_THRESHOLD,
+                                   ngram: int = 5, num_perm: int | None = None, bands: int | None = None,
+                                   rows: int | None = None, seed: int = 1, verify: bool = True,
+                                   fn_weight: float | None = None, workers: int | None = None,
+                                   spill: bool | None = None, memory_mb: float = DEFAULT_MEMORY_MB,
+                                   spill_dir: str | Path | None = None) -> NearDupResult:
+    """`near_duplicate_clusters` over texts that arrive in batches (e.g. Parquet row groups), so the input
+    never has to be in memory at once; document indices count across batches in order."""
     config = resolve_config(threshold, ngram, num_perm, bands, rows, seed, verify, fn_weight)
-    shingles, sig = signatures(texts, config, workers)
-    return cluster_signatures(shingles, sig, config, workers)
+    with SketchStore(config.bands, spill=spill, memory_mb=memory_mb, spill_dir=spill_dir) as store:
+        for texts in batches:
+            for part in _slices(texts):
+                store.add(*sketch(part, config, workers))
+        store.finish()
+        return cluster_store(store, config, workers)
 
 
 class NearDedup(GlobalStep):
@@ -252,46 +319,64 @@ class NearDedup(GlobalStep):
     ``<id>__near_dup_cluster`` (the kept record's id, for every record of a cluster of two or more; null
     otherwise) and ``<id>__near_dup_of`` (the kept record's id, for dropped records; null otherwise).
     Dropped rows carry the reason ``near-duplicate`` (the kept record's id is in ``near_dup_of``, so the
-    stats stay one counter). Driver memory: the shingle hashes (4 bytes per word of text) plus
-    ``4 * bands * rows`` bytes per record, plus what the run measured (docs/near-dedup.md, "Memory").
+    stats stay one counter). Phase 1 returns band keys, not signatures (8 bytes per band). Driver memory:
+    up to `memory_mb` of sketches (shingle hashes, 4 bytes per word, and band keys), beyond which they
+    spill to `spill_dir` (`spill`: None auto, True always, False never; see `minhash_store`), plus about
+    16 bytes per record and one band's sort (docs/near-dedup.md, "Memory").
     """
 
     name = "near_dedup"
 
     def __init__(self, field: str = "all", threshold: float = DEFAULT_THRESHOLD, ngram: int = 5,
                  num_perm: int | None = None, bands: int | None = None, rows: int | None = None,
-                 seed: int = 1, verify: bool = True, fn_weight: float | None = None, **common: Any) -> None:
+                 seed: int = 1, verify: bool = True, fn_weight: float | None = None, spill: bool | None = None,
+                 memory_mb: float = DEFAULT_MEMORY_MB, spill_dir: str | None = None, **common: Any) -> None:
         super().__init__(**common)
         self.field = field
         self.threshold, self.ngram, self.seed, self.verify = threshold, ngram, seed, verify
         self.num_perm, self.bands, self.rows, self.fn_weight = num_perm, bands, rows, fn_weight
+        if memory_mb <= 0:
+            raise Invalid(f"memory_mb must be positive, got {memory_mb}")
+        self.spill, self.memory_mb, self.spill_dir = spill, memory_mb, spill_dir
         self._config = resolve_config(threshold, ngram, num_perm, bands, rows, seed, verify, fn_weight)
         self._rep: dict[str, str] = {}
-        self.candidate_pairs = self.verified_pairs = 0
+        self.candidate_pairs = self.verified_pairs = self.spilled_bytes = 0
 
-    def collect(self, batch: pa.Table) -> tuple[list[str], ShingleBatch, npt.NDArray[np.uint32]]:
-        ids = [str(i) for i in batch.column("id").to_pylist()]
-        shingles, sig = signatures(batch_texts(batch, self.field), self._config)
-        return ids, shingles, sig
+    def collect(self, batch: pa.Table) -> tuple[pa.Array, ShingleBatch, npt.NDArray[np.uint64]]:
+        ids = pc.cast(batch.column("id"), pa.string()).combine_chunks()
+        parts = [sketch(texts, self._config) for texts in _slices(batch_texts(batch, self.field))]
+        if not parts:
+            return ids, concat_batches([]), np.zeros((self._config.bands, 0), np.uint64)
+        return ids, concat_batches([p[0] for p in parts]), np.concatenate([p[1] for p in parts], axis=1)
 
-    def plan(self, partials: list[Any]) -> None:
-        ids: list[str] = [i for part in partials for i in part[0]]
-        if not ids:
-            self._rep = {}
-            return
-        shingles = concat_batches([part[1] for part in partials])
-        sig = np.concatenate([part[2] for part in partials], axis=1)
-        result = cluster_signatures(shingles, sig, self._config)
+    def plan(self, partials: Sequence[Any]) -> None:
+        """Streams the shards' sketches into a `SketchStore` one partial at a time (the runner reads each
+        from disk when asked), so the driver never holds them all unless they fit in `memory_mb`."""
+        id_parts: list[pa.Array] = []
+        with SketchStore(self._config.bands, spill=self.spill, memory_mb=self.memory_mb,
+                         spill_dir=self.spill_dir) as store:
+            for ids, shingles, keys in partials:
+                id_parts.append(ids)
+                store.add(shingles, keys)
+            store.finish()
+            if store.n == 0:
+                self._rep = {}
+                return
+            result = cluster_store(store, self._config)
+        ids = pa.concat_arrays(id_parts)
+        n = len(ids)
         # representative: the smallest record id in each cluster (independent of shard order)
-        order = np.argsort(np.array(ids, dtype=object), kind="stable")
-        rank = np.empty(len(ids), np.int64)
-        rank[order] = np.arange(len(ids))
-        best = np.full(len(ids), len(ids), np.int64)
+        order = pc.sort_indices(ids).to_numpy().astype(np.int64)
+        rank = np.empty(n, np.int64)
+        rank[order] = np.arange(n)
+        best = np.full(n, n, np.int64)
         np.minimum.at(best, result.cluster, rank)
         rep_index = order[best[result.cluster]]
-        multi = np.bincount(result.cluster, minlength=len(ids))[result.cluster] > 1
-        self._rep = {ids[i]: ids[int(rep_index[i])] for i in np.flatnonzero(multi).tolist()}
+        multi = np.flatnonzero(np.bincount(result.cluster, minlength=n)[result.cluster] > 1)
+        self._rep = dict(zip(ids.take(pa.array(multi)).to_pylist(),
+                             ids.take(pa.array(rep_index[multi])).to_pylist()))
         self.candidate_pairs, self.verified_pairs = result.candidate_pairs, result.verified_pairs
+        self.spilled_bytes = result.spilled_bytes
 
     def process(self, batch: pa.Table) -> StepOutput:
         ids = [str(i) for i in batch.column("id").to_pylist()]

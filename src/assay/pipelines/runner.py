@@ -32,10 +32,10 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -115,6 +115,28 @@ class RunResult:
     shards_skipped: int = 0
     run_dir: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ShardPartials(Sequence[Any]):
+    """The shards' phase-1 partials in shard order, each read from its file when asked (and not kept), so
+    a global step that streams them (near_dedup) never holds all of them; iterating twice reads twice."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @overload
+    def __getitem__(self, i: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Any]: ...
+
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return pickle.loads(Path(self.paths[i]).read_bytes())
 
 
 def _passes(steps: list[Step]) -> list[tuple[list[Step], GlobalStep | None]]:
@@ -226,8 +248,7 @@ def run_pipeline(store: DatasetStore, spec: PipelineSpec, input_ref: str, *, out
             for st, sd in zip(steps, res["steps"]):
                 totals[index[id(st)]].merge(StepStats.from_dict(sd))
         if collect is not None:
-            partials = [pickle.loads(Path(path + ".partial.pkl").read_bytes()) for path in out_paths]
-            collect.plan(partials)
+            collect.plan(ShardPartials([path + ".partial.pkl" for path in out_paths]))
         decision_parts += [pq.read_table(path + ".decisions.parquet") for path in out_paths
                            if os.path.exists(path + ".decisions.parquet")]
         in_paths = out_paths

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -51,7 +52,7 @@ class ExactDedup(GlobalStep):
     def collect(self, batch: pa.Table) -> list[tuple[str, str]]:
         return list(zip(self._keys(batch), batch.column("id").to_pylist()))
 
-    def plan(self, partials: list[Any]) -> None:
+    def plan(self, partials: Sequence[Any]) -> None:
         first: dict[str, str] = {}
         for part in partials:
             for key, rid in part:

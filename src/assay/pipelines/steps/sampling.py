@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -70,7 +71,7 @@ class Sample(GlobalStep):
                 strata[k] = None
         return list(zip(ids, strata))
 
-    def plan(self, partials: list[Any]) -> None:
+    def plan(self, partials: Sequence[Any]) -> None:
         items = sorted(((self._rank(i), i, s) for part in partials for i, s in part), key=lambda x: (x[0], x[1]))
         total = len(items)
         want = min(total, self.n if self.n is not None else round(total * (self.fraction or 0)))
