@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from assay.errors import Invalid, Unavailable
 from assay.sandbox import BubblewrapSandbox, Limits
 from assay.sandbox.languages import REGISTRY, Language, Toolchain, availability, language, normalize
 from assay.sandbox.program import compile_limits, run_program
-from assay.errors import Invalid, Unavailable
 from tests.sandbox.conftest import require_language
 
 pytestmark = pytest.mark.sandbox

@@ -62,11 +62,11 @@ def test_javascript_mutants_leave_arrows_comments_and_template_strings_alone() -
 @pytest.mark.sandbox
 @pytest.mark.parametrize("language,reference,weak,strong", [
     ("javascript", JS, "console.assert(countBelow([1, 5], 3) >= 0)",
-     "console.assert(countBelow([1, 5, 3], 3) === 1)\nconsole.assert(countBelow([], 3) === 0)\n"
-     "console.assert(countBelow([2, 2], 3) === 2)"),
+     ("console.assert(countBelow([1, 5, 3], 3) === 1)\nconsole.assert(countBelow([], 3) === 0)\n"
+      "console.assert(countBelow([2, 2], 3) === 2)")),
     ("cpp", CPP, "int main() {\n    assert(count_below({1, 5}, 3) >= 0);\n}",
-     "int main() {\n    assert(count_below({1, 5, 3}, 3) == 1);\n    assert(count_below({}, 3) == 0);\n"
-     "    assert(count_below({2, 2, -1}, 3) == 2);\n}"),
+     ("int main() {\n    assert(count_below({1, 5, 3}, 3) == 1);\n    assert(count_below({}, 3) == 0);\n"
+      "    assert(count_below({2, 2, -1}, 3) == 2);\n}")),
 ])
 def test_stronger_tests_kill_more_mutants(sandbox: BubblewrapSandbox, language: str, reference: str, weak: str,
                                           strong: str) -> None:

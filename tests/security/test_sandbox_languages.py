@@ -91,8 +91,8 @@ def test_host_files_are_unreadable_and_writes_do_not_reach_the_host(sandbox: Bub
     token = uuid.uuid4().hex
     reads = ["/etc/shadow", str(secret), "/root/.bashrc", str(Path.cwd() / "pyproject.toml")]
     writes = [f"/usr/assay-{token}", f"/etc/assay-{token}", f"/assay-{token}", f"{tmp_path}/assay-{token}"]
-    js_list = lambda xs: "[" + ", ".join(f"'{x}'" for x in xs) + "]"  # noqa: E731
-    c_list = lambda xs: "{" + ", ".join(f'"{x}"' for x in xs) + "}"  # noqa: E731
+    js_list = lambda xs: "[" + ", ".join(f"'{x}'" for x in xs) + "]"
+    c_list = lambda xs: "{" + ", ".join(f'"{x}"' for x in xs) + "}"
     code = {
         "javascript": f"""
 const fs = require('fs');

@@ -15,9 +15,9 @@ the file system.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from assay.errors import Unavailable
 
