@@ -198,7 +198,6 @@ def records_import(ctx: typer.Context, project: str = typer.Argument(..., help="
     if kind is not None:
         _import_interchange(ctx, project, path, kind, priority, license)
         return
-    fmt = "humaneval_x" if fmt.lower() in ("humaneval-x", "humanevalx") else fmt
     from assay.services.datasets.import_report import report_lines
 
     opts = imports.ImportOptions(fmt=fmt, on_divergence=on_divergence, priority=priority,

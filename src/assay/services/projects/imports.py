@@ -142,7 +142,8 @@ class ImportOptions:
     license: str = ""  # the source's licence, kept in the import report (the dataset card lists it)
 
     def checked(self) -> ImportOptions:
-        if self.fmt not in FORMATS and self.fmt not in interchange.ALIASES:
+        if self.fmt not in FORMATS and self.fmt.replace("-", "_") not in FORMATS \
+                and self.fmt not in interchange.ALIASES:  # humaneval-x: read_records takes either spelling
             raise Invalid(f"unknown format {self.fmt!r}; use one of {', '.join(IMPORT_FORMATS)}",
                           details={"field": "fmt"})
         if self.on_divergence not in DIVERGENCE_CHOICES:
