@@ -35,7 +35,8 @@ def test_every_language_is_registered_once_with_its_aliases() -> None:
         normalize("cobol")
 
 
-@pytest.mark.parametrize("name", sorted(ADD))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "typescript" else n  # tsc: ~4 s
+                                  for n in sorted(ADD)])
 def test_right_wrong_and_broken_solutions(sandbox: BubblewrapSandbox, name: str) -> None:
     require_language(name)
     good, bad, tests, broken = ADD[name]
