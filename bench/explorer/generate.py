@@ -4,7 +4,9 @@ Records are stitched from real sentences (GSM8K train, HH harmless-base, PandaLM
 lengths look like chat data: 1-3 user/assistant turns, two completions of 3-12 sentences, metadata with a
 model and a language, and the attribute columns a cleaning pipeline adds (language, PII, quality,
 near-dedup cluster). 5% of records carry pulled `judgments` (3 annotators, a pairwise choice and labels).
-Twenty records carry the rare word `zyxquartz`, for the "rare term" search.
+Twenty records carry the rare word `zyxquartz`, for the "rare term" search. About 3% of records gain one
+sentence from EXTRA (accents, CJK, Cyrillic, curly quotes, `e-mail`, `don't`) from a second random stream,
+so the phrase, punctuation and non-ASCII searches of the bench have hits and the main stream is unchanged.
 
     uv run python bench/explorer/generate.py --rows 1000000 --store /work/bench-data/explorer/store
 """
@@ -28,6 +30,10 @@ DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 MODELS = ["llama-3-8b", "qwen2-7b", "mistral-7b", "gpt-4o-mini", "gemma-2-9b"]
 LANGS = ["en"] * 17 + ["de", "fr", "es"]
 LABELS = ["safe", "unsafe", "harmful", "off_topic"]
+EXTRA = ["Please send me an e-mail with the café menu.", "Ich möchte über die Straße gehen, sagte Jürgen.",
+         "Don't forget: the naïve façade costs 5 €.", "東京で会いましょう。", "Привет, как дела?",
+         "He said “don’t” and left — E-Mail him at bob@example.com.", "Señor Muñoz answered the e-mail.",
+         "We don't know how do-it-yourself kits work."]
 
 
 def sentences() -> list[str]:
@@ -46,6 +52,7 @@ def sentences() -> list[str]:
 
 def chunk(rng: np.random.Generator, sents: list[str], start: int, n: int) -> pa.Table:
     S = len(sents)
+    extra = np.random.default_rng(start + 1)
     ids, srcs, msgs, comps, metas = [], [], [], [], []
     langs, lscore, pii, cluster, words = [], [], [], [], []
     for k in range(n):
@@ -61,6 +68,8 @@ def chunk(rng: np.random.Generator, sents: list[str], start: int, n: int) -> pa.
                              "tool_calls": None})
         if i % 50_000 == 7:
             conv[0]["content"] += " zyxquartz"
+        if extra.random() < 0.03:
+            conv[-1]["content"] += " " + EXTRA[int(extra.integers(0, len(EXTRA)))]
         models = rng.choice(len(MODELS), 2, replace=False)
         cs = []
         for m in models:

@@ -126,7 +126,8 @@ def where_sql(view: View, columns: list[str], search: list[str] | None = None,
     """The SQL condition of a view over the cache table (derived fields use their cached columns).
     `search` replaces the view's search words (the ones the word index did not already answer)."""
     parts = [compile_conditions(parse_conditions(view.conditions), columns, MATERIALIZED, list_columns or ())]
-    parts += [f"contains(_f_text, {_lit(t)})" for t in (search_terms(view.q) if search is None else search)]
+    parts += [f"contains({MATERIALIZED['text']}, {_lit(t)})"
+              for t in (search_terms(view.q) if search is None else search)]
     if view.where.strip():
         parts.append(f"coalesce(({view.where})::BOOLEAN, false)")
     return " AND ".join(f"({p})" for p in parts)
@@ -227,9 +228,9 @@ def _selection(cur: Any, m: Manifest, view: View, cols: list[str], folder: Path
                ) -> tuple[str, np.ndarray | None]:
     """(SQL condition, candidate row numbers from the word index or None). When candidates are given and
     the SQL is not `(true)`, the SQL already restricts to them (table `cand` registered on `cur`)."""
-    pieces, check = explorer_search.split_terms(search_terms(view.q))
-    index = explorer_search.load_index(folder) if pieces else None
-    cand = explorer_search.candidates(index, pieces, m.row_count) if index is not None else None
+    terms = search_terms(view.q)
+    cand, check = (explorer_search.candidates(explorer_search.load_index(folder, m.row_count), terms) if terms
+                   else (None, []))
     w = where_sql(view, cols, search=check if cand is not None else None,
                   list_columns=list_columns_of({c["name"]: c["type"] for c in m.schema}))
     if cand is not None and w != "(true)":

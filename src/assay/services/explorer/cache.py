@@ -2,15 +2,17 @@
 
 Versions are immutable, so the cache is built once per version id and never invalidated:
 
-    <data_dir>/explorer/<version id>/records-v3.duckdb table `records`: `_rid` (0-based row number in the
+    <data_dir>/explorer/<version id>/records-v4.duckdb table `records`: `_rid` (0-based row number in the
                                                       version's order), every column of the version, and
                                                       `_f_<field>` for each derived field of
-                                                      `assay.pipelines.conditions.DERIVED` (`_f_text` lower-cased);
-                                                      beside it postings.u32 + terms.arrow: the word
-                                                      index (explorer_search), written before the rename
+                                                      `assay.pipelines.conditions.DERIVED` except `text`
+                                                      (the search index answers it; `text~` conditions
+                                                      compute it), stored with zstd;
+                                                      beside it postings.bin + words.arrow + keys.arrow:
+                                                      the search index (explorer_search), written first
     <data_dir>/explorer/<version id>/stats.json        the statistics page (written by explorer_stats)
 
-The build writes `records-v3.duckdb.tmp-<pid>` and renames it, so readers never see half a file and two
+The build writes `records-v4.duckdb.tmp-<pid>` and renames it, so readers never see half a file and two
 processes building at once both end with a complete file.
 
 Pages never build inside a request: `start_build` queues the build as a job of kind `KIND` (it is queued
@@ -26,6 +28,7 @@ read or write files.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -36,18 +39,20 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from assay import jobs
 from assay.datasets import DatasetStore, Manifest
 from assay.errors import Unavailable
 from assay.jobs import JobContext, JobRunner
 from assay.pipelines.conditions import DERIVED
-from assay.services.explorer.search import build_index
+from assay.services.explorer.search import BATCH, build_index
 from assay.store.db import Db
 
-#: Derived fields stored in the cache, and the column each one is stored in.
-MATERIALIZED: dict[str, str] = {name: f"_f_{name}" for name in DERIVED}
-ROW_GROUP = 20_000
+#: Derived fields, and the column (or for `text`, the expression) the cache answers each one with.
+MATERIALIZED: dict[str, str] = {name: f"_f_{name}" for name in DERIVED if name != "text"}
+MATERIALIZED["text"] = f"lower({DERIVED['text'][0]})"
+BUILD_MEMORY = "700MB"  # DuckDB's memory limit while it loads a version (it spills beyond)
 
 KIND = "explorer.cache"
 """The job kind of a cache build (params: store, ref, root, key = the cache folder)."""
@@ -63,11 +68,17 @@ def cache_dir(root: Path, m: Manifest) -> Path:
 
 
 def _derived_select() -> str:
-    parts = []
-    for name, col in MATERIALIZED.items():
-        expr = DERIVED[name][0]
-        parts.append(f"lower({expr}) AS {col}" if name == "text" else f"{expr} AS {col}")
-    return ", ".join(parts)
+    return ", ".join(f"{DERIVED[name][0]} AS {col}" for name, col in MATERIALIZED.items() if name != "text")
+
+
+def _text_batches(store: DatasetStore, m: Manifest) -> Iterator[pa.RecordBatch | pa.Table]:
+    """The version's `messages` and `completions`, in order, in batches (what the search index reads)."""
+    cols = ["messages", "completions"]
+    for rel in m.files:
+        if store._local:
+            yield from pq.ParquetFile(store.full_path(rel)).iter_batches(batch_size=BATCH, columns=cols)
+        else:
+            yield from store.iter_tables(Manifest.from_dict({**m.to_dict(), "files": [rel]}), columns=cols)
 
 
 def _parts(store: DatasetStore, m: Manifest) -> Iterator[str | pa.Table]:
@@ -82,7 +93,7 @@ def _parts(store: DatasetStore, m: Manifest) -> Iterator[str | pa.Table]:
 
 def db_path_of(root: Path, m: Manifest) -> Path:
     """The cache database file of version `m` (it exists exactly when the cache is ready)."""
-    return cache_dir(root, m) / "records-v3.duckdb"
+    return cache_dir(root, m) / "records-v4.duckdb"
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,7 @@ def build(store: DatasetStore, m: Manifest, root: Path) -> Path:
     """Build the cache of version `m` (idempotent; returns the database path). Local files are read by
     DuckDB directly; other fsspec stores are streamed through pyarrow."""
     folder = cache_dir(root, m)
-    db_path = folder / "records-v3.duckdb"
+    db_path = db_path_of(root, m)
     if db_path.exists():
         return db_path
     with _lock:
@@ -167,13 +178,26 @@ def build(store: DatasetStore, m: Manifest, root: Path) -> Path:
         if db_path.exists():
             return db_path
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"records-v3.duckdb.tmp-{os.getpid()}-{threading.get_ident()}"
+        tmp = folder / f"records-v4.duckdb.tmp-{os.getpid()}-{threading.get_ident()}"
         tmp.unlink(missing_ok=True)
-        con = duckdb.connect(str(tmp))
+        if not m.files:
+            raise Unavailable(f"{m.ref} has no data files to explore")
+        # the search index (numba, one thread) is built while DuckDB loads the rows (one thread)
+        index_error: list[BaseException] = []
+
+        def index() -> None:
+            try:
+                build_index(_text_batches(store, m), m.row_count, folder)
+            except BaseException as e:  # noqa: BLE001 - re-raised below, in the caller's thread
+                index_error.append(e)
+
+        indexer = threading.Thread(target=index, name=f"explorer-index-{m.id}", daemon=True)
+        indexer.start()
+        con = duckdb.connect(str(tmp), config={"memory_limit": BUILD_MEMORY, "threads": 1,
+                                               "temp_directory": str(folder / f"{tmp.name}.spill")})
         try:
             con.execute("SET preserve_insertion_order = true")
-            if not store._local:
-                con.execute("SET threads = 1")  # row_number() OVER () follows the Arrow order
+            con.execute("PRAGMA force_compression = 'zstd'")
             offset = 0
             for i, part in enumerate(_parts(store, m)):
                 if isinstance(part, str):
@@ -186,12 +210,14 @@ def build(store: DatasetStore, m: Manifest, root: Path) -> Path:
                 select = f"SELECT {rid}, {_derived_select()} FROM {src}"
                 con.execute(f"CREATE TABLE records AS {select}" if i == 0 else f"INSERT INTO records BY NAME {select}")
                 offset = con.execute("SELECT count(*) FROM records").fetchall()[0][0]
-            if offset == 0 and not m.files:
-                raise Unavailable(f"{m.ref} has no data files to explore")
-            build_index(con, offset, folder)
             con.execute("CHECKPOINT")
         finally:
             con.close()
+            shutil.rmtree(folder / f"{tmp.name}.spill", ignore_errors=True)
+            indexer.join()
+        if index_error:
+            tmp.unlink(missing_ok=True)
+            raise index_error[0]
         os.replace(tmp, db_path)
         return db_path
 

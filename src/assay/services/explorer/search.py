@@ -1,126 +1,358 @@
-"""Full-text search for the explorer without a search server or DuckDB's FTS extension: a word index built
-once per version inside its explorer cache.
+"""Full-text search for the explorer without a search server or DuckDB's FTS extension: a word and
+boundary index built once per version inside its explorer cache.
 
-Index, two files beside the cache database: `postings.u32` (for each distinct token of the lower-cased
-text, tokens being the runs of `[a-z0-9]`, the sorted row numbers holding it, little-endian uint32, one
-token after another) and `terms.arrow` (Arrow IPC: `term`, `start`, `count` into postings.u32). Postings are
-read through a memory map (slicing costs microseconds; DuckDB BLOB reads cost 60-500 ms here).
+Search semantics stay those of the filter language's `text~word`: a record matches when its lower-cased
+text (every message and completion, joined by newlines) contains the search term as a substring. The index
+answers that exactly for most terms and narrows the rest to a few candidate rows that DuckDB then checks.
 
-Search semantics stay those of the filter language's `text~word` (case-insensitive substring), and the
-index answers them exactly: a query piece made only of `[a-z0-9]` can only occur inside one token, so the
-rows containing it are the union of the postings of every vocabulary term that contains it. A search word
-with other characters ("how do", "e-mail") is narrowed by its `[a-z0-9]` pieces through the index and then
-checked with `contains` on the candidates only; a word with no such piece falls back to a scan.
+Tokens (see `search_kernel`): runs of *word bytes* of the lower-cased UTF-8 text (`a-z`, `0-9` and every
+non-ASCII byte, so `café`, `don’t` with a curly apostrophe and `東京で` are single tokens); separators are
+the runs of other bytes (spaces, ASCII punctuation). The index holds, per token, the rows containing it,
+and per *boundary key* (last K bytes of a token, the separator, first K bytes of the next token) the rows
+containing it. A search term is split the same way into pieces and separators:
 
-Built in chunks of CHUNK rows (bounded memory: the postings live in numpy until written).
+* one piece (`apples`, `über`, `don’t`): the union of the rows of every token containing it — exact;
+* two pieces around one separator (`how do`, `don't`, `e-mail`), each at most K bytes: the union of the
+  rows of every boundary key whose separator equals the term's, whose left part ends with the first piece
+  and whose right part starts with the second — exact;
+* anything else (longer phrases, long pieces, a leading or trailing separator): the AND of those
+  constraints narrows to candidate rows, and DuckDB checks the substring on the candidates only;
+* a term without any word byte (`?!`): a scan.
+
+Files in the cache folder: `postings.bin` (each entry's rows: the gaps between its row numbers as LEB128
+varints, or a packed bitmap of every row when that is smaller), `words.arrow` (term, start, count, enc) and
+`keys.arrow` (l, s, r, start, count, enc). The build streams the version in batches of BATCH rows: a numba
+kernel tokenises each batch into a hash table of entries, the (entry, row) pairs of each batch are
+spilled to a temporary file grouped by entry, and the postings are assembled by ranges of entries, so
+memory stays bounded by the vocabulary and one range.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc
 
-PIECE_RE = re.compile(r"[a-z0-9]+")
-CHUNK = 100_000
+from assay.services.explorer import search_kernel as kern
+from assay.services.explorer.search_kernel import SEP_MAX, K
+
+BATCH = 16_384  # rows per batch (row numbers within a batch are spilled as uint16)
+GROUP_PAIRS = 24_000_000  # (entry, row) pairs assembled at once
+FILES = ("postings.bin", "words.arrow", "keys.arrow")
 
 
-def build_index(con: Any, rows: int, folder: Path) -> None:
-    """Write the index of `records._f_text` into `folder` (called by the cache build, before its rename)."""
-    parts: dict[str, list[np.ndarray]] = {}
-    for start in range(0, rows, CHUNK):
-        t = con.sql(
-            "SELECT term, list(rid ORDER BY rid) AS rids FROM (SELECT DISTINCT unnest(regexp_split_to_array("
-            f"_f_text, '[^a-z0-9]+')) AS term, _rid AS rid FROM records WHERE _rid >= {start} AND "
-            f"_rid < {start + CHUNK}) WHERE term <> '' GROUP BY term").to_arrow_table()
-        terms = t.column("term").to_pylist()
-        lists = t.column("rids").combine_chunks()
-        values = lists.values.to_numpy().astype(np.uint32)
-        offsets = lists.offsets.to_numpy()
-        for i, term in enumerate(terms):
-            parts.setdefault(term, []).append(values[offsets[i]:offsets[i + 1]])
-    keys = sorted(parts)
-    starts, counts = [], []
-    pos = 0
-    with open(folder / "postings.u32.tmp", "wb") as f:
-        for k in keys:
-            arr = np.concatenate(parts.pop(k)).astype("<u4")
-            f.write(arr.tobytes())
-            starts.append(pos)
-            counts.append(len(arr))
-            pos += len(arr)
-    table = pa.table({"term": pa.array(keys, pa.string()), "start": pa.array(starts, pa.int64()),
-                      "count": pa.array(counts, pa.int64())})
-    with pa.OSFile(str(folder / "terms.arrow.tmp"), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
-        w.write_table(table)
-    os.replace(folder / "postings.u32.tmp", folder / "postings.u32")
-    os.replace(folder / "terms.arrow.tmp", folder / "terms.arrow")
+def _strings(col: pa.Array | pa.ChunkedArray, field: str) -> tuple[np.ndarray, ...]:
+    """(data bytes, string offsets, each row's first string, each row's end string) of the lower-cased
+    `field` of a list<struct> column (a NULL list has no strings, a NULL value is empty)."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    offs = col.offsets.to_numpy().astype(np.int64)
+    ends = offs[1:].copy()
+    if col.null_count:
+        nulls = col.is_null().to_numpy(zero_copy_only=False)
+        ends[nulls] = offs[:-1][nulls]
+    values = col.values.slice(int(offs[0]), int(offs[-1] - offs[0]))
+    starts = offs[:-1] - offs[0]
+    ends -= offs[0]
+    text = pc.utf8_lower(pc.fill_null(pc.struct_field(values, field), "")).cast(pa.large_string())
+    bufs = text.buffers()
+    so = np.frombuffer(bufs[1], np.int64)[text.offset:text.offset + len(text) + 1] if bufs[1] else np.zeros(1, np.int64)
+    data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return data, so, starts, ends
+
+
+class _Builder:
+    """The hash table of entries (tokens and boundary keys) and their vocabulary, grown on demand."""
+
+    def __init__(self) -> None:
+        self.slots = np.zeros((1 << 21, 2), np.uint64)
+        self.vbytes = np.empty(16 << 20, np.uint8)
+        self.voffs = np.zeros(1 << 20, np.int64)
+        self.state = np.zeros(2, np.int64)  # entries, vocabulary bytes
+
+    def grow_table(self) -> None:
+        new = np.zeros((len(self.slots) * 2, 2), np.uint64)
+        kern.rehash(self.slots, new)
+        self.slots = new
+
+    def grow_vocab(self) -> None:
+        vb = np.empty(len(self.vbytes) * 2, np.uint8)
+        vb[:len(self.vbytes)] = self.vbytes
+        vo = np.zeros(len(self.voffs) * 2, np.int64)
+        vo[:len(self.voffs)] = self.voffs
+        self.vbytes, self.voffs = vb, vo
+
+    def scan(self, batch: pa.RecordBatch | pa.Table) -> tuple[np.ndarray, np.ndarray]:
+        """(entry ids, batch row) pairs of one batch, distinct, row after row."""
+        n = batch.num_rows
+        md, mo, ms, me = _strings(batch.column("messages"), "content")
+        cd, co, cs, ce = _strings(batch.column("completions"), "text")
+        row_len = (mo[me] - mo[ms]) + (co[ce] - co[cs]) + (me - ms) + (ce - cs)
+        longest = int(row_len.max()) if n else 0
+        cap = len(md) + len(co) + len(mo) + len(cd) + 2 * n + 16
+        scratch = np.empty(longest + 1, np.uint8)
+        items = np.empty(2 * longest + 4, np.int32)
+        out_ids, out_rows = np.empty(cap, np.int32), np.empty(cap, np.uint16)
+        while True:
+            got = kern.scan_batch(md, mo, ms, me, cd, co, cs, ce, n, self.slots, self.vbytes, self.voffs,
+                                  self.state, out_ids, out_rows, scratch, items)
+            if got == -1:
+                self.grow_table()
+            elif got == -2:
+                self.grow_vocab()
+            else:
+                return out_ids[:got], out_rows[:got]
+
+
+def _batches(parts: Iterable[pa.RecordBatch | pa.Table]) -> Iterable[pa.RecordBatch]:
+    for p in parts:
+        yield from (p.to_batches(max_chunksize=BATCH) if isinstance(p, pa.Table) else
+                    (p.slice(i, BATCH) for i in range(0, p.num_rows, BATCH)))
+
+
+def build_index(parts: Iterable[pa.RecordBatch | pa.Table], rows: int, folder: Path) -> None:
+    """Write the index of the version's text into `folder` from its rows in order (`messages` and
+    `completions` columns, any batch sizes; `rows` in all). Called by the cache build before its rename."""
+    b = _Builder()
+    spill_path = folder / f"index.spill-{os.getpid()}-{threading.get_ident()}"
+    per_batch: list[tuple[int, np.ndarray, np.ndarray, int]] = []  # (first row, ids, counts, spill offset)
+    gcounts = np.zeros(1 << 20, np.int64)
+    row0 = 0
+    try:
+        with open(spill_path, "wb") as spill:
+            for batch in _batches(parts):
+                ids, brows = b.scan(batch)
+                uids, ucounts, grouped = kern.group_by_id(ids, brows, 0, int(b.state[0]))
+                if len(gcounts) < b.state[0]:
+                    gcounts = np.concatenate([gcounts, np.zeros(max(len(gcounts), int(b.state[0])), np.int64)])
+                gcounts[uids] += ucounts
+                per_batch.append((row0, uids, ucounts.astype(np.int32), spill.tell()))
+                spill.write(grouped.tobytes())
+                row0 += batch.num_rows
+        if row0 != rows:
+            raise RuntimeError(f"the index saw {row0} rows, the version has {rows}")
+        n = int(b.state[0])
+        _write(b, n, gcounts[:n], per_batch, rows, spill_path, folder)
+    finally:
+        spill_path.unlink(missing_ok=True)
+
+
+def _write(b: _Builder, n: int, gcounts: np.ndarray, per_batch: list[tuple[int, np.ndarray, np.ndarray, int]],
+           rows: int, spill_path: Path, folder: Path) -> None:
+    starts = np.zeros(n, np.int64)
+    encs = np.zeros(n, np.int8)
+    cum = np.cumsum(gcounts)
+    bounds = [0]
+    while bounds[-1] < n:  # ranges of entries with about GROUP_PAIRS pairs (at least one entry)
+        base = cum[bounds[-1] - 1] if bounds[-1] else 0
+        bounds.append(max(bounds[-1] + 1, int(np.searchsorted(cum, base + GROUP_PAIRS, side="right"))))
+        bounds[-1] = min(bounds[-1], n)
+    # each batch's offset (in pairs) at every bound
+    cuts = []
+    for _, uids, ucounts, _ in per_batch:
+        idx = np.searchsorted(uids, bounds)
+        cuts.append((idx, np.concatenate([[0], np.cumsum(ucounts, dtype=np.int64)])[idx]))
+    written = 0
+    with open(spill_path, "rb") as spill, open(folder / "postings.bin.tmp", "wb") as out:
+        for g in range(len(bounds) - 1):
+            lo, hi = bounds[g], bounds[g + 1]
+            us, cs, rs = [], [], []
+            for (row_first, uids, ucounts, off), (idx, pos) in zip(per_batch, cuts):
+                a, z = idx[g], idx[g + 1]
+                if a == z:
+                    continue
+                us.append(uids[a:z])
+                cs.append(ucounts[a:z])
+                spill.seek(off + 2 * int(pos[g]))
+                r = np.fromfile(spill, np.uint16, int(pos[g + 1] - pos[g])).astype(np.uint32)
+                rs.append(r + np.uint32(row_first))
+            if not us:
+                continue
+            ids = np.repeat(np.concatenate(us), np.concatenate(cs))
+            gu, gc, grows = kern.group_by_id(ids, np.concatenate(rs), lo, hi)
+            del ids, rs
+            nb = ((rows + 31) // 32) * 4
+            buf = np.empty(int(np.minimum(gc * 5, nb + 8).sum()) + 4, np.uint8)
+            w, st, en = kern.encode(grows, gc, rows, buf)
+            pad = (-written) % 4  # bitmaps stay 4-aligned in the file
+            if pad:
+                out.write(b"\0" * pad)
+                written += pad
+            starts[gu] = st + written
+            encs[gu] = en
+            out.write(buf[:w].tobytes())
+            written += w
+    ll, ls = kern.split_key(b.vbytes, b.voffs, n)
+    voffs = b.voffs[:n + 1]
+    is_word = ls == 0
+    w_ids = np.flatnonzero(is_word)
+    k_ids = np.flatnonzero(~is_word)
+
+    def col(ids: np.ndarray, delta: np.ndarray, lens: np.ndarray) -> pa.Array:
+        data, offs = kern.gather(b.vbytes, voffs[ids] + delta, lens)
+        return pa.Array.from_buffers(pa.large_binary(), len(ids), [None, pa.py_buffer(offs), pa.py_buffer(data)])
+
+    def entry_cols(ids: np.ndarray) -> dict[str, pa.Array]:
+        return {"start": pa.array(starts[ids]), "count": pa.array(gcounts[ids]), "enc": pa.array(encs[ids])}
+
+    wl = (voffs[w_ids + 1] - voffs[w_ids])
+    words = pa.table({"term": col(w_ids, np.zeros(len(w_ids), np.int64), wl), **entry_cols(w_ids)})
+    kl, ks = ll[k_ids].astype(np.int64), ls[k_ids].astype(np.int64)
+    kr = voffs[k_ids + 1] - voffs[k_ids] - kl - ks
+    keys = pa.table({"l": col(k_ids, np.zeros(len(k_ids), np.int64), kl), "s": col(k_ids, kl, ks),
+                     "r": col(k_ids, kl + ks, kr), **entry_cols(k_ids)})
+    for name, t in (("words.arrow", words), ("keys.arrow", keys)):
+        with pa.OSFile(str(folder / f"{name}.tmp"), "wb") as sink, pa.ipc.new_file(
+                sink, t.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as wr:
+            wr.write_table(t)
+    for name in FILES:
+        os.replace(folder / f"{name}.tmp", folder / name)
+
+
+@dataclass
+class Lexicon:
+    """One table of entries (words or keys) with where their rows are."""
+
+    table: pa.Table
+    starts: np.ndarray
+    counts: np.ndarray
+    encs: np.ndarray
 
 
 @dataclass
 class WordIndex:
-    """The loaded index of one version: vocabulary (Arrow) and memory-mapped postings."""
+    """The loaded index of one version: words and boundary keys (Arrow) and memory-mapped postings."""
 
-    terms: pa.Array
-    starts: np.ndarray
-    counts: np.ndarray
-    postings: np.ndarray
+    words: Lexicon
+    keys: Lexicon
+    post: np.ndarray
+    rows: int
 
-    def rows_containing(self, piece: str, rows: int) -> np.ndarray:
-        """Bitmap of the rows whose text contains `piece` (letters and digits only)."""
-        hit = np.zeros(rows, dtype=bool)
-        for i in np.flatnonzero(pc.match_substring(self.terms, piece).to_numpy(zero_copy_only=False)):
-            s = int(self.starts[i])
-            hit[self.postings[s:s + int(self.counts[i])]] = True
-        return hit
+    def union(self, lex: Lexicon, mask: np.ndarray) -> np.ndarray:
+        """Packed bitmap of the rows holding any entry of `lex` selected by the boolean `mask`."""
+        acc = np.zeros(((self.rows + 31) // 32) * 4, np.uint8)
+        sel = np.flatnonzero(mask)
+        if len(sel):
+            kern.union_into(acc, self.post, lex.starts, lex.counts, lex.encs, sel)
+        return acc
 
 
 _loaded: dict[str, WordIndex] = {}
 _lock = threading.Lock()
 
 
-def load_index(folder: Path) -> WordIndex:
+def _lexicon(path: Path) -> Lexicon:
+    with pa.memory_map(str(path)) as src:
+        t = pa.ipc.open_file(src).read_all().combine_chunks()
+    return Lexicon(t, t.column("start").to_numpy(), t.column("count").to_numpy(), t.column("enc").to_numpy())
+
+
+def load_index(folder: Path, rows: int) -> WordIndex:
     """The index in `folder` (kept loaded per process; the postings stay on disk behind a memory map)."""
     key = str(folder)
     with _lock:
         if key not in _loaded:
-            with pa.memory_map(str(folder / "terms.arrow")) as src:
-                t = pa.ipc.open_file(src).read_all()
-            size = (folder / "postings.u32").stat().st_size
-            post = (np.memmap(folder / "postings.u32", dtype="<u4", mode="r") if size
-                    else np.zeros(0, dtype="<u4"))
-            _loaded[key] = WordIndex(t.column("term").combine_chunks(), t.column("start").to_numpy(),
-                                     t.column("count").to_numpy(), post)
+            size = (folder / "postings.bin").stat().st_size
+            p8 = (np.memmap(folder / "postings.bin", dtype=np.uint8, mode="r") if size
+                  else np.zeros(4, np.uint8))
+            _loaded[key] = WordIndex(_lexicon(folder / "words.arrow"), _lexicon(folder / "keys.arrow"), p8, rows)
         return _loaded[key]
 
 
-def split_terms(terms: list[str]) -> tuple[list[list[str]], list[str]]:
-    """(index pieces per word that has any, words that still need a `contains` check)."""
-    pieces, check = [], []
-    for w in terms:
-        ps = PIECE_RE.findall(w)
-        if ps:
-            pieces.append(ps)
-        if ps != [w]:
-            check.append(w)
-    return pieces, check
+def _runs(term: bytes) -> list[tuple[bool, bytes]]:
+    """The term as runs of word bytes (True) and separator bytes (False), as the kernel splits text."""
+    out: list[tuple[bool, bytearray]] = []
+    for ch in term:
+        w = (97 <= ch <= 122) or (48 <= ch <= 57) or ch >= 128
+        if out and out[-1][0] == w:
+            out[-1][1].append(ch)
+        else:
+            out.append((w, bytearray([ch])))
+    return [(w, bytes(x)) for w, x in out]
 
 
-def candidates(index: WordIndex, pieces: list[list[str]], rows: int) -> np.ndarray | None:
-    """Sorted row numbers containing every piece (AND over words and pieces); None when there are none to
-    look up."""
-    flat = list(dict.fromkeys(p for ps in pieces for p in ps))
-    if not flat:
-        return None
-    mask = index.rows_containing(flat[0], rows)
-    for p in flat[1:]:
-        mask &= index.rows_containing(p, rows)
-    return np.flatnonzero(mask)
+def _lit(b: bytes) -> pa.Scalar:
+    return pa.scalar(b, pa.large_binary())
+
+
+def _side(col: pa.ChunkedArray | pa.Array, piece: bytes, full: bool, left: bool) -> tuple[pa.Array, bool]:
+    """Keys whose left (`left`) or right part can border `piece`, a whole token when `full`, else the end
+    (left) or start (right) of one. Returns (mask, exact)."""
+    if len(piece) >= K:
+        cut = piece[-K:] if left else piece[:K]
+        return pc.equal(col, _lit(cut)), len(piece) == K and not full
+    if full:
+        return pc.equal(col, _lit(piece)), True
+    return (pc.ends_with if left else pc.starts_with)(col, pattern=piece), True
+
+
+def _term_rows(ix: WordIndex, term: str) -> tuple[np.ndarray | None, bool]:
+    """(packed bitmap of rows that may contain `term`, exact) for one lower-cased search term; (None,
+    False) when the index cannot narrow it (no word byte)."""
+    runs = _runs(term.encode("utf-8"))
+    pieces = [x for w, x in runs if w]
+    if not pieces:
+        return None, False
+    lead, trail = not runs[0][0], not runs[-1][0]
+    seps = [x for w, x in runs if not w]
+    seps = seps[int(lead):len(seps) - int(trail)]  # the separators between pieces
+    words = ix.words.table.column("term")
+    if len(pieces) == 1:
+        p = pieces[0]
+        if not lead and not trail:
+            return ix.union(ix.words, pc.match_substring(words, pattern=p).to_numpy(zero_copy_only=False)), True
+        m = (pc.equal(words, _lit(p)) if lead and trail else
+             pc.starts_with(words, pattern=p) if lead else pc.ends_with(words, pattern=p))
+        return ix.union(ix.words, m.to_numpy(zero_copy_only=False)), False
+    acc: np.ndarray | None = None
+    exact = len(pieces) == 2 and not lead and not trail
+    last = len(pieces) - 1
+    for i, s in enumerate(seps):
+        left, right = pieces[i], pieces[i + 1]
+        left_full, right_full = i > 0 or lead, i + 1 < last or trail
+        if len(s) > SEP_MAX:
+            exact = False
+            continue
+        ml, el = _side(ix.keys.table.column("l"), left, left_full, True)
+        mr, er = _side(ix.keys.table.column("r"), right, right_full, False)
+        exact = exact and el and er
+        m = pc.and_(pc.and_(pc.equal(ix.keys.table.column("s"), _lit(s)), ml), mr)
+        rows = ix.union(ix.keys, m.to_numpy(zero_copy_only=False))
+        acc = rows if acc is None else acc & rows
+    for i, p in enumerate(pieces):  # long pieces: the token itself narrows further
+        if len(p) <= K:
+            continue
+        full_l, full_r = i > 0 or lead, i < last or trail
+        m = (pc.equal(words, _lit(p)) if full_l and full_r else pc.starts_with(words, pattern=p) if full_l
+             else pc.ends_with(words, pattern=p) if full_r else pc.match_substring(words, pattern=p))
+        rows = ix.union(ix.words, m.to_numpy(zero_copy_only=False))
+        acc = rows if acc is None else acc & rows
+    if acc is None:  # every separator too long: the pieces, anywhere
+        for p in pieces:
+            rows = ix.union(ix.words, pc.match_substring(words, pattern=p).to_numpy(zero_copy_only=False))
+            acc = rows if acc is None else acc & rows
+    return acc, exact
+
+
+def candidates(ix: WordIndex, terms: list[str]) -> tuple[np.ndarray | None, list[str]]:
+    """(sorted row numbers that may hold every term, or None when the index narrows none of them; the
+    terms still to check with `contains` on those rows). With no terms left to check, the rows are
+    exactly the matches."""
+    acc: np.ndarray | None = None
+    check = []
+    for t in terms:
+        rows, exact = _term_rows(ix, t)
+        if not exact:
+            check.append(t)
+        if rows is not None:
+            acc = rows if acc is None else acc & rows
+    if acc is None:
+        return None, check
+    return np.flatnonzero(np.unpackbits(acc, count=ix.rows, bitorder="little")), check

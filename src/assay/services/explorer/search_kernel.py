@@ -1,0 +1,268 @@
+# mypy: disable-error-code="assignment, return-value, no-any-return"
+# (numba code: numpy scalar types flow through int variables, as numba wants them)
+"""Compiled (numba) kernels of the explorer's search index (`explorer.search` owns the format and the rules).
+
+Text is handled as lower-cased UTF-8 bytes. A *word byte* is `a-z`, `0-9` or any byte >= 0x80 (so every
+non-ASCII character is a word character); a *token* is a maximal run of word bytes, a *separator* a maximal
+run of other bytes. For every token the index holds the rows containing it; for every two consecutive
+tokens whose separator is at most SEP_MAX bytes, a *boundary key*: the last K bytes of the first token, the
+separator, the first K bytes of the second (`show do` in "... show dogs ..."), with the rows containing it.
+
+Compiled code is cached on disk (numba's ``cache=True``), so only the first run on a machine compiles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+K = 4  # bytes of a token kept on each side of a boundary key
+SEP_MAX = 8  # longer separators get no boundary key
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+@njit(cache=True, inline="always")
+def is_word(b: int) -> bool:
+    return (97 <= b <= 122) or (48 <= b <= 57) or b >= 128
+
+
+@njit(cache=True, inline="always")
+def _intern(buf: np.ndarray, a: int, b: int, slots: np.ndarray, vbytes: np.ndarray, voffs: np.ndarray,
+            state: np.ndarray) -> int:
+    """The id of bytes buf[a:b], added to the table and the vocabulary when new; -1 when the table is too
+    full, -2 when the vocabulary buffer (or its offsets) is too small (the caller grows them and redoes).
+    An entry is known by two independent hashes (64 + 32 bits: a false merge needs both to collide), kept
+    in one slot with its id, so a lookup touches one cache line."""
+    h = _FNV_OFFSET
+    g = np.uint64(0x9E3779B1)
+    for i in range(a, b):
+        c = np.uint64(buf[i])
+        h = (h ^ c) * _FNV_PRIME
+        g = (g * np.uint64(31) + c + np.uint64(1)) & np.uint64(0xFFFFFFFF)
+    h ^= h >> np.uint64(29)
+    if h == 0:
+        h = np.uint64(1)
+    mask = len(slots) - 1
+    i = np.int64(h & np.uint64(mask))
+    while True:
+        k = slots[i, 0]
+        if k == 0:
+            break
+        if k == h and (slots[i, 1] >> np.uint64(32)) == g:
+            return np.int64(slots[i, 1] & np.uint64(0xFFFFFFFF))
+        i = (i + 1) & mask
+    count, vlen = state[0], state[1]
+    n = b - a
+    if (count + 1) * 10 > len(slots) * 7:
+        return -1
+    if vlen + n > len(vbytes) or count + 2 > len(voffs):
+        return -2
+    vbytes[vlen:vlen + n] = buf[a:b]
+    slots[i, 0] = h
+    slots[i, 1] = (g << np.uint64(32)) | np.uint64(count)
+    voffs[count + 1] = vlen + n
+    state[0] = count + 1
+    state[1] = vlen + n
+    return count
+
+
+@njit(cache=True, nogil=True)
+def scan_batch(mdata: np.ndarray, moffs: np.ndarray, mrs: np.ndarray, mre: np.ndarray, cdata: np.ndarray,
+               coffs: np.ndarray, crs: np.ndarray, cre: np.ndarray, nrows: int, slots: np.ndarray, vbytes: np.ndarray,
+               voffs: np.ndarray, state: np.ndarray, out_ids: np.ndarray,
+               out_rows: np.ndarray, scratch: np.ndarray, items: np.ndarray) -> int:
+    """Index one batch of rows. Row r's text is its message strings then its completion strings (string j
+    of the messages is mdata[moffs[j]:moffs[j+1]], row r's strings are mrs[r]:mre[r]; the same for
+    completions), joined by newlines, already lower-cased. Writes the distinct entry ids of every row, row
+    after row, ids ascending within a row, to out_ids / out_rows (row within the batch). Returns how many,
+    or -1 / -2 (see `_intern`) when the caller must grow the table / vocabulary and call again."""
+    n_out = 0
+    for r in range(nrows):
+        # the row's text, joined as the DuckDB expression joins it (strings separated by '\n')
+        ln = 0
+        first = True
+        for j in range(mrs[r], mre[r]):
+            if not first:
+                scratch[ln] = 10
+                ln += 1
+            first = False
+            a, b = moffs[j], moffs[j + 1]
+            scratch[ln:ln + b - a] = mdata[a:b]
+            ln += b - a
+        for j in range(crs[r], cre[r]):
+            if not first:
+                scratch[ln] = 10
+                ln += 1
+            first = False
+            a, b = coffs[j], coffs[j + 1]
+            scratch[ln:ln + b - a] = cdata[a:b]
+            ln += b - a
+        m = 0
+        i = 0
+        ps, pe = -1, -1  # the previous token
+        while i < ln:
+            if is_word(scratch[i]):
+                j = i
+                while j < ln and is_word(scratch[j]):
+                    j += 1
+                e = _intern(scratch, i, j, slots, vbytes, voffs, state)
+                if e < 0:
+                    return e
+                items[m] = e
+                m += 1
+                if pe >= 0 and i - pe <= SEP_MAX:
+                    e = _intern(scratch, max(ps, pe - K), min(j, i + K), slots, vbytes, voffs, state)
+                    if e < 0:
+                        return e
+                    items[m] = e
+                    m += 1
+                ps, pe = i, j
+                i = j
+            else:
+                i += 1
+        if m:
+            row_items = np.sort(items[:m])
+            last = -1
+            for k in range(m):
+                if row_items[k] != last:
+                    last = row_items[k]
+                    out_ids[n_out] = last
+                    out_rows[n_out] = r
+                    n_out += 1
+    return n_out
+
+
+@njit(cache=True)
+def rehash(slots: np.ndarray, new: np.ndarray) -> None:
+    mask = len(new) - 1
+    for i in range(len(slots)):
+        if slots[i, 0] != 0:
+            j = np.int64(slots[i, 0] & np.uint64(mask))
+            while new[j, 0] != 0:
+                j = (j + 1) & mask
+            new[j, 0] = slots[i, 0]
+            new[j, 1] = slots[i, 1]
+
+
+@njit(cache=True, nogil=True)
+def group_by_id(ids: np.ndarray, rows: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stable counting sort of (id, row) pairs with lo <= id < hi: (distinct ids ascending, their counts,
+    rows grouped by id, in input order within an id)."""
+    counts = np.zeros(hi - lo, np.int64)
+    for k in range(len(ids)):
+        counts[ids[k] - lo] += 1
+    pos = np.zeros(hi - lo + 1, np.int64)
+    for k in range(hi - lo):
+        pos[k + 1] = pos[k] + counts[k]
+    out = np.empty(len(ids), rows.dtype)
+    for k in range(len(ids)):
+        d = ids[k] - lo
+        out[pos[d]] = rows[k]
+        pos[d] += 1
+    nz = np.flatnonzero(counts)
+    return (nz + lo).astype(np.int32), counts[nz], out
+
+
+@njit(cache=True)
+def split_key(vbytes: np.ndarray, voffs: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For every vocabulary entry: bytes of its leading token (the whole entry for a word) and of its
+    separator (0 for a word, which has none)."""
+    ll = np.empty(n, np.int32)
+    ls = np.zeros(n, np.int32)
+    for e in range(n):
+        a, b = voffs[e], voffs[e + 1]
+        i = a
+        while i < b and is_word(vbytes[i]):
+            i += 1
+        ll[e] = i - a
+        j = i
+        while j < b and not is_word(vbytes[j]):
+            j += 1
+        ls[e] = j - i
+    return ll, ls
+
+
+@njit(cache=True)
+def encode(rows: np.ndarray, counts: np.ndarray, nrows: int, out: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """Encode each entry's rows (grouped, ascending) into out: the gaps between its row numbers as LEB128
+    varints, or a packed bitmap of nrows bits (4-aligned) when that is smaller. Returns (bytes written,
+    byte offset of each entry, 1 for a bitmap)."""
+    nb = ((nrows + 31) // 32) * 4
+    starts = np.empty(len(counts), np.int64)
+    encs = np.zeros(len(counts), np.int8)
+    w = 0
+    k = 0
+    for e in range(len(counts)):
+        c = counts[e]
+        size = 0
+        prev = -1
+        for t in range(k, k + c):
+            gap = np.int64(rows[t]) - prev
+            prev = np.int64(rows[t])
+            while gap >= 128:
+                size += 1
+                gap >>= 7
+            size += 1
+        if size > nb + 3:
+            w = (w + 3) // 4 * 4
+            starts[e] = w
+            encs[e] = 1
+            out[w:w + nb] = 0
+            for t in range(k, k + c):
+                r = rows[t]
+                out[w + (r >> 3)] |= np.uint8(1 << (r & 7))
+            w += nb
+        else:
+            starts[e] = w
+            prev = -1
+            for t in range(k, k + c):
+                gap = np.int64(rows[t]) - prev
+                prev = np.int64(rows[t])
+                while gap >= 128:
+                    out[w] = np.uint8((gap & 127) | 128)
+                    w += 1
+                    gap >>= 7
+                out[w] = np.uint8(gap)
+                w += 1
+        k += c
+    return w, starts, encs
+
+
+@njit(cache=True, nogil=True)
+def union_into(acc: np.ndarray, post: np.ndarray, starts: np.ndarray, counts: np.ndarray, encs: np.ndarray,
+               sel: np.ndarray) -> None:
+    """OR the rows of the entries `sel` into the packed bitmap `acc`."""
+    nb = len(acc)
+    for e in sel:
+        s = starts[e]
+        if encs[e] == 1:
+            for k in range(nb):
+                acc[k] |= post[s + k]
+        else:
+            r = -1
+            for _ in range(counts[e]):
+                gap = 0
+                shift = 0
+                while True:
+                    b = np.int64(post[s])
+                    s += 1
+                    gap |= (b & 127) << shift
+                    if b < 128:
+                        break
+                    shift += 7
+                r += gap
+                acc[r >> 3] |= np.uint8(1 << (r & 7))
+
+
+@njit(cache=True)
+def gather(vbytes: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(data, int64 offsets) of the byte strings vbytes[starts[i]:starts[i]+lens[i]] (an Arrow binary array)."""
+    offs = np.zeros(len(starts) + 1, np.int64)
+    for i in range(len(starts)):
+        offs[i + 1] = offs[i] + lens[i]
+    data = np.empty(offs[-1], np.uint8)
+    for i in range(len(starts)):
+        data[offs[i]:offs[i + 1]] = vbytes[starts[i]:starts[i] + lens[i]]
+    return data, offs
