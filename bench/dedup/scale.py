@@ -40,6 +40,8 @@ def run(data: Path, spill: str, a: argparse.Namespace) -> dict[str, Any]:
            "--spill", spill, "--memory-mb", str(a.memory_mb)]
     if a.spill_dir:
         cmd += ["--spill-dir", a.spill_dir]
+    if a.again and data != a.fixed_data:
+        cmd += ["--again", str(a.again)]
     fig, out = measure(cmd, interval=0.05)
     return {**json.loads(out.strip().splitlines()[-1]), **fig}
 
@@ -53,6 +55,7 @@ def main() -> None:
     ap.add_argument("--memory-mb", type=float, default=512)
     ap.add_argument("--spill-dir", default=None)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--again", type=int, default=0, help="run_scale.py --again: read the first N files twice")
     a = ap.parse_args()
     if not a.fixed_data.exists():
         subprocess.run([sys.executable, str(HERE / "generate_scale.py"), "--docs", "1000", "--out",
@@ -86,7 +89,8 @@ def main() -> None:
                                          for s, rs in runs.items()))
     print("load before each run: " + ", ".join(f"{s} {r['load_before']:.2f}" for s, rs in runs.items() for r in rs))
     print(f"reproduce: uv run python bench/dedup/scale.py --data {a.data} --threshold {a.threshold} "
-          f"--spill {' '.join(a.spill)} --memory-mb {a.memory_mb} --repeat {a.repeat}")
+          f"--spill {' '.join(a.spill)} --memory-mb {a.memory_mb} --repeat {a.repeat}"
+          + (f" --again {a.again}" if a.again else ""))
 
 
 if __name__ == "__main__":

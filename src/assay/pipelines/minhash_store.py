@@ -101,6 +101,8 @@ class SketchStore:
         self._held_bytes += shingles.hashes.nbytes + keys.nbytes
         if self.spill is not False and self._held_bytes > self.memory_bytes:
             self._flush()
+        else:
+            release_freed_memory()  # the batch's scratch arrays sit between the held ones on the heap
 
     def _flush(self) -> None:
         if not self._held:
@@ -147,6 +149,7 @@ class SketchStore:
                 pos += len(sh.hashes)
                 held[i] = (concat_batches([]), held[i][1])
             del held
+            release_freed_memory()
             self._shingles = ShingleBatch(hashes, offsets)
 
     @property

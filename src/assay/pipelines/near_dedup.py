@@ -2,7 +2,8 @@
 
 Public API:
 
-* `near_duplicate_clusters(texts, threshold=0.35, ngram=5, ...) -> NearDupResult`: the pure function.
+* `near_duplicate_clusters(texts, threshold=0.35, ngram=5, ...) -> NearDupResult`: the pure function;
+  `near_duplicate_clusters_stream(batches, ...)` the same over texts arriving in batches.
 * `NearDedup` (alias `NearDedupStep`): the pipeline step ``near_dedup`` (a `GlobalStep`).
 
 How documents become clusters:
@@ -20,6 +21,10 @@ How documents become clusters:
   5. clusters are the connected components of the counted pairs; the lowest index of a cluster is kept.
 
 Documents with no words after normalisation never join a cluster.
+
+Memory: per document only its shingle hashes and one 64-bit key per band are kept (`minhash_store.SketchStore`),
+in memory up to `memory_mb` and then on disk (`spill`), so a run's memory stays bounded whatever its size;
+spilled or not, the result is the same.
 """
 
 from __future__ import annotations
