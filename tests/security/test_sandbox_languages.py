@@ -1,7 +1,8 @@
-"""The sandbox attacks replayed in JavaScript and C++ (the programs run through the language framework,
-`assay.sandbox.program.run_program`, in the real sandbox): network, files, fork storm, memory, CPU,
-output flood, a detached grandchild, and attacks at compile time (a C++ `#include` of a host file, of an
-endless device, an error flood). Each is contained and reported; the host is unharmed."""
+"""The sandbox attacks replayed in JavaScript, C++, Java and Go (the programs run through the language
+framework, `assay.sandbox.program.run_program`, in the real sandbox): network, files, fork storm, memory,
+CPU, output flood, a detached grandchild, and attacks at compile time (a C++ `#include` of a host file, of
+an endless device, an error flood; a Java annotation processor; Go's `//go:embed` of a host file and cgo).
+Each is contained and reported; the host is unharmed."""
 
 from __future__ import annotations
 
@@ -20,12 +21,18 @@ from tests.sandbox.test_containment import _processes_with, _uid_processes
 pytestmark = pytest.mark.sandbox
 LIMITS = Limits(cpu_seconds=2, wall_seconds=6, memory_bytes=256 << 20, max_processes=16,
                 max_output_bytes=64 << 10)
-LANGS = ["javascript", "cpp"]
+LANGS = ["javascript", "cpp", "java", "go"]
 JS_MAIN = "console.assert(attack() === undefined)"
 CPP_HEAD = ("#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n#include <string>\n#include <vector>\n"
             "#include <unistd.h>\n#include <fcntl.h>\n#include <sys/socket.h>\n#include <netinet/in.h>\n"
             "#include <arpa/inet.h>\n#include <errno.h>\n")
 CPP_MAIN = "int main() {\n    attack();\n}"
+JAVA_HEAD = "import java.io.*;\nimport java.net.*;\nimport java.nio.file.*;\nimport java.util.*;\n\nclass Solution {\n"
+JAVA_MAIN = ("public class Main {\n    public static void main(String[] args) throws Exception {\n"
+             "        Solution.attack();\n    }\n}\n")
+GO_HEAD = ('import (\n    "fmt"\n    "net"\n    "os"\n    "os/exec"\n    "strings"\n    "syscall"\n    "time"\n)\n\n'
+           "var _ = []any{fmt.Sprint, net.Dial, os.Exit, exec.Command, strings.Repeat, syscall.Getpid, time.Sleep}\n")
+GO_MAIN = "func TestAttack(t *testing.T) {\n    attack()\n}\n"
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +44,10 @@ def _run(sandbox: BubblewrapSandbox, language: str, code: str, limits: Limits = 
     require_language(language)
     if language == "cpp":
         return run_program(sandbox, "cpp", CPP_HEAD + code, CPP_MAIN, limits)
+    if language == "java":
+        return run_program(sandbox, "java", JAVA_HEAD + code + "\n}\n", JAVA_MAIN, limits)
+    if language == "go":
+        return run_program(sandbox, "go", GO_HEAD + code, GO_MAIN, limits)
     return run_program(sandbox, "javascript", code, JS_MAIN, limits)
 
 
@@ -66,6 +77,22 @@ void attack() {{
         if (connect(s, (sockaddr*)&a, sizeof a) == 0) {{ write(s, "escaped", 7); std::puts("CONNECTED"); }}
         else std::printf("blocked %s\\n", std::strerror(errno));
         close(s);
+    }}
+}}""",
+        "java": f"""
+    static void attack() {{
+        for (String host : new String[]{{"127.0.0.1", "10.0.2.2", "8.8.8.8"}}) {{
+            try (Socket s = new Socket()) {{
+                s.connect(new InetSocketAddress(host, {port}), 1000);
+                s.getOutputStream().write("escaped".getBytes()); System.out.println("CONNECTED");
+            }} catch (IOException e) {{ System.out.println("blocked " + e); }}
+        }}
+    }}""",
+        "go": f"""
+func attack() {{
+    for _, host := range []string{{"127.0.0.1", "10.0.2.2", "8.8.8.8"}} {{
+        c, err := net.DialTimeout("tcp", fmt.Sprintf("%s:%d", host, {port}), time.Second)
+        if err == nil {{ c.Write([]byte("escaped")); fmt.Println("CONNECTED"); c.Close() }} else {{ fmt.Println("blocked", err) }}
     }}
 }}""",
     }[language]
@@ -113,6 +140,26 @@ void attack() {{
         else std::printf("denied %s\\n", std::strerror(errno));
     }}
 }}""",
+        "java": f"""
+    static void attack() {{
+        for (String p : new String[]{c_list(reads)}) {{
+            try {{ System.out.println("READ " + Files.readString(Path.of(p))); }}
+            catch (Exception e) {{ System.out.println("denied " + e); }}
+        }}
+        for (String p : new String[]{c_list(writes)}) {{
+            try {{ Files.writeString(Path.of(p), "x"); System.out.println("WROTE " + p); }}
+            catch (Exception e) {{ System.out.println("denied " + e); }}
+        }}
+    }}""",
+        "go": f"""
+func attack() {{
+    for _, p := range []string{c_list(reads)} {{
+        if b, err := os.ReadFile(p); err == nil {{ fmt.Println("READ", string(b)) }} else {{ fmt.Println("denied", err) }}
+    }}
+    for _, p := range []string{c_list(writes)} {{
+        if err := os.WriteFile(p, []byte("x"), 0o644); err == nil {{ fmt.Println("WROTE", p) }} else {{ fmt.Println("denied", err) }}
+    }}
+}}""",
     }[language]
     r = _run(sandbox, language, code)
     assert r.status == "passed", (r.status, r.message, r.stderr)
@@ -145,10 +192,29 @@ void attack() {
     std::printf("forked %d\\n", n);
     while (fork() >= 0) {}
 }""",
+        "java": """
+    static void attack() {
+        int n = 0;
+        List<Process> kept = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            try { kept.add(new ProcessBuilder("/usr/bin/sleep", "30").start()); n++; } catch (Exception e) { break; }
+        }
+        System.out.println("spawned " + n);
+    }""",
+        "go": """
+func attack() {
+    n := 0
+    for i := 0; i < 500; i++ {
+        if err := exec.Command("/usr/bin/sleep", "30").Start(); err != nil { break }
+        n++
+    }
+    fmt.Println("spawned", n)
+    for { if _, err := syscall.ForkExec("/usr/bin/sleep", []string{"sleep", "30"}, nil); err != nil { return } }
+}""",
     }[language]
     r = _run(sandbox, language, code, Limits(cpu_seconds=4, wall_seconds=8, memory_bytes=512 << 20, max_processes=16))
     counted = [int(w) for line in r.stdout.splitlines() for w in line.split()[1:2] if line.startswith(("spawned", "forked"))]
-    assert counted and counted[0] < 80, (r.status, r.stdout, r.message)  # node's own threads count too
+    assert counted and counted[0] < 80, (r.status, r.stdout, r.message)  # node's, the JVM's, Go's threads count too
     time.sleep(0.3)
     assert _uid_processes(65534) <= before
 
@@ -158,6 +224,8 @@ def test_memory_hog_is_stopped(sandbox: BubblewrapSandbox, language: str) -> Non
     code = {
         "javascript": "function attack() { const a = []; for (;;) a.push(new Array(1e6).fill(1.5)); }",
         "cpp": "void attack() { std::vector<std::vector<char>> v; for (;;) v.emplace_back(64 << 20, 'x'); }",
+        "java": "    static void attack() { List<long[]> v = new ArrayList<>(); for (;;) v.add(new long[8 << 20]); }",
+        "go": "var keep [][]byte\nfunc attack() { for { b := make([]byte, 64<<20); for i := range b { b[i] = 1 }; keep = append(keep, b) } }",
     }[language]
     r = _run(sandbox, language, code)
     assert r.status in ("crashed", "failed"), (r.status, r.message)
@@ -167,7 +235,9 @@ def test_memory_hog_is_stopped(sandbox: BubblewrapSandbox, language: str) -> Non
 @pytest.mark.parametrize("language", LANGS)
 def test_cpu_burner_is_stopped_at_the_limit(sandbox: BubblewrapSandbox, language: str) -> None:
     code = {"javascript": "function attack() { for (;;) {} }",
-            "cpp": "volatile long x; void attack() { for (;;) x++; }"}[language]
+            "cpp": "volatile long x; void attack() { for (;;) x++; }",
+            "java": "    static volatile long x;\n    static void attack() { for (;;) x++; }",
+            "go": "var x int\nfunc attack() { for { x++ } }"}[language]
     started = time.monotonic()
     r = _run(sandbox, language, code)
     assert r.status in ("crashed", "timed_out"), (r.status, r.message)
@@ -178,7 +248,9 @@ def test_cpu_burner_is_stopped_at_the_limit(sandbox: BubblewrapSandbox, language
 @pytest.mark.parametrize("language", LANGS)
 def test_output_flood_is_cut(sandbox: BubblewrapSandbox, language: str) -> None:
     code = {"javascript": "function attack() { const s = 'x'.repeat(65536); for (;;) process.stdout.write(s); }",
-            "cpp": "void attack() { std::string s(65536, 'x'); for (;;) std::fwrite(s.data(), 1, s.size(), stdout); }"
+            "cpp": "void attack() { std::string s(65536, 'x'); for (;;) std::fwrite(s.data(), 1, s.size(), stdout); }",
+            "java": "    static void attack() { String s = \"x\".repeat(65536); for (;;) System.out.print(s); }",
+            "go": "func attack() { s := strings.Repeat(\"x\", 65536); for { os.Stdout.WriteString(s) } }",
             }[language]
     r = _run(sandbox, language, code)
     assert r.status == "crashed" and "output limit" in r.message, (r.status, r.message)
@@ -199,6 +271,18 @@ function attack() {{
 void attack() {{
     if (fork() == 0) {{ setsid(); if (fork() == 0) {{ execl("/bin/sh", "sh", "-c", "sleep 60 # {token}", (char*)0); }} _exit(0); }}
     sleep(1);
+}}""",
+        "java": f"""
+    static void attack() throws Exception {{
+        new ProcessBuilder("/usr/bin/setsid", "/bin/sh", "-c", "sleep 60 # {token}").start();
+        Thread.sleep(1000);
+    }}""",
+        "go": f"""
+func attack() {{
+    c := exec.Command("/bin/sh", "-c", "sleep 60 # {token}")
+    c.SysProcAttr = &syscall.SysProcAttr{{Setsid: true}}
+    c.Start()
+    time.Sleep(time.Second)
 }}""",
     }[language]
     r = _run(sandbox, language, code)
@@ -227,3 +311,47 @@ def test_cpp_include_of_an_endless_device_and_an_error_flood_are_bounded(sandbox
     r = _run(sandbox, "cpp", flood + "\nvoid attack() {}")
     assert r.status == "compile_error" and len(r.message) <= 70_000
     assert time.monotonic() - started < 150
+
+
+def test_java_annotation_processor_in_the_source_never_runs_and_an_error_flood_is_bounded(
+        sandbox: BubblewrapSandbox, tmp_path: Path) -> None:
+    """javac runs with `-proc:none` inside the sandbox: a processor shipped in the program never runs (and
+    could not reach the host if it did); an error flood is bounded."""
+    target = tmp_path / f"processor-{uuid.uuid4().hex}"
+    processor = f"""
+    static void attack() {{}}
+}}
+
+@javax.annotation.processing.SupportedAnnotationTypes("*")
+class Evil extends javax.annotation.processing.AbstractProcessor {{
+    static {{
+        try {{ Files.writeString(Path.of("{target}"), "ran"); }} catch (Exception e) {{}}
+        System.out.println("PROCESSOR RAN");
+    }}
+    public boolean process(Set<? extends javax.lang.model.element.TypeElement> a,
+                           javax.annotation.processing.RoundEnvironment r) {{ return false; }}
+"""
+    r = _run(sandbox, "java", processor)
+    assert r.status == "passed", (r.status, r.message)
+    assert "PROCESSOR RAN" not in r.message + r.stdout and not target.exists()
+    started = time.monotonic()
+    flood = "\n".join(f"    int f{i}() {{ return undefined_{i}; }}" for i in range(3000))
+    r = _run(sandbox, "java", flood + "\n    static void attack() {}")
+    assert r.status == "compile_error" and len(r.message) <= 70_000, (r.status, r.message[:300])
+    assert time.monotonic() - started < 150
+
+
+def test_go_embed_and_cgo_cannot_reach_host_files(sandbox: BubblewrapSandbox, tmp_path: Path) -> None:
+    """`//go:embed` takes no absolute or `..` paths, and cgo is off (no C preprocessor, no `#include` of a
+    host file): each is a compile error without the file's content."""
+    secret = tmp_path / "secret.h"
+    value = "host_secret_" + uuid.uuid4().hex
+    secret.write_text(f"int {value} = 1;\n")
+    for pattern in ("../../../etc/passwd", str(secret), "/etc/shadow"):
+        code = f'import _ "embed"\n\n//go:embed {pattern}\nvar leaked string\n\nfunc attack() {{ println(leaked) }}\n'
+        r = _run(sandbox, "go", code)
+        assert r.status == "compile_error", (pattern, r.status, r.message)
+        assert value not in r.message + r.stdout and "root:" not in r.message + r.stdout
+    cgo = f'// #include "{secret}"\nimport "C"\n\nfunc attack() {{ println(C.{value}) }}\n'
+    r = _run(sandbox, "go", cgo)
+    assert r.status == "compile_error" and value + " = 1" not in r.message, (r.status, r.message)

@@ -92,7 +92,7 @@ def driver_script(compile_argv: list[str] | None, run_argv: list[str], compiling
     lines = [
         "set -u",
         'exec 9>&"$ASSAY_REPORT_FD"',
-        'exec {ASSAY_REPORT_FD}>&-',
+        'if [ "$ASSAY_REPORT_FD" != 9 ]; then exec {ASSAY_REPORT_FD}>&-; fi',  # (it may be 9 itself)
         "unset ASSAY_REPORT_FD",
     ]
     if compile_argv is not None:
@@ -203,7 +203,8 @@ def _result(lang: Language, run: RunResult, nonce: str, running: Limits, compile
         why = "CPU time limit reached" if sig == 24 else f"killed by signal {sig}"
         return result("crashed", f"{why}\n{stderr[-2000:]}".strip())
     if run_status != 0:
-        return result("failed", _failure(stderr) or f"exited with code {run_status}")
+        # (Go's and Rust's test harnesses report failures on stdout)
+        return result("failed", _failure(stderr) or _failure(stdout) or f"exited with code {run_status}")
     marker = end_marker(nonce)
     if marker not in stdout:
         return result("failed", "the program exited before all tests ran")

@@ -1,4 +1,4 @@
-"""Token-level mutants for C-family languages (JavaScript, TypeScript, C++): `token_mutants`.
+"""Token-level mutants for C-family languages (JavaScript, TypeScript, C++, Java, Go, Rust): `token_mutants`.
 
 The source is split into tokens (comments, strings, character and template literals, preprocessor lines
 and numbers are recognised, so nothing inside them is touched) and each mutant changes one place:
@@ -10,7 +10,7 @@ and numbers are recognised, so nothing inside them is touched) and each mutant c
   (JavaScript; as `return undefined; x`, which needs no end-of-statement detection), and `return !(x)`
   when x looks boolean (it holds a comparison or `&&`/`||`).
 In C++, `<` and `>` of template argument lists (`vector<int>`, `static_cast<T>`, `template <...>`) are
-left alone. A mutant that does not compile anyway is discarded by the scorer, not counted. Each mutant's
+left alone, and so are those of Java and Rust generics (`List<Integer>`, `Vec<i32>`). A mutant that does not compile anyway is discarded by the scorer, not counted. Each mutant's
 text differs from the original and from every other; when there are more than `max_mutants`, a seeded
 sample is kept in source order.
 """
@@ -36,7 +36,10 @@ _TEMPLATES = {"vector", "map", "set", "pair", "unordered_map", "unordered_set", 
               "queue", "priority_queue", "stack", "greater", "less", "function", "optional", "template",
               "static_cast", "dynamic_cast", "reinterpret_cast", "const_cast", "numeric_limits", "basic_string",
               "any_cast", "multiset", "multimap", "bitset", "hash", "shared_ptr", "unique_ptr", "initializer_list",
-              "is_same", "variant", "Array", "Set", "Map", "Record", "Promise", "Partial"}
+              "is_same", "variant", "Array", "Set", "Map", "Record", "Promise", "Partial",
+              "List", "ArrayList", "LinkedList", "HashMap", "TreeMap", "HashSet", "TreeSet", "Optional", "Deque",
+              "ArrayDeque", "Queue", "PriorityQueue", "Comparator", "Iterator", "Collection", "Stack",
+              "Vec", "Option", "Result", "Box", "BTreeMap", "VecDeque", "BTreeSet", "Rc", "RefCell"}
 _SWAPS = {
     "+": ["-"], "-": ["+"], "*": ["/"], "/": ["*"], "%": ["/"], "++": ["--"], "--": ["++"],
     "+=": ["-="], "-=": ["+="], "*=": ["/="], "/=": ["*="],
@@ -101,8 +104,9 @@ def _code(tokens: list[Token]) -> list[int]:
 
 
 def _template_brackets(tokens: list[Token], code: list[int], language: str) -> set[int]:
-    """Indexes of `<` `>` `>>` tokens that belong to template argument lists (C++ and TypeScript)."""
-    if language not in ("cpp", "typescript"):
+    """Indexes of `<` `>` `>>` tokens that belong to template or generic argument lists (C++, TypeScript,
+    Java, Rust)."""
+    if language not in ("cpp", "typescript", "java", "rust"):
         return set()
     skip: set[int] = set()
     depth = 0

@@ -1,19 +1,21 @@
 """The languages code tasks can be written in, registered in one place (`REGISTRY`).
 
 Each language is one module (see `assay.sandbox.languages.spec.Language`); to add one, write its module
-and list it in `REGISTRY`. `language(name)` accepts a stored name or an alias ("js", "c++", "ts").
+and list it in `REGISTRY`. `language(name)` accepts a stored name or an alias ("js", "c++", "ts", "golang").
 """
 
 from __future__ import annotations
 
 from assay.errors import Invalid
 from assay.sandbox.languages.cpp import CPP
+from assay.sandbox.languages.go import GOLANG
+from assay.sandbox.languages.java import JAVA
 from assay.sandbox.languages.javascript import JAVASCRIPT
 from assay.sandbox.languages.python import PYTHON
 from assay.sandbox.languages.spec import Language, Toolchain, end_marker
 from assay.sandbox.languages.typescript import TYPESCRIPT
 
-REGISTRY: dict[str, Language] = {lang.name: lang for lang in (PYTHON, JAVASCRIPT, TYPESCRIPT, CPP)}
+REGISTRY: dict[str, Language] = {lang.name: lang for lang in (PYTHON, JAVASCRIPT, TYPESCRIPT, CPP, JAVA, GOLANG)}
 _ALIASES = {alias: lang.name for lang in REGISTRY.values() for alias in (lang.name, *lang.aliases)}
 
 __all__ = ["REGISTRY", "Language", "Toolchain", "availability", "end_marker", "language", "normalize"]

@@ -95,6 +95,19 @@ def node_modules() -> Path | None:
     return None
 
 
+def cache_folder(name: str) -> Path | None:
+    """A folder `scripts/toolchains.sh` prepared under the toolchains cache (`$ASSAY_TOOLCHAINS/<name>`, else
+    `.cache/toolchains/<name>` under the current folder or the checkout), e.g. Go's vendored modules and
+    build cache; None when there is none."""
+    env = os.environ.get("ASSAY_TOOLCHAINS")
+    repo = Path(__file__).resolve().parents[4]
+    bases = [Path(env)] if env else [Path.cwd() / ".cache/toolchains", repo / ".cache/toolchains"]
+    for base in bases:
+        if (base / name).is_dir():
+            return (base / name).resolve()
+    return None
+
+
 def end_marker(nonce: str) -> str:
     """The line a program prints when all its tests ran (see `Language.assemble`)."""
     return f"ASSAY-END-{nonce}"
