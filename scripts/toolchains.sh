@@ -103,3 +103,61 @@ GO
 elif [ -d "$go_dir/gocache" ]; then
   echo "      Go $(/usr/lib/go-1.19/bin/go env GOVERSION) with vendored testify and a warm build cache in $go_dir"
 fi
+
+# Rust: Debian's rustc (1.63) and cargo, and the crates HumanEval-X's Rust tasks use (rand, regex, md5) from
+# Debian's packaged sources (/usr/share/cargo/registry), built once offline here into .cache/toolchains/rust/deps
+# (the sandbox runs only `rustc --test` with them as --extern: no cargo, no build script at run time)
+need_rust=()
+[ -x /usr/bin/rustc ] || need_rust+=(rustc)
+[ -x /usr/bin/cargo ] || need_rust+=(cargo)
+for crate in regex md5 rand; do
+  ls -d /usr/share/cargo/registry/$crate-[0-9]* >/dev/null 2>&1 || need_rust+=(librust-$crate-dev)
+done
+if [ ${#need_rust[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "      apt-get install ${need_rust[*]} ..."
+    apt-get install -y -qq --no-install-recommends "${need_rust[@]}" >/dev/null \
+      || echo "      could not install ${need_rust[*]}: Rust code tasks will show as unavailable" >&2
+  else
+    echo "      missing: ${need_rust[*]} (sudo apt-get install -y ${need_rust[*]})" >&2
+  fi
+fi
+rust_dir=.cache/toolchains/rust
+if [ -d "$rust_dir/deps" ]; then
+  echo "      Rust $(/usr/bin/rustc --version | cut -d' ' -f2) with rand, regex and md5 built in $rust_dir/deps"
+elif [ -x /usr/bin/rustc ] && [ -x /usr/bin/cargo ]; then
+  echo "      Rust: building rand, regex and md5 offline into $rust_dir/deps ..."
+  rm -rf "$rust_dir" && mkdir -p "$rust_dir/build/src" "$rust_dir/build/.cargo"
+  cat > "$rust_dir/build/Cargo.toml" <<'TOML'
+[package]
+name = "assay-crates"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+rand = "0.8"
+regex = { version = "1", default-features = false, features = ["std", "unicode"] }
+md5 = "0.7"
+TOML
+  cat > "$rust_dir/build/.cargo/config.toml" <<'TOML'
+[source.crates-io]
+replace-with = "debian"
+
+[source.debian]
+directory = "/usr/share/cargo/registry"
+
+[net]
+offline = true
+TOML
+  : > "$rust_dir/build/src/lib.rs"
+  # Debian's rustc (not a rustup one on PATH): the .rlibs must match the rustc the sandbox runs
+  (cd "$rust_dir/build" && env -i PATH=/usr/bin:/bin HOME="$PWD" CARGO_HOME="$PWD/.cargo-home" RUSTC=/usr/bin/rustc \
+    /usr/bin/cargo build --offline --quiet) \
+    && mkdir -p "$rust_dir/deps" && cp "$rust_dir"/build/target/debug/deps/*.rlib "$rust_dir/deps/" \
+    && rm -f "$rust_dir"/deps/libassay_crates-*.rlib \
+    || echo "      could not build the Rust crates: Rust code tasks will show as unavailable" >&2
+  rm -rf "$rust_dir/build"
+  chmod -R a+rX "$rust_dir" 2>/dev/null || true
+else
+  echo "      rustc/cargo missing: Rust code tasks will show as unavailable" >&2
+fi

@@ -29,7 +29,7 @@ ADD = {
 
 
 def test_every_language_is_registered_once_with_its_aliases() -> None:
-    assert set(REGISTRY) == {"python", "javascript", "typescript", "cpp", "java", "go"}
+    assert set(REGISTRY) == {"python", "javascript", "typescript", "cpp", "java", "go", "rust"}
     assert normalize("JS") == "javascript" and normalize("c++") == "cpp" and normalize("ts") == "typescript"
     with pytest.raises(Invalid, match="unknown language"):
         normalize("cobol")

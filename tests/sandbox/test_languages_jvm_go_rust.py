@@ -21,16 +21,21 @@ LIMITS = Limits(cpu_seconds=5, wall_seconds=10, memory_bytes=512 << 20)
 JAVA_TESTS = ("public class Main {\n    public static void main(String[] args) {\n        Solution s = new Solution();\n"
               "        if (s.add(2, 3) != 5) throw new AssertionError(\"add(2, 3)\");\n    }\n}\n")
 GO_TESTS = "func TestAdd(t *testing.T) {\n    assert.Equal(t, 5, Add(2, 3))\n}\n"
+RUST_TESTS = ("#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn test_add() {\n"
+              "        assert_eq!(add(2, 3), 5);\n    }\n}\n")
 ADD = {
     "java": ("class Solution {\n    int add(int a, int b) { return a + b; }\n}\n",
              "class Solution {\n    int add(int a, int b) { return a - b; }\n}\n", JAVA_TESTS,
              "class Solution {\n    int add(int a, int b) { return a + b }\n}\n"),
     "go": ("func Add(a, b int) int {\n    return a + b\n}\n", "func Add(a, b int) int {\n    return a - b\n}\n",
            GO_TESTS, "func Add(a, b int) int {\n    return a + \n}\n"),
+    "rust": ("fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n", "fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n",
+             RUST_TESTS, "fn add(a: i32, b: i32) -> i32 {\n    a + \n}\n"),
 }
 EARLY_EXIT = {
     "java": "class Solution {\n    int add(int a, int b) { System.exit(0); return 0; }\n}\n",
     "go": 'import "os"\nfunc Add(a, b int) int {\n    os.Exit(0)\n    return 0\n}\n',
+    "rust": "fn add(a: i32, b: i32) -> i32 {\n    std::process::exit(0)\n}\n",
 }
 
 
@@ -65,10 +70,11 @@ def test_java_assert_statements_count() -> None:
 
 
 def test_go_imports_are_merged_and_testify_needs_no_import() -> None:
-    program = language("go").assemble('import (\n    "math"\n    "strings"\n)\nfunc F() {}\n',
+    program = language("go").assemble('import (\n    "math"\n    "strings"\n    "sort"\n)\nfunc F() { math.Abs(strings.Count("", "")) }\n',
                                       'import "strings"\nfunc TestF(t *testing.T) {}\n', "n")
     assert program.startswith("package main\n") and program.count('"strings"') == 1 and '"math"' in program
     assert '"github.com/stretchr/testify/assert"' in program and "ASSAY-END-n" in program
+    assert '"sort"' not in program  # unused: Go would refuse it (HumanEval-X's prompts import unused packages)
 
 
 JAVA_REF = """import java.util.*;
@@ -81,6 +87,16 @@ class Solution {
         }
         return n;
     }
+}
+"""
+RUST_REF = """fn count_below(xs: Vec<i32>, limit: i32) -> i32 {
+    let mut n = 0;
+    for i in 0..xs.len() {
+        if xs[i] < limit && xs[i] != -1 {
+            n += 1;
+        }
+    }
+    return n;
 }
 """
 GO_REF = """func CountBelow(xs []int, limit int) int {
@@ -101,6 +117,11 @@ def _java_tests(*checks: str) -> str:
             f"{body}    }}\n}}\n")
 
 
+def _rust_tests(*checks: str) -> str:
+    body = "".join(f"        assert!({c});\n" for c in checks)
+    return f"#[cfg(test)]\nmod tests {{\n    use super::*;\n\n    #[test]\n    fn test_count() {{\n{body}    }}\n}}\n"
+
+
 def _go_tests(*checks: str) -> str:
     return "func TestCountBelow(t *testing.T) {\n" + "".join(f"    assert.True(t, {c})\n" for c in checks) + "}\n"
 
@@ -113,6 +134,9 @@ def _go_tests(*checks: str) -> str:
     ("go", GO_REF, _go_tests("CountBelow([]int{1, 5}, 3) >= 0"),
      _go_tests("CountBelow([]int{1, 5, 3}, 3) == 1", "CountBelow([]int{}, 3) == 0",
                "CountBelow([]int{2, 2, -1}, 3) == 2")),
+    ("rust", RUST_REF, _rust_tests("count_below(vec![1, 5], 3) >= 0"),
+     _rust_tests("count_below(vec![1, 5, 3], 3) == 1", "count_below(vec![], 3) == 0",
+                 "count_below(vec![2, 2, -1], 3) == 2")),
 ])
 def test_stronger_tests_kill_more_mutants(sandbox: BubblewrapSandbox, name: str, reference: str, weak: str,
                                           strong: str) -> None:
@@ -123,7 +147,7 @@ def test_stronger_tests_kill_more_mutants(sandbox: BubblewrapSandbox, name: str,
     assert high.score > low.score and high.score >= 0.75, (low, high)
 
 
-@pytest.mark.parametrize("name", ["java", "go"])
+@pytest.mark.parametrize("name", ["java", "go", "rust"])
 def test_a_missing_toolchain_is_unavailable_and_nothing_runs(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     def gone() -> Toolchain:
         raise Unavailable(f"{name} is not installed on this server; install it with `apt-get install -y ...`")
@@ -139,7 +163,18 @@ def test_a_missing_toolchain_is_unavailable_and_nothing_runs(monkeypatch: pytest
     assert availability()[name] is not None
 
 
-def test_go_without_its_prepared_cache_is_unavailable(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    monkeypatch.setenv("ASSAY_TOOLCHAINS", str(tmp_path))
-    problem = language("go").available()
+@pytest.mark.parametrize("name", ["go", "rust"])
+def test_without_the_prepared_cache_go_and_rust_are_unavailable(monkeypatch: pytest.MonkeyPatch, tmp_path: object,
+                                                                name: str) -> None:
+    monkeypatch.setenv("ASSAY_TOOLCHAINS", str(tmp_path))  # an empty cache: no vendored testify, no crates
+    problem = language(name).available()
     assert problem is not None and "scripts/toolchains.sh" in problem
+
+
+def test_rust_crates_the_humaneval_x_tasks_use_are_there(sandbox: BubblewrapSandbox) -> None:
+    require_language("rust")
+    solution = ("use rand::Rng;\nuse regex::Regex;\n\nfn add(a: i32, b: i32) -> i32 {\n"
+                "    let _ = Regex::new(\"a+\").unwrap();\n    let _ = md5::compute(b\"x\");\n"
+                "    let _ = rand::thread_rng().gen_range(0..2);\n    a + b\n}\n")
+    result = run_program(sandbox, "rust", solution, RUST_TESTS, LIMITS)
+    assert result.status == "passed", result

@@ -1,7 +1,8 @@
-"""The sandbox attacks replayed in JavaScript, C++, Java and Go (the programs run through the language
+"""The sandbox attacks replayed in JavaScript, C++, Java, Go and Rust (the programs run through the language
 framework, `assay.sandbox.program.run_program`, in the real sandbox): network, files, fork storm, memory,
 CPU, output flood, a detached grandchild, and attacks at compile time (a C++ `#include` of a host file, of
-an endless device, an error flood; a Java annotation processor; Go's `//go:embed` of a host file and cgo).
+an endless device, an error flood; a Java annotation processor; Go's `//go:embed` of a host file and cgo;
+Rust's `include_str!`/`#[path]` of host files and a procedural macro).
 Each is contained and reported; the host is unharmed."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tests.sandbox.test_containment import _processes_with, _uid_processes
 pytestmark = pytest.mark.sandbox
 LIMITS = Limits(cpu_seconds=2, wall_seconds=6, memory_bytes=256 << 20, max_processes=16,
                 max_output_bytes=64 << 10)
-LANGS = ["javascript", "cpp", "java", "go"]
+LANGS = ["javascript", "cpp", "java", "go", "rust"]
 JS_MAIN = "console.assert(attack() === undefined)"
 CPP_HEAD = ("#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n#include <string>\n#include <vector>\n"
             "#include <unistd.h>\n#include <fcntl.h>\n#include <sys/socket.h>\n#include <netinet/in.h>\n"
@@ -33,6 +34,9 @@ JAVA_MAIN = ("public class Main {\n    public static void main(String[] args) th
 GO_HEAD = ('import (\n    "fmt"\n    "net"\n    "os"\n    "os/exec"\n    "strings"\n    "syscall"\n    "time"\n)\n\n'
            "var _ = []any{fmt.Sprint, net.Dial, os.Exit, exec.Command, strings.Repeat, syscall.Getpid, time.Sleep}\n")
 GO_MAIN = "func TestAttack(t *testing.T) {\n    attack()\n}\n"
+RUST_HEAD = ("#![allow(unused_imports)]\nuse std::io::{Read, Write};\nuse std::net::TcpStream;\nuse std::process::Command;\n"
+             "use std::time::Duration;\n")
+RUST_MAIN = "#[cfg(test)]\nmod tests {\n    #[test]\n    fn attack() {\n        super::attack();\n    }\n}\n"
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +52,8 @@ def _run(sandbox: BubblewrapSandbox, language: str, code: str, limits: Limits = 
         return run_program(sandbox, "java", JAVA_HEAD + code + "\n}\n", JAVA_MAIN, limits)
     if language == "go":
         return run_program(sandbox, "go", GO_HEAD + code, GO_MAIN, limits)
+    if language == "rust":
+        return run_program(sandbox, "rust", RUST_HEAD + code, RUST_MAIN, limits)
     return run_program(sandbox, "javascript", code, JS_MAIN, limits)
 
 
@@ -93,6 +99,16 @@ func attack() {{
     for _, host := range []string{{"127.0.0.1", "10.0.2.2", "8.8.8.8"}} {{
         c, err := net.DialTimeout("tcp", fmt.Sprintf("%s:%d", host, {port}), time.Second)
         if err == nil {{ c.Write([]byte("escaped")); fmt.Println("CONNECTED"); c.Close() }} else {{ fmt.Println("blocked", err) }}
+    }}
+}}""",
+        "rust": f"""
+fn attack() {{
+    for host in ["127.0.0.1", "10.0.2.2", "8.8.8.8"] {{
+        let addr = format!("{{}}:{port}", host).parse().unwrap();
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {{
+            Ok(mut s) => {{ let _ = s.write_all(b"escaped"); println!("CONNECTED"); }}
+            Err(e) => println!("blocked {{}}", e),
+        }}
     }}
 }}""",
     }[language]
@@ -160,6 +176,15 @@ func attack() {{
         if err := os.WriteFile(p, []byte("x"), 0o644); err == nil {{ fmt.Println("WROTE", p) }} else {{ fmt.Println("denied", err) }}
     }}
 }}""",
+        "rust": f"""
+fn attack() {{
+    for p in [{c_list(reads)[1:-1]}] {{
+        match std::fs::read_to_string(p) {{ Ok(t) => println!("READ {{}}", t), Err(e) => println!("denied {{}}", e) }}
+    }}
+    for p in [{c_list(writes)[1:-1]}] {{
+        match std::fs::write(p, "x") {{ Ok(_) => println!("WROTE {{}}", p), Err(e) => println!("denied {{}}", e) }}
+    }}
+}}""",
     }[language]
     r = _run(sandbox, language, code)
     assert r.status == "passed", (r.status, r.message, r.stderr)
@@ -211,6 +236,14 @@ func attack() {
     fmt.Println("spawned", n)
     for { if _, err := syscall.ForkExec("/usr/bin/sleep", []string{"sleep", "30"}, nil); err != nil { return } }
 }""",
+        "rust": """
+fn attack() {
+    let mut kept = Vec::new();
+    for _ in 0..500 {
+        match Command::new("/usr/bin/sleep").arg("30").spawn() { Ok(c) => kept.push(c), Err(_) => break }
+    }
+    println!("\nspawned {}", kept.len());
+}""",
     }[language]
     r = _run(sandbox, language, code, Limits(cpu_seconds=4, wall_seconds=8, memory_bytes=512 << 20, max_processes=16))
     counted = [int(w) for line in r.stdout.splitlines() for w in line.split()[1:2] if line.startswith(("spawned", "forked"))]
@@ -226,6 +259,7 @@ def test_memory_hog_is_stopped(sandbox: BubblewrapSandbox, language: str) -> Non
         "cpp": "void attack() { std::vector<std::vector<char>> v; for (;;) v.emplace_back(64 << 20, 'x'); }",
         "java": "    static void attack() { List<long[]> v = new ArrayList<>(); for (;;) v.add(new long[8 << 20]); }",
         "go": "var keep [][]byte\nfunc attack() { for { b := make([]byte, 64<<20); for i := range b { b[i] = 1 }; keep = append(keep, b) } }",
+        "rust": "fn attack() { let mut v = Vec::new(); loop { v.push(vec![1u8; 64 << 20]); } }",
     }[language]
     r = _run(sandbox, language, code)
     assert r.status in ("crashed", "failed"), (r.status, r.message)
@@ -237,7 +271,8 @@ def test_cpu_burner_is_stopped_at_the_limit(sandbox: BubblewrapSandbox, language
     code = {"javascript": "function attack() { for (;;) {} }",
             "cpp": "volatile long x; void attack() { for (;;) x++; }",
             "java": "    static volatile long x;\n    static void attack() { for (;;) x++; }",
-            "go": "var x int\nfunc attack() { for { x++ } }"}[language]
+            "go": "var x int\nfunc attack() { for { x++ } }",
+            "rust": "fn attack() { let mut x: u64 = 0; loop { x = unsafe { std::ptr::read_volatile(&x) } + 1; } }"}[language]
     started = time.monotonic()
     r = _run(sandbox, language, code)
     assert r.status in ("crashed", "timed_out"), (r.status, r.message)
@@ -251,6 +286,7 @@ def test_output_flood_is_cut(sandbox: BubblewrapSandbox, language: str) -> None:
             "cpp": "void attack() { std::string s(65536, 'x'); for (;;) std::fwrite(s.data(), 1, s.size(), stdout); }",
             "java": "    static void attack() { String s = \"x\".repeat(65536); for (;;) System.out.print(s); }",
             "go": "func attack() { s := strings.Repeat(\"x\", 65536); for { os.Stdout.WriteString(s) } }",
+            "rust": "fn attack() { let s = \"x\".repeat(65536); loop { let _ = std::io::stdout().write_all(s.as_bytes()); } }",
             }[language]
     r = _run(sandbox, language, code)
     assert r.status == "crashed" and "output limit" in r.message, (r.status, r.message)
@@ -283,6 +319,11 @@ func attack() {{
     c.SysProcAttr = &syscall.SysProcAttr{{Setsid: true}}
     c.Start()
     time.Sleep(time.Second)
+}}""",
+        "rust": f"""
+fn attack() {{
+    let _ = Command::new("/usr/bin/setsid").args(["/bin/sh", "-c", "sleep 60 # {token}"]).spawn();
+    std::thread::sleep(Duration::from_secs(1));
 }}""",
     }[language]
     r = _run(sandbox, language, code)
@@ -355,3 +396,28 @@ def test_go_embed_and_cgo_cannot_reach_host_files(sandbox: BubblewrapSandbox, tm
     cgo = f'// #include "{secret}"\nimport "C"\n\nfunc attack() {{ println(C.{value}) }}\n'
     r = _run(sandbox, "go", cgo)
     assert r.status == "compile_error" and value + " = 1" not in r.message, (r.status, r.message)
+
+
+def test_rust_compile_time_reads_of_host_files_and_macros_are_confined(sandbox: BubblewrapSandbox,
+                                                                       tmp_path: Path) -> None:
+    """rustc runs in the sandbox (no cargo, so no build script; only the given crates, none a proc-macro):
+    `include_str!`, `include_bytes!` and `#[path]` of host files are compile errors without their content, a
+    procedural macro defined in the program cannot be used by it, `include_bytes!("/dev/zero")` is bounded."""
+    secret = tmp_path / "secret.rs"
+    value = "host_secret_" + uuid.uuid4().hex
+    secret.write_text(f"pub const S: &str = \"{value}\";\n")
+    for target in ("/etc/shadow", str(secret), "/root/.bashrc", "../../../../etc/passwd"):
+        for code in (f'const LEAK: &str = include_str!("{target}");\nfn attack() {{ println!("{{}}", LEAK); }}\n',
+                     f'#[path = "{target}"]\nmod leak;\nfn attack() {{}}\n'):
+            r = _run(sandbox, "rust", code)
+            assert r.status == "compile_error", (target, r.status, r.message)
+            assert value not in r.message + r.stdout and "root:" not in r.message + r.stdout
+    marker = tmp_path / "macro-ran"
+    r = _run(sandbox, "rust", "extern crate proc_macro;\n#[proc_macro]\npub fn evil(i: proc_macro::TokenStream) -> "
+                              f"proc_macro::TokenStream {{ std::fs::write(\"{marker}\", \"\").unwrap(); i }}\n"
+                              "fn attack() { evil!(); }\n")
+    assert r.status == "compile_error" and not marker.exists(), (r.status, r.message)
+    started = time.monotonic()
+    r = _run(sandbox, "rust", 'const Z: &[u8] = include_bytes!("/dev/zero");\nfn attack() { println!("{}", Z.len()); }\n')
+    assert r.status in ("compile_error", "compile_timeout", "crashed"), (r.status, r.message)
+    assert time.monotonic() - started < 150

@@ -3,7 +3,8 @@
 A row is `task_id` ("CPP/3", "JavaScript/3", "Go/3", "Java/3", "Rust/3", "Python/3"), `prompt`,
 `declaration`, `canonical_solution`, `test` and `example_test`. The record's `CodeTask` carries the
 language from the `task_id` prefix; the problem is the prompt, the reference solution is
-`prompt + canonical_solution` (the program upstream runs is that plus `test`), the visible tests are the
+`prompt + canonical_solution` (the program upstream runs is that plus `test`; when the prompt lacks the
+declaration's signature, as HumanEval-X's Rust prompts do, the declaration is appended to it), the visible tests are the
 `example_test` and the hidden tests the full `test`. The entry point is the function the declaration ends
 with (display only). `external_id` is the `task_id`.
 """
@@ -23,6 +24,7 @@ TITLES = {"cpp": "C++", "javascript": "JavaScript", "go": "Go", "java": "Java", 
 FENCES = {"cpp": "cpp", "javascript": "javascript", "go": "go", "java": "java", "rust": "rust", "python": "python",
           "typescript": "typescript"}
 _JS_NAME = re.compile(r"(?:const|let|var)\s+(\w+)\s*=\s*(?:async\s*)?\(|function\s+(\w+)\s*\(")
+_GO_NAME = re.compile(r"\bfunc\s+(?:\([^)]*\)\s*)?(\w+)\s*\(")
 _C_NAME = re.compile(r"(\w+)\s*\([^()]*\)\s*(?:const\s*)?(?:->\s*[^{]*)?\{\s*$")
 
 
@@ -37,6 +39,9 @@ def _entry_point(language: str, declaration: str) -> str:
     if language in ("javascript", "typescript"):
         found = _JS_NAME.findall(declaration)
         return next((a or b for a, b in reversed(found)), "")
+    if language == "go":
+        names = _GO_NAME.findall(declaration)
+        return names[-1] if names else ""
     m = _C_NAME.search(declaration.rstrip())
     return m.group(1) if m else ""
 
@@ -50,9 +55,13 @@ def from_humaneval_x(where: Where, row: dict[str, Any], opts: Options) -> Record
                             f"({', '.join(sorted(LANGUAGES))})", "task_id")
     language = LANGUAGES[prefix]
     prompt = req_str(row, "prompt", where)
+    declaration = opt_str(row, "declaration", where)
+    signature = (declaration or "").strip().splitlines()[-1:] or [""]
+    if declaration and signature[0] and signature[0] not in prompt:
+        # HumanEval-X's Rust prompts hold only the docstring; the `use`s and the signature are the declaration
+        prompt = prompt.rstrip("\n") + "\n" + declaration.lstrip("\n")
     reference = prompt + req_str(row, "canonical_solution", where)
     test = req_str(row, "test", where)
-    declaration = opt_str(row, "declaration", where)
     task = CodeTask(problem=prompt, language=language, entry_point=_entry_point(language, declaration or prompt),
                     visible_tests=opt_str(row, "example_test", where) or test, hidden_tests=test,
                     reference_solution=reference)

@@ -12,10 +12,11 @@ from assay.sandbox.languages.go import GOLANG
 from assay.sandbox.languages.java import JAVA
 from assay.sandbox.languages.javascript import JAVASCRIPT
 from assay.sandbox.languages.python import PYTHON
+from assay.sandbox.languages.rust import RUST
 from assay.sandbox.languages.spec import Language, Toolchain, end_marker
 from assay.sandbox.languages.typescript import TYPESCRIPT
 
-REGISTRY: dict[str, Language] = {lang.name: lang for lang in (PYTHON, JAVASCRIPT, TYPESCRIPT, CPP, JAVA, GOLANG)}
+REGISTRY: dict[str, Language] = {lang.name: lang for lang in (PYTHON, JAVASCRIPT, TYPESCRIPT, CPP, JAVA, GOLANG, RUST)}
 _ALIASES = {alias: lang.name for lang in REGISTRY.values() for alias in (lang.name, *lang.aliases)}
 
 __all__ = ["REGISTRY", "Language", "Toolchain", "availability", "end_marker", "language", "normalize"]
