@@ -1,4 +1,4 @@
-"""Code tasks in JavaScript and C++ through the code services, in the real sandbox: HumanEval-X imported
+"""Code tasks in JavaScript, C++, Java, Go and Rust through the code services, in the real sandbox: HumanEval-X imported
 with `--format humaneval-x`, visible tests and the trainer's tests (one program each, with a mutation
 score), a compile error stated clearly, and a language whose toolchain is missing shown as unavailable."""
 
@@ -20,6 +20,12 @@ from tests.conftest import SHARED_DATA, require_file
 from tests.sandbox.conftest import require_language
 
 pytestmark = pytest.mark.sandbox
+JAVA_TESTS = ("public class Main {\n    public static void main(String[] args) {\n"
+              "        if (new Solution().hasCloseElements(Arrays.asList(1.0, 2.0), 0.5)) throw new AssertionError();\n"
+              "    }\n}\n")
+GO_TESTS = "func TestMine(t *testing.T) {\n    assert.Equal(t, false, HasCloseElements([]float64{1.0, 2.0}, 0.5))\n}\n"
+RUST_TESTS = ("#[cfg(test)]\nmod mine {\n    use super::*;\n\n    #[test]\n    fn mine() {\n"
+              "        assert_eq!(has_close_elements(vec![1.0, 2.0], 0.5), false);\n    }\n}\n")
 
 
 def _project(db, name: str, file: str):  # type: ignore[no-untyped-def]
@@ -49,6 +55,9 @@ def _finished(db, runner, pid, rid, user, batch):  # type: ignore[no-untyped-def
      "console.assert(hasCloseElements([1.0, 2.0], 0.5) === false"),
     ("cpp", "humaneval_cpp.jsonl.gz", "int main() {\n    assert(has_close_elements({1.0, 2.0}, 0.5) == false);\n}",
      "int main() {\n    assert(has_close_elements({1.0, 2.0}, 0.5) == false)\n}"),
+    ("java", "humaneval_java.jsonl.gz", JAVA_TESTS, JAVA_TESTS.replace("throw new", "throw nw")),
+    ("go", "humaneval_go.jsonl.gz", GO_TESTS, GO_TESTS.replace("0.5))", "0.5)")),
+    ("rust", "humaneval_rust.jsonl.gz", RUST_TESTS, RUST_TESTS.replace("fn mine()", "fn mine(")),
 ])
 def test_runs_in_the_task_language(db, code_demo, runner, language, file, tests, broken):  # type: ignore[no-untyped-def]
     require_language(language)

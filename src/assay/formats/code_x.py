@@ -4,9 +4,10 @@ A row is `task_id` ("CPP/3", "JavaScript/3", "Go/3", "Java/3", "Rust/3", "Python
 `declaration`, `canonical_solution`, `test` and `example_test`. The record's `CodeTask` carries the
 language from the `task_id` prefix; the problem is the prompt, the reference solution is
 `prompt + canonical_solution` (the program upstream runs is that plus `test`; when the prompt lacks the
-declaration's signature, as HumanEval-X's Rust prompts do, the declaration is appended to it), the visible tests are the
-`example_test` and the hidden tests the full `test`. The entry point is the function the declaration ends
-with (display only). `external_id` is the `task_id`.
+declaration's signature, as HumanEval-X's Rust prompts do, the declaration is appended to it), the visible
+tests are the `example_test` (the full `test` when there is none: every Rust row's is the string "None")
+and the hidden tests the full `test`. The entry point is the function the declaration ends with (display
+only). `external_id` is the `task_id`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ def _entry_point(language: str, declaration: str) -> str:
     return m.group(1) if m else ""
 
 
+def _example(text: str | None) -> str | None:
+    """The example tests, None when there are none (HumanEval-X's Rust rows hold the string "None")."""
+    return None if text is None or text.strip() in ("", "None") else text
+
+
 def from_humaneval_x(where: Where, row: dict[str, Any], opts: Options) -> Record:
     """One HumanEval-X row → a code record in its language (see the module docstring)."""
     rid = source_id(row, "task_id", where)
@@ -63,7 +69,7 @@ def from_humaneval_x(where: Where, row: dict[str, Any], opts: Options) -> Record
     reference = prompt + req_str(row, "canonical_solution", where)
     test = req_str(row, "test", where)
     task = CodeTask(problem=prompt, language=language, entry_point=_entry_point(language, declaration or prompt),
-                    visible_tests=opt_str(row, "example_test", where) or test, hidden_tests=test,
+                    visible_tests=_example(opt_str(row, "example_test", where)) or test, hidden_tests=test,
                     reference_solution=reference)
     message = (f"Complete the following {TITLES[language]} function.\n\n"
                f"```{FENCES[language]}\n{prompt.rstrip()}\n```")
