@@ -7,6 +7,8 @@ only prints, and here a failed console.assert fails the run):
 - JavaScript/155: `evenOddCount(0)` returns [0, 0]; the test expects [1, 0].
 And one of a crate's version: Rust/50's test calls `rand::thread_rng().gen_range(a, b)`, the API of rand 0.4
 (upstream's pin); Debian packages rand 0.8, where it is `gen_range(a..b)`, so the program does not compile.
+Go/95 is flaky, not wrong by construction: its canonical solution looks at only the first two keys of a map,
+whose order Go randomises, so it passes or fails by chance (about 1 run in 8 here fails).
 
 Both sets run in full (slow; about 12 s for JavaScript and 60 s for C++ on 2 busy cores: C++ compiles
 dominate, about 0.7 s of g++ per task). Java: 164/164 in about 115 s (javac about 0.8 s a task); Go: 164/164
@@ -33,6 +35,11 @@ EXCEPTIONS = {
     "JavaScript/112": "canonical returns `(z, false)` (the comma operator), not a pair",
     "JavaScript/155": "canonical counts no digit for 0; the test expects [1, 0]",
     "Rust/50": "the test calls rand 0.4's gen_range(a, b); Debian packages rand 0.8 (gen_range(a..b))",
+}
+# canonical solutions whose outcome depends on chance (passing or failing is both accepted)
+FLAKY = {
+    "Go/95": "the canonical stops after the second key of a map, and Go's map order is random: it passes or "
+             "fails depending on which two keys come first",
 }
 
 
@@ -65,7 +72,7 @@ def test_every_canonical_solution_passes(sandbox: BubblewrapSandbox, lang: str) 
         results = dict(pool.map(run, records))
     took = time.monotonic() - started
     failing = {rid: f"{r.status}: {r.message[:300]}" for rid, r in results.items() if not r.passed}
-    unexpected = {rid: why for rid, why in failing.items() if rid not in EXCEPTIONS}
+    unexpected = {rid: why for rid, why in failing.items() if rid not in EXCEPTIONS and rid not in FLAKY}
     assert not unexpected, unexpected
     assert {rid for rid in EXCEPTIONS if rid in results} <= set(failing), "an exception passes now: update the list"
     print(f"humaneval-x {lang}: {len(results) - len(failing)}/{len(results)} canonical solutions pass in {took:.1f} s")

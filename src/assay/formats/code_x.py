@@ -63,7 +63,7 @@ def from_humaneval_x(where: Where, row: dict[str, Any], opts: Options) -> Record
     prompt = req_str(row, "prompt", where)
     declaration = opt_str(row, "declaration", where)
     signature = (declaration or "").strip().splitlines()[-1:] or [""]
-    if declaration and signature[0] and signature[0] not in prompt:
+    if declaration and signature[0] and "".join(signature[0].split()) not in "".join(prompt.split()):
         # HumanEval-X's Rust prompts hold only the docstring; the `use`s and the signature are the declaration
         prompt = prompt.rstrip("\n") + "\n" + declaration.lstrip("\n")
     reference = prompt + req_str(row, "canonical_solution", where)
