@@ -15,7 +15,7 @@ from assay.sandbox.program import run_program
 from assay.sandbox.program_mutation import program_mutation_score
 from tests.sandbox.conftest import require_language
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]  # compiles and attack replays: tens of seconds, out of the fast loop
 LIMITS = Limits(cpu_seconds=5, wall_seconds=10, memory_bytes=512 << 20)
 
 JAVA_TESTS = ("public class Main {\n    public static void main(String[] args) {\n        Solution s = new Solution();\n"

@@ -19,7 +19,7 @@ from assay.sandbox.program import ProgramResult, run_program
 from tests.sandbox.conftest import require_language
 from tests.sandbox.test_containment import _processes_with, _uid_processes
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]  # compiles and attack replays: tens of seconds, out of the fast loop
 LIMITS = Limits(cpu_seconds=2, wall_seconds=6, memory_bytes=256 << 20, max_processes=16,
                 max_output_bytes=64 << 10)
 LANGS = ["javascript", "cpp", "java", "go", "rust"]
