@@ -10,14 +10,18 @@ And one of a crate's version: Rust/50's test calls `rand::thread_rng().gen_range
 Go/95 is flaky, not wrong by construction: its canonical solution looks at only the first two keys of a map,
 whose order Go randomises, so it passes or fails by chance (about 1 run in 8 here fails).
 
-Both sets run in full (slow; about 12 s for JavaScript and 60 s for C++ on 2 busy cores: C++ compiles
-dominate, about 0.7 s of g++ per task). Java: 164/164 in about 115 s (javac about 0.8 s a task); Go: 164/164
-in about 120 s (`go test -c` with the pre-built cache, about 1.4 s a task); Rust: 163/164 in about 90 s.
+JavaScript and C++ run in full (slow; about 12 s for JavaScript and 60 s for C++ on 2 busy cores: C++
+compiles dominate, about 0.7 s of g++ per task). Java: 164/164 in about 115 s (javac about 0.8 s a task);
+Go: 164/164 in about 120 s (`go test -c` with the pre-built cache, about 1.4 s a task); Rust: 163/164 in
+about 90 s. To keep CI well under 30 minutes, Java, Go and Rust run a fixed, seeded sample of SAMPLE tasks
+that always holds the listed exceptions and flaky tasks; ASSAY_HUMANEVAL_X_ALL=1 runs all 164 of every
+language (the full figures above come from such runs).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,6 +40,8 @@ EXCEPTIONS = {
     "JavaScript/155": "canonical counts no digit for 0; the test expects [1, 0]",
     "Rust/50": "the test calls rand 0.4's gen_range(a, b); Debian packages rand 0.8 (gen_range(a..b))",
 }
+SAMPLE, SEED = 40, 22
+SAMPLED = {"java", "go", "rust"}  # compiled per task, 0.8-1.4 s each: sampled unless ASSAY_HUMANEVAL_X_ALL=1
 # canonical solutions whose outcome depends on chance (passing or failing is both accepted)
 FLAKY = {
     "Go/95": "the canonical stops after the second key of a map, and Go's map order is random: it passes or "
@@ -61,6 +67,10 @@ def test_rows_import_as_code_tasks_in_their_language(lang: str, language: str) -
 def test_every_canonical_solution_passes(sandbox: BubblewrapSandbox, lang: str) -> None:
     records = load_records(require_file(DATA / f"humaneval_{lang}.jsonl.gz"))
     require_language(records[0].code.language if records[0].code else "")
+    if lang in SAMPLED and os.environ.get("ASSAY_HUMANEVAL_X_ALL") != "1":
+        listed = [r for r in records if r.external_id in EXCEPTIONS or r.external_id in FLAKY]
+        rest = [r for r in records if r not in listed]
+        records = listed + random.Random(SEED).sample(rest, SAMPLE)
 
     def run(record: object) -> tuple[str, ProgramResult]:
         code = record.code  # type: ignore[attr-defined]
