@@ -20,6 +20,7 @@ from assay.formats.reader import load_records
     ("hh-rlhf-harmless-base/test.jsonl.gz", "hh", "hh"),
     ("oasst-en-100-trees/en_100_tree.jsonl", "oasst", "oasst"),
 ])
+@pytest.mark.slow  # real data or a real cache build, a few seconds: out of the fast loop
 def test_import_report_printed_and_in_the_manifest(shared_data: Path, tmp_path: Path, folder: str, name: str,
                                                     fmt: str) -> None:
     path = require_file(shared_data / folder)

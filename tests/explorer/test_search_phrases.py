@@ -70,6 +70,7 @@ def _scan(store: DatasetStore, term: str) -> list[str]:
                                       [term.lower()]).fetchall()]
 
 
+@pytest.mark.slow  # real data or a real cache build, a few seconds: out of the fast loop
 def test_phrase_counts_equal_a_plain_scan(pdb, phrase_store):  # type: ignore[no-untyped-def]
     """One cache build, every query (a test per query would rebuild the cache each time)."""
     wrong = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from assay.domain.projects import ProjectSpec
@@ -16,6 +17,7 @@ from assay.services.projects import projects
 from tests.conftest import require_file
 
 
+@pytest.mark.slow  # real data or a real cache build, a few seconds: out of the fast loop
 def test_import_job_api_and_page_show_the_report(db: Any, shared_data: Path) -> None:
     from assay.web.app import create_app
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from assay.datasets.schema import records_to_table
@@ -74,6 +75,7 @@ def build(db: Any, settings: Any, shared_data: Path) -> LineageWorld:
                         trainer)
 
 
+@pytest.mark.slow  # real data or a real cache build, a few seconds: out of the fast loop
 def test_lineage_page_from_the_explorer_record(db: Any, settings: Any, shared_data: Path) -> None:
     w = build(db, settings, shared_data)
     p_id, rid, ext, kept_ref = w.project_id, w.record_id, w.external_id, w.kept
