@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from assay.errors import Invalid, Unavailable
 from assay.sandbox.interface import Limits, Sandbox
-from assay.sandbox.mutation import Mutant
+from assay.sandbox.mutation import MutationScore
 from assay.sandbox.program import ProgramResult, run_program
 from assay.sandbox.token_mutation import token_mutants
 
@@ -27,21 +27,13 @@ _ENDINGS = {"failed": "a test failed", "compile_error": "the program did not com
 
 
 @dataclass(frozen=True)
-class ProgramMutationScore:
-    """`killed` of `total` compiling mutants were caught; `survived` lists the others."""
+class ProgramMutationScore(MutationScore):
+    """`killed` of `total` compiling mutants were caught; `survived` lists the others; mutants that did not
+    compile are counted apart (`not_compiling`), never in `total`."""
 
-    total: int
-    killed: int
-    survived: list[Mutant]
-    killed_by_timeout: int = 0
     not_compiling: int = 0
     language: str = ""
     results: list[str] = field(default_factory=list)
-
-    @property
-    def score(self) -> float:
-        """Fraction killed (1.0 when there were no mutants to kill)."""
-        return self.killed / self.total if self.total else 1.0
 
 
 def reference_failure(result: ProgramResult) -> str:
