@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -116,11 +116,45 @@ def require_file(path: Path) -> Path:
 SLOW_BY_MARKER = ("browser", "ray", "postgres")
 
 
+#: Tests of a machine-wide resource run in one pytest-xdist worker, one after another, when the tests run in
+#: several (`-n 2`, the fast loop): every sandbox runs as host uid 65534 under one process limit (the
+#: fork-bomb test counts that uid's processes, and a fork bomb in one worker would starve a run in the
+#: other). The controller that deals tests out sees only node ids, so the group is by path; a test that
+#: uses the sandbox outside these paths fails collection (`pytest_collection_modifyitems`).
+SANDBOX_PATHS = ("tests/sandbox/", "tests/code/", "tests/jobs/test_lifespan.py", "tests/security/test_hidden_code.py",
+                 "tests/security/test_sandbox_")
+SANDBOX_FIXTURES = {"sandbox", "code_demo"}
+
+
+def _serial_group(nodeid: str) -> str:
+    return "sandbox" if nodeid.startswith(SANDBOX_PATHS) else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under `-n`: tests one by one to whichever worker is free, except that the sandbox's tests form one
+    unit (see `SANDBOX_PATHS`)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SerialSandbox(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _serial_group(nodeid)
+
+    return SerialSandbox(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every `browser`, `ray` and `postgres` test is also `slow` (so `-m "not slow"` leaves them out)."""
+    """Every `browser`, `ray` and `postgres` test is also `slow` (so `-m "not slow"` leaves them out); a
+    sandbox test outside `SANDBOX_PATHS` is a collection error (it could run beside the fork bomb)."""
+    stray = []
     for item in items:
         if any(item.get_closest_marker(m) for m in SLOW_BY_MARKER) and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
+        uses_sandbox = item.get_closest_marker("sandbox") or SANDBOX_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if uses_sandbox and not item.get_closest_marker("browser") and _serial_group(item.nodeid) != "sandbox":
+            stray.append(item.nodeid)
+    if stray:
+        raise pytest.UsageError("these tests use the sandbox but are not under SANDBOX_PATHS (tests/conftest.py), "
+                                "so under -n they could run beside the fork-bomb test: " + ", ".join(stray[:5]))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

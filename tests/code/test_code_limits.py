@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from assay.sandbox import Limits, RunResult
 from assay.services.code import hidden as code_hidden
 from assay.services.code import limits as code_limits
@@ -62,6 +64,7 @@ class _Timed:
                          cpu_seconds=self.cpu)
 
 
+@pytest.mark.slow  # times the reference in the sandbox (1 s): CI runs it
 def test_first_run_measures_the_reference_and_later_runs_use_it(db, code_demo) -> None:  # type: ignore[no-untyped-def]
     demo, pid = code_demo, code_demo.project.id
     box = _Timed(9.0)

@@ -52,6 +52,7 @@ def test_pages_render_and_twins_agree(env):  # type: ignore[no-untyped-def]
     assert c.get(f"/api/v1/explore/hh@1/records/{ex}").status_code == 200
 
 
+@pytest.mark.slow  # builds two DuckDB caches, 1.7 s: CI runs it
 def test_judgments_stats_and_record_outcome(env):  # type: ignore[no-untyped-def]
     c = env["lead"]
     s = c.get("/api/v1/explore/hh-judged@1/stats").json()

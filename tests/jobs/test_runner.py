@@ -160,3 +160,21 @@ def test_at_least_one_poller(db: Db, threads: int) -> None:
         assert wait_state(db, job, ("done",)).state == "done"
     finally:
         assert runner.stop() == []
+
+
+def test_a_job_queued_without_the_runner_wakes_it(db: Db) -> None:
+    """Services queue keyed jobs through `assay.jobs.enqueue_unless_active`, with no runner at hand: a runner
+    started in this process starts them at once instead of at its next poll (here a minute away); a stopped
+    runner is no longer woken."""
+    runner = JobRunner(db, threads=1, poll_seconds=60.0)
+    ran = threading.Event()
+    runner.register("build", lambda ctx: ran.set() or None, idempotent=True)
+    runner.start()
+    try:
+        time.sleep(0.2)  # the poller has looked once and is waiting out its minute
+        started = time.monotonic()
+        job = jobs_api.enqueue_unless_active(db, "build", "v1", {})
+        assert ran.wait(10) and time.monotonic() - started < 5
+        assert wait_state(db, job.id, ("done",)).state == "done"
+    finally:
+        assert runner.stop() == []

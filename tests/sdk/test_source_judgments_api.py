@@ -69,6 +69,7 @@ def test_refusals_and_errors(api_env: ApiEnv, project: dict, shared_data: Path, 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
+@pytest.mark.slow  # two real-format files through the SDK (1 s): CI runs it
 def test_ultrafeedback_and_shp_through_the_sdk(api_env: ApiEnv, project: dict, tmp_path: Path) -> None:
     """The binarized UltraFeedback fixture (a tie, a missing score) and the SHP fixture over the API; a bad SHP
     row names its line and field and stores nothing."""

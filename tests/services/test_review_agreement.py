@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ LABELS = st.one_of(st.none(), st.fixed_dictionaries({"labels": st.lists(st.sampl
 ROW = st.tuples(PAIRWISE, LABELS)
 
 
+@pytest.mark.slow  # 300 examples, 2 s: CI runs it
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.integers(1, 50), st.lists(ROW, max_size=5), max_size=8))
 def test_fast_agreement_equals_record_agreement(sets: dict[int, list[tuple[object, object]]]) -> None:

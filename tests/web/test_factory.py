@@ -40,3 +40,33 @@ def test_worker_app_serves_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert r.status_code == 200
     assert r.headers["x-frame-options"] == "DENY"  # the security headers middleware is in place
     assert app.state.ctx.settings.data_dir == tmp_path.resolve()
+
+
+def test_apps_of_one_process_share_routes_but_nothing_else(tmp_path: Path, sqlite_template: Path) -> None:
+    """`create_app` builds the route table once per process (`assay.web.app._mount_routes`); each app still
+    answers from its own database and settings, and every app's OpenAPI document lists every route."""
+    import shutil
+
+    from assay.services.accounts import users
+    from assay.store.db import open_db
+    from assay.web.app import create_app
+    from tests.security.test_sessions import sign_in
+
+    apps = []
+    for name in ("one", "two"):
+        s = load_settings(data_dir=tmp_path / name)
+        s.data_dir.mkdir(parents=True)
+        shutil.copyfile(sqlite_template, s.data_dir / "assay.db")
+        db = open_db(s, migrate=False)
+        users.add_user(db, f"lead-{name}", "a long enough password", role="lead")
+        apps.append(create_app(s, db))
+    assert apps[0].router.routes[-1] is apps[1].router.routes[-1]  # the same included router, built once
+    for i, app in enumerate(apps):
+        with TestClient(app, follow_redirects=False) as c:
+            mine, other = (f"lead-{n}" for n in (("one", "two") if i == 0 else ("two", "one")))
+            assert sign_in(c, other, "a long enough password").status_code == 401  # not in this database
+            r = sign_in(c, mine, "a long enough password")
+            assert r.status_code == 303 and r.headers["location"] == "/projects"
+            assert mine in c.get("/projects").text
+            paths = c.get("/api/v1/openapi.json").json()["paths"]
+            assert "/api/v1/projects/{project_id}/records" in paths and len(paths) > 80

@@ -123,6 +123,7 @@ def test_gallery_has_a_card_for_every_kind(admin, db) -> None:  # type: ignore[n
     assert 'data-testid="new-project-button"' in admin.get("/projects").text
 
 
+@pytest.mark.slow  # every template rendered (0.8 s): CI runs it; the create test stays in the fast loop
 def test_every_template_previews_with_real_question_markup(admin, db) -> None:  # type: ignore[no-untyped-def]
     with_endpoint(db)
     for t in gallery.templates():

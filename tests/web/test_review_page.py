@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 from typing import Any
 
 import pytest
@@ -20,14 +21,14 @@ from tests.web.review_support import REPLY_A, REPLY_B, REWRITE, ReviewWorld, bui
 
 
 @pytest.fixture(params=["sqlite"])
-def settings(request: pytest.FixtureRequest, tmp_path):  # type: ignore[no-untyped-def]
-    """SQLite only (the fast loop); the PostgreSQL variant of the review logic is tests/services/test_review.py."""
+def settings(sqlite_template, tmp_path):  # type: ignore[no-untyped-def]
+    """SQLite only (the fast loop); the PostgreSQL variant of the review logic is tests/services/test_review.py.
+    The database is a copy of the session's migrated template (tests/conftest.py)."""
     from assay.config import load_settings
-    from assay.store.migrate import upgrade
 
     s = load_settings(data_dir=tmp_path / "data")
     s.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(s.resolved_database_url)
+    shutil.copyfile(sqlite_template, s.data_dir / "assay.db")
     return s
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assay.errors import AssayError
+from assay.jobs import table
 from assay.store.db import Db
 from assay.store.queries import jobs as q
 
@@ -103,13 +104,13 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-@dataclass
+@dataclass(eq=False)  # a runner is itself: compared and hashed by identity (`table.listen` keeps a weak set)
 class JobRunner:
     """See the module docstring. Cheap to build (no thread starts before `start()`)."""
 
     db: Db
     threads: int = 2
-    poll_seconds: float = 0.25
+    poll_seconds: float = 1.0  # jobs this process queues wake the pollers at once; others wait at most this
     kinds: dict[str, Kind] = field(default_factory=dict)
     stopping: threading.Event = field(default_factory=threading.Event)
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
@@ -151,6 +152,7 @@ class JobRunner:
             return self
         self.recover()
         self._started = True
+        table.listen(self)
         for i in range(max(1, self.threads)):
             self._spawn(f"assay-jobs-{i}", self._poll_loop)
         if self._periodic:
@@ -161,6 +163,7 @@ class JobRunner:
         """Stop: tell handlers, join every thread (up to `timeout` seconds in all). Returns the names of
         threads still alive (empty when all ended)."""
         self.stopping.set()
+        table.unlisten(self)
         self._wake.set()
         deadline = time.monotonic() + timeout
         while True:

@@ -4,7 +4,9 @@ its progress."""
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +37,33 @@ class JobState:
     def seconds(self) -> float:
         """Seconds since the job was created."""
         return max(0.0, (datetime.now(UTC) - self.created_at).total_seconds())
+
+
+class _Wakeable(Protocol):
+    def wake(self) -> None: ...
+
+
+_runners: weakref.WeakSet[_Wakeable] = weakref.WeakSet()  # the runners started in this process
+_runners_lock = threading.Lock()
+
+
+def listen(runner: _Wakeable) -> None:
+    """Wake `runner` whenever this process queues a job here (a runner's `start()` calls this; runners of
+    other processes find the job at their next poll)."""
+    with _runners_lock:
+        _runners.add(runner)
+
+
+def unlisten(runner: _Wakeable) -> None:
+    with _runners_lock:
+        _runners.discard(runner)
+
+
+def _wake_runners() -> None:
+    with _runners_lock:
+        listening = list(_runners)
+    for r in listening:
+        r.wake()
 
 
 def _state(row: JobRow) -> JobState:
@@ -84,6 +113,9 @@ def enqueue_unless_active(db: Db, kind: str, key: str, params: dict[str, Any], *
     callers at the same instant may both insert; the handler must then be idempotent)."""
     with db.write() as s:
         row = q.latest_with_key(s, kind, key)
-        if row is None or row.state not in ("queued", "running"):
-            row = q.add(s, kind, {**params, "key": key}, created_by=created_by)
-        return _state(row)
+        added = row is None or row.state not in ("queued", "running")
+        state = _state(q.add(s, kind, {**params, "key": key}, created_by=created_by) if added or row is None
+                       else row)
+    if added:
+        _wake_runners()  # after the commit, so the pollers see the row
+    return state

@@ -21,8 +21,10 @@ from the environment are ignored (a proxy would hide the real destination).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -146,9 +148,16 @@ class GuardedBackend(httpcore.SyncBackend):
         raise Forbidden("outbound calls over unix sockets are not allowed")
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The TLS settings every outbound client shares (certificate verification on, the bundled CA list,
+    no SSL_CERT_FILE from the environment): loading the CA list takes 30-60 ms, so once per process."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 def guarded_http_client(policy: OutboundPolicy, *, timeout: float = 60.0) -> httpx.Client:
     """An httpx client that only ever connects to addresses `policy` allows (no environment proxies)."""
-    transport = httpx.HTTPTransport(trust_env=False)
+    transport = httpx.HTTPTransport(verify=_tls(), trust_env=False)
     old = transport._pool
     transport._pool = httpcore.ConnectionPool(
         ssl_context=old._ssl_context, max_connections=old._max_connections,

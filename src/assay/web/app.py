@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from assay.config import Settings
 from assay.jobs import JobRunner
@@ -28,7 +30,33 @@ HERE = Path(__file__).parent
 API_VERSION = "v1"
 
 
+_ROUTES: list[BaseRoute] = []  # the API's and the pages' route tables, built once per process (`_mount_routes`)
+
+
+def _mount_routes(app: FastAPI) -> None:
+    """Mount the API under /api/v1, then the pages. FastAPI builds an included router's table (each
+    route's dependencies, parameter types and validators) on the app's first request, 0.1-0.2 s of CPU
+    per app; nothing in it depends on the app (`request.app` is the app serving the request, and no
+    code here sets `dependency_overrides`), so the first app of a process builds it and every later app
+    (a test's, a `serve --reload`'s) reuses the same included routers."""
+    from assay.web.api import router as api_router
+    from assay.web.pages import router as pages_router
+
+    if not _ROUTES:
+        before = len(app.router.routes)
+        # the API first: routes are matched in order, and /api/v1 paths never overlap the pages' paths, so
+        # API calls (the annotation hot path) skip the pages' 75 patterns
+        app.include_router(api_router, prefix=f"/api/{API_VERSION}")
+        app.include_router(pages_router, include_in_schema=False)  # HTML: not part of the API's schema
+        _ROUTES.extend(app.router.routes[before:])
+    else:
+        app.router.routes.extend(_ROUTES)
+
+
+@functools.cache
 def _templates() -> Jinja2Templates:
+    """The page templates (one environment per process: it holds nothing of an app's, and compiles each
+    template once)."""
     t = Jinja2Templates(directory=str(HERE / "templates"))
     t.env.filters["markdown"] = rendering.render_markdown
     t.env.filters["code"] = rendering.render_code
@@ -68,8 +96,7 @@ def create_app(settings: Settings, db: Db | None = None) -> FastAPI:
     """Build the web app over `settings` (opening, and for SQLite migrating, the database unless given).
     Nothing starts before the app's lifespan does (the job runner); at its end the database is closed."""
     from assay import __version__
-    from assay.web.api import router as api_router
-    from assay.web.pages import router as pages_router
+    from assay.web.api.records import document_streamed_bodies
 
     app = FastAPI(title="Assay", version=__version__, docs_url="/api/docs", redoc_url=None,
                   default_response_class=rendering.SafeJSONResponse,
@@ -98,10 +125,6 @@ def create_app(settings: Settings, db: Db | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    # the API first: routes are matched in order, and /api/v1 paths never overlap the pages' paths, so
-    # API calls (the annotation hot path) skip the pages' 75 patterns
-    app.include_router(api_router, prefix=f"/api/{API_VERSION}")
-    from assay.web.api.records import document_streamed_bodies
+    _mount_routes(app)
     document_streamed_bodies(app)  # the streamed import body's model in the OpenAPI components
-    app.include_router(pages_router, include_in_schema=False)  # HTML: not part of the API's schema
     return app
