@@ -34,14 +34,25 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc
 
-from assay.services.explorer import search_kernel as kern
-from assay.services.explorer.search_kernel import SEP_MAX, K
+from assay.services.explorer.tokens import SEP_MAX, K
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+def _kern() -> ModuleType:
+    """The compiled kernels, imported on first use: numba and LLVM cost about 100 MB of a process's memory,
+    and a server that never builds or reads an index should not carry them."""
+    from assay.services.explorer import search_kernel
+
+    return search_kernel
+
 
 BATCH = 16_384  # rows per batch (row numbers within a batch are spilled as uint16)
 GROUP_PAIRS = 24_000_000  # (entry, row) pairs assembled at once
@@ -79,7 +90,7 @@ class _Builder:
 
     def grow_table(self) -> None:
         new = np.zeros((len(self.slots) * 2, 2), np.uint64)
-        kern.rehash(self.slots, new)
+        _kern().rehash(self.slots, new)
         self.slots = new
 
     def grow_vocab(self) -> None:
@@ -101,7 +112,7 @@ class _Builder:
         items = np.empty(2 * longest + 4, np.int32)
         out_ids, out_rows = np.empty(cap, np.int32), np.empty(cap, np.uint16)
         while True:
-            got = kern.scan_batch(md, mo, ms, me, cd, co, cs, ce, n, self.slots, self.vbytes, self.voffs,
+            got = _kern().scan_batch(md, mo, ms, me, cd, co, cs, ce, n, self.slots, self.vbytes, self.voffs,
                                   self.state, out_ids, out_rows, scratch, items)
             if got == -1:
                 self.grow_table()
@@ -129,7 +140,7 @@ def build_index(parts: Iterable[pa.RecordBatch | pa.Table], rows: int, folder: P
         with open(spill_path, "wb") as spill:
             for batch in _batches(parts):
                 ids, brows = b.scan(batch)
-                uids, ucounts, grouped = kern.group_by_id(ids, brows, 0, int(b.state[0]))
+                uids, ucounts, grouped = _kern().group_by_id(ids, brows, 0, int(b.state[0]))
                 if len(gcounts) < b.state[0]:
                     gcounts = np.concatenate([gcounts, np.zeros(max(len(gcounts), int(b.state[0])), np.int64)])
                 gcounts[uids] += ucounts
@@ -176,11 +187,11 @@ def _write(b: _Builder, n: int, gcounts: np.ndarray, per_batch: list[tuple[int, 
             if not us:
                 continue
             ids = np.repeat(np.concatenate(us), np.concatenate(cs))
-            gu, gc, grows = kern.group_by_id(ids, np.concatenate(rs), lo, hi)
+            gu, gc, grows = _kern().group_by_id(ids, np.concatenate(rs), lo, hi)
             del ids, rs
             nb = ((rows + 31) // 32) * 4
             buf = np.empty(int(np.minimum(gc * 5, nb + 8).sum()) + 4, np.uint8)
-            w, st, en = kern.encode(grows, gc, rows, buf)
+            w, st, en = _kern().encode(grows, gc, rows, buf)
             pad = (-written) % 4  # bitmaps stay 4-aligned in the file
             if pad:
                 out.write(b"\0" * pad)
@@ -189,14 +200,14 @@ def _write(b: _Builder, n: int, gcounts: np.ndarray, per_batch: list[tuple[int, 
             encs[gu] = en
             out.write(buf[:w].tobytes())
             written += w
-    ll, ls = kern.split_key(b.vbytes, b.voffs, n)
+    ll, ls = _kern().split_key(b.vbytes, b.voffs, n)
     voffs = b.voffs[:n + 1]
     is_word = ls == 0
     w_ids = np.flatnonzero(is_word)
     k_ids = np.flatnonzero(~is_word)
 
     def col(ids: np.ndarray, delta: np.ndarray, lens: np.ndarray) -> pa.Array:
-        data, offs = kern.gather(b.vbytes, voffs[ids] + delta, lens)
+        data, offs = _kern().gather(b.vbytes, voffs[ids] + delta, lens)
         return pa.Array.from_buffers(pa.large_binary(), len(ids), [None, pa.py_buffer(offs), pa.py_buffer(data)])
 
     def entry_cols(ids: np.ndarray) -> dict[str, pa.Array]:
@@ -240,7 +251,7 @@ class WordIndex:
         acc = np.zeros(((self.rows + 31) // 32) * 4, np.uint8)
         sel = np.flatnonzero(mask)
         if len(sel):
-            kern.union_into(acc, self.post, lex.starts, lex.counts, lex.encs, sel)
+            _kern().union_into(acc, self.post, lex.starts, lex.counts, lex.encs, sel)
         return acc
 
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-K = 4  # bytes of a token kept on each side of a boundary key
-SEP_MAX = 8  # longer separators get no boundary key
+from assay.services.explorer.tokens import SEP_MAX, K
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
