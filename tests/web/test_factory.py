@@ -70,3 +70,15 @@ def test_apps_of_one_process_share_routes_but_nothing_else(tmp_path: Path, sqlit
             assert mine in c.get("/projects").text
             paths = c.get("/api/v1/openapi.json").json()["paths"]
             assert "/api/v1/projects/{project_id}/records" in paths and len(paths) > 80
+
+
+@pytest.mark.slow  # a fresh interpreter importing the app: 3-7 s
+def test_the_web_app_starts_without_numba() -> None:
+    """numba and LLVM cost a server about 100 MB at rest (tests/security/test_import_streaming.py bounds the
+    server at 300 MB); only building or reading an explorer index, or near-dedup, may load them."""
+    import subprocess
+    import sys
+
+    code = "import sys, assay.web.factory, assay.web.app; print(sorted(m for m in ('numba', 'llvmlite') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
