@@ -1,8 +1,10 @@
 """Claim-and-submit load against Assay served by `assay serve --workers N`, SQLite or PostgreSQL.
 
-Prints requests per second, p50/p95 latency of `next` and `submit`, server CPU seconds and the invariant
-check (exactly k per record, nobody twice, every acknowledged submit stored), for each worker count, plus
-the command that reproduces the run. `compare.py` runs this and Label Studio in turn.
+Prints requests per second, p50/p95 latency of `next` and `submit`, CPU seconds of the server's whole process
+tree from its start and of the PostgreSQL server during the load, the peak resident memory of the server's
+process tree, and the invariant check (exactly k per record, nobody twice, every acknowledged submit stored;
+at most k when `--seconds` stops the load first), for each worker count, plus the command that reproduces
+the run. `compare.py` runs this and Label Studio in alternating windows.
 
     uv run python bench/annotation_server/assay_load.py --records 200 --annotators 20 \
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_assay
@@ -28,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loadgen
+import measure
 from bench.annotation_server.harness import ANSWER, AssayServer, Seeded, check, percentile, run_load, seed
 
 
@@ -43,6 +46,14 @@ def reset_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{u.database}"')
 
 
+def postmaster(url: str) -> int:
+    """The pid of the PostgreSQL server behind `url` (a SQLAlchemy URL; the server runs on this machine)."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return measure.postmaster_pid(u.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False))
+
+
 class ServeCommand(AssayServer):
     """`assay serve --workers N` in a subprocess (its own session, so stop/kill reach every worker)."""
 
@@ -54,6 +65,7 @@ class ServeCommand(AssayServer):
         env = dict(os.environ, ASSAY_LOG_LEVEL="warning")
         env.pop("ASSAY_DATABASE_URL", None)
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.rss = measure.PeakRss(self.proc.pid)  # the whole tree's resident memory, from the start
         deadline, ready = time.time() + timeout, 0
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -87,10 +99,16 @@ def flows(seeded: Seeded) -> dict[str, loadgen.Flow]:
 
 
 def one(workers: int, n_records: int, n_annotators: int, url: str, rate: float | None = None,
-        client: str = "asyncio") -> dict[str, float]:
-    """One run; `rate` (requests/s offered in all) paces the annotators instead of a closed loop. `client`:
-    "asyncio" (`loadgen`, the generator both servers are measured with) or "threads" (the correctness
-    tests' httpx threads)."""
+        client: str = "asyncio", seconds: float | None = None, postmaster: int | None = None) -> dict[str, object]:
+    """One run on a fresh database and project; `rate` (requests/s offered in all) paces the annotators
+    instead of a closed loop; `seconds` stops the load after that long (a fixed-length window; the queue need
+    not be empty, so the check is then "at most k"). `client`: "asyncio" (`loadgen`, the generator both servers
+    are measured with) or "threads" (the correctness tests' httpx threads). `postmaster`: the PostgreSQL
+    server's pid, whose whole process tree's CPU over the load is reported as `db_cpu_s`.
+
+    CPU: `cpu_s` is the server's whole process tree from its start (interpreter, imports, app, the health
+    checks that wait for it) to the end of the load, `startup_cpu_s` the part before the load;
+    `cpu_ms_per_request` is (`cpu_s` + `db_cpu_s`) per request."""
     from assay.config import load_settings
     from assay.store.db import open_db
     from assay.store.migrate import upgrade
@@ -105,22 +123,31 @@ def one(workers: int, n_records: int, n_annotators: int, url: str, rate: float |
     server = ServeCommand(data, url, workers=workers)
     server.start()
     try:
-        cpu0 = server.cpu_seconds()
+        assert server.proc is not None
+        startup = measure.tree_cpu_seconds(server.proc.pid)
+        db0 = measure.tree_cpu_seconds(postmaster) if url and postmaster else 0.0
+        timeout = seconds or 900
         if client == "threads":
-            r = run_load(server.url, seeded, timeout=900, rate=rate)
+            r = run_load(server.url, seeded, timeout=timeout, rate=rate)
         else:
-            r = loadgen.run(server.url, flows(seeded), timeout=900, rate=rate)  # type: ignore[assignment]
-        cpu = server.cpu_seconds() - cpu0
+            r = loadgen.run(server.url, flows(seeded), timeout=timeout, rate=rate)  # type: ignore[assignment]
+        cpu = measure.tree_cpu_seconds(server.proc.pid)
+        db_cpu = measure.tree_cpu_seconds(postmaster) - db0 if url and postmaster else 0.0
+        peak = server.rss.stop()
     finally:
         server.stop()
-    problems = check(db, seeded, r.acks)
+    problems = check(db, seeded, r.acks, complete=seconds is None)
     db.close()
     n = len(r.next_ms) + len(r.submit_ms)
-    return {"server": f"assay serve --workers {workers}" + (f" paced {rate:.0f} req/s" if rate else ""), "db": "postgres" if url else "sqlite", "requests": n, "wall_s": r.wall, "rps": n / r.wall, "cpu_s": cpu,
-            "cpu_ms_per_request": 1000 * cpu / max(n, 1),
+    return {"server": f"assay serve --workers {workers}" + (f" paced {rate:.0f} req/s" if rate else ""),
+            "db": "postgres" if url else "sqlite", "requests": n, "wall_s": r.wall, "rps": n / r.wall,
+            "cpu_s": cpu, "startup_cpu_s": startup, "db_cpu_s": db_cpu,
+            "cpu_ms_per_request": 1000 * (cpu + db_cpu) / max(n, 1), "db_cpu_ms_per_request": 1000 * db_cpu / max(n, 1),
+            "peak_rss_mb": peak / 2**20,
             "next_p50": percentile(r.next_ms, 50), "next_p95": percentile(r.next_ms, 95),
             "submit_p50": percentile(r.submit_ms, 50), "submit_p95": percentile(r.submit_ms, 95),
             "errors": len(r.errors), "acks": len(r.acks), "expected": seeded.k * n_records,
+            "queue_emptied": len(r.acks) == seeded.k * n_records,
             "problems": len(problems), "first_errors": r.errors[:3]}
 
 
@@ -135,10 +162,13 @@ def main() -> None:
     ap.add_argument("--client", choices=["asyncio", "threads"], default="asyncio",
                     help="load generator: asyncio (bench/annotation_server/loadgen.py, also used for Label Studio) "
                          "or threads (one httpx client per thread, as the correctness tests)")
+    ap.add_argument("--seconds", type=float, default=None,
+                    help="stop the load after this many seconds (default: when the queue is empty)")
     a = ap.parse_args()
     print("command:", "uv run python bench/annotation_server/assay_load.py " + shlex.join(sys.argv[1:]))
+    pm = postmaster(a.database_url) if a.database_url else None
     for w in (int(x) for x in a.workers.split(",")):
-        res = one(w, a.records, a.annotators, a.database_url, a.rate, a.client)
+        res = one(w, a.records, a.annotators, a.database_url, a.rate, a.client, a.seconds, pm)
         print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in res.items()), flush=True)
 
 

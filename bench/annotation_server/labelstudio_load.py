@@ -39,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loadgen
-from bench.annotation_server.harness import _children, free_port, percentile
+import measure
+from bench.annotation_server.harness import free_port, percentile
 
 HERE = Path(__file__).resolve().parent
 LS_VENV = Path(os.environ.get("LABEL_STUDIO_VENV", "/work/peers/label-studio"))
@@ -169,6 +170,7 @@ worker-reload-mercy = 300
         self.log = open(self.data_dir / "uwsgi.log", "ab")  # noqa: SIM115 - kept open while uWSGI runs
         self.proc = subprocess.Popen([str(LS_VENV / "bin" / "uwsgi"), "--ini", str(ini)], env=self.env(),
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.rss = measure.PeakRss(self.proc.pid)  # the whole tree's resident memory, from the start
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -192,17 +194,23 @@ worker-reload-mercy = 300
                 self.proc.wait(timeout=5)
 
     def cpu_seconds(self) -> float:
-        """User + system CPU seconds of the uWSGI master, its HTTP router and its workers."""
+        """User + system CPU seconds of the uWSGI master, its HTTP router and its workers (live or reaped),
+        from their start."""
         assert self.proc is not None
-        tick = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for pid in [self.proc.pid] + _children(self.proc.pid):
-            try:
-                f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])) / tick
-            except (OSError, IndexError):
-                continue
-        return total
+        return measure.tree_cpu_seconds(self.proc.pid)
+
+
+def installed_versions() -> dict[str, str]:
+    """The versions of Label Studio and uWSGI in its venv (read from their dist-info directories)."""
+    out: dict[str, str] = {}
+    for name in ("label_studio", "uwsgi", "django"):
+        found = sorted((LS_VENV / "lib").glob(f"python3*/site-packages/{name}-*.dist-info"), key=lambda d: d.name.lower())
+        if not found:
+            found = sorted(d for d in (LS_VENV / "lib").glob("python3*/site-packages/*.dist-info")
+                           if d.name.lower().startswith(name.lower() + "-"))
+        if found:
+            out[name] = found[-1].name.removesuffix(".dist-info").split("-", 1)[1]
+    return out
 
 
 def flows(project_id: int, tokens: dict[str, str]) -> dict[str, loadgen.Flow]:
@@ -244,13 +252,22 @@ def overlap_check(client: httpx.Client, project_id: int, n_tasks: int, k: int) -
     return counts
 
 
-def run(n_records: int, n_annotators: int, backend: str = "postgres", timeout: float = 1800.0) -> dict[str, object]:
-    """Set Label Studio up, drive the load with `loadgen` (as Assay), check overlap. Returns the figures."""
+def run(n_records: int, n_annotators: int, backend: str = "postgres", timeout: float = 1800.0,
+        seconds: float | None = None, postmaster: int | None = None) -> dict[str, object]:
+    """Set Label Studio up, drive the load with `loadgen` (as Assay), check overlap. Returns the figures.
+
+    `seconds` stops the load after that long (a fixed-length window: tasks may then have fewer than 2, never
+    more). CPU: `cpu_s` is uWSGI's whole process tree from its start (interpreter, Django imports in each
+    lazy-app worker, the warm-up requests) to the end of the load, less what creating the project and
+    importing the tasks cost; `startup_cpu_s` is the part before the project was created. `postmaster`:
+    the PostgreSQL server's pid, whose whole tree's CPU over the load (a backend per request here) is
+    `db_cpu_s`; `cpu_ms_per_request` is (`cpu_s` + `db_cpu_s`) per request."""
     ls = LabelStudio(backend=backend)
     ls.prepare_database()
     tokens = ls.create_annotators(n_annotators)
     ls.start()
     try:
+        startup = ls.cpu_seconds()
         admin = httpx.Client(base_url=ls.url, headers={"Authorization": f"Token {ADMIN_TOKEN}", "Connection": "close"},
                              timeout=300)
         p = admin.post("/api/projects", json={"title": "bench", "label_config": LABEL_CONFIG,
@@ -258,6 +275,7 @@ def run(n_records: int, n_annotators: int, backend: str = "postgres", timeout: f
         p.raise_for_status()
         pid = p.json()["id"]
         admin.post(f"/api/projects/{pid}/import", json=tasks(n_records)).raise_for_status()
+        setup = ls.cpu_seconds() - startup  # creating the project and importing: not part of the load
         warm = [threading.Thread(target=lambda t=t: httpx.get(f"{ls.url}/api/projects/{pid}",
                                                               headers={"Authorization": f"Token {t}"}, timeout=60))
                 for t in list(tokens.values())[: 4 * ls.processes]]
@@ -265,19 +283,23 @@ def run(n_records: int, n_annotators: int, backend: str = "postgres", timeout: f
             t.start()
         for t in warm:
             t.join()
-        cpu0 = ls.cpu_seconds()
-        out = loadgen.run(ls.url, flows(pid, tokens), timeout=timeout)
-        cpu = ls.cpu_seconds() - cpu0
+        db0 = measure.tree_cpu_seconds(postmaster) if backend == "postgres" and postmaster else 0.0
+        out = loadgen.run(ls.url, flows(pid, tokens), timeout=seconds or timeout)
+        cpu = ls.cpu_seconds() - setup
+        db_cpu = measure.tree_cpu_seconds(postmaster) - db0 if backend == "postgres" and postmaster else 0.0
+        peak = ls.rss.stop()
         overlap = overlap_check(admin, pid, n_records, 2)
     finally:
         ls.stop()
     n = len(out.next_ms) + len(out.submit_ms)
     return {"server": f"label-studio uwsgi x{ls.processes}", "db": backend, "requests": n, "wall_s": out.wall,
-            "rps": n / out.wall if out.wall else 0.0, "cpu_s": cpu, "cpu_ms_per_request": 1000 * cpu / max(n, 1),
+            "rps": n / out.wall if out.wall else 0.0, "cpu_s": cpu, "startup_cpu_s": startup, "db_cpu_s": db_cpu,
+            "cpu_ms_per_request": 1000 * (cpu + db_cpu) / max(n, 1), "db_cpu_ms_per_request": 1000 * db_cpu / max(n, 1),
+            "peak_rss_mb": peak / 2**20,
             "next_p50": percentile(out.next_ms, 50), "next_p95": percentile(out.next_ms, 95),
             "submit_p50": percentile(out.submit_ms, 50), "submit_p95": percentile(out.submit_ms, 95),
-            "errors": len(out.errors), "acks": len(out.acks), "expected": 2 * n_records, **overlap,
-            "first_errors": out.errors[:3]}
+            "errors": len(out.errors), "acks": len(out.acks), "expected": 2 * n_records,
+            "queue_emptied": overlap["exactly_k"] == n_records, **overlap, "first_errors": out.errors[:3]}
 
 
 def main() -> None:
@@ -285,9 +307,13 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=150)
     ap.add_argument("--annotators", type=int, default=20)
     ap.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    ap.add_argument("--seconds", type=float, default=None,
+                    help="stop the load after this many seconds (default: when the queue is empty)")
     a = ap.parse_args()
     print("command:", "uv run python bench/annotation_server/labelstudio_load.py " + shlex.join(sys.argv[1:]))
-    res = run(a.records, a.annotators, a.db)
+    print("versions:", installed_versions())
+    pm = measure.postmaster_pid(f"host={PG['host']} port={PG['port']} user={PG['user']} dbname=postgres") if a.db == "postgres" else None
+    res = run(a.records, a.annotators, a.db, seconds=a.seconds, postmaster=pm)
     print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in res.items()), flush=True)
 
 
