@@ -113,9 +113,8 @@ def enqueue_unless_active(db: Db, kind: str, key: str, params: dict[str, Any], *
     callers at the same instant may both insert; the handler must then be idempotent)."""
     with db.write() as s:
         row = q.latest_with_key(s, kind, key)
-        added = row is None or row.state not in ("queued", "running")
-        state = _state(q.add(s, kind, {**params, "key": key}, created_by=created_by) if added or row is None
-                       else row)
-    if added:
-        _wake_runners()  # after the commit, so the pollers see the row
+        if row is not None and row.state in ("queued", "running"):
+            return _state(row)
+        state = _state(q.add(s, kind, {**params, "key": key}, created_by=created_by))
+    _wake_runners()  # after the commit, so the pollers see the row
     return state

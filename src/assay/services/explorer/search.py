@@ -46,6 +46,7 @@ from assay.services.explorer.tokens import SEP_MAX, K
 if TYPE_CHECKING:
     from types import ModuleType
 
+
 def _kern() -> ModuleType:
     """The compiled kernels, imported on first use: numba and LLVM cost about 100 MB of a process's memory,
     and a server that never builds or reads an index should not carry them."""
