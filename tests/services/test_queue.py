@@ -16,6 +16,7 @@ from assay.services.accounts import users
 from assay.services.annotation import queue
 from assay.services.annotation import submissions as annotations
 from assay.services.projects import projects, records
+from assay.store.queries import annotations as annotations_q
 from assay.store.tables import AssignmentRow
 
 ANSWER = {"preference": {"choice": "a", "strength": 2}}
@@ -147,6 +148,27 @@ def test_concurrent_claims_threads(db):
     for rid, name in log:
         per.setdefault(rid, []).append(name)
     assert len(per) == 20 and all(len(v) == 2 and len(set(v)) == 2 for v in per.values())
+
+
+def test_a_claim_waits_for_a_record_another_transaction_holds(db):
+    """A record with room that another transaction holds locked at the moment of the claim (a concurrent
+    claim or submit) is waited for, not passed over: skipping it told a trainer their queue was empty while
+    the record still needed them (seen in CI: 8 claimers over 20 records at k=2 left one record at 1)."""
+    p = make_project(db, k=2, n=1)
+    a, b = (users.add_user(db, name, "password123") for name in ("a", "b"))
+    first = queue.claim_next(db, p.id, a.id)
+    assert first is not None
+    got: list[object] = []
+    with db.write_connection() as conn:  # another writer holds the record's row (FOR UPDATE on PostgreSQL)
+        assert annotations_q.lock_record(conn, first.record_id) is not None
+        claimer = threading.Thread(target=lambda: got.append(queue.claim_next(db, p.id, b.id)))
+        claimer.start()
+        claimer.join(timeout=1.0)
+        # PostgreSQL: the claim waits for the lock; SQLite: it waits for the writer lock
+        assert claimer.is_alive() and got == []
+    claimer.join(timeout=30)
+    assert not claimer.is_alive()
+    assert len(got) == 1 and getattr(got[0], "record_id", None) == first.record_id
 
 
 def test_records_waiting_for_completions_are_not_served(db):

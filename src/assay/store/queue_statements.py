@@ -159,7 +159,7 @@ _had = exists().where(assignments.c.record_id == records.c.id, assignments.c.use
 _has_completions = exists().where(completions.c.record_id == records.c.id)
 
 
-def _candidates(*, gold: bool, ready: bool) -> Select[tuple[object, ...]]:
+def _candidates(*, gold: bool, ready: bool, skip_locked: bool = True) -> Select[tuple[object, ...]]:
     q = select(*RECORD_COLUMNS).where(records.c.project_id == bindparam("project_id"), records.c.queued.is_(True),
                                       ~_had)
     if ready:  # records still waiting for generated completions are not served to a form that judges them
@@ -171,11 +171,14 @@ def _candidates(*, gold: bool, ready: bool) -> Select[tuple[object, ...]]:
     return (q.where(records.c.is_gold.is_(False), records.c.submitted_count < bindparam("k"),
                     _taken < bindparam("k"))
             .order_by(records.c.priority.desc(), _taken.desc(), records.c.id).limit(1)
-            .with_for_update(skip_locked=True, of=records))
+            .with_for_update(skip_locked=skip_locked, of=records))
 
 
 # the best free record for the caller: [ready?] -> statement (parameters: project_id, user_id, k)
 NEXT_RECORD = {ready: _candidates(gold=False, ready=ready) for ready in (False, True)}
+# the same, waiting for records other transactions hold locked instead of skipping them (PostgreSQL: when
+# every record with room is locked at that moment, the skipping form finds none although some will have room)
+NEXT_RECORD_WAITING = {ready: _candidates(gold=False, ready=ready, skip_locked=False) for ready in (False, True)}
 # a random gold record the caller never had: [ready?] -> statement (parameters: project_id, user_id)
 NEXT_GOLD = {ready: _candidates(gold=True, ready=ready) for ready in (False, True)}
 

@@ -87,5 +87,12 @@ def next_record(conn: Session | Connection, project_id: int, user_id: int, k: in
     """The best free record for the person (or a random gold one they never had), locked for the claim, with
     the columns of `queue_statements.RECORD_COLUMNS`; None when there is none. `ready`: only records with
     completions."""
-    stmt = (Q.NEXT_GOLD if gold else Q.NEXT_RECORD)[ready]
-    return conn.execute(stmt, {"project_id": project_id, "user_id": user_id, "k": k}).first()
+    params = {"project_id": project_id, "user_id": user_id, "k": k}
+    found = conn.execute((Q.NEXT_GOLD if gold else Q.NEXT_RECORD)[ready], params).first()
+    dialect = (conn.get_bind() if isinstance(conn, Session) else conn).dialect.name
+    if found is None and not gold and dialect == "postgresql":
+        # SKIP LOCKED passed over records that concurrent claims and submits hold: they may still have room
+        # once those commit, so wait for them rather than tell the person their queue is empty (the wait
+        # rechecks each record's counters as committed)
+        found = conn.execute(Q.NEXT_RECORD_WAITING[ready], params).first()
+    return found
