@@ -108,5 +108,13 @@ fi
 step "import contracts (lint-imports)"
 uv run lint-imports
 
-step "the whole test suite (pytest ${*:-})"
-uv run pytest -q -p no:cacheprovider "$@"
+# Two pytest-xdist workers (the machine's two cores; ASSAY_TEST_WORKERS=1 runs them in one process). Each
+# worker has its own PostgreSQL schema and data folders; the sandbox's tests run in one worker, one after
+# another (tests/conftest.py, SANDBOX_PATHS).
+workers=${ASSAY_TEST_WORKERS:-2}
+step "the whole test suite in $workers worker(s) (pytest ${*:-})"
+if [ "$workers" -gt 1 ]; then
+  uv run pytest -q -p no:cacheprovider -n "$workers" "$@"
+else
+  uv run pytest -q -p no:cacheprovider "$@"
+fi
