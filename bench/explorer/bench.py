@@ -47,6 +47,8 @@ SEARCHES = {  # name -> q; each total is checked against a plain DuckDB scan
     "punctuation e-mail": "e-mail",
     "punctuation it's": "it's",
     "punctuation $5": "$5",
+    "leading separator -mail": "-mail",
+    "trailing separator 5%": "5%",
     "non-ASCII café": "café",
     "non-ASCII über": "über",
     "non-ASCII 東京": "東京",

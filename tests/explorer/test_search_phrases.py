@@ -24,6 +24,9 @@ TEXTS = [
     "ends with a hyphen-", "-starts with one", "100% sure, 50/50", "C++ and C#", "what?! really?!",
     "He said “don’t” and left — E-Mail him.", "l'été à Paris", "a.b.c.d.e.f.g.h.i.j",
     "word          spaced          far", "Ελληνικά κείμενα", "ΑΒΓ αβγ",
+    "$5 at the start", "costs $5", "$50 or $5.", "x          $5 after a long gap", "5% off", "off by 5%",
+    "5%", "$5", "  two leading spaces", "two trailing spaces  ", "(start) and [end]", "¿qué? ¡sí!",
+    "ends with a long gap          ", "          starts after a long gap", "-", "über-cool -über",
 ]
 
 QUERIES = [
@@ -33,6 +36,9 @@ QUERIES = [
     "x...y", "(", "c++", "c#", "50/50", "%", "“don’t”", "— e-mail", "l'été", "à paris", "b.c.d.e.f",
     "word          spaced", "ελληνικά", "αβγ", "with how", "do at", "hyphen-", "-starts", "", "zzz qq", "t d",
     "o", "ow", "do it", "dogs are", "e-mail password?",
+    "$5", "$50", "$5.", "5%", "5% ", " 5%", "$", "-s", "n-", "-ü", "-über", "r-", "über-", "(s", "d)", "[e",
+    " $5", "  two", "s  ", "ap ", " x", "x ", "\nd", "o\n", " gap", "gap ", "gap  ", "  gap", "? ¡", "¿q",
+    "é?", "sí!", "! ", "$5 a", "g $5", "t ", " a",
 ]
 
 
@@ -99,3 +105,20 @@ def test_index_alone_answers_short_phrases(pdb, phrase_store, tmp_path):  # type
         assert check == [], term
         assert len(rows) == len(_scan(phrase_store, term)), term
     assert explorer_search.candidates(ix, ["e-mail password"])[1] == ["e-mail password"]
+
+
+def test_index_alone_answers_a_leading_or_trailing_separator(pdb, phrase_store):  # type: ignore[no-untyped-def]
+    """A separator of at most SEP_MAX bytes on one end and one piece of at most K bytes: boundary keys and
+    the edge keys (row start and end, long separators) answer it without the text, at the row's edges
+    and after a long separator too."""
+    explorer.browse(pdb, "phr@1", explorer.View(q="x"))
+    store = explorer.store_of(pdb)
+    m = store.resolve("phr@1")
+    ix = explorer_search.load_index(explorer.cache_dir(explorer.cache_root(pdb), m), m.row_count)
+    for term in ("$5", "$50", "-mail", "5%", "5% ", " far", "far ", "  two", "-s", "n-", "-ü", "(s", "d)", "¿q", "é?",
+                 " gap", "gap ", "gap  ", "  gap"):
+        rows, check = explorer_search.candidates(ix, [term])
+        assert check == [], term
+        assert [f"r{r}" for r in rows.tolist()] == _scan(phrase_store, term), term
+    for term in ("$50000", "$5%", " 5% ", "$5 a", "-starts", "hyphen-"):  # a long piece, or more than one constraint
+        assert explorer_search.candidates(ix, [term])[1] == [term], term

@@ -2,7 +2,7 @@
 
 Versions are immutable, so the cache is built once per version id and never invalidated:
 
-    <data_dir>/explorer/<version id>/records-v4.duckdb table `records`: `_rid` (0-based row number in the
+    <data_dir>/explorer/<version id>/records-v5.duckdb table `records`: `_rid` (0-based row number in the
                                                       version's order), every column of the version, and
                                                       `_f_<field>` for each derived field of
                                                       `assay.pipelines.conditions.DERIVED` except `text`
@@ -12,7 +12,7 @@ Versions are immutable, so the cache is built once per version id and never inva
                                                       the search index (explorer_search), written first
     <data_dir>/explorer/<version id>/stats.json        the statistics page (written by explorer_stats)
 
-The build writes `records-v4.duckdb.tmp-<pid>` and renames it, so readers never see half a file and two
+The build writes `records-v5.duckdb.tmp-<pid>` and renames it, so readers never see half a file and two
 processes building at once both end with a complete file.
 
 Pages never build inside a request: `start_build` queues the build as a job of kind `KIND` (it is queued
@@ -93,7 +93,7 @@ def _parts(store: DatasetStore, m: Manifest) -> Iterator[str | pa.Table]:
 
 def db_path_of(root: Path, m: Manifest) -> Path:
     """The cache database file of version `m` (it exists exactly when the cache is ready)."""
-    return cache_dir(root, m) / "records-v4.duckdb"
+    return cache_dir(root, m) / "records-v5.duckdb"
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ def build(store: DatasetStore, m: Manifest, root: Path) -> Path:
         if db_path.exists():
             return db_path
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"records-v4.duckdb.tmp-{os.getpid()}-{threading.get_ident()}"
+        tmp = folder / f"records-v5.duckdb.tmp-{os.getpid()}-{threading.get_ident()}"
         tmp.unlink(missing_ok=True)
         if not m.files:
             raise Unavailable(f"{m.ref} has no data files to explore")

@@ -9,14 +9,21 @@ Tokens (see `search_kernel`): runs of *word bytes* of the lower-cased UTF-8 text
 non-ASCII byte, so `café`, `don’t` with a curly apostrophe and `東京で` are single tokens); separators are
 the runs of other bytes (spaces, ASCII punctuation). The index holds, per token, the rows containing it,
 and per *boundary key* (last K bytes of a token, the separator, first K bytes of the next token) the rows
-containing it. A search term is split the same way into pieces and separators:
+containing it; where a token has no neighbour within SEP_MAX bytes on one side (at the start or end of the
+row's text, or across a longer separator), an *edge key* (the separator's last or first SEP_MAX bytes
+and the first or last K bytes of the token, with an empty part on the other side). A search term is split
+the same way into pieces and separators:
 
 * one piece (`apples`, `über`, `don’t`): the union of the rows of every token containing it — exact;
 * two pieces around one separator (`how do`, `don't`, `e-mail`), each at most K bytes: the union of the
   rows of every boundary key whose separator equals the term's, whose left part ends with the first piece
   and whose right part starts with the second — exact;
-* anything else (longer phrases, long pieces, a leading or trailing separator): the AND of those
-  constraints narrows to candidate rows, and DuckDB checks the substring on the candidates only;
+* a leading separator and one piece of at most K bytes (`$5`, `-mail`), or such a piece and a trailing
+  separator (`5%`): the union of the rows of every boundary or edge key whose separator ends (starts) with
+  the term's and whose right (left) part starts (ends) with the piece — exact, since every token's
+  neighbouring separator is in some key with it;
+* anything else (longer phrases, long pieces, a separator on both ends): the AND of those constraints
+  narrows to candidate rows, which are then checked on the text (`verify`);
 * a term without any word byte (`?!`): a scan.
 
 Files in the cache folder: `postings.bin` (each entry's rows: the gaps between its row numbers as LEB128
@@ -108,7 +115,7 @@ class _Builder:
         cd, co, cs, ce = _strings(batch.column("completions"), "text")
         row_len = (mo[me] - mo[ms]) + (co[ce] - co[cs]) + (me - ms) + (ce - cs)
         longest = int(row_len.max()) if n else 0
-        cap = len(md) + len(co) + len(mo) + len(cd) + 2 * n + 16
+        cap = len(md) + len(co) + len(mo) + len(cd) + 3 * n + 16
         scratch = np.empty(longest + 1, np.uint8)
         items = np.empty(2 * longest + 4, np.int32)
         out_ids, out_rows = np.empty(cap, np.int32), np.empty(cap, np.uint16)
@@ -305,52 +312,87 @@ def _side(col: pa.ChunkedArray | pa.Array, piece: bytes, full: bool, left: bool)
     return (pc.ends_with if left else pc.starts_with)(col, pattern=piece), True
 
 
+def _and(acc: np.ndarray | None, rows: np.ndarray) -> np.ndarray:
+    return rows if acc is None else acc & rows
+
+
+def _pair_rows(ix: WordIndex, left: bytes, s: bytes, right: bytes, left_full: bool, right_full: bool
+               ) -> tuple[np.ndarray, bool]:
+    """(rows, exact) of boundary keys with separator `s` between a token ending with `left` and one
+    starting with `right` (each a whole token when `*_full`)."""
+    ml, el = _side(ix.keys.table.column("l"), left, left_full, True)
+    mr, er = _side(ix.keys.table.column("r"), right, right_full, False)
+    m = pc.and_(pc.and_(pc.equal(ix.keys.table.column("s"), _lit(s)), ml), mr)
+    return ix.union(ix.keys, m.to_numpy(zero_copy_only=False)), el and er
+
+
+def _edge_rows(ix: WordIndex, sep: bytes, piece: bytes, full: bool, before: bool) -> tuple[np.ndarray, bool]:
+    """(rows, exact) where a separator ending with `sep` comes just before a token starting with `piece`
+    (`before`), or one starting with `sep` just after a token ending with `piece`; the token is `piece`
+    itself when `full`. Boundary keys (whose separator is whole) and edge keys (row start or end, long
+    separators: their first or last SEP_MAX bytes) are both read, so every occurrence is found; `sep` must
+    be at most SEP_MAX bytes. Exact when the piece side is."""
+    keys = ix.keys.table
+    if before:
+        ms = pc.ends_with(keys.column("s"), pattern=sep)
+        mp, exact = _side(keys.column("r"), piece, full, False)
+    else:
+        ms = pc.starts_with(keys.column("s"), pattern=sep)
+        mp, exact = _side(keys.column("l"), piece, full, True)
+    return ix.union(ix.keys, pc.and_(ms, mp).to_numpy(zero_copy_only=False)), exact
+
+
+def _word_rows(ix: WordIndex, p: bytes, full_l: bool, full_r: bool) -> np.ndarray:
+    """Rows of every token containing `p`: starting with it when `full_l` (a separator precedes it in the
+    term), ending with it when `full_r`, equal to it when both."""
+    words = ix.words.table.column("term")
+    m = (pc.equal(words, _lit(p)) if full_l and full_r else pc.starts_with(words, pattern=p) if full_l
+         else pc.ends_with(words, pattern=p) if full_r else pc.match_substring(words, pattern=p))
+    return ix.union(ix.words, m.to_numpy(zero_copy_only=False))
+
+
 def _term_rows(ix: WordIndex, term: str) -> tuple[np.ndarray | None, bool]:
     """(packed bitmap of rows that may contain `term`, exact) for one lower-cased search term; (None,
-    False) when the index cannot narrow it (no word byte)."""
+    False) when the index cannot narrow it (no word byte).
+
+    Exact — the rows are the matches — for: one piece (`apples`); two pieces of at most K bytes around
+    one separator of at most SEP_MAX bytes (`e-mail`); a separator of at most SEP_MAX bytes then one piece
+    of at most K bytes (`$5`, `-mail`), or that piece then the separator (`5%`, `hyphen-` is not: its piece
+    is 6 bytes). Every other term gets the AND of its constraints (each boundary, each leading or trailing
+    separator, each piece longer than K bytes), candidates to check on the text."""
     runs = _runs(term.encode("utf-8"))
     pieces = [x for w, x in runs if w]
     if not pieces:
         return None, False
-    lead, trail = not runs[0][0], not runs[-1][0]
+    lead = runs[0][1] if not runs[0][0] else b""
+    trail = runs[-1][1] if not runs[-1][0] else b""
     seps = [x for w, x in runs if not w]
-    seps = seps[int(lead):len(seps) - int(trail)]  # the separators between pieces
-    words = ix.words.table.column("term")
-    if len(pieces) == 1:
-        p = pieces[0]
-        if not lead and not trail:
-            return ix.union(ix.words, pc.match_substring(words, pattern=p).to_numpy(zero_copy_only=False)), True
-        m = (pc.equal(words, _lit(p)) if lead and trail else
-             pc.starts_with(words, pattern=p) if lead else pc.ends_with(words, pattern=p))
-        return ix.union(ix.words, m.to_numpy(zero_copy_only=False)), False
-    acc: np.ndarray | None = None
-    exact = len(pieces) == 2 and not lead and not trail
+    seps = seps[int(bool(lead)):len(seps) - int(bool(trail))]  # the separators between pieces
     last = len(pieces) - 1
+    constraints = 0
+    acc: np.ndarray | None = None
+    exact = True
     for i, s in enumerate(seps):
-        left, right = pieces[i], pieces[i + 1]
-        left_full, right_full = i > 0 or lead, i + 1 < last or trail
         if len(s) > SEP_MAX:
             exact = False
             continue
-        ml, el = _side(ix.keys.table.column("l"), left, left_full, True)
-        mr, er = _side(ix.keys.table.column("r"), right, right_full, False)
-        exact = exact and el and er
-        m = pc.and_(pc.and_(pc.equal(ix.keys.table.column("s"), _lit(s)), ml), mr)
-        rows = ix.union(ix.keys, m.to_numpy(zero_copy_only=False))
-        acc = rows if acc is None else acc & rows
-    for i, p in enumerate(pieces):  # long pieces: the token itself narrows further
-        if len(p) <= K:
+        rows, ex = _pair_rows(ix, pieces[i], s, pieces[i + 1], i > 0 or bool(lead), i + 1 < last or bool(trail))
+        acc, exact, constraints = _and(acc, rows), exact and ex, constraints + 1
+    for sep, before in ((lead, True), (trail, False)):
+        if not sep:
             continue
-        full_l, full_r = i > 0 or lead, i < last or trail
-        m = (pc.equal(words, _lit(p)) if full_l and full_r else pc.starts_with(words, pattern=p) if full_l
-             else pc.ends_with(words, pattern=p) if full_r else pc.match_substring(words, pattern=p))
-        rows = ix.union(ix.words, m.to_numpy(zero_copy_only=False))
-        acc = rows if acc is None else acc & rows
-    if acc is None:  # every separator too long: the pieces, anywhere
-        for p in pieces:
-            rows = ix.union(ix.words, pc.match_substring(words, pattern=p).to_numpy(zero_copy_only=False))
-            acc = rows if acc is None else acc & rows
-    return acc, exact
+        if len(sep) > SEP_MAX:
+            exact = False
+            continue
+        p = pieces[0] if before else pieces[-1]
+        rows, ex = _edge_rows(ix, sep, p, last > 0 or bool(trail if before else lead), before)
+        acc, exact, constraints = _and(acc, rows), exact and ex, constraints + 1
+    for i, p in enumerate(pieces):  # the token itself: alone, or narrowing a piece longer than K
+        if len(pieces) == 1 and not lead and not trail:
+            return _word_rows(ix, p, False, False), True
+        if len(p) > K or acc is None:
+            acc = _and(acc, _word_rows(ix, p, i > 0 or bool(lead), i < last or bool(trail)))
+    return acc, exact and constraints == 1
 
 
 def candidates(ix: WordIndex, terms: list[str]) -> tuple[np.ndarray | None, list[str]]:

@@ -7,6 +7,12 @@ non-ASCII character is a word character); a *token* is a maximal run of word byt
 run of other bytes. For every token the index holds the rows containing it; for every two consecutive
 tokens whose separator is at most SEP_MAX bytes, a *boundary key*: the last K bytes of the first token, the
 separator, the first K bytes of the second (`show do` in "... show dogs ..."), with the rows containing it.
+Where a token has no such neighbour on one side — at the start or end of the row's text, or across a
+separator longer than SEP_MAX — an *edge key* stands for that side: the separator (its last SEP_MAX bytes
+before a token, its first SEP_MAX after one) and the first K bytes of the token after it (a *left edge*, no
+left part) or the last K bytes of the token before it (a *right edge*, no right part). So every token's
+neighbouring separator is in some key with it, and a term "separator + piece" or "piece + separator" is a
+set of key lookups.
 
 Compiled code is cached on disk (numba's ``cache=True``), so only the first run on a machine compiles.
 """
@@ -117,10 +123,29 @@ def scan_batch(mdata: np.ndarray, moffs: np.ndarray, mrs: np.ndarray, mre: np.nd
                         return e
                     items[m] = e
                     m += 1
+                else:
+                    if pe >= 0:  # a long separator: the previous token's right edge key
+                        e = _intern(scratch, max(ps, pe - K), pe + SEP_MAX, slots, vbytes, voffs, state)
+                        if e < 0:
+                            return e
+                        items[m] = e
+                        m += 1
+                    if i > 0:  # the row's leading separator, or a long one: this token's left edge key
+                        e = _intern(scratch, max(0, i - SEP_MAX), min(j, i + K), slots, vbytes, voffs, state)
+                        if e < 0:
+                            return e
+                        items[m] = e
+                        m += 1
                 ps, pe = i, j
                 i = j
             else:
                 i += 1
+        if 0 <= pe < ln:  # the row's trailing separator: the last token's right edge key
+            e = _intern(scratch, max(ps, pe - K), min(ln, pe + SEP_MAX), slots, vbytes, voffs, state)
+            if e < 0:
+                return e
+            items[m] = e
+            m += 1
         if m:
             row_items = np.sort(items[:m])
             last = -1
