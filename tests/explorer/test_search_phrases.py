@@ -122,3 +122,15 @@ def test_index_alone_answers_a_leading_or_trailing_separator(pdb, phrase_store):
         assert [f"r{r}" for r in rows.tolist()] == _scan(phrase_store, term), term
     for term in ("$50000", "$5%", " 5% ", "$5 a", "-starts", "hyphen-"):  # a long piece, or more than one constraint
         assert explorer_search.candidates(ix, [term])[1] == [term], term
+
+
+def test_selection_table_holds_exactly_the_searched_rows(pdb, phrase_store):  # type: ignore[no-untyped-def]
+    """What an export or a push takes: a term the index answers alone (such a selection once exported every
+    row), a term checked on the text, and each with a condition, exactly the rows of a plain scan."""
+    t = phrase_store.read_table("phr@1")
+    one = {r["id"] for r in t.to_pylist() if len(r["completions"] or []) == 1}
+    for q, conds in (("e-mail", ()), ("$5", ()), ('"e-mail password?"', ()), ('"how do you"', ()),
+                     ("-mail", ("n_completions=1",)), ('"do you"', ("n_completions=1",))):
+        want = [i for i in _scan(phrase_store, q.strip('"')) if not conds or i in one]
+        table = explorer.selection_table(pdb, "phr@1", explorer.View(q=q, conditions=conds))[1]
+        assert table.column("id").to_pylist() == want and want, q

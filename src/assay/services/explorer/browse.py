@@ -45,6 +45,7 @@ from assay.store.db import Db
 
 MAX_PER_PAGE = 200
 WAIT_SECONDS = 2.0  # how long a page waits for a cache build before it shows "building"
+VERIFY_BATCH = 16_384  # rows of text fetched at once when candidates are checked on their text
 
 
 def store_of(db: Db) -> DatasetStore:
@@ -212,7 +213,7 @@ def browse(db: Db, ref: str, view: View) -> RecordPage:
                 rows = _fetch_rids(cur, m, list(range(off, min(off + view.per_page, total))))
             else:
                 w, cand = _selection(cur, m, view, cols, cache_dir(cache_root(db), m))
-                if cand is not None and w == "(true)":  # the word index alone answers it
+                if cand is not None and w == "(true)":  # the rows are the selection
                     total, rids = len(cand), [int(x) for x in cand[off:off + view.per_page]]
                 else:
                     total = cur.execute(f"SELECT count(*) FROM records WHERE {w}").fetchall()[0][0]
@@ -226,20 +227,30 @@ def browse(db: Db, ref: str, view: View) -> RecordPage:
 
 def _selection(cur: Any, m: Manifest, view: View, cols: list[str], folder: Path
                ) -> tuple[str, np.ndarray | None]:
-    """(SQL condition, candidate row numbers from the word index or None). When candidates are given and
-    the SQL is not `(true)`, the SQL already restricts to them (table `cand` registered on `cur`)."""
+    """(SQL condition, row numbers or None). With row numbers and `(true)`, the rows are exactly the view's
+    selection (the word index's answer, its candidates checked on the text where it only narrowed them);
+    with row numbers and another condition, the SQL already restricts to them (table `cand` registered on
+    `cur` when many). Without row numbers (no search, or no term the index narrows) the SQL says it all."""
     terms = search_terms(view.q)
     cand, check = (explorer_search.candidates(explorer_search.load_index(folder, m.row_count), terms) if terms
                    else (None, []))
-    w = where_sql(view, cols, search=check if cand is not None else None,
+    w = where_sql(view, cols, search=[] if cand is not None else None,
                   list_columns=list_columns_of({c["name"]: c["type"] for c in m.schema}))
-    if cand is not None and w != "(true)":
-        if len(cand) <= 1000:
-            w += f" AND _rid IN ({', '.join(map(str, cand.tolist())) or 'NULL'})"
-        else:
-            cur.register("cand", pa.table({"rid": pa.array(cand, pa.int64())}))
-            w += " AND _rid IN (SELECT rid FROM cand)"
-    return w, cand
+    if cand is None or w == "(true)" and not check:
+        return w, cand
+    if check:  # the rows of the other conditions among the candidates, checked on their text
+        rel = cur.sql(f"SELECT _rid, messages, completions FROM records WHERE {w} AND {_restrict(cur, cand)}")
+        return "(true)", np.sort(explorer_search.verify(rel.to_arrow_reader(VERIFY_BATCH), check))
+    return f"{w} AND {_restrict(cur, cand)}", cand
+
+
+def _restrict(cur: Any, rids: np.ndarray) -> str:
+    """A condition keeping the rows numbered `rids`: a literal list when short, else a join with the table
+    `cand` registered on `cur`."""
+    if len(rids) <= 1000:
+        return f"_rid IN ({', '.join(map(str, rids.tolist())) or 'NULL'})"
+    cur.register("cand", pa.table({"rid": pa.array(rids, pa.int64())}))
+    return "_rid IN (SELECT rid FROM cand)"
 
 
 def get_record(db: Db, ref: str, record_id: str) -> tuple[Manifest, dict[str, Any]]:
@@ -262,7 +273,10 @@ def selection_table(db: Db, ref: str, view: View) -> tuple[Manifest, pa.Table]:
     cols = _columns(m)
     with cursor(store, m, cache_root(db)) as cur, time_limit(cur, _seconds(db)) as limit:
         try:
-            w = _selection(cur, m, view, cols, cache_dir(cache_root(db), m))[0] if view.is_filtered else "true"
+            w, rows = _selection(cur, m, view, cols, cache_dir(cache_root(db), m)) if view.is_filtered \
+                else ("true", None)
+            if rows is not None and w == "(true)":  # the rows are the selection (the index answered)
+                w = _restrict(cur, rows)
             table = cur.sql(f"SELECT {', '.join(repr_col(c) for c in cols)} FROM records WHERE {w} "
                             f"ORDER BY _rid").to_arrow_table()
         except Exception as e:  # duckdb.Error: a bad `where` or value

@@ -395,6 +395,29 @@ def _term_rows(ix: WordIndex, term: str) -> tuple[np.ndarray | None, bool]:
     return acc, exact and constraints == 1
 
 
+def verify(batches: Iterable[pa.RecordBatch], terms: list[str]) -> np.ndarray:
+    """The `_rid` of every row of `batches` (columns `_rid`, `messages`, `completions`) whose lower-cased
+    text, joined as the filter language joins it, contains every one of `terms` (lower-cased, non-empty):
+    the exact check of the candidates the index could only narrow, in compiled code over the text as
+    Arrow gives it (no per-row SQL). Row numbers in the batches' order."""
+    needles = [t.encode("utf-8") for t in terms]
+    noffs = np.cumsum([0, *map(len, needles)]).astype(np.int64)
+    nd = np.frombuffer(b"".join(needles), np.uint8)
+    found = []
+    for batch in batches:
+        n = batch.num_rows
+        if not n:
+            continue
+        md, mo, ms, me = _strings(batch.column("messages"), "content")
+        cd, co, cs, ce = _strings(batch.column("completions"), "text")
+        row_len = (mo[me] - mo[ms]) + (co[ce] - co[cs]) + (me - ms) + (ce - cs)
+        scratch = np.empty(int(row_len.max()) + 1, np.uint8)
+        hit = np.zeros(n, np.bool_)
+        _kern().contains_rows(md, mo, ms, me, cd, co, cs, ce, n, nd, noffs, scratch, hit)
+        found.append(batch.column("_rid").to_numpy()[hit])
+    return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+
 def candidates(ix: WordIndex, terms: list[str]) -> tuple[np.ndarray | None, list[str]]:
     """(sorted row numbers that may hold every term, or None when the index narrows none of them; the
     terms still to check with `contains` on those rows). With no terms left to check, the rows are

@@ -73,6 +73,59 @@ def _intern(buf: np.ndarray, a: int, b: int, slots: np.ndarray, vbytes: np.ndarr
     return count
 
 
+@njit(cache=True, inline="always")
+def _join_row(mdata: np.ndarray, moffs: np.ndarray, ms: int, me: int, cdata: np.ndarray, coffs: np.ndarray,
+              cs: int, ce: int, scratch: np.ndarray) -> int:
+    """Copy one row's text into scratch, joined as the DuckDB expression joins it: its message strings
+    ms:me then its completion strings cs:ce, separated by '\n'. Returns its length."""
+    ln = 0
+    first = True
+    for j in range(ms, me):
+        if not first:
+            scratch[ln] = 10
+            ln += 1
+        first = False
+        a, b = moffs[j], moffs[j + 1]
+        scratch[ln:ln + b - a] = mdata[a:b]
+        ln += b - a
+    for j in range(cs, ce):
+        if not first:
+            scratch[ln] = 10
+            ln += 1
+        first = False
+        a, b = coffs[j], coffs[j + 1]
+        scratch[ln:ln + b - a] = cdata[a:b]
+        ln += b - a
+    return ln
+
+
+@njit(cache=True, nogil=True)
+def contains_rows(mdata: np.ndarray, moffs: np.ndarray, mrs: np.ndarray, mre: np.ndarray, cdata: np.ndarray,
+                  coffs: np.ndarray, crs: np.ndarray, cre: np.ndarray, nrows: int, needles: np.ndarray,
+                  noffs: np.ndarray, scratch: np.ndarray, out: np.ndarray) -> None:
+    """out[r] = whether row r's text (joined and laid out as in `scan_batch`, already lower-cased) contains
+    every needle (needle i is needles[noffs[i]:noffs[i+1]], non-empty) as a substring of its bytes."""
+    for r in range(nrows):
+        ln = _join_row(mdata, moffs, mrs[r], mre[r], cdata, coffs, crs[r], cre[r], scratch)
+        ok = True
+        for t in range(len(noffs) - 1):
+            a, n = noffs[t], noffs[t + 1] - noffs[t]
+            c0 = needles[a]
+            found = False
+            for i in range(ln - n + 1):
+                if scratch[i] == c0:
+                    k = 1
+                    while k < n and scratch[i + k] == needles[a + k]:
+                        k += 1
+                    if k == n:
+                        found = True
+                        break
+            if not found:
+                ok = False
+                break
+        out[r] = ok
+
+
 @njit(cache=True, nogil=True)
 def scan_batch(mdata: np.ndarray, moffs: np.ndarray, mrs: np.ndarray, mre: np.ndarray, cdata: np.ndarray,
                coffs: np.ndarray, crs: np.ndarray, cre: np.ndarray, nrows: int, slots: np.ndarray, vbytes: np.ndarray,
@@ -85,25 +138,7 @@ def scan_batch(mdata: np.ndarray, moffs: np.ndarray, mrs: np.ndarray, mre: np.nd
     or -1 / -2 (see `_intern`) when the caller must grow the table / vocabulary and call again."""
     n_out = 0
     for r in range(nrows):
-        # the row's text, joined as the DuckDB expression joins it (strings separated by '\n')
-        ln = 0
-        first = True
-        for j in range(mrs[r], mre[r]):
-            if not first:
-                scratch[ln] = 10
-                ln += 1
-            first = False
-            a, b = moffs[j], moffs[j + 1]
-            scratch[ln:ln + b - a] = mdata[a:b]
-            ln += b - a
-        for j in range(crs[r], cre[r]):
-            if not first:
-                scratch[ln] = 10
-                ln += 1
-            first = False
-            a, b = coffs[j], coffs[j + 1]
-            scratch[ln:ln + b - a] = cdata[a:b]
-            ln += b - a
+        ln = _join_row(mdata, moffs, mrs[r], mre[r], cdata, coffs, crs[r], cre[r], scratch)
         m = 0
         i = 0
         ps, pe = -1, -1  # the previous token
