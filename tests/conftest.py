@@ -117,9 +117,8 @@ SLOW_BY_MARKER = ("browser", "ray", "postgres")
 
 
 #: Tests of a machine-wide resource run in one pytest-xdist worker, one after another, when the tests run in
-#: several (`-n 2`, the fast loop): every sandbox runs as host uid 65534 under one process limit (the
-#: fork-bomb test counts that uid's processes, and a fork bomb in one worker would starve a run in the
-#: other). The controller that deals tests out sees only node ids, so the group is by path; a test that
+#: several (`-n 2`): the containment tests count the processes left under the sandbox's host uids
+#: (`assay.sandbox.uids`), which runs in another worker would add to, and the fork bombs are heavy. The controller that deals tests out sees only node ids, so the group is by path; a test that
 #: uses the sandbox outside these paths fails collection (`pytest_collection_modifyitems`).
 SANDBOX_PATHS = ("tests/sandbox/", "tests/code/", "tests/jobs/test_lifespan.py", "tests/security/test_hidden_code.py",
                  "tests/security/test_sandbox_")

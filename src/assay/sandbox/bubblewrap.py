@@ -11,9 +11,10 @@ Each run gets:
   draw on one budget. bubblewrap's own `/dev` is a tmpfs sized at half the host's RAM, so it is remounted
   read-only once `/dev/shm` is mounted over it. The sandbox's root is remounted read-only too: nothing of
   the host is writable, and no writable place in the sandbox is uncapped;
-- uid/gid 65534 inside. When Assay runs as root, bubblewrap itself is started as host uid 65534, so the
-  sandbox's uid maps to an unprivileged host uid: the kernel ignores RLIMIT_NPROC for root, and a
-  fork bomb is only contained this way;
+- uid/gid 65534 inside. When Assay runs as root, bubblewrap itself is started as an unprivileged host uid
+  leased to this run alone (`assay.sandbox.uids`), so the sandbox's uid maps to it: the kernel ignores
+  RLIMIT_NPROC for root, and a fork bomb is only contained this way — and, the uid being the run's own,
+  the process limit is the run's own too (a fork bomb in one run does not make another run's `fork` fail);
 - rlimits set by `prlimit` just before the command (RLIMIT_AS, CPU, NPROC, FSIZE, NOFILE, CORE=0);
 - a wall-clock deadline and an output cap enforced from outside (`assay.sandbox.process`).
 
@@ -34,11 +35,14 @@ import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from assay.errors import Invalid, Unavailable
 from assay.sandbox.interface import KilledReason, Limits, RunResult
 from assay.sandbox.process import run_capped
+from assay.sandbox.uids import leased_uid
 
 INSTALL_HINT = "install it with `apt-get install -y bubblewrap` (Debian/Ubuntu) or your system's package"
 WORKDIR = "/sandbox"
@@ -121,9 +125,16 @@ class BubblewrapSandbox:
             raise Unavailable(f"bubblewrap (bwrap) is not installed, so code cannot run safely; {INSTALL_HINT}")
         return path
 
-    def _switch(self) -> tuple[int | None, int | None]:
-        # As root, start bwrap as the unprivileged host uid so that RLIMIT_NPROC applies inside.
-        return (SANDBOX_UID, SANDBOX_UID) if os.geteuid() == 0 else (None, None)
+    @contextmanager
+    def _switch(self) -> Iterator[tuple[int | None, int | None]]:
+        """The host (uid, gid) to start bwrap as for one run: as root, an unprivileged uid leased to this run
+        alone, so that RLIMIT_NPROC applies inside and counts this run's processes only; otherwise the
+        caller's own (None, None)."""
+        if os.geteuid() != 0:
+            yield None, None
+            return
+        with leased_uid() as uid:
+            yield uid, uid
 
     def _base_args(self, limits: Limits) -> list[str]:
         args = [
@@ -163,10 +174,10 @@ class BubblewrapSandbox:
             raise Unavailable(problem)
 
     def _probe(self, base: list[str]) -> str | None:
-        user, group = self._switch()
         try:
-            out = run_capped([*base, "--", "/usr/bin/true"], wall_seconds=10, max_output_bytes=4096,
-                             user=user, group=group)
+            with self._switch() as (user, group):
+                out = run_capped([*base, "--", "/usr/bin/true"], wall_seconds=10, max_output_bytes=4096,
+                                 user=user, group=group)
         except OSError as e:
             return f"bubblewrap could not be started ({e}); {INSTALL_HINT}"
         if out.status != 0:
@@ -208,9 +219,9 @@ class BubblewrapSandbox:
                 f"--nproc={limits.max_processes}", f"--fsize={limits.max_file_bytes}",
                 f"--nofile={limits.max_open_files}", "--core=0", "--", *program,
             ]
-            user, group = self._switch()
-            out = run_capped(argv, wall_seconds=limits.wall_seconds, max_output_bytes=limits.max_output_bytes,
-                             pass_fds=(*fds, report.fileno(), status.fileno()), user=user, group=group)
+            with self._switch() as (user, group):
+                out = run_capped(argv, wall_seconds=limits.wall_seconds, max_output_bytes=limits.max_output_bytes,
+                                 pass_fds=(*fds, report.fileno(), status.fileno()), user=user, group=group)
             status.seek(0)
             started = b"child-pid" in status.read(65536)
             if not started and not out.timed_out:
