@@ -127,3 +127,44 @@ def test_step_spills_and_reads_partials_lazily(corpus: tuple, tmp_path) -> None:
                        sum(sum(r.stats.dropped.values()) for r in results))
     assert outs[False] == outs[True]
     assert outs[True][1] >= 0.95 * len([c for s, c in copies if s < 120])
+
+
+def test_a_killed_runs_spill_folder_is_removed_by_the_next_spill(corpus: tuple, tmp_path) -> None:
+    """A run killed mid-way (SIGKILL: no `finally`) leaves its spill folder; the next run that spills into the
+    same place removes it, and leaves a live process's folder and a folder without an owner file alone."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from assay.pipelines.near_dedup import near_duplicate_clusters_stream\n"
+        "def batches():\n"
+        "    for i in range(1000):\n"
+        "        yield [f'doc {i} {j} ' * 20 for j in range(50)]\n"
+        "        if i == 3: print('spilled', flush=True); time.sleep(60)\n"
+        f"near_duplicate_clusters_stream(batches(), spill=True, memory_mb=0.001, spill_dir={str(tmp_path)!r})\n")],
+        stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline().strip() == "spilled"
+    killed = [p for p in tmp_path.iterdir() if p.name.startswith("assay-near-dedup-")]
+    assert len(killed) == 1 and (killed[0] / "shingles.u32").stat().st_size > 0
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    alive = tmp_path / "assay-near-dedup-live"
+    alive.mkdir()
+    (alive / "owner").write_text(_own_id())
+    legacy = tmp_path / "assay-near-dedup-legacy"
+    legacy.mkdir()
+    time.sleep(0.1)
+    texts, _, _ = corpus
+    near_duplicate_clusters(texts, threshold=0.5, spill=True, memory_mb=0.01, spill_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["assay-near-dedup-legacy", "assay-near-dedup-live"]
+
+
+def _own_id() -> str:
+    from assay.pipelines.minhash_store import _process_id
+
+    me = _process_id(os.getpid())
+    assert me is not None and me.startswith(f"{os.getpid()} ")
+    return me

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import mmap
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -58,6 +59,39 @@ def release_freed_memory() -> None:
     MB more resident after sketching 200k documents)."""
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
+
+
+SPILL_PREFIX = "assay-near-dedup-"
+OWNER_FILE = "owner"
+
+
+def _process_id(pid: int) -> str | None:
+    """`"<pid> <start time>"` of a live process (the start time tells a reused pid apart), None when no
+    process has that pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "; comm may hold spaces
+    return f"{pid} {fields[19]}"  # field 22 of stat: the start time in clock ticks since boot
+
+
+def remove_abandoned_spills(base: Path) -> list[Path]:
+    """Remove the spill folders under `base` whose owning process has ended without removing them (it was
+    killed): each folder names its owner in `owner` (pid and start time). Folders without that file (made
+    by a release before it) and folders of live processes are left. Returns what was removed."""
+    removed = []
+    for folder in base.glob(SPILL_PREFIX + "*"):
+        try:
+            owner = (folder / OWNER_FILE).read_text().strip()
+        except OSError:
+            continue
+        pid = owner.split(" ", 1)[0]
+        if not owner or not pid.isdigit() or _process_id(int(pid)) == owner:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
 class SketchStore:
@@ -110,7 +144,9 @@ class SketchStore:
         if self._dir is None:
             base = Path(self.spill_dir) if self.spill_dir is not None else Path(tempfile.gettempdir())
             base.mkdir(parents=True, exist_ok=True)
-            self._dir = Path(tempfile.mkdtemp(prefix="assay-near-dedup-", dir=base))
+            remove_abandoned_spills(base)
+            self._dir = Path(tempfile.mkdtemp(prefix=SPILL_PREFIX, dir=base))
+            (self._dir / OWNER_FILE).write_text(_process_id(os.getpid()) or "")
         with open(self._dir / "shingles.u32", "ab") as f:
             for sh, _ in self._held:
                 np.ascontiguousarray(sh.hashes).tofile(f)
