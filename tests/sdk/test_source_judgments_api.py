@@ -39,7 +39,7 @@ def test_hh_chosen_side_through_the_sdk(api_env: ApiEnv, project: dict, shared_d
         again = c.import_source_judgments("prefs", path, fmt="hh", question="preference", annotator="hh")
         assert again.records_created == 0 and again.records_existing == HH_LINES
         assert len(list(c.iter_annotations(project["id"]))) == len(stored)  # the same judgments, not twice
-    from assay.services.projects.imports import uploads_dir
+    from assay.services.projects.uploads import uploads_dir
 
     folder = uploads_dir(api_env.settings)
     assert not folder.exists() or not any(folder.iterdir()), "the server's copy of the upload was not removed"

@@ -61,13 +61,13 @@ def _import_check(w: World, role: str) -> int:
     import json as _json
     import secrets
 
-    from assay.services.projects import import_jobs, imports
+    from assay.services.projects import import_jobs, uploads
     from assay.store.db import open_db
     from assay.store.queries import jobs as jobs_q
 
     settings = settings_for(w.path)
     token = secrets.token_hex(16)
-    path = imports.upload_path(settings, token, ".jsonl")
+    path = uploads.upload_path(settings, token, ".jsonl")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_json.dumps({"id": f"matrix-{role}", "prompt": "p", "completions": [{"text": "a"}, {"text": "b"}]}))
     db = open_db(settings, migrate=False)

@@ -1,6 +1,6 @@
 """A raw-body file upload to a project over the JSON API (`POST .../imports`, `POST .../source-judgments`):
 the caller's role in the project is checked before a byte of the body is read, then the body streams to a
-server-named file (`imports.receive_upload`, refused past `max_upload_bytes`)."""
+server-named file (`uploads.receive_upload`, refused past `max_upload_bytes`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assay.services.accounts import policies
 from assay.services.accounts.auth import Principal
-from assay.services.projects import imports, projects
+from assay.services.projects import projects, uploads
 from assay.store.db import Db
 from assay.web.context import ctx
 from assay.web.security import api_writer
@@ -22,7 +22,7 @@ RAW_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"appli
 
 
 async def receive_project_upload(request: Request, db: Db, project_id: int,
-                                 name: str) -> tuple[Principal, imports.Upload]:
+                                 name: str) -> tuple[Principal, uploads.Upload]:
     """The caller (a lead of the project or an admin, checked first) and the streamed body's server file."""
 
     def allowed() -> Principal:
@@ -32,5 +32,5 @@ async def receive_project_upload(request: Request, db: Db, project_id: int,
 
     p = await run_in_threadpool(allowed)
     settings = ctx(request).settings
-    up = await imports.receive_upload(settings, name, request.stream(), settings.max_upload_bytes)
+    up = await uploads.receive_upload(settings, name, request.stream(), settings.max_upload_bytes)
     return p, up

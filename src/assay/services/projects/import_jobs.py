@@ -30,16 +30,14 @@ from assay.services.projects.imports import (
     CheckReport,
     ImportOptions,
     StreamImportResult,
-    Upload,
     check_file,
     error_dict,
     import_file,
     line_of,
     preview_of,
-    sweep_uploads,
-    upload_path,
 )
 from assay.services.projects.records import check_fits, metadata_suggestions
+from assay.services.projects.uploads import Upload, sweep_uploads, upload_path
 from assay.services.quality import gold_records
 from assay.store.db import Db
 from assay.store.queries import jobs as jobs_q

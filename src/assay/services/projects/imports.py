@@ -1,7 +1,6 @@
 """Importing a file into a project, streamed end to end: uploads, the dry run, the import, as jobs.
 
-- `receive_upload` streams a request body to a server-chosen file under `<data dir>/uploads` (the name is a
-  random token; the client's file name is kept only for display), counting bytes against a limit.
+- Uploaded files (stored under server-made names) are `assay.services.projects.uploads`.
 - `check_file` is the dry run: it reads the whole file once, record by record, and reports what an import
   would do — counts, the first records (as trainers will see them), warnings (divergent HH pairs, repeated
   records, empty replies, records already in the project, what would be skipped), each with its line and
@@ -17,16 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-import re
-import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assay.config import Settings
 from assay.domain.projects import Project
 from assay.domain.records import Record
 from assay.domain.users import User
@@ -50,84 +46,6 @@ PREVIEW_RECORDS = 5
 IMPORT_FORMATS = (*FORMATS, *(k for k in interchange.KINDS if k not in FORMATS))
 MAX_WARNINGS = 200  # warnings kept with their line and field; the counts are always exact
 PREVIEW_TEXT_CHARS = 20_000
-UPLOAD_MAX_AGE_SECONDS = 24 * 3600
-TOKEN = re.compile(r"^[0-9a-f]{32}$")
-SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".pq", ".zip")  # .zip: an Argilla export
-
-
-# -- uploads ---------------------------------------------------------------------------------------------
-
-def uploads_dir(settings: Settings) -> Path:
-    return settings.data_dir / "uploads"
-
-
-def upload_suffix(name: str) -> str:
-    """The server file's suffix from the client's file name (only known suffixes; gzip is detected from
-    the bytes), so the readers pick the right file type. Unknown: none (the content is sniffed)."""
-    low = name.lower().removesuffix(".gz")
-    return next((s for s in SUFFIXES if low.endswith(s)), "")
-
-
-def upload_path(settings: Settings, token: str, suffix: str) -> Path:
-    """Where upload `token` lives; Invalid for anything but a server-made token and a known suffix."""
-    if not TOKEN.match(token) or suffix not in ("", *SUFFIXES):
-        raise Invalid("unknown upload")
-    return uploads_dir(settings) / f"{token}{suffix}"
-
-
-@dataclass(frozen=True)
-class Upload:
-    token: str
-    suffix: str
-    name: str
-    size: int
-
-
-async def receive_upload(settings: Settings, name: str, chunks: AsyncIterator[bytes], limit: int) -> Upload:
-    """Write the streamed body to a new server-named file, refusing (and removing it) past `limit` bytes or
-    when empty. `name` (the client's file name) only picks the suffix and is shown back."""
-    token = secrets.token_hex(16)
-    suffix = upload_suffix(name)
-    path = upload_path(settings, token, suffix)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    size = 0
-    try:
-        with open(path, "xb") as f:  # noqa: ASYNC230 - local disk, chunks of the body as they arrive
-            async for chunk in chunks:
-                size += len(chunk)
-                if size > limit:
-                    raise Invalid(f"the file is larger than {limit:,} bytes, the most an upload may take; ask an "
-                                  "admin to raise max_upload_bytes, or split the file",
-                                  details={"field": "file", "limit": limit})
-                f.write(chunk)
-        if size == 0:
-            raise Invalid("the file is empty; choose a file with records", details={"field": "file", "line": 0})
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return Upload(token=token, suffix=suffix, name=clean_name(name), size=size)
-
-
-def clean_name(name: str) -> str:
-    """The client's file name for display only: its last path part, printable, at most 200 characters."""
-    base = re.split(r"[\\/]", name)[-1]
-    base = "".join(ch for ch in base if ch.isprintable())
-    return base[:200] or "upload"
-
-
-def sweep_uploads(settings: Settings, max_age: float = UPLOAD_MAX_AGE_SECONDS) -> int:
-    """Remove uploads older than `max_age` seconds (checked but never imported); returns how many."""
-    folder = uploads_dir(settings)
-    if not folder.is_dir():
-        return 0
-    cutoff, n = time.time() - max_age, 0
-    for p in folder.iterdir():
-        if p.is_file() and p.stat().st_mtime < cutoff:
-            p.unlink(missing_ok=True)
-            n += 1
-    return n
-
-
 # -- options ------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

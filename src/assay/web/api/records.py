@@ -28,7 +28,7 @@ from assay.services.accounts import policies
 from assay.services.accounts.auth import Principal
 from assay.services.annotation import suggestions
 from assay.services.authoring import generation
-from assay.services.projects import feeds, imports, projects
+from assay.services.projects import feeds, imports, projects, uploads
 from assay.store.db import Db
 from assay.web.context import ctx
 from assay.web.deps import AfterId, DbDep, ProjectId, Reader, RecordId
@@ -84,8 +84,8 @@ async def add_records(project_id: ProjectId, request: Request, db: DbDep,
 
     p = await run_in_threadpool(allowed)
     settings = ctx(request).settings
-    up = await imports.receive_upload(settings, "request.json", request.stream(), settings.max_import_bytes)
-    path = imports.upload_path(settings, up.token, up.suffix)
+    up = await uploads.receive_upload(settings, "request.json", request.stream(), settings.max_import_bytes)
+    path = uploads.upload_path(settings, up.token, up.suffix)
     try:
         return await run_in_threadpool(_import_body, db, project_id, path, p, pending)
     finally:

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assay.schemas.source_judgments import SourceJudgmentsPublic
 from assay.services.annotation import source_judgments
-from assay.services.projects import imports
+from assay.services.projects import imports, uploads
 from assay.web.context import ctx
 from assay.web.deps import DbDep, ProjectId
 from assay.web.uploads import RAW_BODY, receive_project_upload
@@ -50,7 +50,7 @@ async def import_source_judgments(
     opts = imports.ImportOptions(fmt=fmt, on_divergence=on_divergence).checked()
 
     p, up = await receive_project_upload(request, db, project_id, name)
-    path = imports.upload_path(ctx(request).settings, up.token, up.suffix)
+    path = uploads.upload_path(ctx(request).settings, up.token, up.suffix)
 
     def run() -> source_judgments.SourceImport:
         try:

@@ -3,7 +3,7 @@
 - GET  /projects/{id}/import                     the upload form (drag and drop, or a file input)
 - POST /projects/{id}/import/upload              the file as the raw request body (sent by upload.js with
   the X-CSRF-Token header and the options in the query); role and project are checked before a byte of
-  the body is read, then it streams to a server-named file (`imports.receive_upload`, `max_upload_bytes`);
+  the body is read, then it streams to a server-named file (`uploads.receive_upload`, `max_upload_bytes`);
   answers JSON `{"url": <the dry run page>}` (201), or an error naming the field
 - GET  /projects/{id}/import/jobs/{job}          a dry run (progress, then its report) or an import
   (progress, then the import report as a table: `import_report.report_rows`); htmx polls the status part
@@ -22,7 +22,7 @@ from assay.errors import Invalid
 from assay.services.accounts import policies
 from assay.services.accounts.auth import Principal
 from assay.services.datasets.import_report import report_rows
-from assay.services.projects import import_jobs, imports, projects
+from assay.services.projects import import_jobs, imports, projects, uploads
 from assay.web.api.exports import runner_of
 from assay.web.context import ctx
 from assay.web.deps import DbDep, JobId, ProjectId, Reader, Writer
@@ -78,7 +78,7 @@ async def upload(request: Request, project_id: ProjectId, db: DbDep) -> Response
                                  priority=_int(q.get("priority", "0"), "priority"),
                                  license=q.get("license", "").strip()).checked()
     settings = ctx(request).settings
-    up = await imports.receive_upload(settings, q.get("name", "upload"), request.stream(), settings.max_upload_bytes)
+    up = await uploads.receive_upload(settings, q.get("name", "upload"), request.stream(), settings.max_upload_bytes)
     runner = runner_of(request)
     job_id = await run_in_threadpool(import_jobs.start_check, db, runner, p.user, project_id, up, opts)
     return JSONResponse({"url": f"/projects/{project_id}/import/jobs/{job_id}", "job": job_id}, status_code=201)
