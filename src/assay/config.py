@@ -59,6 +59,9 @@ class Settings(BaseSettings):
         "Longest an explorer query (a page of a filtered view, or a selection sent to a project or saved) may "
         "run; DuckDB is interrupted then and the filter is refused as too slow (422, code query_timeout)."))
     sandbox_concurrency: int = Field(2, description="Sandbox runs allowed at once on this machine.")
+    job_retention_days: float = Field(30.0, description=(
+        "Days a finished background job (export, import check, cache build, code run) stays in the jobs "
+        "table, with its state and message; older ones are deleted daily. 0 keeps them all."))
     allow_insecure: bool = Field(False, description="Allow a non-local server with default secrets or demo "
                                  "accounts (never in production).")
     demo_accounts: bool = Field(False, description="Set by `assay demo`: demo accounts with printed passwords exist.")

@@ -9,7 +9,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from assay.store.db import Db
@@ -118,3 +118,13 @@ def enqueue_unless_active(db: Db, kind: str, key: str, params: dict[str, Any], *
         state = _state(q.add(s, kind, {**params, "key": key}, created_by=created_by))
     _wake_runners()  # after the commit, so the pollers see the row
     return state
+
+
+def prune(db: Db, days: float) -> int:
+    """Delete the jobs that ended more than `days` days ago (the jobs table's retention; 0 or less keeps
+    every job). A job's state, message and result are then gone: its poll URL answers 404 and an explorer
+    cache whose failed build was pruned is built again when opened. Returns how many were deleted."""
+    if days <= 0:
+        return 0
+    with db.write() as s:
+        return q.prune_finished(s, datetime.now(UTC) - timedelta(days=days))

@@ -3,7 +3,7 @@ lifespan and `assay worker` both call `register_all`."""
 
 from __future__ import annotations
 
-from assay.jobs import JobRunner
+from assay.jobs import JobRunner, table
 from assay.services.code import background as code_background
 from assay.services.code.execution import CodeRunner
 from assay.services.explorer import cache as explorer_cache
@@ -19,4 +19,6 @@ def register_all(jobs: JobRunner, *, sandbox_concurrency: int | None = None) -> 
     explorer_cache.register(jobs)
     export_jobs.register(jobs)
     import_jobs.register(jobs)  # uploads: dry runs and imports (records.import_check, records.import)
+    # retention: finished jobs older than `job_retention_days` are deleted at start and then daily
+    jobs.every(24 * 3600, "jobs.prune", lambda: table.prune(jobs.db, jobs.db.settings.job_retention_days))
     return code

@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from assay.store.tables import JobRow
@@ -102,3 +102,10 @@ def latest_with_key(s: Session, kind: str, key: str) -> JobRow | None:
 def of_kind(s: Session, kind: str, states: Collection[str]) -> Sequence[JobRow]:
     return s.scalars(select(JobRow).where(JobRow.kind == kind, JobRow.state.in_(list(states)))
                      .order_by(JobRow.id)).all()
+
+
+def prune_finished(s: Session, before: datetime) -> int:
+    """Delete the jobs that ended (done or failed) before `before`; queued and running jobs stay. Returns how
+    many were deleted."""
+    res = s.execute(delete(JobRow).where(JobRow.state.in_(("done", "failed")), JobRow.finished_at < before))
+    return int(getattr(res, "rowcount", 0) or 0)
