@@ -7,8 +7,9 @@ costs about 50–80 µs of Python on SQLite, against 250–400 µs for the same 
 compiled cache keeps one compiled form per statement and dialect. `FOR UPDATE [SKIP LOCKED]` renders on
 PostgreSQL only (SQLite transactions are already exclusive).
 
-This module owns only the SQL; the statements that change `records.leased_count` / `submitted_count` are run
-by `assay.store.slots` alone (the one owner of the exactly-k counters); the rules (leases, gold, review) live
+This module owns only the SQL; the statements that change `records.leased_count` / `submitted_count` (and with
+them `records.queue_taken`, the claim's order key) are run by `assay.store.slots` alone (the one owner of the
+exactly-k counters); the rules (leases, gold, review) live
 in `assay.services.annotation`. UPDATE statements here have their SET columns given by the parameters
 of each call (`conn.execute(SET_RECORD_COUNTS, {"rid": …, "submitted_count": …})`), so the column types
 (JSON, timestamps) apply.
@@ -25,10 +26,12 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     exists,
     func,
     insert,
     literal_column,
+    null,
     select,
     update,
 )
@@ -159,26 +162,38 @@ _had = exists().where(assignments.c.record_id == records.c.id, assignments.c.use
 _has_completions = exists().where(completions.c.record_id == records.c.id)
 
 
-def _candidates(*, gold: bool, ready: bool, skip_locked: bool = True) -> Select[tuple[object, ...]]:
+def _candidates(*, gold: bool, ready: bool, skip_locked: bool = True,
+                indexed: bool = True) -> Select[tuple[object, ...]]:
+    """The claim's SELECT … LIMIT 1 FOR UPDATE. `indexed`: in the order of `ix_records_claim`, read from its
+    top (records with room only; the cost does not grow with the open records); otherwise over every open
+    record by its counters, sorted (the fallback, which does not trust `queue_taken`)."""
     q = select(*RECORD_COLUMNS).where(records.c.project_id == bindparam("project_id"), records.c.queued.is_(True),
                                       ~_had)
     if ready:  # records still waiting for generated completions are not served to a form that judges them
         q = q.where(_has_completions)
     if gold:  # gold records are not limited by k; one at random
         return q.where(records.c.is_gold.is_(True)).order_by(func.random()).limit(1).with_for_update(of=records)
-    # `submitted_count < k` is implied by `taken < k` but, unlike it, can use the queue index: finished
-    # records are skipped by the index instead of being read one by one
-    return (q.where(records.c.is_gold.is_(False), records.c.submitted_count < bindparam("k"),
-                    _taken < bindparam("k"))
-            .order_by(records.c.priority.desc(), _taken.desc(), records.c.id).limit(1)
-            .with_for_update(skip_locked=skip_locked, of=records))
+    # `taken < k` is the exactly-k rule, checked on the row itself (and again on its newest version once
+    # locked), whatever `queue_taken` says
+    q = q.where(records.c.is_gold.is_(False), _taken < bindparam("k"))
+    if indexed:
+        q = q.where(records.c.queue_taken.is_not(None)).order_by(
+            records.c.priority.desc(), records.c.queue_taken.desc(), records.c.id)
+    else:  # `submitted_count < k` is implied but can use ix_records_queue to skip the finished records
+        q = q.where(records.c.submitted_count < bindparam("k")).order_by(
+            records.c.priority.desc(), _taken.desc(), records.c.id)
+    return q.limit(1).with_for_update(skip_locked=skip_locked, of=records)
 
 
-# the best free record for the caller: [ready?] -> statement (parameters: project_id, user_id, k)
+# the best free record for the caller, by the claim's index: [ready?] -> statement (parameters: project_id,
+# user_id, k); concurrent claims skip each other's locked records
 NEXT_RECORD = {ready: _candidates(gold=False, ready=ready) for ready in (False, True)}
-# the same, waiting for records other transactions hold locked instead of skipping them (PostgreSQL: when
-# every record with room is locked at that moment, the skipping form finds none although some will have room)
-NEXT_RECORD_WAITING = {ready: _candidates(gold=False, ready=ready, skip_locked=False) for ready in (False, True)}
+# the same by the counters over every open record, waiting for records other transactions hold locked
+# instead of skipping them: run when NEXT_RECORD finds nothing (PostgreSQL: every record with room may be
+# locked at that moment although some will have room; both: a `queue_taken` gone stale costs order, never
+# a record)
+NEXT_RECORD_WAITING = {ready: _candidates(gold=False, ready=ready, skip_locked=False, indexed=False)
+                       for ready in (False, True)}
 # a random gold record the caller never had: [ready?] -> statement (parameters: project_id, user_id)
 NEXT_GOLD = {ready: _candidates(gold=True, ready=ready) for ready in (False, True)}
 
@@ -186,8 +201,17 @@ GOLD_SEEN = (select(func.count()).select_from(assignments.join(records, records.
              .where(assignments.c.project_id == bindparam("project_id"),
                     assignments.c.user_id == bindparam("user_id"), records.c.is_gold.is_(True)))
 
+# the record's project's k, inside a statement on the record
+_k = select(projects.c.annotators_per_record).where(projects.c.id == records.c.project_id).scalar_subquery()
+
+
+def _open_taken(taken: ColumnElement[int]) -> ColumnElement[int | None]:
+    """`records.queue_taken` for a record whose counters will add up to `taken`: `taken` below k, else NULL."""
+    return case((taken < _k, taken), else_=null())
+
+
 TAKE_SLOT = (update(records).where(records.c.id == bindparam("rid"))
-             .values(leased_count=records.c.leased_count + 1))
+             .values(leased_count=records.c.leased_count + 1, queue_taken=_open_taken(_taken + 1)))
 NEW_ASSIGNMENT = insert(assignments)
 
 EXPIRE_LEASES = (update(assignments)
@@ -195,7 +219,7 @@ EXPIRE_LEASES = (update(assignments)
                         assignments.c.expires_at <= bindparam("now"))
                  .values(status="expired").returning(assignments.c.record_id))
 FREE_SLOT = (update(records).where(records.c.id == bindparam("rid"), records.c.leased_count > 0)
-             .values(leased_count=records.c.leased_count - 1))
+             .values(leased_count=records.c.leased_count - 1, queue_taken=_open_taken(_taken - 1)))
 # a member's live leases end at once (member removal): parameters pid, uid, now; returns the record ids
 END_LEASES_OF = (update(assignments)
                  .where(assignments.c.project_id == bindparam("pid"), assignments.c.user_id == bindparam("uid"),
@@ -203,14 +227,17 @@ END_LEASES_OF = (update(assignments)
                  .values(status="expired", expires_at=bindparam("now")).returning(assignments.c.record_id))
 # one more submission counted, regardless of k (imported judgments, authored records)
 COUNT_SUBMISSION = (update(records).where(records.c.id == bindparam("rid"))
-                    .values(submitted_count=records.c.submitted_count + 1))
+                    .values(submitted_count=records.c.submitted_count + 1, queue_taken=_open_taken(_taken + 1)))
 # a submission no longer counted (review reject + requeue)
 UNCOUNT_SUBMISSION = (update(records).where(records.c.id == bindparam("rid"), records.c.submitted_count > 0)
-                      .values(submitted_count=records.c.submitted_count - 1))
+                      .values(submitted_count=records.c.submitted_count - 1, queue_taken=_open_taken(_taken - 1)))
 # a submission turned back into its author's lease (review reject + return): the slot stays theirs
 SUBMISSION_TO_LEASE = (update(records).where(records.c.id == bindparam("rid"), records.c.submitted_count > 0)
                        .values(submitted_count=records.c.submitted_count - 1,
-                               leased_count=records.c.leased_count + 1))
+                               leased_count=records.c.leased_count + 1, queue_taken=_open_taken(_taken)))
+# every record of a project keyed again from its counters (its k changed): parameter pid
+RESET_QUEUE_TAKEN = (update(records).where(records.c.project_id == bindparam("pid"))
+                     .values(queue_taken=_open_taken(_taken)))
 
 # --- submit --------------------------------------------------------------------------------------------
 

@@ -7,6 +7,12 @@ may count beyond it, see `add_submitted`). Every function here changes a counter
 where it says so, the annotation) that it counts in the caller's transaction, so the two never drift apart;
 no other code writes either counter, an assignment's status or a submitted annotation.
 
+With the counters goes the claim's order key `records.queue_taken`: their sum while it is below the
+project's k, NULL once the record is full (`open_taken`). Every statement here that changes a counter sets
+it in the same UPDATE, and `reset_queue_taken` sets it again for a whole project when its k changes. The
+claim orders and finds records by it (`queue_statements.NEXT_RECORD`) but checks k on the counters, so a
+stale key could only change the order in which records are served, never how many judgments one gets.
+
 Each function takes the caller's transaction — a bare `Connection` on the hot path (`Db.connection`) or an
 ORM `Session` (`Db.transaction`); both have `execute` — and never commits. The statements are prebuilt at
 import in `assay.store.queue_statements`, so the hot path pays for no statement construction. Callers lock
@@ -25,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assay.store import queue_statements as Q
-from assay.store.tables import AssignmentRow, RecordRow
+from assay.store.tables import AssignmentRow, ProjectRow, RecordRow
 
 Tx = Session | Connection
 
@@ -125,7 +131,8 @@ def submit(tx: Tx, held: Held, *, k: int, project_id: int, record_id: int, user_
         else:
             submitted += 1
     if (submitted, leased) != (held.submitted_count, held.leased_count):
-        tx.execute(Q.SET_RECORD, {"rid": record_id, "submitted_count": submitted, "leased_count": leased})
+        tx.execute(Q.SET_RECORD, {"rid": record_id, "submitted_count": submitted, "leased_count": leased,
+                                  "queue_taken": open_taken(submitted, leased, k)})
     stored = (values | {"answers": answers, "status": "submitted", "submitted_at": now} if counted
               else values | {"answers": typed})
     if held.annotation_id is None:
@@ -171,28 +178,51 @@ def reject(tx: Tx, *, record_id: int, assignment_id: int, annotation_id: int,
     tx.execute(Q.SET_ANNOTATION, {"aid": annotation_id, "status": "draft"})
 
 
+# --- the claim's order key ---------------------------------------------------------------------------
+
+
+def open_taken(submitted: int, leased: int, k: int) -> int | None:
+    """`records.queue_taken` for these counters under k: their sum while below k, None once full."""
+    taken = submitted + leased
+    return taken if taken < k else None
+
+
+def reset_queue_taken(tx: Tx, project_id: int) -> None:
+    """Set `records.queue_taken` again from the counters for every record of the project, under the k its
+    row holds in this transaction (call it after changing k)."""
+    tx.execute(Q.RESET_QUEUE_TAKEN, {"pid": project_id})
+
+
 # --- counting ----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Drift:
-    """A record whose counters disagree with its assignments."""
+    """A record whose counters disagree with its assignments, or whose `queue_taken` with its counters."""
 
     record_id: int
     leased_count: int
     submitted_count: int
     leased_rows: int
     submitted_rows: int
+    queue_taken: int | None = None
+    expected_queue_taken: int | None = None
 
 
 def drift(tx: Tx, project_id: int) -> list[Drift]:
     """Records of the project whose `leased_count` / `submitted_count` differ from the number of their
-    assignments in status 'leased' / 'submitted' (none when the invariant holds), by record id."""
+    assignments in status 'leased' / 'submitted', or whose `queue_taken` differs from what the counters
+    and the project's k make it (none when the invariant holds), by record id."""
     def rows_in(status: str) -> Any:
         return (select(func.count()).select_from(AssignmentRow)
                 .where(AssignmentRow.record_id == RecordRow.id, AssignmentRow.status == status)
                 .correlate(RecordRow).scalar_subquery())
 
+    k = tx.execute(select(ProjectRow.annotators_per_record).where(ProjectRow.id == project_id)).scalar_one()
     q = (select(RecordRow.id, RecordRow.leased_count, RecordRow.submitted_count, rows_in("leased"),
-                rows_in("submitted")).where(RecordRow.project_id == project_id).order_by(RecordRow.id))
-    return [Drift(*row) for row in tx.execute(q) if (row[1], row[2]) != (row[3], row[4])]
+                rows_in("submitted"), RecordRow.queue_taken)
+         .where(RecordRow.project_id == project_id).order_by(RecordRow.id))
+    found = [Drift(rid, leased, submitted, leased_rows, submitted_rows, taken, open_taken(submitted, leased, k))
+             for rid, leased, submitted, leased_rows, submitted_rows, taken in tx.execute(q)]
+    return [d for d in found if (d.leased_count, d.submitted_count, d.queue_taken)
+            != (d.leased_rows, d.submitted_rows, d.expected_queue_taken)]

@@ -129,6 +129,10 @@ class RecordRow(Base):
     gold_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     submitted_count: Mapped[int] = mapped_column(Integer, default=0)
     leased_count: Mapped[int] = mapped_column(Integer, default=0)
+    # the claim's order key: submitted_count + leased_count while it is below the project's k, NULL once the
+    # record is full. Written with the counters by `assay.store.slots` alone; the claim's index holds only the
+    # records with room (ix_records_claim), so a claim never reads the finished ones
+    queue_taken: Mapped[int | None] = mapped_column(Integer, nullable=True, default=0, server_default="0")
     # False: a lead took the record out of the queue (records table); it is served to nobody
     queued: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -141,6 +145,13 @@ class RecordRow(Base):
         Index("ix_records_table_priority", "project_id", "priority", "id"),
         Index("ix_records_table_submitted", "project_id", "submitted_count", "id"),
     )
+
+
+# the claim's order (priority, then records that already have judgments, then oldest) over the records with
+# room: the claim reads it from the top and stops at the first record it may serve (migration 0011)
+Index("ix_records_claim", RecordRow.project_id, RecordRow.is_gold, RecordRow.queued, RecordRow.priority.desc(),
+      RecordRow.queue_taken.desc(), RecordRow.id, postgresql_where=RecordRow.queue_taken.is_not(None),
+      sqlite_where=RecordRow.queue_taken.is_not(None))
 
 
 class CompletionRow(Base):

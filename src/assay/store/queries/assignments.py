@@ -88,11 +88,13 @@ def next_record(conn: Session | Connection, project_id: int, user_id: int, k: in
     the columns of `queue_statements.RECORD_COLUMNS`; None when there is none. `ready`: only records with
     completions."""
     params = {"project_id": project_id, "user_id": user_id, "k": k}
-    found = conn.execute((Q.NEXT_GOLD if gold else Q.NEXT_RECORD)[ready], params).first()
-    dialect = (conn.get_bind() if isinstance(conn, Session) else conn).dialect.name
-    if found is None and not gold and dialect == "postgresql":
-        # SKIP LOCKED passed over records that concurrent claims and submits hold: they may still have room
-        # once those commit, so wait for them rather than tell the person their queue is empty (the wait
-        # rechecks each record's counters as committed)
+    if gold:
+        return conn.execute(Q.NEXT_GOLD[ready], params).first()
+    found = conn.execute(Q.NEXT_RECORD[ready], params).first()
+    if found is None:
+        # PostgreSQL: SKIP LOCKED passed over records that concurrent claims and submits hold; they may still
+        # have room once those commit, so wait for them rather than tell the person their queue is empty (the
+        # wait rechecks each record's counters as committed). Both: the fallback orders by the counters
+        # themselves, so a record whose `queue_taken` went stale is still served.
         found = conn.execute(Q.NEXT_RECORD_WAITING[ready], params).first()
     return found

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from assay.domain.projects import ProjectSpec
 from assay.domain.questions import Question
+from assay.store import slots
 from assay.store.tables import AnnotationRow, MemberRow, ProjectRow, QuestionRow
 
 
@@ -67,10 +68,13 @@ def retitle_questions(s: Session, row: ProjectRow, questions: list[Question]) ->
 
 def update_settings(s: Session, row: ProjectRow, spec: ProjectSpec) -> ProjectRow:
     """Write the spec's title, guidelines, distribution settings and settings; flush and reload the row."""
+    k_changed = row.annotators_per_record != spec.annotators_per_record
     row.title, row.guidelines = spec.title, spec.guidelines
     row.annotators_per_record = spec.annotators_per_record
     row.lease_seconds = spec.lease_minutes * 60
     row.settings = dict(spec.settings)
     s.flush()
+    if k_changed:  # which records have room changed with k: the claim's order key follows
+        slots.reset_queue_taken(s, row.id)
     s.refresh(row)
     return row
