@@ -282,7 +282,10 @@ def test_cpu_burner_is_stopped_at_the_limit(sandbox: BubblewrapSandbox, language
 
 @pytest.mark.parametrize("language", LANGS)
 def test_output_flood_is_cut(sandbox: BubblewrapSandbox, language: str) -> None:
-    code = {"javascript": "function attack() { const s = 'x'.repeat(65536); for (;;) process.stdout.write(s); }",
+    # JavaScript writes with fs.writeSync, which blocks on a full pipe like the other languages' writes;
+    # process.stdout.write queues in memory instead (see the next test)
+    code = {"javascript": "function attack() { const fs = require('fs'); const s = 'x'.repeat(65536); "
+                          "for (;;) fs.writeSync(1, s); }",
             "cpp": "void attack() { std::string s(65536, 'x'); for (;;) std::fwrite(s.data(), 1, s.size(), stdout); }",
             "java": "    static void attack() { String s = \"x\".repeat(65536); for (;;) System.out.print(s); }",
             "go": "func attack() { s := strings.Repeat(\"x\", 65536); for { os.Stdout.WriteString(s) } }",
@@ -291,6 +294,18 @@ def test_output_flood_is_cut(sandbox: BubblewrapSandbox, language: str) -> None:
     r = _run(sandbox, language, code)
     assert r.status == "crashed" and "output limit" in r.message, (r.status, r.message)
     assert r.run is not None and len(r.run.stdout) <= LIMITS.max_output_bytes
+
+
+def test_a_queued_output_flood_in_node_ends_contained(sandbox: BubblewrapSandbox) -> None:
+    """`process.stdout.write` in a loop that never yields queues its chunks in Node's memory while the pipe is
+    full: the run ends at the output cap or, when the reader is slower (a loaded machine), at the memory
+    limit (V8 dies by SIGSEGV or SIGABRT). Either way it ends, crashed, with its output cut at the cap."""
+    r = _run(sandbox, "javascript", "function attack() { const s = 'x'.repeat(65536); "
+                                    "for (;;) process.stdout.write(s); }")
+    assert r.status == "crashed", (r.status, r.message)
+    assert "output limit" in r.message or "signal" in r.message, r.message
+    assert r.run is not None and len(r.run.stdout) <= LIMITS.max_output_bytes
+    assert r.run.wall_seconds < LIMITS.wall_seconds + 5
 
 
 @pytest.mark.parametrize("language", LANGS)
