@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta, timezone, UTC
 
 import pytest
@@ -17,6 +18,7 @@ from assay.services.annotation import queue
 from assay.services.annotation import submissions as annotations
 from assay.services.projects import projects, records
 from assay.store.queries import annotations as annotations_q
+from assay.store.queries import assignments as assignments_q
 from assay.store.tables import AssignmentRow
 
 ANSWER = {"preference": {"choice": "a", "strength": 2}}
@@ -169,6 +171,23 @@ def test_a_claim_waits_for_a_record_another_transaction_holds(db):
     claimer.join(timeout=30)
     assert not claimer.is_alive()
     assert len(got) == 1 and getattr(got[0], "record_id", None) == first.record_id
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+def test_a_claim_holding_other_locks_does_not_wait(db):
+    """After a lease sweep the claim's transaction holds the freed records' locks: waiting then for a record
+    another transaction holds could deadlock with a claim doing the same, so that claim passes it over."""
+    p = make_project(db, k=2, n=1)
+    a = users.add_user(db, "a", "password123")
+    first = queue.claim_next(db, p.id, a.id)
+    assert first is not None
+    with db.write_connection() as holder:
+        assert annotations_q.lock_record(holder, first.record_id) is not None
+        with db.write_connection() as conn:
+            started = time.monotonic()
+            assert assignments_q.next_record(conn, p.id, -1, 2, ready=False, gold=False, may_wait=False) is None
+            assert time.monotonic() - started < 5
 
 
 def test_records_waiting_for_completions_are_not_served(db):

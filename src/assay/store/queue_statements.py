@@ -194,6 +194,9 @@ NEXT_RECORD = {ready: _candidates(gold=False, ready=ready) for ready in (False, 
 # a record)
 NEXT_RECORD_WAITING = {ready: _candidates(gold=False, ready=ready, skip_locked=False, indexed=False)
                        for ready in (False, True)}
+# the same without waiting, for a transaction that already holds other records' locks (a lease sweep freed
+# their slots): waiting then could deadlock with another claim doing the same
+NEXT_RECORD_BY_COUNTERS = {ready: _candidates(gold=False, ready=ready, indexed=False) for ready in (False, True)}
 # a random gold record the caller never had: [ready?] -> statement (parameters: project_id, user_id)
 NEXT_GOLD = {ready: _candidates(gold=True, ready=ready) for ready in (False, True)}
 

@@ -164,9 +164,10 @@ def _claim_once(db: Db, project_id: int, user_id: int, authorize: Authorize | No
         if gold.want_gold(conn, project_id, user_id, gold.GoldPolicy.of(found.settings)):
             rec = assignments.next_record(conn, project_id, user_id, k, ready=ready, gold=True)
         if rec is None:
-            rec = assignments.next_record(conn, project_id, user_id, k, ready=ready, gold=False)
+            # a sweep's freed slots hold their records locked: then the claim must not wait for other records
+            rec = assignments.next_record(conn, project_id, user_id, k, ready=ready, gold=False, may_wait=not swept)
             if rec is None and not swept and slots.expire_stale(conn, project_id, now):  # slots came free
-                rec = assignments.next_record(conn, project_id, user_id, k, ready=ready, gold=False)
+                rec = assignments.next_record(conn, project_id, user_id, k, ready=ready, gold=False, may_wait=False)
         if rec is None:
             return None
         expires = now + timedelta(seconds=found.lease_seconds)

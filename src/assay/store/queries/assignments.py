@@ -83,10 +83,10 @@ def claim_context(conn: Session | Connection, project_id: int, user_id: int, now
 
 
 def next_record(conn: Session | Connection, project_id: int, user_id: int, k: int, *, ready: bool,
-                gold: bool) -> Row[Any] | None:
+                gold: bool, may_wait: bool = True) -> Row[Any] | None:
     """The best free record for the person (or a random gold one they never had), locked for the claim, with
     the columns of `queue_statements.RECORD_COLUMNS`; None when there is none. `ready`: only records with
-    completions."""
+    completions. `may_wait=False` when the transaction already holds other records' locks (see below)."""
     params = {"project_id": project_id, "user_id": user_id, "k": k}
     if gold:
         return conn.execute(Q.NEXT_GOLD[ready], params).first()
@@ -94,7 +94,9 @@ def next_record(conn: Session | Connection, project_id: int, user_id: int, k: in
     if found is None:
         # PostgreSQL: SKIP LOCKED passed over records that concurrent claims and submits hold; they may still
         # have room once those commit, so wait for them rather than tell the person their queue is empty (the
-        # wait rechecks each record's counters as committed). Both: the fallback orders by the counters
-        # themselves, so a record whose `queue_taken` went stale is still served.
-        found = conn.execute(Q.NEXT_RECORD_WAITING[ready], params).first()
+        # wait rechecks each record's counters as committed) — unless this transaction holds other records'
+        # locks, when two claims waiting for each other's records would deadlock. Both databases: the
+        # fallback orders by the counters themselves, so a record whose `queue_taken` went stale is still served.
+        fallback = Q.NEXT_RECORD_WAITING if may_wait else Q.NEXT_RECORD_BY_COUNTERS
+        found = conn.execute(fallback[ready], params).first()
     return found
