@@ -3,7 +3,7 @@ boundary index built once per version inside its explorer cache.
 
 Search semantics stay those of the filter language's `text~word`: a record matches when its lower-cased
 text (every message and completion, joined by newlines) contains the search term as a substring. The index
-answers that exactly for most terms and narrows the rest to a few candidate rows that DuckDB then checks.
+answers that exactly for most terms and narrows the rest to candidate rows whose text `verify` checks.
 
 Tokens (see `search_kernel`): runs of *word bytes* of the lower-cased UTF-8 text (`a-z`, `0-9` and every
 non-ASCII byte, so `café`, `don’t` with a curly apostrophe and `東京で` are single tokens); separators are
