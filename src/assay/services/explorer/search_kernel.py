@@ -74,28 +74,28 @@ def _intern(buf: np.ndarray, a: int, b: int, slots: np.ndarray, vbytes: np.ndarr
 
 
 @njit(cache=True, inline="always")
+def _append_strings(data: np.ndarray, offs: np.ndarray, s: int, e: int, scratch: np.ndarray, ln: int,
+                    first: bool) -> tuple[int, bool]:
+    """Append strings s:e of (data, offs) to scratch[:ln], each after a '\n' unless it is the row's first.
+    Returns the new length and whether the row is still empty."""
+    for j in range(s, e):
+        if not first:
+            scratch[ln] = 10
+            ln += 1
+        first = False
+        a, b = offs[j], offs[j + 1]
+        scratch[ln:ln + b - a] = data[a:b]
+        ln += b - a
+    return ln, first
+
+
+@njit(cache=True, inline="always")
 def _join_row(mdata: np.ndarray, moffs: np.ndarray, ms: int, me: int, cdata: np.ndarray, coffs: np.ndarray,
               cs: int, ce: int, scratch: np.ndarray) -> int:
     """Copy one row's text into scratch, joined as the DuckDB expression joins it: its message strings
     ms:me then its completion strings cs:ce, separated by '\n'. Returns its length."""
-    ln = 0
-    first = True
-    for j in range(ms, me):
-        if not first:
-            scratch[ln] = 10
-            ln += 1
-        first = False
-        a, b = moffs[j], moffs[j + 1]
-        scratch[ln:ln + b - a] = mdata[a:b]
-        ln += b - a
-    for j in range(cs, ce):
-        if not first:
-            scratch[ln] = 10
-            ln += 1
-        first = False
-        a, b = coffs[j], coffs[j + 1]
-        scratch[ln:ln + b - a] = cdata[a:b]
-        ln += b - a
+    ln, first = _append_strings(mdata, moffs, ms, me, scratch, 0, True)
+    ln, _ = _append_strings(cdata, coffs, cs, ce, scratch, ln, first)
     return ln
 
 
