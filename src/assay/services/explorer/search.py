@@ -94,7 +94,8 @@ class _Builder:
         self.slots = np.zeros((1 << 21, 2), np.uint64)
         self.vbytes = np.empty(16 << 20, np.uint8)
         self.voffs = np.zeros(1 << 20, np.int64)
-        self.state = np.zeros(2, np.int64)  # entries, vocabulary bytes
+        self.seen = np.zeros(1 << 20, np.int64)  # per entry: the serial number of the last row that had it
+        self.state = np.zeros(3, np.int64)  # entries, vocabulary bytes, rows scanned (serial numbers)
 
     def grow_table(self) -> None:
         new = np.zeros((len(self.slots) * 2, 2), np.uint64)
@@ -107,6 +108,7 @@ class _Builder:
         vo = np.zeros(len(self.voffs) * 2, np.int64)
         vo[:len(self.voffs)] = self.voffs
         self.vbytes, self.voffs = vb, vo
+        self.seen = np.zeros(len(vo), np.int64)  # the batch is scanned again, with fresh serial numbers
 
     def scan(self, batch: pa.RecordBatch | pa.Table) -> tuple[np.ndarray, np.ndarray]:
         """(entry ids, batch row) pairs of one batch, distinct, row after row."""
@@ -117,11 +119,12 @@ class _Builder:
         longest = int(row_len.max()) if n else 0
         cap = len(md) + len(co) + len(mo) + len(cd) + 3 * n + 16
         scratch = np.empty(longest + 1, np.uint8)
-        items = np.empty(2 * longest + 4, np.int32)
+        items = np.empty((2 * longest + 4, 2), np.int32)
+        hashes = np.empty((2 * longest + 4, 2), np.uint64)
         out_ids, out_rows = np.empty(cap, np.int32), np.empty(cap, np.uint16)
         while True:
             got = _kern().scan_batch(md, mo, ms, me, cd, co, cs, ce, n, self.slots, self.vbytes, self.voffs,
-                                  self.state, out_ids, out_rows, scratch, items)
+                                     self.state, self.seen, out_ids, out_rows, scratch, items, hashes)
             if got == -1:
                 self.grow_table()
             elif got == -2:
