@@ -369,6 +369,8 @@ def _term_rows(ix: WordIndex, term: str) -> tuple[np.ndarray | None, bool]:
         return None, False
     lead = runs[0][1] if not runs[0][0] else b""
     trail = runs[-1][1] if not runs[-1][0] else b""
+    if len(pieces) == 1 and not lead and not trail:  # one piece: the tokens containing it
+        return _word_rows(ix, pieces[0], False, False), True
     seps = [x for w, x in runs if not w]
     seps = seps[int(bool(lead)):len(seps) - int(bool(trail))]  # the separators between pieces
     last = len(pieces) - 1
@@ -390,9 +392,7 @@ def _term_rows(ix: WordIndex, term: str) -> tuple[np.ndarray | None, bool]:
         p = pieces[0] if before else pieces[-1]
         rows, ex = _edge_rows(ix, sep, p, last > 0 or bool(trail if before else lead), before)
         acc, exact, constraints = _and(acc, rows), exact and ex, constraints + 1
-    for i, p in enumerate(pieces):  # the token itself: alone, or narrowing a piece longer than K
-        if len(pieces) == 1 and not lead and not trail:
-            return _word_rows(ix, p, False, False), True
+    for i, p in enumerate(pieces):  # the token itself: narrowing a piece longer than K, or alone
         if len(p) > K or acc is None:
             acc = _and(acc, _word_rows(ix, p, i > 0 or bool(lead), i < last or bool(trail)))
     return acc, exact and constraints == 1
