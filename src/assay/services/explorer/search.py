@@ -26,8 +26,8 @@ the same way into pieces and separators:
   narrows to candidate rows, which are then checked on the text (`verify`);
 * a term without any word byte (`?!`): a scan.
 
-Files in the cache folder: `postings.bin` (each entry's rows: the gaps between its row numbers as LEB128
-varints, or a packed bitmap of every row when that is smaller), `words.arrow` (term, start, count, enc) and
+Files in the cache folder: `postings.bin` (each entry's rows in the smallest of three forms: the gaps
+between its row numbers as LEB128 varints, Elias-Fano, or a packed bitmap of every row), `words.arrow` (term, start, count, enc) and
 `keys.arrow` (l, s, r, start, count, enc). The build streams the version in batches of BATCH rows: a numba
 kernel tokenises each batch into a hash table of entries, the (entry, row) pairs of each batch are
 spilled to a temporary file grouped by entry, and the postings are assembled by ranges of entries, so
@@ -65,6 +65,7 @@ def _kern() -> ModuleType:
 BATCH = 16_384  # rows per batch (row numbers within a batch are spilled as uint16)
 GROUP_PAIRS = 24_000_000  # (entry, row) pairs assembled at once
 FILES = ("postings.bin", "words.arrow", "keys.arrow")
+PAD = 8  # zero bytes after the last entry: an Elias-Fano reader loads up to 5 bytes at a time
 
 
 def _strings(col: pa.Array | pa.ChunkedArray, field: str) -> tuple[np.ndarray, ...]:
@@ -211,6 +212,7 @@ def _write(b: _Builder, n: int, gcounts: np.ndarray, per_batch: list[tuple[int, 
             encs[gu] = en
             out.write(buf[:w].tobytes())
             written += w
+        out.write(b"\0" * PAD)
     ll, ls = _kern().split_key(b.vbytes, b.voffs, n)
     voffs = b.voffs[:n + 1]
     is_word = ls == 0
@@ -262,7 +264,7 @@ class WordIndex:
         acc = np.zeros(((self.rows + 31) // 32) * 4, np.uint8)
         sel = np.flatnonzero(mask)
         if len(sel):
-            _kern().union_into(acc, self.post, lex.starts, lex.counts, lex.encs, sel)
+            _kern().union_into(acc, self.post, lex.starts, lex.counts, lex.encs, sel, self.rows)
         return acc
 
 

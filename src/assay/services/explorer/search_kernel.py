@@ -258,11 +258,30 @@ def split_key(vbytes: np.ndarray, voffs: np.ndarray, n: int) -> tuple[np.ndarray
     return ll, ls
 
 
+@njit(cache=True, inline="always")
+def ef_low_bits(count: int, nrows: int) -> int:
+    """The low bits per row of an Elias-Fano list of `count` rows among `nrows`: floor(log2(nrows / count))."""
+    low = 0
+    while (nrows >> (low + 1)) >= count:
+        low += 1
+    return low
+
+
+@njit(cache=True, inline="always")
+def ef_size(count: int, nrows: int) -> int:
+    """Bytes of an Elias-Fano list (see `encode`)."""
+    low = ef_low_bits(count, nrows)
+    return (count * low + 7) // 8 + (count + (nrows >> low) + 8) // 8
+
+
 @njit(cache=True)
 def encode(rows: np.ndarray, counts: np.ndarray, nrows: int, out: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """Encode each entry's rows (grouped, ascending) into out: the gaps between its row numbers as LEB128
-    varints, or a packed bitmap of nrows bits (4-aligned) when that is smaller. Returns (bytes written,
-    byte offset of each entry, 1 for a bitmap)."""
+    """Encode each entry's rows (grouped, ascending) into out, in the smallest of three forms: the gaps
+    between its row numbers as LEB128 varints (enc 0), a packed bitmap of nrows bits, 4-aligned (enc 1), or
+    Elias-Fano (enc 2): each row's low `ef_low_bits` bits packed little-endian, then a bit vector with one
+    bit set per row at (row >> low) + its index. Elias-Fano takes about 2 + log2(nrows / count) bits a row
+    whatever the gaps, where a varint takes 8, 16 or 24. Returns (bytes written, byte offset of each entry,
+    its form). The caller pads the file's end (`PAD` bytes) so a reader may load a few bytes past an entry."""
     nb = ((nrows + 31) // 32) * 4
     starts = np.empty(len(counts), np.int64)
     encs = np.zeros(len(counts), np.int8)
@@ -279,7 +298,8 @@ def encode(rows: np.ndarray, counts: np.ndarray, nrows: int, out: np.ndarray) ->
                 size += 1
                 gap >>= 7
             size += 1
-        if size > nb + 3:
+        ef = ef_size(c, nrows)
+        if nb + 3 < size and nb + 3 < ef:
             w = (w + 3) // 4 * 4
             starts[e] = w
             encs[e] = 1
@@ -288,6 +308,26 @@ def encode(rows: np.ndarray, counts: np.ndarray, nrows: int, out: np.ndarray) ->
                 r = rows[t]
                 out[w + (r >> 3)] |= np.uint8(1 << (r & 7))
             w += nb
+        elif ef < size:
+            starts[e] = w
+            encs[e] = 2
+            out[w:w + ef] = 0
+            low = ef_low_bits(c, nrows)
+            lowmask = (np.int64(1) << low) - 1
+            up = w + (c * low + 7) // 8
+            for i in range(c):
+                r = np.int64(rows[k + i])
+                if low:
+                    bit = i * low
+                    j = w + (bit >> 3)
+                    v = (r & lowmask) << (bit & 7)
+                    while v:
+                        out[j] |= np.uint8(v & 255)
+                        v >>= 8
+                        j += 1
+                hp = (r >> low) + i
+                out[up + (hp >> 3)] |= np.uint8(1 << (hp & 7))
+            w += ef
         else:
             starts[e] = w
             prev = -1
@@ -304,19 +344,49 @@ def encode(rows: np.ndarray, counts: np.ndarray, nrows: int, out: np.ndarray) ->
     return w, starts, encs
 
 
+@njit(cache=True, inline="always")
+def _ef_into(acc: np.ndarray, post: np.ndarray, s: int, c: int, nrows: int) -> None:
+    """OR the `c` rows of the Elias-Fano list at post[s:] (among `nrows`) into the packed bitmap `acc`."""
+    low = ef_low_bits(c, nrows)
+    lowmask = (np.int64(1) << low) - 1
+    up = s + (c * low + 7) // 8
+    i = 0
+    byte = 0
+    while i < c:
+        x = np.int64(post[up + byte])
+        while x:
+            t = 0
+            while not (x >> t) & 1:
+                t += 1
+            x &= x - 1
+            r = byte * 8 + t - i
+            if low:
+                bit = i * low
+                j = s + (bit >> 3)
+                v = (np.int64(post[j]) | (np.int64(post[j + 1]) << 8) | (np.int64(post[j + 2]) << 16)
+                     | (np.int64(post[j + 3]) << 24) | (np.int64(post[j + 4]) << 32))
+                r = (r << low) | ((v >> (bit & 7)) & lowmask)
+            acc[r >> 3] |= np.uint8(1 << (r & 7))
+            i += 1
+        byte += 1
+
+
 @njit(cache=True, nogil=True)
 def union_into(acc: np.ndarray, post: np.ndarray, starts: np.ndarray, counts: np.ndarray, encs: np.ndarray,
-               sel: np.ndarray) -> None:
-    """OR the rows of the entries `sel` into the packed bitmap `acc`."""
+               sel: np.ndarray, nrows: int) -> None:
+    """OR the rows of the entries `sel` (among `nrows` rows) into the packed bitmap `acc`."""
     nb = len(acc)
     for e in sel:
         s = starts[e]
+        c = counts[e]
         if encs[e] == 1:
             for k in range(nb):
                 acc[k] |= post[s + k]
+        elif encs[e] == 2:
+            _ef_into(acc, post, s, c, nrows)
         else:
             r = -1
-            for _ in range(counts[e]):
+            for _ in range(c):
                 gap = 0
                 shift = 0
                 while True:
