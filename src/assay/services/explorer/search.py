@@ -202,6 +202,7 @@ class _Share:
         if self.row0 != rows:
             raise RuntimeError(f"the index saw {self.row0} rows, the version has {rows}")
         n = int(self.b.state[0])
+        self.b.slots = self.b.hot = np.zeros((0, 4), np.uint64)  # the hash tables: only the vocabulary is read now
         out = _assemble(self.b, n, self.gcounts[:n], self.per_batch, rows, self.spill_path, self.post_path,
                         GROUP_PAIRS // self.parts)
         del self.b, self.per_batch, self.gcounts  # the hash table and the vocabulary: not needed any more
