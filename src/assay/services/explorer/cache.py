@@ -52,7 +52,7 @@ from assay.store.db import Db
 #: Derived fields, and the column (or for `text`, the expression) the cache answers each one with.
 MATERIALIZED: dict[str, str] = {name: f"_f_{name}" for name in DERIVED if name != "text"}
 MATERIALIZED["text"] = f"lower({DERIVED['text'][0]})"
-BUILD_MEMORY = "700MB"  # DuckDB's memory limit while it loads a version (it spills beyond)
+BUILD_MEMORY = "500MB"  # DuckDB's memory limit while it loads a version (it spills beyond)
 
 KIND = "explorer.cache"
 """The job kind of a cache build (params: store, ref, root, key = the cache folder)."""

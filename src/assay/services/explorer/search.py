@@ -28,10 +28,12 @@ the same way into pieces and separators:
 
 Files in the cache folder: `postings.bin` (each entry's rows in the smallest of three forms: the gaps
 between its row numbers as LEB128 varints, Elias-Fano, or a packed bitmap of every row), `words.arrow` (term, start, count, enc) and
-`keys.arrow` (l, s, r, start, count, enc). The build streams the version in batches of BATCH rows: a numba
-kernel tokenises each batch into a hash table of entries, the (entry, row) pairs of each batch are
-spilled to a temporary file grouped by entry, and the postings are assembled by ranges of entries, so
-memory stays bounded by the vocabulary and one range.
+`keys.arrow` (l, s, r, start, count, enc). The build streams the version in batches of BATCH rows, read and
+lower-cased once and handed to WORKERS threads; each worker's numba kernel tokenises the batch and indexes
+only its share of the entries (chosen from an entry's bytes before it is hashed) into its own hash table,
+the (entry, row) pairs of each batch are spilled to a temporary file grouped by entry, and each worker
+assembles its postings by ranges of entries; the shares' files are concatenated. Memory stays bounded by
+the vocabulary and one range per worker.
 """
 
 from __future__ import annotations
@@ -240,7 +242,7 @@ def build_index(parts: Iterable[pa.RecordBatch | pa.Table], rows: int, folder: P
 
 def _run_shares(parts: Iterable[pa.RecordBatch | pa.Table], rows: int, shares: list[_Share],
                 out: list[tuple[pa.Table, pa.Table] | None]) -> None:
-    queues: list[queue.Queue[_Text | None]] = [queue.Queue(maxsize=2) for _ in shares]
+    queues: list[queue.Queue[_Text | None]] = [queue.Queue(maxsize=1) for _ in shares]
     errors: list[BaseException] = []
 
     def work(i: int) -> None:
