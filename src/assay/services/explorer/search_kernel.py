@@ -31,6 +31,7 @@ from assay.services.explorer.tokens import SEP_MAX, K
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
+_WORD = np.array([(97 <= b <= 122) or (48 <= b <= 57) or b >= 128 for b in range(256)], np.bool_)  # word bytes
 PREFETCH = 12  # how many entries ahead a lookup's slot is prefetched
 
 
@@ -64,7 +65,7 @@ _prefetch: Any = intrinsic(_prefetch_typed)
 
 @njit(cache=True, inline="always")
 def is_word(b: int) -> bool:
-    return (97 <= b <= 122) or (48 <= b <= 57) or b >= 128
+    return _WORD[b]
 
 
 @njit(cache=True, inline="always")
