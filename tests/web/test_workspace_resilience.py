@@ -131,6 +131,33 @@ def test_server_process_sigkilled_mid_draft_loses_nothing(ws, page) -> None:
         proc.wait(timeout=10)
 
 
+def test_a_save_acknowledged_while_the_page_leaves_keeps_the_local_copy_unsynced(ws, page) -> None:
+    """The race behind a reload showing an older draft: the reload's page is rendered from the server before a
+    save still in flight is stored, and that save's acknowledgement then reaches the leaving page. A save
+    acknowledged once the page started to leave (`beforeunload`) must leave the local copy unsynced, so the
+    next page restores it rather than trusting the server's older draft."""
+    box = "fieldset[data-question=rationale] textarea"
+    login(page, ws.url, "annotator2")
+    rid = open_next(page, ws.url, ws.ids["ws-text"])
+    key = f"assay:draft:{ws.ids['ws-text']}:{rid}"
+
+    def local() -> dict:  # type: ignore[type-arg]
+        return page.evaluate("k => JSON.parse(localStorage.getItem(k) || 'null')", key) or {}
+
+    page.fill(box, "saved while the page stays")
+    page.locator("[data-testid=save-status]", has_text="Draft saved").wait_for(timeout=15000)
+    assert _wait_for(lambda: local().get("synced") is True)  # an ordinary save marks the copy synced
+    page.evaluate("window.dispatchEvent(new Event('beforeunload'))")  # the page starts to leave
+    page.fill(box, "saved while the page leaves")
+    page.locator("[data-testid=save-status]", has_text="Draft saved").wait_for(timeout=15000)
+    assert _wait_for(lambda: _draft_text(ws, "ws-text", rid, "annotator2") == "saved while the page leaves")
+    copy = local()
+    assert copy.get("synced") is False and copy["answers"]["rationale"]["text"] == "saved while the page leaves"
+    page.reload()
+    page.locator("#active-clock", has_text="active").wait_for()
+    assert page.input_value(box) == "saved while the page leaves"
+
+
 def test_submit_during_network_drop_is_retried_and_stored_once(ws, page) -> None:
     """The first submit reaches the server but its answer is lost on the way back; the page retries;
     exactly one submitted annotation exists and the person lands on the next record."""

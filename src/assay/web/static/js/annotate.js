@@ -95,6 +95,12 @@
   // ---- autosave: on every change (debounced) and every 4 s while dirty; a local copy always, marked
   // unsynced until the server acknowledged exactly that content.
   var dirty = false, saving = false, timer = null, submitted = form.dataset.status === "submitted";
+  // Once the page starts to leave (reload, link, close), a save acknowledged from then on no longer marks the
+  // local copy synced: the next page may already have been rendered from the server before that save was
+  // stored, and would then show the older draft and drop the local copy. Unsynced, the next page restores it.
+  var leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) leaving = false; });
   function saveLocal(synced) {
     try {
       localStorage.setItem(localKey, JSON.stringify({ answers: collect(), active: active, at: Date.now(),
@@ -117,7 +123,7 @@
       body: body
     }).then(function (r) {
       if (r.ok) {
-        if (!dirty) saveLocal(true);
+        if (!dirty && !leaving) saveLocal(true);
         setStatus("Draft saved " + new Date().toLocaleTimeString(), "ok");
       } else if (r.status === 409) {
         submitted = true; setStatus("Submitted — edit and press Ctrl+Enter to resubmit", "warn");
