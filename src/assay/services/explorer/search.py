@@ -27,8 +27,8 @@ the same way into pieces and separators:
 * a term without any word byte (`?!`): a scan.
 
 Files in the cache folder: `postings.bin` (each entry's rows in the smallest of three forms: the gaps
-between its row numbers as LEB128 varints, Elias-Fano, or a packed bitmap of every row), `words.arrow` (term, start, count, enc) and
-`keys.arrow` (l, s, r, start, count, enc). The build streams the version in batches of BATCH rows, read and
+between its row numbers as LEB128 varints, Elias-Fano, or a packed bitmap of every row), `words.arrow`
+(term, start, count, enc) and `keys.arrow` (l, s, r, start, count, enc). The build streams the version in batches of BATCH rows, read and
 lower-cased once and handed to WORKERS threads; each worker's numba kernel tokenises the batch and indexes
 only its share of the entries (chosen from an entry's bytes before it is hashed) into its own hash table,
 the (entry, row) pairs of each batch are spilled to a temporary file grouped by entry, and each worker
@@ -173,7 +173,7 @@ def _batches(parts: Iterable[pa.RecordBatch | pa.Table]) -> Iterable[pa.RecordBa
 
 
 class _Share:
-    """One worker's share of the index: the entries whose first hash falls in share `part` of `parts`, their
+    """One worker's share of the index: the entries of share `part` of `parts` (see `scan_batch`), their
     vocabulary, and their (entry, row) pairs spilled batch by batch to a temporary file."""
 
     def __init__(self, folder: Path, part: int, parts: int) -> None:
@@ -222,7 +222,7 @@ def build_index(parts: Iterable[pa.RecordBatch | pa.Table], rows: int, folder: P
     `completions` columns, any batch sizes; `rows` in all). Called by the cache build before its rename.
 
     The calling thread reads and lower-cases each batch once and hands it to `workers` threads; each scans
-    every batch but indexes only its share of the entries (by hash), so the lookups, the grouping and the
+    every batch but indexes only its share of the entries (chosen from their bytes), so the lookups, the grouping and the
     writing — most of the work — are split between them, with no vocabulary to merge: the shares' postings
     are concatenated at the end."""
     shares = [_Share(folder, i, workers) for i in range(workers)]

@@ -239,9 +239,8 @@ def scan_batch(mdata: np.ndarray, moffs: np.ndarray, mrs: np.ndarray, mre: np.nd
         m = _row_items(scratch, ln, items)
         for k in range(m):
             a, b = items[k, 0], items[k, 1]
-            share = (np.int64(scratch[a]) * 7 + np.int64(scratch[b - 1]) * 13 + np.int64(scratch[(a + b) // 2]) * 3
-                     + (b - a) * 5)
-            if parts > 1 and share % parts != part:
+            if parts > 1 and (np.int64(scratch[a]) * 7 + np.int64(scratch[b - 1]) * 13
+                              + np.int64(scratch[(a + b) // 2]) * 3 + (b - a) * 5) % parts != part:
                 hashes[k, 0] = 0  # another worker's entry: not hashed, not looked up
             else:
                 hashes[k, 0], hashes[k, 1] = _hash(scratch, a, b)
@@ -263,21 +262,26 @@ def scan_batch(mdata: np.ndarray, moffs: np.ndarray, mrs: np.ndarray, mre: np.nd
                         break
                     j = (j + 1) & hm
                 if hot[j, 0] != 0:
-                    if hot[j, 2] != stamp:
-                        hot[j, 2] = stamp
-                        out_ids[n_out] = np.int64(hot[j, 1] & np.uint64(0xFFFFFFFF))
-                        out_rows[n_out] = r
-                        n_out += 1
+                    n_out = _emit(hot, j, stamp, r, out_ids, out_rows, n_out)
                     continue
             i = _intern(scratch, items[k, 0], items[k, 1], hashes[k, 0], hashes[k, 1], slots, vbytes, voffs,
                         state)
             if i < 0:
                 return i
-            if slots[i, 2] != stamp:
-                slots[i, 2] = stamp
-                out_ids[n_out] = np.int64(slots[i, 1] & np.uint64(0xFFFFFFFF))
-                out_rows[n_out] = r
-                n_out += 1
+            n_out = _emit(slots, i, stamp, r, out_ids, out_rows, n_out)
+    return n_out
+
+
+@njit(cache=True, inline="always")
+def _emit(table: np.ndarray, i: int | np.int64, stamp: int, r: int, out_ids: np.ndarray, out_rows: np.ndarray,
+          n_out: int) -> int:
+    """Write the (entry, row) pair of slot i of `table` unless the row already had it (its stamp), and stamp
+    it. Returns the new count of pairs."""
+    if table[i, 2] != stamp:
+        table[i, 2] = stamp
+        out_ids[n_out] = np.int64(table[i, 1] & np.uint64(0xFFFFFFFF))
+        out_rows[n_out] = r
+        n_out += 1
     return n_out
 
 
